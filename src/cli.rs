@@ -1,0 +1,753 @@
+//! The command line: flags declared once with clap, each command a function that turns flags
+//! into library calls and prints results (stdout) and progress (stderr).
+
+use crate::bail_user;
+use crate::data::{sha256_file, Corpus, DataOptions, Keep, VocabChoice};
+use crate::device::{device_name, parse_device};
+use crate::error::{user, Interrupted};
+use crate::model::{check_writable, LogProbs, Model, ModelKind};
+use crate::parity::{self, ParityConfig};
+use crate::sample::{generate, Draw, ExactSampler, FastSampler, Filter, Shaping};
+use crate::train::{train, Method, TrainConfig};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use std::collections::HashSet;
+use std::io::{BufRead, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Train a character-level bigram model of names with tch (libtorch), generate new names, and
+/// check every number against PyTorch.
+#[derive(Debug, Parser)]
+#[command(name = "bigram", version, about, long_about = None)]
+#[command(after_help = "Start with `bigram train`, then `bigram sample`. \
+Exit codes: 0 success, 2 bad usage or input, 1 anything else.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay the original notebook cell by cell and print what each cell prints.
+    Notebook {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Train the one-layer network by full-batch gradient descent and save a checkpoint.
+    Train(TrainArgs),
+    /// Build the count model, P = (N + smoothing) / row sums, and save it as a checkpoint.
+    Count(CountArgs),
+    /// Generate names from a checkpoint (network or count model).
+    Sample(SampleArgs),
+    /// Mean negative log likelihood of a data file's bigrams under a checkpoint.
+    Eval(EvalArgs),
+    /// Log-probability of names under a checkpoint, and their rank among the data's names.
+    Score(ScoreArgs),
+    /// Run the PyTorch reference and the same steps in Rust; compare every quantity.
+    Parity(ParityArgs),
+}
+
+#[derive(Debug, Args)]
+struct DataArg {
+    /// Names file, one name per line.
+    #[arg(long, default_value = "data/names.txt", value_name = "PATH")]
+    data: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct DeviceArg {
+    /// cpu, cuda, cuda:N, or auto (CUDA when available). Initial weights are always drawn on
+    /// the CPU, so every device starts from the same numbers.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    device: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum VocabArg {
+    /// `.` and a-z, the notebook's vocabulary.
+    Letters,
+    /// Every character in the data, sorted, `.` first.
+    Auto,
+}
+
+#[derive(Debug, Args)]
+struct ReadArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Fold upper-case letters to lower case instead of rejecting them.
+    #[arg(long)]
+    lowercase: bool,
+    /// Vocabulary: the 26 letters, or every character found in the data.
+    #[arg(long, value_enum, default_value = "letters")]
+    vocab: VocabArg,
+}
+
+impl ReadArgs {
+    fn options(&self) -> DataOptions {
+        DataOptions {
+            lowercase: self.lowercase,
+            vocab: match self.vocab {
+                VocabArg::Letters => VocabChoice::Letters,
+                VocabArg::Auto => VocabChoice::Auto,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MethodArg {
+    /// The notebook's one-hot matmul: bit-identical to PyTorch on the CPU.
+    Onehot,
+    /// Row lookup W[X] and cross entropy: same objective, less work.
+    Index,
+    /// The objective over the 27×27 counts with its gradient written out: fastest.
+    Counts,
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    #[command(flatten, next_help_heading = "Input")]
+    read: ReadArgs,
+    /// Where to write the checkpoint (safetensors; written atomically).
+    #[arg(
+        long,
+        default_value = "model.safetensors",
+        value_name = "PATH",
+        help_heading = "Output"
+    )]
+    out: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long, help_heading = "Output")]
+    json: bool,
+    /// Passes over the data (full-batch gradient steps).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Optimisation")]
+    epochs: u64,
+    /// Learning rate of each step W += -lr · grad.
+    #[arg(long, default_value_t = 50.0, value_parser = positive, help_heading = "Optimisation")]
+    lr: f64,
+    /// Weight of the L2 penalty reg · mean(W²), the network's smoothing.
+    #[arg(long, default_value_t = 0.01, value_parser = non_negative, help_heading = "Optimisation")]
+    reg: f64,
+    /// Seed of the CPU generator that draws the initial weights.
+    #[arg(long, default_value_t = 42, help_heading = "Optimisation")]
+    seed: i64,
+    /// How each epoch is computed (all reach the same objective).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "onehot",
+        help_heading = "Optimisation"
+    )]
+    method: MethodArg,
+    /// Context length: 2 for bigrams, 3 for trigrams (two characters of context).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3), help_heading = "Model")]
+    order: u8,
+    #[command(flatten, next_help_heading = "Device")]
+    device: DeviceArg,
+    /// libtorch intra-op threads (default: libtorch's choice).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..), help_heading = "Device")]
+    threads: Option<i32>,
+}
+
+#[derive(Debug, Args)]
+struct CountArgs {
+    #[command(flatten, next_help_heading = "Input")]
+    read: ReadArgs,
+    /// Added to every count before normalising (1 = add-one smoothing, 0 = none).
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative, help_heading = "Model")]
+    smoothing: f64,
+    /// Context length: 2 for bigrams, 3 for trigrams.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3), help_heading = "Model")]
+    order: u8,
+    /// Where to write the checkpoint (safetensors; written atomically).
+    #[arg(
+        long,
+        default_value = "counts.safetensors",
+        value_name = "PATH",
+        help_heading = "Output"
+    )]
+    out: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long, help_heading = "Output")]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct SampleArgs {
+    /// Checkpoint to sample from (from `bigram train` or `bigram count`).
+    #[arg(long, default_value = "model.safetensors", value_name = "PATH")]
+    model: PathBuf,
+    /// How many names (at least 1).
+    #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    n: u64,
+    /// Seed of the generator: the same seed gives the same names.
+    #[arg(long, default_value_t = 2147483647, help_heading = "Sampling")]
+    seed: i64,
+    /// Longest name in characters; a name that has not ended by then is cut there.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sampling")]
+    max_len: u64,
+    /// Shortest name in characters; shorter ones are drawn again.
+    #[arg(long, default_value_t = 0, help_heading = "Sampling")]
+    min_len: u64,
+    /// Only names that start with this text (validated against the model's vocabulary).
+    #[arg(long, default_value = "", help_heading = "Sampling")]
+    prefix: String,
+    /// Divide the logits by T before the softmax: below 1 sharper, above 1 flatter.
+    #[arg(long, default_value_t = 1.0, value_parser = positive, help_heading = "Sampling")]
+    temperature: f64,
+    /// Draw only among the K most likely next characters.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sampling")]
+    top_k: Option<u64>,
+    /// Only names that are not in the data file.
+    #[arg(long, help_heading = "Sampling")]
+    novel: bool,
+    /// Give up after this many draws when filters reject names.
+    #[arg(long, default_value_t = 1_000_000, help_heading = "Sampling")]
+    max_attempts: u64,
+    /// The plain-Rust sampler: same distribution, far faster, different names than PyTorch's.
+    #[arg(long, help_heading = "Sampling")]
+    fast: bool,
+    /// Data file to tell new names from known ones (default: the checkpoint's training data,
+    /// when it is still there with the same checksum).
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+    /// One JSON object per name: name, log_prob, and in_data when the data is known.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// Checkpoint to evaluate.
+    #[arg(long, default_value = "model.safetensors", value_name = "PATH")]
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+    /// Fold upper-case letters to lower case instead of rejecting them.
+    #[arg(long)]
+    lowercase: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ScoreArgs {
+    /// Checkpoint to score with.
+    #[arg(long, default_value = "model.safetensors", value_name = "PATH")]
+    model: PathBuf,
+    /// Names to score; with none, names are read from stdin, one per line.
+    names: Vec<String>,
+    /// Data file to rank the names against (default: the checkpoint's training data).
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+    /// One JSON object per name instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ParityArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Seed of the initial weights.
+    #[arg(long, default_value_t = 42)]
+    seed: i64,
+    /// Training epochs.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    epochs: u64,
+    /// Learning rate.
+    #[arg(long, default_value_t = 50.0, value_parser = positive)]
+    lr: f64,
+    /// L2 weight.
+    #[arg(long, default_value_t = 0.01, value_parser = non_negative)]
+    reg: f64,
+    /// Count-model smoothing.
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    smoothing: f64,
+    /// Seed of the sampler.
+    #[arg(long, default_value_t = 2147483647)]
+    sample_seed: i64,
+    /// Names sampled from each model.
+    #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    n: u64,
+    /// Cap on a sampled name's length.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    max_len: u64,
+    /// Context length: 2 for bigrams, 3 for trigrams.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
+    order: u8,
+    #[command(flatten)]
+    device: DeviceArg,
+    /// Allowed |difference| for floats (default: 0 on the CPU, 1e-4 on CUDA).
+    #[arg(long, value_parser = non_negative)]
+    tolerance: Option<f64>,
+    /// Python with torch 2.13 (default: the one scripts/setup.sh installed).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+    /// Intra-op threads, the same on both sides (default: libtorch's choice here).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    threads: Option<i32>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn positive(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a finite number above 0, not {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn non_negative(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a finite number, 0 or more, not {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Run one parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Notebook { data, device } => notebook(&data.data, &device.device),
+        Command::Train(args) => train_command(args),
+        Command::Count(args) => count_command(args),
+        Command::Sample(args) => sample_command(args),
+        Command::Eval(args) => eval_command(args),
+        Command::Score(args) => score_command(args),
+        Command::Parity(args) => parity_command(args),
+    }
+}
+
+fn notebook(data: &Path, device: &str) -> Result<()> {
+    let device = parse_device(device)?;
+    let replay = crate::notebook::replay(data, device)?;
+    print!("{}", replay.render());
+    Ok(())
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}
+
+fn train_command(args: TrainArgs) -> Result<()> {
+    let device = parse_device(&args.device.device)?;
+    if let Some(threads) = args.threads {
+        tch::set_num_threads(threads);
+    }
+    check_writable(&args.out)?;
+    let method = match args.method {
+        MethodArg::Onehot => Method::OneHot,
+        MethodArg::Index => Method::Index,
+        MethodArg::Counts => Method::Counts,
+    };
+    let order = usize::from(args.order);
+    let keep = Keep {
+        examples: method != Method::Counts,
+        names: false,
+    };
+    let corpus = Corpus::load(&args.read.data.data, &args.read.options(), order, keep)?;
+    eprintln!("{}", corpus.summary());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let config = TrainConfig {
+        epochs: args.epochs as usize,
+        lr: args.lr,
+        reg: args.reg,
+        seed: args.seed,
+        method,
+        device,
+    };
+    let bar = indicatif::ProgressBar::new(args.epochs);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} epoch {pos}/{len}  loss {msg}  {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let trained = train(
+        corpus.examples.as_ref(),
+        &corpus.counts,
+        &config,
+        |epoch, loss| {
+            bar.set_position(epoch as u64);
+            bar.set_message(format!("{loss:.4}"));
+            if stop.load(Ordering::Relaxed) {
+                return Err(anyhow::Error::new(Interrupted(format!(
+                    "interrupted at epoch {epoch} of {}; nothing was saved ({} is as it was)",
+                    config.epochs,
+                    args.out.display()
+                ))));
+            }
+            Ok(())
+        },
+    );
+    bar.finish_and_clear();
+    let trained = trained?;
+
+    let mut model = Model {
+        w: trained.w.shallow_clone(),
+        vocab: corpus.scan.vocab.clone(),
+        order,
+        kind: ModelKind::Network,
+        meta: Default::default(),
+    };
+    let nll = model.nll(&corpus.counts);
+    let loss = *trained.losses.last().expect("at least one epoch");
+    let last_nll = *trained.nlls.last().expect("at least one epoch");
+    let data_path = std::fs::canonicalize(&corpus.scan.path).unwrap_or(corpus.scan.path.clone());
+    for (key, value) in [
+        ("seed", args.seed.to_string()),
+        ("epochs", args.epochs.to_string()),
+        ("lr", args.lr.to_string()),
+        ("reg", args.reg.to_string()),
+        ("method", method.as_str().to_string()),
+        ("device", device_name(device)),
+        ("final_loss", loss.to_string()),
+        ("nll", nll.to_string()),
+        ("data_path", data_path.display().to_string()),
+        ("data_sha256", corpus.scan.sha256.clone()),
+    ] {
+        model.meta.insert(key.into(), value);
+    }
+    if stop.load(Ordering::Relaxed) {
+        return Err(anyhow::Error::new(Interrupted(format!(
+            "interrupted after training; nothing was saved ({} is as it was)",
+            args.out.display()
+        ))));
+    }
+    model.save(&args.out)?;
+    if args.json {
+        print_json(&json!({
+            "epochs": args.epochs,
+            "lr": args.lr,
+            "reg": args.reg,
+            "seed": args.seed,
+            "method": method.as_str(),
+            "order": order,
+            "device": device_name(device),
+            "loss": loss,
+            "last_epoch_nll": last_nll,
+            "nll": nll,
+            "examples": corpus.counts.total(),
+            "seconds": trained.seconds,
+            "out": args.out.display().to_string(),
+        }));
+    } else {
+        println!(
+            "epoch {}: loss {loss:.4} (nll {last_nll:.4} + L2)",
+            args.epochs
+        );
+        println!(
+            "saved {} (nll of the saved weights on the training data: {nll:.4}; {:.2} s training, {} method)",
+            args.out.display(),
+            trained.seconds,
+            method.as_str()
+        );
+    }
+    Ok(())
+}
+
+fn count_command(args: CountArgs) -> Result<()> {
+    check_writable(&args.out)?;
+    let order = usize::from(args.order);
+    let corpus = Corpus::load(
+        &args.read.data.data,
+        &args.read.options(),
+        order,
+        Keep::default(),
+    )?;
+    eprintln!("{}", corpus.summary());
+    let mut model = Model::from_counts(&corpus.counts, &corpus.scan.vocab, order, args.smoothing);
+    let nll = model.nll(&corpus.counts);
+    let data_path = std::fs::canonicalize(&corpus.scan.path).unwrap_or(corpus.scan.path.clone());
+    for (key, value) in [
+        ("smoothing", args.smoothing.to_string()),
+        ("nll", nll.to_string()),
+        ("data_path", data_path.display().to_string()),
+        ("data_sha256", corpus.scan.sha256.clone()),
+    ] {
+        model.meta.insert(key.into(), value);
+    }
+    model.save(&args.out)?;
+    if args.json {
+        print_json(&json!({
+            "smoothing": args.smoothing,
+            "order": order,
+            "nll": nll,
+            "examples": corpus.counts.total(),
+            "names": corpus.scan.names,
+            "vocab": corpus.scan.vocab.as_string(),
+            "out": args.out.display().to_string(),
+        }));
+    } else {
+        println!(
+            "count model (smoothing {}): nll {nll:.4} over {} examples",
+            args.smoothing,
+            corpus.counts.total()
+        );
+        println!("saved {}", args.out.display());
+    }
+    Ok(())
+}
+
+/// The data a checkpoint was trained on, when it is still where it was with the same bytes.
+fn training_data_of(model: &Model) -> Option<PathBuf> {
+    let path = PathBuf::from(model.meta.get("data_path")?);
+    let want = model.meta.get("data_sha256")?;
+    (path.is_file() && sha256_file(&path).ok().as_ref() == Some(want)).then_some(path)
+}
+
+/// Every name of a data file, read with the model's vocabulary.
+fn names_of(data: &Path, model: &Model) -> Result<HashSet<String>> {
+    let options = DataOptions {
+        lowercase: false,
+        vocab: VocabChoice::Fixed(model.vocab.clone()),
+    };
+    let corpus = Corpus::load(
+        data,
+        &options,
+        model.order,
+        Keep {
+            examples: false,
+            names: true,
+        },
+    )?;
+    Ok(corpus.names.unwrap_or_default().into_iter().collect())
+}
+
+fn encode_or_fail(model: &Model, word: &str, what: &str) -> Result<Vec<usize>> {
+    let indices = model.vocab.encode(word).map_err(|c| {
+        user(format!(
+            "{what} {word:?} has {c:?}, which is not in the model's vocabulary {:?}",
+            model.vocab.as_string()
+        ))
+    })?;
+    if indices.contains(&0) {
+        bail_user!("{what} {word:?} contains '.', the start/end token");
+    }
+    Ok(indices)
+}
+
+fn sample_command(args: SampleArgs) -> Result<()> {
+    let model = Model::load(&args.model)?;
+    let prefix = encode_or_fail(&model, &args.prefix, "prefix")?;
+    if args.min_len > args.max_len {
+        bail_user!(
+            "--min-len {} is above --max-len {}",
+            args.min_len,
+            args.max_len
+        );
+    }
+    if prefix.len() as u64 > args.max_len {
+        bail_user!("the prefix is longer than --max-len {}", args.max_len);
+    }
+    let data = match (&args.data, training_data_of(&model)) {
+        (Some(path), _) => Some(path.clone()),
+        (None, found) => found,
+    };
+    if args.novel && data.is_none() {
+        bail_user!(
+            "--novel needs the training data, and the checkpoint's data file is gone or changed; pass --data PATH"
+        );
+    }
+    let known = match &data {
+        Some(path) if args.novel || args.json => Some(names_of(path, &model)?),
+        _ => None,
+    };
+    let shaping = Shaping {
+        temperature: args.temperature,
+        top_k: args.top_k.map(|k| k as usize),
+    };
+    let filter = Filter {
+        prefix,
+        min_len: args.min_len as usize,
+        max_len: args.max_len as usize,
+        exclude: if args.novel { known.clone() } else { None },
+        max_attempts: args.max_attempts as usize,
+    };
+    let n = args.n as usize;
+    let names = if args.fast {
+        let mut sampler = FastSampler::new(&model, shaping, args.seed as u64);
+        generate(&mut sampler, &model, n, &filter)?
+    } else {
+        let mut sampler = ExactSampler::new(&model, shaping);
+        crate::device::with_cpu_seed(args.seed, || {
+            generate(&mut sampler as &mut dyn Draw, &model, n, &filter)
+        })?
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.json {
+        let log_probs = LogProbs::of(&model);
+        for name in &names {
+            let indices = encode_or_fail(&model, name, "name")?;
+            let mut object = json!({"name": name, "log_prob": log_probs.of_name(&indices)});
+            if let Some(known) = &known {
+                object["in_data"] = json!(known.contains(name));
+            }
+            writeln!(out, "{object}")?;
+        }
+    } else {
+        for name in &names {
+            writeln!(out, "{name}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn eval_command(args: EvalArgs) -> Result<()> {
+    let model = Model::load(&args.model)?;
+    let options = DataOptions {
+        lowercase: args.lowercase,
+        vocab: VocabChoice::Fixed(model.vocab.clone()),
+    };
+    let corpus = Corpus::load(&args.data.data, &options, model.order, Keep::default())?;
+    let nll = model.nll(&corpus.counts);
+    if args.json {
+        print_json(&json!({
+            "model": args.model.display().to_string(),
+            "data": args.data.data.display().to_string(),
+            "kind": model.kind.as_str(),
+            "nll": nll,
+            "examples": corpus.counts.total(),
+            "names": corpus.scan.names,
+        }));
+    } else {
+        println!(
+            "nll {nll:.4} over {} examples ({} names) of {}",
+            corpus.counts.total(),
+            corpus.scan.names,
+            args.data.data.display()
+        );
+    }
+    Ok(())
+}
+
+fn score_command(args: ScoreArgs) -> Result<()> {
+    let model = Model::load(&args.model)?;
+    let names: Vec<String> = if args.names.is_empty() {
+        let mut names = Vec::new();
+        for line in std::io::stdin().lock().lines() {
+            let line = line.map_err(|e| user(format!("cannot read names from stdin: {e}")))?;
+            let name = line.trim();
+            if !name.is_empty() {
+                names.push(name.to_string());
+            }
+        }
+        names
+    } else {
+        args.names.clone()
+    };
+    let log_probs = LogProbs::of(&model);
+    let scored: Vec<(String, f64, usize)> = names
+        .iter()
+        .map(|name| {
+            let indices = encode_or_fail(&model, name, "name")?;
+            Ok((name.clone(), log_probs.of_name(&indices), indices.len() + 1))
+        })
+        .collect::<Result<_>>()?;
+    let data = args.data.clone().or_else(|| training_data_of(&model));
+    // Log-probabilities of the data's distinct names, sorted, most likely first.
+    let ranked: Option<Vec<f64>> = match &data {
+        Some(path) => {
+            let known = names_of(path, &model)?;
+            let mut lps: Vec<f64> = known
+                .iter()
+                .filter_map(|n| model.vocab.encode(n).ok())
+                .map(|ix| log_probs.of_name(&ix))
+                .collect();
+            lps.sort_by(|a, b| b.total_cmp(a));
+            Some(lps)
+        }
+        None => None,
+    };
+    let rank_of = |lp: f64| ranked.as_ref().map(|r| r.partition_point(|&x| x > lp) + 1);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if !args.json {
+        let of = ranked
+            .as_ref()
+            .map(|r| format!(" (of {})", r.len()))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:<20} {:>10} {:>12} {:>8}",
+            "name",
+            "log p",
+            "nll/bigram",
+            format!("rank{of}")
+        )?;
+    }
+    for (name, lp, pairs) in scored {
+        let per = -lp / pairs as f64;
+        let rank = rank_of(lp);
+        if args.json {
+            let mut object = json!({"name": name, "log_prob": lp, "nll_per_bigram": per});
+            if let Some(rank) = rank {
+                object["rank"] = json!(rank);
+            }
+            writeln!(out, "{object}")?;
+        } else {
+            let rank = rank.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(out, "{name:<20} {lp:>10.4} {per:>12.4} {rank:>8}")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn parity_command(args: ParityArgs) -> Result<()> {
+    let device = parse_device(&args.device.device)?;
+    let python = match args.python.clone().or_else(parity::default_python) {
+        Some(p) => p,
+        None => {
+            bail_user!("no Python with torch is known; run scripts/setup.sh or pass --python PATH")
+        }
+    };
+    let perturb = std::env::var("BIGRAM_TEST_PERTURB_W")
+        .ok()
+        .and_then(|v| v.parse::<f32>().ok());
+    let config = ParityConfig {
+        data: args.data.data.clone(),
+        seed: args.seed,
+        epochs: args.epochs as usize,
+        lr: args.lr,
+        reg: args.reg,
+        smoothing: args.smoothing,
+        sample_seed: args.sample_seed,
+        n: args.n as usize,
+        max_len: args.max_len as usize,
+        order: usize::from(args.order),
+        device,
+        tolerance: args.tolerance,
+        python,
+        threads: args.threads.unwrap_or_else(tch::get_num_threads),
+        perturb,
+    };
+    let report = parity::run(&config)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.render());
+    }
+    if let Some(row) = report.first_failure() {
+        anyhow::bail!("parity failed, first at {}", row.quantity);
+    }
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! The vocabulary: which characters a model knows and the index of each (stoi / itos).
+//!
+//! Index 0 is always `.`, the token that marks both the start and the end of a name. The
+//! default vocabulary is `.` followed by `a`..`z` (27 symbols), as in the notebook. This module
+//! knows nothing of files; `data` turns lines into indices with it.
+
+use crate::bail_user;
+use anyhow::Result;
+use std::collections::HashMap;
+
+/// The boundary token: before the first and after the last character of every name.
+pub const BOUNDARY: char = '.';
+
+/// Marks a byte that is not an ASCII member of the vocabulary in [`Vocab::ascii_index`].
+pub const NOT_IN_VOCAB: u8 = u8::MAX;
+
+/// An ordered set of characters with `.` at index 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocab {
+    chars: Vec<char>,
+    others: HashMap<char, usize>,
+    ascii: [u8; 256],
+}
+
+impl Vocab {
+    /// `.` plus the 26 lower-case ASCII letters: the notebook's vocabulary.
+    pub fn letters() -> Self {
+        Self::parse(".abcdefghijklmnopqrstuvwxyz").expect("the built-in vocabulary is valid")
+    }
+
+    /// A vocabulary from its string form: `.` first, then each character once.
+    pub fn parse(symbols: &str) -> Result<Self> {
+        let chars: Vec<char> = symbols.chars().collect();
+        if chars.first() != Some(&BOUNDARY) {
+            bail_user!("a vocabulary must start with '.', the boundary token; got {symbols:?}");
+        }
+        if chars.len() > 255 {
+            bail_user!(
+                "a vocabulary of {} characters is too large (255 at most)",
+                chars.len()
+            );
+        }
+        let mut ascii = [NOT_IN_VOCAB; 256];
+        let mut others = HashMap::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let seen = if c.is_ascii() {
+                std::mem::replace(&mut ascii[c as usize], i as u8) != NOT_IN_VOCAB
+            } else {
+                others.insert(c, i).is_some()
+            };
+            if seen {
+                bail_user!("the vocabulary {symbols:?} lists {c:?} twice");
+            }
+        }
+        Ok(Self {
+            chars,
+            others,
+            ascii,
+        })
+    }
+
+    /// The vocabulary of a set of characters, sorted, with `.` put first (as makemore does).
+    pub fn from_chars(chars: impl IntoIterator<Item = char>) -> Result<Self> {
+        let mut set: Vec<char> = chars.into_iter().filter(|&c| c != BOUNDARY).collect();
+        set.sort_unstable();
+        set.dedup();
+        let symbols: String = std::iter::once(BOUNDARY).chain(set).collect();
+        Self::parse(&symbols)
+    }
+
+    /// How many symbols, `.` included.
+    pub fn len(&self) -> usize {
+        self.chars.len()
+    }
+
+    /// Never true: `.` is always there.
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+
+    /// The index of a character (stoi), if it is in the vocabulary.
+    pub fn index(&self, c: char) -> Option<usize> {
+        if c.is_ascii() {
+            match self.ascii[c as usize] {
+                NOT_IN_VOCAB => None,
+                i => Some(i as usize),
+            }
+        } else {
+            self.others.get(&c).copied()
+        }
+    }
+
+    /// The index of an ASCII byte, or [`NOT_IN_VOCAB`]: the counting fast path.
+    #[inline]
+    pub fn ascii_index(&self, byte: u8) -> u8 {
+        self.ascii[byte as usize]
+    }
+
+    /// The character at an index (itos).
+    pub fn char(&self, index: usize) -> char {
+        self.chars[index]
+    }
+
+    /// All symbols in index order.
+    pub fn chars(&self) -> &[char] {
+        &self.chars
+    }
+
+    /// The string form, which [`Vocab::parse`] reads back (stored in checkpoints).
+    pub fn as_string(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    /// Indices of a word's characters, or the first character that is not in the vocabulary.
+    pub fn encode(&self, word: &str) -> std::result::Result<Vec<usize>, char> {
+        word.chars().map(|c| self.index(c).ok_or(c)).collect()
+    }
+}
+
+/// The number of rows of a model's weight matrix: one per context of `order - 1` characters.
+pub fn context_count(width: usize, order: usize) -> usize {
+    width.pow(order as u32 - 1)
+}
+
+/// The row of a context: its `order - 1` previous characters read as a number in base `width`,
+/// oldest first (a bigram's context is just the previous character's index).
+pub fn context_index(context: &[usize], width: usize) -> usize {
+    context.iter().fold(0, |acc, &ix| acc * width + ix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_map_as_the_notebook_prints() {
+        let v = Vocab::letters();
+        assert_eq!(v.len(), 27);
+        assert_eq!(v.index('.'), Some(0));
+        assert_eq!(v.index('a'), Some(1));
+        assert_eq!(v.index('c'), Some(3));
+        assert_eq!(v.index('z'), Some(26));
+        assert_eq!(v.index('A'), None);
+        assert_eq!(v.char(13), 'm');
+    }
+
+    #[test]
+    fn auto_vocab_is_sorted_with_boundary_first() {
+        let v = Vocab::from_chars("zé-ab".chars()).unwrap();
+        assert_eq!(v.as_string(), ".-abzé");
+        assert_eq!(v.index('é'), Some(5));
+    }
+
+    #[test]
+    fn parse_rejects_duplicates_and_missing_boundary() {
+        assert!(Vocab::parse("abc").is_err());
+        assert!(Vocab::parse(".aba").is_err());
+        assert_eq!(
+            Vocab::parse(&Vocab::letters().as_string()).unwrap(),
+            Vocab::letters()
+        );
+    }
+
+    #[test]
+    fn trigram_context_is_base_width() {
+        assert_eq!(context_count(27, 2), 27);
+        assert_eq!(context_count(27, 3), 729);
+        assert_eq!(context_index(&[0, 0], 27), 0);
+        assert_eq!(context_index(&[2, 5], 27), 59);
+        assert_eq!(context_index(&[7], 27), 7);
+    }
+}
