@@ -266,10 +266,11 @@ impl Replay {
         let mut cell = |n: u32, what: &str, body: String| {
             let _ = writeln!(out, "In [{n}]: {what}\n{body}\n");
         };
+        let quoted: Vec<String> = self.first_names.iter().map(|n| format!("'{n}'")).collect();
         cell(
             1,
             "read names.txt, one name per line",
-            format!("first three names: {:?}", self.first_names),
+            format!("first three names: [{}]", quoted.join(", ")),
         );
         let emma: Vec<String> = self
             .emma_bigrams

@@ -298,7 +298,11 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
             quantity,
             pytorch: show(py),
             rust: show(rs),
-            difference: format!("{diff:e}{where_}"),
+            difference: if diff == 0.0 {
+                "0".into()
+            } else {
+                format!("{diff:.1e}{where_}")
+            },
             tolerance: tol_text.clone(),
             ok,
         });

@@ -1,0 +1,174 @@
+//! The notebook's printed figures (cells In [1]..In [43] of the seed notebook), reproduced by
+//! `bigram notebook` with tch. Every expected number below is copied from the notebook's output.
+
+mod common;
+use common::*;
+
+use bigram::notebook::{replay, Replay};
+use std::sync::OnceLock;
+use tch::{Device, Kind};
+
+/// Half a unit in the 4th decimal, plus float noise: the notebook prints 4 decimals.
+const PRINTED: f64 = 6e-5;
+
+fn run() -> &'static Replay {
+    static RUN: OnceLock<Replay> = OnceLock::new();
+    RUN.get_or_init(|| replay(&names_txt(), Device::Cpu).expect("the replay runs"))
+}
+
+#[track_caller]
+fn all_close(got: &[f32], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (f64::from(*g) - w).abs() <= PRINTED,
+            "element {i}: got {g}, notebook {w}"
+        );
+    }
+}
+
+#[test]
+fn data_cells_match_in_1_to_9() {
+    let r = run();
+    assert_eq!(r.first_names, ["emma", "olivia", "ava"]);
+    let emma: Vec<(char, char)> = vec![('.', 'e'), ('e', 'm'), ('m', 'm'), ('m', 'a'), ('a', '.')];
+    assert_eq!(r.emma_bigrams, emma);
+    assert_eq!(r.vocab.as_string(), ".abcdefghijklmnopqrstuvwxyz");
+    assert_eq!(r.vocab.index('c'), Some(3));
+    assert_eq!(r.vocab.char(26), 'z');
+    assert_eq!(r.examples, 228146);
+    assert_eq!(r.x_head, [0, 5, 13, 13, 1, 0, 15, 12, 9, 22]);
+    assert_eq!(r.y_head, [5, 13, 13, 1, 0, 15, 12, 9, 22, 9]);
+    let mut c = vec![0.0; 27];
+    c[3] = 1.0;
+    all_close(&r.c_enc, &c);
+    for (row, hot) in r.x_enc_head.iter().zip([0usize, 5, 13, 13, 1]) {
+        assert_eq!(row.iter().sum::<i64>(), 1);
+        assert_eq!(row[hot], 1);
+    }
+    assert_eq!(r.x_enc_kind, Kind::Float);
+}
+
+#[test]
+fn single_neuron_matches_in_10_and_11() {
+    let notebook = [
+        1.9269, 1.4873, 0.9007, -2.1055, 0.6784, -1.2345, -0.0431, -1.6047, -0.7521, 1.6487,
+        -0.3925, 0.2415, -1.1109, 0.0915, -2.3169, -0.2168, -1.3847, -0.8712, -0.2234, -0.6216,
+        -0.5920, -0.0631, -0.8286, 0.3309, -1.5576, 0.9956, -0.8798,
+    ];
+    all_close(&run().neuron, &notebook);
+    close(f64::from(run().c_dot_neuron), -2.1055, PRINTED);
+}
+
+#[test]
+fn layer_row_3_matches_in_13() {
+    let notebook = [
+        -0.3387, -1.3407, -0.5854, 0.5362, 0.5246, 1.1412, 0.0516, 0.7440, -0.4816, -1.0495,
+        0.6039, -1.7223, -0.8278, 1.3347, 0.4835, -2.5095, 0.4880, 0.7846, 0.0286, 0.6408, 0.5832,
+        1.0669, -0.4502, -0.1853, 0.7528, 0.4048, 0.1785,
+    ];
+    all_close(&run().c_logits, &notebook);
+}
+
+#[test]
+fn forward_pass_corners_match_in_15_to_18() {
+    let r = run();
+    let logits = [
+        [1.9269, 1.4873, 0.9007, 1.2791, 1.2964, 0.6105],
+        [0.5760, 1.1415, 0.0186, 0.8123, -1.9006, 0.2286],
+        [-0.3303, -0.7939, 0.3752, 0.6854, -0.1397, -1.1808],
+        [-1.1798, -0.5297, 0.9625, -0.7068, -1.2520, 3.0250],
+        [1.3463, 0.8556, 0.3220, -1.4740, -0.3502, 0.4590],
+        [0.4557, 0.2503, -1.3611, 2.1296, -1.5181, 0.1387],
+    ];
+    let exp = [
+        [6.8683, 4.4251, 2.4614, 3.5935, 3.6562, 1.8413],
+        [1.7789, 3.1315, 1.0187, 2.2532, 0.1495, 1.2568],
+        [0.7187, 0.4521, 1.4553, 1.9845, 0.8696, 0.3070],
+        [0.3074, 0.5888, 2.6183, 0.4932, 0.2859, 20.5950],
+        [3.8430, 2.3528, 1.3799, 0.2290, 0.7045, 1.5825],
+        [1.5773, 1.2844, 0.2564, 8.4117, 0.2191, 1.1488],
+    ];
+    let probs = [
+        [0.1230, 0.0793, 0.0441, 0.0644, 0.0655, 0.0330],
+        [0.0396, 0.0698, 0.0227, 0.0502, 0.0033, 0.0280],
+        [0.0123, 0.0078, 0.0250, 0.0340, 0.0149, 0.0053],
+        [0.0044, 0.0085, 0.0378, 0.0071, 0.0041, 0.2970],
+        [0.0843, 0.0516, 0.0303, 0.0050, 0.0154, 0.0347],
+        [0.0435, 0.0354, 0.0071, 0.2319, 0.0060, 0.0317],
+    ];
+    for (got, want) in [(&r.logits, logits), (&r.exp, exp), (&r.probs, probs)] {
+        for (g, w) in got.iter().zip(want) {
+            all_close(g, &w);
+        }
+    }
+    assert_eq!(r.row_sums.len(), 228146);
+    assert!(r.row_sums.iter().all(|s| (s - 1.0).abs() < 1e-5));
+}
+
+#[test]
+fn one_example_matches_in_19_to_27() {
+    let r = run();
+    let c_probs = [
+        0.0188, 0.0069, 0.0147, 0.0451, 0.0446, 0.0827, 0.0278, 0.0556, 0.0163, 0.0092, 0.0483,
+        0.0047, 0.0115, 0.1003, 0.0428, 0.0021, 0.0430, 0.0579, 0.0272, 0.0501, 0.0473, 0.0768,
+        0.0168, 0.0219, 0.0561, 0.0396, 0.0316,
+    ];
+    all_close(&r.c_probs, &c_probs);
+    assert_eq!(format!("{:.2}%", r.p_a_after_c * 100.0), "0.69%");
+    close(f64::from(r.loss), 4.9747, PRINTED);
+    assert_eq!(r.grad_shape, [27, 27]);
+    for (i, g) in r.grad.iter().enumerate() {
+        if i / 27 != 3 {
+            assert_eq!(*g, 0.0, "gradient at row {}, column {}", i / 27, i % 27);
+        }
+    }
+    let row3 = [
+        0.0188, -0.9931, 0.0147, 0.0451, 0.0446, 0.0827, 0.0278, 0.0556, 0.0163, 0.0092, 0.0483,
+        0.0047, 0.0115, 0.1003, 0.0428, 0.0021, 0.0430, 0.0579, 0.0272, 0.0501, 0.0473, 0.0768,
+        0.0168, 0.0219, 0.0561, 0.0396, 0.0316,
+    ];
+    all_close(&r.grad[81..108], &row3);
+    assert_eq!(format!("{:.2}%", r.p_a_after_c_after_step * 100.0), "0.70%");
+}
+
+#[test]
+fn training_cell_as_written_and_as_meant() {
+    // In [43] printed 3.085660934448242 (the assignment bug); 2.4732 is PyTorch 2.13's loss
+    // after 100 real gradient steps at lr 50 from the same weights.
+    close(run().loss_as_written, 3.085660934448242, 1e-5);
+    close(run().loss_gradient_descent, 2.4732, 1e-4);
+}
+
+#[test]
+fn notebook_command_prints_the_figures() {
+    let out = bigram()
+        .args(["notebook", "--data"])
+        .arg(names_txt())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for figure in [
+        "In [1]",
+        "['emma', 'olivia', 'ava']",
+        "228146",
+        "[0, 5, 13, 13, 1, 0, 15, 12, 9, 22]",
+        "-2.1055",
+        "-0.3387",
+        "20.5950",
+        "0.2970",
+        "0.69%",
+        "4.9747",
+        "-0.9931",
+        "0.70%",
+        "3.08566",
+        "2.4732",
+        "assigns instead of stepping",
+    ] {
+        assert!(
+            text.contains(figure),
+            "`bigram notebook` does not print {figure:?}"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! `bigram parity` against the live PyTorch 2.13 reference (scripts/reference.py run by the
+//! setup's Python): bit-identical on the CPU for several settings, and able to fail.
+
+mod common;
+use common::*;
+
+fn parity(args: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let output = bigram()
+        .args(["parity", "--json", "--data"])
+        .arg(names_txt())
+        .args(args)
+        .output()
+        .unwrap();
+    let report = json(&output);
+    (output, report)
+}
+
+#[track_caller]
+fn assert_identical(args: &[&str]) {
+    let (output, report) = parity(args);
+    let rows = report["rows"].as_array().unwrap();
+    for row in rows {
+        assert!(row["ok"].as_bool().unwrap(), "{args:?}: {row}");
+    }
+    assert_eq!(rows.len(), 8, "every quantity is compared");
+    let float_rows: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["tolerance"] == "identical")
+        .collect();
+    assert_eq!(
+        float_rows.len(),
+        5,
+        "losses, weights and NLLs are compared with tolerance 0"
+    );
+    assert!(float_rows.iter().all(|r| r["difference"] == "0"));
+    assert!(report["torch"].as_str().unwrap().starts_with("2.13.0"));
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn defaults_are_bit_identical() {
+    assert_identical(&[]);
+}
+
+#[test]
+fn other_seed_lr_reg_and_one_thread_are_bit_identical() {
+    assert_identical(&[
+        "--seed",
+        "7",
+        "--epochs",
+        "30",
+        "--lr",
+        "10",
+        "--reg",
+        "0.1",
+        "--sample-seed",
+        "123",
+        "-n",
+        "20",
+        "--smoothing",
+        "0.5",
+        "--threads",
+        "1",
+    ]);
+}
+
+#[test]
+fn no_regularisation_and_a_large_step_are_bit_identical() {
+    assert_identical(&[
+        "--seed",
+        "2026",
+        "--epochs",
+        "15",
+        "--lr",
+        "100",
+        "--reg",
+        "0",
+        "--sample-seed",
+        "1",
+        "--smoothing",
+        "0",
+    ]);
+}
+
+#[test]
+fn a_perturbed_weight_is_caught() {
+    let output = bigram()
+        .args(["parity", "--epochs", "3", "--data"])
+        .arg(names_txt())
+        .env("BIGRAM_TEST_PERTURB_W", "1e-3")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains('✗'), "{table}");
+    assert!(table.contains("first divergence at initial W"), "{table}");
+    let examples = table.lines().find(|l| l.starts_with("examples")).unwrap();
+    assert!(
+        examples.ends_with('✓'),
+        "the example count is unaffected: {examples}"
+    );
+}
+
+#[test]
+fn a_missing_python_is_a_clear_error() {
+    let output = bigram()
+        .args(["parity", "--python", "/no/such/python", "--data"])
+        .arg(names_txt())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot run Python at /no/such/python")
+    );
+}
