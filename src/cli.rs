@@ -110,6 +110,7 @@ enum MethodArg {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 struct TrainArgs {
     #[command(flatten, next_help_heading = "Input")]
     read: ReadArgs,
@@ -155,6 +156,7 @@ struct TrainArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 struct CountArgs {
     #[command(flatten, next_help_heading = "Input")]
     read: ReadArgs,
@@ -178,6 +180,7 @@ struct CountArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 struct SampleArgs {
     /// Checkpoint to sample from (from `bigram train` or `bigram count`).
     #[arg(long, default_value = "model.safetensors", value_name = "PATH")]
@@ -252,6 +255,7 @@ struct ScoreArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 struct ParityArgs {
     #[command(flatten)]
     data: DataArg,
@@ -339,6 +343,12 @@ fn print_json(value: &serde_json::Value) {
 }
 
 fn train_command(args: TrainArgs) -> Result<()> {
+    // Catch SIGINT/SIGTERM from the start: training stops at the next epoch boundary and
+    // nothing is written, so an existing checkpoint at --out stays as it was.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
     let device = parse_device(&args.device.device)?;
     if let Some(threads) = args.threads {
         tch::set_num_threads(threads);
@@ -354,13 +364,11 @@ fn train_command(args: TrainArgs) -> Result<()> {
         examples: method != Method::Counts,
         names: false,
     };
+    let load_start = std::time::Instant::now();
     let corpus = Corpus::load(&args.read.data.data, &args.read.options(), order, keep)?;
+    let load_seconds = load_start.elapsed().as_secs_f64();
     eprintln!("{}", corpus.summary());
 
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
     let config = TrainConfig {
         epochs: args.epochs as usize,
         lr: args.lr,
@@ -445,6 +453,7 @@ fn train_command(args: TrainArgs) -> Result<()> {
             "nll": nll,
             "examples": corpus.counts.total(),
             "seconds": trained.seconds,
+            "load_seconds": load_seconds,
             "out": args.out.display().to_string(),
         }));
     } else {
@@ -516,7 +525,7 @@ fn training_data_of(model: &Model) -> Option<PathBuf> {
 fn names_of(data: &Path, model: &Model) -> Result<HashSet<String>> {
     let options = DataOptions {
         lowercase: false,
-        vocab: VocabChoice::Fixed(model.vocab.clone()),
+        vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
     };
     let corpus = Corpus::load(
         data,
@@ -615,7 +624,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let options = DataOptions {
         lowercase: args.lowercase,
-        vocab: VocabChoice::Fixed(model.vocab.clone()),
+        vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
     };
     let corpus = Corpus::load(&args.data.data, &options, model.order, Keep::default())?;
     let nll = model.nll(&corpus.counts);

@@ -32,7 +32,7 @@ pub enum VocabChoice {
     /// Every character found in the data, sorted, `.` first (a first pass over the file).
     Auto,
     /// A given vocabulary, e.g. a checkpoint's.
-    Fixed(Vocab),
+    Fixed(Box<Vocab>),
 }
 
 /// How to read a data file.
@@ -201,7 +201,7 @@ impl DataOptions {
     pub fn resolve_vocab(&self, path: &Path) -> Result<Vocab> {
         match &self.vocab {
             VocabChoice::Letters => Ok(Vocab::letters()),
-            VocabChoice::Fixed(v) => Ok(v.clone()),
+            VocabChoice::Fixed(v) => Ok(v.as_ref().clone()),
             VocabChoice::Auto => vocab_of_file(path, self.lowercase),
         }
     }

@@ -41,6 +41,19 @@ pub fn device_name(device: Device) -> String {
     }
 }
 
+/// Serialises use of libtorch's global CPU generator: seeding and the draws that follow must
+/// not interleave with another thread's (tests run in parallel threads).
+static CPU_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Seed the global CPU generator with `seed` and run `draw` while no other thread can touch it.
+pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
+    let _guard = CPU_GENERATOR
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    tch::manual_seed(seed);
+    draw()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,17 +82,4 @@ mod tests {
         let err = parse_device("cuda:999").unwrap_err();
         assert!(crate::error::is_user_error(&err));
     }
-}
-
-/// Serialises use of libtorch's global CPU generator: seeding and the draws that follow must
-/// not interleave with another thread's (tests run in parallel threads).
-static CPU_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Seed the global CPU generator with `seed` and run `draw` while no other thread can touch it.
-pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
-    let _guard = CPU_GENERATOR
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    tch::manual_seed(seed);
-    draw()
 }

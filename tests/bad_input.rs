@@ -1,0 +1,386 @@
+//! Every mistake a user can make: a one-line error naming the file (and line) and what to do,
+//! exit code 2, and no file created or changed.
+
+mod common;
+use common::*;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            files.insert(path.display().to_string(), std::fs::read(&path).unwrap());
+        }
+    }
+    files
+}
+
+/// Run `bigram ARGS` in `dir`; expect exit code 2, one error line containing every `needle`,
+/// and `dir` unchanged.
+#[track_caller]
+fn rejects(dir: &tempfile::TempDir, args: &[&str], needles: &[&str]) {
+    let before = snapshot(dir.path());
+    let output = bigram()
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?} -> {stderr}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {needle:?} not in {stderr:?}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert_eq!(snapshot(dir.path()), before, "{args:?} changed files");
+}
+
+fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        write(&dir, name, content);
+    }
+    dir
+}
+
+#[test]
+fn data_files_that_are_missing_empty_or_not_files() {
+    let dir = dir_with(&[("empty.txt", b""), ("blank.txt", b"\n  \n\r\n")]);
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    std::os::unix::fs::symlink("loop.txt", dir.path().join("loop.txt")).unwrap();
+    rejects(
+        &dir,
+        &["train"],
+        &["data/names.txt not found", "scripts/setup.sh"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "nope.txt"],
+        &["nope.txt not found"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "folder"],
+        &["folder is a directory"],
+    );
+    // Root reads any file whatever its mode, so unreadability is shown with a symlink loop.
+    rejects(
+        &dir,
+        &["count", "--data", "loop.txt"],
+        &["cannot read data file loop.txt"],
+    );
+    rejects(
+        &dir,
+        &["train", "--data", "empty.txt"],
+        &["empty.txt has no names"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "blank.txt"],
+        &["blank.txt has no names"],
+    );
+}
+
+#[test]
+fn data_contents_that_cannot_be_names() {
+    let long = format!("ab\n{}\n", "a".repeat(bigram::data::MAX_LINE_BYTES + 10));
+    let dir = dir_with(&[
+        ("latin1.txt", b"emma\nzo\xe9\n"),
+        ("upper.txt", b"emma\nava\nOlivia\n"),
+        ("accents.txt", "emma\nzoé\n".as_bytes()),
+        ("hyphen.txt", b"anne-marie\n"),
+        ("dot.txt", b"emma\nj.r\n"),
+        ("long.txt", long.as_bytes()),
+    ]);
+    rejects(
+        &dir,
+        &["count", "--data", "latin1.txt"],
+        &["latin1.txt:2:", "UTF-8"],
+    );
+    rejects(
+        &dir,
+        &["train", "--data", "upper.txt"],
+        &["upper.txt:3:", "'O'", "--lowercase"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "accents.txt"],
+        &["accents.txt:2:", "'é'", "--vocab auto"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "hyphen.txt"],
+        &["hyphen.txt:1:", "'-'", "--vocab auto"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "dot.txt", "--vocab", "auto"],
+        &["dot.txt:2:", "start/end token"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "dot.txt"],
+        &["dot.txt:2:", "start/end token"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", "long.txt"],
+        &["long.txt:2:", "longer than"],
+    );
+}
+
+#[test]
+fn the_fixes_the_errors_suggest_work() {
+    let dir = dir_with(&[
+        ("upper.txt", b"Emma\r\n  AVA \r\n\r\nolivia"),
+        ("intl.txt", "anne-marie\nzoé\nchloë\n".as_bytes()),
+        ("one.txt", b"emma\n"),
+        (
+            "longish.txt",
+            format!("{}\n", "ab".repeat(50_000)).as_bytes(),
+        ),
+    ]);
+    let run = |args: &[&str]| {
+        let out = bigram()
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&out)
+    };
+    let folded = run(&["count", "--json", "--data", "upper.txt", "--lowercase"]);
+    assert_eq!(folded["names"], 3);
+    assert_eq!(folded["examples"], 5 + 4 + 7);
+    let auto = run(&[
+        "train", "--json", "--epochs", "5", "--data", "intl.txt", "--vocab", "auto",
+    ]);
+    assert_eq!(auto["examples"], 11 + 4 + 6);
+    let names = bigram()
+        .args(["sample", "-n", "30"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(names.status.success());
+    let alphabet: Vec<char> = "-abcehilmnorzéë".chars().collect();
+    for name in String::from_utf8(names.stdout).unwrap().lines() {
+        assert!(name.chars().all(|c| alphabet.contains(&c)), "{name:?}");
+    }
+    assert_eq!(
+        run(&[
+            "count",
+            "--json",
+            "--data",
+            "one.txt",
+            "--out",
+            "one.safetensors"
+        ])["examples"],
+        5
+    );
+    assert_eq!(
+        run(&[
+            "count",
+            "--json",
+            "--data",
+            "longish.txt",
+            "--out",
+            "l.safetensors"
+        ])["examples"],
+        100_001
+    );
+}
+
+#[test]
+fn flags_out_of_range() {
+    let dir = dir_with(&[]);
+    rejects(&dir, &["train", "--epochs", "0"], &["--epochs"]);
+    rejects(&dir, &["train", "--epochs", "-3"], &["--epochs"]);
+    for lr in ["0", "-1", "NaN", "inf"] {
+        rejects(&dir, &["train", "--lr", lr], &["--lr"]);
+    }
+    rejects(&dir, &["train", "--reg", "-0.1"], &["--reg"]);
+    rejects(&dir, &["count", "--smoothing", "-1"], &["--smoothing"]);
+    rejects(&dir, &["sample", "-n", "0"], &["--count"]);
+    rejects(
+        &dir,
+        &["train", "--device", "tpu"],
+        &["unknown device \"tpu\""],
+    );
+    rejects(&dir, &["train", "--device", "cuda:7"], &["CUDA"]);
+    if !tch::Cuda::is_available() {
+        rejects(
+            &dir,
+            &["train", "--device", "cuda"],
+            &["CUDA", "not available", "--device cpu"],
+        );
+        rejects(&dir, &["notebook", "--device", "cuda"], &["not available"]);
+    }
+}
+
+#[test]
+fn checkpoints_that_are_not_ours() {
+    let real = tempfile::tempdir().unwrap();
+    let model = real.path().join("m.safetensors");
+    bigram()
+        .args(["count", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&model).unwrap();
+    let header = |json: &str| {
+        let mut out = (json.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(json.as_bytes());
+        out
+    };
+    let meta =
+        r#""__metadata__":{"vocab":".abcdefghijklmnopqrstuvwxyz","order":"2","kind":"network"}"#;
+    let mut no_w = header(&format!(
+        r#"{{{meta},"V":{{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}}}"#
+    ));
+    no_w.extend_from_slice(&[0u8; 4]);
+    let mut shape = header(&format!(
+        r#"{{{meta},"W":{{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}}}"#
+    ));
+    shape.extend_from_slice(&[0u8; 16]);
+    let mut dtype = header(&format!(
+        r#"{{{meta},"W":{{"dtype":"F64","shape":[27,27],"data_offsets":[0,5832]}}}}"#
+    ));
+    dtype.extend_from_slice(&vec![0u8; 5832]);
+    let dir = dir_with(&[
+        ("truncated.safetensors", &bytes[..bytes.len() / 2]),
+        ("random.safetensors", &[7u8; 3000][..]),
+        ("no_w.safetensors", &no_w),
+        ("shape.safetensors", &shape),
+        ("dtype.safetensors", &dtype),
+        ("intl.txt", "zoé\n".as_bytes()),
+    ]);
+    rejects(
+        &dir,
+        &["sample", "--model", "missing.safetensors"],
+        &["missing.safetensors not found", "bigram train"],
+    );
+    rejects(
+        &dir,
+        &["sample", "--model", "truncated.safetensors"],
+        &["truncated.safetensors", "not a bigram checkpoint"],
+    );
+    rejects(
+        &dir,
+        &["eval", "--model", "random.safetensors"],
+        &["random.safetensors", "not a bigram checkpoint"],
+    );
+    rejects(
+        &dir,
+        &["sample", "--model", "no_w.safetensors"],
+        &["no_w.safetensors", "no tensor named W"],
+    );
+    rejects(
+        &dir,
+        &["sample", "--model", "shape.safetensors"],
+        &["shape.safetensors", "shape [2, 2]", "[27, 27]"],
+    );
+    rejects(
+        &dir,
+        &["sample", "--model", "dtype.safetensors"],
+        &["dtype.safetensors", "F64"],
+    );
+    let m = model.display().to_string();
+    rejects(
+        &dir,
+        &["eval", "--model", &m, "--data", "intl.txt"],
+        &["intl.txt:1:", "'é'", "model's vocabulary"],
+    );
+}
+
+#[test]
+fn outputs_that_cannot_be_written_are_refused_before_training() {
+    let dir = dir_with(&[]);
+    let data = names_txt().display().to_string();
+    let start = std::time::Instant::now();
+    rejects(
+        &dir,
+        &[
+            "train",
+            "--data",
+            &data,
+            "--out",
+            "no/such/folder/m.safetensors",
+        ],
+        &["no/such/folder", "does not exist"],
+    );
+    rejects(
+        &dir,
+        &["train", "--data", &data, "--out", "/proc/m.safetensors"],
+        &["cannot write /proc/m.safetensors"],
+    );
+    rejects(
+        &dir,
+        &["count", "--data", &data, "--out", "/proc/c.safetensors"],
+        &["cannot write"],
+    );
+    // Refused up front: far less than the ~5 s that training takes.
+    assert!(start.elapsed().as_secs_f64() < 4.0);
+}
+
+#[test]
+fn divergence_stops_training_and_saves_nothing() {
+    let dir = dir_with(&[]);
+    let data = names_txt().display().to_string();
+    rejects(
+        &dir,
+        &["train", "--data", &data, "--lr", "1e6", "--epochs", "5"],
+        &["diverged at epoch 2", "nothing was saved"],
+    );
+}
+
+#[test]
+fn sigterm_during_training_leaves_the_old_checkpoint_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model.safetensors");
+    bigram()
+        .args(["count", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let before = std::fs::read(&out).unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"))
+        .args(["train", "--epochs", "100000", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("interrupted at epoch"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the old checkpoint changed"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "temporary files were left behind");
+}

@@ -1,0 +1,84 @@
+//! Arbitrary input never panics the data loader or the checkpoint reader: each returns Ok or
+//! an error, and what it accepts is consistent.
+
+use bigram::data::{Corpus, DataOptions, Keep, VocabChoice};
+use bigram::model::Model;
+use proptest::prelude::*;
+use std::io::Write;
+
+fn load(bytes: &[u8], options: &DataOptions) -> anyhow::Result<Corpus> {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(bytes).unwrap();
+    Corpus::load(
+        file.path(),
+        options,
+        2,
+        Keep {
+            examples: true,
+            names: true,
+        },
+    )
+}
+
+fn check_consistent(corpus: &Corpus) {
+    let names = corpus.names.as_ref().unwrap();
+    let expected: u64 = names.iter().map(|n| n.chars().count() as u64 + 1).sum();
+    assert_eq!(corpus.counts.total(), expected);
+    assert_eq!(corpus.examples.as_ref().unwrap().len() as u64, expected);
+    assert!(names.iter().all(|n| !n.is_empty() && !n.contains('.')));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn arbitrary_bytes_load_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
+            let options = DataOptions { lowercase: bytes.first() == Some(&0), vocab };
+            match load(&bytes, &options) {
+                Ok(corpus) => check_consistent(&corpus),
+                Err(e) => prop_assert!(bigram::error::is_user_error(&e), "not a user error: {e:#}"),
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_lines_load_or_fail_cleanly(lines in proptest::collection::vec("[ a-zA-Z.é\\-\r\t]{0,12}", 0..30)) {
+        let text = lines.join("\n");
+        for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
+            let options = DataOptions { lowercase: false, vocab };
+            if let Ok(corpus) = load(text.as_bytes(), &options) {
+                check_consistent(&corpus);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_are_not_a_checkpoint(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        prop_assert!(Model::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn damaged_checkpoints_never_panic(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8), cut in any::<prop::sample::Index>()) {
+        let mut bytes = valid_checkpoint().to_vec();
+        for (at, value) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        let _ = Model::from_bytes(&bytes);
+        let _ = Model::from_bytes(&bytes[..cut.index(bytes.len())]);
+    }
+}
+
+fn valid_checkpoint() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| {
+        let mut counts = bigram::data::Counts::new(27, 2);
+        counts.add_name(&[5, 13, 13, 1]);
+        let model = Model::from_counts(&counts, &bigram::vocab::Vocab::letters(), 2, 1.0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        model.save(&path).unwrap();
+        std::fs::read(path).unwrap()
+    })
+}
