@@ -126,6 +126,10 @@ pub fn for_each_line(
         if bytes.is_empty() {
             return Ok(());
         }
+        if bytes.is_ascii() {
+            // SAFETY: ASCII bytes are valid UTF-8 (a fast path: names are mostly ASCII).
+            return visit(line, unsafe { std::str::from_utf8_unchecked(bytes) });
+        }
         let text = std::str::from_utf8(bytes).map_err(|e| {
             user(format!(
                 "{}:{line}: not valid UTF-8 (byte {} of the line); names files must be UTF-8 text",
@@ -374,9 +378,18 @@ pub fn for_each_pair(
     mut f: impl FnMut(usize, usize),
 ) {
     let mut context = 0usize;
+    let mut previous = 0usize;
     for &ix in indices.iter().chain(std::iter::once(&0)) {
         f(context, ix);
-        context = (context * width + ix) % rows;
+        // Bigrams and trigrams without a division per character (the counting hot path).
+        context = if rows == width {
+            ix
+        } else if rows == width * width {
+            previous * width + ix
+        } else {
+            (context * width + ix) % rows
+        };
+        previous = ix;
     }
 }
 
@@ -437,6 +450,17 @@ impl Corpus {
     /// Read a data file in one pass.
     pub fn load(path: &Path, options: &DataOptions, order: usize, keep: Keep) -> Result<Self> {
         let vocab = options.resolve_vocab(path)?;
+        if !keep.examples && !keep.names && !options.lowercase {
+            if let Some((scan, counts)) = count_plain_ascii(path, &vocab, order)? {
+                return Ok(Self {
+                    scan,
+                    order,
+                    counts,
+                    examples: None,
+                    names: None,
+                });
+            }
+        }
         let mut counts = Counts::new(vocab.len(), order);
         let mut examples = keep.examples.then(Examples::default);
         let mut names = keep.names.then(Vec::new);
@@ -463,6 +487,116 @@ impl Corpus {
     pub fn summary(&self) -> String {
         self.scan.summary(self.counts.total())
     }
+}
+
+/// The counting fast path: one pass over the bytes with no per-line buffers, for files whose
+/// names are plain ASCII vocabulary letters with optional surrounding blanks.
+///
+/// Returns `None` at the first byte it does not handle (a character outside the vocabulary,
+/// `.`, non-ASCII text, a BOM, a blank inside a name, an over-long line), and the caller then
+/// reads the file with [`scan_names`], which accepts it or reports the exact error. The counts
+/// are the same either way (a unit test checks).
+fn count_plain_ascii(path: &Path, vocab: &Vocab, order: usize) -> Result<Option<(Scan, Counts)>> {
+    const BLANK: u8 = u8::MAX - 1;
+    const NEWLINE: u8 = u8::MAX - 2;
+    const _: () = assert!(NOT_IN_VOCAB > BLANK && BLANK > NEWLINE && NEWLINE > 127);
+    if vocab
+        .chars()
+        .iter()
+        .any(|c| !c.is_ascii() || c.is_ascii_whitespace())
+    {
+        return Ok(None);
+    }
+    // Byte classes: a vocabulary index (1..width), BLANK, NEWLINE, or NOT_IN_VOCAB.
+    let mut class = [NOT_IN_VOCAB; 256];
+    for b in 0..=255u8 {
+        class[b as usize] = match b {
+            b'\n' => NEWLINE,
+            b' ' | b'\t' | b'\r' | 0x0B | 0x0C => BLANK,
+            _ => match vocab.ascii_index(b) {
+                0 => NOT_IN_VOCAB,
+                i => i,
+            },
+        };
+    }
+    let mut counts = Counts::new(vocab.len(), order);
+    let (rows, width) = (counts.rows, counts.width);
+    let mut reader = BufReader::with_capacity(CHUNK_BYTES, open_data(path)?);
+    let mut hasher = Sha256::new();
+    let (mut names, mut longest) = (0usize, 0usize);
+    // Per name: context row, previous index, length, and whether blanks followed its letters.
+    let (mut context, mut previous, mut len, mut trailing_blank) = (0usize, 0usize, 0usize, false);
+    // Offset in the file of the current line's first byte, and of the current chunk.
+    let (mut line_start, mut chunk_start) = (0usize, 0usize);
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => bail_user!("cannot read data file {}: {e}", path.display()),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        hasher.update(chunk);
+        for (i, &b) in chunk.iter().enumerate() {
+            let c = class[b as usize];
+            if c < NEWLINE {
+                // A letter: the hot path (ASCII vocabularies have fewer than 128 symbols).
+                if trailing_blank {
+                    return Ok(None);
+                }
+                let ix = c as usize;
+                counts.cells[context * width + ix] += 1;
+                context = if rows == width {
+                    ix
+                } else {
+                    (previous * width + ix) % rows
+                };
+                previous = ix;
+                len += 1;
+                continue;
+            }
+            match c {
+                NEWLINE => {
+                    let at = chunk_start + i;
+                    if at - line_start > MAX_LINE_BYTES {
+                        return Ok(None);
+                    }
+                    if len > 0 {
+                        counts.cells[context * width] += 1;
+                        names += 1;
+                        longest = longest.max(len);
+                    }
+                    (context, previous, len, trailing_blank) = (0, 0, 0, false);
+                    line_start = at + 1;
+                }
+                BLANK => trailing_blank = len > 0,
+                _ => return Ok(None),
+            }
+        }
+        let n = chunk.len();
+        chunk_start += n;
+        reader.consume(n);
+    }
+    if chunk_start - line_start > MAX_LINE_BYTES {
+        return Ok(None);
+    }
+    if len > 0 {
+        counts.cells[context * width] += 1;
+        names += 1;
+        longest = longest.max(len);
+    }
+    if names == 0 {
+        return Ok(None);
+    }
+    let scan = Scan {
+        path: path.to_path_buf(),
+        vocab: vocab.clone(),
+        names,
+        longest,
+        sha256: format!("{:x}", hasher.finalize()),
+    };
+    Ok(Some((scan, counts)))
 }
 
 #[cfg(test)]
@@ -545,6 +679,34 @@ mod tests {
         let c = Corpus::load(f.path(), &opts, 2, Keep::default()).unwrap();
         assert_eq!(c.scan.vocab.as_string(), ".-aeimnorzé");
         assert_eq!(c.counts.total(), 11 + 4);
+    }
+
+    #[test]
+    fn counting_fast_path_agrees_with_the_line_reader() {
+        // A blank inside a name is the line reader's to refuse: the fast path hands over.
+        let inner = write(b"emma\nzzyzx\tq\n");
+        assert!(count_plain_ascii(inner.path(), &Vocab::letters(), 2)
+            .unwrap()
+            .is_none());
+        let g = write(b"  emma \r\n\r\n\nava\r\nbo\nzzyzx");
+        for order in [2, 3] {
+            let (fast_scan, fast) = count_plain_ascii(g.path(), &Vocab::letters(), order)
+                .unwrap()
+                .unwrap();
+            let keep = Keep {
+                examples: true,
+                names: false,
+            };
+            let slow = Corpus::load(g.path(), &DataOptions::default(), order, keep).unwrap();
+            assert_eq!(fast, slow.counts);
+            assert_eq!(fast_scan.names, 4);
+            assert_eq!(fast_scan.longest, 5);
+            assert_eq!(fast_scan.sha256, slow.scan.sha256);
+        }
+        let odd = write("zoé\n".as_bytes());
+        assert!(count_plain_ascii(odd.path(), &Vocab::letters(), 2)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -54,6 +54,21 @@ pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
     draw()
 }
 
+/// Keep freed tensor buffers in the heap instead of returning them to the kernel.
+///
+/// Each one-hot epoch allocates and frees several 25 MB tensors. glibc serves blocks that
+/// large with fresh `mmap`s, so every epoch pays page faults for memory it just released;
+/// raising the mmap and trim thresholds lets it reuse them. The operations, and so the
+/// numbers, are unchanged; the one-hot loop gets about a fifth faster. Call once at start-up.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; called before any other thread runs.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
