@@ -210,7 +210,7 @@ struct SampleArgs {
     #[arg(long, help_heading = "Sampling")]
     novel: bool,
     /// Give up after this many draws when filters reject names.
-    #[arg(long, default_value_t = 1_000_000, help_heading = "Sampling")]
+    #[arg(long, default_value_t = 100_000, help_heading = "Sampling")]
     max_attempts: u64,
     /// The plain-Rust sampler: same distribution, far faster, different names than PyTorch's.
     #[arg(long, help_heading = "Sampling")]
@@ -471,6 +471,14 @@ fn train_command(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// This process's peak resident memory in MiB (VmHWM), where /proc tells it.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn count_command(args: CountArgs) -> Result<()> {
     check_writable(&args.out)?;
     let order = usize::from(args.order);
@@ -502,6 +510,7 @@ fn count_command(args: CountArgs) -> Result<()> {
             "names": corpus.scan.names,
             "vocab": corpus.scan.vocab.as_string(),
             "out": args.out.display().to_string(),
+            "peak_rss_mib": peak_rss_mib(),
         }));
     } else {
         println!(
