@@ -2,13 +2,17 @@
 //! into library calls and prints results (stdout) and progress (stderr).
 
 use crate::bail_user;
-use crate::data::{sha256_file, Corpus, DataOptions, Keep, VocabChoice};
+use crate::data::{
+    sha256_file, Corpus, Counts, DataOptions, Examples, Keep, SplitSpec, Splits, VocabChoice,
+};
 use crate::device::{device_name, parse_device};
 use crate::error::{user, Interrupted};
 use crate::model::{check_writable, LogProbs, Model, ModelKind};
 use crate::parity::{self, ParityConfig};
+use crate::plot::CellValues;
 use crate::sample::{generate, Draw, ExactSampler, FastSampler, Filter, Shaping};
-use crate::train::{train, Method, TrainConfig};
+use crate::train::{initial_weights, train_from, Method, TrainConfig};
+use crate::tune::{tune, Knob};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
@@ -50,6 +54,10 @@ enum Command {
     Score(ScoreArgs),
     /// Run the PyTorch reference and the same steps in Rust; compare every quantity.
     Parity(ParityArgs),
+    /// Try several regularisations (or smoothings) and pick the best on held-out names.
+    Tune(TuneArgs),
+    /// Draw the 27×27 bigram counts (or a model's probabilities) as a PNG heatmap.
+    Heatmap(HeatmapArgs),
 }
 
 #[derive(Debug, Args)]
@@ -109,11 +117,27 @@ enum MethodArg {
     Counts,
 }
 
+#[derive(Clone, Copy, Debug, Args)]
+struct SplitArgs {
+    /// Shuffle the names and split them TRAIN/DEV/TEST (percent, e.g. 80/10/10); the model is
+    /// fitted on the first part and the NLL of each part is reported.
+    #[arg(long, value_name = "SPEC")]
+    split: Option<SplitSpec>,
+    /// Seed of the shuffle before splitting.
+    #[arg(long, default_value_t = 42)]
+    split_seed: u64,
+}
+
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 struct TrainArgs {
     #[command(flatten, next_help_heading = "Input")]
     read: ReadArgs,
+    #[command(flatten, next_help_heading = "Input")]
+    split: SplitArgs,
+    /// Also draw the loss per epoch (and the dev NLL when splitting) to this PNG.
+    #[arg(long, value_name = "PNG", help_heading = "Output")]
+    plot: Option<PathBuf>,
     /// Where to write the checkpoint (safetensors; written atomically).
     #[arg(
         long,
@@ -160,6 +184,8 @@ struct TrainArgs {
 struct CountArgs {
     #[command(flatten, next_help_heading = "Input")]
     read: ReadArgs,
+    #[command(flatten, next_help_heading = "Input")]
+    split: SplitArgs,
     /// Added to every count before normalising (1 = add-one smoothing, 0 = none).
     #[arg(long, default_value_t = 1.0, value_parser = non_negative, help_heading = "Model")]
     smoothing: f64,
@@ -222,6 +248,80 @@ struct SampleArgs {
     /// One JSON object per name: name, log_prob, and in_data when the data is known.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+struct TuneArgs {
+    #[command(flatten, next_help_heading = "Input")]
+    read: ReadArgs,
+    /// TRAIN/DEV/TEST percentages; settings are compared on the dev part.
+    #[arg(
+        long,
+        default_value = "80/10/10",
+        value_name = "SPEC",
+        help_heading = "Input"
+    )]
+    split: SplitSpec,
+    /// Seed of the shuffle before splitting.
+    #[arg(long, default_value_t = 42, help_heading = "Input")]
+    split_seed: u64,
+    /// L2 weights to try for the network, comma-separated (e.g. 0,0.001,0.01,0.1,1).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        help_heading = "What to tune"
+    )]
+    reg: Option<Vec<f64>>,
+    /// Smoothings to try for the count model, comma-separated (e.g. 0,0.1,1,10).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        help_heading = "What to tune"
+    )]
+    smoothing: Option<Vec<f64>>,
+    /// Epochs per setting (network).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Optimisation")]
+    epochs: u64,
+    /// Learning rate (network).
+    #[arg(long, default_value_t = 50.0, value_parser = positive, help_heading = "Optimisation")]
+    lr: f64,
+    /// Seed of the initial weights (network).
+    #[arg(long, default_value_t = 42, help_heading = "Optimisation")]
+    seed: i64,
+    /// How each epoch is computed; `counts` is the fast default here.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "counts",
+        help_heading = "Optimisation"
+    )]
+    method: MethodArg,
+    /// Context length: 2 for bigrams, 3 for trigrams.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3), help_heading = "Model")]
+    order: u8,
+    #[command(flatten, next_help_heading = "Device")]
+    device: DeviceArg,
+    /// Print the table as JSON.
+    #[arg(long, help_heading = "Output")]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct HeatmapArgs {
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Show this bigram checkpoint's next-character probabilities instead of the data's counts.
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// The PNG to write.
+    #[arg(long, default_value = "bigrams.png", value_name = "PNG")]
+    out: PathBuf,
+    /// Width and height in pixels.
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=8000))]
+    size: u32,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +428,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => eval_command(args),
         Command::Score(args) => score_command(args),
         Command::Parity(args) => parity_command(args),
+        Command::Tune(args) => tune_command(args),
+        Command::Heatmap(args) => heatmap_command(args),
     }
 }
 
@@ -342,6 +444,94 @@ fn print_json(value: &serde_json::Value) {
     println!("{value}");
 }
 
+/// The data a command fits on: the whole file, or the train part of a split of it.
+struct Fitting {
+    corpus: Corpus,
+    splits: Option<(Splits, SplitArgs)>,
+}
+
+impl Fitting {
+    /// Read the data (examples kept when the method needs them) and split it if asked.
+    fn load(read: &ReadArgs, order: usize, examples: bool, split: &SplitArgs) -> Result<Self> {
+        let keep = Keep {
+            examples: examples && split.split.is_none(),
+            names: split.split.is_some(),
+        };
+        let mut corpus = Corpus::load(&read.data.data, &read.options(), order, keep)?;
+        eprintln!("{}", corpus.summary());
+        let splits = split.split.map(|spec| {
+            let names = corpus.names.take().unwrap_or_default();
+            let splits = Splits::new(names, &corpus.scan.vocab, order, spec, split.split_seed);
+            eprintln!(
+                "split {spec} with seed {}: {} / {} / {} names",
+                split.split_seed,
+                splits.train.names.len(),
+                splits.dev.names.len(),
+                splits.test.names.len()
+            );
+            (splits, *split)
+        });
+        Ok(Self { corpus, splits })
+    }
+
+    fn examples(&self) -> Option<&Examples> {
+        match &self.splits {
+            Some((s, _)) => Some(&s.train.examples),
+            None => self.corpus.examples.as_ref(),
+        }
+    }
+
+    fn counts(&self) -> &Counts {
+        match &self.splits {
+            Some((s, _)) => &s.train.counts,
+            None => &self.corpus.counts,
+        }
+    }
+
+    fn dev_counts(&self) -> Option<&Counts> {
+        let (s, _) = self.splits.as_ref()?;
+        (s.dev.counts.total() > 0).then_some(&s.dev.counts)
+    }
+
+    /// Record the data (and split) in a checkpoint's metadata.
+    fn describe(&self, model: &mut Model) {
+        let scan = &self.corpus.scan;
+        let data_path = std::fs::canonicalize(&scan.path).unwrap_or(scan.path.clone());
+        model
+            .meta
+            .insert("data_path".into(), data_path.display().to_string());
+        model.meta.insert("data_sha256".into(), scan.sha256.clone());
+        if let Some((_, args)) = &self.splits {
+            model.meta.insert(
+                "split".into(),
+                args.split.map(|s| s.to_string()).unwrap_or_default(),
+            );
+            model
+                .meta
+                .insert("split_seed".into(), args.split_seed.to_string());
+        }
+    }
+
+    /// NLL of each part under a model (JSON), when splitting; and a line for humans.
+    fn split_report(&self, model: &Model) -> Option<(serde_json::Value, String)> {
+        let (splits, args) = self.splits.as_ref()?;
+        let mut object = json!({
+            "spec": args.split.map(|s| s.to_string()),
+            "seed": args.split_seed,
+        });
+        let mut line = Vec::new();
+        for (name, part) in splits.parts() {
+            let nll = (part.counts.total() > 0).then(|| model.nll(&part.counts));
+            object[name] = json!({"names": part.names.len(), "nll": nll});
+            line.push(match nll {
+                Some(v) => format!("{name} {v:.4}"),
+                None => format!("{name} -"),
+            });
+        }
+        Some((object, format!("nll by part: {}", line.join(", "))))
+    }
+}
+
 fn train_command(args: TrainArgs) -> Result<()> {
     // Catch SIGINT/SIGTERM from the start: training stops at the next epoch boundary and
     // nothing is written, so an existing checkpoint at --out stays as it was.
@@ -354,20 +544,18 @@ fn train_command(args: TrainArgs) -> Result<()> {
         tch::set_num_threads(threads);
     }
     check_writable(&args.out)?;
+    if let Some(plot) = &args.plot {
+        check_writable(plot)?;
+    }
     let method = match args.method {
         MethodArg::Onehot => Method::OneHot,
         MethodArg::Index => Method::Index,
         MethodArg::Counts => Method::Counts,
     };
     let order = usize::from(args.order);
-    let keep = Keep {
-        examples: method != Method::Counts,
-        names: false,
-    };
     let load_start = std::time::Instant::now();
-    let corpus = Corpus::load(&args.read.data.data, &args.read.options(), order, keep)?;
+    let data = Fitting::load(&args.read, order, method != Method::Counts, &args.split)?;
     let load_seconds = load_start.elapsed().as_secs_f64();
-    eprintln!("{}", corpus.summary());
 
     let config = TrainConfig {
         epochs: args.epochs as usize,
@@ -387,11 +575,15 @@ fn train_command(args: TrainArgs) -> Result<()> {
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let trained = train(
-        corpus.examples.as_ref(),
-        &corpus.counts,
+    let counts = data.counts();
+    let w0 = initial_weights(config.seed, counts.rows, counts.width);
+    let trained = train_from(
+        w0,
+        data.examples(),
+        counts,
+        data.dev_counts(),
         &config,
-        |epoch, loss| {
+        &mut |epoch, loss| {
             bar.set_position(epoch as u64);
             bar.set_message(format!("{loss:.4}"));
             if stop.load(Ordering::Relaxed) {
@@ -409,15 +601,14 @@ fn train_command(args: TrainArgs) -> Result<()> {
 
     let mut model = Model {
         w: trained.w.shallow_clone(),
-        vocab: corpus.scan.vocab.clone(),
+        vocab: data.corpus.scan.vocab.clone(),
         order,
         kind: ModelKind::Network,
         meta: Default::default(),
     };
-    let nll = model.nll(&corpus.counts);
+    let nll = model.nll(counts);
     let loss = *trained.losses.last().expect("at least one epoch");
     let last_nll = *trained.nlls.last().expect("at least one epoch");
-    let data_path = std::fs::canonicalize(&corpus.scan.path).unwrap_or(corpus.scan.path.clone());
     for (key, value) in [
         ("seed", args.seed.to_string()),
         ("epochs", args.epochs.to_string()),
@@ -427,11 +618,10 @@ fn train_command(args: TrainArgs) -> Result<()> {
         ("device", device_name(device)),
         ("final_loss", loss.to_string()),
         ("nll", nll.to_string()),
-        ("data_path", data_path.display().to_string()),
-        ("data_sha256", corpus.scan.sha256.clone()),
     ] {
         model.meta.insert(key.into(), value);
     }
+    data.describe(&mut model);
     if stop.load(Ordering::Relaxed) {
         return Err(anyhow::Error::new(Interrupted(format!(
             "interrupted after training; nothing was saved ({} is as it was)",
@@ -439,8 +629,23 @@ fn train_command(args: TrainArgs) -> Result<()> {
         ))));
     }
     model.save(&args.out)?;
+    if let Some(plot) = &args.plot {
+        let mut series: Vec<(&str, &[f64])> = vec![
+            ("train loss (NLL + L2)", &trained.losses),
+            ("train NLL", &trained.nlls),
+        ];
+        if !trained.dev_nlls.is_empty() {
+            series.push(("dev NLL", &trained.dev_nlls));
+        }
+        let title = format!(
+            "bigram network (order {order}), lr {}, reg {}",
+            args.lr, args.reg
+        );
+        crate::plot::loss_curve(plot, &title, &series)?;
+    }
+    let split = data.split_report(&model);
     if args.json {
-        print_json(&json!({
+        let mut report = json!({
             "epochs": args.epochs,
             "lr": args.lr,
             "reg": args.reg,
@@ -451,11 +656,15 @@ fn train_command(args: TrainArgs) -> Result<()> {
             "loss": loss,
             "last_epoch_nll": last_nll,
             "nll": nll,
-            "examples": corpus.counts.total(),
+            "examples": counts.total(),
             "seconds": trained.seconds,
             "load_seconds": load_seconds,
             "out": args.out.display().to_string(),
-        }));
+        });
+        if let Some((object, _)) = split {
+            report["split"] = object;
+        }
+        print_json(&report);
     } else {
         println!(
             "epoch {}: loss {loss:.4} (nll {last_nll:.4} + L2)",
@@ -467,6 +676,12 @@ fn train_command(args: TrainArgs) -> Result<()> {
             trained.seconds,
             method.as_str()
         );
+        if let Some((_, line)) = split {
+            println!("{line}");
+        }
+        if let Some(plot) = &args.plot {
+            println!("loss curve: {}", plot.display());
+        }
     }
     Ok(())
 }
@@ -482,44 +697,152 @@ fn peak_rss_mib() -> Option<f64> {
 fn count_command(args: CountArgs) -> Result<()> {
     check_writable(&args.out)?;
     let order = usize::from(args.order);
-    let corpus = Corpus::load(
-        &args.read.data.data,
-        &args.read.options(),
-        order,
-        Keep::default(),
-    )?;
-    eprintln!("{}", corpus.summary());
-    let mut model = Model::from_counts(&corpus.counts, &corpus.scan.vocab, order, args.smoothing);
-    let nll = model.nll(&corpus.counts);
-    let data_path = std::fs::canonicalize(&corpus.scan.path).unwrap_or(corpus.scan.path.clone());
-    for (key, value) in [
-        ("smoothing", args.smoothing.to_string()),
-        ("nll", nll.to_string()),
-        ("data_path", data_path.display().to_string()),
-        ("data_sha256", corpus.scan.sha256.clone()),
-    ] {
-        model.meta.insert(key.into(), value);
-    }
+    let data = Fitting::load(&args.read, order, false, &args.split)?;
+    let counts = data.counts();
+    let mut model = Model::from_counts(counts, &data.corpus.scan.vocab, order, args.smoothing);
+    let nll = model.nll(counts);
+    model
+        .meta
+        .insert("smoothing".into(), args.smoothing.to_string());
+    model.meta.insert("nll".into(), nll.to_string());
+    data.describe(&mut model);
     model.save(&args.out)?;
+    let split = data.split_report(&model);
     if args.json {
-        print_json(&json!({
+        let mut report = json!({
             "smoothing": args.smoothing,
             "order": order,
             "nll": nll,
-            "examples": corpus.counts.total(),
-            "names": corpus.scan.names,
-            "vocab": corpus.scan.vocab.as_string(),
+            "examples": counts.total(),
+            "names": data.corpus.scan.names,
+            "vocab": data.corpus.scan.vocab.as_string(),
             "out": args.out.display().to_string(),
             "peak_rss_mib": peak_rss_mib(),
-        }));
+        });
+        if let Some((object, _)) = split {
+            report["split"] = object;
+        }
+        print_json(&report);
     } else {
         println!(
             "count model (smoothing {}): nll {nll:.4} over {} examples",
             args.smoothing,
-            corpus.counts.total()
+            counts.total()
         );
+        if let Some((_, line)) = split {
+            println!("{line}");
+        }
         println!("saved {}", args.out.display());
     }
+    Ok(())
+}
+
+fn tune_command(args: TuneArgs) -> Result<()> {
+    let (knob, values) = match (&args.reg, &args.smoothing) {
+        (Some(reg), None) => (Knob::Reg, reg.clone()),
+        (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
+        _ => bail_user!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
+    };
+    if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < 0.0) {
+        bail_user!("every value to try must be a finite number, 0 or more; got {bad}");
+    }
+    let device = parse_device(&args.device.device)?;
+    let method = match args.method {
+        MethodArg::Onehot => Method::OneHot,
+        MethodArg::Index => Method::Index,
+        MethodArg::Counts => Method::Counts,
+    };
+    let order = usize::from(args.order);
+    let split = SplitArgs {
+        split: Some(args.split),
+        split_seed: args.split_seed,
+    };
+    let data = Fitting::load(&args.read, order, false, &split)?;
+    let (splits, _) = data.splits.as_ref().expect("tune always splits");
+    if splits.dev.names.is_empty() {
+        bail_user!("the split {} leaves no dev names to tune on", args.split);
+    }
+    let config = TrainConfig {
+        epochs: args.epochs as usize,
+        lr: args.lr,
+        reg: 0.0,
+        seed: args.seed,
+        method,
+        device,
+    };
+    let rows = tune(
+        splits,
+        &data.corpus.scan.vocab,
+        order,
+        knob,
+        &values,
+        &config,
+    )?;
+    let best = crate::tune::best(&rows).ok_or_else(|| user("no setting gave a finite dev NLL"))?;
+    let name = match knob {
+        Knob::Reg => "reg",
+        Knob::Smoothing => "smoothing",
+    };
+    if args.json {
+        print_json(
+            &json!({"knob": knob, "split": args.split.to_string(), "rows": rows, "best": best}),
+        );
+    } else {
+        println!("{:>12} {:>10} {:>10}", name, "train NLL", "dev NLL");
+        for row in &rows {
+            let mark = if std::ptr::eq(row, best) {
+                "  <- best"
+            } else {
+                ""
+            };
+            println!(
+                "{:>12} {:>10.4} {:>10.4}{mark}",
+                row.value, row.train_nll, row.dev_nll
+            );
+        }
+        println!("best: {name} {} (dev NLL {:.4})", best.value, best.dev_nll);
+    }
+    Ok(())
+}
+
+fn heatmap_command(args: HeatmapArgs) -> Result<()> {
+    check_writable(&args.out)?;
+    let (vocab, values, kind) = match &args.model {
+        Some(path) => {
+            let model = Model::load(path)?;
+            if model.order != 2 {
+                bail_user!(
+                    "{}: a heatmap shows bigram models; this one has order {}",
+                    path.display(),
+                    model.order
+                );
+            }
+            let probs = model
+                .w
+                .to_kind(tch::Kind::Double)
+                .softmax(1, None::<tch::Kind>);
+            let values = Vec::<f64>::try_from(&probs.reshape([-1]))?;
+            (model.vocab, values, CellValues::Probabilities)
+        }
+        None => {
+            let corpus = Corpus::load(
+                &args.read.data.data,
+                &args.read.options(),
+                2,
+                Keep::default(),
+            )?;
+            eprintln!("{}", corpus.summary());
+            let values = corpus.counts.cells.iter().map(|&c| c as f64).collect();
+            (corpus.scan.vocab, values, CellValues::Counts)
+        }
+    };
+    crate::plot::heatmap(&args.out, &vocab, &values, kind, args.size)?;
+    println!(
+        "wrote {} ({}×{} pixels)",
+        args.out.display(),
+        args.size,
+        args.size
+    );
     Ok(())
 }
 

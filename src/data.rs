@@ -489,6 +489,119 @@ impl Corpus {
     }
 }
 
+/// How to split names into train, dev and test parts: three whole percentages summing to 100,
+/// written `80/10/10`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitSpec {
+    /// Percent of the names in each part: train, dev, test.
+    pub percents: [u32; 3],
+}
+
+impl std::str::FromStr for SplitSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let percents: Vec<u32> = parts
+            .iter()
+            .map(|p| p.trim().parse::<u32>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| format!("{s:?} is not TRAIN/DEV/TEST percentages like 80/10/10"))?;
+        match percents[..] {
+            [train, dev, test] if train + dev + test == 100 && train > 0 => Ok(Self {
+                percents: [train, dev, test],
+            }),
+            [_, _, _] => Err(format!(
+                "{s:?}: the three parts must add up to 100, with some for training"
+            )),
+            _ => Err(format!(
+                "{s:?} is not TRAIN/DEV/TEST percentages like 80/10/10"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for SplitSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c] = self.percents;
+        write!(f, "{a}/{b}/{c}")
+    }
+}
+
+/// One part of a split: its names, their counts and their examples.
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// The names, in shuffled order.
+    pub names: Vec<String>,
+    /// Counts of the part's examples.
+    pub counts: Counts,
+    /// The part's examples (for the one-hot and index methods).
+    pub examples: Examples,
+}
+
+impl Part {
+    fn of(names: Vec<String>, vocab: &Vocab, order: usize) -> Self {
+        let mut counts = Counts::new(vocab.len(), order);
+        let mut examples = Examples::default();
+        for name in &names {
+            let indices = vocab
+                .encode(name)
+                .expect("names were checked against this vocabulary when read");
+            counts.add_name(&indices);
+            examples.add_name(&indices, counts.rows, counts.width);
+        }
+        Self {
+            names,
+            counts,
+            examples,
+        }
+    }
+}
+
+/// Train, dev and test parts of a data set.
+#[derive(Clone, Debug)]
+pub struct Splits {
+    /// What the model is fitted on.
+    pub train: Part,
+    /// For choosing settings.
+    pub dev: Part,
+    /// For the final figure.
+    pub test: Part,
+}
+
+impl Splits {
+    /// Shuffle the names with `seed` (the same seed, the same parts) and cut them by `spec`.
+    /// Parts are whole names; train and dev sizes are rounded down, test takes the rest.
+    pub fn new(
+        mut names: Vec<String>,
+        vocab: &Vocab,
+        order: usize,
+        spec: SplitSpec,
+        seed: u64,
+    ) -> Self {
+        fastrand::Rng::with_seed(seed).shuffle(&mut names);
+        let n = names.len();
+        let n_train = (n * spec.percents[0] as usize / 100).max(1);
+        let n_dev = (n * spec.percents[1] as usize / 100).min(n - n_train);
+        let test = names.split_off(n_train + n_dev);
+        let dev = names.split_off(n_train);
+        Self {
+            train: Part::of(names, vocab, order),
+            dev: Part::of(dev, vocab, order),
+            test: Part::of(test, vocab, order),
+        }
+    }
+
+    /// The parts with their names.
+    pub fn parts(&self) -> [(&'static str, &Part); 3] {
+        [
+            ("train", &self.train),
+            ("dev", &self.dev),
+            ("test", &self.test),
+        ]
+    }
+}
+
 /// The counting fast path: one pass over the bytes with no per-line buffers, for files whose
 /// names are plain ASCII vocabulary letters with optional surrounding blanks.
 ///
@@ -707,6 +820,40 @@ mod tests {
         assert!(count_plain_ascii(odd.path(), &Vocab::letters(), 2)
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn split_specs_parse_and_refuse_nonsense() {
+        assert_eq!(
+            "80/10/10".parse::<SplitSpec>().unwrap().percents,
+            [80, 10, 10]
+        );
+        assert!("80/10".parse::<SplitSpec>().is_err());
+        assert!("80/10/20".parse::<SplitSpec>().is_err());
+        assert!("0/50/50".parse::<SplitSpec>().is_err());
+        assert!("a/b/c".parse::<SplitSpec>().is_err());
+    }
+
+    #[test]
+    fn splits_add_up_and_depend_only_on_the_seed() {
+        let names: Vec<String> = (0..1003)
+            .map(|i| format!("n{}", "a".repeat(i % 7 + 1)))
+            .map(|n| n[1..].to_string())
+            .collect();
+        let v = Vocab::letters();
+        let spec: SplitSpec = "80/10/10".parse().unwrap();
+        let a = Splits::new(names.clone(), &v, 2, spec, 42);
+        let b = Splits::new(names.clone(), &v, 2, spec, 42);
+        let c = Splits::new(names.clone(), &v, 2, spec, 43);
+        assert_eq!(
+            (a.train.names.len(), a.dev.names.len(), a.test.names.len()),
+            (802, 100, 101)
+        );
+        assert_eq!(a.train.names, b.train.names);
+        assert_ne!(a.train.names, c.train.names);
+        let total: u64 = a.parts().iter().map(|(_, p)| p.counts.total()).sum();
+        let whole: u64 = names.iter().map(|n| n.len() as u64 + 1).sum();
+        assert_eq!(total, whole);
     }
 
     #[test]

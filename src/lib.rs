@@ -12,6 +12,8 @@ pub mod error;
 pub mod model;
 pub mod notebook;
 pub mod parity;
+pub mod plot;
 pub mod sample;
 pub mod train;
+pub mod tune;
 pub mod vocab;

@@ -328,6 +328,7 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         w0,
         Some(examples),
         counts,
+        None,
         &train_config,
         &mut |_, _| Ok(()),
     )?;
@@ -392,7 +393,11 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         let mismatches =
             py.iter().zip(rs).filter(|(a, b)| a != b).count() + py.len().abs_diff(rs.len());
         let head = |v: &[String]| {
-            let mut s = v.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
+            let short = |n: &String| match n.char_indices().nth(12) {
+                Some((cut, _)) => format!("{}…", &n[..cut]),
+                None => n.clone(),
+            };
+            let mut s = v.iter().take(3).map(short).collect::<Vec<_>>().join(" ");
             if v.len() > 3 {
                 s += " …";
             }

@@ -65,6 +65,9 @@ pub struct Trained {
     pub losses: Vec<f64>,
     /// NLL alone of every epoch.
     pub nlls: Vec<f64>,
+    /// NLL of the held-out counts at every epoch, with the weights of that epoch's forward
+    /// pass (empty when none were given).
+    pub dev_nlls: Vec<f64>,
     /// Seconds spent in the epochs (data loading not included).
     pub seconds: f64,
 }
@@ -180,19 +183,27 @@ pub fn train(
     mut on_epoch: impl FnMut(usize, f64) -> Result<()>,
 ) -> Result<Trained> {
     let w0 = initial_weights(config.seed, counts.rows, counts.width);
-    train_from(w0, examples, counts, config, &mut on_epoch)
+    train_from(w0, examples, counts, None, config, &mut on_epoch)
 }
 
-/// [`train`] from given initial weights (the parity checker perturbs them).
+/// [`train`] from given initial weights (the parity checker perturbs them), also following
+/// the NLL of held-out `dev` counts epoch by epoch when given.
 pub fn train_from(
     w0: Tensor,
     examples: Option<&Examples>,
     counts: &Counts,
+    dev: Option<&Counts>,
     config: &TrainConfig,
     on_epoch: &mut dyn FnMut(usize, f64) -> Result<()>,
 ) -> Result<Trained> {
     let mut losses = Vec::with_capacity(config.epochs);
     let mut nlls = Vec::with_capacity(config.epochs);
+    let mut dev_nlls = Vec::new();
+    let mut follow_dev = |w: &Tensor| {
+        if let Some(dev) = dev {
+            dev_nlls.push(crate::model::nll_of_logits(w, dev));
+        }
+    };
     let mut record = |epoch: usize, (loss, nll): (f64, f64)| -> Result<()> {
         if !loss.is_finite() {
             bail_user!(
@@ -217,6 +228,7 @@ pub fn train_from(
             let mut w = w0.to_device(config.device).set_requires_grad(true);
             start = Instant::now();
             for epoch in 1..=config.epochs {
+                follow_dev(&w);
                 record(
                     epoch,
                     onehot_epoch(&data, &mut w, config.lr, Some(config.reg), Update::Step),
@@ -231,6 +243,7 @@ pub fn train_from(
             let mut w = w0.to_device(config.device).set_requires_grad(true);
             start = Instant::now();
             for epoch in 1..=config.epochs {
+                follow_dev(&w);
                 record(
                     epoch,
                     index_epoch(&inputs, &targets, &mut w, config.lr, config.reg),
@@ -245,7 +258,11 @@ pub fn train_from(
                 .collect();
             let mut grad = vec![0f64; w.len()];
             start = Instant::now();
+            let mut scratch = vec![0f64; w.len()];
             for epoch in 1..=config.epochs {
+                if let Some(dev) = dev {
+                    dev_nlls.push(counts_loss_and_grad(dev, &w, 0.0, &mut scratch).1);
+                }
                 let (loss, nll) = counts_loss_and_grad(counts, &w, config.reg, &mut grad);
                 for (wi, gi) in w.iter_mut().zip(&grad) {
                     *wi -= config.lr * gi;
@@ -261,6 +278,7 @@ pub fn train_from(
         w: w.detach().to_device(Device::Cpu),
         losses,
         nlls,
+        dev_nlls,
         seconds,
     })
 }

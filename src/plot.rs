@@ -1,0 +1,169 @@
+//! Pictures: the bigram heatmap and the loss curve, as PNG files drawn with plotters and the
+//! embedded DejaVu Sans font (no system font needed).
+
+use crate::bail_user;
+use crate::vocab::Vocab;
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+use std::sync::Once;
+
+/// The font family name the pictures use.
+const FONT: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+fn drawing_error(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("cannot draw {}: {e}", path.display())
+}
+
+/// What the heatmap's cells show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellValues {
+    /// Bigram counts (integers).
+    Counts,
+    /// Probabilities of the next character (rows sum to 1).
+    Probabilities,
+}
+
+/// A light-to-dark blue for `t` in [0, 1] (white for 0).
+fn blue(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let (light, dark) = ((247.0, 251.0, 255.0), (8.0, 48.0, 107.0));
+    let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    RGBColor(
+        mix(light.0, dark.0),
+        mix(light.1, dark.1),
+        mix(light.2, dark.2),
+    )
+}
+
+/// Draw a `width × width` matrix (row-major) as a square grid of `size` pixels: each cell
+/// coloured by its value and labelled with its two characters and its value.
+pub fn heatmap(
+    path: &Path,
+    vocab: &Vocab,
+    values: &[f64],
+    kind: CellValues,
+    size: u32,
+) -> Result<()> {
+    let width = vocab.len();
+    if values.len() != width * width {
+        bail_user!("a heatmap needs a square matrix over the vocabulary (bigram models only)");
+    }
+    register_font();
+    let root = BitMapBackend::new(path, (size, size)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let cell = size as i32 / width as i32;
+    let margin = (size as i32 - cell * width as i32) / 2;
+    let max = values
+        .iter()
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let letters = TextStyle::from((FONT, cell as f64 * 0.30).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    let numbers = TextStyle::from((FONT, cell as f64 * 0.24).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    for row in 0..width {
+        for col in 0..width {
+            let value = values[row * width + col];
+            let t = value / max;
+            let (x, y) = (margin + col as i32 * cell, margin + row as i32 * cell);
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cell, y + cell)],
+                blue(t).filled(),
+            ))
+            .map_err(|e| drawing_error(path, e))?;
+            let ink = if t > 0.5 { WHITE } else { RGBColor(40, 40, 40) };
+            let pair: String = [vocab.char(row), vocab.char(col)].iter().collect();
+            let label = match kind {
+                CellValues::Counts => format!("{value:.0}"),
+                CellValues::Probabilities => format!("{value:.3}"),
+            };
+            let centre = x + cell / 2;
+            root.draw(&Text::new(
+                pair,
+                (centre, y + cell * 3 / 10),
+                letters.color(&ink),
+            ))
+            .map_err(|e| drawing_error(path, e))?;
+            root.draw(&Text::new(
+                label,
+                (centre, y + cell * 7 / 10),
+                numbers.color(&ink),
+            ))
+            .map_err(|e| drawing_error(path, e))?;
+        }
+    }
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}
+
+/// Draw loss curves against the epoch: each series is (name, one value per epoch).
+pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result<()> {
+    register_font();
+    let epochs = series.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    let finite = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if epochs == 0 || !lo.is_finite() {
+        bail_user!("nothing to plot");
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    let root = BitMapBackend::new(path, (1200, 800)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 30))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(1f64..epochs.max(2) as f64, (lo - pad)..(hi + pad))
+        .map_err(|e| drawing_error(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc("loss")
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 20))
+        .draw()
+        .map_err(|e| drawing_error(path, e))?;
+    let colours = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+    ];
+    for ((name, values), colour) in series.iter().zip(colours.iter().cycle()) {
+        let colour = *colour;
+        chart
+            .draw_series(LineSeries::new(
+                values.iter().enumerate().map(|(i, v)| (i as f64 + 1.0, *v)),
+                colour.stroke_width(3),
+            ))
+            .map_err(|e| drawing_error(path, e))?
+            .label(*name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 20))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| drawing_error(path, e))?;
+    root.present().map_err(|e| drawing_error(path, e))?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Choosing a setting on held-out data: train (or count) once per value, measure the NLL of
+//! the dev part, and keep the lowest.
+
+use crate::data::Splits;
+use crate::model::{nll_of_logits, Model};
+use crate::train::{initial_weights, train_from, TrainConfig};
+use anyhow::Result;
+use serde::Serialize;
+
+/// What is being tuned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Knob {
+    /// The network's L2 weight.
+    Reg,
+    /// The count model's additive smoothing.
+    Smoothing,
+}
+
+/// One tried value and how it did.
+#[derive(Clone, Debug, Serialize)]
+pub struct TuneRow {
+    /// The value of the knob.
+    pub value: f64,
+    /// NLL on the training part.
+    pub train_nll: f64,
+    /// NLL on the dev part: what the choice is made on.
+    pub dev_nll: f64,
+}
+
+/// Fit one model per value on `splits.train` and measure it on `splits.dev`. For `Reg`,
+/// `config` gives the other hyper-parameters (its `reg` is replaced by each value).
+pub fn tune(
+    splits: &Splits,
+    vocab: &crate::vocab::Vocab,
+    order: usize,
+    knob: Knob,
+    values: &[f64],
+    config: &TrainConfig,
+) -> Result<Vec<TuneRow>> {
+    let (train, dev) = (&splits.train, &splits.dev);
+    values
+        .iter()
+        .map(|&value| {
+            let w = match knob {
+                Knob::Reg => {
+                    let config = TrainConfig {
+                        reg: value,
+                        ..*config
+                    };
+                    let w0 = initial_weights(config.seed, train.counts.rows, train.counts.width);
+                    train_from(
+                        w0,
+                        Some(&train.examples),
+                        &train.counts,
+                        None,
+                        &config,
+                        &mut |_, _| Ok(()),
+                    )?
+                    .w
+                }
+                Knob::Smoothing => Model::from_counts(&train.counts, vocab, order, value).w,
+            };
+            Ok(TuneRow {
+                value,
+                train_nll: nll_of_logits(&w, &train.counts),
+                dev_nll: nll_of_logits(&w, &dev.counts),
+            })
+        })
+        .collect()
+}
+
+/// The row with the lowest dev NLL (the first of equals); NaN never wins.
+pub fn best(rows: &[TuneRow]) -> Option<&TuneRow> {
+    rows.iter()
+        .filter(|r| !r.dev_nll.is_nan())
+        .fold(None, |best: Option<&TuneRow>, r| match best {
+            Some(b) if b.dev_nll <= r.dev_nll => Some(b),
+            _ => Some(r),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(value: f64, dev_nll: f64) -> TuneRow {
+        TuneRow {
+            value,
+            train_nll: 0.0,
+            dev_nll,
+        }
+    }
+
+    #[test]
+    fn best_is_the_lowest_dev_nll() {
+        let rows = [
+            row(0.0, 2.5),
+            row(0.1, 2.4),
+            row(1.0, f64::NAN),
+            row(2.0, 2.4),
+            row(3.0, f64::INFINITY),
+        ];
+        assert_eq!(best(&rows).unwrap().value, 0.1);
+        assert!(best(&[]).is_none());
+    }
+}

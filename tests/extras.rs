@@ -1,0 +1,227 @@
+//! Beyond the notebook: pictures, train/dev/test splits, tuning, and trigrams.
+
+mod common;
+use common::*;
+
+fn decode(path: &std::path::Path) -> image::RgbImage {
+    image::open(path)
+        .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
+        .to_rgb8()
+}
+
+/// Distinct colours in a picture, and whether it has both near-white and dark pixels.
+fn variety(img: &image::RgbImage) -> (usize, bool) {
+    let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    let light = img.pixels().any(|p| p.0.iter().all(|&c| c > 230));
+    let dark = img.pixels().any(|p| p.0.iter().all(|&c| c < 80));
+    (colours.len(), light && dark)
+}
+
+#[test]
+fn heatmap_of_counts_and_of_a_model_is_a_readable_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let counts_png = dir.path().join("bigrams.png");
+    bigram()
+        .args(["heatmap", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(&counts_png)
+        .assert()
+        .success();
+    let img = decode(&counts_png);
+    assert_eq!(img.dimensions(), (1600, 1600));
+    let (colours, contrast) = variety(&img);
+    assert!(colours > 50 && contrast, "{colours} colours");
+    // The most frequent bigram, "n." (6763), is the darkest cell: its centre is deep blue.
+    let cell = 1600 / 27;
+    let margin = (1600 - cell * 27) / 2;
+    let (n, dot) = (14, 0);
+    let p = img
+        .get_pixel(
+            (margin + dot * cell + 3) as u32,
+            (margin + n * cell + 3) as u32,
+        )
+        .0;
+    assert!(p[2] > p[0] && p[0] < 40, "n. cell colour {p:?}");
+
+    let model = dir.path().join("counts.safetensors");
+    bigram()
+        .args(["count", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let probs_png = dir.path().join("probs.png");
+    bigram()
+        .args(["heatmap", "--size", "800", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&probs_png)
+        .assert()
+        .success();
+    assert_eq!(decode(&probs_png).dimensions(), (800, 800));
+}
+
+#[test]
+fn train_plots_its_loss_curve_with_the_dev_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("loss.png");
+    let out = bigram()
+        .args([
+            "train", "--json", "--method", "counts", "--split", "80/10/10", "--data",
+        ])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(dir.path().join("m.safetensors"))
+        .arg("--plot")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = decode(&png);
+    assert_eq!(img.dimensions(), (1200, 800));
+    let (colours, contrast) = variety(&img);
+    assert!(colours > 10 && contrast);
+    // The three curves' colours are all there.
+    for rgb in [[31, 119, 180], [255, 127, 14], [44, 160, 44]] {
+        assert!(img.pixels().any(|p| p.0 == rgb), "no pixel of {rgb:?}");
+    }
+}
+
+fn split_json(command: &str, seed: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = bigram();
+    cmd.args([
+        command,
+        "--json",
+        "--split",
+        "80/10/10",
+        "--split-seed",
+        seed,
+        "--data",
+    ])
+    .arg(names_txt())
+    .arg("--out")
+    .arg(dir.path().join("m.safetensors"));
+    if command == "train" {
+        cmd.args(["--method", "counts"]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
+#[test]
+fn splits_add_up_and_are_deterministic_for_a_seed() {
+    for command in ["train", "count"] {
+        let a = split_json(command, "42");
+        let split = &a["split"];
+        let sizes: Vec<u64> = ["train", "dev", "test"]
+            .iter()
+            .map(|p| split[p]["names"].as_u64().unwrap())
+            .collect();
+        assert_eq!(sizes.iter().sum::<u64>(), 32033);
+        assert_eq!(sizes[0], 32033 * 8 / 10);
+        for part in ["train", "dev", "test"] {
+            let nll = split[part]["nll"].as_f64().unwrap();
+            assert!(nll > 2.3 && nll < 2.7, "{command} {part}: {nll}");
+        }
+        let b = split_json(command, "42");
+        assert_eq!(a["split"], b["split"]);
+        let c = split_json(command, "7");
+        assert_ne!(a["split"]["dev"]["nll"], c["split"]["dev"]["nll"]);
+    }
+}
+
+#[test]
+fn tune_picks_the_lowest_dev_nll() {
+    for (flag, values) in [
+        ("--reg", "0,0.001,0.01,0.1,1"),
+        ("--smoothing", "0,0.1,1,10"),
+    ] {
+        let out = bigram()
+            .args(["tune", "--json", flag, values, "--data"])
+            .arg(names_txt())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = json(&out);
+        let rows = report["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), values.split(',').count());
+        let dev = |r: &serde_json::Value| r["dev_nll"].as_f64().unwrap_or(f64::INFINITY);
+        let lowest = rows.iter().map(dev).fold(f64::INFINITY, f64::min);
+        assert_eq!(dev(&report["best"]), lowest);
+        // More regularisation than useful costs: reg 1 is worse than reg 0 on dev.
+        if flag == "--reg" {
+            assert!(dev(&rows[4]) > dev(&rows[0]));
+        }
+    }
+}
+
+#[test]
+fn trigram_count_model_beats_the_bigram_and_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tri.safetensors");
+    let out = bigram()
+        .args(["count", "--json", "--order", "3", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let nll = json(&out)["nll"].as_f64().unwrap();
+    // PyTorch on names.txt: the bigram count model's NLL is 2.4546; a trigram's is far lower.
+    assert!(nll < 2.3, "{nll}");
+    let names = bigram()
+        .args(["sample", "-n", "20", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(names.status.success());
+    let text = String::from_utf8(names.stdout).unwrap();
+    assert_eq!(text.lines().count(), 20);
+    assert!(text
+        .lines()
+        .all(|n| n.chars().all(|c| c.is_ascii_lowercase())));
+    assert_eq!(
+        bigram::model::Model::load(&model).unwrap().meta["order"],
+        "3"
+    );
+    let eval = bigram()
+        .args(["eval", "--json", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(names_txt())
+        .output()
+        .unwrap();
+    close(json(&eval)["nll"].as_f64().unwrap(), nll, 1e-12);
+}
+
+#[test]
+fn trigram_parity_with_pytorch_holds() {
+    let out = bigram()
+        .args([
+            "parity", "--json", "--order", "3", "--epochs", "3", "--lr", "20", "-n", "5", "--data",
+        ])
+        .arg(names_txt())
+        .output()
+        .unwrap();
+    let report = json(&out);
+    for row in report["rows"].as_array().unwrap() {
+        assert!(row["ok"].as_bool().unwrap(), "{row}");
+    }
+    assert_eq!(out.status.code(), Some(0));
+}
