@@ -232,7 +232,7 @@ struct SampleArgs {
     /// Draw only among the K most likely next characters.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sampling")]
     top_k: Option<u64>,
-    /// Only names that are not in the data file.
+    /// Only new names: none from the data file, and none twice.
     #[arg(long, help_heading = "Sampling")]
     novel: bool,
     /// Give up after this many draws when filters reject names.
@@ -897,9 +897,11 @@ fn sample_command(args: SampleArgs) -> Result<()> {
     if prefix.len() as u64 > args.max_len {
         bail_user!("the prefix is longer than --max-len {}", args.max_len);
     }
-    let data = match (&args.data, training_data_of(&model)) {
-        (Some(path), _) => Some(path.clone()),
-        (None, found) => found,
+    // Only --novel and --json need the data; finding it means checksumming the file.
+    let data = match &args.data {
+        Some(path) => Some(path.clone()),
+        None if args.novel || args.json => training_data_of(&model),
+        None => None,
     };
     if args.novel && data.is_none() {
         bail_user!(
@@ -919,6 +921,7 @@ fn sample_command(args: SampleArgs) -> Result<()> {
         min_len: args.min_len as usize,
         max_len: args.max_len as usize,
         exclude: if args.novel { known.clone() } else { None },
+        distinct: args.novel,
         max_attempts: args.max_attempts as usize,
     };
     let n = args.n as usize;

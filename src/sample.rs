@@ -211,6 +211,8 @@ pub struct Filter {
     pub max_len: usize,
     /// Names in this set are redrawn (`--novel`).
     pub exclude: Option<HashSet<String>>,
+    /// Each name at most once: repeats are redrawn.
+    pub distinct: bool,
     /// Total draws allowed before giving up (redraws included).
     pub max_attempts: usize,
 }
@@ -224,6 +226,7 @@ pub fn generate(
     filter: &Filter,
 ) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(n);
+    let mut seen = HashSet::new();
     let mut attempts = 0usize;
     while out.len() < n {
         if attempts == filter.max_attempts {
@@ -243,6 +246,9 @@ pub fn generate(
             .as_ref()
             .is_some_and(|set| set.contains(&name))
         {
+            continue;
+        }
+        if filter.distinct && !seen.insert(name.clone()) {
             continue;
         }
         out.push(name);

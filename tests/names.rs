@@ -116,6 +116,12 @@ fn novel_names_are_not_in_the_data() {
         let names = sample(&args);
         assert_eq!(names.len(), 200);
         assert!(names.iter().all(|n| !known.contains(n)));
+        let distinct: HashSet<&String> = names.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            200,
+            "--novel names are new to the data and to each other"
+        );
     }
 }
 
