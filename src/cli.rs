@@ -235,7 +235,7 @@ struct SampleArgs {
     /// Only new names: none from the data file, and none twice.
     #[arg(long, help_heading = "Sampling")]
     novel: bool,
-    /// Give up after this many draws when filters reject names.
+    /// Give up after this many draws rejected by the filters (length, novelty).
     #[arg(long, default_value_t = 100_000, help_heading = "Sampling")]
     max_attempts: u64,
     /// The plain-Rust sampler: same distribution, far faster, different names than PyTorch's.

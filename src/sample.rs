@@ -213,12 +213,12 @@ pub struct Filter {
     pub exclude: Option<HashSet<String>>,
     /// Each name at most once: repeats are redrawn.
     pub distinct: bool,
-    /// Total draws allowed before giving up (redraws included).
+    /// Rejected draws allowed before giving up.
     pub max_attempts: usize,
 }
 
-/// Draw `n` names that pass the filter, redrawing the others; an error when the attempts run
-/// out first, saying how many were found.
+/// Draw `n` names that pass the filter, redrawing the others; an error when `max_attempts`
+/// draws have been rejected, saying how many names were found.
 pub fn generate(
     sampler: &mut dyn Draw,
     model: &Model,
@@ -227,31 +227,27 @@ pub fn generate(
 ) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(n);
     let mut seen = HashSet::new();
-    let mut attempts = 0usize;
+    let mut rejected = 0usize;
     while out.len() < n {
-        if attempts == filter.max_attempts {
+        let indices = sampler.draw(&filter.prefix, filter.max_len);
+        let name: String = indices.iter().map(|&i| model.vocab.char(i)).collect();
+        let keep = indices.len() >= filter.min_len
+            && !filter
+                .exclude
+                .as_ref()
+                .is_some_and(|set| set.contains(&name))
+            && (!filter.distinct || seen.insert(name.clone()));
+        if keep {
+            out.push(name);
+            continue;
+        }
+        rejected += 1;
+        if rejected >= filter.max_attempts {
             bail_user!(
-                "gave up after {attempts} draws with {} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts",
+                "gave up after {rejected} rejected draws with {} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts",
                 out.len()
             );
         }
-        attempts += 1;
-        let indices = sampler.draw(&filter.prefix, filter.max_len);
-        if indices.len() < filter.min_len {
-            continue;
-        }
-        let name: String = indices.iter().map(|&i| model.vocab.char(i)).collect();
-        if filter
-            .exclude
-            .as_ref()
-            .is_some_and(|set| set.contains(&name))
-        {
-            continue;
-        }
-        if filter.distinct && !seen.insert(name.clone()) {
-            continue;
-        }
-        out.push(name);
     }
     Ok(out)
 }

@@ -167,7 +167,11 @@ fn impossible_requests_are_clear_errors() {
     assert!(String::from_utf8_lossy(&bad_prefix.stderr).contains("prefix \"K9\""));
     let capped = run(&["-n", "5", "--min-len", "45", "--max-attempts", "50"]);
     assert_eq!(capped.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&capped.stderr).contains("gave up after 50 draws"));
+    assert!(String::from_utf8_lossy(&capped.stderr).contains("gave up after 50 rejected draws"));
+    // The cap counts rejections only: unfiltered sampling never hits it.
+    let many = run(&["-n", "200000", "--fast", "--max-attempts", "1"]);
+    assert!(many.status.success());
+    assert_eq!(many.stdout.iter().filter(|&&b| b == b'\n').count(), 200_000);
 }
 
 /// log p(name) by hand: Σ over its bigrams (end token included) of log softmax(W[row])[next].
