@@ -11,7 +11,7 @@ use crate::model::{check_writable, LogProbs, Model, ModelKind};
 use crate::parity::{self, ParityConfig};
 use crate::plot::CellValues;
 use crate::sample::{generate, Draw, ExactSampler, FastSampler, Filter, Shaping};
-use crate::train::{initial_weights, train_from, Method, TrainConfig};
+use crate::train::{train, Method, TrainConfig};
 use crate::tune::{tune, Knob};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -126,6 +126,16 @@ struct SplitArgs {
     /// Seed of the shuffle before splitting.
     #[arg(long, default_value_t = 42)]
     split_seed: u64,
+}
+
+impl From<MethodArg> for Method {
+    fn from(arg: MethodArg) -> Self {
+        match arg {
+            MethodArg::Onehot => Method::OneHot,
+            MethodArg::Index => Method::Index,
+            MethodArg::Counts => Method::Counts,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -314,7 +324,7 @@ struct HeatmapArgs {
     #[command(flatten)]
     read: ReadArgs,
     /// Show this bigram checkpoint's next-character probabilities instead of the data's counts.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["data", "lowercase", "vocab"])]
     model: Option<PathBuf>,
     /// The PNG to write.
     #[arg(long, default_value = "bigrams.png", value_name = "PNG")]
@@ -447,7 +457,10 @@ fn print_json(value: &serde_json::Value) {
 /// The data a command fits on: the whole file, or the train part of a split of it.
 struct Fitting {
     corpus: Corpus,
-    splits: Option<(Splits, SplitArgs)>,
+    /// The split, with its spec and shuffle seed, when asked for.
+    splits: Option<(Splits, SplitSpec, u64)>,
+    /// Whether names were folded to lower case.
+    lowercase: bool,
 }
 
 impl Fitting {
@@ -469,27 +482,31 @@ impl Fitting {
                 splits.dev.names.len(),
                 splits.test.names.len()
             );
-            (splits, *split)
+            (splits, spec, split.split_seed)
         });
-        Ok(Self { corpus, splits })
+        Ok(Self {
+            corpus,
+            splits,
+            lowercase: read.lowercase,
+        })
     }
 
     fn examples(&self) -> Option<&Examples> {
         match &self.splits {
-            Some((s, _)) => Some(&s.train.examples),
+            Some((s, ..)) => Some(&s.train.examples),
             None => self.corpus.examples.as_ref(),
         }
     }
 
     fn counts(&self) -> &Counts {
         match &self.splits {
-            Some((s, _)) => &s.train.counts,
+            Some((s, ..)) => &s.train.counts,
             None => &self.corpus.counts,
         }
     }
 
     fn dev_counts(&self) -> Option<&Counts> {
-        let (s, _) = self.splits.as_ref()?;
+        let (s, ..) = self.splits.as_ref()?;
         (s.dev.counts.total() > 0).then_some(&s.dev.counts)
     }
 
@@ -501,24 +518,19 @@ impl Fitting {
             .meta
             .insert("data_path".into(), data_path.display().to_string());
         model.meta.insert("data_sha256".into(), scan.sha256.clone());
-        if let Some((_, args)) = &self.splits {
-            model.meta.insert(
-                "split".into(),
-                args.split.map(|s| s.to_string()).unwrap_or_default(),
-            );
-            model
-                .meta
-                .insert("split_seed".into(), args.split_seed.to_string());
+        model
+            .meta
+            .insert("lowercase".into(), self.lowercase.to_string());
+        if let Some((_, spec, seed)) = &self.splits {
+            model.meta.insert("split".into(), spec.to_string());
+            model.meta.insert("split_seed".into(), seed.to_string());
         }
     }
 
     /// NLL of each part under a model (JSON), when splitting; and a line for humans.
     fn split_report(&self, model: &Model) -> Option<(serde_json::Value, String)> {
-        let (splits, args) = self.splits.as_ref()?;
-        let mut object = json!({
-            "spec": args.split.map(|s| s.to_string()),
-            "seed": args.split_seed,
-        });
+        let (splits, spec, seed) = self.splits.as_ref()?;
+        let mut object = json!({"spec": spec.to_string(), "seed": seed});
         let mut line = Vec::new();
         for (name, part) in splits.parts() {
             let nll = (part.counts.total() > 0).then(|| model.nll(&part.counts));
@@ -547,10 +559,12 @@ fn train_command(args: TrainArgs) -> Result<()> {
     if let Some(plot) = &args.plot {
         check_writable(plot)?;
     }
-    let method = match args.method {
-        MethodArg::Onehot => Method::OneHot,
-        MethodArg::Index => Method::Index,
-        MethodArg::Counts => Method::Counts,
+    let method = Method::from(args.method);
+    // The counts method is plain Rust on the CPU whatever --device says; report what ran.
+    let device = if method == Method::Counts {
+        tch::Device::Cpu
+    } else {
+        device
     };
     let order = usize::from(args.order);
     let load_start = std::time::Instant::now();
@@ -576,14 +590,12 @@ fn train_command(args: TrainArgs) -> Result<()> {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let counts = data.counts();
-    let w0 = initial_weights(config.seed, counts.rows, counts.width);
-    let trained = train_from(
-        w0,
+    let trained = train(
         data.examples(),
         counts,
         data.dev_counts(),
         &config,
-        &mut |epoch, loss| {
+        |epoch, loss| {
             bar.set_position(epoch as u64);
             bar.set_message(format!("{loss:.4}"));
             if stop.load(Ordering::Relaxed) {
@@ -747,18 +759,14 @@ fn tune_command(args: TuneArgs) -> Result<()> {
         bail_user!("every value to try must be a finite number, 0 or more; got {bad}");
     }
     let device = parse_device(&args.device.device)?;
-    let method = match args.method {
-        MethodArg::Onehot => Method::OneHot,
-        MethodArg::Index => Method::Index,
-        MethodArg::Counts => Method::Counts,
-    };
+    let method = Method::from(args.method);
     let order = usize::from(args.order);
     let split = SplitArgs {
         split: Some(args.split),
         split_seed: args.split_seed,
     };
     let data = Fitting::load(&args.read, order, false, &split)?;
-    let (splits, _) = data.splits.as_ref().expect("tune always splits");
+    let (splits, ..) = data.splits.as_ref().expect("tune always splits");
     if splits.dev.names.is_empty() {
         bail_user!("the split {} leaves no dev names to tune on", args.split);
     }
@@ -856,7 +864,8 @@ fn training_data_of(model: &Model) -> Option<PathBuf> {
 /// Every name of a data file, read with the model's vocabulary.
 fn names_of(data: &Path, model: &Model) -> Result<HashSet<String>> {
     let options = DataOptions {
-        lowercase: false,
+        // Read the data as the model was trained on it (folded to lower case or not).
+        lowercase: model.meta.get("lowercase").is_some_and(|v| v == "true"),
         vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
     };
     let corpus = Corpus::load(
@@ -885,8 +894,6 @@ fn encode_or_fail(model: &Model, word: &str, what: &str) -> Result<Vec<usize>> {
 }
 
 fn sample_command(args: SampleArgs) -> Result<()> {
-    let model = Model::load(&args.model)?;
-    let prefix = encode_or_fail(&model, &args.prefix, "prefix")?;
     if args.min_len > args.max_len {
         bail_user!(
             "--min-len {} is above --max-len {}",
@@ -894,6 +901,8 @@ fn sample_command(args: SampleArgs) -> Result<()> {
             args.max_len
         );
     }
+    let model = Model::load(&args.model)?;
+    let prefix = encode_or_fail(&model, &args.prefix, "prefix")?;
     if prefix.len() as u64 > args.max_len {
         bail_user!("the prefix is longer than --max-len {}", args.max_len);
     }
@@ -926,7 +935,7 @@ fn sample_command(args: SampleArgs) -> Result<()> {
     };
     let n = args.n as usize;
     let names = if args.fast {
-        let mut sampler = FastSampler::new(&model, shaping, args.seed as u64);
+        let mut sampler = FastSampler::new(&model, shaping, args.seed as u64)?;
         generate(&mut sampler, &model, n, &filter)?
     } else {
         let mut sampler = ExactSampler::new(&model, shaping);
@@ -937,7 +946,7 @@ fn sample_command(args: SampleArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
-        let log_probs = LogProbs::of(&model);
+        let log_probs = LogProbs::of(&model)?;
         for name in &names {
             let indices = encode_or_fail(&model, name, "name")?;
             let mut object = json!({"name": name, "log_prob": log_probs.of_name(&indices)});
@@ -998,7 +1007,7 @@ fn score_command(args: ScoreArgs) -> Result<()> {
     } else {
         args.names.clone()
     };
-    let log_probs = LogProbs::of(&model);
+    let log_probs = LogProbs::of(&model)?;
     let scored: Vec<(String, f64, usize)> = names
         .iter()
         .map(|name| {

@@ -10,10 +10,10 @@
 
 use crate::bail_user;
 use crate::error::user;
-use crate::vocab::{context_count, Vocab, BOUNDARY, NOT_IN_VOCAB};
+use crate::vocab::{context_count, fold_case, next_context, Vocab, BOUNDARY, NOT_IN_VOCAB};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// Longest accepted line, in bytes: a guard against feeding the tool a file that is not a
@@ -112,8 +112,6 @@ pub fn for_each_line(
     path: &Path,
     mut visit: impl FnMut(usize, &str) -> Result<()>,
 ) -> Result<String> {
-    let mut reader = BufReader::with_capacity(CHUNK_BYTES, open_data(path)?);
-    let mut hasher = Sha256::new();
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 0usize;
     let mut handle = |line: usize, bytes: &[u8]| -> Result<()> {
@@ -122,7 +120,7 @@ pub fn for_each_line(
         } else {
             bytes
         };
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes).trim_ascii();
+        let bytes = bytes.trim_ascii();
         if bytes.is_empty() {
             return Ok(());
         }
@@ -139,16 +137,7 @@ pub fn for_each_line(
         })?;
         visit(line, text)
     };
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => bail_user!("cannot read data file {}: {e}", path.display()),
-        };
-        if chunk.is_empty() {
-            break;
-        }
-        hasher.update(chunk);
+    let sha256 = read_chunks(path, open_data(path)?, |chunk| {
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', chunk) {
             line += 1;
@@ -164,13 +153,39 @@ pub fn for_each_line(
         }
         carry.extend_from_slice(&chunk[start..]);
         check_line_length(path, line + 1, carry.len())?;
-        let len = chunk.len();
-        reader.consume(len);
-    }
+        Ok(true)
+    })?;
     if !carry.is_empty() {
         handle(line + 1, &carry)?;
     }
-    Ok(format!("{:x}", hasher.finalize()))
+    sha256.ok_or_else(|| anyhow::anyhow!("{} was not read to its end", path.display()))
+}
+
+/// Feed a file to `f` in large chunks, hashing every byte. `f` returns `Ok(false)` to stop
+/// early; the sha256 (hex) comes back only when the whole file was read.
+fn read_chunks(
+    path: &Path,
+    file: std::fs::File,
+    mut f: impl FnMut(&[u8]) -> Result<bool>,
+) -> Result<Option<String>> {
+    let mut reader = BufReader::with_capacity(CHUNK_BYTES, file);
+    let mut hasher = Sha256::new();
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => bail_user!("cannot read {}: {e}", path.display()),
+        };
+        if chunk.is_empty() {
+            return Ok(Some(format!("{:x}", hasher.finalize())));
+        }
+        hasher.update(chunk);
+        if !f(chunk)? {
+            return Ok(None);
+        }
+        let len = chunk.len();
+        reader.consume(len);
+    }
 }
 
 fn check_line_length(path: &Path, line: usize, len: usize) -> Result<()> {
@@ -186,18 +201,10 @@ fn check_line_length(path: &Path, line: usize, len: usize) -> Result<()> {
 
 /// The sha256 of a file, hex (to recognise the training data later).
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path)
+    let file = std::fs::File::open(path)
         .with_context(|| format!("cannot open {} to checksum it", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK_BYTES];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
+    read_chunks(path, file, |_| Ok(true))?
+        .ok_or_else(|| anyhow::anyhow!("{} was not read to its end", path.display()))
 }
 
 impl DataOptions {
@@ -225,7 +232,7 @@ pub fn scan_names(
     let mut folded = String::new();
     let sha256 = for_each_line(path, |line, text| {
         let text = if options.lowercase && text.chars().any(char::is_uppercase) {
-            folded = text.to_lowercase();
+            folded = fold_case(text);
             folded.as_str()
         } else {
             text
@@ -276,12 +283,14 @@ pub fn scan_names(
 fn vocab_of_file(path: &Path, lowercase: bool) -> Result<Vocab> {
     let mut seen = std::collections::BTreeSet::new();
     for_each_line(path, |line, text| {
+        let folded;
+        let text = if lowercase {
+            folded = fold_case(text);
+            folded.as_str()
+        } else {
+            text
+        };
         for c in text.chars() {
-            let c = if lowercase {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                c
-            };
             if c == BOUNDARY {
                 return Err(bad_char(path, line, text, c, &DataOptions::default()));
             }
@@ -378,18 +387,9 @@ pub fn for_each_pair(
     mut f: impl FnMut(usize, usize),
 ) {
     let mut context = 0usize;
-    let mut previous = 0usize;
     for &ix in indices.iter().chain(std::iter::once(&0)) {
         f(context, ix);
-        // Bigrams and trigrams without a division per character (the counting hot path).
-        context = if rows == width {
-            ix
-        } else if rows == width * width {
-            previous * width + ix
-        } else {
-            (context * width + ix) % rows
-        };
-        previous = ix;
+        context = next_context(context, ix, width, rows);
     }
 }
 
@@ -504,7 +504,7 @@ impl std::str::FromStr for SplitSpec {
         let parts: Vec<&str> = s.split('/').collect();
         let percents: Vec<u32> = parts
             .iter()
-            .map(|p| p.trim().parse::<u32>())
+            .map(|p| p.trim().parse::<u8>().map(u32::from))
             .collect::<std::result::Result<_, _>>()
             .map_err(|_| format!("{s:?} is not TRAIN/DEV/TEST percentages like 80/10/10"))?;
         match percents[..] {
@@ -625,7 +625,8 @@ fn count_plain_ascii(path: &Path, vocab: &Vocab, order: usize) -> Result<Option<
     for b in 0..=255u8 {
         class[b as usize] = match b {
             b'\n' => NEWLINE,
-            b' ' | b'\t' | b'\r' | 0x0B | 0x0C => BLANK,
+            // What `trim_ascii` strips in the line reader.
+            _ if b.is_ascii_whitespace() => BLANK,
             _ => match vocab.ascii_index(b) {
                 0 => NOT_IN_VOCAB,
                 i => i,
@@ -634,38 +635,22 @@ fn count_plain_ascii(path: &Path, vocab: &Vocab, order: usize) -> Result<Option<
     }
     let mut counts = Counts::new(vocab.len(), order);
     let (rows, width) = (counts.rows, counts.width);
-    let mut reader = BufReader::with_capacity(CHUNK_BYTES, open_data(path)?);
-    let mut hasher = Sha256::new();
     let (mut names, mut longest) = (0usize, 0usize);
-    // Per name: context row, previous index, length, and whether blanks followed its letters.
-    let (mut context, mut previous, mut len, mut trailing_blank) = (0usize, 0usize, 0usize, false);
+    // Per name: context row, length, and whether blanks followed its letters.
+    let (mut context, mut len, mut trailing_blank) = (0usize, 0usize, false);
     // Offset in the file of the current line's first byte, and of the current chunk.
     let (mut line_start, mut chunk_start) = (0usize, 0usize);
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => bail_user!("cannot read data file {}: {e}", path.display()),
-        };
-        if chunk.is_empty() {
-            break;
-        }
-        hasher.update(chunk);
+    let sha256 = read_chunks(path, open_data(path)?, |chunk| {
         for (i, &b) in chunk.iter().enumerate() {
             let c = class[b as usize];
             if c < NEWLINE {
                 // A letter: the hot path (ASCII vocabularies have fewer than 128 symbols).
                 if trailing_blank {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 let ix = c as usize;
                 counts.cells[context * width + ix] += 1;
-                context = if rows == width {
-                    ix
-                } else {
-                    (previous * width + ix) % rows
-                };
-                previous = ix;
+                context = next_context(context, ix, width, rows);
                 len += 1;
                 continue;
             }
@@ -673,24 +658,26 @@ fn count_plain_ascii(path: &Path, vocab: &Vocab, order: usize) -> Result<Option<
                 NEWLINE => {
                     let at = chunk_start + i;
                     if at - line_start > MAX_LINE_BYTES {
-                        return Ok(None);
+                        return Ok(false);
                     }
                     if len > 0 {
                         counts.cells[context * width] += 1;
                         names += 1;
                         longest = longest.max(len);
                     }
-                    (context, previous, len, trailing_blank) = (0, 0, 0, false);
+                    (context, len, trailing_blank) = (0, 0, false);
                     line_start = at + 1;
                 }
                 BLANK => trailing_blank = len > 0,
-                _ => return Ok(None),
+                _ => return Ok(false),
             }
         }
-        let n = chunk.len();
-        chunk_start += n;
-        reader.consume(n);
-    }
+        chunk_start += chunk.len();
+        Ok(true)
+    })?;
+    let Some(sha256) = sha256 else {
+        return Ok(None);
+    };
     if chunk_start - line_start > MAX_LINE_BYTES {
         return Ok(None);
     }
@@ -707,7 +694,7 @@ fn count_plain_ascii(path: &Path, vocab: &Vocab, order: usize) -> Result<Option<
         vocab: vocab.clone(),
         names,
         longest,
-        sha256: format!("{:x}", hasher.finalize()),
+        sha256,
     };
     Ok(Some((scan, counts)))
 }
@@ -832,6 +819,7 @@ mod tests {
         assert!("80/10/20".parse::<SplitSpec>().is_err());
         assert!("0/50/50".parse::<SplitSpec>().is_err());
         assert!("a/b/c".parse::<SplitSpec>().is_err());
+        assert!("4294967295/101/0".parse::<SplitSpec>().is_err());
     }
 
     #[test]

@@ -88,7 +88,8 @@ impl Model {
 
     /// The weights as a row-major `Vec<f32>`.
     pub fn weights(&self) -> Vec<f32> {
-        tensor_to_vec(&self.w)
+        // W is a float32 CPU tensor by construction (`from_counts`, `from_bytes`, training).
+        tensor_to_vec(&self.w).expect("W is a float tensor on the CPU")
     }
 
     /// Write the checkpoint atomically: a temporary file in the same folder, then a rename, so
@@ -205,13 +206,13 @@ pub fn nll_of_logits(w: &Tensor, counts: &Counts) -> f64 {
 }
 
 /// A tensor's values, row-major, as f32 (moved to the CPU first).
-pub fn tensor_to_vec(t: &Tensor) -> Vec<f32> {
+pub fn tensor_to_vec(t: &Tensor) -> Result<Vec<f32>> {
     let flat = t
         .detach()
         .to_device(tch::Device::Cpu)
         .to_kind(Kind::Float)
         .reshape([-1]);
-    Vec::<f32>::try_from(&flat).unwrap_or_default()
+    Ok(Vec::<f32>::try_from(&flat)?)
 }
 
 /// Refuse an output path early, before any work: its folder must exist and be writable.
@@ -250,6 +251,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| user(format!("cannot write {}: {e}", path.display())))?;
+    // tempfile creates 0600 files; a checkpoint is an ordinary file (0644 before the umask).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
@@ -311,14 +320,14 @@ pub struct LogProbs {
 
 impl LogProbs {
     /// log_softmax of each row of a model's logits.
-    pub fn of(model: &Model) -> Self {
+    pub fn of(model: &Model) -> Result<Self> {
         let logp = model.w.to_kind(Kind::Double).log_softmax(1, None::<Kind>);
-        let cells = Vec::<f64>::try_from(&logp.reshape([-1])).unwrap_or_default();
-        Self {
+        let cells = Vec::<f64>::try_from(&logp.reshape([-1]))?;
+        Ok(Self {
             width: model.vocab.len(),
             rows: model.rows(),
             cells,
-        }
+        })
     }
 
     /// log p of a whole name: the sum over its examples, the end token included.

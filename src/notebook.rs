@@ -7,7 +7,7 @@
 
 use crate::data::{Corpus, DataOptions, Keep};
 use crate::model::tensor_to_vec;
-use crate::train::{initial_weights, onehot_epoch, OneHot, Update};
+use crate::train::{apply_update, initial_weights, onehot_epoch, OneHot, Update};
 use crate::vocab::Vocab;
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -113,6 +113,12 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
             names: true,
         },
     )?;
+    if corpus.counts.total() < 10 {
+        crate::bail_user!(
+            "{}: the notebook replay shows the first 10 examples and needs at least that many bigrams",
+            data.display()
+        );
+    }
     let names = corpus.names.as_deref().unwrap_or_default();
     let examples = corpus.examples.as_ref().expect("asked for examples");
     let vocab = corpus.scan.vocab.clone();
@@ -147,7 +153,7 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
     let logits = data.xenc.matmul(&w);
     let exp = logits.exp();
     let probs = data.probabilities(&w);
-    let row_sums = tensor_to_vec(&probs.sum_dim_intlist(1, true, None::<Kind>));
+    let row_sums = tensor_to_vec(&probs.sum_dim_intlist(1, true, None::<Kind>))?;
 
     // In [19]-[21]: one example, 'a' after 'c'.
     let c_probs_of = |w: &Tensor| {
@@ -163,24 +169,22 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
     loss.backward();
     let grad = w.grad();
     let grad_shape = grad.size();
-    let grad_values = tensor_to_vec(&grad);
-    tch::no_grad(|| {
-        let _ = w.f_add_(&(&grad * -DEMO_LEARNING_RATE));
-    });
+    let grad_values = tensor_to_vec(&grad)?;
+    apply_update(&mut w, DEMO_LEARNING_RATE, Update::Step)?;
     let p_after = c_probs_of(&w).get(a).double_value(&[]) as f32;
 
     // In [40]/[43]: train() as written, then as meant, both from the weights after In [26].
     let start = w.detach().copy();
-    let run = |update: Update| -> f64 {
+    let run = |update: Update| -> Result<f64> {
         let mut w = start.copy().set_requires_grad(true);
         let mut last = f64::NAN;
         for _ in 0..EPOCHS {
-            last = onehot_epoch(&data, &mut w, LEARNING_RATE, None, update).0;
+            last = onehot_epoch(&data, &mut w, LEARNING_RATE, None, update)?.0;
         }
-        last
+        Ok(last)
     };
-    let loss_as_written = run(Update::Assign);
-    let loss_gradient_descent = run(Update::Step);
+    let loss_as_written = run(Update::Assign)?;
+    let loss_gradient_descent = run(Update::Step)?;
 
     Ok(Replay {
         first_names,
@@ -189,17 +193,17 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
         examples: examples.len(),
         x_head: examples.inputs[..10].to_vec(),
         y_head: examples.targets[..10].to_vec(),
-        c_enc: tensor_to_vec(&c_enc),
+        c_enc: tensor_to_vec(&c_enc)?,
         x_enc_head,
         x_enc_kind: data.xenc.kind(),
-        neuron: tensor_to_vec(&neuron),
+        neuron: tensor_to_vec(&neuron)?,
         c_dot_neuron,
-        c_logits: tensor_to_vec(&c_logits),
+        c_logits: tensor_to_vec(&c_logits)?,
         logits: corners(&logits),
         exp: corners(&exp),
         probs: corners(&probs),
         row_sums,
-        c_probs: tensor_to_vec(&c_probs),
+        c_probs: tensor_to_vec(&c_probs)?,
         p_a_after_c: p_before.double_value(&[]) as f32,
         loss: loss.double_value(&[]) as f32,
         grad_shape,

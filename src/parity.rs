@@ -258,14 +258,8 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, Option<usize>) {
 /// Compare the reference and the Rust side.
 pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     tch::set_num_threads(config.threads);
-    let reference = run_reference(config)?;
-    if reference.threads != config.threads {
-        anyhow::bail!(
-            "the reference ran with {} threads, not {}",
-            reference.threads,
-            config.threads
-        );
-    }
+    // Read the data first: a file the Rust side refuses gets its one-line error, not a
+    // Python traceback.
     let corpus = Corpus::load(
         &config.data,
         &DataOptions::default(),
@@ -275,6 +269,14 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
             names: false,
         },
     )?;
+    let reference = run_reference(config)?;
+    if reference.threads != config.threads {
+        anyhow::bail!(
+            "the reference ran with {} threads, not {}",
+            reference.threads,
+            config.threads
+        );
+    }
     let counts = &corpus.counts;
     let tolerance = config.tolerance.unwrap_or(match config.device {
         Device::Cpu => 0.0,
@@ -311,7 +313,7 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     let examples = corpus.examples.as_ref().expect("asked for examples");
     let w0 = initial_weights(config.seed, counts.rows, counts.width);
     if let Some(delta) = config.perturb {
-        let _ = w0.get(0).get(0).g_add_scalar_(f64::from(delta));
+        let _ = w0.get(0).get(0).f_add_scalar_(f64::from(delta))?;
     }
     let as_f64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
     let shape = format!("{}×{}", counts.rows, counts.width);
@@ -323,7 +325,7 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         method: Method::OneHot,
         device: config.device,
     };
-    let initial = as_f64(tensor_to_vec(&w0));
+    let initial = as_f64(tensor_to_vec(&w0)?);
     let trained = train_from(
         w0,
         Some(examples),
@@ -341,8 +343,8 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     };
     let count_model =
         Model::from_counts(counts, &corpus.scan.vocab, config.order, config.smoothing);
-    let network_names = sample_names(&network, config.sample_seed, config.n, config.max_len);
-    let count_names = sample_names(&count_model, config.sample_seed, config.n, config.max_len);
+    let network_names = sample_names(&network, config.sample_seed, config.n, config.max_len)?;
+    let count_names = sample_names(&count_model, config.sample_seed, config.n, config.max_len)?;
 
     let exact = |quantity: &str, py: String, rs: String, mismatches: usize| Row {
         quantity: quantity.into(),
@@ -373,7 +375,7 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     floats(
         format!("final W ({shape}), last value"),
         &reference.final_w,
-        &as_f64(tensor_to_vec(&trained.w)),
+        &as_f64(tensor_to_vec(&trained.w)?),
         false,
     );
     floats(

@@ -10,7 +10,7 @@
 
 use crate::bail_user;
 use crate::model::Model;
-use crate::vocab::context_index;
+use crate::vocab::next_context;
 use anyhow::Result;
 use std::collections::HashSet;
 use tch::{Kind, Tensor};
@@ -43,8 +43,25 @@ impl Shaping {
 /// Something that draws one name's character indices after a prefix.
 pub trait Draw {
     /// Draw characters after `prefix` until `.`, or until the name has `max_len` characters.
-    /// Returns the whole name (prefix included), without the end token.
-    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Vec<usize>;
+    /// Returns the whole name (prefix included), without the end token; an error when the
+    /// model has no usable distribution for a context (overflowing or all-zero weights).
+    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Result<Vec<usize>>;
+}
+
+/// The error for a context whose next-character distribution cannot be drawn from.
+fn unusable_row(model: &Model, context: usize, why: &str) -> anyhow::Error {
+    let width = model.vocab.len();
+    let mut chars = Vec::new();
+    let mut rest = context;
+    for _ in 1..model.order {
+        chars.push(model.vocab.char(rest % width));
+        rest /= width;
+    }
+    let shown: String = chars.iter().rev().collect();
+    crate::error::user(format!(
+        "the model has no usable next-character distribution after {shown:?} ({why}); \
+         retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"
+    ))
 }
 
 /// The PyTorch-exact sampler. Draw inside [`crate::device::with_cpu_seed`].
@@ -81,58 +98,59 @@ impl<'a> ExactSampler<'a> {
 /// Temperature and top-k on one row of logits, shifted by the row's maximum first so that a
 /// tiny temperature cannot overflow exp.
 fn shape_logits(logits: &Tensor, shaping: Shaping) -> Tensor {
+    let width = logits.size()[0];
     let mut shaped = (logits - logits.max()) / shaping.temperature;
-    if let Some(k) = shaping.top_k {
-        let (kth, _) = shaped.topk(k as i64, 0, true, true);
-        let threshold = kth.get(k as i64 - 1);
+    if let Some(k) = shaping.top_k.map(|k| k as i64).filter(|&k| k < width) {
+        let (kth, _) = shaped.topk(k, 0, true, true);
+        let threshold = kth.get(k - 1);
         shaped = shaped.masked_fill(&shaped.lt_tensor(&threshold), f64::NEG_INFINITY);
     }
     shaped
 }
 
 impl Draw for ExactSampler<'_> {
-    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Vec<usize> {
-        let width = self.model.vocab.len();
-        let mut context = vec![0usize; self.model.order - 1];
+    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Result<Vec<usize>> {
+        let (width, rows) = (self.model.vocab.len(), self.model.rows());
+        let mut context = 0usize;
         let mut name = Vec::new();
         for &ix in prefix {
-            push_context(&mut context, ix);
+            context = next_context(context, ix, width, rows);
             name.push(ix);
         }
         while name.len() < max_len {
-            let p = self.probabilities(context_index(&context, width));
-            let ix = p.multinomial(1, true).int64_value(&[0]) as usize;
+            let p = self.probabilities(context);
+            let ix = p
+                .f_multinomial(1, true)
+                .and_then(|drawn| drawn.f_int64_value(&[0]))
+                .map_err(|e| unusable_row(self.model, context, &e.to_string()))?
+                as usize;
             if ix == 0 {
                 break;
             }
-            push_context(&mut context, ix);
+            context = next_context(context, ix, width, rows);
             name.push(ix);
         }
-        name
-    }
-}
-
-fn push_context(context: &mut [usize], ix: usize) {
-    if let Some(last) = context.len().checked_sub(1) {
-        context.rotate_left(1);
-        context[last] = ix;
+        Ok(name)
     }
 }
 
 /// The throughput sampler: per-context cumulative probabilities (f64) and a seeded wyrand
 /// generator; one uniform number and a binary search per character.
-pub struct FastSampler {
+pub struct FastSampler<'a> {
+    model: &'a Model,
     width: usize,
-    order: usize,
+    rows: usize,
+    /// Row-major cumulative probabilities; a row of NaN marks a context with no usable
+    /// distribution.
     cumulative: Vec<f64>,
     rng: fastrand::Rng,
 }
 
-impl FastSampler {
+impl<'a> FastSampler<'a> {
     /// Tables for a model, reshaped as asked, and a generator seeded with `seed`.
-    pub fn new(model: &Model, shaping: Shaping, seed: u64) -> Self {
+    pub fn new(model: &'a Model, shaping: Shaping, seed: u64) -> Result<Self> {
         let width = model.vocab.len();
-        let logits = crate::model::tensor_to_vec(&model.w);
+        let logits = crate::model::tensor_to_vec(&model.w)?;
         let mut cumulative = Vec::with_capacity(logits.len());
         for row in logits.chunks_exact(width) {
             let row: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
@@ -152,6 +170,10 @@ impl FastSampler {
             }
             let weights: Vec<f64> = scaled.iter().map(|v| v.exp()).collect();
             let total: f64 = weights.iter().sum();
+            if !(total.is_finite() && total > 0.0) {
+                cumulative.extend(std::iter::repeat_n(f64::NAN, width));
+                continue;
+            }
             let mut acc = 0.0;
             for w in weights {
                 acc += w / total;
@@ -162,41 +184,48 @@ impl FastSampler {
                 *last = f64::INFINITY;
             }
         }
-        Self {
+        Ok(Self {
+            model,
             width,
-            order: model.order,
+            rows: model.rows(),
             cumulative,
             rng: fastrand::Rng::with_seed(seed),
-        }
+        })
     }
 
     /// Draw one next character for a context row.
     #[inline]
-    pub fn next(&mut self, context: usize) -> usize {
+    fn next(&mut self, context: usize) -> Result<usize> {
         let row = &self.cumulative[context * self.width..(context + 1) * self.width];
+        if row[0].is_nan() {
+            return Err(unusable_row(
+                self.model,
+                context,
+                "its weights overflow or are all zero",
+            ));
+        }
         let u = self.rng.f64();
-        row.partition_point(|&c| c <= u)
+        Ok(row.partition_point(|&c| c <= u))
     }
 }
 
-impl Draw for FastSampler {
-    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Vec<usize> {
-        let rows = self.width.pow(self.order as u32 - 1);
+impl Draw for FastSampler<'_> {
+    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Result<Vec<usize>> {
         let mut context = 0usize;
         let mut name = Vec::with_capacity(8);
         for &ix in prefix {
-            context = (context * self.width + ix) % rows;
+            context = next_context(context, ix, self.width, self.rows);
             name.push(ix);
         }
         while name.len() < max_len {
-            let ix = self.next(context);
+            let ix = self.next(context)?;
             if ix == 0 {
                 break;
             }
-            context = (context * self.width + ix) % rows;
+            context = next_context(context, ix, self.width, self.rows);
             name.push(ix);
         }
-        name
+        Ok(name)
     }
 }
 
@@ -229,7 +258,7 @@ pub fn generate(
     let mut seen = HashSet::new();
     let mut rejected = 0usize;
     while out.len() < n {
-        let indices = sampler.draw(&filter.prefix, filter.max_len);
+        let indices = sampler.draw(&filter.prefix, filter.max_len)?;
         let name: String = indices.iter().map(|&i| model.vocab.char(i)).collect();
         let keep = indices.len() >= filter.min_len
             && !filter
@@ -254,14 +283,12 @@ pub fn generate(
 
 /// The reference sampler with no options: seed the CPU generator with `seed`, draw `n` names
 /// of at most `max_len` characters.
-pub fn sample_names(model: &Model, seed: i64, n: usize, max_len: usize) -> Vec<String> {
+pub fn sample_names(model: &Model, seed: i64, n: usize, max_len: usize) -> Result<Vec<String>> {
+    let filter = Filter {
+        max_len,
+        max_attempts: usize::MAX,
+        ..Filter::default()
+    };
     let mut sampler = ExactSampler::new(model, Shaping::default());
-    crate::device::with_cpu_seed(seed, || {
-        (0..n)
-            .map(|_| {
-                let indices = sampler.draw(&[], max_len);
-                indices.iter().map(|&i| model.vocab.char(i)).collect()
-            })
-            .collect()
-    })
+    crate::device::with_cpu_seed(seed, || generate(&mut sampler, model, n, &filter))
 }

@@ -140,50 +140,62 @@ pub fn onehot_epoch(
     lr: f64,
     reg: Option<f64>,
     update: Update,
-) -> (f64, f64) {
+) -> Result<(f64, f64)> {
     let nll = data.nll(w);
     let loss = match reg {
         Some(reg) => &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg,
         None => nll.shallow_clone(),
     };
     w.zero_grad();
-    loss.backward();
-    apply_update(w, lr, update);
-    (loss.double_value(&[]), nll.double_value(&[]))
+    loss.f_backward()?;
+    apply_update(w, lr, update)?;
+    Ok((loss.f_double_value(&[])?, nll.f_double_value(&[])?))
 }
 
-fn apply_update(w: &mut Tensor, lr: f64, update: Update) {
+/// The update without tracking gradients: `W += -lr * grad` or, as written in the notebook,
+/// `W.data = -lr * grad`.
+pub fn apply_update(w: &mut Tensor, lr: f64, update: Update) -> Result<()> {
     let step = w.grad() * -lr;
     tch::no_grad(|| match update {
-        Update::Step => {
-            let _ = w.f_add_(&step);
+        Update::Step => w.f_add_(&step).map(|_| ()),
+        Update::Assign => {
+            w.set_data(&step);
+            Ok(())
         }
-        Update::Assign => w.set_data(&step),
-    });
+    })?;
+    Ok(())
 }
 
 /// One epoch of the `index` method: W[X] and cross entropy, same objective and update.
-fn index_epoch(inputs: &Tensor, targets: &Tensor, w: &mut Tensor, lr: f64, reg: f64) -> (f64, f64) {
+fn index_epoch(
+    inputs: &Tensor,
+    targets: &Tensor,
+    w: &mut Tensor,
+    lr: f64,
+    reg: f64,
+) -> Result<(f64, f64)> {
     let logits = w.index_select(0, inputs);
     let nll = logits.cross_entropy_for_logits(targets);
     let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
     w.zero_grad();
-    loss.backward();
-    apply_update(w, lr, Update::Step);
-    (loss.double_value(&[]), nll.double_value(&[]))
+    loss.f_backward()?;
+    apply_update(w, lr, Update::Step)?;
+    Ok((loss.f_double_value(&[])?, nll.f_double_value(&[])?))
 }
 
-/// Train from the seed's initial weights. `examples` is needed by `onehot` and `index`;
-/// `counts` by `counts`. `on_epoch(epoch, loss)` is called after each epoch (1-based) and may
-/// stop training by returning an error (e.g. on SIGINT).
+/// Train from the seed's initial weights, following the NLL of held-out `dev` counts when
+/// given. `examples` is needed by `onehot` and `index`; `counts` by `counts`.
+/// `on_epoch(epoch, loss)` is called after each epoch (1-based) and may stop training by
+/// returning an error (e.g. on SIGINT).
 pub fn train(
     examples: Option<&Examples>,
     counts: &Counts,
+    dev: Option<&Counts>,
     config: &TrainConfig,
     mut on_epoch: impl FnMut(usize, f64) -> Result<()>,
 ) -> Result<Trained> {
     let w0 = initial_weights(config.seed, counts.rows, counts.width);
-    train_from(w0, examples, counts, None, config, &mut on_epoch)
+    train_from(w0, examples, counts, dev, config, &mut on_epoch)
 }
 
 /// [`train`] from given initial weights (the parity checker perturbs them), also following
@@ -231,7 +243,7 @@ pub fn train_from(
                 follow_dev(&w);
                 record(
                     epoch,
-                    onehot_epoch(&data, &mut w, config.lr, Some(config.reg), Update::Step),
+                    onehot_epoch(&data, &mut w, config.lr, Some(config.reg), Update::Step)?,
                 )?;
             }
             w
@@ -246,13 +258,13 @@ pub fn train_from(
                 follow_dev(&w);
                 record(
                     epoch,
-                    index_epoch(&inputs, &targets, &mut w, config.lr, config.reg),
+                    index_epoch(&inputs, &targets, &mut w, config.lr, config.reg)?,
                 )?;
             }
             w
         }
         Method::Counts => {
-            let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)
+            let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
                 .into_iter()
                 .map(f64::from)
                 .collect();
@@ -274,8 +286,17 @@ pub fn train_from(
         }
     };
     let seconds = start.elapsed().as_secs_f64();
+    let w = w.detach().to_device(Device::Cpu);
+    // The last update comes after the last loss was checked: it can still overflow.
+    if !bool::try_from(w.isfinite().all())? {
+        bail_user!(
+            "training diverged after epoch {}: the final weights are not finite; lower --lr (now {}) and try again; nothing was saved",
+            config.epochs,
+            config.lr
+        );
+    }
     Ok(Trained {
-        w: w.detach().to_device(Device::Cpu),
+        w,
         losses,
         nlls,
         dev_nlls,
@@ -324,7 +345,7 @@ mod tests {
         // In [10]: torch.randn((27, 1), generator=Generator().manual_seed(42)) starts
         // 1.9269, 1.4873, 0.9007, -2.1055.
         let w = initial_weights(42, 27, 1);
-        let v = crate::model::tensor_to_vec(&w);
+        let v = crate::model::tensor_to_vec(&w).unwrap();
         for (got, want) in v.iter().zip([1.9269, 1.4873, 0.9007, -2.1055]) {
             assert!((got - want).abs() < 6e-5, "{got} vs {want}");
         }
@@ -338,6 +359,7 @@ mod tests {
         }
         let w0 = initial_weights(3, 27, 27);
         let w: Vec<f64> = crate::model::tensor_to_vec(&w0)
+            .unwrap()
             .into_iter()
             .map(f64::from)
             .collect();

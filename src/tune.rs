@@ -3,7 +3,7 @@
 
 use crate::data::Splits;
 use crate::model::{nll_of_logits, Model};
-use crate::train::{initial_weights, train_from, TrainConfig};
+use crate::train::{train, TrainConfig};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -38,7 +38,7 @@ pub fn tune(
     values: &[f64],
     config: &TrainConfig,
 ) -> Result<Vec<TuneRow>> {
-    let (train, dev) = (&splits.train, &splits.dev);
+    let (fit, dev) = (&splits.train, &splits.dev);
     values
         .iter()
         .map(|&value| {
@@ -48,22 +48,16 @@ pub fn tune(
                         reg: value,
                         ..*config
                     };
-                    let w0 = initial_weights(config.seed, train.counts.rows, train.counts.width);
-                    train_from(
-                        w0,
-                        Some(&train.examples),
-                        &train.counts,
-                        None,
-                        &config,
-                        &mut |_, _| Ok(()),
-                    )?
+                    train(Some(&fit.examples), &fit.counts, None, &config, |_, _| {
+                        Ok(())
+                    })?
                     .w
                 }
-                Knob::Smoothing => Model::from_counts(&train.counts, vocab, order, value).w,
+                Knob::Smoothing => Model::from_counts(&fit.counts, vocab, order, value).w,
             };
             Ok(TuneRow {
                 value,
-                train_nll: nll_of_logits(&w, &train.counts),
+                train_nll: nll_of_logits(&w, &fit.counts),
                 dev_nll: nll_of_logits(&w, &dev.counts),
             })
         })

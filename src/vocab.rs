@@ -128,6 +128,22 @@ pub fn context_index(context: &[usize], width: usize) -> usize {
     context.iter().fold(0, |acc, &ix| acc * width + ix)
 }
 
+/// The row after `context` once `ix` has been read: the last `order - 1` characters, where
+/// `rows = width^(order-1)` (for bigrams just `ix`, without a division).
+#[inline]
+pub fn next_context(context: usize, ix: usize, width: usize, rows: usize) -> usize {
+    if rows == width {
+        ix
+    } else {
+        (context * width + ix) % rows
+    }
+}
+
+/// Lower-case a name for `--lowercase`, the same way wherever names are read.
+pub fn fold_case(text: &str) -> String {
+    text.to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,9 +84,13 @@ fn loss_decreases_over_the_first_ten_epochs() {
         method: Method::OneHot,
         device: tch::Device::Cpu,
     };
-    let run = train(corpus.examples.as_ref(), &corpus.counts, &config, |_, _| {
-        Ok(())
-    })
+    let run = train(
+        corpus.examples.as_ref(),
+        &corpus.counts,
+        None,
+        &config,
+        |_, _| Ok(()),
+    )
     .unwrap();
     assert_eq!(run.losses.len(), 10);
     for pair in run.losses.windows(2) {
@@ -171,6 +175,8 @@ fn eval_of_a_fresh_checkpoint_equals_its_reported_nll() {
         1e-5,
     );
     assert_eq!(eval["examples"], 228146);
+    // scripts/reference.py (PyTorch 2.13) gives the final W an NLL of 2.47490504090630914.
+    assert_eq!(eval["nll"].as_f64().unwrap(), 2.474905040906309);
 }
 
 #[test]
@@ -285,4 +291,17 @@ fn usage_and_input_errors_exit_2_other_failures_exit_1() {
     let unknown = bigram().arg("fly").output().unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     assert!(bigram().arg("--help").output().unwrap().status.success());
+    // A failure that is not the user's input: the reference interpreter runs but fails.
+    let broken = bigram()
+        .args(["parity", "--python", "/bin/false", "--data"])
+        .arg(names_txt())
+        .output()
+        .unwrap();
+    assert_eq!(
+        broken.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("reference failed"));
 }

@@ -18,9 +18,13 @@ fn losses(corpus: &Corpus, method: Method) -> Vec<f64> {
         method,
         device: tch::Device::Cpu,
     };
-    train(corpus.examples.as_ref(), &corpus.counts, &config, |_, _| {
-        Ok(())
-    })
+    train(
+        corpus.examples.as_ref(),
+        &corpus.counts,
+        None,
+        &config,
+        |_, _| Ok(()),
+    )
     .unwrap()
     .losses
 }
@@ -105,7 +109,7 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
         .unwrap()
     });
     let fast = generate(
-        &mut FastSampler::new(&model, Shaping::default(), 1),
+        &mut FastSampler::new(&model, Shaping::default(), 1).unwrap(),
         &model,
         n,
         &filter,
@@ -128,7 +132,7 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
     }
     // And not by accident: the same seed gives the same names, another seed others.
     let again = generate(
-        &mut FastSampler::new(&model, Shaping::default(), 1),
+        &mut FastSampler::new(&model, Shaping::default(), 1).unwrap(),
         &model,
         1000,
         &filter,
@@ -136,7 +140,7 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
     .unwrap();
     assert_eq!(again[..], fast[..1000]);
     let other = generate(
-        &mut FastSampler::new(&model, Shaping::default(), 2),
+        &mut FastSampler::new(&model, Shaping::default(), 2).unwrap(),
         &model,
         1000,
         &filter,

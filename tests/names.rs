@@ -74,6 +74,21 @@ fn neutral_temperature_and_full_top_k_are_the_default_sampler() {
         sample(&["-n", "40", "--seed", "5", "--top-k", "3"]),
         default
     );
+    // A top-k wider than the vocabulary changes nothing, with any temperature.
+    let warm = sample(&["-n", "40", "--seed", "5", "--temperature", "0.8"]);
+    assert_eq!(
+        sample(&[
+            "-n",
+            "40",
+            "--seed",
+            "5",
+            "--temperature",
+            "0.8",
+            "--top-k",
+            "30"
+        ]),
+        warm
+    );
 }
 
 #[test]

@@ -137,6 +137,8 @@ fn training_cell_as_written_and_as_meant() {
     // In [43] printed 3.085660934448242 (the assignment bug); 2.4732 is PyTorch 2.13's loss
     // after 100 real gradient steps at lr 50 from the same weights.
     close(run().loss_as_written, 3.085660934448242, 1e-5);
+    // The same cell under PyTorch 2.13 (the loop run in Python) returns 3.0856611728668213.
+    assert_eq!(run().loss_as_written, 3.0856611728668213);
     close(run().loss_gradient_descent, 2.4732, 1e-4);
 }
 

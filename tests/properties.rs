@@ -47,9 +47,33 @@ proptest! {
         let text = lines.join("\n");
         for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
             let options = DataOptions { lowercase: false, vocab };
-            if let Ok(corpus) = load(text.as_bytes(), &options) {
-                check_consistent(&corpus);
+            match load(text.as_bytes(), &options) {
+                Ok(corpus) => check_consistent(&corpus),
+                Err(e) => prop_assert!(bigram::error::is_user_error(&e), "not a user error: {e:#}"),
             }
+        }
+    }
+
+    #[test]
+    fn counting_fast_path_matches_the_line_reader(lines in proptest::collection::vec("[ a-z\r\t\x0b\x0c.A]{0,10}", 1..30)) {
+        let text = lines.join("\n");
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let options = DataOptions::default();
+        // Counts alone take the byte-level fast path; asking for names forces the line reader.
+        let fast = Corpus::load(file.path(), &options, 2, Keep::default());
+        let slow = Corpus::load(file.path(), &options, 2, Keep { examples: false, names: true });
+        match (fast, slow) {
+            (Ok(f), Ok(s)) => {
+                prop_assert_eq!(f.counts, s.counts);
+                prop_assert_eq!(f.scan.names, s.scan.names);
+                prop_assert_eq!(f.scan.longest, s.scan.longest);
+            }
+            (Err(f), Err(s)) => {
+                prop_assert_eq!(f.to_string(), s.to_string());
+                prop_assert!(bigram::error::is_user_error(&f));
+            }
+            (f, s) => prop_assert!(false, "fast {:?} vs line reader {:?}", f.map(|c| c.counts.total()), s.map(|c| c.counts.total())),
         }
     }
 
