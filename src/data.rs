@@ -641,37 +641,44 @@ fn count_plain_ascii(path: &Path, vocab: &Vocab, order: usize) -> Result<Option<
     // Offset in the file of the current line's first byte, and of the current chunk.
     let (mut line_start, mut chunk_start) = (0usize, 0usize);
     let sha256 = read_chunks(path, open_data(path)?, |chunk| {
+        // Work on local copies: state reached through the closure's captures would be
+        // reloaded from memory at every byte.
+        let cells = &mut counts.cells[..];
+        let (mut ctx, mut n, mut blank) = (context, len, trailing_blank);
+        let (mut found, mut long, mut start) = (names, longest, line_start);
         for (i, &b) in chunk.iter().enumerate() {
             let c = class[b as usize];
             if c < NEWLINE {
                 // A letter: the hot path (ASCII vocabularies have fewer than 128 symbols).
-                if trailing_blank {
+                if blank {
                     return Ok(false);
                 }
                 let ix = c as usize;
-                counts.cells[context * width + ix] += 1;
-                context = next_context(context, ix, width, rows);
-                len += 1;
+                cells[ctx * width + ix] += 1;
+                ctx = next_context(ctx, ix, width, rows);
+                n += 1;
                 continue;
             }
             match c {
                 NEWLINE => {
                     let at = chunk_start + i;
-                    if at - line_start > MAX_LINE_BYTES {
+                    if at - start > MAX_LINE_BYTES {
                         return Ok(false);
                     }
-                    if len > 0 {
-                        counts.cells[context * width] += 1;
-                        names += 1;
-                        longest = longest.max(len);
+                    if n > 0 {
+                        cells[ctx * width] += 1;
+                        found += 1;
+                        long = long.max(n);
                     }
-                    (context, len, trailing_blank) = (0, 0, false);
-                    line_start = at + 1;
+                    (ctx, n, blank) = (0, 0, false);
+                    start = at + 1;
                 }
-                BLANK => trailing_blank = len > 0,
+                BLANK => blank = n > 0,
                 _ => return Ok(false),
             }
         }
+        (context, len, trailing_blank) = (ctx, n, blank);
+        (names, longest, line_start) = (found, long, start);
         chunk_start += chunk.len();
         Ok(true)
     })?;
