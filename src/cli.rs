@@ -107,6 +107,19 @@ impl ReadArgs {
     }
 }
 
+#[derive(Clone, Copy, Debug, Args)]
+struct OrderArg {
+    /// Context length: 2 for bigrams, 3 for trigrams (two characters of context, from `..`).
+    #[arg(long = "order", value_name = "ORDER", default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
+    value: u8,
+}
+
+impl OrderArg {
+    fn get(self) -> usize {
+        usize::from(self.value)
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum MethodArg {
     /// The notebook's one-hot matmul: bit-identical to PyTorch on the CPU.
@@ -179,9 +192,8 @@ struct TrainArgs {
         help_heading = "Optimisation"
     )]
     method: MethodArg,
-    /// Context length: 2 for bigrams, 3 for trigrams (two characters of context).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3), help_heading = "Model")]
-    order: u8,
+    #[command(flatten, next_help_heading = "Model")]
+    order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
     device: DeviceArg,
     /// libtorch intra-op threads (default: libtorch's choice).
@@ -199,9 +211,8 @@ struct CountArgs {
     /// Added to every count before normalising (1 = add-one smoothing, 0 = none).
     #[arg(long, default_value_t = 1.0, value_parser = non_negative, help_heading = "Model")]
     smoothing: f64,
-    /// Context length: 2 for bigrams, 3 for trigrams.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3), help_heading = "Model")]
-    order: u8,
+    #[command(flatten, next_help_heading = "Model")]
+    order: OrderArg,
     /// Where to write the checkpoint (safetensors; written atomically).
     #[arg(
         long,
@@ -309,9 +320,8 @@ struct TuneArgs {
         help_heading = "Optimisation"
     )]
     method: MethodArg,
-    /// Context length: 2 for bigrams, 3 for trigrams.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3), help_heading = "Model")]
-    order: u8,
+    #[command(flatten, next_help_heading = "Model")]
+    order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
     device: DeviceArg,
     /// Print the table as JSON.
@@ -393,9 +403,8 @@ struct ParityArgs {
     /// Cap on a sampled name's length.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     max_len: u64,
-    /// Context length: 2 for bigrams, 3 for trigrams.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
-    order: u8,
+    #[command(flatten, next_help_heading = "Model")]
+    order: OrderArg,
     #[command(flatten)]
     device: DeviceArg,
     /// Allowed |difference| for floats (default: 0 on the CPU, 1e-4 on CUDA).
@@ -566,7 +575,7 @@ fn train_command(args: TrainArgs) -> Result<()> {
     } else {
         device
     };
-    let order = usize::from(args.order);
+    let order = args.order.get();
     let load_start = std::time::Instant::now();
     let data = Fitting::load(&args.read, order, method != Method::Counts, &args.split)?;
     let load_seconds = load_start.elapsed().as_secs_f64();
@@ -708,7 +717,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 fn count_command(args: CountArgs) -> Result<()> {
     check_writable(&args.out)?;
-    let order = usize::from(args.order);
+    let order = args.order.get();
     let data = Fitting::load(&args.read, order, false, &args.split)?;
     let counts = data.counts();
     let mut model = Model::from_counts(counts, &data.corpus.scan.vocab, order, args.smoothing);
@@ -760,7 +769,7 @@ fn tune_command(args: TuneArgs) -> Result<()> {
     }
     let device = parse_device(&args.device.device)?;
     let method = Method::from(args.method);
-    let order = usize::from(args.order);
+    let order = args.order.get();
     let split = SplitArgs {
         split: Some(args.split),
         split_seed: args.split_seed,
@@ -1086,7 +1095,7 @@ fn parity_command(args: ParityArgs) -> Result<()> {
         sample_seed: args.sample_seed,
         n: args.n as usize,
         max_len: args.max_len as usize,
-        order: usize::from(args.order),
+        order: args.order.get(),
         device,
         tolerance: args.tolerance,
         python,
