@@ -13,7 +13,6 @@ use crate::error::user;
 use crate::vocab::{context_count, fold_case, next_context, Vocab, BOUNDARY, NOT_IN_VOCAB};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// Longest accepted line, in bytes: a guard against feeding the tool a file that is not a
@@ -161,31 +160,48 @@ pub fn for_each_line(
     sha256.ok_or_else(|| anyhow::anyhow!("{} was not read to its end", path.display()))
 }
 
-/// Feed a file to `f` in large chunks, hashing every byte. `f` returns `Ok(false)` to stop
-/// early; the sha256 (hex) comes back only when the whole file was read.
+/// Feed a file to `f` in large chunks, hashing every byte on a second thread meanwhile.
+/// `f` returns `Ok(false)` to stop early; the sha256 (hex) comes back only when the whole file
+/// was read. At most a few chunks are in flight, so memory stays flat.
 fn read_chunks(
     path: &Path,
-    file: std::fs::File,
+    mut file: std::fs::File,
     mut f: impl FnMut(&[u8]) -> Result<bool>,
 ) -> Result<Option<String>> {
-    let mut reader = BufReader::with_capacity(CHUNK_BYTES, file);
-    let mut hasher = Sha256::new();
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok(chunk) => chunk,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => bail_user!("cannot read {}: {e}", path.display()),
-        };
-        if chunk.is_empty() {
-            return Ok(Some(format!("{:x}", hasher.finalize())));
+    use std::io::Read;
+    use std::sync::Arc;
+    let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+    let hasher = std::thread::spawn(move || {
+        let mut hasher = Sha256::new();
+        for chunk in chunks {
+            hasher.update(&chunk[..]);
         }
-        hasher.update(chunk);
-        if !f(chunk)? {
-            return Ok(None);
+        format!("{:x}", hasher.finalize())
+    });
+    let read_all = (|| -> Result<bool> {
+        loop {
+            let mut buf = Vec::with_capacity(CHUNK_BYTES);
+            (&mut file)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
+            if buf.is_empty() {
+                return Ok(true);
+            }
+            let chunk = Arc::new(buf);
+            to_hasher
+                .send(Arc::clone(&chunk))
+                .map_err(|_| anyhow::anyhow!("the checksum thread stopped"))?;
+            if !f(&chunk)? {
+                return Ok(false);
+            }
         }
-        let len = chunk.len();
-        reader.consume(len);
-    }
+    })();
+    drop(to_hasher);
+    let sha256 = hasher
+        .join()
+        .map_err(|_| anyhow::anyhow!("the checksum thread panicked"))?;
+    Ok(read_all?.then_some(sha256))
 }
 
 fn check_line_length(path: &Path, line: usize, len: usize) -> Result<()> {
