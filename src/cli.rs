@@ -107,6 +107,20 @@ impl ReadArgs {
     }
 }
 
+/// Gradient-descent settings shared by train, tune and parity.
+#[derive(Clone, Copy, Debug, Args)]
+struct OptimArgs {
+    /// Passes over the data (full-batch gradient steps).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    epochs: u64,
+    /// Learning rate of each step W += -lr · grad.
+    #[arg(long, default_value_t = 50.0, value_parser = positive)]
+    lr: f64,
+    /// Seed of the CPU generator that draws the initial weights.
+    #[arg(long, default_value_t = 42)]
+    seed: i64,
+}
+
 #[derive(Clone, Copy, Debug, Args)]
 struct OrderArg {
     /// Context length: 2 for bigrams, 3 for trigrams (two characters of context, from `..`).
@@ -172,18 +186,11 @@ struct TrainArgs {
     /// Print one JSON object instead of text.
     #[arg(long, help_heading = "Output")]
     json: bool,
-    /// Passes over the data (full-batch gradient steps).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Optimisation")]
-    epochs: u64,
-    /// Learning rate of each step W += -lr · grad.
-    #[arg(long, default_value_t = 50.0, value_parser = positive, help_heading = "Optimisation")]
-    lr: f64,
+    #[command(flatten, next_help_heading = "Optimisation")]
+    optim: OptimArgs,
     /// Weight of the L2 penalty reg · mean(W²), the network's smoothing.
     #[arg(long, default_value_t = 0.01, value_parser = non_negative, help_heading = "Optimisation")]
     reg: f64,
-    /// Seed of the CPU generator that draws the initial weights.
-    #[arg(long, default_value_t = 42, help_heading = "Optimisation")]
-    seed: i64,
     /// How each epoch is computed (all reach the same objective).
     #[arg(
         long,
@@ -303,15 +310,9 @@ struct TuneArgs {
         help_heading = "What to tune"
     )]
     smoothing: Option<Vec<f64>>,
-    /// Epochs per setting (network).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Optimisation")]
-    epochs: u64,
-    /// Learning rate (network).
-    #[arg(long, default_value_t = 50.0, value_parser = positive, help_heading = "Optimisation")]
-    lr: f64,
-    /// Seed of the initial weights (network).
-    #[arg(long, default_value_t = 42, help_heading = "Optimisation")]
-    seed: i64,
+    /// For the network (with `--reg`).
+    #[command(flatten, next_help_heading = "Optimisation")]
+    optim: OptimArgs,
     /// How each epoch is computed; `counts` is the fast default here.
     #[arg(
         long,
@@ -379,15 +380,8 @@ struct ScoreArgs {
 struct ParityArgs {
     #[command(flatten)]
     data: DataArg,
-    /// Seed of the initial weights.
-    #[arg(long, default_value_t = 42)]
-    seed: i64,
-    /// Training epochs.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-    epochs: u64,
-    /// Learning rate.
-    #[arg(long, default_value_t = 50.0, value_parser = positive)]
-    lr: f64,
+    #[command(flatten)]
+    optim: OptimArgs,
     /// L2 weight.
     #[arg(long, default_value_t = 0.01, value_parser = non_negative)]
     reg: f64,
@@ -403,7 +397,7 @@ struct ParityArgs {
     /// Cap on a sampled name's length.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     max_len: u64,
-    #[command(flatten, next_help_heading = "Model")]
+    #[command(flatten)]
     order: OrderArg,
     #[command(flatten)]
     device: DeviceArg,
@@ -581,14 +575,14 @@ fn train_command(args: TrainArgs) -> Result<()> {
     let load_seconds = load_start.elapsed().as_secs_f64();
 
     let config = TrainConfig {
-        epochs: args.epochs as usize,
-        lr: args.lr,
+        epochs: args.optim.epochs as usize,
+        lr: args.optim.lr,
         reg: args.reg,
-        seed: args.seed,
+        seed: args.optim.seed,
         method,
         device,
     };
-    let bar = indicatif::ProgressBar::new(args.epochs);
+    let bar = indicatif::ProgressBar::new(args.optim.epochs);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{bar:30} epoch {pos}/{len}  loss {msg}  {elapsed}",
@@ -631,9 +625,9 @@ fn train_command(args: TrainArgs) -> Result<()> {
     let loss = *trained.losses.last().expect("at least one epoch");
     let last_nll = *trained.nlls.last().expect("at least one epoch");
     for (key, value) in [
-        ("seed", args.seed.to_string()),
-        ("epochs", args.epochs.to_string()),
-        ("lr", args.lr.to_string()),
+        ("seed", args.optim.seed.to_string()),
+        ("epochs", args.optim.epochs.to_string()),
+        ("lr", args.optim.lr.to_string()),
         ("reg", args.reg.to_string()),
         ("method", method.as_str().to_string()),
         ("device", device_name(device)),
@@ -660,17 +654,17 @@ fn train_command(args: TrainArgs) -> Result<()> {
         }
         let title = format!(
             "bigram network (order {order}), lr {}, reg {}",
-            args.lr, args.reg
+            args.optim.lr, args.reg
         );
         crate::plot::loss_curve(plot, &title, &series)?;
     }
     let split = data.split_report(&model);
     if args.json {
         let mut report = json!({
-            "epochs": args.epochs,
-            "lr": args.lr,
+            "epochs": args.optim.epochs,
+            "lr": args.optim.lr,
             "reg": args.reg,
-            "seed": args.seed,
+            "seed": args.optim.seed,
             "method": method.as_str(),
             "order": order,
             "device": device_name(device),
@@ -689,7 +683,7 @@ fn train_command(args: TrainArgs) -> Result<()> {
     } else {
         println!(
             "epoch {}: loss {loss:.4} (nll {last_nll:.4} + L2)",
-            args.epochs
+            args.optim.epochs
         );
         println!(
             "saved {} (nll of the saved weights on the training data: {nll:.4}; {:.2} s training, {} method)",
@@ -780,10 +774,10 @@ fn tune_command(args: TuneArgs) -> Result<()> {
         bail_user!("the split {} leaves no dev names to tune on", args.split);
     }
     let config = TrainConfig {
-        epochs: args.epochs as usize,
-        lr: args.lr,
+        epochs: args.optim.epochs as usize,
+        lr: args.optim.lr,
         reg: 0.0,
-        seed: args.seed,
+        seed: args.optim.seed,
         method,
         device,
     };
@@ -1087,9 +1081,9 @@ fn parity_command(args: ParityArgs) -> Result<()> {
         .and_then(|v| v.parse::<f32>().ok());
     let config = ParityConfig {
         data: args.data.data.clone(),
-        seed: args.seed,
-        epochs: args.epochs as usize,
-        lr: args.lr,
+        seed: args.optim.seed,
+        epochs: args.optim.epochs as usize,
+        lr: args.optim.lr,
         reg: args.reg,
         smoothing: args.smoothing,
         sample_seed: args.sample_seed,
