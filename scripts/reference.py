@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 
 def read_names(path, vocab_arg):
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:  # a BOM is not part of the first name
         names = [line.strip() for line in f.read().splitlines()]
     names = [n for n in names if n]
     if vocab_arg == "auto":

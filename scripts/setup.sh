@@ -16,7 +16,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # --- PyTorch, shared by every checkout on this machine -------------------------------------
 venv=${BIGRAM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/bigram/torch-$TORCH_VERSION-venv}
-python_bin=${BIGRAM_PYTHON:-python3}
+# The interpreter that creates the venv (not to be confused with BIGRAM_PYTHON, the venv's own
+# python, which cargo passes to the binary and the tests).
+base_python=${BIGRAM_BASE_PYTHON:-python3}
 have_torch() {
   [ -x "$venv/bin/python" ] &&
     "$venv/bin/python" - "$TORCH_VERSION" <<'PY' 2>/dev/null
@@ -35,8 +37,12 @@ else
   exec 9>"$venv.lock"
   flock 9
   if ! have_torch; then
-    [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
-    "$venv/bin/pip" install --quiet "torch==$TORCH_VERSION" numpy safetensors ||
+    # A venv left without a working pip (an interrupted first run) is made again.
+    if ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+      "$base_python" -m venv --clear "$venv" ||
+        die "$base_python could not create a virtual environment at $venv; install Python 3 with venv (Debian: python3-venv), or set BIGRAM_BASE_PYTHON"
+    fi
+    "$venv/bin/python" -m pip install --quiet "torch==$TORCH_VERSION" numpy safetensors ||
       die "pip could not install torch==$TORCH_VERSION into $venv; check that PyPI is reachable, or point BIGRAM_VENV at a venv that has it"
   fi
   flock -u 9
@@ -49,9 +55,10 @@ libtorch="$site/torch"
 mkdir -p .cargo
 cat > .cargo/config.toml.tmp <<TOML
 # Written by scripts/setup.sh for this machine; not committed.
+# force: these win over variables of the same name in the caller's environment.
 [env]
-LIBTORCH = "$libtorch"
-BIGRAM_PYTHON = "$venv/bin/python"
+LIBTORCH = { value = "$libtorch", force = true }
+BIGRAM_PYTHON = { value = "$venv/bin/python", force = true }
 TOML
 if cmp -s .cargo/config.toml.tmp .cargo/config.toml 2>/dev/null; then
   rm .cargo/config.toml.tmp

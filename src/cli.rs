@@ -7,10 +7,10 @@ use crate::data::{
 };
 use crate::device::{device_name, parse_device};
 use crate::error::{user, Interrupted};
-use crate::model::{check_writable, LogProbs, Model, ModelKind};
+use crate::model::{check_png, check_writable, LogProbs, Model, ModelKind};
 use crate::parity::{self, ParityConfig};
 use crate::plot::CellValues;
-use crate::sample::{generate, Draw, ExactSampler, FastSampler, Filter, Shaping};
+use crate::sample::{generate_each, ExactSampler, FastSampler, Filter, Shaping};
 use crate::train::{train, Method, TrainConfig};
 use crate::tune::{tune, Knob};
 use anyhow::Result;
@@ -56,7 +56,7 @@ enum Command {
     Parity(ParityArgs),
     /// Try several regularisations (or smoothings) and pick the best on held-out names.
     Tune(TuneArgs),
-    /// Draw the 27×27 bigram counts (or a model's probabilities) as a PNG heatmap.
+    /// Draw the bigram counts (or a bigram model's probabilities) as a PNG heatmap.
     Heatmap(HeatmapArgs),
 }
 
@@ -103,6 +103,7 @@ impl ReadArgs {
                 VocabArg::Letters => VocabChoice::Letters,
                 VocabArg::Auto => VocabChoice::Auto,
             },
+            without_flags: false,
         }
     }
 }
@@ -216,7 +217,7 @@ struct CountArgs {
     #[command(flatten, next_help_heading = "Input")]
     split: SplitArgs,
     /// Added to every count before normalising (1 = add-one smoothing, 0 = none).
-    #[arg(long, default_value_t = 1.0, value_parser = non_negative, help_heading = "Model")]
+    #[arg(long, default_value_t = 1.0, value_parser = smoothing_value, help_heading = "Model")]
     smoothing: f64,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
@@ -386,7 +387,7 @@ struct ParityArgs {
     #[arg(long, default_value_t = 0.01, value_parser = non_negative)]
     reg: f64,
     /// Count-model smoothing.
-    #[arg(long, default_value_t = 1.0, value_parser = non_negative)]
+    #[arg(long, default_value_t = 1.0, value_parser = smoothing_value)]
     smoothing: f64,
     /// Seed of the sampler.
     #[arg(long, default_value_t = 2147483647)]
@@ -421,6 +422,15 @@ fn positive(s: &str) -> std::result::Result<f64, String> {
         Ok(v) => Err(format!("must be a finite number above 0, not {v}")),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// A smoothing: 0 or more, and small enough that log(N + s) stays a finite float32.
+fn smoothing_value(s: &str) -> std::result::Result<f64, String> {
+    let v = non_negative(s)?;
+    if v > 1e30 {
+        return Err(format!("must be at most 1e30, not {v}"));
+    }
+    Ok(v)
 }
 
 fn non_negative(s: &str) -> std::result::Result<f64, String> {
@@ -560,7 +570,7 @@ fn train_command(args: TrainArgs) -> Result<()> {
     }
     check_writable(&args.out)?;
     if let Some(plot) = &args.plot {
-        check_writable(plot)?;
+        check_png(plot)?;
     }
     let method = Method::from(args.method);
     // The counts method is plain Rust on the CPU whatever --device says; report what ran.
@@ -758,8 +768,11 @@ fn tune_command(args: TuneArgs) -> Result<()> {
         (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
         _ => bail_user!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
     };
-    if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < 0.0) {
-        bail_user!("every value to try must be a finite number, 0 or more; got {bad}");
+    if let Some(bad) = values
+        .iter()
+        .find(|v| !v.is_finite() || **v < 0.0 || **v > 1e30)
+    {
+        bail_user!("every value to try must be a number from 0 to 1e30; got {bad}");
     }
     let device = parse_device(&args.device.device)?;
     let method = Method::from(args.method);
@@ -817,7 +830,7 @@ fn tune_command(args: TuneArgs) -> Result<()> {
 }
 
 fn heatmap_command(args: HeatmapArgs) -> Result<()> {
-    check_writable(&args.out)?;
+    check_png(&args.out)?;
     let (vocab, values, kind) = match &args.model {
         Some(path) => {
             let model = Model::load(path)?;
@@ -870,6 +883,7 @@ fn names_of(data: &Path, model: &Model) -> Result<HashSet<String>> {
         // Read the data as the model was trained on it (folded to lower case or not).
         lowercase: model.meta.get("lowercase").is_some_and(|v| v == "true"),
         vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
+        without_flags: true,
     };
     let corpus = Corpus::load(
         data,
@@ -937,34 +951,49 @@ fn sample_command(args: SampleArgs) -> Result<()> {
         max_attempts: args.max_attempts as usize,
     };
     let n = args.n as usize;
-    let names = if args.fast {
-        let mut sampler = FastSampler::new(&model, shaping, args.seed as u64)?;
-        generate(&mut sampler, &model, n, &filter)?
+    let log_probs = if args.json {
+        Some(LogProbs::of(&model)?)
     } else {
-        let mut sampler = ExactSampler::new(&model, shaping);
-        crate::device::with_cpu_seed(args.seed, || {
-            generate(&mut sampler as &mut dyn Draw, &model, n, &filter)
-        })?
+        None
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    if args.json {
-        let log_probs = LogProbs::of(&model)?;
-        for name in &names {
-            let indices = encode_or_fail(&model, name, "name")?;
-            let mut object = json!({"name": name, "log_prob": log_probs.of_name(&indices)});
-            if let Some(known) = &known {
-                object["in_data"] = json!(known.contains(name));
+    // Names are written as they are drawn: any -n works in constant memory.
+    let mut emit = |name: String| -> Result<()> {
+        match &log_probs {
+            Some(log_probs) => {
+                let indices = encode_or_fail(&model, &name, "name")?;
+                let mut object = json!({"name": name, "log_prob": log_probs.of_name(&indices)});
+                if let Some(known) = &known {
+                    object["in_data"] = json!(known.contains(&name));
+                }
+                writeln!(out, "{object}")?;
             }
-            writeln!(out, "{object}")?;
+            None => writeln!(out, "{name}")?,
         }
+        Ok(())
+    };
+    let drawn = if args.fast {
+        let mut sampler = FastSampler::new(&model, shaping, args.seed as u64)?;
+        generate_each(&mut sampler, &model, n, &filter, &mut emit)
     } else {
-        for name in &names {
-            writeln!(out, "{name}")?;
-        }
+        let mut sampler = ExactSampler::new(&model, shaping);
+        crate::device::with_cpu_seed(args.seed, || {
+            generate_each(&mut sampler, &model, n, &filter, &mut emit)
+        })
+    };
+    match drawn.and_then(|()| Ok(out.flush()?)) {
+        // The reader went away (`bigram sample | head`): that is the end, not a failure.
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
     }
-    out.flush()?;
-    Ok(())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn eval_command(args: EvalArgs) -> Result<()> {
@@ -972,6 +1001,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
     let options = DataOptions {
         lowercase: args.lowercase,
         vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
+        without_flags: false,
     };
     let corpus = Corpus::load(&args.data.data, &options, model.order, Keep::default())?;
     let nll = model.nll(&corpus.counts);

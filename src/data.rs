@@ -41,6 +41,8 @@ pub struct DataOptions {
     pub lowercase: bool,
     /// The vocabulary to check the names against.
     pub vocab: VocabChoice,
+    /// The command has no `--lowercase`/`--vocab` flags: errors say to fix the file instead.
+    pub without_flags: bool,
 }
 
 /// One name, as the reader hands it to a visitor.
@@ -247,7 +249,7 @@ pub fn scan_names(
     let mut indices: Vec<usize> = Vec::new();
     let mut folded = String::new();
     let sha256 = for_each_line(path, |line, text| {
-        let text = if options.lowercase && text.chars().any(char::is_uppercase) {
+        let text = if options.lowercase {
             folded = fold_case(text);
             folded.as_str()
         } else {
@@ -328,6 +330,12 @@ fn bad_char(path: &Path, line: usize, text: &str, c: char, options: &DataOptions
     if c == BOUNDARY {
         return user(format!(
             "{at}: {shown:?} contains '.', which is the start/end token and cannot be part of a name; remove it"
+        ));
+    }
+    if options.without_flags {
+        return user(format!(
+            "{at}: character {c:?} (U+{:04X}) in {shown:?} is not in the vocabulary this command reads with; fix the file",
+            c as u32
         ));
     }
     let lower = c.to_lowercase().next().unwrap_or(c);

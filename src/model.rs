@@ -192,10 +192,11 @@ impl Model {
 
 /// The canonical NLL (see [`Model::nll`]) of any logits tensor.
 pub fn nll_of_logits(w: &Tensor, counts: &Counts) -> f64 {
-    let logp = w
-        .detach()
-        .to_kind(Kind::Double)
-        .log_softmax(1, None::<Kind>);
+    let logp = no_nan(
+        w.detach()
+            .to_kind(Kind::Double)
+            .log_softmax(1, None::<Kind>),
+    );
     let c = counts
         .to_tensor()
         .to_device(logp.device())
@@ -203,6 +204,13 @@ pub fn nll_of_logits(w: &Tensor, counts: &Counts) -> f64 {
     let empty = c.eq(0.0);
     let total = -(&c * logp.masked_fill(&empty, 0.0)).sum(None::<Kind>) / c.sum(None::<Kind>);
     total.double_value(&[])
+}
+
+/// log_softmax of a row that is all -inf (a count model without smoothing, for a context it
+/// never saw) is NaN; such a row gives every character probability 0, so log p is -inf.
+fn no_nan(logp: Tensor) -> Tensor {
+    let nan = logp.isnan();
+    logp.masked_fill(&nan, f64::NEG_INFINITY)
 }
 
 /// A tensor's values, row-major, as f32 (moved to the CPU first).
@@ -213,6 +221,20 @@ pub fn tensor_to_vec(t: &Tensor) -> Result<Vec<f32>> {
         .to_kind(Kind::Float)
         .reshape([-1]);
     Ok(Vec::<f32>::try_from(&flat)?)
+}
+
+/// Refuse a picture path early unless it names a PNG (the only format drawn).
+pub fn check_png(path: &Path) -> Result<()> {
+    let is_png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if !is_png {
+        bail_user!(
+            "{}: pictures are written as PNG; give a file name ending in .png",
+            path.display()
+        );
+    }
+    check_writable(path)
 }
 
 /// Refuse an output path early, before any work: its folder must exist and be writable.
@@ -321,7 +343,7 @@ pub struct LogProbs {
 impl LogProbs {
     /// log_softmax of each row of a model's logits.
     pub fn of(model: &Model) -> Result<Self> {
-        let logp = model.w.to_kind(Kind::Double).log_softmax(1, None::<Kind>);
+        let logp = no_nan(model.w.to_kind(Kind::Double).log_softmax(1, None::<Kind>));
         let cells = Vec::<f64>::try_from(&logp.reshape([-1]))?;
         Ok(Self {
             width: model.vocab.len(),

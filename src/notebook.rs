@@ -106,7 +106,10 @@ fn corners(t: &Tensor) -> Corners {
 pub fn replay(data: &Path, device: Device) -> Result<Replay> {
     let corpus = Corpus::load(
         data,
-        &DataOptions::default(),
+        &DataOptions {
+            without_flags: true,
+            ..DataOptions::default()
+        },
         2,
         Keep {
             examples: true,
@@ -133,7 +136,7 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
     let c_enc = Tensor::zeros([width], (Kind::Float, device));
     let _ = c_enc.get(c).fill_(1.0);
 
-    let data = OneHot::new(examples, vocab.len(), device);
+    let data = OneHot::new(examples, vocab.len(), device)?;
     let x_enc_head = Tensor::from_slice(&examples.inputs[..5]).one_hot(width);
     let x_enc_head: Vec<Vec<i64>> = (0..5)
         .map(|r| Vec::<i64>::try_from(&x_enc_head.get(r)).unwrap_or_default())

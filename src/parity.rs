@@ -262,7 +262,10 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     // Python traceback.
     let corpus = Corpus::load(
         &config.data,
-        &DataOptions::default(),
+        &DataOptions {
+            without_flags: true,
+            ..DataOptions::default()
+        },
         config.order,
         Keep {
             examples: true,

@@ -100,7 +100,9 @@ impl<'a> ExactSampler<'a> {
 fn shape_logits(logits: &Tensor, shaping: Shaping) -> Tensor {
     let width = logits.size()[0];
     let mut shaped = (logits - logits.max()) / shaping.temperature;
-    if let Some(k) = shaping.top_k.map(|k| k as i64).filter(|&k| k < width) {
+    // A k of 0 or of the vocabulary's size or more keeps every character.
+    let keep = shaping.top_k.filter(|&k| k > 0 && k < width as usize);
+    if let Some(k) = keep.map(|k| k as i64) {
         let (kth, _) = shaped.topk(k, 0, true, true);
         let threshold = kth.get(k - 1);
         shaped = shaped.masked_fill(&shaped.lt_tensor(&threshold), f64::NEG_INFINITY);
@@ -246,18 +248,19 @@ pub struct Filter {
     pub max_attempts: usize,
 }
 
-/// Draw `n` names that pass the filter, redrawing the others; an error when `max_attempts`
-/// draws have been rejected, saying how many names were found.
-pub fn generate(
+/// Draw `n` names that pass the filter, redrawing the others, and hand each to `emit` as it
+/// comes (nothing is collected, so `n` can be as large as the user likes). An error when
+/// `max_attempts` draws have been rejected, saying how many names were found.
+pub fn generate_each(
     sampler: &mut dyn Draw,
     model: &Model,
     n: usize,
     filter: &Filter,
-) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(n);
+    mut emit: impl FnMut(String) -> Result<()>,
+) -> Result<()> {
     let mut seen = HashSet::new();
-    let mut rejected = 0usize;
-    while out.len() < n {
+    let (mut found, mut rejected) = (0usize, 0usize);
+    while found < n {
         let indices = sampler.draw(&filter.prefix, filter.max_len)?;
         let name: String = indices.iter().map(|&i| model.vocab.char(i)).collect();
         let keep = indices.len() >= filter.min_len
@@ -267,18 +270,33 @@ pub fn generate(
                 .is_some_and(|set| set.contains(&name))
             && (!filter.distinct || seen.insert(name.clone()));
         if keep {
-            out.push(name);
+            found += 1;
+            emit(name)?;
             continue;
         }
         rejected += 1;
         if rejected >= filter.max_attempts {
             bail_user!(
-                "gave up after {rejected} rejected draws with {} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts",
-                out.len()
+                "gave up after {rejected} rejected draws with {found} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts"
             );
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// [`generate_each`], collected.
+pub fn generate(
+    sampler: &mut dyn Draw,
+    model: &Model,
+    n: usize,
+    filter: &Filter,
+) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    generate_each(sampler, model, n, filter, |name| {
+        names.push(name);
+        Ok(())
+    })?;
+    Ok(names)
 }
 
 /// The reference sampler with no options: seed the CPU generator with `seed`, draw `n` names

@@ -81,6 +81,9 @@ pub fn initial_weights(seed: i64, rows: usize, width: usize) -> Tensor {
     })
 }
 
+/// Largest one-hot input the `onehot` method builds (the machines this runs on have 24 GB).
+pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
+
 /// The notebook's tensors for one-hot training, on one device.
 pub struct OneHot {
     /// One-hot inputs, float, `examples × contexts`.
@@ -92,8 +95,18 @@ pub struct OneHot {
 }
 
 impl OneHot {
-    /// Encode examples for a model with `contexts` rows.
-    pub fn new(examples: &Examples, contexts: usize, device: Device) -> Self {
+    /// Encode examples for a model with `contexts` rows; refuses (a user error) a one-hot
+    /// matrix too large to build, pointing at the methods that need none.
+    pub fn new(examples: &Examples, contexts: usize, device: Device) -> Result<Self> {
+        // The int64 one-hot and its float copy: 12 bytes a cell while both exist.
+        let bytes = examples.len() as u128 * contexts as u128 * 12;
+        if bytes > MAX_ONE_HOT_BYTES {
+            bail_user!(
+                "the one-hot input would take {:.1} GiB ({} examples × {contexts} contexts); use --method index or --method counts, which reach the same objective without it",
+                bytes as f64 / (1u64 << 30) as f64,
+                examples.len()
+            );
+        }
         let inputs = Tensor::from_slice(&examples.inputs);
         let xenc = inputs
             .one_hot(contexts as i64)
@@ -101,11 +114,11 @@ impl OneHot {
             .to_device(device);
         let targets = Tensor::from_slice(&examples.targets).to_device(device);
         let rows = Tensor::arange(examples.len() as i64, (Kind::Int64, device));
-        Self {
+        Ok(Self {
             xenc,
             targets,
             rows,
-        }
+        })
     }
 
     /// Probabilities of the next character for every example: exp(xenc @ W), rows normalised.
@@ -208,8 +221,9 @@ pub fn train_from(
     config: &TrainConfig,
     on_epoch: &mut dyn FnMut(usize, f64) -> Result<()>,
 ) -> Result<Trained> {
-    let mut losses = Vec::with_capacity(config.epochs);
-    let mut nlls = Vec::with_capacity(config.epochs);
+    // A huge --epochs is allowed (SIGINT stops it); the vectors grow as epochs pass.
+    let mut losses = Vec::with_capacity(config.epochs.min(1 << 16));
+    let mut nlls = Vec::with_capacity(config.epochs.min(1 << 16));
     let mut dev_nlls = Vec::new();
     let mut follow_dev = |w: &Tensor| {
         if let Some(dev) = dev {
@@ -236,7 +250,7 @@ pub fn train_from(
                 examples.ok_or_else(needs_examples)?,
                 counts.rows,
                 config.device,
-            );
+            )?;
             let mut w = w0.to_device(config.device).set_requires_grad(true);
             start = Instant::now();
             for epoch in 1..=config.epochs {

@@ -64,10 +64,10 @@ pub fn tune(
         .collect()
 }
 
-/// The row with the lowest dev NLL (the first of equals); NaN never wins.
+/// The row with the lowest finite dev NLL (the first of equals).
 pub fn best(rows: &[TuneRow]) -> Option<&TuneRow> {
     rows.iter()
-        .filter(|r| !r.dev_nll.is_nan())
+        .filter(|r| r.dev_nll.is_finite())
         .fold(None, |best: Option<&TuneRow>, r| match best {
             Some(b) if b.dev_nll <= r.dev_nll => Some(b),
             _ => Some(r),
@@ -97,5 +97,6 @@ mod tests {
         ];
         assert_eq!(best(&rows).unwrap().value, 0.1);
         assert!(best(&[]).is_none());
+        assert!(best(&[row(0.0, f64::INFINITY)]).is_none());
     }
 }

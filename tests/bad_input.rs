@@ -385,12 +385,11 @@ fn sigterm_during_training_leaves_the_old_checkpoint_intact() {
     std::io::BufRead::read_line(&mut stderr, &mut first).unwrap();
     assert!(first.contains("32033 names"), "{first}");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
     let status = child.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
@@ -442,7 +441,47 @@ fn models_without_a_usable_distribution_are_errors_not_panics() {
 
 #[test]
 fn more_flags_and_files_that_make_no_sense() {
-    let dir = dir_with(&[("tiny.txt", b"emma\n")]);
+    let wide: String = (0..12_000)
+        .map(|i| {
+            let name: String = (0..10)
+                .map(|j| char::from(b'!' + ((i * 7 + j * 13) % 90) as u8))
+                .filter(|&c| c != '.')
+                .collect();
+            name + "\n"
+        })
+        .collect();
+    let dir = dir_with(&[
+        ("tiny.txt", b"emma\n"),
+        ("Upper.txt", b"emma\nAva\nbo\nli\n"),
+        ("wide.txt", wide.as_bytes()),
+    ]);
+    rejects(
+        &dir,
+        &["notebook", "--data", "Upper.txt"],
+        &["Upper.txt:2:", "fix the file"],
+    );
+    rejects(
+        &dir,
+        &["train", "--plot", "loss.gif", "--data", "tiny.txt"],
+        &["loss.gif", ".png"],
+    );
+    rejects(
+        &dir,
+        &["heatmap", "--out", "map.jpg", "--data", "tiny.txt"],
+        &["map.jpg", ".png"],
+    );
+    rejects(
+        &dir,
+        &["count", "--smoothing", "1e39", "--data", "tiny.txt"],
+        &["--smoothing"],
+    );
+    rejects(
+        &dir,
+        &[
+            "train", "--order", "3", "--vocab", "auto", "--data", "wide.txt",
+        ],
+        &["GiB", "--method index or --method counts"],
+    );
     rejects(
         &dir,
         &["notebook", "--data", "tiny.txt"],
@@ -460,6 +499,26 @@ fn more_flags_and_files_that_make_no_sense() {
         &["cannot be used with"],
     );
     rejects(&dir, &["tune"], &["--reg", "--smoothing"]);
+    // An impossible bigram under a count model without smoothing: infinite NLL, not NaN.
+    let zero = dir.path().join("zero.safetensors");
+    bigram()
+        .args(["count", "--smoothing", "0", "--data", "tiny.txt", "--out"])
+        .arg(&zero)
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let eval = bigram()
+        .args(["eval", "--data", "Upper.txt", "--lowercase", "--model"])
+        .arg(&zero)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(eval.status.success());
+    assert!(
+        String::from_utf8_lossy(&eval.stdout).starts_with("nll inf"),
+        "{}",
+        String::from_utf8_lossy(&eval.stdout)
+    );
     rejects(
         &dir,
         &["sample", "--min-len", "9", "--max-len", "3"],

@@ -34,7 +34,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_load_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
-            let options = DataOptions { lowercase: bytes.first() == Some(&0), vocab };
+            let options = DataOptions { lowercase: bytes.first() == Some(&0), vocab, ..Default::default() };
             match load(&bytes, &options) {
                 Ok(corpus) => check_consistent(&corpus),
                 Err(e) => prop_assert!(bigram::error::is_user_error(&e), "not a user error: {e:#}"),
@@ -46,7 +46,7 @@ proptest! {
     fn arbitrary_lines_load_or_fail_cleanly(lines in proptest::collection::vec("[ a-zA-Z.é\\-\r\t]{0,12}", 0..30)) {
         let text = lines.join("\n");
         for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
-            let options = DataOptions { lowercase: false, vocab };
+            let options = DataOptions { lowercase: false, vocab, ..Default::default() };
             match load(text.as_bytes(), &options) {
                 Ok(corpus) => check_consistent(&corpus),
                 Err(e) => prop_assert!(bigram::error::is_user_error(&e), "not a user error: {e:#}"),
