@@ -244,13 +244,7 @@ fn flags_out_of_range() {
 fn checkpoints_that_are_not_ours() {
     let real = tempfile::tempdir().unwrap();
     let model = real.path().join("m.safetensors");
-    bigram()
-        .args(["count", "--data"])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success();
+    count_model_at(&model);
     let bytes = std::fs::read(&model).unwrap();
     let header = |json: &str| {
         let mut out = (json.len() as u64).to_le_bytes().to_vec();
@@ -363,13 +357,7 @@ fn divergence_stops_training_and_saves_nothing() {
 fn sigterm_during_training_leaves_the_old_checkpoint_intact() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.safetensors");
-    bigram()
-        .args(["count", "--data"])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    count_model_at(&out);
     let before = std::fs::read(&out).unwrap();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"))
         .args(["train", "--epochs", "100000", "--data"])

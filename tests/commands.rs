@@ -243,13 +243,7 @@ fn max_len_caps_names_and_n_zero_is_refused() {
 fn counts_checkpoint_serves_sample_and_eval() {
     let dir = tempfile::tempdir().unwrap();
     let counts = dir.path().join("counts.safetensors");
-    bigram()
-        .args(["count", "--data"])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(&counts)
-        .assert()
-        .success();
+    count_model_at(&counts);
     let model = Model::load(&counts).unwrap();
     assert_eq!(model.meta["kind"], "counts");
     // The count model's first names for the default seed, from PyTorch 2.13 (scripts/reference.py).

@@ -45,13 +45,7 @@ fn heatmap_of_counts_and_of_a_model_is_a_readable_png() {
     assert!(p[2] > p[0] && p[0] < 40, "n. cell colour {p:?}");
 
     let model = dir.path().join("counts.safetensors");
-    bigram()
-        .args(["count", "--data"])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success();
+    count_model_at(&model);
     let probs_png = dir.path().join("probs.png");
     bigram()
         .args(["heatmap", "--size", "800", "--model"])

@@ -15,13 +15,7 @@ fn counts_model() -> &'static (tempfile::TempDir, PathBuf) {
     MODEL.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("counts.safetensors");
-        bigram()
-            .args(["count", "--data"])
-            .arg(names_txt())
-            .arg("--out")
-            .arg(&path)
-            .assert()
-            .success();
+        count_model_at(&path);
         (dir, path)
     })
 }

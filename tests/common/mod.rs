@@ -45,3 +45,14 @@ pub fn json(output: &std::process::Output) -> serde_json::Value {
 pub fn close(got: f64, want: f64, tol: f64) {
     assert!((got - want).abs() <= tol, "got {got}, want {want} (±{tol})");
 }
+
+/// Write the count model (smoothing 1) of names.txt to `out` with `bigram count`.
+pub fn count_model_at(out: &std::path::Path) {
+    bigram()
+        .args(["count", "--data"])
+        .arg(names_txt())
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
