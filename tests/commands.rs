@@ -186,33 +186,13 @@ fn count_model_nll_matches_pytorch() {
     close(count_json("0")["nll"].as_f64().unwrap(), 2.4540, 1e-4);
 }
 
-fn sample(model: &PathBuf, args: &[&str]) -> Vec<String> {
-    let output = bigram()
-        .arg("sample")
-        .arg("--model")
-        .arg(model)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect()
-}
-
 #[test]
 fn sampling_is_reproducible_per_seed_and_stays_in_the_vocabulary() {
     let (_, out, _) = trained();
-    let first = sample(out, &["-n", "50", "--seed", "7"]);
+    let first = sample_names(out, &["-n", "50", "--seed", "7"]);
     assert_eq!(first.len(), 50);
-    assert_eq!(first, sample(out, &["-n", "50", "--seed", "7"]));
-    assert_ne!(first, sample(out, &["-n", "50", "--seed", "8"]));
+    assert_eq!(first, sample_names(out, &["-n", "50", "--seed", "7"]));
+    assert_ne!(first, sample_names(out, &["-n", "50", "--seed", "8"]));
     for name in &first {
         assert!(name.chars().all(|c| c.is_ascii_lowercase()), "{name:?}");
     }
@@ -221,7 +201,7 @@ fn sampling_is_reproducible_per_seed_and_stays_in_the_vocabulary() {
 #[test]
 fn max_len_caps_names_and_n_zero_is_refused() {
     let (_, out, _) = trained();
-    let names = sample(out, &["-n", "200", "--max-len", "3"]);
+    let names = sample_names(out, &["-n", "200", "--max-len", "3"]);
     assert_eq!(names.len(), 200);
     assert!(names.iter().all(|n| n.chars().count() <= 3));
     assert!(
@@ -248,7 +228,7 @@ fn counts_checkpoint_serves_sample_and_eval() {
     assert_eq!(model.meta["kind"], "counts");
     // The count model's first names for the default seed, from PyTorch 2.13 (scripts/reference.py).
     assert_eq!(
-        sample(&counts, &["-n", "3"]),
+        sample_names(&counts, &["-n", "3"]),
         ["cexze", "momasurailezitynn", "konimittain"]
     );
     let eval = bigram()

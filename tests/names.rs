@@ -21,23 +21,7 @@ fn counts_model() -> &'static (tempfile::TempDir, PathBuf) {
 }
 
 fn sample(args: &[&str]) -> Vec<String> {
-    let output = bigram()
-        .arg("sample")
-        .arg("--model")
-        .arg(&counts_model().1)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect()
+    sample_names(&counts_model().1, args)
 }
 
 fn data_names() -> HashSet<String> {

@@ -56,3 +56,24 @@ pub fn count_model_at(out: &std::path::Path) {
         .assert()
         .success();
 }
+
+/// `bigram sample --model MODEL ARGS`: the names it prints, one per line (it must succeed).
+pub fn sample_names(model: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let output = bigram()
+        .arg("sample")
+        .arg("--model")
+        .arg(model)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
