@@ -29,6 +29,12 @@ use std::sync::Arc;
 #[command(after_help = "Start with `bigram train`, then `bigram sample`. \
 Exit codes: 0 success, 2 bad usage or input, 1 anything else.")]
 pub struct Cli {
+    /// libtorch intra-op threads for every tensor operation (default: libtorch's choice, the
+    /// cores this process may use, or fewer when OMP_NUM_THREADS or MKL_NUM_THREADS says so).
+    /// Exact results hold for one thread count: reductions split over a different number of
+    /// threads add in a different order.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    threads: Option<i32>,
     #[command(subcommand)]
     command: Command,
 }
@@ -204,9 +210,6 @@ struct TrainArgs {
     order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
     device: DeviceArg,
-    /// libtorch intra-op threads (default: libtorch's choice).
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1..), help_heading = "Device")]
-    threads: Option<i32>,
 }
 
 #[derive(Debug, Args)]
@@ -408,9 +411,10 @@ struct ParityArgs {
     /// Python with torch 2.13 (default: the one scripts/setup.sh installed).
     #[arg(long, value_name = "PATH")]
     python: Option<PathBuf>,
-    /// Intra-op threads, the same on both sides (default: libtorch's choice here).
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
-    threads: Option<i32>,
+    /// Compare the notebook replay (`bigram notebook`) with the notebook's cells run by
+    /// PyTorch, figure by figure, instead of the training pipeline.
+    #[arg(long)]
+    notebook: bool,
     /// Print the comparison as JSON.
     #[arg(long)]
     json: bool,
@@ -441,17 +445,20 @@ fn non_negative(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-/// Run one parsed command.
+/// Run one parsed command, with libtorch's thread count set first.
 pub fn run(cli: Cli) -> Result<()> {
+    // Before any tensor operation: the count decides how reductions split, hence the bits.
+    let threads = cli.threads.unwrap_or_else(tch::get_num_threads);
+    tch::set_num_threads(threads);
     match cli.command {
         Command::Notebook { data, device } => notebook(&data.data, &device.device),
-        Command::Train(args) => train_command(args),
-        Command::Count(args) => count_command(args),
+        Command::Train(args) => train_command(args, threads),
+        Command::Count(args) => count_command(args, threads),
         Command::Sample(args) => sample_command(args),
-        Command::Eval(args) => eval_command(args),
+        Command::Eval(args) => eval_command(args, threads),
         Command::Score(args) => score_command(args),
-        Command::Parity(args) => parity_command(args),
-        Command::Tune(args) => tune_command(args),
+        Command::Parity(args) => parity_command(args, threads),
+        Command::Tune(args) => tune_command(args, threads),
         Command::Heatmap(args) => heatmap_command(args),
     }
 }
@@ -557,7 +564,7 @@ impl Fitting {
     }
 }
 
-fn train_command(args: TrainArgs) -> Result<()> {
+fn train_command(args: TrainArgs, threads: i32) -> Result<()> {
     // Catch SIGINT/SIGTERM from the start: training stops at the next epoch boundary and
     // nothing is written, so an existing checkpoint at --out stays as it was.
     let stop = Arc::new(AtomicBool::new(false));
@@ -565,9 +572,6 @@ fn train_command(args: TrainArgs) -> Result<()> {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
     let device = parse_device(&args.device.device)?;
-    if let Some(threads) = args.threads {
-        tch::set_num_threads(threads);
-    }
     check_writable(&args.out)?;
     if let Some(plot) = &args.plot {
         check_png(plot)?;
@@ -641,6 +645,7 @@ fn train_command(args: TrainArgs) -> Result<()> {
         ("reg", args.reg.to_string()),
         ("method", method.as_str().to_string()),
         ("device", device_name(device)),
+        ("threads", threads.to_string()),
         ("final_loss", loss.to_string()),
         ("nll", nll.to_string()),
     ] {
@@ -678,6 +683,7 @@ fn train_command(args: TrainArgs) -> Result<()> {
             "method": method.as_str(),
             "order": order,
             "device": device_name(device),
+            "threads": threads,
             "loss": loss,
             "last_epoch_nll": last_nll,
             "nll": nll,
@@ -719,7 +725,7 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn count_command(args: CountArgs) -> Result<()> {
+fn count_command(args: CountArgs, threads: i32) -> Result<()> {
     check_writable(&args.out)?;
     let order = args.order.get();
     let data = Fitting::load(&args.read, order, false, &args.split)?;
@@ -730,6 +736,7 @@ fn count_command(args: CountArgs) -> Result<()> {
         .meta
         .insert("smoothing".into(), args.smoothing.to_string());
     model.meta.insert("nll".into(), nll.to_string());
+    model.meta.insert("threads".into(), threads.to_string());
     data.describe(&mut model);
     model.save(&args.out)?;
     let split = data.split_report(&model);
@@ -737,6 +744,7 @@ fn count_command(args: CountArgs) -> Result<()> {
         let mut report = json!({
             "smoothing": args.smoothing,
             "order": order,
+            "threads": threads,
             "nll": nll,
             "examples": counts.total(),
             "names": data.corpus.scan.names,
@@ -762,7 +770,7 @@ fn count_command(args: CountArgs) -> Result<()> {
     Ok(())
 }
 
-fn tune_command(args: TuneArgs) -> Result<()> {
+fn tune_command(args: TuneArgs, threads: i32) -> Result<()> {
     let (knob, values) = match (&args.reg, &args.smoothing) {
         (Some(reg), None) => (Knob::Reg, reg.clone()),
         (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
@@ -809,7 +817,7 @@ fn tune_command(args: TuneArgs) -> Result<()> {
     };
     if args.json {
         print_json(
-            &json!({"knob": knob, "split": args.split.to_string(), "rows": rows, "best": best}),
+            &json!({"knob": knob, "split": args.split.to_string(), "threads": threads, "rows": rows, "best": best}),
         );
     } else {
         println!("{:>12} {:>10} {:>10}", name, "train NLL", "dev NLL");
@@ -996,7 +1004,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn eval_command(args: EvalArgs) -> Result<()> {
+fn eval_command(args: EvalArgs, threads: i32) -> Result<()> {
     let model = Model::load(&args.model)?;
     let options = DataOptions {
         lowercase: args.lowercase,
@@ -1010,6 +1018,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
             "model": args.model.display().to_string(),
             "data": args.data.data.display().to_string(),
             "kind": model.kind.as_str(),
+            "threads": threads,
             "nll": nll,
             "examples": corpus.counts.total(),
             "names": corpus.scan.names,
@@ -1098,7 +1107,7 @@ fn score_command(args: ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-fn parity_command(args: ParityArgs) -> Result<()> {
+fn parity_command(args: ParityArgs, threads: i32) -> Result<()> {
     let device = parse_device(&args.device.device)?;
     let python = match args.python.clone().or_else(parity::default_python) {
         Some(p) => p,
@@ -1106,6 +1115,34 @@ fn parity_command(args: ParityArgs) -> Result<()> {
             bail_user!("no Python with torch is known; run scripts/setup.sh or pass --python PATH")
         }
     };
+    let report = if args.notebook {
+        parity::run_notebook(&parity::NotebookParityConfig {
+            data: args.data.data.clone(),
+            device,
+            tolerance: args.tolerance,
+            python,
+            threads,
+        })?
+    } else {
+        pipeline_parity(&args, device, python, threads)?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.render());
+    }
+    if let Some(row) = report.first_failure() {
+        anyhow::bail!("parity failed, first at {}", row.quantity);
+    }
+    Ok(())
+}
+
+fn pipeline_parity(
+    args: &ParityArgs,
+    device: tch::Device,
+    python: PathBuf,
+    threads: i32,
+) -> Result<parity::ParityReport> {
     let perturb = std::env::var("BIGRAM_TEST_PERTURB_W")
         .ok()
         .and_then(|v| v.parse::<f32>().ok());
@@ -1123,17 +1160,8 @@ fn parity_command(args: ParityArgs) -> Result<()> {
         device,
         tolerance: args.tolerance,
         python,
-        threads: args.threads.unwrap_or_else(tch::get_num_threads),
+        threads,
         perturb,
     };
-    let report = parity::run(&config)?;
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print!("{}", report.render());
-    }
-    if let Some(row) = report.first_failure() {
-        anyhow::bail!("parity failed, first at {}", row.quantity);
-    }
-    Ok(())
+    parity::run(&config)
 }

@@ -27,13 +27,36 @@ pub const DEMO_LEARNING_RATE: f64 = 0.01;
 /// prints it.
 pub type Corners = Vec<Vec<f32>>;
 
+/// sha256 (hex) of the float32 bytes of the large matrices of In [15]..In [18].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Digests {
+    /// X_enc @ W.
+    pub logits: String,
+    /// exp(logits).
+    pub exp: String,
+    /// The probabilities.
+    pub probs: String,
+    /// Their row sums.
+    pub row_sums: String,
+}
+
+fn digest(t: &Tensor) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes: Vec<u8> = tensor_to_vec(t)?
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
+
 /// Everything the notebook prints.
 #[derive(Debug)]
 pub struct Replay {
     /// In [1]: the first three names.
     pub first_names: Vec<String>,
-    /// In [2]: the bigrams of "emma".
-    pub emma_bigrams: Vec<(char, char)>,
+    /// In [2]: the bigrams of the first name (the notebook shows "emma", names.txt's first),
+    /// made by the library's own example code.
+    pub first_bigrams: Vec<(char, char)>,
     /// In [4]/[5]: the vocabulary (stoi and itos are its two directions).
     pub vocab: Vocab,
     /// In [6]: number of examples.
@@ -56,6 +79,9 @@ pub struct Replay {
     pub c_logits: Vec<f32>,
     /// In [15]: corners of X_enc @ W.
     pub logits: Corners,
+    /// sha256 of every float32 of X_enc @ W, exp(logits), the probabilities and their row
+    /// sums: what parity compares element for element on the CPU.
+    pub digests: Digests,
     /// In [16]: corners of exp(logits).
     pub exp: Corners,
     /// In [17]: corners of the probabilities.
@@ -130,7 +156,7 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
     let a = vocab.index('a').expect("'a' is a letter") as i64;
 
     let first_names: Vec<String> = names.iter().take(3).cloned().collect();
-    let emma_bigrams = ".emma".chars().zip("emma.".chars()).collect();
+    let first_bigrams = first_name_bigrams(names, &vocab);
 
     // In [7]: one-hot by hand.
     let c_enc = Tensor::zeros([width], (Kind::Float, device));
@@ -156,7 +182,14 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
     let logits = data.xenc.matmul(&w);
     let exp = logits.exp();
     let probs = data.probabilities(&w);
-    let row_sums = tensor_to_vec(&probs.sum_dim_intlist(1, true, None::<Kind>))?;
+    let row_sums_tensor = probs.sum_dim_intlist(1, true, None::<Kind>);
+    let row_sums = tensor_to_vec(&row_sums_tensor)?;
+    let digests = Digests {
+        logits: digest(&logits)?,
+        exp: digest(&exp)?,
+        probs: digest(&probs)?,
+        row_sums: digest(&row_sums_tensor)?,
+    };
 
     // In [19]-[21]: one example, 'a' after 'c'.
     let c_probs_of = |w: &Tensor| {
@@ -191,7 +224,7 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
 
     Ok(Replay {
         first_names,
-        emma_bigrams,
+        first_bigrams,
         vocab,
         examples: examples.len(),
         x_head: examples.inputs[..10].to_vec(),
@@ -203,6 +236,7 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
         c_dot_neuron,
         c_logits: tensor_to_vec(&c_logits)?,
         logits: corners(&logits),
+        digests,
         exp: corners(&exp),
         probs: corners(&probs),
         row_sums,
@@ -215,6 +249,19 @@ pub fn replay(data: &Path, device: Device) -> Result<Replay> {
         loss_as_written,
         loss_gradient_descent,
     })
+}
+
+/// In [2]: the first name's (previous, next) character pairs, from the same example code that
+/// training uses.
+fn first_name_bigrams(names: &[String], vocab: &Vocab) -> Vec<(char, char)> {
+    let Some(indices) = names.first().and_then(|n| vocab.encode(n).ok()) else {
+        return Vec::new();
+    };
+    let mut pairs = Vec::new();
+    crate::data::for_each_pair(&indices, vocab.len(), vocab.len(), |context, next| {
+        pairs.push((vocab.char(context), vocab.char(next)));
+    });
+    pairs
 }
 
 /// Format numbers as PyTorch does at 4 decimals: same width, right-aligned, wrapped at 80
@@ -279,15 +326,19 @@ impl Replay {
             "read names.txt, one name per line",
             format!("first three names: [{}]", quoted.join(", ")),
         );
-        let emma: Vec<String> = self
-            .emma_bigrams
+        let bigrams: Vec<String> = self
+            .first_bigrams
             .iter()
             .map(|(a, b)| format!("('{a}', '{b}')"))
             .collect();
         cell(
             2,
             "a name's bigrams, with '.' before and after it",
-            format!("emma: [{}]", emma.join(", ")),
+            format!(
+                "{}: [{}]",
+                self.first_names.first().map_or("", String::as_str),
+                bigrams.join(", ")
+            ),
         );
         let stoi: Vec<String> = self
             .vocab

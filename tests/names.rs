@@ -224,8 +224,19 @@ fn score_agrees_with_a_hand_computed_log_probability_and_with_sample_json() {
         .arg(path)
         .output()
         .unwrap();
+    assert!(
+        sampled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sampled.stderr)
+    );
     let known = data_names();
-    for line in String::from_utf8(sampled.stdout).unwrap().lines() {
+    let lines: Vec<String> = String::from_utf8(sampled.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), 15, "one JSON object per name");
+    for line in &lines {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let name = v["name"].as_str().unwrap();
         close(
@@ -242,7 +253,13 @@ fn score_agrees_with_a_hand_computed_log_probability_and_with_sample_json() {
         .write_stdin("emma\nava\n")
         .output()
         .unwrap();
+    assert!(stdin.status.success());
     let table = String::from_utf8(stdin.stdout).unwrap();
+    assert_eq!(
+        table.lines().count(),
+        3,
+        "a header and one row per name: {table}"
+    );
     assert!(table.contains("emma") && table.contains("ava") && table.contains("rank"));
     let invalid = bigram()
         .args(["score", "--model"])

@@ -113,3 +113,31 @@ fn a_missing_python_is_a_clear_error() {
         String::from_utf8_lossy(&output.stderr).contains("cannot run Python at /no/such/python")
     );
 }
+
+/// The regression guard for thread counts: at 1 and at 3 threads, `bigram train` gives the
+/// losses and the final NLL that PyTorch gives at that same count, `bigram parity` on the
+/// defaults reports every float identical, and the count is recorded where users look for it.
+#[test]
+fn each_thread_count_matches_pytorch_at_that_count() {
+    for threads in ["1", "3"] {
+        assert_identical(&["--threads", threads]);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("m.safetensors");
+        let output = bigram()
+            .args(["train", "--json", "--threads", threads, "--data"])
+            .arg(names_txt())
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let ours = json(&output);
+        let pytorch = reference(&["--threads", threads]);
+        let losses = pytorch["losses"].as_array().unwrap();
+        assert_eq!(&ours["loss"], losses.last().unwrap(), "{threads} thread(s)");
+        assert_eq!(ours["nll"], pytorch["final_nll"], "{threads} thread(s)");
+        assert_eq!(ours["threads"].to_string(), threads);
+        let model = bigram::model::Model::load(&out).unwrap();
+        assert_eq!(model.meta["threads"], threads);
+    }
+}

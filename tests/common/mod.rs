@@ -18,9 +18,56 @@ pub fn bigram() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("bigram").expect("the bigram binary is built")
 }
 
-/// The Python of the setup's venv (torch 2.13, safetensors).
+/// The thread count the tests pin wherever they compare exact floats: a result is exact only
+/// for the thread count it was computed with, so both sides of a comparison use this one.
+pub const THREADS: i32 = 2;
+
+/// The Python with torch 2.13 that the references run with, found at run time the way
+/// `bigram parity` finds it.
 pub fn python() -> PathBuf {
-    PathBuf::from(env!("BIGRAM_PYTHON"))
+    bigram::parity::default_python().unwrap_or_else(|| {
+        panic!(
+            "no Python with torch 2.13 found: run scripts/setup.sh, or set BIGRAM_PYTHON to a \
+             Python that has torch 2.13.0, numpy and safetensors"
+        )
+    })
+}
+
+/// scripts/reference.py (PyTorch 2.13) on names.txt with `args`, run live and parsed; the
+/// same arguments give the cached result. Pass `--threads` to compare exact floats.
+pub fn reference(args: &[&str]) -> serde_json::Value {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: Mutex<Option<HashMap<Vec<String>, serde_json::Value>>> = Mutex::new(None);
+    let key: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    if let Some(hit) = CACHE.lock().unwrap().as_ref().and_then(|c| c.get(&key)) {
+        return hit.clone();
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/reference.py");
+    let output = std::process::Command::new(python())
+        .arg(script)
+        .arg("--data")
+        .arg(names_txt())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "reference.py {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value = json(&output);
+    CACHE
+        .lock()
+        .unwrap()
+        .get_or_insert_with(HashMap::new)
+        .insert(key, value.clone());
+    value
+}
+
+/// `THREADS` as a command-line argument.
+pub fn threads_arg() -> String {
+    THREADS.to_string()
 }
 
 /// Write `content` to a file in `dir` and return its path.
