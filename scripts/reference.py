@@ -48,10 +48,19 @@ def context_index(context, width):
 
 
 def canonical_nll(W, counts):
-    """Mean NLL of the counted bigrams under logits W, in float64 (the project's one formula)."""
-    logp = W.detach().double().log_softmax(1)
-    c = counts.double()
-    return (-(c * logp.masked_fill(c == 0, 0)).sum() / c.sum()).item()
+    """Mean NLL of the counted bigrams under logits W: the project's one formula.
+
+    log_softmax in float64 by libtorch, then -sum(c * log p) / sum(c) over the non-empty cells,
+    added one cell at a time in row-major order (as bigram adds them), so the sum's rounding
+    is the same on both sides. A row of -inf logits has log p = -inf, not NaN.
+    """
+    logp = W.detach().double().log_softmax(1).reshape(-1).tolist()
+    total, n = 0.0, 0
+    for c, lp in zip(counts.reshape(-1).tolist(), logp):
+        if c > 0:
+            total += c * (lp if lp == lp else -math.inf)
+            n += c
+    return -total / n + 0.0
 
 
 def train(xenc, y, W, epochs, lr, reg):

@@ -1,11 +1,12 @@
-//! Where tensors live: parsing `--device` and checking that the device exists.
+//! Where tensors live and how libtorch runs: parsing a device, the intra-op thread count, the
+//! global CPU generator, and what libtorch this process loaded.
 
-use crate::bail_user;
-use anyhow::Result;
+use crate::error::{DeviceError, Result};
+use std::path::PathBuf;
 use tch::Device;
 
 /// Parse `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available, else CPU), checking that the
-/// device is really there: asking for CUDA on a machine without it is a user error, not a panic.
+/// device is really there: asking for CUDA on a machine without it is an error, not a panic.
 pub fn parse_device(spec: &str) -> Result<Device> {
     let spec = spec.trim().to_ascii_lowercase();
     match spec.as_str() {
@@ -14,20 +15,18 @@ pub fn parse_device(spec: &str) -> Result<Device> {
         "cuda" => cuda(0),
         _ => match spec.strip_prefix("cuda:").map(str::parse::<usize>) {
             Some(Ok(n)) => cuda(n),
-            _ => bail_user!("unknown device {spec:?}; use cpu, cuda, cuda:N or auto"),
+            _ => Err(DeviceError::Unknown { spec }.into()),
         },
     }
 }
 
 fn cuda(index: usize) -> Result<Device> {
     if !tch::Cuda::is_available() {
-        bail_user!(
-            "CUDA was asked for but is not available here (no GPU, or libtorch was built without CUDA); use --device cpu or --device auto"
-        );
+        return Err(DeviceError::NoCuda.into());
     }
     let count = tch::Cuda::device_count() as usize;
     if index >= count {
-        bail_user!("device cuda:{index} does not exist; this machine has {count} CUDA device(s) (cuda:0..cuda:{})", count - 1);
+        return Err(DeviceError::NoSuchCuda { index, count }.into());
     }
     Ok(Device::Cuda(index))
 }
@@ -39,6 +38,20 @@ pub fn device_name(device: Device) -> String {
         Device::Cuda(n) => format!("cuda:{n}"),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// The intra-op thread count libtorch picks by itself: the cores this process may run on (its
+/// CPU affinity), fewer when `OMP_NUM_THREADS` or `MKL_NUM_THREADS` says so.
+pub fn default_threads() -> i32 {
+    tch::get_num_threads()
+}
+
+/// Set libtorch's intra-op thread count. Call it before the first tensor operation: a
+/// reduction split over another number of threads adds in another order, so exact results
+/// hold for one count. Setting it explicitly also stops oneMKL from choosing fewer threads
+/// on its own (its dynamic mode, on until a count is set).
+pub fn set_threads(threads: i32) {
+    tch::set_num_threads(threads);
 }
 
 /// Serialises use of libtorch's global CPU generator: seeding and the draws that follow must
@@ -69,6 +82,95 @@ pub fn tune_allocator() {
     }
 }
 
+/// What this process runs on: for `bigram --version` and bug reports.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Runtime {
+    /// The libtorch version found beside the loaded library, when it says.
+    pub libtorch: Option<String>,
+    /// The folder of the loaded libtorch.
+    pub libtorch_dir: Option<PathBuf>,
+    /// CUDA devices libtorch sees (0 without CUDA).
+    pub cuda_devices: usize,
+    /// libtorch's own intra-op thread count.
+    pub default_threads: i32,
+}
+
+/// Look at the libtorch this process loaded.
+pub fn runtime() -> Runtime {
+    let libtorch_dir = loaded_library_dir("libtorch_cpu");
+    let libtorch = libtorch_dir.as_deref().and_then(version_near);
+    let cuda_devices = if tch::Cuda::is_available() {
+        tch::Cuda::device_count().max(0) as usize
+    } else {
+        0
+    };
+    Runtime {
+        libtorch,
+        libtorch_dir,
+        cuda_devices,
+        default_threads: default_threads(),
+    }
+}
+
+/// The version written beside a libtorch `lib` folder: `build-version` in a libtorch
+/// download, `version.py` in a PyTorch install (`__version__ = '2.13.0+cu130'`).
+fn version_near(lib: &std::path::Path) -> Option<String> {
+    let root = lib.parent()?;
+    if let Ok(v) = std::fs::read_to_string(root.join("build-version")) {
+        return Some(v.trim().to_string());
+    }
+    let py = std::fs::read_to_string(root.join("version.py")).ok()?;
+    let line = py.lines().find(|l| l.starts_with("__version__"))?;
+    let value = line.split_once('=')?.1.trim();
+    Some(value.trim_matches(|c| c == '\'' || c == '"').to_string())
+}
+
+/// The folder of a loaded shared library whose file name starts with `stem`.
+#[cfg(target_os = "linux")]
+fn loaded_library_dir(stem: &str) -> Option<PathBuf> {
+    use std::ffi::CStr;
+    struct Search<'a> {
+        stem: &'a str,
+        found: Option<PathBuf>,
+    }
+    unsafe extern "C" fn visit(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: the loader passes a valid info; `data` is the Search given below.
+        let (info, search) = unsafe { (&*info, &mut *(data as *mut Search<'_>)) };
+        if info.dlpi_name.is_null() {
+            return 0;
+        }
+        // SAFETY: dlpi_name is a NUL-terminated path owned by the loader.
+        let name = unsafe { CStr::from_ptr(info.dlpi_name) }.to_string_lossy();
+        let path = PathBuf::from(name.as_ref());
+        let matches = path
+            .file_name()
+            .is_some_and(|f| f.to_string_lossy().starts_with(search.stem));
+        if matches {
+            search.found = path.parent().map(|p| p.to_path_buf());
+            return 1;
+        }
+        0
+    }
+    let mut search = Search { stem, found: None };
+    // SAFETY: the callback only reads what the loader passes and writes into `search`.
+    unsafe {
+        libc::dl_iterate_phdr(
+            Some(visit),
+            &mut search as *mut Search<'_> as *mut libc::c_void,
+        );
+    }
+    search.found.and_then(|p| std::fs::canonicalize(p).ok())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn loaded_library_dir(_stem: &str) -> Option<PathBuf> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,20 +183,30 @@ mod tests {
     }
 
     #[test]
-    fn nonsense_is_a_user_error() {
+    fn nonsense_is_an_input_error() {
         let err = parse_device("tpu").unwrap_err();
-        assert!(crate::error::is_user_error(&err));
+        assert!(err.is_input());
         assert!(parse_device("cuda:x").is_err());
     }
 
     #[test]
-    fn missing_cuda_is_a_user_error() {
+    fn missing_cuda_is_an_input_error() {
         if !tch::Cuda::is_available() {
             let err = parse_device("cuda").unwrap_err();
-            assert!(crate::error::is_user_error(&err));
+            assert!(err.is_input());
             assert!(err.to_string().contains("not available"));
         }
         let err = parse_device("cuda:999").unwrap_err();
-        assert!(crate::error::is_user_error(&err));
+        assert!(err.is_input());
+    }
+
+    #[test]
+    fn the_loaded_libtorch_says_its_version() {
+        let runtime = runtime();
+        if cfg!(target_os = "linux") {
+            let version = runtime.libtorch.expect("libtorch's folder has its version");
+            assert!(version.starts_with("2."), "{version}");
+        }
+        assert!(runtime.default_threads >= 1);
     }
 }

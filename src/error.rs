@@ -1,57 +1,428 @@
-//! Errors the user can fix (exit code 2) as opposed to failures of the program (exit code 1).
+//! The library's errors: typed values that carry the facts (the file, the line, the character,
+//! the value that diverged) and no advice about command-line flags.
 //!
-//! Library code returns `anyhow::Result`; a user-fixable problem is raised as a [`UserError`]
-//! somewhere in the chain, and `main` decides the exit code from that in one place.
+//! Each error says what went wrong in library terms; the `bigram` binary adds the advice that
+//! names its flags and picks the exit code. [`Error::is_input`] tells a problem with what the
+//! caller asked for (a file, a value, a checkpoint) from a failure of the program itself.
 
-use std::fmt;
+use std::path::PathBuf;
+use thiserror::Error;
 
-/// A problem with the user's input: a flag, a data file, a checkpoint, a path.
-#[derive(Debug)]
-pub struct UserError(pub String);
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl fmt::Display for UserError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// Everything the library can fail with.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A data file is missing, unreadable or holds something that is not a list of names.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A checkpoint is missing, unreadable or not one of ours.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// An output file cannot be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Training cannot start or went wrong.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Sampling cannot give what was asked for.
+    #[error(transparent)]
+    Sample(#[from] SampleError),
+    /// The device asked for does not exist here.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The PyTorch reference could not be run or disagreed about its setup.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    /// A request that cannot be met with these inputs (the text says which and why).
+    #[error("{0}")]
+    Invalid(String),
+    /// Stopped on request (a [`crate::cancel::Cancel`] was raised) before finishing.
+    #[error("interrupted {at}")]
+    Interrupted {
+        /// Where: "at epoch 3 of 100", "while reading data/names.txt"...
+        at: String,
+    },
+    /// libtorch reported an error.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// An I/O error outside the cases above.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// True when the caller can fix it by changing its input: a file, a value, a checkpoint, a
+    /// device. False for failures of the program or of libtorch, and for interruptions.
+    pub fn is_input(&self) -> bool {
+        match self {
+            Error::Data(_)
+            | Error::Checkpoint(_)
+            | Error::Sample(_)
+            | Error::Device(_)
+            | Error::Invalid(_) => true,
+            Error::Output(e) => !matches!(e, OutputError::Drawing { .. }),
+            Error::Train(e) => !matches!(e, TrainError::Internal(_)),
+            Error::Reference(e) => matches!(
+                e,
+                ReferenceError::NoPython
+                    | ReferenceError::NotRunnable { .. }
+                    | ReferenceError::NoTorch { .. }
+            ),
+            Error::Interrupted { .. } | Error::Torch(_) | Error::Io { .. } => false,
+        }
+    }
+
+    /// An I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// A request that cannot be met, built like `format!`.
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
     }
 }
 
-impl std::error::Error for UserError {}
-
-/// Training was stopped by SIGINT or SIGTERM before it finished.
-#[derive(Debug)]
-pub struct Interrupted(pub String);
-
-impl fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// How the vocabulary a name was checked against was chosen (which fix applies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VocabKind {
+    /// The notebook's `.` and a-z.
+    Letters,
+    /// Built from the data.
+    FromData,
+    /// A checkpoint's.
+    Model,
 }
 
-impl std::error::Error for Interrupted {}
-
-/// Wrap a message as a user error.
-pub fn user(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UserError(msg.into()))
+/// Problems with a data file.
+#[derive(Debug, Error)]
+pub enum DataError {
+    /// The file does not exist.
+    #[error("data file {path} not found")]
+    NotFound {
+        /// The path given.
+        path: String,
+    },
+    /// The path is a folder.
+    #[error("data path {path} is a directory")]
+    IsDirectory {
+        /// The path given.
+        path: String,
+    },
+    /// The file cannot be opened or read.
+    #[error("cannot read data file {path}: {source}")]
+    Unreadable {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line is not UTF-8.
+    #[error("{path}:{line}: not valid UTF-8 (byte {byte} of the line)")]
+    NotUtf8 {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// 1-based position of the first bad byte in the line.
+        byte: usize,
+    },
+    /// A line is longer than any name could be.
+    #[error("{path}:{line}: line longer than {limit} bytes")]
+    LineTooLong {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// No line holds a name.
+    #[error("data file {path} has no names (it is empty or has only blank lines)")]
+    NoNames {
+        /// The file (or files, comma-separated).
+        path: String,
+    },
+    /// A name contains the start/end token.
+    #[error("{path}:{line}: {name:?} contains '.', which is the start/end token and cannot be part of a name")]
+    Boundary {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The name, shortened when long.
+        name: String,
+    },
+    /// A character the vocabulary does not have.
+    #[error("{path}:{line}: character {ch:?} (U+{code:04X}) in {name:?} is not in the vocabulary", code = *ch as u32)]
+    UnknownCharacter {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The name, shortened when long.
+        name: String,
+        /// The character.
+        ch: char,
+        /// Whether names were being folded to lower case.
+        lowercase: bool,
+        /// Whether the vocabulary has the character's lower-case form.
+        lower_known: bool,
+        /// Where the vocabulary came from.
+        vocab: VocabKind,
+    },
+    /// A data file too small for what was asked.
+    #[error("{path}: {need}")]
+    TooSmall {
+        /// The file.
+        path: String,
+        /// What it lacks.
+        need: String,
+    },
 }
 
-/// Return early with a user error built like `format!`.
-#[macro_export]
-macro_rules! bail_user {
-    ($($arg:tt)*) => {
-        return Err($crate::error::user(format!($($arg)*)))
-    };
+/// Problems with a checkpoint file.
+#[derive(Debug, Error)]
+pub enum CheckpointError {
+    /// The file does not exist.
+    #[error("checkpoint {path} not found")]
+    NotFound {
+        /// The path given.
+        path: String,
+    },
+    /// The path is a folder.
+    #[error("checkpoint path {path} is a directory")]
+    IsDirectory {
+        /// The path given.
+        path: String,
+    },
+    /// It cannot be read.
+    #[error("cannot read checkpoint {path}: {source}")]
+    Unreadable {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Larger than any checkpoint of ours.
+    #[error("{path} is {size} bytes, too large to be a bigram checkpoint")]
+    TooLarge {
+        /// The path given.
+        path: String,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// Not a checkpoint of ours, or a damaged one.
+    #[error("{path}: {why}")]
+    Invalid {
+        /// The path given.
+        path: String,
+        /// What is wrong with it.
+        why: String,
+    },
 }
 
-/// True when the error (or anything it wraps) is the user's to fix.
-pub fn is_user_error(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<UserError>())
+/// Problems with a file to be written.
+#[derive(Debug, Error)]
+pub enum OutputError {
+    /// The folder it would go in does not exist.
+    #[error("cannot write {path}: folder {dir} does not exist")]
+    NoFolder {
+        /// The path given.
+        path: String,
+        /// Its folder.
+        dir: String,
+    },
+    /// The path is a folder.
+    #[error("cannot write {path}: it is a directory")]
+    IsDirectory {
+        /// The path given.
+        path: String,
+    },
+    /// The folder refuses new files, or writing failed.
+    #[error("cannot write {path}: {source}")]
+    Unwritable {
+        /// The path given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Pictures are PNG files.
+    #[error("{path}: pictures are written as PNG")]
+    NotPng {
+        /// The path given.
+        path: String,
+    },
+    /// The drawing library failed.
+    #[error("cannot draw {path}: {why}")]
+    Drawing {
+        /// The picture.
+        path: String,
+        /// Why.
+        why: String,
+    },
 }
 
-/// The process exit code for an error: 2 for user errors, 1 for everything else.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if is_user_error(err) {
-        2
-    } else {
-        1
-    }
+/// Problems before or during training.
+#[derive(Debug, Error)]
+pub enum TrainError {
+    /// The loss of an epoch is NaN or infinite.
+    #[error("training diverged at epoch {epoch}: the loss became {loss}")]
+    Diverged {
+        /// The 1-based epoch whose forward pass gave it.
+        epoch: usize,
+        /// The loss.
+        loss: f64,
+        /// The learning rate used.
+        lr: f64,
+    },
+    /// The last update made the weights non-finite.
+    #[error("training diverged after epoch {epochs}: the final weights are not finite")]
+    DivergedAfter {
+        /// Epochs run.
+        epochs: usize,
+        /// The learning rate used.
+        lr: f64,
+    },
+    /// The one-hot input would not fit in memory.
+    #[error(
+        "the one-hot input would take {gib:.1} GiB ({examples} examples × {contexts} contexts)"
+    )]
+    OneHotTooLarge {
+        /// Its size.
+        gib: f64,
+        /// Examples.
+        examples: usize,
+        /// Contexts (rows of W).
+        contexts: usize,
+    },
+    /// Initial weights that do not fit the data.
+    #[error("the initial weights have shape {got:?}; this data needs {want:?}")]
+    InitShape {
+        /// The initial weights' shape.
+        got: Vec<usize>,
+        /// The shape the data needs.
+        want: Vec<usize>,
+    },
+    /// A method was given less data than it needs (a bug of the caller).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Problems while sampling or scoring.
+#[derive(Debug, Error)]
+pub enum SampleError {
+    /// A context's next-character distribution cannot be drawn from.
+    #[error("the model has no usable next-character distribution after {context:?} ({why})")]
+    NoDistribution {
+        /// The context's characters.
+        context: String,
+        /// Why (overflowing or all-zero weights).
+        why: String,
+    },
+    /// Too many draws were rejected by the filters.
+    #[error("gave up after {rejected} rejected draws with {found} of {wanted} names found")]
+    GaveUp {
+        /// Draws rejected.
+        rejected: usize,
+        /// Names kept.
+        found: usize,
+        /// Names asked for.
+        wanted: usize,
+    },
+    /// A word the model's vocabulary cannot encode.
+    #[error("{what} {word:?} has {ch:?}, which is not in the model's vocabulary {vocab:?}")]
+    NotInVocabulary {
+        /// "prefix" or "name".
+        what: &'static str,
+        /// The word.
+        word: String,
+        /// The first character not in the vocabulary.
+        ch: char,
+        /// The vocabulary.
+        vocab: String,
+    },
+    /// A word containing the start/end token.
+    #[error("{what} {word:?} contains '.', the start/end token")]
+    Boundary {
+        /// "prefix" or "name".
+        what: &'static str,
+        /// The word.
+        word: String,
+    },
+}
+
+/// Devices that are not there.
+#[derive(Debug, Error)]
+pub enum DeviceError {
+    /// Not a device name.
+    #[error("unknown device {spec:?}")]
+    Unknown {
+        /// What was given.
+        spec: String,
+    },
+    /// No CUDA here.
+    #[error(
+        "CUDA was asked for but is not available here (no GPU, or libtorch was built without CUDA)"
+    )]
+    NoCuda,
+    /// A CUDA index past the last device.
+    #[error("device cuda:{index} does not exist; this machine has {count} CUDA device(s)")]
+    NoSuchCuda {
+        /// The index asked for.
+        index: usize,
+        /// Devices present.
+        count: usize,
+    },
+}
+
+/// Problems running the PyTorch reference.
+#[derive(Debug, Error)]
+pub enum ReferenceError {
+    /// No Python with torch was found.
+    #[error("no Python with torch is known")]
+    NoPython,
+    /// The interpreter cannot be started.
+    #[error("cannot run Python at {python}: {source}")]
+    NotRunnable {
+        /// The interpreter.
+        python: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The interpreter has no torch.
+    #[error("the Python at {python} has no torch")]
+    NoTorch {
+        /// The interpreter.
+        python: PathBuf,
+    },
+    /// The script failed.
+    #[error("the PyTorch reference failed ({status}):\n{stderr}")]
+    Failed {
+        /// Its exit status.
+        status: String,
+        /// The end of its stderr.
+        stderr: String,
+    },
+    /// The script printed something unexpected.
+    #[error("the PyTorch reference printed something unexpected: {0}")]
+    Output(String),
+    /// The reference ran with another thread count than asked.
+    #[error("the reference ran with {reference} threads, not {ours}")]
+    Threads {
+        /// What it reported.
+        reference: i32,
+        /// What was asked.
+        ours: i32,
+    },
 }

@@ -2,13 +2,20 @@
 //! PyTorch notebook, finished: training with smoothing, a count model, sampling, evaluation,
 //! checkpoints, and a checker of parity with PyTorch.
 //!
-//! Data flows `vocab` → `data` → `model` → `train` / `sample` → `cli`; `notebook` replays the
-//! original notebook with the same code, and `parity` compares it with a PyTorch reference.
+//! Data flows `vocab` → `data` → `model` (+ `checkpoint`) → `train` / `sample` / `eval`;
+//! `dataset` is the data a fit reads, `tune` compares fits, `notebook` replays the original
+//! notebook with the same code, `parity` compares both with PyTorch references, `plot` draws.
+//! The library knows nothing of the command line: the `bigram` binary turns flags into these
+//! calls, and errors ([`Error`]) into advice.
 
-pub mod cli;
+pub mod cancel;
+pub mod checkpoint;
 pub mod data;
+pub mod dataset;
 pub mod device;
 pub mod error;
+pub mod eval;
+pub mod files;
 pub mod model;
 pub mod notebook;
 pub mod parity;
@@ -17,3 +24,5 @@ pub mod sample;
 pub mod train;
 pub mod tune;
 pub mod vocab;
+
+pub use error::{Error, Result};

@@ -1,10 +1,8 @@
-//! The `bigram` binary: parse the command line, run one command, pick the exit code.
+//! The `bigram` binary: the command line over the `bigram` library.
+
+mod cli;
 
 fn main() {
     bigram::device::tune_allocator();
-    let cli = <bigram::cli::Cli as clap::Parser>::parse();
-    if let Err(err) = bigram::cli::run(cli) {
-        eprintln!("error: {err:#}");
-        std::process::exit(bigram::error::exit_code(&err));
-    }
+    std::process::exit(cli::main());
 }

@@ -1,9 +1,8 @@
 //! Pictures: the bigram heatmap and the loss curve, as PNG files drawn with plotters and the
 //! embedded DejaVu Sans font (no system font needed).
 
-use crate::bail_user;
+use crate::error::{Error, OutputError, Result};
 use crate::vocab::Vocab;
-use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -19,8 +18,12 @@ fn register_font() {
     });
 }
 
-fn drawing_error(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("cannot draw {}: {e}", path.display())
+fn drawing_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    OutputError::Drawing {
+        path: path.display().to_string(),
+        why: e.to_string(),
+    }
+    .into()
 }
 
 /// What the heatmap's cells show.
@@ -55,7 +58,9 @@ pub fn heatmap(
 ) -> Result<()> {
     let width = vocab.len();
     if values.len() != width * width {
-        bail_user!("a heatmap needs a square matrix over the vocabulary (bigram models only)");
+        return Err(Error::invalid(
+            "a heatmap needs a square matrix over the vocabulary (bigram models only)",
+        ));
     }
     register_font();
     let root = BitMapBackend::new(path, (size, size)).into_drawing_area();
@@ -118,7 +123,7 @@ pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result
         (lo.min(v), hi.max(v))
     });
     if epochs == 0 || !lo.is_finite() {
-        bail_user!("nothing to plot");
+        return Err(Error::invalid("nothing to plot: no finite loss"));
     }
     let pad = ((hi - lo) * 0.05).max(1e-3);
     let root = BitMapBackend::new(path, (1200, 800)).into_drawing_area();

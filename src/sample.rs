@@ -1,17 +1,19 @@
 //! Drawing names from a model.
 //!
-//! The exact sampler repeats the reference loop step by step: from the context's row of W,
-//! p = exp(row) / sum(exp(row)), one `multinomial` draw with replacement from the CPU generator
-//! seeded by the caller; stop at `.`. With the same seed and weights it gives PyTorch 2.13's
-//! names. The fast sampler draws from precomputed cumulative tables with a small seeded
-//! generator in plain Rust: same distribution, different (but reproducible) names.
-//! Options that shape the distribution (temperature, top-k) and filters (prefix, length,
-//! novelty) sit on top of either.
+//! One loop draws a name: from the context's row, draw the next character, stop at `.` or at
+//! the length cap. Two samplers differ only in how they draw one character:
+//! - the exact sampler repeats the reference step: p = exp(row) / sum(exp(row)) with libtorch,
+//!   one `multinomial` draw from the CPU generator seeded by the caller; with the same seed and
+//!   weights it gives PyTorch 2.13's names;
+//! - the fast sampler looks up precomputed cumulative tables with a small seeded generator in
+//!   plain Rust: same distribution, different (but reproducible) names.
+//!
+//! Temperature and top-k reshape a row's logits in one place ([`Shaping`]) for both. Filters
+//! (prefix, length, novelty) sit on top of the loop.
 
-use crate::bail_user;
+use crate::error::{Error, Result, SampleError};
 use crate::model::Model;
 use crate::vocab::next_context;
-use anyhow::Result;
 use std::collections::HashSet;
 use tch::{Kind, Tensor};
 
@@ -38,18 +40,64 @@ impl Shaping {
     pub fn is_identity(&self, width: usize) -> bool {
         self.temperature == 1.0 && self.top_k.is_none_or(|k| k >= width)
     }
+
+    /// A row of logits reshaped: shifted by its maximum (so a tiny temperature cannot
+    /// overflow exp), divided by the temperature, and -inf outside the top k. A k of 0 or of
+    /// the row's width or more keeps every character.
+    pub fn apply(&self, logits: &[f64]) -> Vec<f64> {
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut shaped: Vec<f64> = logits
+            .iter()
+            .map(|v| (v - max) / self.temperature)
+            .collect();
+        if let Some(k) = self.top_k.filter(|&k| k > 0 && k < logits.len()) {
+            let mut sorted = shaped.clone();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            let threshold = sorted[k - 1];
+            shaped
+                .iter_mut()
+                .filter(|v| **v < threshold)
+                .for_each(|v| *v = f64::NEG_INFINITY);
+        }
+        shaped
+    }
 }
 
-/// Something that draws one name's character indices after a prefix.
-pub trait Draw {
-    /// Draw characters after `prefix` until `.`, or until the name has `max_len` characters.
-    /// Returns the whole name (prefix included), without the end token; an error when the
-    /// model has no usable distribution for a context (overflowing or all-zero weights).
-    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Result<Vec<usize>>;
+/// Draws the next character of a context.
+pub trait NextChar {
+    /// The model drawn from.
+    fn model(&self) -> &Model;
+    /// The index of the next character after context row `context`.
+    fn next(&mut self, context: usize) -> Result<usize>;
+}
+
+/// Draw characters after `prefix` until `.`, or until the name has `max_len` characters.
+/// Returns the whole name (prefix included), without the end token.
+pub fn draw_name(
+    sampler: &mut dyn NextChar,
+    prefix: &[usize],
+    max_len: usize,
+) -> Result<Vec<usize>> {
+    let (width, rows) = (sampler.model().vocab.len(), sampler.model().rows());
+    let mut context = 0usize;
+    let mut name = Vec::with_capacity(8);
+    for &ix in prefix {
+        context = next_context(context, ix, width, rows);
+        name.push(ix);
+    }
+    while name.len() < max_len {
+        let ix = sampler.next(context)?;
+        if ix == 0 {
+            break;
+        }
+        context = next_context(context, ix, width, rows);
+        name.push(ix);
+    }
+    Ok(name)
 }
 
 /// The error for a context whose next-character distribution cannot be drawn from.
-fn unusable_row(model: &Model, context: usize, why: &str) -> anyhow::Error {
+fn unusable_row(model: &Model, context: usize, why: &str) -> Error {
     let width = model.vocab.len();
     let mut chars = Vec::new();
     let mut rest = context;
@@ -57,11 +105,17 @@ fn unusable_row(model: &Model, context: usize, why: &str) -> anyhow::Error {
         chars.push(model.vocab.char(rest % width));
         rest /= width;
     }
-    let shown: String = chars.iter().rev().collect();
-    crate::error::user(format!(
-        "the model has no usable next-character distribution after {shown:?} ({why}); \
-         retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"
-    ))
+    SampleError::NoDistribution {
+        context: chars.iter().rev().collect(),
+        why: why.to_string(),
+    }
+    .into()
+}
+
+/// The gist of a libtorch error: its first line, without the backtrace that follows.
+fn first_line(message: &str) -> &str {
+    let line = message.lines().next().unwrap_or(message);
+    line.strip_prefix("Internal torch error: ").unwrap_or(line)
 }
 
 /// The PyTorch-exact sampler. Draw inside [`crate::device::with_cpu_seed`].
@@ -82,57 +136,33 @@ impl<'a> ExactSampler<'a> {
         }
     }
 
-    fn probabilities(&mut self, context: usize) -> &Tensor {
-        let (model, shaping) = (self.model, self.shaping);
-        self.rows[context].get_or_insert_with(|| {
-            let mut logits = model.w.get(context as i64);
-            if !shaping.is_identity(model.vocab.len()) {
-                logits = shape_logits(&logits, shaping);
+    fn probabilities(&mut self, context: usize) -> Result<&Tensor> {
+        if self.rows[context].is_none() {
+            let mut logits = self.model.w.get(context as i64);
+            if !self.shaping.is_identity(self.model.vocab.len()) {
+                let row = Vec::<f64>::try_from(&logits.to_kind(Kind::Double))?;
+                logits = Tensor::from_slice(&self.shaping.apply(&row));
             }
             let pos = logits.exp();
-            &pos / pos.sum(None::<Kind>)
-        })
+            self.rows[context] = Some(&pos / pos.sum(None::<Kind>));
+        }
+        Ok(self.rows[context].as_ref().expect("filled just above"))
     }
 }
 
-/// Temperature and top-k on one row of logits, shifted by the row's maximum first so that a
-/// tiny temperature cannot overflow exp.
-fn shape_logits(logits: &Tensor, shaping: Shaping) -> Tensor {
-    let width = logits.size()[0];
-    let mut shaped = (logits - logits.max()) / shaping.temperature;
-    // A k of 0 or of the vocabulary's size or more keeps every character.
-    let keep = shaping.top_k.filter(|&k| k > 0 && k < width as usize);
-    if let Some(k) = keep.map(|k| k as i64) {
-        let (kth, _) = shaped.topk(k, 0, true, true);
-        let threshold = kth.get(k - 1);
-        shaped = shaped.masked_fill(&shaped.lt_tensor(&threshold), f64::NEG_INFINITY);
+impl NextChar for ExactSampler<'_> {
+    fn model(&self) -> &Model {
+        self.model
     }
-    shaped
-}
 
-impl Draw for ExactSampler<'_> {
-    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Result<Vec<usize>> {
-        let (width, rows) = (self.model.vocab.len(), self.model.rows());
-        let mut context = 0usize;
-        let mut name = Vec::new();
-        for &ix in prefix {
-            context = next_context(context, ix, width, rows);
-            name.push(ix);
-        }
-        while name.len() < max_len {
-            let p = self.probabilities(context);
-            let ix = p
-                .f_multinomial(1, true)
-                .and_then(|drawn| drawn.f_int64_value(&[0]))
-                .map_err(|e| unusable_row(self.model, context, &e.to_string()))?
-                as usize;
-            if ix == 0 {
-                break;
-            }
-            context = next_context(context, ix, width, rows);
-            name.push(ix);
-        }
-        Ok(name)
+    fn next(&mut self, context: usize) -> Result<usize> {
+        let model = self.model;
+        let p = self.probabilities(context)?;
+        let ix = p
+            .f_multinomial(1, true)
+            .and_then(|drawn| drawn.f_int64_value(&[0]))
+            .map_err(|e| unusable_row(model, context, first_line(&e.to_string())))?;
+        Ok(ix as usize)
     }
 }
 
@@ -141,7 +171,6 @@ impl Draw for ExactSampler<'_> {
 pub struct FastSampler<'a> {
     model: &'a Model,
     width: usize,
-    rows: usize,
     /// Row-major cumulative probabilities; a row of NaN marks a context with no usable
     /// distribution.
     cumulative: Vec<f64>,
@@ -152,25 +181,11 @@ impl<'a> FastSampler<'a> {
     /// Tables for a model, reshaped as asked, and a generator seeded with `seed`.
     pub fn new(model: &'a Model, shaping: Shaping, seed: u64) -> Result<Self> {
         let width = model.vocab.len();
-        let logits = crate::model::tensor_to_vec(&model.w)?;
+        let logits = model.weights()?;
         let mut cumulative = Vec::with_capacity(logits.len());
         for row in logits.chunks_exact(width) {
             let row: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let mut scaled: Vec<f64> = row
-                .iter()
-                .map(|v| (v - max) / shaping.temperature)
-                .collect();
-            if let Some(k) = shaping.top_k.filter(|&k| k < width) {
-                let mut sorted = scaled.clone();
-                sorted.sort_by(|a, b| b.total_cmp(a));
-                let threshold = sorted[k.max(1) - 1];
-                scaled
-                    .iter_mut()
-                    .filter(|v| **v < threshold)
-                    .for_each(|v| *v = f64::NEG_INFINITY);
-            }
-            let weights: Vec<f64> = scaled.iter().map(|v| v.exp()).collect();
+            let weights: Vec<f64> = shaping.apply(&row).iter().map(|v| v.exp()).collect();
             let total: f64 = weights.iter().sum();
             if !(total.is_finite() && total > 0.0) {
                 cumulative.extend(std::iter::repeat_n(f64::NAN, width));
@@ -189,13 +204,17 @@ impl<'a> FastSampler<'a> {
         Ok(Self {
             model,
             width,
-            rows: model.rows(),
             cumulative,
             rng: fastrand::Rng::with_seed(seed),
         })
     }
+}
 
-    /// Draw one next character for a context row.
+impl NextChar for FastSampler<'_> {
+    fn model(&self) -> &Model {
+        self.model
+    }
+
     #[inline]
     fn next(&mut self, context: usize) -> Result<usize> {
         let row = &self.cumulative[context * self.width..(context + 1) * self.width];
@@ -211,26 +230,6 @@ impl<'a> FastSampler<'a> {
     }
 }
 
-impl Draw for FastSampler<'_> {
-    fn draw(&mut self, prefix: &[usize], max_len: usize) -> Result<Vec<usize>> {
-        let mut context = 0usize;
-        let mut name = Vec::with_capacity(8);
-        for &ix in prefix {
-            context = next_context(context, ix, self.width, self.rows);
-            name.push(ix);
-        }
-        while name.len() < max_len {
-            let ix = self.next(context)?;
-            if ix == 0 {
-                break;
-            }
-            context = next_context(context, ix, self.width, self.rows);
-            name.push(ix);
-        }
-        Ok(name)
-    }
-}
-
 /// Which names to keep.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -240,7 +239,7 @@ pub struct Filter {
     pub min_len: usize,
     /// Names are cut at this many characters (the cap for a name that never reaches `.`).
     pub max_len: usize,
-    /// Names in this set are redrawn (`--novel`).
+    /// Names in this set are redrawn (novel names only).
     pub exclude: Option<HashSet<String>>,
     /// Each name at most once: repeats are redrawn.
     pub distinct: bool,
@@ -249,20 +248,21 @@ pub struct Filter {
 }
 
 /// Draw `n` names that pass the filter, redrawing the others, and hand each to `emit` as it
-/// comes (nothing is collected, so `n` can be as large as the user likes). An error when
-/// `max_attempts` draws have been rejected, saying how many names were found.
-pub fn generate_each(
-    sampler: &mut dyn Draw,
-    model: &Model,
+/// comes (nothing is collected, so `n` can be as large as the caller likes). An error when
+/// `max_attempts` draws have been rejected, saying how many names were found. `emit` may fail
+/// with the caller's own error type, which stops the drawing.
+pub fn generate_each<E: From<Error>>(
+    sampler: &mut dyn NextChar,
     n: usize,
     filter: &Filter,
-    mut emit: impl FnMut(String) -> Result<()>,
-) -> Result<()> {
+    mut emit: impl FnMut(String) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     let mut seen = HashSet::new();
     let (mut found, mut rejected) = (0usize, 0usize);
     while found < n {
-        let indices = sampler.draw(&filter.prefix, filter.max_len)?;
-        let name: String = indices.iter().map(|&i| model.vocab.char(i)).collect();
+        let indices = draw_name(sampler, &filter.prefix, filter.max_len).map_err(E::from)?;
+        let vocab = &sampler.model().vocab;
+        let name: String = indices.iter().map(|&i| vocab.char(i)).collect();
         let keep = indices.len() >= filter.min_len
             && !filter
                 .exclude
@@ -276,23 +276,21 @@ pub fn generate_each(
         }
         rejected += 1;
         if rejected >= filter.max_attempts {
-            bail_user!(
-                "gave up after {rejected} rejected draws with {found} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts"
-            );
+            return Err(Error::from(SampleError::GaveUp {
+                rejected,
+                found,
+                wanted: n,
+            })
+            .into());
         }
     }
     Ok(())
 }
 
 /// [`generate_each`], collected.
-pub fn generate(
-    sampler: &mut dyn Draw,
-    model: &Model,
-    n: usize,
-    filter: &Filter,
-) -> Result<Vec<String>> {
+pub fn generate(sampler: &mut dyn NextChar, n: usize, filter: &Filter) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    generate_each(sampler, model, n, filter, |name| {
+    generate_each::<Error>(sampler, n, filter, |name| {
         names.push(name);
         Ok(())
     })?;
@@ -308,5 +306,49 @@ pub fn sample_names(model: &Model, seed: i64, n: usize, max_len: usize) -> Resul
         ..Filter::default()
     };
     let mut sampler = ExactSampler::new(model, Shaping::default());
-    crate::device::with_cpu_seed(seed, || generate(&mut sampler, model, n, &filter))
+    crate::device::with_cpu_seed(seed, || generate(&mut sampler, n, &filter))
+}
+
+/// A word as the model's indices: every character in its vocabulary, none the start/end
+/// token. `what` names the word in errors ("prefix", "name").
+pub fn encode_word(model: &Model, word: &str, what: &'static str) -> Result<Vec<usize>> {
+    let indices = model
+        .vocab
+        .encode(word)
+        .map_err(|ch| SampleError::NotInVocabulary {
+            what,
+            word: word.to_string(),
+            ch,
+            vocab: model.vocab.as_string(),
+        })?;
+    if indices.contains(&0) {
+        return Err(SampleError::Boundary {
+            what,
+            word: word.to_string(),
+        }
+        .into());
+    }
+    Ok(indices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shaping_shifts_divides_and_keeps_the_top_k_with_ties() {
+        let shaping = Shaping {
+            temperature: 0.5,
+            top_k: Some(2),
+        };
+        let shaped = shaping.apply(&[1.0, 3.0, 3.0, 0.0]);
+        assert_eq!(shaped, vec![f64::NEG_INFINITY, 0.0, 0.0, f64::NEG_INFINITY]);
+        let all = Shaping {
+            temperature: 2.0,
+            top_k: Some(9),
+        };
+        assert_eq!(all.apply(&[2.0, 0.0]), vec![0.0, -1.0]);
+        assert!(Shaping::default().is_identity(27));
+        assert!(!shaping.is_identity(27));
+    }
 }

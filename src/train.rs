@@ -8,13 +8,22 @@
 //! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
 //!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
 //!
-//! This module knows nothing of files or flags; it takes examples or counts and returns weights.
+//! On CUDA the losses stay on the device and come back to the host in batches (a host read
+//! per epoch would stall the GPU), and a warm-up epoch on a copy of the weights pays for
+//! CUDA's start-up before the clock starts. This module knows nothing of files or flags.
 
-use crate::bail_user;
 use crate::data::{Counts, Examples};
-use anyhow::Result;
+use crate::error::{Result, TrainError};
+use crate::model::LogProbs;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
+
+/// Epochs between reads of the losses on CUDA: progress, interrupts and the divergence check
+/// happen at these points.
+pub const CUDA_SYNC_EPOCHS: usize = 25;
+
+/// Largest one-hot input the `onehot` method builds (the machines this runs on have 24 GB).
+pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
 
 /// How to compute each epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -37,6 +46,11 @@ impl Method {
             Method::Counts => "counts",
         }
     }
+
+    /// Whether it needs the list of examples (not just their counts).
+    pub fn needs_examples(self) -> bool {
+        self != Method::Counts
+    }
 }
 
 /// Hyper-parameters of one training run.
@@ -56,6 +70,18 @@ pub struct TrainConfig {
     pub device: Device,
 }
 
+/// What a run trains on: the examples (for `onehot` and `index`), their counts, and held-out
+/// counts to follow epoch by epoch.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainData<'a> {
+    /// The examples, when the method needs them.
+    pub examples: Option<&'a Examples>,
+    /// Their counts.
+    pub counts: &'a Counts,
+    /// Held-out counts whose NLL is followed.
+    pub dev: Option<&'a Counts>,
+}
+
 /// What training produced.
 #[derive(Debug)]
 pub struct Trained {
@@ -68,8 +94,10 @@ pub struct Trained {
     /// NLL of the held-out counts at every epoch, with the weights of that epoch's forward
     /// pass (empty when none were given).
     pub dev_nlls: Vec<f64>,
-    /// Seconds spent in the epochs (data loading not included).
+    /// Seconds spent in the epochs (data loading and warm-up not included).
     pub seconds: f64,
+    /// Seconds of the CUDA warm-up epoch (`None` on the CPU, which needs none).
+    pub warmup_seconds: Option<f64>,
 }
 
 /// Initial weights: a standard normal `rows × width` matrix from the CPU generator seeded with
@@ -81,8 +109,194 @@ pub fn initial_weights(seed: i64, rows: usize, width: usize) -> Tensor {
     })
 }
 
-/// Largest one-hot input the `onehot` method builds (the machines this runs on have 24 GB).
-pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
+/// Called after each epoch (1-based) with its loss; an error stops training (an interrupt).
+pub type OnEpoch<'a> = &'a mut dyn FnMut(usize, f64) -> Result<()>;
+
+/// Train from the seed's initial weights.
+pub fn train(data: TrainData<'_>, config: &TrainConfig, on_epoch: OnEpoch<'_>) -> Result<Trained> {
+    let w0 = initial_weights(config.seed, data.counts.rows, data.counts.width);
+    train_from(w0, data, config, on_epoch)
+}
+
+/// Train from given initial weights: a checkpoint's to resume, or perturbed ones in parity.
+pub fn train_from(
+    w0: Tensor,
+    data: TrainData<'_>,
+    config: &TrainConfig,
+    on_epoch: OnEpoch<'_>,
+) -> Result<Trained> {
+    let want = vec![data.counts.rows, data.counts.width];
+    let got: Vec<usize> = w0.size().iter().map(|&d| d as usize).collect();
+    if got != want {
+        return Err(TrainError::InitShape { got, want }.into());
+    }
+    let needs = || {
+        TrainError::Internal(format!(
+            "the {} method needs the examples",
+            config.method.as_str()
+        ))
+    };
+    let trained = match config.method {
+        Method::OneHot => {
+            let onehot = OneHot::new(
+                data.examples.ok_or_else(needs)?,
+                data.counts.rows,
+                config.device,
+            )?;
+            run_tensor_epochs(w0, data.dev, config, on_epoch, |w| {
+                onehot.epoch(w, config.lr, Some(config.reg), Update::Step)
+            })?
+        }
+        Method::Index => {
+            let ex = data.examples.ok_or_else(needs)?;
+            let inputs = Tensor::from_slice(&ex.inputs).to_device(config.device);
+            let targets = Tensor::from_slice(&ex.targets).to_device(config.device);
+            run_tensor_epochs(w0, data.dev, config, on_epoch, |w| {
+                index_epoch(&inputs, &targets, w, config)
+            })?
+        }
+        Method::Counts => run_counts_epochs(w0, data, config, on_epoch)?,
+    };
+    // The last update comes after the last loss was checked: it can still overflow.
+    if !bool::try_from(trained.w.isfinite().all())? {
+        return Err(TrainError::DivergedAfter {
+            epochs: config.epochs,
+            lr: config.lr,
+        }
+        .into());
+    }
+    Ok(trained)
+}
+
+/// The epoch loop shared by the tensor methods: an optional warm-up on CUDA, then `epoch`
+/// (which updates W and returns its forward pass's loss and NLL) `config.epochs` times.
+fn run_tensor_epochs(
+    w0: Tensor,
+    dev: Option<&Counts>,
+    config: &TrainConfig,
+    on_epoch: OnEpoch<'_>,
+    mut epoch: impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
+) -> Result<Trained> {
+    let warmup_seconds = match config.device {
+        Device::Cuda(index) => {
+            let start = Instant::now();
+            let mut scratch = w0.to_device(config.device).set_requires_grad(true);
+            let _warm = epoch(&mut scratch)?;
+            tch::Cuda::synchronize(index as i64);
+            Some(start.elapsed().as_secs_f64())
+        }
+        _ => None,
+    };
+    let every = if config.device.is_cuda() {
+        CUDA_SYNC_EPOCHS
+    } else {
+        1
+    };
+    let mut log = EpochLog::new(config, every, on_epoch);
+    let mut dev_nlls = Vec::new();
+    let mut w = w0.to_device(config.device).set_requires_grad(true);
+    let start = Instant::now();
+    for n in 1..=config.epochs {
+        if let Some(dev) = dev {
+            dev_nlls.push(LogProbs::of_logits(&w)?.nll(dev));
+        }
+        let (loss, nll) = epoch(&mut w)?;
+        log.push(n, loss, nll)?;
+    }
+    log.flush()?;
+    let seconds = start.elapsed().as_secs_f64();
+    let (losses, nlls) = log.finish();
+    Ok(Trained {
+        w: w.detach().to_device(Device::Cpu),
+        losses,
+        nlls,
+        dev_nlls,
+        seconds,
+        warmup_seconds,
+    })
+}
+
+/// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be
+/// finite and reported to the caller's callback.
+struct EpochLog<'a> {
+    every: usize,
+    lr: f64,
+    pending: Vec<(usize, Tensor, Tensor)>,
+    losses: Vec<f64>,
+    nlls: Vec<f64>,
+    on_epoch: OnEpoch<'a>,
+}
+
+impl<'a> EpochLog<'a> {
+    fn new(config: &TrainConfig, every: usize, on_epoch: OnEpoch<'a>) -> Self {
+        // A huge --epochs is allowed (an interrupt stops it): the vectors grow as epochs pass.
+        let capacity = config.epochs.min(1 << 16);
+        Self {
+            every,
+            lr: config.lr,
+            pending: Vec::new(),
+            losses: Vec::with_capacity(capacity),
+            nlls: Vec::with_capacity(capacity),
+            on_epoch,
+        }
+    }
+
+    fn push(&mut self, epoch: usize, loss: Tensor, nll: Tensor) -> Result<()> {
+        self.pending.push((epoch, loss.detach(), nll.detach()));
+        if self.pending.len() >= self.every {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Read the pending values in one transfer and record them in order.
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let (losses, nlls): (Vec<Tensor>, Vec<Tensor>) = pending
+            .iter()
+            .map(|(_, l, n)| (l.shallow_clone(), n.shallow_clone()))
+            .unzip();
+        let read = |values: &[Tensor]| -> Result<Vec<f64>> {
+            let stacked = Tensor::stack(values, 0)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Double);
+            Ok(Vec::<f64>::try_from(&stacked)?)
+        };
+        let (losses, nlls) = if pending.len() == 1 {
+            (
+                vec![losses[0].f_double_value(&[])?],
+                vec![nlls[0].f_double_value(&[])?],
+            )
+        } else {
+            (read(&losses)?, read(&nlls)?)
+        };
+        for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
+            self.record(epoch, loss, nll)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, epoch: usize, loss: f64, nll: f64) -> Result<()> {
+        if !loss.is_finite() {
+            return Err(TrainError::Diverged {
+                epoch,
+                loss,
+                lr: self.lr,
+            }
+            .into());
+        }
+        self.losses.push(loss);
+        self.nlls.push(nll);
+        (self.on_epoch)(epoch, loss)
+    }
+
+    fn finish(self) -> (Vec<f64>, Vec<f64>) {
+        (self.losses, self.nlls)
+    }
+}
 
 /// The notebook's tensors for one-hot training, on one device.
 pub struct OneHot {
@@ -94,18 +308,28 @@ pub struct OneHot {
     pub rows: Tensor,
 }
 
+/// What the update line of an epoch does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    /// `W += -lr * grad`: gradient descent.
+    Step,
+    /// `W.data = -lr * grad`: the notebook's `In [40]` as written (it replaces W).
+    Assign,
+}
+
 impl OneHot {
-    /// Encode examples for a model with `contexts` rows; refuses (a user error) a one-hot
-    /// matrix too large to build, pointing at the methods that need none.
+    /// Encode examples for a model with `contexts` rows; refuses a one-hot matrix too large to
+    /// build (the other methods need none).
     pub fn new(examples: &Examples, contexts: usize, device: Device) -> Result<Self> {
         // The int64 one-hot and its float copy: 12 bytes a cell while both exist.
         let bytes = examples.len() as u128 * contexts as u128 * 12;
         if bytes > MAX_ONE_HOT_BYTES {
-            bail_user!(
-                "the one-hot input would take {:.1} GiB ({} examples × {contexts} contexts); use --method index or --method counts, which reach the same objective without it",
-                bytes as f64 / (1u64 << 30) as f64,
-                examples.len()
-            );
+            return Err(TrainError::OneHotTooLarge {
+                gib: bytes as f64 / (1u64 << 30) as f64,
+                examples: examples.len(),
+                contexts,
+            }
+            .into());
         }
         let inputs = Tensor::from_slice(&examples.inputs);
         let xenc = inputs
@@ -133,36 +357,27 @@ impl OneHot {
         let picked = probs.index(&[Some(&self.rows), Some(&self.targets)]);
         -picked.log().mean(None::<Kind>)
     }
-}
 
-/// What the update line of an epoch does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Update {
-    /// `W += -lr * grad`: gradient descent.
-    Step,
-    /// `W.data = -lr * grad`: the notebook's `In [40]` as written (it replaces W).
-    Assign,
-}
-
-/// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)` when `reg` is given),
-/// fresh gradient, backward, update without tracking gradients. Returns (loss, nll) of the
-/// forward pass, computed before the update.
-pub fn onehot_epoch(
-    data: &OneHot,
-    w: &mut Tensor,
-    lr: f64,
-    reg: Option<f64>,
-    update: Update,
-) -> Result<(f64, f64)> {
-    let nll = data.nll(w);
-    let loss = match reg {
-        Some(reg) => &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg,
-        None => nll.shallow_clone(),
-    };
-    w.zero_grad();
-    loss.f_backward()?;
-    apply_update(w, lr, update)?;
-    Ok((loss.f_double_value(&[])?, nll.f_double_value(&[])?))
+    /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)` when `reg` is
+    /// given), fresh gradient, backward, update without tracking gradients. Returns the
+    /// forward pass's loss and NLL (0-dim tensors on the device), computed before the update.
+    pub fn epoch(
+        &self,
+        w: &mut Tensor,
+        lr: f64,
+        reg: Option<f64>,
+        update: Update,
+    ) -> Result<(Tensor, Tensor)> {
+        let nll = self.nll(w);
+        let loss = match reg {
+            Some(reg) => &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg,
+            None => nll.shallow_clone(),
+        };
+        w.zero_grad();
+        loss.f_backward()?;
+        apply_update(w, lr, update)?;
+        Ok((loss, nll))
+    }
 }
 
 /// The update without tracking gradients: `W += -lr * grad` or, as written in the notebook,
@@ -184,170 +399,109 @@ fn index_epoch(
     inputs: &Tensor,
     targets: &Tensor,
     w: &mut Tensor,
-    lr: f64,
-    reg: f64,
-) -> Result<(f64, f64)> {
+    config: &TrainConfig,
+) -> Result<(Tensor, Tensor)> {
     let logits = w.index_select(0, inputs);
     let nll = logits.cross_entropy_for_logits(targets);
-    let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
+    let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
     w.zero_grad();
     loss.f_backward()?;
-    apply_update(w, lr, Update::Step)?;
-    Ok((loss.f_double_value(&[])?, nll.f_double_value(&[])?))
+    apply_update(w, config.lr, Update::Step)?;
+    Ok((loss, nll))
 }
 
-/// Train from the seed's initial weights, following the NLL of held-out `dev` counts when
-/// given. `examples` is needed by `onehot` and `index`; `counts` by `counts`.
-/// `on_epoch(epoch, loss)` is called after each epoch (1-based) and may stop training by
-/// returning an error (e.g. on SIGINT).
-pub fn train(
-    examples: Option<&Examples>,
-    counts: &Counts,
-    dev: Option<&Counts>,
-    config: &TrainConfig,
-    mut on_epoch: impl FnMut(usize, f64) -> Result<()>,
-) -> Result<Trained> {
-    let w0 = initial_weights(config.seed, counts.rows, counts.width);
-    train_from(w0, examples, counts, dev, config, &mut on_epoch)
-}
-
-/// [`train`] from given initial weights (the parity checker perturbs them), also following
-/// the NLL of held-out `dev` counts epoch by epoch when given.
-pub fn train_from(
+/// The `counts` method: the objective over the counts in f64, on the CPU.
+fn run_counts_epochs(
     w0: Tensor,
-    examples: Option<&Examples>,
-    counts: &Counts,
-    dev: Option<&Counts>,
+    data: TrainData<'_>,
     config: &TrainConfig,
-    on_epoch: &mut dyn FnMut(usize, f64) -> Result<()>,
+    on_epoch: OnEpoch<'_>,
 ) -> Result<Trained> {
-    // A huge --epochs is allowed (SIGINT stops it); the vectors grow as epochs pass.
-    let mut losses = Vec::with_capacity(config.epochs.min(1 << 16));
-    let mut nlls = Vec::with_capacity(config.epochs.min(1 << 16));
+    let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let mut objective = CountsObjective::new(w.len());
+    let mut scratch = CountsObjective::new(w.len());
+    let mut log = EpochLog::new(config, 1, on_epoch);
     let mut dev_nlls = Vec::new();
-    let mut follow_dev = |w: &Tensor| {
-        if let Some(dev) = dev {
-            dev_nlls.push(crate::model::nll_of_logits(w, dev));
+    let start = Instant::now();
+    for epoch in 1..=config.epochs {
+        if let Some(dev) = data.dev {
+            dev_nlls.push(scratch.evaluate(dev, &w, 0.0).1);
         }
-    };
-    let mut record = |epoch: usize, (loss, nll): (f64, f64)| -> Result<()> {
-        if !loss.is_finite() {
-            bail_user!(
-                "training diverged at epoch {epoch}: the loss became {loss}; lower --lr (now {}) and try again; nothing was saved",
-                config.lr
-            );
+        let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
+        for (wi, gi) in w.iter_mut().zip(&objective.grad) {
+            *wi -= config.lr * gi;
         }
-        losses.push(loss);
-        nlls.push(nll);
-        on_epoch(epoch, loss)
-    };
-    let needs_examples =
-        || anyhow::anyhow!("the {} method needs the examples", config.method.as_str());
-    let start;
-    let w = match config.method {
-        Method::OneHot => {
-            let data = OneHot::new(
-                examples.ok_or_else(needs_examples)?,
-                counts.rows,
-                config.device,
-            )?;
-            let mut w = w0.to_device(config.device).set_requires_grad(true);
-            start = Instant::now();
-            for epoch in 1..=config.epochs {
-                follow_dev(&w);
-                record(
-                    epoch,
-                    onehot_epoch(&data, &mut w, config.lr, Some(config.reg), Update::Step)?,
-                )?;
-            }
-            w
-        }
-        Method::Index => {
-            let ex = examples.ok_or_else(needs_examples)?;
-            let inputs = Tensor::from_slice(&ex.inputs).to_device(config.device);
-            let targets = Tensor::from_slice(&ex.targets).to_device(config.device);
-            let mut w = w0.to_device(config.device).set_requires_grad(true);
-            start = Instant::now();
-            for epoch in 1..=config.epochs {
-                follow_dev(&w);
-                record(
-                    epoch,
-                    index_epoch(&inputs, &targets, &mut w, config.lr, config.reg)?,
-                )?;
-            }
-            w
-        }
-        Method::Counts => {
-            let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
-                .into_iter()
-                .map(f64::from)
-                .collect();
-            let mut grad = vec![0f64; w.len()];
-            start = Instant::now();
-            let mut scratch = vec![0f64; w.len()];
-            for epoch in 1..=config.epochs {
-                if let Some(dev) = dev {
-                    dev_nlls.push(counts_loss_and_grad(dev, &w, 0.0, &mut scratch).1);
-                }
-                let (loss, nll) = counts_loss_and_grad(counts, &w, config.reg, &mut grad);
-                for (wi, gi) in w.iter_mut().zip(&grad) {
-                    *wi -= config.lr * gi;
-                }
-                record(epoch, (loss, nll))?;
-            }
-            let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
-            Tensor::from_slice(&w).view([counts.rows as i64, counts.width as i64])
-        }
-    };
-    let seconds = start.elapsed().as_secs_f64();
-    let w = w.detach().to_device(Device::Cpu);
-    // The last update comes after the last loss was checked: it can still overflow.
-    if !bool::try_from(w.isfinite().all())? {
-        bail_user!(
-            "training diverged after epoch {}: the final weights are not finite; lower --lr (now {}) and try again; nothing was saved",
-            config.epochs,
-            config.lr
-        );
+        log.record(epoch, loss, nll)?;
     }
+    let seconds = start.elapsed().as_secs_f64();
+    let (losses, nlls) = log.finish();
+    let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
     Ok(Trained {
-        w,
+        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
         losses,
         nlls,
         dev_nlls,
         seconds,
+        warmup_seconds: None,
     })
 }
 
 /// The objective over counts and its gradient, in f64:
-/// loss = -(1/N) Σ C·log softmax(W) + reg·mean(W²),
-/// grad = (1/N)(rowsum(C)·softmax(W) − C) + 2·reg·W / |W|.
-/// Returns (loss, nll) and writes the gradient into `grad`.
-pub fn counts_loss_and_grad(counts: &Counts, w: &[f64], reg: f64, grad: &mut [f64]) -> (f64, f64) {
-    let width = counts.width;
-    let n = counts.total() as f64;
-    let size = w.len() as f64;
-    let mut nll = 0.0;
-    let mut sum_sq = 0.0;
-    for ((row, c_row), g_row) in w
-        .chunks_exact(width)
-        .zip(counts.cells.chunks_exact(width))
-        .zip(grad.chunks_exact_mut(width))
-    {
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let z: f64 = row.iter().map(|v| (v - max).exp()).sum();
-        let log_z = max + z.ln();
-        let row_total: u64 = c_row.iter().sum();
-        for ((&wij, &cij), gij) in row.iter().zip(c_row).zip(g_row.iter_mut()) {
-            let logp = wij - log_z;
-            if cij > 0 {
-                nll -= cij as f64 * logp;
-            }
-            *gij = (row_total as f64 * logp.exp() - cij as f64) / n + 2.0 * reg * wij / size;
-            sum_sq += wij * wij;
+/// loss = NLL(C, log softmax(W)) + reg·mean(W²),
+/// grad = (1/N)(rowsum(C)·softmax(W) − C) + 2·reg·W / |W|,
+/// with the NLL from [`crate::model::nll`], the project's one formula.
+pub struct CountsObjective {
+    /// log softmax of W, row-major.
+    pub log_probs: Vec<f64>,
+    /// The gradient of the last evaluation.
+    pub grad: Vec<f64>,
+}
+
+impl CountsObjective {
+    /// Buffers for a W of `cells` cells.
+    pub fn new(cells: usize) -> Self {
+        Self {
+            log_probs: vec![0.0; cells],
+            grad: vec![0.0; cells],
         }
     }
-    let nll = nll / n;
-    (nll + reg * sum_sq / size, nll)
+
+    /// (loss, nll) at `w`; the gradient is left in `self.grad`.
+    pub fn evaluate(&mut self, counts: &Counts, w: &[f64], reg: f64) -> (f64, f64) {
+        let width = counts.width;
+        let n = counts.total() as f64;
+        let size = w.len() as f64;
+        for (row, logp) in w
+            .chunks_exact(width)
+            .zip(self.log_probs.chunks_exact_mut(width))
+        {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let log_z = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+            for (lp, &wij) in logp.iter_mut().zip(row) {
+                *lp = wij - log_z;
+            }
+        }
+        let nll = crate::model::nll(&self.log_probs, &counts.cells);
+        let mut sum_sq = 0.0;
+        let rows = counts
+            .cells
+            .chunks_exact(width)
+            .zip(self.log_probs.chunks_exact(width));
+        for (((c_row, logp), g_row), w_row) in rows
+            .zip(self.grad.chunks_exact_mut(width))
+            .zip(w.chunks_exact(width))
+        {
+            let row_total = c_row.iter().sum::<u64>() as f64;
+            for (((&c, &lp), g), &wij) in c_row.iter().zip(logp).zip(g_row).zip(w_row) {
+                *g = (row_total * lp.exp() - c as f64) / n + 2.0 * reg * wij / size;
+                sum_sq += wij * wij;
+            }
+        }
+        (nll + reg * sum_sq / size, nll)
+    }
 }
 
 #[cfg(test)]
@@ -377,8 +531,8 @@ mod tests {
             .into_iter()
             .map(f64::from)
             .collect();
-        let mut grad = vec![0.0; w.len()];
-        let (loss, _) = counts_loss_and_grad(&counts, &w, 0.1, &mut grad);
+        let mut objective = CountsObjective::new(w.len());
+        let (loss, _) = objective.evaluate(&counts, &w, 0.1);
 
         let wt = Tensor::from_slice(&w)
             .view([27, 27])
@@ -389,7 +543,7 @@ mod tests {
         auto.backward();
         assert!((auto.double_value(&[]) - loss).abs() < 1e-12);
         let g: Vec<f64> = Vec::try_from(&wt.grad().reshape([-1])).unwrap();
-        for (a, b) in g.iter().zip(&grad) {
+        for (a, b) in g.iter().zip(&objective.grad) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
     }

@@ -1,10 +1,11 @@
 //! Choosing a setting on held-out data: train (or count) once per value, measure the NLL of
 //! the dev part, and keep the lowest.
 
+use crate::cancel::Cancel;
 use crate::data::Splits;
-use crate::model::{nll_of_logits, Model};
-use crate::train::{train, TrainConfig};
-use anyhow::Result;
+use crate::error::Result;
+use crate::model::{LogProbs, Model};
+use crate::train::{train, TrainConfig, TrainData};
 use serde::Serialize;
 
 /// What is being tuned.
@@ -30,6 +31,7 @@ pub struct TuneRow {
 
 /// Fit one model per value on `splits.train` and measure it on `splits.dev`. For `Reg`,
 /// `config` gives the other hyper-parameters (its `reg` is replaced by each value).
+/// Training stops between epochs once `cancel` is raised.
 pub fn tune(
     splits: &Splits,
     vocab: &crate::vocab::Vocab,
@@ -37,6 +39,7 @@ pub fn tune(
     knob: Knob,
     values: &[f64],
     config: &TrainConfig,
+    cancel: &Cancel,
 ) -> Result<Vec<TuneRow>> {
     let (fit, dev) = (&splits.train, &splits.dev);
     values
@@ -48,17 +51,23 @@ pub fn tune(
                         reg: value,
                         ..*config
                     };
-                    train(Some(&fit.examples), &fit.counts, None, &config, |_, _| {
-                        Ok(())
-                    })?
-                    .w
+                    let data = TrainData {
+                        examples: fit.examples.as_ref(),
+                        counts: &fit.counts,
+                        dev: None,
+                    };
+                    let mut check = |epoch: usize, _: f64| {
+                        cancel.check(|| format!("at epoch {epoch} of the run with reg {value}"))
+                    };
+                    train(data, &config, &mut check)?.w
                 }
                 Knob::Smoothing => Model::from_counts(&fit.counts, vocab, order, value).w,
             };
+            let log_probs = LogProbs::of_logits(&w)?;
             Ok(TuneRow {
                 value,
-                train_nll: nll_of_logits(&w, &fit.counts),
-                dev_nll: nll_of_logits(&w, &dev.counts),
+                train_nll: log_probs.nll(&fit.counts),
+                dev_nll: log_probs.nll(&dev.counts),
             })
         })
         .collect()

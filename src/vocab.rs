@@ -4,8 +4,7 @@
 //! default vocabulary is `.` followed by `a`..`z` (27 symbols), as in the notebook. This module
 //! knows nothing of files; `data` turns lines into indices with it.
 
-use crate::bail_user;
-use anyhow::Result;
+use crate::error::{Error, Result};
 use std::collections::HashMap;
 
 /// The boundary token: before the first and after the last character of every name.
@@ -32,13 +31,15 @@ impl Vocab {
     pub fn parse(symbols: &str) -> Result<Self> {
         let chars: Vec<char> = symbols.chars().collect();
         if chars.first() != Some(&BOUNDARY) {
-            bail_user!("a vocabulary must start with '.', the boundary token; got {symbols:?}");
+            return Err(Error::invalid(format!(
+                "a vocabulary must start with '.', the boundary token; got {symbols:?}"
+            )));
         }
         if chars.len() > 255 {
-            bail_user!(
+            return Err(Error::invalid(format!(
                 "a vocabulary of {} characters is too large (255 at most)",
                 chars.len()
-            );
+            )));
         }
         let mut ascii = [NOT_IN_VOCAB; 256];
         let mut others = HashMap::new();
@@ -49,7 +50,9 @@ impl Vocab {
                 others.insert(c, i).is_some()
             };
             if seen {
-                bail_user!("the vocabulary {symbols:?} lists {c:?} twice");
+                return Err(Error::invalid(format!(
+                    "the vocabulary {symbols:?} lists {c:?} twice"
+                )));
             }
         }
         Ok(Self {

@@ -381,7 +381,7 @@ fn sigterm_during_training_leaves_the_old_checkpoint_intact() {
     let status = child.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert_eq!(status.code(), Some(1));
+    assert_eq!(status.code(), Some(143), "128 + SIGTERM");
     assert!(rest.contains("interrupted at epoch"), "{rest}");
     assert_eq!(
         std::fs::read(&out).unwrap(),

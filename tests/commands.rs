@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 
-use bigram::data::{Corpus, DataOptions, Keep};
+use bigram::data::{Corpus, Keep, ReadOptions};
 use bigram::model::Model;
-use bigram::train::{train, Method, TrainConfig};
+use bigram::train::{train, Method, TrainConfig, TrainData};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -79,8 +79,8 @@ fn loss_decreases_over_the_first_ten_epochs() {
     // In this process, as in the reference: the bits depend on the thread count.
     tch::set_num_threads(THREADS);
     let corpus = Corpus::load(
-        &names_txt(),
-        &DataOptions::default(),
+        &names_source(),
+        &ReadOptions::default(),
         2,
         Keep {
             examples: true,
@@ -96,14 +96,12 @@ fn loss_decreases_over_the_first_ten_epochs() {
         method: Method::OneHot,
         device: tch::Device::Cpu,
     };
-    let run = train(
-        corpus.examples.as_ref(),
-        &corpus.counts,
-        None,
-        &config,
-        |_, _| Ok(()),
-    )
-    .unwrap();
+    let data = TrainData {
+        examples: corpus.examples.as_ref(),
+        counts: &corpus.counts,
+        dev: None,
+    };
+    let run = train(data, &config, &mut |_, _| Ok(())).unwrap();
     assert_eq!(run.losses.len(), 10);
     for pair in run.losses.windows(2) {
         assert!(pair[1] < pair[0], "loss went up: {pair:?}");
@@ -119,21 +117,29 @@ fn checkpoint_round_trips_bit_for_bit() {
     let copy = again.path().join("copy.safetensors");
     model.save(&copy).unwrap();
     let back = Model::load(&copy).unwrap();
-    let bits = |m: &Model| m.weights().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let bits = |m: &Model| {
+        m.weights()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
     assert!(
         bits(&back) == bits(&model),
         "W changed in a save/load round trip"
     );
     assert_eq!(back.meta, model.meta);
     assert_eq!(
-        f64::from(model.weights()[0]),
+        f64::from(model.weights().unwrap()[0]),
         pytorch()["final_w"][0].as_f64().unwrap(),
         "PyTorch's final W[0,0]"
     );
     assert_eq!(model.meta["seed"], "42");
     assert_eq!(model.meta["threads"], threads_arg());
+    // Where the data came from: names.txt with the checksum its README gives.
+    let files: serde_json::Value = serde_json::from_str(&model.meta["data_files"]).unwrap();
     assert_eq!(
-        model.meta["data_sha256"],
+        files[0]["sha256"],
         "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
     );
 }
@@ -162,7 +168,7 @@ fn python_safetensors_reads_the_same_w() {
     assert_eq!(py["shape"], serde_json::json!([27, 27]));
     assert_eq!(py["kind"], "network");
     assert_eq!(py["vocab"], ".abcdefghijklmnopqrstuvwxyz");
-    let ours = Model::load(out).unwrap().weights();
+    let ours = Model::load(out).unwrap().weights().unwrap();
     let theirs: Vec<f32> = py["w"]
         .as_array()
         .unwrap()

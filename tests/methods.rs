@@ -4,10 +4,10 @@
 mod common;
 use common::*;
 
-use bigram::data::{Corpus, DataOptions, Keep};
+use bigram::data::{Corpus, Keep, ReadOptions};
 use bigram::model::Model;
 use bigram::sample::{generate, ExactSampler, FastSampler, Filter, Shaping};
-use bigram::train::{train, Method, TrainConfig};
+use bigram::train::{train, Method, TrainConfig, TrainData};
 
 fn losses(corpus: &Corpus, method: Method) -> Vec<f64> {
     let config = TrainConfig {
@@ -18,22 +18,19 @@ fn losses(corpus: &Corpus, method: Method) -> Vec<f64> {
         method,
         device: tch::Device::Cpu,
     };
-    train(
-        corpus.examples.as_ref(),
-        &corpus.counts,
-        None,
-        &config,
-        |_, _| Ok(()),
-    )
-    .unwrap()
-    .losses
+    let data = TrainData {
+        examples: corpus.examples.as_ref(),
+        counts: &corpus.counts,
+        dev: None,
+    };
+    train(data, &config, &mut |_, _| Ok(())).unwrap().losses
 }
 
 #[test]
 fn index_and_counts_methods_track_the_onehot_losses() {
     let corpus = Corpus::load(
-        &names_txt(),
-        &DataOptions::default(),
+        &names_source(),
+        &ReadOptions::default(),
         2,
         Keep {
             examples: true,
@@ -69,11 +66,11 @@ fn index_and_counts_methods_track_the_onehot_losses() {
 
 #[test]
 fn counting_without_examples_equals_counting_with_them() {
-    let path = names_txt();
-    let streamed = Corpus::load(&path, &DataOptions::default(), 2, Keep::default()).unwrap();
+    let path = names_source();
+    let streamed = Corpus::load(&path, &ReadOptions::default(), 2, Keep::default()).unwrap();
     let listed = Corpus::load(
         &path,
-        &DataOptions::default(),
+        &ReadOptions::default(),
         2,
         Keep {
             examples: true,
@@ -83,7 +80,7 @@ fn counting_without_examples_equals_counting_with_them() {
     .unwrap();
     assert_eq!(streamed.counts, listed.counts);
     assert_eq!(streamed.counts.total(), 228146);
-    assert_eq!(streamed.scan.sha256, listed.scan.sha256);
+    assert_eq!(streamed.scan.files, listed.scan.files);
 }
 
 /// Relative frequency of each vocabulary index over all names (end token included).
@@ -101,7 +98,8 @@ fn letter_frequencies(names: &[String], model: &Model) -> Vec<f64> {
 
 #[test]
 fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
-    let corpus = Corpus::load(&names_txt(), &DataOptions::default(), 2, Keep::default()).unwrap();
+    let corpus =
+        Corpus::load(&names_source(), &ReadOptions::default(), 2, Keep::default()).unwrap();
     let model = Model::from_counts(&corpus.counts, &corpus.scan.vocab, 2, 1.0);
     let filter = Filter {
         max_len: 50,
@@ -112,7 +110,6 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
     let exact = bigram::device::with_cpu_seed(1, || {
         generate(
             &mut ExactSampler::new(&model, Shaping::default()),
-            &model,
             n,
             &filter,
         )
@@ -120,7 +117,6 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
     });
     let fast = generate(
         &mut FastSampler::new(&model, Shaping::default(), 1).unwrap(),
-        &model,
         n,
         &filter,
     )
@@ -143,7 +139,6 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
     // And not by accident: the same seed gives the same names, another seed others.
     let again = generate(
         &mut FastSampler::new(&model, Shaping::default(), 1).unwrap(),
-        &model,
         1000,
         &filter,
     )
@@ -151,7 +146,6 @@ fn fast_sampler_has_the_exact_samplers_letter_frequencies() {
     assert_eq!(again[..], fast[..1000]);
     let other = generate(
         &mut FastSampler::new(&model, Shaping::default(), 2).unwrap(),
-        &model,
         1000,
         &filter,
     )

@@ -73,7 +73,7 @@ fn neutral_temperature_and_full_top_k_are_the_default_sampler() {
 fn a_tiny_temperature_gives_the_most_likely_name_every_time() {
     // Greedy decoding by hand: from '.', take each row's largest logit until '.'.
     let model = Model::load(&counts_model().1).unwrap();
-    let w = model.weights();
+    let w = model.weights().unwrap();
     let mut greedy = String::new();
     let mut row = 0;
     loop {
@@ -191,7 +191,7 @@ fn log_prob_by_hand(w: &[f32], model: &Model, name: &str) -> f64 {
 fn score_agrees_with_a_hand_computed_log_probability_and_with_sample_json() {
     let (_, path) = counts_model();
     let model = Model::load(path).unwrap();
-    let w = model.weights();
+    let w = model.weights().unwrap();
     let output = bigram()
         .args(["score", "--json", "--model"])
         .arg(path)

@@ -6,16 +6,19 @@
 mod common;
 use common::*;
 
+use bigram::cancel::Cancel;
 use bigram::notebook::{replay, Replay};
 use std::sync::OnceLock;
-use tch::{Device, Kind};
+use tch::Device;
 
 /// Half a unit in the 4th decimal, plus float noise: the notebook prints 4 decimals.
 const PRINTED: f64 = 6e-5;
 
 fn run() -> &'static Replay {
     static RUN: OnceLock<Replay> = OnceLock::new();
-    RUN.get_or_init(|| replay(&names_txt(), Device::Cpu).expect("the replay runs"))
+    RUN.get_or_init(|| {
+        replay(&names_source(), Device::Cpu, &Cancel::never()).expect("the replay runs")
+    })
 }
 
 #[track_caller]
@@ -32,21 +35,21 @@ fn all_close(got: &[f32], want: &[f64]) {
 #[test]
 fn data_cells_match_in_1_to_9() {
     let r = run();
-    assert_eq!(r.first_names, ["emma", "olivia", "ava"]);
+    assert_eq!(r.data.first_names, ["emma", "olivia", "ava"]);
     // In [2] printed these for the first name; the replay makes them with the training code.
     let emma: Vec<(char, char)> = vec![('.', 'e'), ('e', 'm'), ('m', 'm'), ('m', 'a'), ('a', '.')];
-    assert_eq!(r.first_bigrams, emma);
-    assert_eq!(r.examples, 228146);
-    assert_eq!(r.x_head, [0, 5, 13, 13, 1, 0, 15, 12, 9, 22]);
-    assert_eq!(r.y_head, [5, 13, 13, 1, 0, 15, 12, 9, 22, 9]);
+    assert_eq!(r.data.first_bigrams, emma);
+    assert_eq!(r.data.examples, 228146);
+    assert_eq!(r.data.x_head, [0, 5, 13, 13, 1, 0, 15, 12, 9, 22]);
+    assert_eq!(r.data.y_head, [5, 13, 13, 1, 0, 15, 12, 9, 22, 9]);
     let mut c = vec![0.0; 27];
     c[3] = 1.0;
-    all_close(&r.c_enc, &c);
-    for (row, hot) in r.x_enc_head.iter().zip([0usize, 5, 13, 13, 1]) {
+    all_close(&r.data.c_enc, &c);
+    for (row, hot) in r.data.x_enc_head.iter().zip([0usize, 5, 13, 13, 1]) {
         assert_eq!(row.iter().sum::<i64>(), 1);
         assert_eq!(row[hot], 1);
     }
-    assert_eq!(r.x_enc_kind, Kind::Float);
+    assert_eq!(r.data.x_enc_dtype, "torch.float32");
 }
 
 #[test]
@@ -56,8 +59,8 @@ fn single_neuron_matches_in_10_and_11() {
         -0.3925, 0.2415, -1.1109, 0.0915, -2.3169, -0.2168, -1.3847, -0.8712, -0.2234, -0.6216,
         -0.5920, -0.0631, -0.8286, 0.3309, -1.5576, 0.9956, -0.8798,
     ];
-    all_close(&run().neuron, &notebook);
-    close(f64::from(run().c_dot_neuron), -2.1055, PRINTED);
+    all_close(&run().layer.neuron, &notebook);
+    close(f64::from(run().layer.c_dot_neuron), -2.1055, PRINTED);
 }
 
 #[test]
@@ -67,7 +70,7 @@ fn layer_row_3_matches_in_13() {
         0.6039, -1.7223, -0.8278, 1.3347, 0.4835, -2.5095, 0.4880, 0.7846, 0.0286, 0.6408, 0.5832,
         1.0669, -0.4502, -0.1853, 0.7528, 0.4048, 0.1785,
     ];
-    all_close(&run().c_logits, &notebook);
+    all_close(&run().layer.c_logits, &notebook);
 }
 
 #[test]
@@ -97,13 +100,17 @@ fn forward_pass_corners_match_in_15_to_18() {
         [0.0843, 0.0516, 0.0303, 0.0050, 0.0154, 0.0347],
         [0.0435, 0.0354, 0.0071, 0.2319, 0.0060, 0.0317],
     ];
-    for (got, want) in [(&r.logits, logits), (&r.exp, exp), (&r.probs, probs)] {
+    for (got, want) in [
+        (&r.layer.logits, logits),
+        (&r.layer.exp, exp),
+        (&r.layer.probs, probs),
+    ] {
         for (g, w) in got.iter().zip(want) {
             all_close(g, &w);
         }
     }
-    assert_eq!(r.row_sums.len(), 228146);
-    assert!(r.row_sums.iter().all(|s| (s - 1.0).abs() < 1e-5));
+    assert_eq!(r.layer.row_sums.len(), 228146);
+    assert!(r.layer.row_sums.iter().all(|s| (s - 1.0).abs() < 1e-5));
 }
 
 #[test]
@@ -114,11 +121,11 @@ fn one_example_matches_in_19_to_27() {
         0.0047, 0.0115, 0.1003, 0.0428, 0.0021, 0.0430, 0.0579, 0.0272, 0.0501, 0.0473, 0.0768,
         0.0168, 0.0219, 0.0561, 0.0396, 0.0316,
     ];
-    all_close(&r.c_probs, &c_probs);
-    assert_eq!(format!("{:.2}%", r.p_a_after_c * 100.0), "0.69%");
-    close(f64::from(r.loss), 4.9747, PRINTED);
-    assert_eq!(r.grad_shape, [27, 27]);
-    for (i, g) in r.grad.iter().enumerate() {
+    all_close(&r.example.c_probs, &c_probs);
+    assert_eq!(format!("{:.2}%", r.example.p_a_after_c * 100.0), "0.69%");
+    close(f64::from(r.example.loss), 4.9747, PRINTED);
+    assert_eq!(r.example.grad_shape, [27, 27]);
+    for (i, g) in r.example.grad.iter().enumerate() {
         if i / 27 != 3 {
             assert_eq!(*g, 0.0, "gradient at row {}, column {}", i / 27, i % 27);
         }
@@ -128,17 +135,20 @@ fn one_example_matches_in_19_to_27() {
         0.0047, 0.0115, 0.1003, 0.0428, 0.0021, 0.0430, 0.0579, 0.0272, 0.0501, 0.0473, 0.0768,
         0.0168, 0.0219, 0.0561, 0.0396, 0.0316,
     ];
-    all_close(&r.grad[81..108], &row3);
-    assert_eq!(format!("{:.2}%", r.p_a_after_c_after_step * 100.0), "0.70%");
+    all_close(&r.example.grad[81..108], &row3);
+    assert_eq!(
+        format!("{:.2}%", r.example.p_a_after_c_after_step * 100.0),
+        "0.70%"
+    );
 }
 
 #[test]
 fn training_cell_as_written_stalls_where_the_notebook_did() {
     // In [43] printed 3.085660934448242 (the assignment bug) under an older PyTorch; the last
     // bits depend on libtorch and the thread count, which the parity tests below pin.
-    close(run().loss_as_written, 3.085660934448242, 1e-5);
+    close(run().training.loss_as_written, 3.085660934448242, 1e-5);
     // Real gradient steps from the same weights get far lower.
-    assert!(run().loss_gradient_descent < 2.5);
+    assert!(run().training.loss_gradient_descent < 2.5);
 }
 
 /// `bigram parity --notebook --json` at `threads`: every figure against PyTorch.

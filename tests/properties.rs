@@ -1,16 +1,16 @@
 //! Arbitrary input never panics the data loader or the checkpoint reader: each returns Ok or
 //! an error, and what it accepts is consistent.
 
-use bigram::data::{Corpus, DataOptions, Keep, VocabChoice};
+use bigram::data::{Corpus, Keep, ReadOptions, Source, VocabChoice};
 use bigram::model::Model;
 use proptest::prelude::*;
 use std::io::Write;
 
-fn load(bytes: &[u8], options: &DataOptions) -> anyhow::Result<Corpus> {
+fn load(bytes: &[u8], options: &ReadOptions) -> bigram::Result<Corpus> {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(bytes).unwrap();
     Corpus::load(
-        file.path(),
+        &[Source::File(file.path().to_path_buf())],
         options,
         2,
         Keep {
@@ -34,10 +34,10 @@ proptest! {
     #[test]
     fn arbitrary_bytes_load_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
-            let options = DataOptions { lowercase: bytes.first() == Some(&0), vocab, ..Default::default() };
+            let options = ReadOptions { lowercase: bytes.first() == Some(&0), vocab, ..Default::default() };
             match load(&bytes, &options) {
                 Ok(corpus) => check_consistent(&corpus),
-                Err(e) => prop_assert!(bigram::error::is_user_error(&e), "not a user error: {e:#}"),
+                Err(e) => prop_assert!(e.is_input(), "not a user error: {e:#}"),
             }
         }
     }
@@ -46,10 +46,10 @@ proptest! {
     fn arbitrary_lines_load_or_fail_cleanly(lines in proptest::collection::vec("[ a-zA-Z.é\\-\r\t]{0,12}", 0..30)) {
         let text = lines.join("\n");
         for vocab in [VocabChoice::Letters, VocabChoice::Auto] {
-            let options = DataOptions { lowercase: false, vocab, ..Default::default() };
+            let options = ReadOptions { lowercase: false, vocab, ..Default::default() };
             match load(text.as_bytes(), &options) {
                 Ok(corpus) => check_consistent(&corpus),
-                Err(e) => prop_assert!(bigram::error::is_user_error(&e), "not a user error: {e:#}"),
+                Err(e) => prop_assert!(e.is_input(), "not a user error: {e:#}"),
             }
         }
     }
@@ -59,10 +59,11 @@ proptest! {
         let text = lines.join("\n");
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text.as_bytes()).unwrap();
-        let options = DataOptions::default();
+        let options = ReadOptions::default();
+        let source = [Source::File(file.path().to_path_buf())];
         // Counts alone take the byte-level fast path; asking for names forces the line reader.
-        let fast = Corpus::load(file.path(), &options, 2, Keep::default());
-        let slow = Corpus::load(file.path(), &options, 2, Keep { examples: false, names: true });
+        let fast = Corpus::load(&source, &options, 2, Keep::default());
+        let slow = Corpus::load(&source, &options, 2, Keep { examples: false, names: true });
         match (fast, slow) {
             (Ok(f), Ok(s)) => {
                 prop_assert_eq!(f.counts, s.counts);
@@ -71,7 +72,7 @@ proptest! {
             }
             (Err(f), Err(s)) => {
                 prop_assert_eq!(f.to_string(), s.to_string());
-                prop_assert!(bigram::error::is_user_error(&f));
+                prop_assert!(f.is_input());
             }
             (f, s) => prop_assert!(false, "fast {:?} vs line reader {:?}", f.map(|c| c.counts.total()), s.map(|c| c.counts.total())),
         }

@@ -13,6 +13,11 @@ pub fn names_txt() -> PathBuf {
     path
 }
 
+/// names.txt as the library's data source.
+pub fn names_source() -> Vec<bigram::data::Source> {
+    vec![bigram::data::Source::File(names_txt())]
+}
+
 /// The built `bigram` binary, run from a given folder.
 pub fn bigram() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("bigram").expect("the bigram binary is built")

@@ -1,0 +1,58 @@
+//! A request to stop, raised from elsewhere (the binary's signal handler) and checked by the
+//! library's long loops: reading data chunk by chunk, training epoch by epoch, drawing names.
+//! The library never installs handlers itself; it only looks at the flag.
+
+use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A shared flag: 0 while nothing asked to stop, otherwise a non-zero reason chosen by whoever
+/// raised it (the binary stores the signal number).
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Option<Arc<AtomicUsize>>);
+
+impl Cancel {
+    /// A token nobody can raise: for callers that never stop early.
+    pub fn never() -> Self {
+        Self(None)
+    }
+
+    /// A token watching `flag`.
+    pub fn new(flag: Arc<AtomicUsize>) -> Self {
+        Self(Some(flag))
+    }
+
+    /// The reason stop was asked for, if it was.
+    pub fn reason(&self) -> Option<usize> {
+        let flag = self.0.as_ref()?;
+        match flag.load(Ordering::Relaxed) {
+            0 => None,
+            reason => Some(reason),
+        }
+    }
+
+    /// `Err(Interrupted)` once stop was asked for; `at` says where ("at epoch 3 of 100").
+    pub fn check(&self, at: impl FnOnce() -> String) -> Result<()> {
+        match self.reason() {
+            None => Ok(()),
+            Some(_) => Err(Error::Interrupted { at: at() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raising_the_flag_stops_the_next_check() {
+        let flag = Arc::new(AtomicUsize::new(0));
+        let cancel = Cancel::new(Arc::clone(&flag));
+        assert!(cancel.check(|| "here".into()).is_ok());
+        flag.store(15, Ordering::Relaxed);
+        assert_eq!(cancel.reason(), Some(15));
+        let err = cancel.check(|| "at epoch 2 of 9".into()).unwrap_err();
+        assert_eq!(err.to_string(), "interrupted at epoch 2 of 9");
+        assert!(Cancel::never().check(|| unreachable!()).is_ok());
+    }
+}

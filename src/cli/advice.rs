@@ -1,0 +1,150 @@
+//! From an error to what the user reads and the exit code: the library's facts, plus advice
+//! that names this program's flags. Exit codes: 0 success, 2 a problem with the input (the
+//! message says what to do), 1 anything else, 128 + the signal after an interrupt.
+
+use bigram::error::{
+    CheckpointError, DataError, DeviceError, OutputError, ReferenceError, SampleError, TrainError,
+    VocabKind,
+};
+use bigram::Error;
+
+/// A problem with the command line that clap cannot see (two flags that clash, a value that
+/// makes no sense with another).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Return early with a [`Usage`] error built like `format!`.
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::cli::advice::Usage(format!($($arg)*))))
+    };
+}
+pub(crate) use usage;
+
+/// Whether the command that failed offers `--lowercase` and `--vocab` (so the advice may
+/// name them) or reads data with a model's vocabulary and no such flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFlags {
+    /// `--lowercase` and `--vocab` exist.
+    Both,
+    /// Only `--lowercase` exists (eval).
+    Lowercase,
+    /// Neither: the file has to be fixed.
+    None,
+}
+
+/// The exit code of an error.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if err.is::<Usage>() {
+        return 2;
+    }
+    match err.downcast_ref::<Error>() {
+        Some(e) if e.is_input() => 2,
+        _ => 1,
+    }
+}
+
+/// The one line (or few) the user reads.
+pub fn message(err: &anyhow::Error, flags: ReadFlags) -> String {
+    match err.downcast_ref::<Error>() {
+        Some(e) => explain(e, flags),
+        None => format!("{err:#}"),
+    }
+}
+
+fn explain(err: &Error, flags: ReadFlags) -> String {
+    match err {
+        Error::Data(e) => data(e, flags),
+        Error::Checkpoint(CheckpointError::NotFound { .. }) => {
+            format!("{err}; make one with `bigram train` or `bigram count`")
+        }
+        Error::Output(OutputError::NotPng { .. }) => {
+            format!("{err}; give a file name ending in .png")
+        }
+        Error::Train(e) => train(e),
+        Error::Sample(SampleError::NoDistribution { .. }) => format!(
+            "{err}; retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"
+        ),
+        Error::Sample(SampleError::GaveUp { .. }) => {
+            format!("{err}; relax --min-len/--novel/--prefix or raise --max-attempts")
+        }
+        Error::Device(e) => device(e),
+        Error::Reference(e) => reference(e),
+        _ => err.to_string(),
+    }
+}
+
+fn data(err: &DataError, flags: ReadFlags) -> String {
+    match err {
+        DataError::NotFound { path } if path == "data/names.txt" => {
+            format!("{err}; run scripts/setup.sh to fetch it, or pass --data PATH")
+        }
+        DataError::IsDirectory { .. } => format!("{err}; pass the names file itself"),
+        DataError::NotUtf8 { .. } => format!("{err}; names files must be UTF-8 text"),
+        DataError::LineTooLong { .. } => format!("{err}; is this a file of names, one per line?"),
+        DataError::Boundary { .. } => format!("{err}; remove it"),
+        DataError::UnknownCharacter {
+            path,
+            line,
+            name,
+            ch,
+            lowercase,
+            lower_known,
+            vocab,
+        } => {
+            if flags == ReadFlags::None {
+                return format!(
+                    "{path}:{line}: character {ch:?} (U+{:04X}) in {name:?} is not in the vocabulary this command reads with; fix the file",
+                    *ch as u32
+                );
+            }
+            if ch.is_uppercase() && !lowercase && *lower_known {
+                return format!(
+                    "{path}:{line}: upper-case {ch:?} in {name:?}; pass --lowercase to fold names to lower case"
+                );
+            }
+            match vocab {
+                VocabKind::Model => format!("{err}; the model's vocabulary cannot encode it"),
+                _ => format!("{err}; pass --vocab auto to build the vocabulary from the data"),
+            }
+        }
+        _ => err.to_string(),
+    }
+}
+
+fn train(err: &TrainError) -> String {
+    match err {
+        TrainError::Diverged { lr, .. } | TrainError::DivergedAfter { lr, .. } => {
+            format!("{err}; lower --lr (now {lr}) and try again; nothing was saved")
+        }
+        TrainError::OneHotTooLarge { .. } => format!(
+            "{err}; use --method index or --method counts, which reach the same objective without it"
+        ),
+        TrainError::InitShape { .. } => {
+            format!("{err}; --init needs a checkpoint of the same vocabulary and order")
+        }
+        TrainError::Internal(_) => err.to_string(),
+    }
+}
+
+fn device(err: &DeviceError) -> String {
+    match err {
+        DeviceError::Unknown { .. } => format!("{err}; use cpu, cuda, cuda:N or auto"),
+        DeviceError::NoCuda => format!("{err}; use --device cpu or --device auto"),
+        DeviceError::NoSuchCuda { count, .. } => {
+            format!("{err} (cuda:0..cuda:{})", count.saturating_sub(1))
+        }
+    }
+}
+
+fn reference(err: &ReferenceError) -> String {
+    let fix = "run scripts/setup.sh, or pass --python PATH to a Python with torch 2.13";
+    match err {
+        ReferenceError::NoPython => format!("{err}; run scripts/setup.sh or pass --python PATH"),
+        ReferenceError::NotRunnable { .. } | ReferenceError::NoTorch { .. } => {
+            format!("{err}; {fix}")
+        }
+        _ => err.to_string(),
+    }
+}

@@ -1,0 +1,172 @@
+//! Flags that several commands share, declared once, and the parsers of their values.
+
+use bigram::cancel::Cancel;
+use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
+use bigram::train::Method;
+use clap::{Args, ValueEnum};
+
+/// The data to read: one or more files, `-` for standard input.
+#[derive(Clone, Debug, Args)]
+pub struct DataArgs {
+    /// Names files, one name per line, read as if they were one file; `-` reads standard
+    /// input. Put names and other arguments before `--data` or after `--`.
+    #[arg(long, num_args = 1.., default_value = "data/names.txt", value_name = "PATH")]
+    pub data: Vec<Source>,
+}
+
+/// How to read names, besides where from.
+#[derive(Clone, Debug, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Fold upper-case letters to lower case instead of rejecting them.
+    #[arg(long)]
+    pub lowercase: bool,
+    /// Vocabulary: the 26 letters, or every character found in the data.
+    #[arg(long, value_enum, default_value = "letters")]
+    pub vocab: VocabArg,
+}
+
+impl ReadArgs {
+    /// The library's read options, stopping when `cancel` is raised.
+    pub fn options(&self, cancel: &Cancel) -> ReadOptions {
+        ReadOptions {
+            lowercase: self.lowercase,
+            vocab: match self.vocab {
+                VocabArg::Letters => VocabChoice::Letters,
+                VocabArg::Auto => VocabChoice::Auto,
+            },
+            cancel: cancel.clone(),
+        }
+    }
+}
+
+/// Which vocabulary to read with.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum VocabArg {
+    /// `.` and a-z, the notebook's vocabulary.
+    Letters,
+    /// Every character in the data, sorted, `.` first.
+    Auto,
+}
+
+/// Gradient-descent settings shared by train, tune and parity.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct OptimArgs {
+    /// Passes over the data (full-batch gradient steps).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epochs: u64,
+    /// Learning rate of each step W += -lr · grad.
+    #[arg(long, default_value_t = 50.0, value_parser = positive)]
+    pub lr: f64,
+    /// Seed of the CPU generator that draws the initial weights.
+    #[arg(long, default_value_t = 42)]
+    pub seed: i64,
+}
+
+/// The network's smoothing.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct RegArg {
+    /// Weight of the L2 penalty reg · mean(W²), the network's smoothing.
+    #[arg(id = "reg", long = "reg", value_name = "REG", default_value_t = 0.01, value_parser = non_negative)]
+    pub value: f64,
+}
+
+/// The count model's smoothing.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct SmoothingArg {
+    /// Added to every count before normalising (1 = add-one smoothing, 0 = none).
+    #[arg(id = "smoothing", long = "smoothing", value_name = "SMOOTHING", default_value_t = 1.0, value_parser = smoothing_value)]
+    pub value: f64,
+}
+
+/// The model's context length.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct OrderArg {
+    /// Context length: 2 for bigrams, 3 for trigrams (two characters of context, from `..`).
+    #[arg(id = "order", long = "order", value_name = "ORDER", default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub value: u8,
+}
+
+impl OrderArg {
+    /// As a number.
+    pub fn get(self) -> usize {
+        usize::from(self.value)
+    }
+}
+
+/// How each epoch is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// The notebook's one-hot matmul: bit-identical to PyTorch on the CPU.
+    Onehot,
+    /// Row lookup W[X] and cross entropy: same objective, less work.
+    Index,
+    /// The objective over the 27×27 counts with its gradient written out: fastest.
+    Counts,
+}
+
+impl From<MethodArg> for Method {
+    fn from(arg: MethodArg) -> Self {
+        match arg {
+            MethodArg::Onehot => Method::OneHot,
+            MethodArg::Index => Method::Index,
+            MethodArg::Counts => Method::Counts,
+        }
+    }
+}
+
+/// Held-out parts.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct SplitArgs {
+    /// Shuffle the names and split them TRAIN/DEV/TEST (percent, e.g. 80/10/10); the model is
+    /// fitted on the first part and the NLL of each part is reported.
+    #[arg(long, value_name = "SPEC")]
+    pub split: Option<SplitSpec>,
+    /// Seed of the shuffle before splitting.
+    #[arg(long, default_value_t = 42)]
+    pub split_seed: u64,
+}
+
+impl SplitArgs {
+    /// The spec with its seed, when splitting.
+    pub fn get(self) -> Option<(SplitSpec, u64)> {
+        self.split.map(|spec| (spec, self.split_seed))
+    }
+}
+
+/// Where tensors live.
+#[derive(Clone, Debug, Args)]
+pub struct DeviceArg {
+    /// cpu, cuda, cuda:N, or auto (CUDA when available). Initial weights are always drawn on
+    /// the CPU, so every device starts from the same numbers.
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: String,
+}
+
+/// A number above 0.
+pub fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a finite number above 0, not {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A smoothing: 0 or more, and small enough that log(N + s) stays a finite float32.
+pub fn smoothing_value(s: &str) -> Result<f64, String> {
+    let v = non_negative(s)?;
+    if v > 1e30 {
+        return Err(format!("must be at most 1e30, not {v}"));
+    }
+    Ok(v)
+}
+
+/// A finite number, 0 or more.
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a finite number, 0 or more, not {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -1,0 +1,116 @@
+//! `bigram count`: the count model, P = (N + smoothing) / row sums, saved as a checkpoint.
+
+use super::args::{OrderArg, ReadArgs, SmoothingArg, SplitArgs};
+use super::printer::Report;
+use super::train::{nothing_saved, SplitReport};
+use super::Context;
+use bigram::dataset::{Dataset, FitOptions};
+use bigram::files::check_writable;
+use bigram::model::Model;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct CountArgs {
+    #[command(flatten, next_help_heading = "Input")]
+    read: ReadArgs,
+    #[command(flatten, next_help_heading = "Input")]
+    split: SplitArgs,
+    #[command(flatten, next_help_heading = "Model")]
+    smoothing: SmoothingArg,
+    #[command(flatten, next_help_heading = "Model")]
+    order: OrderArg,
+    /// Where to write the checkpoint (safetensors; written atomically).
+    #[arg(
+        long,
+        default_value = "counts.safetensors",
+        value_name = "PATH",
+        help_heading = "Output"
+    )]
+    out: PathBuf,
+}
+
+/// What `count` reports.
+#[derive(Serialize)]
+struct CountReport {
+    smoothing: f64,
+    order: usize,
+    threads: i32,
+    nll: f64,
+    examples: u64,
+    names: usize,
+    vocab: String,
+    out: String,
+    /// This process's peak resident memory, where the system tells it.
+    peak_rss_mib: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split: Option<SplitReport>,
+}
+
+impl Report for CountReport {
+    fn render(&self) -> String {
+        let mut text = format!(
+            "count model (smoothing {}): nll {:.4} over {} examples\n",
+            self.smoothing, self.nll, self.examples
+        );
+        if let Some(split) = &self.split {
+            text += &split.line();
+        }
+        text + &format!("saved {}\n", self.out)
+    }
+}
+
+pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
+    check_writable(&args.out)?;
+    let fit = FitOptions {
+        order: args.order.get(),
+        examples: false,
+        split: args.split.get(),
+    };
+    let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)
+        .map_err(|e| nothing_saved(e, &args.out))?;
+    ctx.printer.note(data.corpus.summary());
+    if let Some(line) = data.split_summary() {
+        ctx.printer.note(line);
+    }
+    let counts = data.counts();
+    let vocab = &data.corpus.scan.vocab;
+    let mut model = Model::from_counts(counts, vocab, fit.order, args.smoothing.value);
+    let nll = model.nll(counts)?;
+    let meta = [
+        ("smoothing", args.smoothing.value.to_string()),
+        ("nll", nll.to_string()),
+        ("threads", ctx.threads.to_string()),
+    ];
+    model
+        .meta
+        .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));
+    model.meta.extend(data.provenance());
+    ctx.cancel
+        .check(|| "after counting".into())
+        .map_err(|e| nothing_saved(e, &args.out))?;
+    model.save(&args.out)?;
+    let report = CountReport {
+        smoothing: args.smoothing.value,
+        order: fit.order,
+        threads: ctx.threads,
+        nll,
+        examples: counts.total(),
+        names: data.corpus.scan.names,
+        vocab: vocab.as_string(),
+        out: args.out.display().to_string(),
+        peak_rss_mib: peak_rss_mib(),
+        split: SplitReport::of(&data, &args.split, &model)?,
+    };
+    ctx.printer.print(&report)
+}
+
+/// This process's peak resident memory in MiB (VmHWM), where /proc tells it.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

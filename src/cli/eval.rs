@@ -1,0 +1,61 @@
+//! `bigram eval`: the mean NLL of data under a checkpoint.
+
+use super::args::DataArgs;
+use super::printer::Report;
+use super::Context;
+use bigram::eval::{evaluate, read_options_for};
+use bigram::model::Model;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Checkpoint to evaluate.
+    #[arg(long, default_value = "model.safetensors", value_name = "PATH")]
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Fold upper-case letters to lower case (the default when the checkpoint's training data
+    /// was folded).
+    #[arg(long)]
+    lowercase: bool,
+}
+
+/// What `eval` reports.
+#[derive(Serialize)]
+struct EvalReport {
+    model: String,
+    data: String,
+    kind: &'static str,
+    threads: i32,
+    nll: f64,
+    examples: u64,
+    names: usize,
+}
+
+impl Report for EvalReport {
+    fn render(&self) -> String {
+        format!(
+            "nll {:.4} over {} examples ({} names) of {}\n",
+            self.nll, self.examples, self.names, self.data
+        )
+    }
+}
+
+pub fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
+    let model = Model::load(&args.model)?;
+    // Read the data the way the model was trained on it.
+    let mut options = read_options_for(&model, ctx.cancel.clone());
+    options.lowercase |= args.lowercase;
+    let evaluation = evaluate(&model, &args.data.data, &options)?;
+    ctx.printer.print(&EvalReport {
+        model: args.model.display().to_string(),
+        data: bigram::data::labels(&args.data.data),
+        kind: model.kind.as_str(),
+        threads: ctx.threads,
+        nll: evaluation.nll,
+        examples: evaluation.examples,
+        names: evaluation.names,
+    })
+}

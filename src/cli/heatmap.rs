@@ -1,0 +1,83 @@
+//! `bigram heatmap`: the bigram counts of the data, or a model's probabilities, as a PNG.
+
+use super::advice::usage;
+use super::args::ReadArgs;
+use super::printer::Report;
+use super::Context;
+use bigram::data::{Corpus, Keep};
+use bigram::files::{check_png, Staged};
+use bigram::model::Model;
+use bigram::plot::CellValues;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct HeatmapArgs {
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Show this bigram checkpoint's next-character probabilities instead of the data's counts.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["data", "lowercase", "vocab"])]
+    model: Option<PathBuf>,
+    /// The PNG to write (written atomically).
+    #[arg(long, default_value = "bigrams.png", value_name = "PNG")]
+    out: PathBuf,
+    /// Width and height in pixels.
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=8000))]
+    size: u32,
+}
+
+/// What `heatmap` reports.
+#[derive(Serialize)]
+struct HeatmapReport {
+    out: String,
+    size: u32,
+    shows: &'static str,
+}
+
+impl Report for HeatmapReport {
+    fn render(&self) -> String {
+        format!("wrote {} ({}×{} pixels)\n", self.out, self.size, self.size)
+    }
+}
+
+pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
+    check_png(&args.out)?;
+    let (vocab, values, kind) = match &args.model {
+        Some(path) => {
+            let model = Model::load(path)?;
+            if model.order != 2 {
+                usage!(
+                    "{}: a heatmap shows bigram models; this one has order {}",
+                    path.display(),
+                    model.order
+                );
+            }
+            let probs: Vec<f64> = model
+                .log_probs()?
+                .cells()
+                .iter()
+                .map(|lp| lp.exp())
+                .collect();
+            (model.vocab, probs, CellValues::Probabilities)
+        }
+        None => {
+            let options = args.read.options(&ctx.cancel);
+            let corpus = Corpus::load(&args.read.data.data, &options, 2, Keep::default())?;
+            ctx.printer.note(corpus.summary());
+            let values = corpus.counts.cells.iter().map(|&c| c as f64).collect();
+            (corpus.scan.vocab, values, CellValues::Counts)
+        }
+    };
+    let staged = Staged::new(&args.out)?;
+    bigram::plot::heatmap(staged.path(), &vocab, &values, kind, args.size)?;
+    staged.commit()?;
+    ctx.printer.print(&HeatmapReport {
+        out: args.out.display().to_string(),
+        size: args.size,
+        shows: match kind {
+            CellValues::Counts => "counts",
+            CellValues::Probabilities => "probabilities",
+        },
+    })
+}

@@ -1,0 +1,148 @@
+//! The command line: flags declared with clap, one file per command, one printer, and the one
+//! place that turns an error into a message and an exit code. Each command file declares its
+//! flags, turns them into the library's options, calls the library, and hands a report to the
+//! printer.
+
+mod advice;
+mod args;
+mod count;
+mod eval;
+mod heatmap;
+mod notebook;
+mod parity;
+mod printer;
+mod progress;
+mod sample;
+mod score;
+mod signals;
+mod train;
+mod tune;
+
+use bigram::cancel::Cancel;
+use clap::{Args, Parser, Subcommand};
+use printer::{Printer, StdoutClosed};
+
+/// Train a character-level bigram model of names with tch (libtorch), generate new names, and
+/// check every number against PyTorch.
+#[derive(Debug, Parser)]
+#[command(name = "bigram", version, about, long_about = None)]
+#[command(after_help = "Start with `bigram train`, then `bigram sample`. \
+Exit codes: 0 success, 2 bad usage or input, 1 anything else, 130/143 interrupted.")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// libtorch intra-op threads for every tensor operation (default: libtorch's choice, the
+    /// cores this process may use, or fewer when OMP_NUM_THREADS or MKL_NUM_THREADS says so).
+    /// Exact results hold for one thread count: reductions split over a different number of
+    /// threads add in a different order.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    threads: Option<i32>,
+    /// Print results as JSON (one object, or one per line for lists of names).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Print no progress or summary on stderr; errors still print.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay the original notebook cell by cell and print what each cell prints.
+    Notebook(notebook::NotebookArgs),
+    /// Train the one-layer network by full-batch gradient descent and save a checkpoint.
+    Train(train::TrainArgs),
+    /// Build the count model, P = (N + smoothing) / row sums, and save it as a checkpoint.
+    Count(count::CountArgs),
+    /// Generate names from a checkpoint (network or count model).
+    Sample(sample::SampleArgs),
+    /// Mean negative log likelihood of a data file's bigrams under a checkpoint.
+    Eval(eval::EvalArgs),
+    /// Log-probability of names under a checkpoint, and their rank among the data's names.
+    Score(score::ScoreArgs),
+    /// Run a PyTorch reference and the same steps in Rust; compare every quantity.
+    Parity(parity::ParityArgs),
+    /// Try several regularisations (or smoothings) and pick the best on held-out names.
+    Tune(tune::TuneArgs),
+    /// Draw the bigram counts (or a bigram model's probabilities) as a PNG heatmap.
+    Heatmap(heatmap::HeatmapArgs),
+}
+
+impl Command {
+    /// Whether the advice for a data file may name `--lowercase` and `--vocab`.
+    fn read_flags(&self) -> advice::ReadFlags {
+        match self {
+            Command::Train(_) | Command::Count(_) | Command::Tune(_) | Command::Heatmap(_) => {
+                advice::ReadFlags::Both
+            }
+            Command::Eval(_) => advice::ReadFlags::Lowercase,
+            _ => advice::ReadFlags::None,
+        }
+    }
+}
+
+/// What every command runs with.
+pub struct Context {
+    /// libtorch's intra-op thread count, already set.
+    pub threads: i32,
+    /// Where results and notes go.
+    pub printer: Printer,
+    /// Raised by Ctrl-C or SIGTERM.
+    pub cancel: Cancel,
+}
+
+/// Parse the command line, run one command, and return the exit code.
+pub fn main() -> i32 {
+    // Before anything else, so that an interrupt at any point is seen.
+    let cancel = match signals::install() {
+        Ok(cancel) => cancel,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return 1;
+        }
+    };
+    let cli = Cli::parse();
+    // Before any tensor operation: the count decides how reductions split, hence the bits.
+    let threads = cli
+        .global
+        .threads
+        .unwrap_or_else(bigram::device::default_threads);
+    bigram::device::set_threads(threads);
+    let ctx = Context {
+        threads,
+        printer: Printer::new(cli.global.json, cli.global.quiet),
+        cancel,
+    };
+    let flags = cli.command.read_flags();
+    let result = match cli.command {
+        Command::Notebook(args) => notebook::run(args, &ctx),
+        Command::Train(args) => train::run(args, &ctx),
+        Command::Count(args) => count::run(args, &ctx),
+        Command::Sample(args) => sample::run(args, &ctx),
+        Command::Eval(args) => eval::run(args, &ctx),
+        Command::Score(args) => score::run(args, &ctx),
+        Command::Parity(args) => parity::run(args, &ctx),
+        Command::Tune(args) => tune::run(args, &ctx),
+        Command::Heatmap(args) => heatmap::run(args, &ctx),
+    };
+    match result {
+        Ok(()) => 0,
+        // The reader of stdout went away: the output simply ends there.
+        Err(e) if e.is::<StdoutClosed>() => 0,
+        Err(e) => {
+            eprintln!("error: {}", advice::message(&e, flags));
+            match ctx.cancel.reason() {
+                // Whatever failed once an interrupt arrived (a child killed by the same
+                // Ctrl-C, an epoch that stopped) failed because of it.
+                Some(signal) => signals::exit_code(signal),
+                None => advice::exit_code(&e),
+            }
+        }
+    }
+}

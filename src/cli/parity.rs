@@ -1,0 +1,109 @@
+//! `bigram parity`: compare with a PyTorch reference, quantity by quantity.
+
+use super::args::{non_negative, smoothing_value, DeviceArg, OptimArgs, OrderArg, RegArg};
+use super::printer::Report;
+use super::Context;
+use bigram::device::parse_device;
+use bigram::error::ReferenceError;
+use bigram::parity::{self, NotebookParityConfig, ParityConfig, ParityReport};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+#[command(
+    after_help = "On the CPU the tolerance is 0: the same libtorch, operations and thread \
+count give the same bits. Both sides run with --threads (default: libtorch's choice here)."
+)]
+pub struct ParityArgs {
+    /// Names file (one; the reference reads it by path).
+    #[arg(long, default_value = "data/names.txt", value_name = "PATH")]
+    data: PathBuf,
+    /// Compare the notebook replay (`bigram notebook`) with the notebook's cells run by
+    /// PyTorch, figure by figure, instead of the training pipeline.
+    #[arg(long)]
+    notebook: bool,
+    #[command(flatten)]
+    optim: OptimArgs,
+    #[command(flatten)]
+    reg: RegArg,
+    /// Count-model smoothing.
+    #[arg(long, default_value_t = 1.0, value_parser = smoothing_value)]
+    smoothing: f64,
+    /// Seed of the sampler.
+    #[arg(long, default_value_t = 2147483647)]
+    sample_seed: i64,
+    /// Names sampled from each model.
+    #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    n: u64,
+    /// Cap on a sampled name's length.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    max_len: u64,
+    #[command(flatten)]
+    order: OrderArg,
+    #[command(flatten)]
+    device: DeviceArg,
+    /// Allowed |difference| for floats (default: 0 on the CPU, 1e-4 on CUDA).
+    #[arg(long, value_parser = non_negative)]
+    tolerance: Option<f64>,
+    /// Python with torch 2.13 (default: $BIGRAM_PYTHON, else the venv scripts/setup.sh made).
+    #[arg(long, value_name = "PATH")]
+    python: Option<PathBuf>,
+}
+
+impl Report for ParityReport {
+    fn render(&self) -> String {
+        ParityReport::render(self)
+    }
+}
+
+/// A comparison that does not hold.
+#[derive(Debug, thiserror::Error)]
+#[error("parity failed, first at {0}")]
+struct ParityFailed(String);
+
+pub fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
+    let device = parse_device(&args.device.device)?;
+    let python = args
+        .python
+        .clone()
+        .or_else(parity::default_python)
+        .ok_or(bigram::Error::Reference(ReferenceError::NoPython))?;
+    let report = if args.notebook {
+        parity::run_notebook(&NotebookParityConfig {
+            data: args.data.clone(),
+            device,
+            tolerance: args.tolerance,
+            python,
+            threads: ctx.threads,
+            cancel: ctx.cancel.clone(),
+        })?
+    } else {
+        parity::run(&ParityConfig {
+            data: args.data.clone(),
+            seed: args.optim.seed,
+            epochs: args.optim.epochs as usize,
+            lr: args.optim.lr,
+            reg: args.reg.value,
+            smoothing: args.smoothing,
+            sample_seed: args.sample_seed,
+            n: args.n as usize,
+            max_len: args.max_len as usize,
+            order: args.order.get(),
+            device,
+            tolerance: args.tolerance,
+            python,
+            threads: ctx.threads,
+            // A test hook: a perturbed first weight shows what a failure looks like.
+            perturb: std::env::var("BIGRAM_TEST_PERTURB_W")
+                .ok()
+                .and_then(|v| v.parse::<f32>().ok()),
+            cancel: ctx.cancel.clone(),
+        })?
+    };
+    ctx.printer.print(&report)?;
+    match report.first_failure() {
+        Some(row) => Err(ParityFailed(row.quantity.clone()).into()),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,98 @@
+//! `bigram score`: log-probability, NLL per bigram and rank of names under a checkpoint.
+
+use super::advice::usage;
+use super::printer::Report;
+use super::Context;
+use bigram::data::Source;
+use bigram::eval::{known_names, read_options_for, training_data_of, Score, Scorer};
+use bigram::model::Model;
+use clap::Args;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Checkpoint to score with.
+    #[arg(long, default_value = "model.safetensors", value_name = "PATH")]
+    model: PathBuf,
+    /// Names to score; with none, names are read from stdin, one per line.
+    names: Vec<String>,
+    /// Data to rank the names against (default: the checkpoint's training data).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    data: Vec<Source>,
+}
+
+impl Report for Score {
+    fn render(&self) -> String {
+        let rank = self.rank.map_or_else(|| "-".into(), |r| r.to_string());
+        format!(
+            "{:<20} {:>10.4} {:>12.4} {rank:>8}\n",
+            self.name, self.log_prob, self.nll_per_bigram
+        )
+    }
+}
+
+pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
+    let model = Model::load(&args.model)?;
+    let names = if args.names.is_empty() {
+        read_stdin_names(ctx)?
+    } else {
+        args.names.clone()
+    };
+    let data = match args.data.is_empty() {
+        true => training_data_of(&model),
+        false => Some(args.data.clone()),
+    };
+    let known = match data {
+        Some(data) => Some(known_names(
+            &model,
+            &data,
+            &read_options_for(&model, ctx.cancel.clone()),
+        )?),
+        None => None,
+    };
+    let scorer = Scorer::new(&model, known.as_ref())?;
+    // Every name is checked before the first line is written.
+    let scores: Vec<Score> = names
+        .iter()
+        .map(|name| scorer.score(name))
+        .collect::<bigram::Result<_>>()?;
+    let mut stream = ctx.printer.stream();
+    if !ctx.printer.json() {
+        let of = scorer
+            .ranked_among()
+            .map(|n| format!(" (of {n})"))
+            .unwrap_or_default();
+        let rank = format!("rank{of}");
+        stream.text(&format!(
+            "{:<20} {:>10} {:>12} {rank:>8}\n",
+            "name", "log p", "nll/bigram"
+        ))?;
+    }
+    for score in &scores {
+        stream.item(score)?;
+    }
+    stream.finish()
+}
+
+/// Names from stdin, one per line. On a terminal, say so first rather than wait in silence.
+fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        if ctx.printer.quiet() {
+            usage!("give names to score, or pipe them in, one per line");
+        }
+        eprintln!(
+            "reading names from stdin, one per line; end with Ctrl-D (or give names as arguments)"
+        );
+    }
+    let mut names = Vec::new();
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| bigram::Error::io("reading names from stdin", e))?;
+        let name = line.trim();
+        if !name.is_empty() {
+            names.push(name.to_string());
+        }
+    }
+    Ok(names)
+}

@@ -1,0 +1,154 @@
+//! `bigram tune`: one fit per value of the L2 weight (or smoothing), judged on the dev part.
+
+use super::advice::usage;
+use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs};
+use super::printer::Report;
+use super::Context;
+use bigram::data::SplitSpec;
+use bigram::dataset::{Dataset, FitOptions};
+use bigram::device::parse_device;
+use bigram::train::{Method, TrainConfig};
+use bigram::tune::{best, tune, Knob, TuneRow};
+use clap::Args;
+use serde::Serialize;
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct TuneArgs {
+    #[command(flatten, next_help_heading = "Input")]
+    read: ReadArgs,
+    /// TRAIN/DEV/TEST percentages; settings are compared on the dev part.
+    #[arg(
+        long,
+        default_value = "80/10/10",
+        value_name = "SPEC",
+        help_heading = "Input"
+    )]
+    split: SplitSpec,
+    /// Seed of the shuffle before splitting.
+    #[arg(long, default_value_t = 42, help_heading = "Input")]
+    split_seed: u64,
+    /// L2 weights to try for the network, comma-separated (e.g. 0,0.001,0.01,0.1,1).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        help_heading = "What to tune"
+    )]
+    reg: Option<Vec<f64>>,
+    /// Smoothings to try for the count model, comma-separated (e.g. 0,0.1,1,10).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        help_heading = "What to tune"
+    )]
+    smoothing: Option<Vec<f64>>,
+    /// For the network (with `--reg`).
+    #[command(flatten, next_help_heading = "Optimisation")]
+    optim: OptimArgs,
+    /// How each epoch is computed; `counts` is the fast default here.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "counts",
+        help_heading = "Optimisation"
+    )]
+    method: MethodArg,
+    #[command(flatten, next_help_heading = "Model")]
+    order: OrderArg,
+    #[command(flatten, next_help_heading = "Device")]
+    device: DeviceArg,
+}
+
+/// What `tune` reports.
+#[derive(Serialize)]
+struct TuneReport {
+    knob: Knob,
+    split: String,
+    threads: i32,
+    rows: Vec<TuneRow>,
+    best: TuneRow,
+}
+
+impl Report for TuneReport {
+    fn render(&self) -> String {
+        let name = match self.knob {
+            Knob::Reg => "reg",
+            Knob::Smoothing => "smoothing",
+        };
+        let mut text = format!("{:>12} {:>10} {:>10}\n", name, "train NLL", "dev NLL");
+        for row in &self.rows {
+            let mark = if row.value == self.best.value {
+                "  <- best"
+            } else {
+                ""
+            };
+            text += &format!(
+                "{:>12} {:>10.4} {:>10.4}{mark}\n",
+                row.value, row.train_nll, row.dev_nll
+            );
+        }
+        text + &format!(
+            "best: {name} {} (dev NLL {:.4})\n",
+            self.best.value, self.best.dev_nll
+        )
+    }
+}
+
+pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
+    let (knob, values) = match (&args.reg, &args.smoothing) {
+        (Some(reg), None) => (Knob::Reg, reg.clone()),
+        (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
+        _ => usage!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
+    };
+    if let Some(bad) = values
+        .iter()
+        .find(|v| !v.is_finite() || **v < 0.0 || **v > 1e30)
+    {
+        usage!("every value to try must be a number from 0 to 1e30; got {bad}");
+    }
+    let device = parse_device(&args.device.device)?;
+    let method = Method::from(args.method);
+    let fit = FitOptions {
+        order: args.order.get(),
+        examples: method.needs_examples(),
+        split: Some((args.split, args.split_seed)),
+    };
+    let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)?;
+    ctx.printer.note(data.corpus.summary());
+    if let Some(line) = data.split_summary() {
+        ctx.printer.note(line);
+    }
+    let Some(splits) = data.splits.as_ref().filter(|s| !s.dev.names.is_empty()) else {
+        usage!("the split {} leaves no dev names to tune on", args.split);
+    };
+    let config = TrainConfig {
+        epochs: args.optim.epochs as usize,
+        lr: args.optim.lr,
+        reg: 0.0,
+        seed: args.optim.seed,
+        method,
+        device,
+    };
+    let vocab = &data.corpus.scan.vocab;
+    let rows = tune(
+        splits,
+        vocab,
+        fit.order,
+        knob,
+        &values,
+        &config,
+        &ctx.cancel,
+    )?;
+    let Some(best) = best(&rows).cloned() else {
+        usage!("no setting gave a finite dev NLL");
+    };
+    ctx.printer.print(&TuneReport {
+        knob,
+        split: args.split.to_string(),
+        threads: ctx.threads,
+        rows,
+        best,
+    })
+}

@@ -1,0 +1,120 @@
+//! A corpus: the data read once, its counts always, its examples and names on request.
+
+use super::count::count_fast;
+use super::examples::{Counts, Examples};
+use super::read::{labels_of, resolve_vocab, scan_names, FileInfo, ReadOptions, Scan, VocabChoice};
+use super::source::{Input, Source};
+use crate::error::{DataError, Result};
+
+/// What to keep in memory besides the counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Keep {
+    /// The example list (needed by the one-hot and index training methods).
+    pub examples: bool,
+    /// The names themselves (needed for splits and for novelty checks).
+    pub names: bool,
+}
+
+/// The data read once: counts always, examples and names on request.
+#[derive(Debug)]
+pub struct Corpus {
+    /// What the pass found (files, vocabulary, sizes, checksums).
+    pub scan: Scan,
+    /// Model order the counts and examples were made for (2 = bigram).
+    pub order: usize,
+    /// Counts of every (context, next) pair.
+    pub counts: Counts,
+    /// Every example, when asked for.
+    pub examples: Option<Examples>,
+    /// Every name, when asked for.
+    pub names: Option<Vec<String>>,
+}
+
+impl Corpus {
+    /// Read the sources (as if they were one file) in one pass, or two for `VocabChoice::Auto`.
+    pub fn load(
+        sources: &[Source],
+        options: &ReadOptions,
+        order: usize,
+        keep: Keep,
+    ) -> Result<Self> {
+        let passes = if options.vocab == VocabChoice::Auto {
+            2
+        } else {
+            1
+        };
+        let inputs = Input::prepare(sources, passes)?;
+        let vocab = resolve_vocab(&inputs, options)?;
+        let counts_only = !keep.examples && !keep.names && !options.lowercase;
+        if counts_only && inputs.iter().all(|i| i.file().is_some()) {
+            if let Some(corpus) = Self::count_only(&inputs, &vocab, order, options)? {
+                return Ok(corpus);
+            }
+        }
+        let mut counts = Counts::new(vocab.len(), order);
+        let mut examples = keep.examples.then(Examples::default);
+        let mut names = keep.names.then(Vec::new);
+        let scan = scan_names(&inputs, options, &vocab, |name| {
+            counts.add_name(name.indices);
+            if let Some(ex) = examples.as_mut() {
+                ex.add_name(name.indices, counts.rows, counts.width);
+            }
+            if let Some(list) = names.as_mut() {
+                list.push(name.text.to_string());
+            }
+            Ok(())
+        })?;
+        Ok(Self {
+            scan,
+            order,
+            counts,
+            examples,
+            names,
+        })
+    }
+
+    /// Counts alone, on the fast path; `None` when some input needs the line reader.
+    fn count_only(
+        inputs: &[Input],
+        vocab: &crate::vocab::Vocab,
+        order: usize,
+        options: &ReadOptions,
+    ) -> Result<Option<Self>> {
+        let mut counts = Counts::new(vocab.len(), order);
+        let (mut names, mut longest) = (0, 0);
+        let mut files = Vec::new();
+        for input in inputs {
+            let Some((tally, sha256)) = count_fast(input, vocab, order, &options.cancel)? else {
+                return Ok(None);
+            };
+            counts.add(&tally.counts);
+            names += tally.names;
+            longest = longest.max(tally.longest);
+            files.push(FileInfo::of(input, sha256));
+        }
+        if names == 0 {
+            return Err(DataError::NoNames {
+                path: labels_of(inputs),
+            }
+            .into());
+        }
+        let scan = Scan {
+            files,
+            vocab: vocab.clone(),
+            names,
+            longest,
+        };
+        Ok(Some(Self {
+            scan,
+            order,
+            counts,
+            examples: None,
+            names: None,
+        }))
+    }
+
+    /// One line saying what was read (for stderr).
+    pub fn summary(&self) -> String {
+        self.scan.summary(self.counts.total())
+    }
+}

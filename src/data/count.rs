@@ -1,0 +1,317 @@
+//! The counting fast path: one table-driven pass over the bytes with no per-line buffers, for
+//! data whose names are plain ASCII vocabulary letters with optional surrounding blanks.
+//!
+//! A file is cut into parts at line starts, the parts are counted on all cores at once and
+//! their counts added (counts of disjoint sets of lines add exactly), while another thread
+//! computes the file's sha256. Anything the table does not handle (a character outside the
+//! vocabulary, `.`, non-ASCII text, a BOM, a blank inside a name, an over-long line) makes the
+//! path hand over: the caller then reads the data with the line reader, which accepts it or
+//! reports the exact error. The counts are the same either way (tests check).
+
+use super::examples::Counts;
+use super::read::{read_chunks, CHUNK_BYTES, MAX_LINE_BYTES};
+use super::source::Input;
+use crate::cancel::Cancel;
+use crate::error::{DataError, Result};
+use crate::vocab::{next_context, Vocab, NOT_IN_VOCAB};
+
+/// Files smaller than this are counted in one part (threads would cost more than they save).
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+
+const BLANK: u8 = u8::MAX - 1;
+const NEWLINE: u8 = u8::MAX - 2;
+const _: () = assert!(NOT_IN_VOCAB > BLANK && BLANK > NEWLINE && NEWLINE > 127);
+
+/// What counting found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// The counts.
+    pub counts: Counts,
+    /// Names (non-blank lines).
+    pub names: usize,
+    /// Length of the longest name.
+    pub longest: usize,
+}
+
+/// Byte classes for a vocabulary: a vocabulary index (1..width), BLANK, NEWLINE, or
+/// NOT_IN_VOCAB. `None` when the vocabulary is not plain ASCII.
+fn classes(vocab: &Vocab) -> Option<[u8; 256]> {
+    if vocab
+        .chars()
+        .iter()
+        .any(|c| !c.is_ascii() || c.is_ascii_whitespace())
+    {
+        return None;
+    }
+    let mut class = [NOT_IN_VOCAB; 256];
+    for (b, slot) in class.iter_mut().enumerate() {
+        let b = b as u8;
+        *slot = match b {
+            b'\n' => NEWLINE,
+            // What `trim_ascii` strips in the line reader.
+            _ if b.is_ascii_whitespace() => BLANK,
+            _ => match vocab.ascii_index(b) {
+                0 => NOT_IN_VOCAB,
+                i => i,
+            },
+        };
+    }
+    Some(class)
+}
+
+/// Counting state across the chunks of one part, which starts at a line start.
+struct PartCounter<'a> {
+    class: &'a [u8; 256],
+    tally: Tally,
+    /// Per name: context row, length, whether blanks followed its letters.
+    context: usize,
+    len: usize,
+    trailing_blank: bool,
+    /// Offsets (within the part) of the current line's first byte and of the next chunk.
+    line_start: usize,
+    offset: usize,
+}
+
+impl<'a> PartCounter<'a> {
+    fn new(class: &'a [u8; 256], width: usize, order: usize) -> Self {
+        Self {
+            class,
+            tally: Tally {
+                counts: Counts::new(width, order),
+                names: 0,
+                longest: 0,
+            },
+            context: 0,
+            len: 0,
+            trailing_blank: false,
+            line_start: 0,
+            offset: 0,
+        }
+    }
+
+    /// Count a chunk; false to hand over to the line reader.
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        let (rows, width) = (self.tally.counts.rows, self.tally.counts.width);
+        let class = self.class;
+        // Work on locals: state reached through `self` would be reloaded at every byte.
+        let cells = &mut self.tally.counts.cells[..];
+        let (mut ctx, mut n, mut blank) = (self.context, self.len, self.trailing_blank);
+        let (mut found, mut long, mut start) =
+            (self.tally.names, self.tally.longest, self.line_start);
+        for (i, &b) in chunk.iter().enumerate() {
+            let c = class[b as usize];
+            if c < NEWLINE {
+                // A letter: the hot path.
+                if blank {
+                    return false;
+                }
+                let ix = c as usize;
+                cells[ctx * width + ix] += 1;
+                ctx = next_context(ctx, ix, width, rows);
+                n += 1;
+                continue;
+            }
+            match c {
+                NEWLINE => {
+                    let at = self.offset + i;
+                    if at - start > MAX_LINE_BYTES {
+                        return false;
+                    }
+                    if n > 0 {
+                        cells[ctx * width] += 1;
+                        found += 1;
+                        long = long.max(n);
+                    }
+                    (ctx, n, blank) = (0, 0, false);
+                    start = at + 1;
+                }
+                BLANK => blank = n > 0,
+                _ => return false,
+            }
+        }
+        (self.context, self.len, self.trailing_blank) = (ctx, n, blank);
+        (self.tally.names, self.tally.longest, self.line_start) = (found, long, start);
+        self.offset += chunk.len();
+        true
+    }
+
+    /// The part's tally once all its bytes were fed; `None` to hand over.
+    fn finish(mut self) -> Option<Tally> {
+        if self.offset - self.line_start > MAX_LINE_BYTES {
+            return None;
+        }
+        if self.len > 0 {
+            let width = self.tally.counts.width;
+            self.tally.counts.cells[self.context * width] += 1;
+            self.tally.names += 1;
+            self.tally.longest = self.tally.longest.max(self.len);
+        }
+        Some(self.tally)
+    }
+}
+
+/// Bytes that can be read at any offset, from several threads: a file, or memory in tests.
+pub trait ReadAt: Sync {
+    /// Total length in bytes.
+    fn size(&self) -> u64;
+    /// Read into `buf` from `offset`; fewer bytes only at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+}
+
+impl ReadAt for [u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let start = (offset as usize).min(self.len());
+        let n = buf.len().min(self.len() - start);
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+impl ReadAt for std::fs::File {
+    fn size(&self) -> u64 {
+        self.metadata().map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+}
+
+/// The line start at or after `offset`: just past the next newline (or the end).
+fn next_line_start(src: &(impl ReadAt + ?Sized), offset: u64) -> std::io::Result<u64> {
+    if offset == 0 {
+        return Ok(0);
+    }
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = offset - 1;
+    while at < src.size() {
+        let n = src.read_at(&mut buf, at)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Ok(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+    Ok(src.size())
+}
+
+/// Count `src` cut into `parts` pieces at line starts, each read `chunk` bytes at a time on
+/// its own thread, and add the tallies. `None` when any part hands over.
+pub fn count_in_parts(
+    src: &(impl ReadAt + ?Sized),
+    vocab: &Vocab,
+    order: usize,
+    parts: usize,
+    chunk: usize,
+    cancel: &Cancel,
+) -> std::io::Result<Option<Tally>> {
+    let Some(class) = classes(vocab) else {
+        return Ok(None);
+    };
+    let len = src.size();
+    let mut cuts = vec![0u64];
+    for k in 1..parts.max(1) as u64 {
+        cuts.push(next_line_start(src, len * k / parts as u64)?.max(*cuts.last().unwrap_or(&0)));
+    }
+    cuts.push(len);
+    let count_part = |(start, end): (u64, u64)| -> std::io::Result<Option<Tally>> {
+        let mut counter = PartCounter::new(&class, vocab.len(), order);
+        let mut buf = vec![0u8; chunk.max(1)];
+        let mut at = start;
+        while at < end {
+            if cancel.reason().is_some() {
+                return Ok(None);
+            }
+            let want = (end - at).min(buf.len() as u64) as usize;
+            let n = src.read_at(&mut buf[..want], at)?;
+            if n == 0 || !counter.feed(&buf[..n]) {
+                return Ok(None);
+            }
+            at += n as u64;
+        }
+        Ok(counter.finish())
+    };
+    let count_part = &count_part;
+    let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let tallies: Vec<std::io::Result<Option<Tally>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .skip(1)
+            .map(|&range| scope.spawn(move || count_part(range)))
+            .collect();
+        let first = count_part(ranges[0]);
+        std::iter::once(first)
+            .chain(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("a counting thread panicked")))
+            }))
+            .collect()
+    });
+    let mut total: Option<Tally> = None;
+    for tally in tallies {
+        let Some(tally) = tally? else {
+            return Ok(None);
+        };
+        total = Some(match total {
+            None => tally,
+            Some(mut sum) => {
+                sum.counts.add(&tally.counts);
+                sum.names += tally.names;
+                sum.longest = sum.longest.max(tally.longest);
+                sum
+            }
+        });
+    }
+    Ok(total)
+}
+
+/// Count one input on the fast path: a large file in parallel parts with its sha256 computed
+/// beside them, anything else chunk by chunk as it streams. `None` to hand over.
+pub(crate) fn count_fast(
+    input: &Input,
+    vocab: &Vocab,
+    order: usize,
+    cancel: &Cancel,
+) -> Result<Option<(Tally, Option<String>)>> {
+    let Some(class) = classes(vocab) else {
+        return Ok(None);
+    };
+    let unreadable = |source| DataError::Unreadable {
+        path: input.label.clone(),
+        source,
+    };
+    #[cfg(unix)]
+    if let Some(path) = input.file() {
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        if ReadAt::size(&file) >= PARALLEL_MIN_BYTES {
+            let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let checksum = input.checksummed();
+            let (tally, sha256) = std::thread::scope(|scope| {
+                let hasher = checksum.then(|| scope.spawn(|| super::read::sha256_file(path)));
+                let tally = count_in_parts(&file, vocab, order, parts, CHUNK_BYTES, cancel);
+                let sha256 = hasher.map(|h| h.join().unwrap_or_else(|_| Ok(String::new())));
+                (tally, sha256)
+            });
+            cancel.check(|| format!("while reading {}", input.label))?;
+            let Some(tally) = tally.map_err(unreadable)? else {
+                return Ok(None);
+            };
+            return Ok(Some((tally, sha256.transpose()?)));
+        }
+    }
+    let mut counter = PartCounter::new(&class, vocab.len(), order);
+    let (complete, sha256) = read_chunks(input, cancel, input.checksummed(), |chunk| {
+        Ok(counter.feed(chunk))
+    })?;
+    if !complete {
+        return Ok(None);
+    }
+    Ok(counter.finish().map(|tally| (tally, sha256)))
+}

@@ -1,0 +1,153 @@
+//! Names on disk → validated character indices → bigram examples and counts.
+//!
+//! Data comes from files or standard input, one name per line, read in large chunks and never
+//! all held at once, so counting works on data of any size in flat memory. CRLF endings and
+//! surrounding blanks are accepted and blank lines skipped; every other surprise is a
+//! [`DataError`](crate::error::DataError) naming the file and line. This module owns reading
+//! and validation; what a model does with the examples lives in `model` and `train`.
+
+mod corpus;
+pub mod count;
+mod examples;
+mod read;
+mod source;
+mod split;
+
+pub use corpus::{Corpus, Keep};
+pub use examples::{for_each_pair, Counts, Examples};
+pub use read::{sha256_file, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};
+pub use source::{labels, Source};
+pub use split::{Part, SplitSpec, Splits};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cancel::Cancel;
+    use crate::vocab::Vocab;
+
+    fn write(content: &[u8]) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content).unwrap();
+        f
+    }
+
+    fn source(f: &tempfile::NamedTempFile) -> Vec<Source> {
+        vec![Source::File(f.path().to_path_buf())]
+    }
+
+    const BOTH: Keep = Keep {
+        examples: true,
+        names: true,
+    };
+
+    #[test]
+    fn crlf_blanks_and_spaces_are_accepted() {
+        let f = write(b"  emma \r\n\r\n\nava\r\nbo");
+        let c = Corpus::load(&source(&f), &ReadOptions::default(), 2, BOTH).unwrap();
+        assert_eq!(c.names.unwrap(), vec!["emma", "ava", "bo"]);
+        assert_eq!(c.counts.total(), 5 + 4 + 3);
+    }
+
+    #[test]
+    fn upper_case_is_an_error_naming_the_line_unless_folded() {
+        let f = write(b"emma\nOlivia\n");
+        let err =
+            Corpus::load(&source(&f), &ReadOptions::default(), 2, Keep::default()).unwrap_err();
+        match err {
+            crate::Error::Data(crate::error::DataError::UnknownCharacter {
+                line,
+                ch,
+                lower_known,
+                ..
+            }) => assert_eq!((line, ch, lower_known), (2, 'O', true)),
+            other => panic!("{other}"),
+        }
+        let opts = ReadOptions {
+            lowercase: true,
+            ..Default::default()
+        };
+        let c = Corpus::load(&source(&f), &opts, 2, BOTH).unwrap();
+        assert_eq!(c.names.unwrap()[1], "olivia");
+    }
+
+    #[test]
+    fn auto_vocab_takes_hyphens_and_accents() {
+        let f = write("anne-marie\nzoé\n".as_bytes());
+        let opts = ReadOptions {
+            vocab: VocabChoice::Auto,
+            ..Default::default()
+        };
+        let c = Corpus::load(&source(&f), &opts, 2, Keep::default()).unwrap();
+        assert_eq!(c.scan.vocab.as_string(), ".-aeimnorzé");
+        assert_eq!(c.counts.total(), 11 + 4);
+    }
+
+    #[test]
+    fn several_files_read_as_one() {
+        let (a, b) = (write(b"emma\nava\n"), write(b"bo\n"));
+        let both = [source(&a), source(&b)].concat();
+        let joined = write(b"emma\nava\nbo\n");
+        for keep in [Keep::default(), BOTH] {
+            let two = Corpus::load(&both, &ReadOptions::default(), 2, keep).unwrap();
+            let one = Corpus::load(&source(&joined), &ReadOptions::default(), 2, keep).unwrap();
+            assert_eq!(two.counts, one.counts);
+            assert_eq!(two.examples, one.examples);
+            assert_eq!(two.scan.files.len(), 2);
+            assert_eq!(
+                two.scan.files[1].sha256.as_deref(),
+                Some(sha256_file(b.path()).unwrap().as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn counting_fast_path_agrees_with_the_line_reader() {
+        let vocab = Vocab::letters();
+        let never = Cancel::never();
+        // A blank inside a name is the line reader's to refuse: the fast path hands over.
+        let inner = b"emma\nzzyzx\tq\n";
+        assert!(count::count_in_parts(&inner[..], &vocab, 2, 1, 64, &never)
+            .unwrap()
+            .is_none());
+        let g = write(b"  emma \r\n\r\n\nava\r\nbo\nzzyzx");
+        let bytes = std::fs::read(g.path()).unwrap();
+        for order in [2, 3] {
+            let fast = count::count_in_parts(&bytes[..], &vocab, order, 3, 4, &never)
+                .unwrap()
+                .unwrap();
+            let keep = Keep {
+                examples: true,
+                names: false,
+            };
+            let slow = Corpus::load(&source(&g), &ReadOptions::default(), order, keep).unwrap();
+            assert_eq!(fast.counts, slow.counts);
+            assert_eq!((fast.names, fast.longest), (4, 5));
+        }
+        assert!(
+            count::count_in_parts("zoé\n".as_bytes(), &vocab, 2, 1, 64, &never)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn chunk_boundaries_do_not_split_names() {
+        // Many names so that some straddle the 1 MiB chunk edge, and enough bytes (> 8 MiB)
+        // for the file to be counted in parallel parts.
+        let mut content = Vec::new();
+        for i in 0..1_200_000 {
+            content.extend_from_slice(if i % 2 == 0 { b"abcdefg\n" } else { b"xyz\n" });
+        }
+        let f = write(&content);
+        let c = Corpus::load(&source(&f), &ReadOptions::default(), 2, Keep::default()).unwrap();
+        assert_eq!(c.scan.names, 1_200_000);
+        assert_eq!(c.counts.total(), 600_000 * 8 + 600_000 * 4);
+        assert_eq!(
+            c.scan.files[0].sha256.as_deref(),
+            Some(sha256_file(f.path()).unwrap().as_str())
+        );
+        let listed = Corpus::load(&source(&f), &ReadOptions::default(), 2, BOTH).unwrap();
+        assert_eq!(listed.counts, c.counts);
+    }
+}

@@ -1,0 +1,406 @@
+//! Reading names: files in large chunks (never whole), lines trimmed and checked against a
+//! vocabulary, each name handed to a visitor with its line number. CRLF endings, blanks
+//! around names and blank lines are accepted; anything else unusual is a [`DataError`] that
+//! names the file and line.
+
+use super::source::Input;
+use crate::cancel::Cancel;
+use crate::error::{DataError, Error, Result, VocabKind};
+use crate::vocab::{fold_case, Vocab, BOUNDARY, NOT_IN_VOCAB};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Longest accepted line, in bytes: a guard against feeding the tool a file that is not a
+/// list of names (a single 10 GB line would otherwise be buffered whole).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Bytes read at a time.
+pub(crate) const CHUNK_BYTES: usize = 1 << 20;
+
+/// Which vocabulary to read the data with.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum VocabChoice {
+    /// `.` and `a`..`z`, the notebook's vocabulary.
+    #[default]
+    Letters,
+    /// Every character found in the data, sorted, `.` first (a first pass over the data).
+    Auto,
+    /// A given vocabulary, e.g. a checkpoint's.
+    Fixed(Box<Vocab>),
+}
+
+impl VocabChoice {
+    fn kind(&self) -> VocabKind {
+        match self {
+            VocabChoice::Letters => VocabKind::Letters,
+            VocabChoice::Auto => VocabKind::FromData,
+            VocabChoice::Fixed(_) => VocabKind::Model,
+        }
+    }
+}
+
+/// How to read names.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Fold upper-case letters to lower case instead of rejecting them.
+    pub lowercase: bool,
+    /// The vocabulary to check the names against.
+    pub vocab: VocabChoice,
+    /// Checked between chunks: reading stops promptly when it is raised.
+    pub cancel: Cancel,
+}
+
+/// One name, as the reader hands it to a visitor.
+pub struct Name<'a> {
+    /// 1-based line number in its file.
+    pub line: usize,
+    /// The name after trimming (and folding, with `lowercase`).
+    pub text: &'a str,
+    /// Vocabulary index of each character.
+    pub indices: &'a [usize],
+}
+
+/// One file (or stdin) that was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    /// How it was named ("stdin" for standard input).
+    pub label: String,
+    /// Its absolute path; `None` for standard input.
+    pub path: Option<PathBuf>,
+    /// sha256 of its bytes, hex; `None` for standard input, which cannot be checked again.
+    pub sha256: Option<String>,
+}
+
+/// What a pass over the data found.
+#[derive(Clone, Debug)]
+pub struct Scan {
+    /// The files, in the order read.
+    pub files: Vec<FileInfo>,
+    /// The vocabulary the names were checked against.
+    pub vocab: Vocab,
+    /// Number of names (non-blank lines).
+    pub names: usize,
+    /// Length of the longest name, in characters.
+    pub longest: usize,
+}
+
+impl Scan {
+    /// The files' names as one line: `a.txt, b.txt`.
+    pub fn labels(&self) -> String {
+        let labels: Vec<&str> = self.files.iter().map(|f| f.label.as_str()).collect();
+        labels.join(", ")
+    }
+
+    /// One line saying what was read, given the number of examples (for stderr).
+    pub fn summary(&self, examples: u64) -> String {
+        format!(
+            "{}: {} names, longest {} characters, {} examples, vocabulary of {} ({})",
+            self.labels(),
+            self.names,
+            self.longest,
+            examples,
+            self.vocab.len(),
+            self.vocab.as_string()
+        )
+    }
+}
+
+impl FileInfo {
+    pub(crate) fn of(input: &Input, sha256: Option<String>) -> Self {
+        let path = input
+            .checksummed()
+            .then(|| input.file().map(absolute))
+            .flatten();
+        Self {
+            label: input.label.clone(),
+            path,
+            sha256: sha256.filter(|_| input.checksummed()),
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Feed an input to `f` in large chunks, hashing every byte on a second thread meanwhile when
+/// `checksum`. `f` returns `Ok(false)` to stop early; the sha256 (hex) comes back only when
+/// the whole input was read. At most a few chunks are in flight, so memory stays flat.
+pub(crate) fn read_chunks(
+    input: &Input,
+    cancel: &Cancel,
+    checksum: bool,
+    mut f: impl FnMut(&[u8]) -> Result<bool>,
+) -> Result<(bool, Option<String>)> {
+    let mut reader = input.open()?;
+    let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
+    let hasher = checksum.then(|| {
+        std::thread::spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in chunks {
+                hasher.update(&chunk[..]);
+            }
+            format!("{:x}", hasher.finalize())
+        })
+    });
+    let read_all = (|| -> Result<bool> {
+        loop {
+            cancel.check(|| format!("while reading {}", input.label))?;
+            let mut buf = Vec::with_capacity(CHUNK_BYTES);
+            (&mut reader)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut buf)
+                .map_err(|source| DataError::Unreadable {
+                    path: input.label.clone(),
+                    source,
+                })?;
+            if buf.is_empty() {
+                return Ok(true);
+            }
+            let chunk = Arc::new(buf);
+            if hasher.is_some() && to_hasher.send(Arc::clone(&chunk)).is_err() {
+                return Err(Error::invalid("the checksum thread stopped"));
+            }
+            if !f(&chunk)? {
+                return Ok(false);
+            }
+        }
+    })();
+    drop(to_hasher);
+    let sha256 = match hasher {
+        Some(h) => Some(
+            h.join()
+                .map_err(|_| Error::invalid("the checksum thread panicked"))?,
+        ),
+        None => None,
+    };
+    let complete = read_all?;
+    Ok((complete, sha256.filter(|_| complete)))
+}
+
+/// Call `visit` with each non-blank, trimmed line of an input (1-based line number, text), and
+/// return its sha256 when `checksum`. Only one line is ever buffered.
+pub(crate) fn for_each_line(
+    input: &Input,
+    cancel: &Cancel,
+    checksum: bool,
+    mut visit: impl FnMut(usize, &str) -> Result<()>,
+) -> Result<Option<String>> {
+    let path = input.label.as_str();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut line = 0usize;
+    let mut handle = |line: usize, bytes: &[u8]| -> Result<()> {
+        let bytes = if line == 1 {
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+        } else {
+            bytes
+        };
+        let bytes = bytes.trim_ascii();
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => visit(line, text),
+            Err(e) => Err(DataError::NotUtf8 {
+                path: path.to_string(),
+                line,
+                byte: e.valid_up_to() + 1,
+            }
+            .into()),
+        }
+    };
+    let (_, sha256) = read_chunks(input, cancel, checksum, |chunk| {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', chunk) {
+            line += 1;
+            if carry.is_empty() {
+                handle(line, &chunk[start..end])?;
+            } else {
+                carry.extend_from_slice(&chunk[start..end]);
+                check_line_length(path, line, carry.len())?;
+                handle(line, &carry)?;
+                carry.clear();
+            }
+            start = end + 1;
+        }
+        carry.extend_from_slice(&chunk[start..]);
+        check_line_length(path, line + 1, carry.len())?;
+        Ok(true)
+    })?;
+    if !carry.is_empty() {
+        handle(line + 1, &carry)?;
+    }
+    Ok(sha256)
+}
+
+fn check_line_length(path: &str, line: usize, len: usize) -> Result<()> {
+    if len > MAX_LINE_BYTES {
+        return Err(DataError::LineTooLong {
+            path: path.to_string(),
+            line,
+            limit: MAX_LINE_BYTES,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The sha256 of a file, hex (to recognise training data later).
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let input = Input::prepare(&[super::Source::File(path.to_path_buf())], 1)?.remove(0);
+    let (_, sha256) = read_chunks(&input, &Cancel::never(), true, |_| Ok(true))?;
+    sha256.ok_or_else(|| Error::invalid(format!("{} was not read to its end", path.display())))
+}
+
+/// The vocabulary `options` read the inputs with (a first pass over them for `Auto`).
+pub(crate) fn resolve_vocab(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
+    match &options.vocab {
+        VocabChoice::Letters => Ok(Vocab::letters()),
+        VocabChoice::Fixed(v) => Ok(v.as_ref().clone()),
+        VocabChoice::Auto => vocab_of(inputs, options),
+    }
+}
+
+/// A first pass for `VocabChoice::Auto`: every character in the inputs.
+fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
+    let mut seen = std::collections::BTreeSet::new();
+    for input in inputs {
+        for_each_line(input, &options.cancel, false, |line, text| {
+            let folded;
+            let text = if options.lowercase {
+                folded = fold_case(text);
+                folded.as_str()
+            } else {
+                text
+            };
+            if text.contains(BOUNDARY) {
+                return Err(boundary(&input.label, line, text));
+            }
+            seen.extend(text.chars());
+            Ok(())
+        })?;
+    }
+    Vocab::from_chars(seen)
+}
+
+/// Read the inputs, check every name against `vocab` (from [`resolve_vocab`]), and call
+/// `visit` with each one.
+pub(crate) fn scan_names(
+    inputs: &[Input],
+    options: &ReadOptions,
+    vocab: &Vocab,
+    mut visit: impl FnMut(Name<'_>) -> Result<()>,
+) -> Result<Scan> {
+    let (mut names, mut longest) = (0usize, 0usize);
+    let mut indices: Vec<usize> = Vec::new();
+    let mut folded = String::new();
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let path = input.label.as_str();
+        let sha256 = for_each_line(input, &options.cancel, input.checksummed(), |line, text| {
+            let text = if options.lowercase {
+                folded = fold_case(text);
+                folded.as_str()
+            } else {
+                text
+            };
+            encode_name(text, vocab, &mut indices)
+                .map_err(|c| bad_char(path, line, text, c, vocab, options))?;
+            names += 1;
+            longest = longest.max(indices.len());
+            visit(Name {
+                line,
+                text,
+                indices: &indices,
+            })
+        })?;
+        files.push(FileInfo::of(input, sha256));
+    }
+    if names == 0 {
+        return Err(DataError::NoNames {
+            path: labels_of(inputs),
+        }
+        .into());
+    }
+    Ok(Scan {
+        files,
+        vocab: vocab.clone(),
+        names,
+        longest,
+    })
+}
+
+pub(crate) fn labels_of(inputs: &[Input]) -> String {
+    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    labels.join(", ")
+}
+
+/// The indices of a name's characters, or the first character it may not have.
+fn encode_name(text: &str, vocab: &Vocab, indices: &mut Vec<usize>) -> Result<(), char> {
+    indices.clear();
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            match vocab.ascii_index(b) {
+                NOT_IN_VOCAB | 0 => return Err(b as char),
+                i => indices.push(i as usize),
+            }
+        }
+    } else {
+        for c in text.chars() {
+            match vocab.index(c) {
+                Some(i) if c != BOUNDARY => indices.push(i),
+                _ => return Err(c),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A name shortened for an error message.
+fn shown(text: &str) -> String {
+    if text.chars().count() > 40 {
+        text.chars().take(40).chain("…".chars()).collect()
+    } else {
+        text.to_string()
+    }
+}
+
+fn boundary(path: &str, line: usize, text: &str) -> Error {
+    DataError::Boundary {
+        path: path.to_string(),
+        line,
+        name: shown(text),
+    }
+    .into()
+}
+
+/// The error for a character the vocabulary does not have, with the facts a fix needs.
+fn bad_char(
+    path: &str,
+    line: usize,
+    text: &str,
+    c: char,
+    vocab: &Vocab,
+    options: &ReadOptions,
+) -> Error {
+    if c == BOUNDARY {
+        return boundary(path, line, text);
+    }
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    let lower_known = match &options.vocab {
+        VocabChoice::Fixed(_) => vocab.index(lower).is_some(),
+        _ => lower.is_ascii_lowercase(),
+    };
+    DataError::UnknownCharacter {
+        path: path.to_string(),
+        line,
+        name: shown(text),
+        ch: c,
+        lowercase: options.lowercase,
+        lower_known,
+        vocab: options.vocab.kind(),
+    }
+    .into()
+}

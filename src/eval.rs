@@ -1,0 +1,155 @@
+//! Measuring a model: the NLL of a data set's bigrams, the log-probability of single names and
+//! their rank among the data's names, and which names a model's training data holds.
+
+use crate::data::{Corpus, Keep, ReadOptions, Source, VocabChoice};
+use crate::error::Result;
+use crate::model::{LogProbs, Model};
+use crate::sample::encode_word;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// How a data set did under a model.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Evaluation {
+    /// Mean NLL per bigram.
+    pub nll: f64,
+    /// Bigrams (examples) read.
+    pub examples: u64,
+    /// Names read.
+    pub names: usize,
+}
+
+/// The read options that read data the way `model` was trained: its vocabulary, and folded to
+/// lower case when its training data was.
+pub fn read_options_for(model: &Model, cancel: crate::cancel::Cancel) -> ReadOptions {
+    ReadOptions {
+        lowercase: model.lowercase(),
+        vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
+        cancel,
+    }
+}
+
+/// The NLL of `data`'s bigrams under `model`, the data read with `options`.
+pub fn evaluate(model: &Model, data: &[Source], options: &ReadOptions) -> Result<Evaluation> {
+    let corpus = Corpus::load(data, options, model.order, Keep::default())?;
+    Ok(Evaluation {
+        nll: model.nll(&corpus.counts)?,
+        examples: corpus.counts.total(),
+        names: corpus.scan.names,
+    })
+}
+
+/// The files a checkpoint was trained on, when every one is still where it was with the same
+/// bytes (its metadata lists them with their checksums; data from stdin cannot be found).
+pub fn training_data_of(model: &Model) -> Option<Vec<Source>> {
+    let files: Vec<(PathBuf, String)> = match model.meta.get("data_files") {
+        Some(list) => serde_json::from_str::<Vec<DataFile>>(list)
+            .ok()?
+            .into_iter()
+            .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
+            .collect::<Option<_>>()?,
+        None => vec![(
+            PathBuf::from(model.meta.get("data_path")?),
+            model.meta.get("data_sha256")?.clone(),
+        )],
+    };
+    files
+        .into_iter()
+        .map(|(path, want)| {
+            let same = path.is_file() && crate::data::sha256_file(&path).ok()? == want;
+            same.then_some(Source::File(path))
+        })
+        .collect()
+}
+
+/// One data file as checkpoint metadata records it (`data_files`, a JSON list).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DataFile {
+    /// Absolute path; `None` for standard input.
+    pub path: Option<String>,
+    /// sha256 of its bytes; `None` for standard input, which has no checksum to check later.
+    pub sha256: Option<String>,
+}
+
+/// Every distinct name in `data`, read the way `model` was trained.
+pub fn known_names(
+    model: &Model,
+    data: &[Source],
+    options: &ReadOptions,
+) -> Result<HashSet<String>> {
+    let keep = Keep {
+        examples: false,
+        names: true,
+    };
+    let corpus = Corpus::load(data, options, model.order, keep)?;
+    Ok(corpus.names.unwrap_or_default().into_iter().collect())
+}
+
+/// A name's score.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Score {
+    /// The name.
+    pub name: String,
+    /// Its log-probability (the sum over its bigrams, the end included).
+    pub log_prob: f64,
+    /// NLL per bigram.
+    pub nll_per_bigram: f64,
+    /// Its rank among the data's distinct names, most likely first (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<usize>,
+}
+
+/// Scores names under a model, ranking them among known names when given some.
+pub struct Scorer<'a> {
+    model: &'a Model,
+    log_probs: LogProbs,
+    /// Log-probabilities of the known names, most likely first.
+    ranked: Option<Vec<f64>>,
+}
+
+impl<'a> Scorer<'a> {
+    /// A scorer; `known` are the names to rank against.
+    pub fn new(model: &'a Model, known: Option<&HashSet<String>>) -> Result<Self> {
+        let log_probs = model.log_probs()?;
+        let ranked = known.map(|names| {
+            let mut lps: Vec<f64> = names
+                .iter()
+                .filter_map(|n| model.vocab.encode(n).ok())
+                .map(|ix| log_probs.of_name(&ix))
+                .collect();
+            lps.sort_by(|a, b| b.total_cmp(a));
+            lps
+        });
+        Ok(Self {
+            model,
+            log_probs,
+            ranked,
+        })
+    }
+
+    /// How many names the ranks are among.
+    pub fn ranked_among(&self) -> Option<usize> {
+        self.ranked.as_ref().map(Vec::len)
+    }
+
+    /// The log-probability of a name given as indices.
+    pub fn log_prob(&self, indices: &[usize]) -> f64 {
+        self.log_probs.of_name(indices)
+    }
+
+    /// Score one name.
+    pub fn score(&self, name: &str) -> Result<Score> {
+        let indices = encode_word(self.model, name, "name")?;
+        let log_prob = self.log_probs.of_name(&indices);
+        let rank = self
+            .ranked
+            .as_ref()
+            .map(|r| r.partition_point(|&x| x > log_prob) + 1);
+        Ok(Score {
+            name: name.to_string(),
+            log_prob,
+            nll_per_bigram: -log_prob / (indices.len() + 1) as f64,
+            rank,
+        })
+    }
+}

@@ -1,0 +1,226 @@
+//! The notebook's cells against `scripts/notebook_reference.py`: every figure `bigram notebook`
+//! prints, and every element of its large matrices (by digest) on the CPU.
+
+use super::{default_tolerance, parse_reference, run_python, ParityReport, Row, Rows};
+use crate::cancel::Cancel;
+use crate::data::Source;
+use crate::device::device_name;
+use crate::error::Result;
+use crate::notebook::Replay;
+use serde::Deserialize;
+use std::path::PathBuf;
+use tch::Device;
+
+/// What `scripts/notebook_reference.py` prints: every figure of the notebook.
+#[derive(Debug, Deserialize)]
+struct NotebookReference {
+    torch: String,
+    first_names: Vec<String>,
+    first_bigrams: Vec<(char, char)>,
+    vocab: String,
+    examples: usize,
+    x_head: Vec<i64>,
+    y_head: Vec<i64>,
+    c_enc: Vec<f64>,
+    x_enc_head: Vec<Vec<i64>>,
+    x_enc_dtype: String,
+    neuron: Vec<f64>,
+    c_dot_neuron: f64,
+    c_logits: Vec<f64>,
+    logits: Vec<Vec<f64>>,
+    exp: Vec<Vec<f64>>,
+    probs: Vec<Vec<f64>>,
+    logits_sha256: String,
+    exp_sha256: String,
+    probs_sha256: String,
+    row_sums_sha256: String,
+    row_sums_head_tail: Vec<f64>,
+    c_probs: Vec<f64>,
+    p_a_after_c: f64,
+    loss: f64,
+    grad_shape: Vec<i64>,
+    grad: Vec<f64>,
+    p_a_after_c_after_step: f64,
+    loss_as_written: f64,
+    loss_gradient_descent: f64,
+}
+
+/// The notebook reference script, carried inside the binary.
+pub const NOTEBOOK_SCRIPT: &str = include_str!("../../scripts/notebook_reference.py");
+
+/// What `parity --notebook` compares.
+#[derive(Clone, Debug)]
+pub struct NotebookParityConfig {
+    /// The names file.
+    pub data: PathBuf,
+    /// Device of the Rust replay.
+    pub device: Device,
+    /// Allowed |difference| for floats (None: 0 on the CPU, [`CUDA_TOLERANCE`] on CUDA).
+    pub tolerance: Option<f64>,
+    /// The Python with torch 2.13.
+    pub python: PathBuf,
+    /// Intra-op threads on both sides.
+    pub threads: i32,
+    /// Checked between epochs.
+    pub cancel: Cancel,
+}
+
+/// Replay the notebook in Rust and with PyTorch, and compare every figure it prints.
+pub fn run_notebook(config: &NotebookParityConfig) -> Result<ParityReport> {
+    crate::device::set_threads(config.threads);
+    // The replay first: a data file it refuses gets its one-line error.
+    let sources = [Source::File(config.data.clone())];
+    let replay = crate::notebook::replay(&sources, config.device, &config.cancel)?;
+    let data = std::fs::canonicalize(&config.data).unwrap_or_else(|_| config.data.clone());
+    let args = [
+        "--data".to_string(),
+        data.display().to_string(),
+        "--threads".into(),
+        config.threads.to_string(),
+    ];
+    let stdout = run_python(&config.python, NOTEBOOK_SCRIPT, &args)?;
+    let py: NotebookReference = parse_reference(&stdout, config.threads)?;
+    let rows = compare_notebook(&py, &replay, config);
+    Ok(ParityReport {
+        torch: py.torch,
+        threads: config.threads,
+        device: device_name(config.device),
+        rows,
+        pytorch_train_seconds: None,
+        rust_train_seconds: None,
+    })
+}
+
+fn compare_notebook(
+    py: &NotebookReference,
+    rs: &Replay,
+    config: &NotebookParityConfig,
+) -> Vec<Row> {
+    let tolerance = config
+        .tolerance
+        .unwrap_or_else(|| default_tolerance(config.device));
+    let mut rows = Rows::new(tolerance);
+    compare_data(&mut rows, py, rs);
+    compare_layer(&mut rows, py, rs, config.device == Device::Cpu);
+    let e = &rs.example;
+    rows.floats("In [19] P(next | c)", &py.c_probs, &wide(&e.c_probs), false);
+    let one = |v: f32| [f64::from(v)];
+    rows.floats(
+        "In [20] P('a' after 'c')",
+        &[py.p_a_after_c],
+        &one(e.p_a_after_c),
+        false,
+    );
+    rows.floats("In [21] loss", &[py.loss], &one(e.loss), false);
+    rows.list("In [23] W.grad size", &py.grad_shape, &e.grad_shape);
+    rows.floats("In [24] W.grad (27×27)", &py.grad, &wide(&e.grad), false);
+    rows.floats(
+        "In [27] P('a' after 'c') after one step",
+        &[py.p_a_after_c_after_step],
+        &one(e.p_a_after_c_after_step),
+        false,
+    );
+    let t = &rs.training;
+    rows.floats(
+        "In [43] train() as written",
+        &[py.loss_as_written],
+        &[t.loss_as_written],
+        false,
+    );
+    rows.floats(
+        "In [43] train() as meant (+=)",
+        &[py.loss_gradient_descent],
+        &[t.loss_gradient_descent],
+        false,
+    );
+    rows.rows
+}
+
+/// In [1]..In [9].
+fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
+    let d = &rs.data;
+    let pair = |(a, b): &(char, char)| format!("{a}{b}");
+    rows.list("In [1] first names", &py.first_names, &d.first_names);
+    rows.list(
+        "In [2] first name's bigrams",
+        &py.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
+        &d.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
+    );
+    rows.one("In [4] stoi, In [5] itos", &py.vocab, &d.vocab.as_string());
+    rows.one("In [6] examples", &py.examples, &d.examples);
+    rows.list("In [6] X[:10]", &py.x_head, &d.x_head);
+    rows.list("In [6] y[:10]", &py.y_head, &d.y_head);
+    rows.floats("In [7] c one-hot", &py.c_enc, &wide(&d.c_enc), false);
+    rows.list(
+        "In [8] one_hot(X)[:5]",
+        &py.x_enc_head.concat(),
+        &d.x_enc_head.concat(),
+    );
+    rows.one("In [9] X_enc dtype", &py.x_enc_dtype, &d.x_enc_dtype);
+}
+
+/// In [10]..In [18]; the digests of every element on the CPU only (CUDA is compared within a
+/// tolerance, which a digest cannot express).
+fn compare_layer(rows: &mut Rows, py: &NotebookReference, rs: &Replay, digests: bool) {
+    let l = &rs.layer;
+    rows.floats(
+        "In [10] one neuron (27×1)",
+        &py.neuron,
+        &wide(&l.neuron),
+        false,
+    );
+    rows.floats(
+        "In [11] c_enc @ neuron",
+        &[py.c_dot_neuron],
+        &[f64::from(l.c_dot_neuron)],
+        false,
+    );
+    rows.floats("In [13] c_enc @ W", &py.c_logits, &wide(&l.c_logits), false);
+    let matrices = [
+        (
+            "In [15] logits",
+            &py.logits,
+            &l.logits,
+            &py.logits_sha256,
+            &l.digests.logits,
+        ),
+        (
+            "In [16] exp(logits)",
+            &py.exp,
+            &l.exp,
+            &py.exp_sha256,
+            &l.digests.exp,
+        ),
+        (
+            "In [17] probabilities",
+            &py.probs,
+            &l.probs,
+            &py.probs_sha256,
+            &l.digests.probs,
+        ),
+    ];
+    for (name, py_m, rs_m, py_hash, rs_hash) in matrices {
+        let rs_flat: Vec<f64> = rs_m.iter().flat_map(|r| wide(r)).collect();
+        rows.floats(&format!("{name}, corners"), &py_m.concat(), &rs_flat, false);
+        if digests {
+            rows.one(&format!("{name}, every element (sha256)"), py_hash, rs_hash);
+        }
+    }
+    rows.floats(
+        "In [18] row sums, first and last three",
+        &py.row_sums_head_tail,
+        &wide(&l.row_sums_ends),
+        false,
+    );
+    if digests {
+        rows.one(
+            "In [18] row sums, every element (sha256)",
+            &py.row_sums_sha256,
+            &l.digests.row_sums,
+        );
+    }
+}
+
+fn wide(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}

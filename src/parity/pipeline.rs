@@ -1,0 +1,237 @@
+//! The training pipeline against `scripts/reference.py`: examples, initial and final weights,
+//! every epoch's loss, the NLLs, and the names both models sample.
+
+use super::{default_tolerance, parse_reference, run_python, ParityReport, Rows};
+use crate::cancel::Cancel;
+use crate::data::{Corpus, Keep, ReadOptions, Source};
+use crate::device::device_name;
+use crate::error::Result;
+use crate::model::{tensor_to_vec, Model};
+use crate::sample::sample_names;
+use crate::train::{initial_weights, train_from, Method, TrainConfig, TrainData};
+use serde::Deserialize;
+use std::path::PathBuf;
+use tch::Device;
+
+/// The reference script, carried inside the binary so `parity` works from any folder.
+pub const REFERENCE_SCRIPT: &str = include_str!("../../scripts/reference.py");
+
+/// What to compare.
+#[derive(Clone, Debug)]
+pub struct ParityConfig {
+    /// The names file.
+    pub data: PathBuf,
+    /// Seed of the initial weights.
+    pub seed: i64,
+    /// Training epochs.
+    pub epochs: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// L2 weight.
+    pub reg: f64,
+    /// Count-model smoothing.
+    pub smoothing: f64,
+    /// Seed of the sampler.
+    pub sample_seed: i64,
+    /// Names to sample from each model.
+    pub n: usize,
+    /// Cap on a sampled name's length.
+    pub max_len: usize,
+    /// 2 (bigram) or 3 (trigram).
+    pub order: usize,
+    /// Device of the Rust side.
+    pub device: Device,
+    /// Allowed |difference| for floats (None: 0 on the CPU, [`super::CUDA_TOLERANCE`] on CUDA).
+    pub tolerance: Option<f64>,
+    /// The Python with torch 2.13.
+    pub python: PathBuf,
+    /// Intra-op threads on both sides.
+    pub threads: i32,
+    /// Test-only: added to W[0,0] on the Rust side before training, to show a failure.
+    pub perturb: Option<f32>,
+    /// Checked between epochs.
+    pub cancel: Cancel,
+}
+
+/// What the reference prints.
+#[derive(Debug, Deserialize)]
+struct Reference {
+    torch: String,
+    examples: usize,
+    initial_w: Vec<f64>,
+    losses: Vec<f64>,
+    final_w: Vec<f64>,
+    final_nll: f64,
+    count_nll: f64,
+    network_names: Vec<String>,
+    count_names: Vec<String>,
+    train_seconds: f64,
+}
+
+/// Run the Python reference and parse its JSON.
+fn run_reference(config: &ParityConfig) -> Result<Reference> {
+    let data = std::fs::canonicalize(&config.data).unwrap_or_else(|_| config.data.clone());
+    let flags = [
+        ("--data", data.display().to_string()),
+        ("--seed", config.seed.to_string()),
+        ("--epochs", config.epochs.to_string()),
+        ("--lr", config.lr.to_string()),
+        ("--reg", config.reg.to_string()),
+        ("--smoothing", config.smoothing.to_string()),
+        ("--sample-seed", config.sample_seed.to_string()),
+        ("-n", config.n.to_string()),
+        ("--max-len", config.max_len.to_string()),
+        ("--order", config.order.to_string()),
+        ("--threads", config.threads.to_string()),
+    ];
+    let args: Vec<String> = flags
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value])
+        .collect();
+    let stdout = run_python(&config.python, REFERENCE_SCRIPT, &args)?;
+    parse_reference(&stdout, config.threads)
+}
+
+/// Compare the reference and the Rust side.
+pub fn run(config: &ParityConfig) -> Result<ParityReport> {
+    crate::device::set_threads(config.threads);
+    // Read the data first: a file the Rust side refuses gets its one-line error, not a
+    // Python traceback.
+    let read = ReadOptions {
+        cancel: config.cancel.clone(),
+        ..ReadOptions::default()
+    };
+    let keep = Keep {
+        examples: true,
+        names: false,
+    };
+    let corpus = Corpus::load(
+        &[Source::File(config.data.clone())],
+        &read,
+        config.order,
+        keep,
+    )?;
+    let reference = run_reference(config)?;
+    config
+        .cancel
+        .check(|| "after the PyTorch reference".into())?;
+    let counts = &corpus.counts;
+    let w0 = initial_weights(config.seed, counts.rows, counts.width);
+    if let Some(delta) = config.perturb {
+        let _ = w0.get(0).get(0).f_add_scalar_(f64::from(delta))?;
+    }
+    let initial = wide(tensor_to_vec(&w0)?);
+    let train_config = TrainConfig {
+        epochs: config.epochs,
+        lr: config.lr,
+        reg: config.reg,
+        seed: config.seed,
+        method: Method::OneHot,
+        device: config.device,
+    };
+    let data = TrainData {
+        examples: corpus.examples.as_ref(),
+        counts,
+        dev: None,
+    };
+    let mut check = |epoch: usize, _: f64| {
+        config
+            .cancel
+            .check(|| format!("at epoch {epoch} of {}", config.epochs))
+    };
+    let trained = train_from(w0, data, &train_config, &mut check)?;
+    let vocab = &corpus.scan.vocab;
+    let network = Model::network(trained.w.shallow_clone(), vocab, config.order);
+    let count_model = Model::from_counts(counts, vocab, config.order, config.smoothing);
+    let network_names = sample_names(&network, config.sample_seed, config.n, config.max_len)?;
+    let count_names = sample_names(&count_model, config.sample_seed, config.n, config.max_len)?;
+
+    let ours = RustSide {
+        examples: corpus.examples.as_ref().map_or(0, |e| e.len()),
+        initial,
+        losses: trained.losses.clone(),
+        final_w: wide(tensor_to_vec(&trained.w)?),
+        final_nll: network.nll(counts)?,
+        count_nll: count_model.nll(counts)?,
+        network_names,
+        count_names,
+        shape: format!("{}×{}", counts.rows, counts.width),
+    };
+    let rows = compare(config, &reference, &ours);
+    Ok(ParityReport {
+        torch: reference.torch,
+        threads: config.threads,
+        device: device_name(config.device),
+        rows,
+        pytorch_train_seconds: Some(reference.train_seconds),
+        rust_train_seconds: Some(trained.seconds),
+    })
+}
+
+/// What the Rust side computed, in the reference's terms.
+struct RustSide {
+    examples: usize,
+    initial: Vec<f64>,
+    losses: Vec<f64>,
+    final_w: Vec<f64>,
+    final_nll: f64,
+    count_nll: f64,
+    network_names: Vec<String>,
+    count_names: Vec<String>,
+    shape: String,
+}
+
+fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::Row> {
+    let tolerance = config
+        .tolerance
+        .unwrap_or_else(|| default_tolerance(config.device));
+    let mut rows = Rows::new(tolerance);
+    let shape = &rs.shape;
+    rows.one("examples", &py.examples, &rs.examples);
+    rows.floats(
+        &format!("initial W ({shape}), last value"),
+        &py.initial_w,
+        &rs.initial,
+        false,
+    );
+    rows.floats(
+        &format!("loss, epochs 1..{} (last shown)", config.epochs),
+        &py.losses,
+        &rs.losses,
+        true,
+    );
+    rows.floats(
+        &format!("final W ({shape}), last value"),
+        &py.final_w,
+        &rs.final_w,
+        false,
+    );
+    rows.floats(
+        "NLL of the final W",
+        &[py.final_nll],
+        &[rs.final_nll],
+        false,
+    );
+    rows.floats(
+        &format!("count model NLL (smoothing {})", config.smoothing),
+        &[py.count_nll],
+        &[rs.count_nll],
+        false,
+    );
+    let seed = config.sample_seed;
+    rows.list(
+        &format!("network names (seed {seed})"),
+        &py.network_names,
+        &rs.network_names,
+    );
+    rows.list(
+        &format!("count model names (seed {seed})"),
+        &py.count_names,
+        &rs.count_names,
+    );
+    rows.rows
+}
+
+fn wide(v: Vec<f32>) -> Vec<f64> {
+    v.into_iter().map(f64::from).collect()
+}

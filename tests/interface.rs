@@ -1,0 +1,285 @@
+//! The command line's conventions: interrupts, closed pipes, reproducible files, reading data
+//! the way a checkpoint was trained; and the layout rule that the library knows nothing of the
+//! command line.
+
+mod common;
+use common::*;
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(args: &[&str], dir: &Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("bigram"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, signal: libc::c_int) {
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+}
+
+/// Wait for the child, failing the test if it takes longer than `limit`.
+fn wait_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut text).unwrap();
+    text
+}
+
+#[test]
+fn sigint_and_sigterm_during_training_exit_130_and_143_and_save_nothing() {
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("model.safetensors");
+        count_model_at(&out);
+        let before = std::fs::read(&out).unwrap();
+        let data = names_txt().display().to_string();
+        let mut child = spawn(
+            &["train", "--epochs", "100000", "--data", &data],
+            dir.path(),
+        );
+        // The data summary is printed once the data is read, just before the epochs start.
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        assert!(first.contains("32033 names"), "{first}");
+        std::thread::sleep(Duration::from_millis(300));
+        signal(&child, sig);
+        let status = wait_within(&mut child, Duration::from_secs(30));
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        assert_eq!(status.code(), Some(code), "{rest}");
+        assert!(rest.contains("interrupted at epoch"), "{rest}");
+        assert!(rest.contains("nothing was saved"), "{rest}");
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            before,
+            "the old checkpoint changed"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "files were left"
+        );
+    }
+}
+
+#[test]
+fn an_interrupt_while_reading_stops_at_the_next_chunk_and_a_second_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = std::fs::read(names_txt()).unwrap();
+    // Reading: the interrupt is seen as soon as the next chunk arrives.
+    let mut child = spawn(&["count", "--data", "-"], dir.path());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&names).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, libc::SIGINT);
+    // Keep the data coming: the reader checks between chunks, and a broken pipe means it left.
+    for _ in 0..64 {
+        if stdin.write_all(&names).is_err() {
+            break;
+        }
+    }
+    let status = wait_within(&mut child, Duration::from_secs(30));
+    drop(stdin);
+    let stderr = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted while reading stdin"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("counts.safetensors").exists());
+    // Blocked waiting for data: the first interrupt cannot be seen, the second ends it.
+    let mut child = spawn(&["count", "--data", "-"], dir.path());
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first interrupt waits for a check"
+    );
+    signal(&child, libc::SIGINT);
+    let status = wait_within(&mut child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(130));
+}
+
+/// Run `bigram ARGS` with its stdout closed before it writes (as `bigram ... | head -0`).
+fn with_stdout_closed(args: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let mut child = spawn(args, dir);
+    drop(child.stdout.take());
+    drop(child.stdin.take());
+    let status = wait_within(&mut child, Duration::from_secs(120));
+    (status.code(), stderr_of(&mut child))
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = names_txt().display().to_string();
+    count_model_at(&dir.path().join("model.safetensors"));
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["eval", "--data", &data],
+        vec!["notebook", "--data", &data],
+        vec!["score", "emma", "ava", "--data", &data],
+        vec!["tune", "--smoothing", "0,1", "--data", &data],
+        vec!["sample", "-n", "100000", "--fast"],
+        vec!["count", "--data", &data, "--out", "c.safetensors"],
+        vec![
+            "train",
+            "--epochs",
+            "2",
+            "--method",
+            "counts",
+            "--data",
+            &data,
+            "--out",
+            "t.safetensors",
+        ],
+        vec![
+            "heatmap", "--data", &data, "--out", "h.png", "--size", "400",
+        ],
+    ];
+    for args in commands {
+        let (code, stderr) = with_stdout_closed(&args, dir.path());
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn the_same_command_writes_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = names_txt().display().to_string();
+    for (command, extra) in [("train", &["--epochs", "5"][..]), ("count", &[][..])] {
+        let bytes: Vec<Vec<u8>> = (0..2)
+            .map(|i| {
+                let out = dir.path().join(format!("{command}{i}.safetensors"));
+                bigram()
+                    .arg(command)
+                    .args(extra)
+                    .args(["--threads", &threads_arg(), "--data", &data, "--out"])
+                    .arg(&out)
+                    .assert()
+                    .success();
+                std::fs::read(out).unwrap()
+            })
+            .collect();
+        assert!(
+            bytes[0] == bytes[1],
+            "two `{command}` runs wrote different files"
+        );
+    }
+}
+
+#[test]
+fn eval_reads_data_the_way_the_checkpoint_was_trained() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "upper.txt", "Emma\nAVA\nolivia\n");
+    write(&dir, "lower.txt", "emma\nava\nolivia\n");
+    bigram()
+        .args([
+            "count",
+            "--lowercase",
+            "--data",
+            "upper.txt",
+            "--out",
+            "m.safetensors",
+        ])
+        .current_dir(dir.path())
+        .assert()
+        .success();
+    let nll = |data: &str| {
+        let out = bigram()
+            .args(["eval", "--json", "--model", "m.safetensors", "--data", data])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&out)["nll"].as_f64().unwrap()
+    };
+    assert_eq!(nll("upper.txt"), nll("lower.txt"));
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn the_library_knows_nothing_of_the_command_line_and_files_stay_small() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    assert!(!lib.contains("mod cli"), "src/lib.rs declares the CLI");
+    for file in rust_files(&src) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let in_cli = file.starts_with(src.join("cli")) || file == src.join("main.rs");
+        if !in_cli {
+            for name in ["clap", "indicatif", "signal_hook"] {
+                assert!(!text.contains(name), "{} names {name}", file.display());
+            }
+        } else if file.starts_with(src.join("cli")) {
+            let lines = text.lines().count();
+            assert!(lines <= 300, "{} has {lines} lines", file.display());
+        }
+        // No function longer than 100 lines (rustfmt puts a function's closing brace at the
+        // indentation of its `fn`).
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let body = line.trim_start();
+            let starts_fn = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "unsafe extern \"C\" fn ",
+            ]
+            .iter()
+            .any(|p| body.starts_with(p));
+            if !starts_fn || line.ends_with(';') {
+                continue;
+            }
+            let close = format!("{}}}", &line[..line.len() - body.len()]);
+            let end = lines[i..].iter().position(|l| *l == close).unwrap_or(0);
+            assert!(
+                end <= 100,
+                "{}:{}: a function of {end} lines",
+                file.display(),
+                i + 1
+            );
+        }
+    }
+}
