@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Time bigram's training methods, samplers and counting against the PyTorch loop.
+"""Time bigram's training methods, samplers and counting against PyTorch and `wc -l`.
 
-Every figure is measured in this run on this machine; each row has its ratio to the PyTorch
-row of its group. Training times are measured inside each process (data loading apart).
+Every figure is measured in this run on this machine; each row has its ratio to the baseline
+row of its group. Training times are measured inside each process (data loading and, on CUDA,
+warm-up apart); sampling and counting are wall times of the whole command, process start
+included.
 """
 import argparse
 import json
@@ -24,68 +26,103 @@ def run(cmd, **kw):
 def wall_seconds(cmd):
     """Run cmd with stdout to /dev/null; return its wall time."""
     start = time.perf_counter()
-    run_ok = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if run_ok.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed: {run_ok.stderr.decode()}")
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {done.stderr.decode()}")
     return time.perf_counter() - start
 
 
-def median(xs):
-    return statistics.median(xs)
+def torch_cuda_epoch_seconds(data, epochs, device):
+    """PyTorch's eager one-hot loop on CUDA: one warm-up epoch, then `epochs` timed with one
+    synchronisation at the end (the loss stays on the device)."""
+    import torch
+    import torch.nn.functional as F
+
+    names = [n.strip() for n in open(data).read().splitlines() if n.strip()]
+    stoi = {c: i for i, c in enumerate(".abcdefghijklmnopqrstuvwxyz")}
+    xs, ys = [], []
+    for name in names:
+        for a, b in zip("." + name, name + "."):
+            xs.append(stoi[a])
+            ys.append(stoi[b])
+    X, y = torch.tensor(xs, device=device), torch.tensor(ys, device=device)
+    xenc = F.one_hot(X, 27).float()
+    rows = torch.arange(len(ys), device=device)
+    W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42)).to(device).requires_grad_()
+
+    def epoch(W):
+        probs = (xenc @ W).exp()
+        probs = probs / probs.sum(1, keepdims=True)
+        loss = -probs[rows, y].log().mean() + 0.01 * (W**2).mean()
+        W.grad = None
+        loss.backward()
+        with torch.no_grad():
+            W += -50 * W.grad
+        return loss
+
+    epoch(W.detach().clone().requires_grad_())
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        loss = epoch(W)
+    loss.item()
+    return time.perf_counter() - start
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--bigram", required=True)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=100)
-    ap.add_argument("--names", type=int, default=100_000)
-    ap.add_argument("--count-mb", type=int, default=500)
-    ap.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes")
-    args = ap.parse_args()
-    if args.quick:
-        args.repeats, args.count_mb = 1, 50
+def train_rows(args, tmp):
     rows = []
-    tmp = tempfile.mkdtemp(prefix="bigram-bench-")
-
-    # --- training: PyTorch's one-hot loop vs each Rust method --------------------------------
-    ref = os.path.join(HERE, "reference.py")
-    py_times = []
-    for _ in range(args.repeats):
-        out = run([sys.executable, ref, "--data", args.data, "--epochs", str(args.epochs), "-n", "1"])
-        py_times.append(json.loads(out.stdout)["train_seconds"])
-    py = median(py_times)
-    rows.append(("train", f"PyTorch one-hot loop, {args.epochs} epochs", f"{py:.4f} s", 1.0, "baseline"))
+    if args.device == "cpu":
+        ref = os.path.join(HERE, "reference.py")
+        times = []
+        for _ in range(args.repeats):
+            out = run([sys.executable, ref, "--data", args.data, "--epochs", str(args.epochs), "-n", "1"])
+            times.append(json.loads(out.stdout)["train_seconds"])
+        base = statistics.median(times)
+        rows.append(("train", f"PyTorch one-hot loop, {args.epochs} epochs", f"{base:.4f} s", 1.0, "baseline"))
+    else:
+        base = statistics.median(torch_cuda_epoch_seconds(args.data, args.epochs, args.device) for _ in range(args.repeats))
+        rows.append(("train", f"PyTorch eager one-hot loop on {args.device}, {args.epochs} epochs", f"{base:.4f} s", 1.0,
+                     f"baseline; {1000 * base / args.epochs:.3f} ms/epoch, warm-up apart"))
     for method in ("onehot", "index", "counts"):
-        times, loads = [], []
+        times, loads, warmups = [], [], []
         for _ in range(args.repeats):
             out = run([args.bigram, "train", "--json", "--method", method, "--epochs", str(args.epochs),
-                       "--data", args.data, "--out", os.path.join(tmp, "m.safetensors")])
+                       "--device", args.device, "--data", args.data, "--out", os.path.join(tmp, "m.safetensors")])
             report = json.loads(out.stdout)
             times.append(report["seconds"])
             loads.append(report["load_seconds"])
-        t = median(times)
-        rows.append(("train", f"bigram --method {method}", f"{t:.4f} s", t / py,
-                     f"{py / t:,.1f}x faster; data loading {median(loads):.3f} s"))
+            warmups.append(report.get("warmup_seconds") or 0.0)
+        t = statistics.median(times)
+        note = f"{base / t:,.1f}x faster; {1000 * t / args.epochs:.3f} ms/epoch; data loading {statistics.median(loads):.3f} s"
+        if args.device != "cpu" and method != "counts":
+            note += f"; warm-up {statistics.median(warmups):.3f} s apart"
+        rows.append(("train", f"bigram --method {method}" + (" (CPU)" if method == "counts" and args.device != "cpu" else ""),
+                     f"{t:.4f} s", t / base, note))
+    return rows
 
-    # --- sampling -------------------------------------------------------------------------------
+
+def sample_rows(args, tmp):
     model = os.path.join(tmp, "m.safetensors")
     run([args.bigram, "train", "--method", "counts", "--data", args.data, "--out", model])
     exact_s = wall_seconds([args.bigram, "sample", "--model", model, "-n", str(args.names)])
     fast_s = wall_seconds([args.bigram, "sample", "--fast", "--model", model, "-n", str(args.names)])
-    million_s = wall_seconds([args.bigram, "sample", "--fast", "--model", model, "-n", "1000000"])
-    rows.append(("sample", f"exact sampler, {args.names:,} names", f"{args.names / exact_s:,.0f} names/s", 1.0, f"{exact_s:.2f} s"))
-    rows.append(("sample", f"fast sampler, {args.names:,} names", f"{args.names / fast_s:,.0f} names/s", exact_s / fast_s, f"{fast_s:.3f} s, process start included"))
-    rows.append(("sample", "fast sampler, 1,000,000 names", f"{1e6 / million_s:,.0f} names/s", (exact_s / args.names) / (million_s / 1e6), f"{million_s:.3f} s to /dev/null"))
+    many = 10 * args.names
+    many_s = wall_seconds([args.bigram, "sample", "--fast", "--model", model, "-n", str(many)])
+    return [
+        ("sample", f"exact sampler, {args.names:,} names", f"{args.names / exact_s:,.0f} names/s", 1.0, f"{exact_s:.2f} s"),
+        ("sample", f"fast sampler, {args.names:,} names", f"{args.names / fast_s:,.0f} names/s", exact_s / fast_s,
+         f"{fast_s:.3f} s, process start included"),
+        ("sample", f"fast sampler, {many:,} names", f"{many / many_s:,.0f} names/s", (exact_s / args.names) / (many_s / many),
+         f"{many_s:.3f} s to /dev/null"),
+    ]
 
-    # --- counting ---------------------------------------------------------------------------------
+
+def count_rows(args, tmp):
     with open(args.data, "rb") as f:
         block = f.read()
     if not block.endswith(b"\n"):
         block += b"\n"
-    big = os.path.join(tmp, "big.txt")
-    small = os.path.join(tmp, "small.txt")
+    big, small = os.path.join(tmp, "big.txt"), os.path.join(tmp, "small.txt")
     with open(big, "wb") as f:
         for _ in range(max(1, args.count_mb * 2**20 // len(block))):
             f.write(block)
@@ -102,20 +139,47 @@ def main():
         report = json.loads(run([args.bigram, "count", "--json", "--data", path, "--out", out]).stdout)
         return time.perf_counter() - start, report["peak_rss_mib"]
 
-    big_s, big_rss = [], 0.0
+    wc = statistics.median(wall_seconds(["wc", "-l", big]) for _ in range(args.repeats))
+    times, rss = [], 0.0
     for _ in range(args.repeats):
-        s, big_rss = count(big)
-        big_s.append(s)
+        seconds, rss = count(big)
+        times.append(seconds)
     _, small_rss = count(small)
-    t = median(big_s)
-    rows.append(("count", f"count a {size_mb:.0f} MB file", f"{size_mb / t:,.0f} MB/s", None,
-                 f"{t:.2f} s with process start; peak RSS {big_rss:.1f} MiB vs {small_rss:.1f} MiB "
-                 f"for 1 MB (+{big_rss - small_rss:.1f} MiB; libtorch's libraries are most of it)"))
+    t = statistics.median(times)
     os.remove(big)
+    cores = os.cpu_count()
+    return [
+        ("count", f"`wc -l` on a {size_mb:.0f} MB file", f"{size_mb / wc:,.0f} MB/s", 1.0, f"baseline; {wc:.3f} s"),
+        ("count", f"bigram count, {size_mb:.0f} MB, {cores} cores", f"{size_mb / t:,.0f} MB/s", t / wc,
+         f"{t:.2f} s with process start and sha256; peak RSS {rss:.1f} MiB vs {small_rss:.1f} MiB for 1 MB "
+         f"(+{rss - small_rss:.1f} MiB; libtorch's libraries are most of it)"),
+    ]
 
-    # --- table ------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bigram", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda: training rows on the GPU")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument("--names", type=int, default=100_000)
+    ap.add_argument("--count-mb", type=int, default=500)
+    ap.add_argument("--quick", action="store_true", help="one repeat, a 50 MB count")
+    ap.add_argument("--tiny", action="store_true", help="seconds, not minutes: checks the script runs")
+    args = ap.parse_args()
+    if args.quick:
+        args.repeats, args.count_mb = 1, 50
+    if args.tiny:
+        args.repeats, args.epochs, args.names, args.count_mb = 1, 2, 200, 2
+    tmp = tempfile.mkdtemp(prefix="bigram-bench-")
+    rows = train_rows(args, tmp)
+    if args.device == "cpu":
+        rows += sample_rows(args, tmp) + count_rows(args, tmp)
+
+    torch_version = run([sys.executable, "-c", "import torch; print(torch.__version__)"]).stdout.strip()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
-          f"median of {args.repeats}; torch {run([sys.executable, '-c', 'import torch; print(torch.__version__)']).stdout.strip()}")
+          f"median of {args.repeats}; torch {torch_version}; device {args.device}")
     print()
     print("| group | what | result | ratio | notes |")
     print("|---|---|---|---|---|")
@@ -123,7 +187,8 @@ def main():
         r = "" if ratio is None else f"{ratio:.4g}"
         print(f"| {group} | {what} | {result} | {r} | {notes} |")
     print()
-    print("ratio: train = time / PyTorch time (below 1 is faster); sample = speed-up over the exact sampler.")
+    print("ratio: train = time / baseline time (below 1 is faster); sample = speed-up over the exact "
+          "sampler; count = time / `wc -l` time on the same file (1 would be as fast as wc).")
 
 
 if __name__ == "__main__":

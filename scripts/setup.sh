@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Prepare a checkout of bigram: a shared PyTorch 2.13.0 virtual environment (libtorch for tch,
-# and the Python reference), cargo's pointer to it, and data/names.txt.
-# Idempotent: a second run only checks what is already there (a few seconds).
+# Prepare a checkout of bigram: libtorch 2.13.0 for tch, a Python with torch 2.13.0 for the
+# PyTorch references, cargo's pointers to both (.cargo/config.toml), and data/names.txt.
+#
+# It uses what is already there, in this order, and installs nothing then:
+#   LIBTORCH=<libtorch or torch folder>   (Python for the references: BIGRAM_PYTHON, or the
+#                                          install that folder belongs to, if any)
+#   LIBTORCH_USE_PYTORCH=1                (torch of BIGRAM_PYTHON, or of python3)
+#   BIGRAM_PYTHON=<python with torch>
+# Otherwise it installs torch==2.13.0 (about 4.6 GB) into one venv that every checkout on the
+# machine shares: BIGRAM_VENV, or ~/.cache/bigram/torch-2.13.0-venv.
+# Idempotent: a second run only checks (a few seconds). Works with macOS's tools too.
+# Usage: scripts/setup.sh [--print-python]   (the option prints the references' Python)
 set -euo pipefail
 
 TORCH_VERSION=2.13.0
@@ -14,67 +23,147 @@ cd "$root"
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
-# --- PyTorch, shared by every checkout on this machine -------------------------------------
-venv=${BIGRAM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/bigram/torch-$TORCH_VERSION-venv}
-# The interpreter that creates the venv (not to be confused with BIGRAM_PYTHON, the venv's own
-# python, which cargo passes to the binary and the tests).
-base_python=${BIGRAM_BASE_PYTHON:-python3}
-have_torch() {
-  [ -x "$venv/bin/python" ] &&
-    "$venv/bin/python" - "$TORCH_VERSION" <<'PY' 2>/dev/null
+cleanup=()
+trap 'for f in "${cleanup[@]+"${cleanup[@]}"}"; do rm -rf "$f"; done' EXIT
+
+# --- portable helpers -------------------------------------------------------------------------
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null 2>&1; then shasum -a 256 "$1" | cut -d' ' -f1
+  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+  else die "no sha256 tool (sha256sum, shasum or openssl) on PATH"
+  fi
+}
+
+# Run "$@" while holding the lock $1.lock: flock where there is one, a lock folder otherwise.
+with_lock() {
+  local lock=$1; shift
+  if command -v flock >/dev/null 2>&1; then
+    (exec 9>"$lock.lock" && flock 9 && "$@")
+  else
+    local waited=0
+    until mkdir "$lock.lock.d" 2>/dev/null; do
+      # A lock left by a killed run is stale after an hour.
+      if [ -n "$(find "$lock.lock.d" -maxdepth 0 -mmin +60 2>/dev/null)" ]; then
+        rmdir "$lock.lock.d" 2>/dev/null || true
+      fi
+      [ $((waited % 30)) -eq 0 ] && say "waiting for another setup to finish ($lock.lock.d)"
+      sleep 1; waited=$((waited + 1))
+    done
+    local status=0
+    ("$@") || status=$?
+    rmdir "$lock.lock.d"
+    return "$status"
+  fi
+}
+
+# The tch release that binds a PyTorch version (2.x needs tch 0.(x+13) since 2.1).
+tch_for() {
+  local minor; minor=$(printf '%s' "$1" | cut -d. -f2)
+  case "$1" in 2.*) printf 'tch %s' "0.$((minor + 13))" ;; *) printf 'an older tch' ;; esac
+}
+
+need_version() { # $1 found version (may end +cu130), $2 where it was found
+  [ "${1%%+*}" = "$TORCH_VERSION" ] && return 0
+  die "$2 is PyTorch/libtorch ${1:-of unknown version}; bigram builds with tch 0.26, which needs $TORCH_VERSION ($1 goes with $(tch_for "${1%%+*}")). Point it at $TORCH_VERSION, or unset it and run setup again to install $TORCH_VERSION"
+}
+
+# "version<TAB>folder" of the torch a Python imports; empty when it has none.
+python_torch() {
+  "$1" -c 'import os, torch; print(torch.__version__ + "\t" + os.path.dirname(torch.__file__))' 2>/dev/null || true
+}
+
+# The version written in a libtorch (or torch) folder.
+folder_version() {
+  if [ -f "$1/build-version" ]; then tr -d '[:space:]' <"$1/build-version"
+  elif [ -f "$1/version.py" ]; then sed -n "s/^__version__ = ['\"]\([^'\"]*\)['\"].*/\1/p" "$1/version.py" | head -1
+  fi
+}
+
+# --- libtorch and the references' Python ------------------------------------------------------
+venv_ready() {
+  [ -x "$1/bin/python" ] &&
+    "$1/bin/python" - "$TORCH_VERSION" <<'PY' 2>/dev/null
 import sys, importlib.metadata as m
 ok = m.version("torch").split("+")[0] == sys.argv[1]
 m.version("numpy"); m.version("safetensors")
 sys.exit(0 if ok else 1)
 PY
 }
-if have_torch; then
-  say "torch $TORCH_VERSION already in $venv"
-else
-  say "installing torch==$TORCH_VERSION into $venv (about 4.6 GB, once per machine)"
-  mkdir -p "$(dirname "$venv")"
-  # Install under a lock so that two checkouts set up at once do not fight over one venv.
-  exec 9>"$venv.lock"
-  flock 9
-  if ! have_torch; then
-    # A venv left without a working pip (an interrupted first run) is made again.
-    if ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
-      "$base_python" -m venv --clear "$venv" ||
-        die "$base_python could not create a virtual environment at $venv; install Python 3 with venv (Debian: python3-venv), or set BIGRAM_BASE_PYTHON"
-    fi
-    "$venv/bin/python" -m pip install --quiet "torch==$TORCH_VERSION" numpy safetensors ||
-      die "pip could not install torch==$TORCH_VERSION into $venv; check that PyPI is reachable, or point BIGRAM_VENV at a venv that has it"
-  fi
-  flock -u 9
-fi
-site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-libtorch="$site/torch"
-[ -f "$libtorch/lib/libtorch.so" ] || die "no libtorch.so under $libtorch/lib"
 
-# --- cargo finds libtorch with nothing exported ---------------------------------------------
-mkdir -p .cargo
-cat > .cargo/config.toml.tmp <<TOML
-# Written by scripts/setup.sh for this machine; not committed.
-# force: these win over variables of the same name in the caller's environment.
-[env]
-LIBTORCH = { value = "$libtorch", force = true }
-BIGRAM_PYTHON = { value = "$venv/bin/python", force = true }
-TOML
-if cmp -s .cargo/config.toml.tmp .cargo/config.toml 2>/dev/null; then
-  rm .cargo/config.toml.tmp
+install_venv() { # under the lock: another checkout may have finished meanwhile
+  if venv_ready "$1"; then
+    say "torch $TORCH_VERSION already in $1"
+    return 0
+  fi
+  say "installing torch==$TORCH_VERSION into $1 (about 4.6 GB, once per machine)"
+  # A venv left without a working pip (an interrupted first run) is made again.
+  if ! "$1/bin/python" -m pip --version >/dev/null 2>&1; then
+    "${BIGRAM_BASE_PYTHON:-python3}" -m venv --clear "$1" ||
+      die "${BIGRAM_BASE_PYTHON:-python3} could not create a virtual environment at $1; install Python 3 with venv (Debian: python3-venv), or set BIGRAM_BASE_PYTHON"
+  fi
+  "$1/bin/python" -m pip install --quiet "torch==$TORCH_VERSION" numpy safetensors ||
+    die "pip could not install torch==$TORCH_VERSION into $1; check that PyPI is reachable, or point LIBTORCH or BIGRAM_PYTHON at a torch $TORCH_VERSION you have"
+}
+
+libtorch="" python=""
+if [ -n "${LIBTORCH:-}" ]; then
+  libtorch=$(cd "$LIBTORCH" 2>/dev/null && pwd) || die "LIBTORCH=$LIBTORCH is not a folder"
+  need_version "$(folder_version "$libtorch")" "LIBTORCH=$LIBTORCH"
+  if [ -n "${BIGRAM_PYTHON:-}" ]; then
+    python=$BIGRAM_PYTHON
+  elif [ -x "$libtorch/../../../../bin/python" ]; then # a venv's lib/pythonX.Y/site-packages/torch
+    python=$(cd "$libtorch/../../../../bin" && pwd)/python
+  fi
+  say "using LIBTORCH=$libtorch (installing nothing)"
+elif [ "${LIBTORCH_USE_PYTORCH:-}" = 1 ] || [ -n "${BIGRAM_PYTHON:-}" ]; then
+  python=${BIGRAM_PYTHON:-python3}
+  found=$(python_torch "$python")
+  [ -n "$found" ] || die "$python has no torch; install torch==$TORCH_VERSION there, or unset LIBTORCH_USE_PYTORCH and BIGRAM_PYTHON to let setup install it"
+  need_version "${found%%$'\t'*}" "the torch of $python"
+  libtorch=${found#*$'\t'}
+  say "using the torch of $python (installing nothing)"
 else
-  mv .cargo/config.toml.tmp .cargo/config.toml
-  say "wrote .cargo/config.toml (LIBTORCH=$libtorch)"
+  venv=${BIGRAM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/bigram/torch-$TORCH_VERSION-venv}
+  mkdir -p "$(dirname "$venv")"
+  # Checked and installed under a lock: two checkouts set up at once share one venv.
+  with_lock "$venv" install_venv "$venv"
+  python=$venv/bin/python
+  found=$(python_torch "$python")
+  libtorch=${found#*$'\t'}
+fi
+[ -f "$libtorch/lib/libtorch.so" ] || [ -f "$libtorch/lib/libtorch.dylib" ] ||
+  die "no libtorch.so or libtorch.dylib under $libtorch/lib"
+if [ -n "$python" ] && [ -z "$(python_torch "$python")" ]; then
+  say "warning: $python has no torch: parity and the tests that run the PyTorch references will say so; set BIGRAM_PYTHON to a Python with torch $TORCH_VERSION, numpy and safetensors"
+elif [ -z "$python" ]; then
+  say "no Python with torch $TORCH_VERSION is known: parity and the tests that run the PyTorch references need one (set BIGRAM_PYTHON and run setup again)"
+fi
+
+# --- cargo finds libtorch with nothing exported -----------------------------------------------
+# Plain values: a variable of the same name in the caller's environment still wins.
+mkdir -p .cargo
+config=.cargo/config.toml
+{
+  echo "# Written by scripts/setup.sh for this machine; not committed."
+  echo "[env]"
+  echo "LIBTORCH = \"$libtorch\""
+  [ -z "$python" ] || echo "BIGRAM_PYTHON = \"$python\""
+} >"$config.tmp"
+if cmp -s "$config.tmp" "$config" 2>/dev/null; then
+  rm "$config.tmp"
+else
+  mv "$config.tmp" "$config"
+  say "wrote $config (LIBTORCH=$libtorch)"
 fi
 
 # --- data/names.txt ---------------------------------------------------------------------------
 names=data/names.txt
-sha_ok() { [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$NAMES_SHA256" ]; }
-if [ -f "$names" ] && sha_ok "$names"; then
+if [ -f "$names" ] && [ "$(sha256_of "$names")" = "$NAMES_SHA256" ]; then
   say "$names present, checksum verified"
 else
   tmp=$(mktemp "data/.names.XXXXXX")
-  trap 'rm -f "$tmp"' EXIT
+  cleanup+=("$tmp")
   if [ -n "${BIGRAM_NAMES:-}" ]; then
     [ -f "$BIGRAM_NAMES" ] || die "BIGRAM_NAMES=$BIGRAM_NAMES is not a file"
     cp "$BIGRAM_NAMES" "$tmp"
@@ -85,9 +174,13 @@ else
       die "could not download $NAMES_URL. Get names.txt (makemore repository) some other way and run: BIGRAM_NAMES=/path/to/names.txt scripts/setup.sh"
     from=$NAMES_URL
   fi
-  sha_ok "$tmp" ||
+  [ "$(sha256_of "$tmp")" = "$NAMES_SHA256" ] ||
     die "$from has the wrong sha256 (want $NAMES_SHA256); it is not makemore's names.txt"
   mv "$tmp" "$names"
-  trap - EXIT
   say "placed $names (from $from), checksum verified"
+fi
+
+if [ "${1:-}" = "--print-python" ]; then
+  [ -n "$python" ] || die "no Python with torch $TORCH_VERSION is known; set BIGRAM_PYTHON"
+  printf '%s\n' "$python"
 fi

@@ -1,6 +1,7 @@
 //! A request to stop, raised from elsewhere (the binary's signal handler) and checked by the
-//! library's long loops: reading data chunk by chunk, training epoch by epoch, drawing names.
-//! The library never installs handlers itself; it only looks at the flag.
+//! library's long loops: reading data chunk by chunk (checksums and copies of stdin too),
+//! training epoch by epoch, drawing name by name. The library never installs handlers
+//! itself; it only looks at the flag.
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};

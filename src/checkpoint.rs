@@ -41,7 +41,7 @@ impl Model {
         });
         let view = |dtype, bytes| {
             TensorView::new(dtype, shape.clone(), bytes)
-                .map_err(|e| Error::invalid(format!("cannot describe a tensor: {e:?}")))
+                .map_err(|e| Error::internal(format!("cannot describe a tensor: {e:?}")))
         };
         let mut tensors = vec![("W", view(Dtype::F32, &w)?)];
         if let Some(n) = &n {
@@ -54,7 +54,7 @@ impl Model {
         meta.insert("order".into(), self.order.to_string());
         meta.insert("kind".into(), self.kind.as_str().into());
         let bytes = safetensors::serialize(tensors, &Some(meta))
-            .map_err(|e| Error::invalid(format!("cannot serialise the checkpoint: {e:?}")))?;
+            .map_err(|e| Error::internal(format!("cannot serialise the checkpoint: {e:?}")))?;
         canonical_header(&bytes)
     }
 
@@ -194,7 +194,7 @@ fn read_counts(
 /// ordered), padded with spaces to 8 bytes as the format does. The data offsets are relative
 /// to the end of the header, so the tensor bytes follow unchanged.
 fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>> {
-    let bad = || Error::invalid("the checkpoint writer produced an unreadable header");
+    let bad = || Error::internal("the checkpoint writer produced an unreadable header");
     let len_bytes: [u8; 8] = bytes
         .get(..8)
         .and_then(|b| b.try_into().ok())

@@ -32,6 +32,7 @@ pub struct Dataset {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PartNll {
     /// "train", "dev" or "test".
+    #[serde(skip)]
     pub part: &'static str,
     /// Names in the part.
     pub names: usize,

@@ -47,6 +47,9 @@ pub enum Error {
     /// libtorch reported an error.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+    /// A failure of the program itself (a thread that died, a writer that produced nonsense).
+    #[error("{0}")]
+    Internal(String),
     /// An I/O error outside the cases above.
     #[error("{context}: {source}")]
     Io {
@@ -75,7 +78,9 @@ impl Error {
                     | ReferenceError::NotRunnable { .. }
                     | ReferenceError::NoTorch { .. }
             ),
-            Error::Interrupted { .. } | Error::Torch(_) | Error::Io { .. } => false,
+            Error::Interrupted { .. } | Error::Internal(_) | Error::Torch(_) | Error::Io { .. } => {
+                false
+            }
         }
     }
 
@@ -87,9 +92,14 @@ impl Error {
         }
     }
 
-    /// A request that cannot be met, built like `format!`.
+    /// A request that cannot be met.
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::Invalid(msg.into())
+    }
+
+    /// A failure of the program itself.
+    pub fn internal(msg: impl Into<String>) -> Self {
+        Error::Internal(msg.into())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Measuring a model: the NLL of a data set's bigrams, the log-probability of single names and
 //! their rank among the data's names, and which names a model's training data holds.
 
+use crate::cancel::Cancel;
 use crate::data::{Corpus, Keep, ReadOptions, Source, VocabChoice};
 use crate::error::Result;
 use crate::model::{LogProbs, Model};
@@ -41,25 +42,39 @@ pub fn evaluate(model: &Model, data: &[Source], options: &ReadOptions) -> Result
 
 /// The files a checkpoint was trained on, when every one is still where it was with the same
 /// bytes (its metadata lists them with their checksums; data from stdin cannot be found).
-pub fn training_data_of(model: &Model) -> Option<Vec<Source>> {
-    let files: Vec<(PathBuf, String)> = match model.meta.get("data_files") {
+/// Checksumming stops once `cancel` is raised.
+pub fn training_data_of(model: &Model, cancel: &Cancel) -> Result<Option<Vec<Source>>> {
+    let Some(files) = recorded_files(model) else {
+        return Ok(None);
+    };
+    let mut sources = Vec::with_capacity(files.len());
+    for (path, want) in files {
+        if !path.is_file() {
+            return Ok(None);
+        }
+        match crate::data::sha256_of(&path, cancel) {
+            Ok(sha256) if sha256 == want => sources.push(Source::File(path)),
+            Err(e @ crate::Error::Interrupted { .. }) => return Err(e),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(sources))
+}
+
+/// The data files and checksums a checkpoint's metadata records (`data_files`, or the
+/// `data_path` and `data_sha256` of older checkpoints); `None` when any is unknown.
+fn recorded_files(model: &Model) -> Option<Vec<(PathBuf, String)>> {
+    match model.meta.get("data_files") {
         Some(list) => serde_json::from_str::<Vec<DataFile>>(list)
             .ok()?
             .into_iter()
             .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
-            .collect::<Option<_>>()?,
-        None => vec![(
+            .collect(),
+        None => Some(vec![(
             PathBuf::from(model.meta.get("data_path")?),
             model.meta.get("data_sha256")?.clone(),
-        )],
-    };
-    files
-        .into_iter()
-        .map(|(path, want)| {
-            let same = path.is_file() && crate::data::sha256_file(&path).ok()? == want;
-            same.then_some(Source::File(path))
-        })
-        .collect()
+        )]),
+    }
 }
 
 /// One data file as checkpoint metadata records it (`data_files`, a JSON list).

@@ -94,7 +94,20 @@ impl Staged {
         self.tmp.path()
     }
 
-    /// Put the file in place (an ordinary 0644 file before the umask, as `File::create` makes).
+    /// Let `write` fill the temporary file through its path; its errors name the destination,
+    /// not the temporary file.
+    pub fn write_with(&self, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+        write(self.tmp.path()).map_err(|e| match e {
+            crate::Error::Output(OutputError::Drawing { why, .. }) => OutputError::Drawing {
+                path: self.target.display().to_string(),
+                why,
+            }
+            .into(),
+            other => other,
+        })
+    }
+
+    /// Put the file in place, readable by all (mode 0644: a temporary file starts as 0600).
     pub fn commit(self) -> Result<()> {
         #[cfg(unix)]
         {

@@ -103,8 +103,9 @@ impl Model {
 
 /// The project's one NLL formula: `-Σ C·log p / ΣC` in float64, cell by cell in row-major
 /// order, empty cells contributing nothing (so a count model without smoothing, whose unseen
-/// cells are -inf, stays finite on data it has seen). `eval`, `count`, the training report,
-/// the counts method and the Python reference all compute it this way.
+/// cells are -inf, stays finite on data it has seen). `eval`, `count`, the training report
+/// and the Python reference sum libtorch's log_softmax this way; the counts method, which
+/// cannot afford a libtorch call per epoch, computes its log p in plain Rust and sums it here.
 pub fn nll(log_probs: &[f64], counts: &[u64]) -> f64 {
     let mut total = 0.0f64;
     let mut n = 0u64;

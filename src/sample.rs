@@ -11,6 +11,7 @@
 //! Temperature and top-k reshape a row's logits in one place ([`Shaping`]) for both. Filters
 //! (prefix, length, novelty) sit on top of the loop.
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result, SampleError};
 use crate::model::Model;
 use crate::vocab::next_context;
@@ -43,13 +44,12 @@ impl Shaping {
 
     /// A row of logits reshaped: shifted by its maximum (so a tiny temperature cannot
     /// overflow exp), divided by the temperature, and -inf outside the top k. A k of 0 or of
-    /// the row's width or more keeps every character.
-    pub fn apply(&self, logits: &[f64]) -> Vec<f64> {
-        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut shaped: Vec<f64> = logits
-            .iter()
-            .map(|v| (v - max) / self.temperature)
-            .collect();
+    /// the row's width or more keeps every character. In f32 for the exact sampler (the
+    /// weights' own type, as libtorch would compute it), in f64 for the fast sampler's tables.
+    pub fn apply<F: Logit>(&self, logits: &[F]) -> Vec<F> {
+        let max = logits.iter().copied().fold(F::NEG_INFINITY, F::max);
+        let temperature = F::from_f64(self.temperature);
+        let mut shaped: Vec<F> = logits.iter().map(|&v| (v - max) / temperature).collect();
         if let Some(k) = self.top_k.filter(|&k| k > 0 && k < logits.len()) {
             let mut sorted = shaped.clone();
             sorted.sort_by(|a, b| b.total_cmp(a));
@@ -57,11 +57,44 @@ impl Shaping {
             shaped
                 .iter_mut()
                 .filter(|v| **v < threshold)
-                .for_each(|v| *v = f64::NEG_INFINITY);
+                .for_each(|v| *v = F::NEG_INFINITY);
         }
         shaped
     }
 }
+
+/// The float types [`Shaping::apply`] works in.
+pub trait Logit:
+    Copy + PartialOrd + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self>
+{
+    /// -inf.
+    const NEG_INFINITY: Self;
+    /// The value nearest to `v`.
+    fn from_f64(v: f64) -> Self;
+    /// The larger of two values.
+    fn max(self, other: Self) -> Self;
+    /// A total order (for sorting).
+    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
+}
+
+macro_rules! logit {
+    ($t:ty) => {
+        impl Logit for $t {
+            const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
+            fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
+                <$t>::total_cmp(self, other)
+            }
+        }
+    };
+}
+logit!(f32);
+logit!(f64);
 
 /// Draws the next character of a context.
 pub trait NextChar {
@@ -140,7 +173,7 @@ impl<'a> ExactSampler<'a> {
         if self.rows[context].is_none() {
             let mut logits = self.model.w.get(context as i64);
             if !self.shaping.is_identity(self.model.vocab.len()) {
-                let row = Vec::<f64>::try_from(&logits.to_kind(Kind::Double))?;
+                let row = Vec::<f32>::try_from(&logits)?;
                 logits = Tensor::from_slice(&self.shaping.apply(&row));
             }
             let pos = logits.exp();
@@ -249,17 +282,21 @@ pub struct Filter {
 
 /// Draw `n` names that pass the filter, redrawing the others, and hand each to `emit` as it
 /// comes (nothing is collected, so `n` can be as large as the caller likes). An error when
-/// `max_attempts` draws have been rejected, saying how many names were found. `emit` may fail
-/// with the caller's own error type, which stops the drawing.
+/// `max_attempts` draws have been rejected, saying how many names were found, and when
+/// `cancel` is raised. `emit` may fail with the caller's own error type, which stops drawing.
 pub fn generate_each<E: From<Error>>(
     sampler: &mut dyn NextChar,
     n: usize,
     filter: &Filter,
+    cancel: &Cancel,
     mut emit: impl FnMut(String) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let mut seen = HashSet::new();
     let (mut found, mut rejected) = (0usize, 0usize);
     while found < n {
+        cancel
+            .check(|| format!("after {found} of {n} names"))
+            .map_err(E::from)?;
         let indices = draw_name(sampler, &filter.prefix, filter.max_len).map_err(E::from)?;
         let vocab = &sampler.model().vocab;
         let name: String = indices.iter().map(|&i| vocab.char(i)).collect();
@@ -290,7 +327,7 @@ pub fn generate_each<E: From<Error>>(
 /// [`generate_each`], collected.
 pub fn generate(sampler: &mut dyn NextChar, n: usize, filter: &Filter) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    generate_each::<Error>(sampler, n, filter, |name| {
+    generate_each::<Error>(sampler, n, filter, &Cancel::never(), |name| {
         names.push(name);
         Ok(())
     })?;
@@ -341,13 +378,15 @@ mod tests {
             temperature: 0.5,
             top_k: Some(2),
         };
-        let shaped = shaping.apply(&[1.0, 3.0, 3.0, 0.0]);
+        let shaped = shaping.apply(&[1.0f64, 3.0, 3.0, 0.0]);
         assert_eq!(shaped, vec![f64::NEG_INFINITY, 0.0, 0.0, f64::NEG_INFINITY]);
+        let single = shaping.apply(&[1.0f32, 3.0, 3.0, 0.0]);
+        assert_eq!(single, vec![f32::NEG_INFINITY, 0.0, 0.0, f32::NEG_INFINITY]);
         let all = Shaping {
             temperature: 2.0,
             top_k: Some(9),
         };
-        assert_eq!(all.apply(&[2.0, 0.0]), vec![0.0, -1.0]);
+        assert_eq!(all.apply(&[2.0f64, 0.0]), vec![0.0, -1.0]);
         assert!(Shaping::default().is_identity(27));
         assert!(!shaping.is_identity(27));
     }

@@ -283,3 +283,82 @@ fn the_library_knows_nothing_of_the_command_line_and_files_stay_small() {
         }
     }
 }
+
+#[test]
+fn version_names_the_libtorch_it_runs_on_and_completions_print() {
+    let out = bigram().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("bigram {}\n", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(text.contains("libtorch 2.13.0"), "{text}");
+    assert!(text.contains("CUDA: "), "{text}");
+    assert!(text.contains("threads: "), "{text}");
+    let json = json(&bigram().args(["--version", "--json"]).output().unwrap());
+    assert!(json["libtorch"].as_str().unwrap().starts_with("2.13.0"));
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef bigram"),
+        ("fish", "complete -c bigram"),
+    ] {
+        let out = bigram().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(script.contains("parity"), "{shell} completes the commands");
+    }
+}
+
+#[test]
+fn quiet_silences_summaries_but_not_results_or_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = names_txt().display().to_string();
+    let out = bigram()
+        .args(["count", "--quiet", "--data", &data])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("count model"));
+    let failed = bigram()
+        .args(["count", "--quiet", "--data", "missing.txt"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("missing.txt not found"));
+}
+
+#[test]
+fn data_that_would_be_ignored_or_would_eat_the_names_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = names_txt().display().to_string();
+    count_model_at(&dir.path().join("model.safetensors"));
+    let run = |args: &[&str]| {
+        bigram()
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    // sample uses --data only to tell known names from new ones.
+    let ignored = run(&["sample", "--data", &data]);
+    assert_eq!(ignored.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&ignored.stderr).contains("--novel"));
+    assert!(run(&["sample", "--novel", "--data", &data])
+        .status
+        .success());
+    // score: `--data` takes every word after it.
+    let eaten = run(&["score", "--data", &data, "emma"]);
+    assert_eq!(eaten.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&eaten.stderr).contains("before --data"));
+    let scored = run(&["score", "emma", "--data", &data]);
+    assert!(scored.status.success());
+}

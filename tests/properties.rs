@@ -1,6 +1,7 @@
 //! Arbitrary input never panics the data loader or the checkpoint reader: each returns Ok or
 //! an error, and what it accepts is consistent.
 
+use bigram::data::count::count_in_parts;
 use bigram::data::{Corpus, Keep, ReadOptions, Source, VocabChoice};
 use bigram::model::Model;
 use proptest::prelude::*;
@@ -75,6 +76,42 @@ proptest! {
                 prop_assert!(f.is_input());
             }
             (f, s) => prop_assert!(false, "fast {:?} vs line reader {:?}", f.map(|c| c.counts.total()), s.map(|c| c.counts.total())),
+        }
+    }
+
+    #[test]
+    fn counting_in_parallel_parts_equals_counting_whole(
+        lines in proptest::collection::vec("[a-z]{0,9}|[ a-z\r\t]{0,7}|[a-zA.]{0,4}", 1..60),
+        trailing in any::<bool>(),
+        parts in 1usize..9,
+        chunk in 1usize..48,
+        order in 2usize..=3,
+    ) {
+        let mut text = lines.join("\n");
+        if trailing {
+            text.push('\n');
+        }
+        let vocab = bigram::vocab::Vocab::letters();
+        let never = bigram::cancel::Cancel::never();
+        let bytes = text.as_bytes();
+        let whole = count_in_parts(bytes, &vocab, order, 1, 1 << 20, &never).unwrap();
+        let cut = count_in_parts(bytes, &vocab, order, parts, chunk, &never).unwrap();
+        prop_assert_eq!(&whole, &cut);
+        // Whatever the fast path accepts, the line reader counts the same.
+        if let Some(whole) = whole {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(bytes).unwrap();
+            let source = [Source::File(file.path().to_path_buf())];
+            let keep = Keep { examples: false, names: true };
+            match Corpus::load(&source, &ReadOptions::default(), order, keep) {
+                Ok(slow) => {
+                    prop_assert_eq!(whole.counts, slow.counts);
+                    prop_assert_eq!(whole.names, slow.scan.names);
+                    prop_assert_eq!(whole.longest, slow.scan.longest);
+                }
+                // Blank lines only: both have no names (the corpus says so as an error).
+                Err(e) => prop_assert!(whole.names == 0 && e.to_string().contains("no names"), "{e}"),
+            }
         }
     }
 

@@ -70,7 +70,7 @@ pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
         }
     };
     let staged = Staged::new(&args.out)?;
-    bigram::plot::heatmap(staged.path(), &vocab, &values, kind, args.size)?;
+    staged.write_with(|path| bigram::plot::heatmap(path, &vocab, &values, kind, args.size))?;
     staged.commit()?;
     ctx.printer.print(&HeatmapReport {
         out: args.out.display().to_string(),

@@ -5,6 +5,7 @@
 
 mod advice;
 mod args;
+mod completions;
 mod count;
 mod eval;
 mod heatmap;
@@ -17,22 +18,27 @@ mod score;
 mod signals;
 mod train;
 mod tune;
+mod version;
 
 use bigram::cancel::Cancel;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use printer::{Printer, StdoutClosed};
 
 /// Train a character-level bigram model of names with tch (libtorch), generate new names, and
 /// check every number against PyTorch.
 #[derive(Debug, Parser)]
-#[command(name = "bigram", version, about, long_about = None)]
+#[command(name = "bigram", about, long_about = None, disable_version_flag = true)]
 #[command(after_help = "Start with `bigram train`, then `bigram sample`. \
 Exit codes: 0 success, 2 bad usage or input, 1 anything else, 130/143 interrupted.")]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    /// Print the version, the libtorch this binary runs on, whether it sees CUDA, and the
+    /// default thread count.
+    #[arg(short = 'V', long)]
+    version: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Flags every command takes.
@@ -72,6 +78,8 @@ enum Command {
     Tune(tune::TuneArgs),
     /// Draw the bigram counts (or a bigram model's probabilities) as a PNG heatmap.
     Heatmap(heatmap::HeatmapArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 impl Command {
@@ -108,6 +116,16 @@ pub fn main() -> i32 {
         }
     };
     let cli = Cli::parse();
+    let Some(command) = cli.command.filter(|_| !cli.version) else {
+        if !cli.version {
+            eprintln!(
+                "error: no command given\n\n{}",
+                Cli::command().render_help()
+            );
+            return 2;
+        }
+        return run_version(&cli.global, cancel);
+    };
     // Before any tensor operation: the count decides how reductions split, hence the bits.
     let threads = cli
         .global
@@ -119,8 +137,8 @@ pub fn main() -> i32 {
         printer: Printer::new(cli.global.json, cli.global.quiet),
         cancel,
     };
-    let flags = cli.command.read_flags();
-    let result = match cli.command {
+    let flags = command.read_flags();
+    let result = match command {
         Command::Notebook(args) => notebook::run(args, &ctx),
         Command::Train(args) => train::run(args, &ctx),
         Command::Count(args) => count::run(args, &ctx),
@@ -130,19 +148,48 @@ pub fn main() -> i32 {
         Command::Parity(args) => parity::run(args, &ctx),
         Command::Tune(args) => tune::run(args, &ctx),
         Command::Heatmap(args) => heatmap::run(args, &ctx),
+        Command::Completions(args) => completions::run(args, &ctx),
     };
     match result {
         Ok(()) => 0,
         // The reader of stdout went away: the output simply ends there.
         Err(e) if e.is::<StdoutClosed>() => 0,
-        Err(e) => {
-            eprintln!("error: {}", advice::message(&e, flags));
-            match ctx.cancel.reason() {
-                // Whatever failed once an interrupt arrived (a child killed by the same
-                // Ctrl-C, an epoch that stopped) failed because of it.
-                Some(signal) => signals::exit_code(signal),
-                None => advice::exit_code(&e),
+        Err(e) => match ctx.cancel.reason() {
+            // Whatever failed once an interrupt arrived (a child killed by the same Ctrl-C,
+            // an epoch that stopped) failed because of it.
+            Some(signal) => {
+                let stopped = e
+                    .downcast_ref::<bigram::Error>()
+                    .is_some_and(|e| matches!(e, bigram::Error::Interrupted { .. }));
+                match stopped {
+                    true => eprintln!("error: {}", advice::message(&e, flags)),
+                    false => eprintln!("error: interrupted"),
+                }
+                signals::exit_code(signal)
             }
+            None => {
+                eprintln!("error: {}", advice::message(&e, flags));
+                advice::exit_code(&e)
+            }
+        },
+    }
+}
+
+/// `bigram --version`.
+fn run_version(global: &GlobalArgs, cancel: Cancel) -> i32 {
+    let threads = global
+        .threads
+        .unwrap_or_else(bigram::device::default_threads);
+    let ctx = Context {
+        threads,
+        printer: Printer::new(global.json, global.quiet),
+        cancel,
+    };
+    match version::run(&ctx) {
+        Err(e) if !e.is::<StdoutClosed>() => {
+            eprintln!("error: {e:#}");
+            1
         }
+        _ => 0,
     }
 }

@@ -101,9 +101,10 @@ pub fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
             cancel: ctx.cancel.clone(),
         })?
     };
-    ctx.printer.print(&report)?;
+    // A failure is the result even when nobody reads the table to its end.
+    let printed = ctx.printer.print(&report);
     match report.first_failure() {
         Some(row) => Err(ParityFailed(row.quantity.clone()).into()),
-        None => Ok(()),
+        None => printed,
     }
 }

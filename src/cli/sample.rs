@@ -90,7 +90,7 @@ pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
     let known = if args.novel || json {
         // Finding the training data means checksumming it: only when it is used.
         let data = match args.data.is_empty() {
-            true => training_data_of(&model),
+            true => training_data_of(&model, &ctx.cancel)?,
             false => Some(args.data.clone()),
         };
         match data {
@@ -119,7 +119,6 @@ pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut stream = ctx.printer.stream();
     // Names are written as they are drawn: any -n works in constant memory.
     let mut emit = |name: String| -> anyhow::Result<()> {
-        ctx.cancel.check(|| "while sampling".into())?;
         let log_prob = match &scorer {
             Some(scorer) => scorer.log_prob(&encode_word(&model, &name, "name")?),
             None => 0.0,
@@ -134,10 +133,13 @@ pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
     let n = args.n as usize;
     if args.fast {
         let mut sampler = FastSampler::new(&model, shaping, args.seed as u64)?;
-        draw(&mut sampler, n, &filter, &mut emit)?;
+        draw(&mut sampler, n, &filter, &ctx.cancel, &mut emit)?;
     } else {
         let mut sampler = ExactSampler::new(&model, shaping);
-        bigram::device::with_cpu_seed(args.seed, || draw(&mut sampler, n, &filter, &mut emit))?;
+        let cancel = &ctx.cancel;
+        bigram::device::with_cpu_seed(args.seed, || {
+            draw(&mut sampler, n, &filter, cancel, &mut emit)
+        })?;
     }
     stream.finish()
 }
@@ -146,7 +148,8 @@ fn draw(
     sampler: &mut dyn NextChar,
     n: usize,
     filter: &Filter,
+    cancel: &bigram::cancel::Cancel,
     emit: &mut dyn FnMut(String) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    generate_each(sampler, n, filter, emit)
+    generate_each(sampler, n, filter, cancel, emit)
 }

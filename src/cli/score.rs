@@ -4,6 +4,7 @@ use super::advice::usage;
 use super::printer::Report;
 use super::Context;
 use bigram::data::Source;
+use bigram::error::DataError;
 use bigram::eval::{known_names, read_options_for, training_data_of, Score, Scorer};
 use bigram::model::Model;
 use clap::Args;
@@ -33,6 +34,23 @@ impl Report for Score {
 }
 
 pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
+    if args.names.is_empty() {
+        // `--data` takes every word after it: names written after it became data files.
+        let swallowed = args
+            .data
+            .iter()
+            .filter_map(Source::path)
+            .find(|p| !p.exists());
+        if let Some(path) = swallowed {
+            usage!(
+                "{} is not a file: `--data` takes every word after it as a data file; give the names before --data (bigram score emma --data names.txt)",
+                path.display()
+            );
+        }
+        if args.data.contains(&Source::Stdin) {
+            usage!("stdin cannot give both the names and the data; give the names as arguments with --data -");
+        }
+    }
     let model = Model::load(&args.model)?;
     let names = if args.names.is_empty() {
         read_stdin_names(ctx)?
@@ -40,7 +58,7 @@ pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
         args.names.clone()
     };
     let data = match args.data.is_empty() {
-        true => training_data_of(&model),
+        true => training_data_of(&model, &ctx.cancel)?,
         false => Some(args.data.clone()),
     };
     let known = match data {
@@ -82,13 +100,18 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
         if ctx.printer.quiet() {
             usage!("give names to score, or pipe them in, one per line");
         }
-        eprintln!(
-            "reading names from stdin, one per line; end with Ctrl-D (or give names as arguments)"
+        ctx.printer.note(
+            "reading names from stdin, one per line; end with Ctrl-D (or give names as arguments)",
         );
     }
     let mut names = Vec::new();
     for line in stdin.lock().lines() {
-        let line = line.map_err(|e| bigram::Error::io("reading names from stdin", e))?;
+        ctx.cancel
+            .check(|| "while reading names from stdin".into())?;
+        let line = line.map_err(|source| DataError::Unreadable {
+            path: "stdin".into(),
+            source,
+        })?;
         let name = line.trim();
         if !name.is_empty() {
             names.push(name.to_string());

@@ -167,7 +167,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         device,
     };
     let trained = run_epochs(&data, &config, ctx).map_err(|e| nothing_saved(e, &args.out))?;
-    let model = model_of(&data, &trained, &config, &args, ctx)?;
+    let (model, nll) = model_of(&data, &trained, &config, &args, ctx)?;
     ctx.cancel
         .check(|| "after training".into())
         .map_err(|e| nothing_saved(e, &args.out))?;
@@ -183,7 +183,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         threads: ctx.threads,
         loss: trained.losses.last().copied().unwrap_or(f64::NAN),
         last_epoch_nll: trained.nlls.last().copied().unwrap_or(f64::NAN),
-        nll: model.nll(data.counts())?,
+        nll,
         examples: data.counts().total(),
         seconds: trained.seconds,
         warmup_seconds: trained.warmup_seconds,
@@ -211,14 +211,14 @@ fn run_epochs(data: &Dataset, config: &TrainConfig, ctx: &Context) -> bigram::Re
     train(fit_data, config, &mut on_epoch)
 }
 
-/// The checkpoint's model, with how it was made in its metadata.
+/// The checkpoint's model, with how it was made in its metadata, and its NLL on the data.
 fn model_of(
     data: &Dataset,
     trained: &Trained,
     config: &TrainConfig,
     args: &TrainArgs,
     ctx: &Context,
-) -> anyhow::Result<Model> {
+) -> anyhow::Result<(Model, f64)> {
     let mut model = Model::network(
         trained.w.shallow_clone(),
         &data.corpus.scan.vocab,
@@ -241,7 +241,7 @@ fn model_of(
         .meta
         .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));
     model.meta.extend(data.provenance());
-    Ok(model)
+    Ok((model, nll))
 }
 
 /// Write the picture (when asked) and the checkpoint beside their destinations first, then
@@ -261,7 +261,7 @@ fn save(model: &Model, trained: &Trained, args: &TrainArgs) -> anyhow::Result<()
                 "bigram network (order {}), lr {}, reg {}",
                 model.order, args.optim.lr, args.reg.value
             );
-            bigram::plot::loss_curve(staged.path(), &title, &series)?;
+            staged.write_with(|path| bigram::plot::loss_curve(path, &title, &series))?;
             Some(staged)
         }
         None => None,

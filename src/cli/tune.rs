@@ -69,6 +69,8 @@ struct TuneReport {
     threads: i32,
     rows: Vec<TuneRow>,
     best: TuneRow,
+    #[serde(skip)]
+    best_row: usize,
 }
 
 impl Report for TuneReport {
@@ -78,12 +80,8 @@ impl Report for TuneReport {
             Knob::Smoothing => "smoothing",
         };
         let mut text = format!("{:>12} {:>10} {:>10}\n", name, "train NLL", "dev NLL");
-        for row in &self.rows {
-            let mark = if row.value == self.best.value {
-                "  <- best"
-            } else {
-                ""
-            };
+        for (i, row) in self.rows.iter().enumerate() {
+            let mark = if i == self.best_row { "  <- best" } else { "" };
             text += &format!(
                 "{:>12} {:>10.4} {:>10.4}{mark}\n",
                 row.value, row.train_nll, row.dev_nll
@@ -144,11 +142,15 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
     let Some(best) = best(&rows).cloned() else {
         usage!("no setting gave a finite dev NLL");
     };
+    let best_row = rows
+        .iter()
+        .position(|r| r.value == best.value && r.dev_nll == best.dev_nll);
     ctx.printer.print(&TuneReport {
         knob,
         split: args.split.to_string(),
         threads: ctx.threads,
         rows,
         best,
+        best_row: best_row.unwrap_or(0),
     })
 }

@@ -43,7 +43,7 @@ impl Corpus {
         } else {
             1
         };
-        let inputs = Input::prepare(sources, passes)?;
+        let inputs = Input::prepare(sources, passes, &options.cancel)?;
         let vocab = resolve_vocab(&inputs, options)?;
         let counts_only = !keep.examples && !keep.names && !options.lowercase;
         if counts_only && inputs.iter().all(|i| i.file().is_some()) {

@@ -3,13 +3,15 @@
 //!
 //! A file is cut into parts at line starts, the parts are counted on all cores at once and
 //! their counts added (counts of disjoint sets of lines add exactly), while another thread
-//! computes the file's sha256. Anything the table does not handle (a character outside the
+//! computes the file's sha256. Plain bigram data (letters and newlines, nothing else) is
+//! counted as byte pairs in one tight loop; other data the fast path takes goes through a
+//! table of byte classes. Anything the table does not handle (a character outside the
 //! vocabulary, `.`, non-ASCII text, a BOM, a blank inside a name, an over-long line) makes the
 //! path hand over: the caller then reads the data with the line reader, which accepts it or
 //! reports the exact error. The counts are the same either way (tests check).
 
 use super::examples::Counts;
-use super::read::{read_chunks, CHUNK_BYTES, MAX_LINE_BYTES};
+use super::read::{CHUNK_BYTES, MAX_LINE_BYTES};
 use super::source::Input;
 use crate::cancel::Cancel;
 use crate::error::{DataError, Result};
@@ -202,8 +204,175 @@ fn next_line_start(src: &(impl ReadAt + ?Sized), offset: u64) -> std::io::Result
     Ok(src.size())
 }
 
+/// Counting state across the chunks of one part of plain bigram data: nothing but
+/// vocabulary letters and newlines, so no byte needs a class. Every byte pair is counted in a
+/// 256 × 256 table in one tight loop (the previous byte is the only state), and the pairs are
+/// read as bigrams at the end: newline-letter starts a name, letter-newline ends it.
+struct PairCounter {
+    table: Vec<u64>,
+    prev: u8,
+    longest: usize,
+    /// Offsets (within the part) of the current line's first byte and of the next chunk.
+    line_start: usize,
+    offset: usize,
+}
+
+impl PairCounter {
+    fn new() -> Self {
+        Self {
+            table: vec![0; 1 << 16],
+            prev: b'\n',
+            longest: 0,
+            line_start: 0,
+            offset: 0,
+        }
+    }
+
+    /// Count a chunk; false when a line is longer than any name may be.
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        let table = &mut self.table[..];
+        let mut prev = self.prev as usize;
+        for &b in chunk {
+            table[(prev << 8) | b as usize] += 1;
+            prev = b as usize;
+        }
+        self.prev = prev as u8;
+        // Line lengths: newlines found eight bytes at a time (a byte is zero after XOR with
+        // '\n' exactly when its high bit survives this test). Lines that end inside the word
+        // they start in are under 8 bytes: only once no longer line was seen do they count.
+        const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+        let (mut longest, mut start) = (self.longest, self.line_start);
+        let words = chunk.chunks_exact(8);
+        let tail = words.remainder();
+        for (i, word) in words.enumerate() {
+            let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NEWLINES;
+            let mut found = !(((x & LOW) + LOW) | x) & !LOW;
+            if found == 0 {
+                continue;
+            }
+            let base = self.offset + i * 8;
+            if longest >= 7 {
+                let (first, last) = (
+                    found.trailing_zeros() >> 3,
+                    7 - (found.leading_zeros() >> 3),
+                );
+                longest = longest.max(base + first as usize - start);
+                start = base + last as usize + 1;
+                continue;
+            }
+            while found != 0 {
+                let at = base + (found.trailing_zeros() as usize >> 3);
+                longest = longest.max(at - start);
+                start = at + 1;
+                found &= found - 1;
+            }
+        }
+        let base = self.offset + chunk.len() - tail.len();
+        for (j, _) in tail.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            longest = longest.max(base + j - start);
+            start = base + j + 1;
+        }
+        (self.longest, self.line_start) = (longest, start);
+        self.offset += chunk.len();
+        self.longest <= MAX_LINE_BYTES
+    }
+
+    /// The part's tally; `None` when some byte is not a vocabulary letter or a newline, or a
+    /// line is too long (the general counter or the line reader take over).
+    fn finish(self, vocab: &Vocab) -> Option<Tally> {
+        let last_line = self.offset - self.line_start;
+        if last_line > MAX_LINE_BYTES {
+            return None;
+        }
+        // Byte → vocabulary index; the newline stands for the boundary `.` (index 0).
+        let mut index = [usize::MAX; 256];
+        index[b'\n' as usize] = 0;
+        for (i, c) in vocab.chars().iter().enumerate().skip(1) {
+            index[*c as usize] = i;
+        }
+        let mut counts = Counts::new(vocab.len(), 2);
+        let mut names = 0;
+        for (pair, &n) in self.table.iter().enumerate().filter(|(_, &n)| n > 0) {
+            let (a, b) = (index[pair >> 8], index[pair & 0xff]);
+            if a == usize::MAX || b == usize::MAX {
+                return None;
+            }
+            if (a, b) == (0, 0) {
+                continue; // a blank line
+            }
+            counts.cells[a * counts.width + b] += n;
+            names += u64::from(b == 0) * n;
+        }
+        let mut longest = self.longest;
+        if self.prev != b'\n' {
+            // The last line has no newline: its name still ends.
+            counts.cells[index[self.prev as usize] * counts.width] += 1;
+            names += 1;
+            longest = longest.max(last_line);
+        }
+        Some(Tally {
+            counts,
+            names: names as usize,
+            longest,
+        })
+    }
+}
+
+/// Feed the bytes `start..end` of `src` to `feed`, `chunk` at a time; false when `feed`
+/// hands over or the read ends early.
+fn feed_range(
+    src: &(impl ReadAt + ?Sized),
+    (start, end): (u64, u64),
+    chunk: usize,
+    cancel: &Cancel,
+    mut feed: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<bool> {
+    let mut buf = vec![0u8; chunk.max(1)];
+    let mut at = start;
+    while at < end {
+        if cancel.reason().is_some() {
+            return Ok(false);
+        }
+        let want = (end - at).min(buf.len() as u64) as usize;
+        let n = src.read_at(&mut buf[..want], at)?;
+        if n == 0 || !feed(&buf[..n]) {
+            return Ok(false);
+        }
+        at += n as u64;
+    }
+    Ok(true)
+}
+
+/// Count one part, which starts at a line start: the pair table for plain bigram data, the
+/// byte classes for anything else the fast path takes.
+fn count_part(
+    src: &(impl ReadAt + ?Sized),
+    range: (u64, u64),
+    class: &[u8; 256],
+    vocab: &Vocab,
+    order: usize,
+    chunk: usize,
+    cancel: &Cancel,
+) -> std::io::Result<Option<Tally>> {
+    if order == 2 {
+        let mut pairs = PairCounter::new();
+        if feed_range(src, range, chunk, cancel, |bytes| pairs.feed(bytes))? {
+            if let Some(tally) = pairs.finish(vocab) {
+                return Ok(Some(tally));
+            }
+        }
+    }
+    let mut counter = PartCounter::new(class, vocab.len(), order);
+    if !feed_range(src, range, chunk, cancel, |bytes| counter.feed(bytes))? {
+        return Ok(None);
+    }
+    Ok(counter.finish())
+}
+
 /// Count `src` cut into `parts` pieces at line starts, each read `chunk` bytes at a time on
-/// its own thread, and add the tallies. `None` when any part hands over.
+/// its own thread, and add the tallies (counts of disjoint lines add exactly). `None` when any
+/// part hands over.
 pub fn count_in_parts(
     src: &(impl ReadAt + ?Sized),
     vocab: &Vocab,
@@ -218,39 +387,24 @@ pub fn count_in_parts(
     let len = src.size();
     let mut cuts = vec![0u64];
     for k in 1..parts.max(1) as u64 {
-        cuts.push(next_line_start(src, len * k / parts as u64)?.max(*cuts.last().unwrap_or(&0)));
+        let cut = next_line_start(src, len * k / parts as u64)?;
+        cuts.push(cut.max(*cuts.last().unwrap_or(&0)));
     }
     cuts.push(len);
-    let count_part = |(start, end): (u64, u64)| -> std::io::Result<Option<Tally>> {
-        let mut counter = PartCounter::new(&class, vocab.len(), order);
-        let mut buf = vec![0u8; chunk.max(1)];
-        let mut at = start;
-        while at < end {
-            if cancel.reason().is_some() {
-                return Ok(None);
-            }
-            let want = (end - at).min(buf.len() as u64) as usize;
-            let n = src.read_at(&mut buf[..want], at)?;
-            if n == 0 || !counter.feed(&buf[..n]) {
-                return Ok(None);
-            }
-            at += n as u64;
-        }
-        Ok(counter.finish())
-    };
-    let count_part = &count_part;
     let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let count = |range| count_part(src, range, &class, vocab, order, chunk, cancel);
+    let count = &count;
     let tallies: Vec<std::io::Result<Option<Tally>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
+        let handles: Vec<_> = ranges[1..]
             .iter()
-            .skip(1)
-            .map(|&range| scope.spawn(move || count_part(range)))
+            .map(|&range| scope.spawn(move || count(range)))
             .collect();
-        let first = count_part(ranges[0]);
+        let first = count(ranges[0]);
         std::iter::once(first)
             .chain(handles.into_iter().map(|h| {
+                // A panic in a counting thread is a bug: it goes on as the panic it is.
                 h.join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("a counting thread panicked")))
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             }))
             .collect()
     });
@@ -272,46 +426,52 @@ pub fn count_in_parts(
     Ok(total)
 }
 
-/// Count one input on the fast path: a large file in parallel parts with its sha256 computed
-/// beside them, anything else chunk by chunk as it streams. `None` to hand over.
+/// Count one file on the fast path: in parallel parts (one per core, for files large enough
+/// to gain), with its sha256 computed on another thread meanwhile. `None` to hand over.
+#[cfg(unix)]
 pub(crate) fn count_fast(
     input: &Input,
     vocab: &Vocab,
     order: usize,
     cancel: &Cancel,
 ) -> Result<Option<(Tally, Option<String>)>> {
-    let Some(class) = classes(vocab) else {
+    let Some(path) = input.file() else {
         return Ok(None);
     };
     let unreadable = |source| DataError::Unreadable {
         path: input.label.clone(),
         source,
     };
-    #[cfg(unix)]
-    if let Some(path) = input.file() {
-        let file = std::fs::File::open(path).map_err(unreadable)?;
-        if ReadAt::size(&file) >= PARALLEL_MIN_BYTES {
-            let parts = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let checksum = input.checksummed();
-            let (tally, sha256) = std::thread::scope(|scope| {
-                let hasher = checksum.then(|| scope.spawn(|| super::read::sha256_file(path)));
-                let tally = count_in_parts(&file, vocab, order, parts, CHUNK_BYTES, cancel);
-                let sha256 = hasher.map(|h| h.join().unwrap_or_else(|_| Ok(String::new())));
-                (tally, sha256)
-            });
-            cancel.check(|| format!("while reading {}", input.label))?;
-            let Some(tally) = tally.map_err(unreadable)? else {
-                return Ok(None);
-            };
-            return Ok(Some((tally, sha256.transpose()?)));
-        }
-    }
-    let mut counter = PartCounter::new(&class, vocab.len(), order);
-    let (complete, sha256) = read_chunks(input, cancel, input.checksummed(), |chunk| {
-        Ok(counter.feed(chunk))
-    })?;
-    if !complete {
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let parts = match ReadAt::size(&file) >= PARALLEL_MIN_BYTES {
+        true => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        false => 1,
+    };
+    let (tally, sha256) = std::thread::scope(|scope| {
+        let hasher = input
+            .checksummed()
+            .then(|| scope.spawn(|| super::read::sha256_of(path, cancel)));
+        let tally = count_in_parts(&file, vocab, order, parts, CHUNK_BYTES, cancel);
+        let sha256 = hasher.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked")))
+        });
+        (tally, sha256)
+    });
+    cancel.check(|| format!("while reading {}", input.label))?;
+    let Some(tally) = tally.map_err(unreadable)? else {
         return Ok(None);
-    }
-    Ok(counter.finish().map(|tally| (tally, sha256)))
+    };
+    Ok(Some((tally, sha256.transpose()?)))
+}
+
+/// Elsewhere the line reader counts.
+#[cfg(not(unix))]
+pub(crate) fn count_fast(
+    _input: &Input,
+    _vocab: &Vocab,
+    _order: usize,
+    _cancel: &Cancel,
+) -> Result<Option<(Tally, Option<String>)>> {
+    Ok(None)
 }

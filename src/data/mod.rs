@@ -15,7 +15,9 @@ mod split;
 
 pub use corpus::{Corpus, Keep};
 pub use examples::{for_each_pair, Counts, Examples};
-pub use read::{sha256_file, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};
+pub use read::{
+    sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
+};
 pub use source::{labels, Source};
 pub use split::{Part, SplitSpec, Splits};
 

@@ -3,7 +3,7 @@
 //! around names and blank lines are accepted; anything else unusual is a [`DataError`] that
 //! names the file and line.
 
-use super::source::Input;
+use super::source::{join_labels, Input};
 use crate::cancel::Cancel;
 use crate::error::{DataError, Error, Result, VocabKind};
 use crate::vocab::{fold_case, Vocab, BOUNDARY, NOT_IN_VOCAB};
@@ -89,8 +89,7 @@ pub struct Scan {
 impl Scan {
     /// The files' names as one line: `a.txt, b.txt`.
     pub fn labels(&self) -> String {
-        let labels: Vec<&str> = self.files.iter().map(|f| f.label.as_str()).collect();
-        labels.join(", ")
+        join_labels(self.files.iter().map(|f| f.label.as_str()))
     }
 
     /// One line saying what was read, given the number of examples (for stderr).
@@ -161,7 +160,7 @@ pub(crate) fn read_chunks(
             }
             let chunk = Arc::new(buf);
             if hasher.is_some() && to_hasher.send(Arc::clone(&chunk)).is_err() {
-                return Err(Error::invalid("the checksum thread stopped"));
+                return Err(Error::internal("the checksum thread stopped"));
             }
             if !f(&chunk)? {
                 return Ok(false);
@@ -172,7 +171,7 @@ pub(crate) fn read_chunks(
     let sha256 = match hasher {
         Some(h) => Some(
             h.join()
-                .map_err(|_| Error::invalid("the checksum thread panicked"))?,
+                .map_err(|_| Error::internal("the checksum thread panicked"))?,
         ),
         None => None,
     };
@@ -249,9 +248,15 @@ fn check_line_length(path: &str, line: usize, len: usize) -> Result<()> {
 
 /// The sha256 of a file, hex (to recognise training data later).
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let input = Input::prepare(&[super::Source::File(path.to_path_buf())], 1)?.remove(0);
-    let (_, sha256) = read_chunks(&input, &Cancel::never(), true, |_| Ok(true))?;
-    sha256.ok_or_else(|| Error::invalid(format!("{} was not read to its end", path.display())))
+    sha256_of(path, &Cancel::never())
+}
+
+/// [`sha256_file`], stopping between chunks once `cancel` is raised.
+pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
+    let source = [super::Source::File(path.to_path_buf())];
+    let input = Input::prepare(&source, 1, cancel)?.remove(0);
+    let (_, sha256) = read_chunks(&input, cancel, true, |_| Ok(true))?;
+    sha256.ok_or_else(|| Error::internal(format!("{} was not read to its end", path.display())))
 }
 
 /// The vocabulary `options` read the inputs with (a first pass over them for `Auto`).
@@ -333,8 +338,7 @@ pub(crate) fn scan_names(
 }
 
 pub(crate) fn labels_of(inputs: &[Input]) -> String {
-    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
-    labels.join(", ")
+    join_labels(inputs.iter().map(|i| i.label.as_str()))
 }
 
 /// The indices of a name's characters, or the first character it may not have.

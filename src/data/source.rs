@@ -4,8 +4,10 @@
 //! checksum that checkpoints record. Standard input can be read once and has no checksum to
 //! check later; when two passes are needed it is first copied to a temporary file.
 
+use crate::cancel::Cancel;
 use crate::error::{DataError, Error, Result};
 use std::fmt;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// One source of names.
@@ -55,35 +57,36 @@ impl fmt::Display for Source {
 
 /// The sources' names as one line: `a.txt, b.txt`.
 pub fn labels(sources: &[Source]) -> String {
-    sources
-        .iter()
-        .map(Source::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    join_labels(sources.iter().map(Source::to_string))
+}
+
+/// Names joined as one line: `a.txt, b.txt`.
+pub(crate) fn join_labels<S: AsRef<str>>(labels: impl IntoIterator<Item = S>) -> String {
+    let labels: Vec<S> = labels.into_iter().collect();
+    let refs: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
+    refs.join(", ")
 }
 
 /// A source ready to be read, possibly more than once.
-#[derive(Debug)]
 pub(crate) struct Input {
     /// How errors and summaries name it.
     pub label: String,
     pub kind: InputKind,
 }
 
-#[derive(Debug)]
 pub(crate) enum InputKind {
     /// A file, read (and checksummed) on every pass.
     File(PathBuf),
-    /// Standard input, read once as it streams.
-    Stdin,
+    /// Standard input or another stream, read once as it flows.
+    Stream(std::sync::Mutex<Option<Box<dyn Read + Send>>>),
     /// Standard input copied to a temporary file for a second pass; never checksummed.
     Spooled(tempfile::NamedTempFile),
 }
 
 impl Input {
-    /// Check that each source can be read (a missing file is reported before any work) and
-    /// spool standard input when it must be read more than once.
-    pub fn prepare(sources: &[Source], passes: usize) -> Result<Vec<Input>> {
+    /// Check that each file can be read (before any data is read) and spool standard input,
+    /// or any other stream given as a path, when it must be read more than once.
+    pub fn prepare(sources: &[Source], passes: usize, cancel: &Cancel) -> Result<Vec<Input>> {
         if sources.is_empty() {
             return Err(Error::invalid("no data file was given"));
         }
@@ -92,17 +95,22 @@ impl Input {
                 "standard input (-) can be given as data only once",
             ));
         }
+        for path in sources.iter().filter_map(Source::path) {
+            check_readable(path)?;
+        }
         sources
             .iter()
             .map(|source| {
                 let label = source.to_string();
                 let kind = match source {
-                    Source::File(path) => {
-                        check_readable(path)?;
-                        InputKind::File(path.clone())
-                    }
-                    Source::Stdin if passes > 1 => InputKind::Spooled(spool_stdin()?),
-                    Source::Stdin => InputKind::Stdin,
+                    Source::File(path) if is_regular(path) => InputKind::File(path.clone()),
+                    // A pipe or a device (`/dev/stdin`, `<(...)`) streams: read it like stdin.
+                    Source::File(path) => stream(&label, passes, cancel, || {
+                        std::fs::File::open(path).map(|f| Box::new(f) as Box<dyn Read + Send>)
+                    })?,
+                    Source::Stdin => stream(&label, passes, cancel, || {
+                        Ok(Box::new(std::io::stdin()) as Box<dyn Read + Send>)
+                    })?,
                 };
                 Ok(Input { label, kind })
             })
@@ -110,7 +118,7 @@ impl Input {
     }
 
     /// A reader from the start; standard input only once.
-    pub fn open(&self) -> Result<Box<dyn std::io::Read + Send>> {
+    pub fn open(&self) -> Result<Box<dyn Read + Send>> {
         match &self.kind {
             InputKind::File(path) => {
                 let file = std::fs::File::open(path).map_err(|source| DataError::Unreadable {
@@ -119,7 +127,11 @@ impl Input {
                 })?;
                 Ok(Box::new(file))
             }
-            InputKind::Stdin => Ok(Box::new(std::io::stdin())),
+            InputKind::Stream(reader) => reader
+                .lock()
+                .ok()
+                .and_then(|mut r| r.take())
+                .ok_or_else(|| Error::internal(format!("{} was read twice", self.label))),
             InputKind::Spooled(tmp) => {
                 let file = tmp
                     .reopen()
@@ -139,7 +151,7 @@ impl Input {
         match &self.kind {
             InputKind::File(path) => Some(path),
             InputKind::Spooled(tmp) => Some(tmp.path()),
-            InputKind::Stdin => None,
+            InputKind::Stream(_) => None,
         }
     }
 }
@@ -160,14 +172,38 @@ fn check_readable(path: &Path) -> Result<()> {
     }
 }
 
-fn spool_stdin() -> Result<tempfile::NamedTempFile> {
+fn is_regular(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// A stream read in one pass, or copied to a temporary file first when it must be read twice.
+fn stream(
+    label: &str,
+    passes: usize,
+    cancel: &Cancel,
+    open: impl FnOnce() -> std::io::Result<Box<dyn Read + Send>>,
+) -> Result<InputKind> {
+    let unreadable = |source| DataError::Unreadable {
+        path: label.to_string(),
+        source,
+    };
+    let reader = open().map_err(unreadable)?;
+    if passes <= 1 {
+        return Ok(InputKind::Stream(std::sync::Mutex::new(Some(reader))));
+    }
     let mut tmp = tempfile::NamedTempFile::new()
-        .map_err(|e| Error::io("creating a temporary copy of stdin", e))?;
-    std::io::copy(&mut std::io::stdin().lock(), &mut tmp).map_err(|source| {
-        DataError::Unreadable {
-            path: "stdin".into(),
-            source,
-        }
-    })?;
-    Ok(tmp)
+        .map_err(|e| Error::io(format!("creating a temporary copy of {label}"), e))?;
+    let mut reader = reader;
+    let mut buf = vec![0u8; super::read::CHUNK_BYTES];
+    loop {
+        cancel.check(|| format!("while reading {label}"))?;
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(InputKind::Spooled(tmp)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e).into()),
+        };
+        tmp.write_all(&buf[..n])
+            .map_err(|e| Error::io(format!("copying {label} to a temporary file"), e))?;
+    }
 }

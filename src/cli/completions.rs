@@ -1,0 +1,28 @@
+//! `bigram completions SHELL`: a completion script for bash, zsh, fish, elvish or PowerShell.
+
+use super::Context;
+use clap::{Args, CommandFactory};
+use clap_complete::Shell;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Install, for example:\n  \
+bash: bigram completions bash > ~/.local/share/bash-completion/completions/bigram\n  \
+zsh:  bigram completions zsh > ~/.zfunc/_bigram   (with ~/.zfunc in $fpath)\n  \
+fish: bigram completions fish > ~/.config/fish/completions/bigram.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    shell: Shell,
+}
+
+pub fn run(args: CompletionsArgs, ctx: &Context) -> anyhow::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut super::Cli::command(),
+        "bigram",
+        &mut script,
+    );
+    let mut stream = ctx.printer.stream();
+    stream.text(&String::from_utf8_lossy(&script))?;
+    stream.finish()
+}

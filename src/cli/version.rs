@@ -1,0 +1,43 @@
+//! `bigram --version`: this program's version and what it runs on, the first thing to ask
+//! when numbers differ between machines.
+
+use super::printer::Report;
+use super::Context;
+use bigram::device::{runtime, Runtime};
+use serde::Serialize;
+
+/// What `--version` reports.
+#[derive(Serialize)]
+struct VersionReport {
+    bigram: &'static str,
+    #[serde(flatten)]
+    runtime: Runtime,
+    /// The thread count this run uses (`--threads`, or libtorch's choice).
+    threads: i32,
+}
+
+impl Report for VersionReport {
+    fn render(&self) -> String {
+        let libtorch = match (&self.runtime.libtorch, &self.runtime.libtorch_dir) {
+            (Some(v), Some(dir)) => format!("libtorch {v} ({})", dir.display()),
+            (None, Some(dir)) => format!("libtorch of unknown version ({})", dir.display()),
+            _ => "libtorch: not found among the loaded libraries".to_string(),
+        };
+        let cuda = match self.runtime.cuda_devices {
+            0 => "CUDA: not available".to_string(),
+            n => format!("CUDA: available, {n} device(s)"),
+        };
+        format!(
+            "bigram {}\n{libtorch}\n{cuda}\nthreads: {} by default (libtorch's choice; --threads N sets it)\n",
+            self.bigram, self.runtime.default_threads
+        )
+    }
+}
+
+pub fn run(ctx: &Context) -> anyhow::Result<()> {
+    ctx.printer.print(&VersionReport {
+        bigram: env!("CARGO_PKG_VERSION"),
+        runtime: runtime(),
+        threads: ctx.threads,
+    })
+}

@@ -1,0 +1,145 @@
+//! scripts/setup.sh on a machine that already has libtorch, and with macOS's tools (no
+//! `flock`, no `sha256sum`): it installs nothing, writes cargo's pointer to what it found,
+//! places names.txt, and refuses a libtorch of the wrong version with advice.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A copy of the checkout's setup script in a fresh folder (it works on the folder above it).
+fn checkout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup.sh");
+    std::fs::copy(script, dir.path().join("scripts/setup.sh")).unwrap();
+    dir
+}
+
+/// A PATH with every tool of this machine but `hidden`.
+fn path_without(hidden: &[&str]) -> tempfile::TempDir {
+    let bin = tempfile::tempdir().unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let link = bin.path().join(&name);
+            if hidden.iter().any(|h| name == *h) || link.exists() {
+                continue;
+            }
+            let _ = std::os::unix::fs::symlink(entry.path(), link);
+        }
+    }
+    bin
+}
+
+/// The torch folder of the references' Python (the shared venv's, after setup).
+fn torch_folder() -> PathBuf {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import os, torch; print(os.path.dirname(torch.__file__))",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn setup(dir: &Path, path: &Path, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new("bash");
+    cmd.arg(dir.join("scripts/setup.sh"))
+        .env("PATH", path)
+        .env("BIGRAM_NAMES", names_txt())
+        .env_remove("LIBTORCH")
+        .env_remove("BIGRAM_PYTHON")
+        .env_remove("BIGRAM_VENV")
+        .env_remove("LIBTORCH_USE_PYTORCH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn an_existing_libtorch_is_used_and_nothing_installed_without_flock_or_sha256sum() {
+    let tools = path_without(&["flock", "sha256sum"]);
+    let torch = torch_folder();
+    let nowhere = tempfile::tempdir().unwrap().path().join("no-venv");
+    let dir = checkout();
+    let out = setup(
+        dir.path(),
+        tools.path(),
+        &[
+            ("LIBTORCH", &torch.display().to_string()),
+            ("BIGRAM_VENV", &nowhere.display().to_string()),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("installing nothing"), "{stderr}");
+    assert!(!nowhere.exists(), "a venv was made");
+    let config = std::fs::read_to_string(dir.path().join(".cargo/config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("LIBTORCH = \"{}\"", torch.display())),
+        "{config}"
+    );
+    assert!(
+        !config.contains("force"),
+        "the caller's own variables must win: {config}"
+    );
+    // names.txt was checked with the fallback checksum tool.
+    assert_eq!(
+        std::fs::read(dir.path().join("data/names.txt")).unwrap(),
+        std::fs::read(names_txt()).unwrap()
+    );
+}
+
+#[test]
+fn the_shared_venv_is_checked_under_a_lock_folder_without_flock() {
+    let tools = path_without(&["flock", "sha256sum"]);
+    let venv = python().parent().unwrap().parent().unwrap().to_path_buf();
+    let dir = checkout();
+    let out = setup(
+        dir.path(),
+        tools.path(),
+        &[("BIGRAM_VENV", &venv.display().to_string())],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("already in"), "{stderr}");
+    let lock = PathBuf::from(format!("{}.lock.d", venv.display()));
+    assert!(!lock.exists(), "the lock folder was left behind");
+    let config = std::fs::read_to_string(dir.path().join(".cargo/config.toml")).unwrap();
+    assert!(config.contains("BIGRAM_PYTHON"), "{config}");
+}
+
+#[test]
+fn a_libtorch_of_another_version_is_refused_with_the_release_that_fits_it() {
+    let fake = tempfile::tempdir().unwrap();
+    std::fs::write(
+        fake.path().join("version.py"),
+        "__version__ = '2.11.0+cu130'\n",
+    )
+    .unwrap();
+    let dir = checkout();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let out = setup(
+        dir.path(),
+        Path::new(&path),
+        &[("LIBTORCH", &fake.path().display().to_string())],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("2.13.0") && stderr.contains("tch 0.24"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(!dir.path().join(".cargo/config.toml").exists());
+}
