@@ -1,10 +1,13 @@
-//! The data a model is fitted on: the whole data, or the train part of a split of it, with what
-//! checkpoints record about where it came from.
+//! The data a model is fitted on: read from names (the whole data, or the train part of a
+//! split of it), or taken from a count checkpoint's counts; with what checkpoints record
+//! about where it came from.
 
 use crate::data::{Corpus, Counts, Examples, Keep, ReadOptions, Source, SplitSpec, Splits};
-use crate::error::Result;
+use crate::error::{CheckpointError, Result, TrainError};
 use crate::eval::DataFile;
-use crate::model::Model;
+use crate::model::{Model, ModelKind};
+use crate::vocab::Vocab;
+use std::path::Path;
 
 /// What a fit needs from the data.
 #[derive(Clone, Copy, Debug)]
@@ -20,12 +23,17 @@ pub struct FitOptions {
 /// The data read for a fit.
 #[derive(Debug)]
 pub struct Dataset {
-    /// Everything read.
-    pub corpus: Corpus,
+    vocab: Vocab,
+    order: usize,
+    /// All the counts read (the fit uses the train part's when split).
+    counts: Counts,
+    examples: Option<Examples>,
     /// The split, when asked for.
     pub splits: Option<Splits>,
-    options: FitOptions,
-    lowercase: bool,
+    split: Option<(SplitSpec, u64)>,
+    names: Option<usize>,
+    summary: String,
+    provenance: Vec<(String, String)>,
 }
 
 /// The NLL of each part of a split under a model.
@@ -59,19 +67,112 @@ impl Dataset {
                 fit.examples,
             )
         });
+        let files: Vec<DataFile> = corpus
+            .scan
+            .files
+            .iter()
+            .map(|f| DataFile {
+                path: f.path.as_ref().map(|p| p.display().to_string()),
+                sha256: f.sha256.clone(),
+            })
+            .collect();
+        let mut provenance = vec![
+            ("data_files".to_string(), json(&files)),
+            ("lowercase".to_string(), read.lowercase.to_string()),
+        ];
+        if let Some((spec, seed)) = fit.split {
+            provenance.push(("split".into(), spec.to_string()));
+            provenance.push(("split_seed".into(), seed.to_string()));
+        }
         Ok(Self {
-            corpus,
+            summary: corpus.summary(),
+            vocab: corpus.scan.vocab,
+            order: fit.order,
+            counts: corpus.counts,
+            examples: corpus.examples,
             splits,
-            options: fit,
-            lowercase: read.lowercase,
+            split: fit.split,
+            names: Some(corpus.scan.names),
+            provenance,
         })
+    }
+
+    /// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`): no data is
+    /// read, and there are no examples. Its record of the data is carried over.
+    pub fn from_counts(model: &Model, path: &Path) -> Result<Self> {
+        let invalid = |why: &str| CheckpointError::Invalid {
+            path: path.display().to_string(),
+            why: why.to_string(),
+        };
+        if model.kind != ModelKind::Counts {
+            return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`").into());
+        }
+        let counts = model.counts.clone().ok_or_else(|| {
+            invalid("it has no raw counts (N); count the data again with this version of `bigram count`")
+        })?;
+        let mut provenance: Vec<(String, String)> = ["data_files", "lowercase"]
+            .iter()
+            .filter_map(|k| Some((k.to_string(), model.meta.get(*k)?.clone())))
+            .collect();
+        let sha256 = crate::data::sha256_file(path)?;
+        let from = DataFile {
+            path: Some(absolute(path)),
+            sha256: Some(sha256),
+        };
+        provenance.push(("counts_from".into(), json(&from)));
+        Ok(Self {
+            summary: format!(
+                "{}: counts of {} examples, vocabulary of {} ({}), order {}",
+                path.display(),
+                counts.total(),
+                model.vocab.len(),
+                model.vocab.as_string(),
+                model.order
+            ),
+            vocab: model.vocab.clone(),
+            order: model.order,
+            counts,
+            examples: None,
+            splits: None,
+            split: None,
+            names: None,
+            provenance,
+        })
+    }
+
+    /// A checkpoint's weights to start training from, when it fits this data: the same
+    /// vocabulary and order.
+    pub fn initial_weights_from(&self, model: &Model) -> Result<tch::Tensor> {
+        if model.vocab != self.vocab || model.order != self.order {
+            return Err(TrainError::InitMismatch {
+                model: format!("order {} over {:?}", model.order, model.vocab.as_string()),
+                data: format!("order {} over {:?}", self.order, self.vocab.as_string()),
+            }
+            .into());
+        }
+        Ok(model.w.shallow_clone())
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// 2 for bigrams, 3 for trigrams.
+    pub fn order(&self) -> usize {
+        self.order
+    }
+
+    /// Names read (unknown for counts taken from a checkpoint).
+    pub fn names(&self) -> Option<usize> {
+        self.names
     }
 
     /// The examples fitted on, when kept.
     pub fn examples(&self) -> Option<&Examples> {
         match &self.splits {
             Some(s) => s.train.examples.as_ref(),
-            None => self.corpus.examples.as_ref(),
+            None => self.examples.as_ref(),
         }
     }
 
@@ -79,7 +180,7 @@ impl Dataset {
     pub fn counts(&self) -> &Counts {
         match &self.splits {
             Some(s) => &s.train.counts,
-            None => &self.corpus.counts,
+            None => &self.counts,
         }
     }
 
@@ -89,9 +190,14 @@ impl Dataset {
         (s.dev.counts.total() > 0).then_some(&s.dev.counts)
     }
 
+    /// One line saying what was read (for stderr).
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+
     /// One line saying how the names were split (for stderr).
     pub fn split_summary(&self) -> Option<String> {
-        let (spec, seed) = self.options.split?;
+        let (spec, seed) = self.split?;
         let s = self.splits.as_ref()?;
         Some(format!(
             "split {spec} with seed {seed}: {} / {} / {} names",
@@ -102,30 +208,10 @@ impl Dataset {
     }
 
     /// Metadata entries that say where the data came from: each file with its checksum
-    /// (`data_files`, a JSON list; stdin with none), the case folding, and the split.
-    pub fn provenance(&self) -> Vec<(String, String)> {
-        let files: Vec<DataFile> = self
-            .corpus
-            .scan
-            .files
-            .iter()
-            .map(|f| DataFile {
-                path: f.path.as_ref().map(|p| p.display().to_string()),
-                sha256: f.sha256.clone(),
-            })
-            .collect();
-        let mut meta = vec![
-            (
-                "data_files".to_string(),
-                serde_json::to_string(&files).unwrap_or_default(),
-            ),
-            ("lowercase".to_string(), self.lowercase.to_string()),
-        ];
-        if let Some((spec, seed)) = self.options.split {
-            meta.push(("split".into(), spec.to_string()));
-            meta.push(("split_seed".into(), seed.to_string()));
-        }
-        meta
+    /// (`data_files`, a JSON list; stdin with none), the case folding, the split, and the
+    /// count checkpoint the counts were taken from (`counts_from`).
+    pub fn provenance(&self) -> &[(String, String)] {
+        &self.provenance
     }
 
     /// The NLL of each part under a model, when the data was split.
@@ -147,4 +233,15 @@ impl Dataset {
         }
         Ok(Some(parts))
     }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn absolute(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }

@@ -35,6 +35,9 @@ pub enum Error {
     /// The PyTorch reference could not be run or disagreed about its setup.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
+    /// Count checkpoints that cannot be added up.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
     /// A request that cannot be met with these inputs (the text says which and why).
     #[error("{0}")]
     Invalid(String),
@@ -69,6 +72,7 @@ impl Error {
             | Error::Checkpoint(_)
             | Error::Sample(_)
             | Error::Device(_)
+            | Error::Merge(_)
             | Error::Invalid(_) => true,
             Error::Output(e) => !matches!(e, OutputError::Drawing { .. }),
             Error::Train(e) => !matches!(e, TrainError::Internal(_)),
@@ -316,6 +320,14 @@ pub enum TrainError {
         /// Contexts (rows of W).
         contexts: usize,
     },
+    /// A starting checkpoint of another kind than the data.
+    #[error("the starting checkpoint is a model of {model}, and the data is read as {data}")]
+    InitMismatch {
+        /// The checkpoint's order and vocabulary.
+        model: String,
+        /// The data's.
+        data: String,
+    },
     /// Initial weights that do not fit the data.
     #[error("the initial weights have shape {got:?}; this data needs {want:?}")]
     InitShape {
@@ -434,5 +446,36 @@ pub enum ReferenceError {
         reference: i32,
         /// What was asked.
         ours: i32,
+    },
+}
+
+/// Count checkpoints that cannot be added up.
+#[derive(Debug, Error)]
+pub enum MergeError {
+    /// A trained network: it has weights, not counts.
+    #[error("{path} is a trained network; only count models (from `bigram count` or `bigram merge`) can be merged")]
+    NotCounts {
+        /// The checkpoint.
+        path: String,
+    },
+    /// A count checkpoint written before raw counts were kept.
+    #[error("{path} has no raw counts (N)")]
+    NoCounts {
+        /// The checkpoint.
+        path: String,
+    },
+    /// Two checkpoints that differ in what makes counts addable.
+    #[error("{first} and {other} have different {what}: {first_value:?} and {other_value:?}")]
+    Mismatch {
+        /// "vocabularies", "orders", "case folding" or "smoothings".
+        what: &'static str,
+        /// The first checkpoint.
+        first: String,
+        /// The one that differs from it.
+        other: String,
+        /// The first one's value.
+        first_value: String,
+        /// The other's value.
+        other_value: String,
     },
 }

@@ -16,6 +16,7 @@ pub mod device;
 pub mod error;
 pub mod eval;
 pub mod files;
+pub mod merge;
 pub mod model;
 pub mod notebook;
 pub mod parity;

@@ -193,17 +193,16 @@ fn run_tensor_epochs(
         1
     };
     let mut log = EpochLog::new(config, every, on_epoch);
-    let mut dev_nlls = Vec::new();
+    let mut dev = DevNlls::new(dev, every);
     let mut w = w0.to_device(config.device).set_requires_grad(true);
     let start = Instant::now();
     for n in 1..=config.epochs {
-        if let Some(dev) = dev {
-            dev_nlls.push(LogProbs::of_logits(&w)?.nll(dev));
-        }
+        dev.observe(&w)?;
         let (loss, nll) = epoch(&mut w)?;
         log.push(n, loss, nll)?;
     }
     log.flush()?;
+    let dev_nlls = dev.finish()?;
     let seconds = start.elapsed().as_secs_f64();
     let (losses, nlls) = log.finish();
     Ok(Trained {
@@ -214,6 +213,53 @@ fn run_tensor_epochs(
         seconds,
         warmup_seconds,
     })
+}
+
+/// The held-out NLL of each epoch's weights. On CUDA the weights are copied on the device and
+/// read back `every` epochs at a time, so following the dev part adds no per-epoch stall.
+struct DevNlls<'a> {
+    dev: Option<&'a Counts>,
+    every: usize,
+    pending: Vec<Tensor>,
+    nlls: Vec<f64>,
+}
+
+impl<'a> DevNlls<'a> {
+    fn new(dev: Option<&'a Counts>, every: usize) -> Self {
+        Self {
+            dev,
+            every,
+            pending: Vec::new(),
+            nlls: Vec::new(),
+        }
+    }
+
+    fn observe(&mut self, w: &Tensor) -> Result<()> {
+        if self.dev.is_some() {
+            self.pending.push(w.detach().copy());
+            if self.pending.len() >= self.every {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let (Some(dev), false) = (self.dev, self.pending.is_empty()) else {
+            return Ok(());
+        };
+        let weights = Tensor::stack(&std::mem::take(&mut self.pending), 0).to_device(Device::Cpu);
+        for i in 0..weights.size()[0] {
+            self.nlls
+                .push(LogProbs::of_logits(&weights.get(i))?.nll(dev));
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<f64>> {
+        self.flush()?;
+        Ok(self.nlls)
+    }
 }
 
 /// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be

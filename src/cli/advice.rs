@@ -3,10 +3,11 @@
 //! message says what to do), 1 anything else, 128 + the signal after an interrupt.
 
 use bigram::error::{
-    CheckpointError, DataError, DeviceError, OutputError, ReferenceError, SampleError, TrainError,
-    VocabKind,
+    CheckpointError, DataError, DeviceError, MergeError, OutputError, ReferenceError, SampleError,
+    TrainError, VocabKind,
 };
 use bigram::Error;
+use std::path::Path;
 
 /// A problem with the command line that clap cannot see (two flags that clash, a value that
 /// makes no sense with another).
@@ -32,6 +33,16 @@ pub enum ReadFlags {
     Lowercase,
     /// Neither: the file has to be fixed.
     None,
+}
+
+/// An interruption says that nothing was written and the old file is as it was.
+pub fn nothing_saved(err: bigram::Error, out: &Path) -> bigram::Error {
+    match err {
+        bigram::Error::Interrupted { at } => bigram::Error::Interrupted {
+            at: format!("{at}; nothing was saved ({} is as it was)", out.display()),
+        },
+        other => other,
+    }
 }
 
 /// The exit code of an error.
@@ -70,6 +81,17 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
             format!("{err}; relax --min-len/--novel/--prefix or raise --max-attempts")
         }
         Error::Device(e) => device(e),
+        Error::Merge(MergeError::Mismatch {
+            what: "smoothings", ..
+        }) => {
+            format!("{err}; pass --smoothing to choose the merged model's")
+        }
+        Error::Merge(MergeError::NoCounts { .. }) => {
+            format!("{err}; count its data again with this version of `bigram count`")
+        }
+        Error::Merge(MergeError::Mismatch { .. }) => {
+            format!("{err}; count every piece with the same --vocab, --order and --lowercase")
+        }
         Error::Reference(e) => reference(e),
         _ => err.to_string(),
     }
@@ -121,7 +143,7 @@ fn train(err: &TrainError) -> String {
         TrainError::OneHotTooLarge { .. } => format!(
             "{err}; use --method index or --method counts, which reach the same objective without it"
         ),
-        TrainError::InitShape { .. } => {
+        TrainError::InitShape { .. } | TrainError::InitMismatch { .. } => {
             format!("{err}; --init needs a checkpoint of the same vocabulary and order")
         }
         TrainError::Internal(_) => err.to_string(),

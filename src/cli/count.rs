@@ -1,8 +1,9 @@
 //! `bigram count`: the count model, P = (N + smoothing) / row sums, saved as a checkpoint.
 
+use super::advice::nothing_saved;
 use super::args::{OrderArg, ReadArgs, SmoothingArg, SplitArgs};
 use super::printer::Report;
-use super::train::{nothing_saved, SplitReport};
+use super::split::SplitReport;
 use super::Context;
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::files::check_writable;
@@ -71,12 +72,12 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
     };
     let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)
         .map_err(|e| nothing_saved(e, &args.out))?;
-    ctx.printer.note(data.corpus.summary());
+    ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {
         ctx.printer.note(line);
     }
     let counts = data.counts();
-    let vocab = &data.corpus.scan.vocab;
+    let vocab = data.vocab();
     let mut model = Model::from_counts(counts, vocab, fit.order, args.smoothing.value);
     let nll = model.nll(counts)?;
     let meta = [
@@ -87,7 +88,7 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
     model
         .meta
         .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));
-    model.meta.extend(data.provenance());
+    model.meta.extend(data.provenance().iter().cloned());
     ctx.cancel
         .check(|| "after counting".into())
         .map_err(|e| nothing_saved(e, &args.out))?;
@@ -98,7 +99,7 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
         threads: ctx.threads,
         nll,
         examples: counts.total(),
-        names: data.corpus.scan.names,
+        names: data.names().unwrap_or(0),
         vocab: vocab.as_string(),
         out: args.out.display().to_string(),
         peak_rss_mib: peak_rss_mib(),

@@ -9,6 +9,7 @@ mod completions;
 mod count;
 mod eval;
 mod heatmap;
+mod merge;
 mod notebook;
 mod parity;
 mod printer;
@@ -16,6 +17,7 @@ mod progress;
 mod sample;
 mod score;
 mod signals;
+mod split;
 mod train;
 mod tune;
 mod version;
@@ -78,6 +80,8 @@ enum Command {
     Tune(tune::TuneArgs),
     /// Draw the bigram counts (or a bigram model's probabilities) as a PNG heatmap.
     Heatmap(heatmap::HeatmapArgs),
+    /// Add up the counts of count checkpoints: pieces of a corpus become its count model.
+    Merge(merge::MergeArgs),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
 }
@@ -148,6 +152,7 @@ pub fn main() -> i32 {
         Command::Parity(args) => parity::run(args, &ctx),
         Command::Tune(args) => tune::run(args, &ctx),
         Command::Heatmap(args) => heatmap::run(args, &ctx),
+        Command::Merge(args) => merge::run(args, &ctx),
         Command::Completions(args) => completions::run(args, &ctx),
     };
     match result {

@@ -1,17 +1,19 @@
 //! `bigram train`: fit the network by gradient descent and save a checkpoint.
 
+use super::advice::{nothing_saved, usage};
 use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
 use super::printer::Report;
 use super::progress::EpochBar;
+use super::split::SplitReport;
 use super::Context;
-use bigram::dataset::{Dataset, FitOptions, PartNll};
+use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::{device_name, parse_device};
 use bigram::files::{check_png, check_writable, Staged};
 use bigram::model::Model;
-use bigram::train::{train, Method, TrainConfig, TrainData, Trained};
+use bigram::train::{initial_weights, train_from, Method, TrainConfig, TrainData, Trained};
 use clap::Args;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
@@ -20,6 +22,19 @@ pub struct TrainArgs {
     read: ReadArgs,
     #[command(flatten, next_help_heading = "Input")]
     split: SplitArgs,
+    /// Train from the raw counts of a count checkpoint (`bigram count`, `bigram merge`) instead
+    /// of reading data: the counts method, no data file needed.
+    #[arg(long, value_name = "CKPT", help_heading = "Input", conflicts_with_all = ["data", "lowercase", "vocab", "order"])]
+    counts: Option<PathBuf>,
+    /// Start from this checkpoint's weights instead of the seed's (same vocabulary and order);
+    /// plain gradient descent has no other state, so training resumes exactly.
+    #[arg(
+        long,
+        value_name = "CKPT",
+        help_heading = "Input",
+        conflicts_with = "seed"
+    )]
+    init: Option<PathBuf>,
     /// Also draw the loss per epoch (and the dev NLL when splitting) to this PNG.
     #[arg(long, value_name = "PNG", help_heading = "Output")]
     plot: Option<PathBuf>,
@@ -35,21 +50,18 @@ pub struct TrainArgs {
     optim: OptimArgs,
     #[command(flatten, next_help_heading = "Optimisation")]
     reg: RegArg,
-    /// How each epoch is computed (all reach the same objective).
-    #[arg(
-        long,
-        value_enum,
-        default_value = "onehot",
-        help_heading = "Optimisation"
-    )]
-    method: MethodArg,
+    /// How each epoch is computed (all reach the same objective) [default: onehot; counts with
+    /// --counts].
+    #[arg(long, value_enum, help_heading = "Optimisation")]
+    method: Option<MethodArg>,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
     device: DeviceArg,
 }
 
-/// What `train` reports.
+/// What `train` reports: `loss` and `last_epoch_nll` are the last epoch's forward pass (with
+/// and without L2), `nll` the saved weights' on the data, `seconds` the epochs alone.
 #[derive(Serialize)]
 struct TrainReport {
     epochs: u64,
@@ -60,16 +72,11 @@ struct TrainReport {
     order: usize,
     device: String,
     threads: i32,
-    /// The last epoch's loss (NLL + L2) from its forward pass.
     loss: f64,
-    /// The last epoch's NLL alone.
     last_epoch_nll: f64,
-    /// The NLL of the saved weights on the data fitted on.
     nll: f64,
     examples: u64,
-    /// Seconds of the epochs alone.
     seconds: f64,
-    /// Seconds of the CUDA warm-up (null on the CPU).
     warmup_seconds: Option<f64>,
     load_seconds: f64,
     out: String,
@@ -77,42 +84,6 @@ struct TrainReport {
     split: Option<SplitReport>,
     #[serde(skip)]
     plot: Option<PathBuf>,
-}
-
-/// The NLL of each part of a split.
-#[derive(Serialize)]
-pub struct SplitReport {
-    spec: String,
-    seed: u64,
-    #[serde(flatten)]
-    parts: std::collections::BTreeMap<&'static str, PartNll>,
-}
-
-impl SplitReport {
-    /// The parts' NLLs under `model`, when the data was split.
-    pub fn of(data: &Dataset, split: &SplitArgs, model: &Model) -> bigram::Result<Option<Self>> {
-        let (Some(parts), Some((spec, seed))) = (data.part_nlls(model)?, split.get()) else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            spec: spec.to_string(),
-            seed,
-            parts: parts.into_iter().map(|p| (p.part, p)).collect(),
-        }))
-    }
-
-    /// `nll by part: train 2.4538, dev 2.4540, test 2.4662`.
-    pub fn line(&self) -> String {
-        let parts: Vec<String> = ["train", "dev", "test"]
-            .iter()
-            .filter_map(|name| self.parts.get(name))
-            .map(|p| match p.nll {
-                Some(v) => format!("{} {v:.4}", p.part),
-                None => format!("{} -", p.part),
-            })
-            .collect();
-        format!("nll by part: {}\n", parts.join(", "))
-    }
 }
 
 impl Report for TrainReport {
@@ -133,12 +104,13 @@ impl Report for TrainReport {
 }
 
 pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
+    let method = choose_method(&args)?;
     let device = parse_device(&args.device.device)?;
     check_writable(&args.out)?;
     if let Some(plot) = &args.plot {
         check_png(plot)?;
     }
-    let method = Method::from(args.method);
+    let init = args.init.as_deref().map(Model::load).transpose()?;
     // The counts method is plain Rust on the CPU whatever --device says; report what ran.
     let device = if method == Method::Counts {
         tch::Device::Cpu
@@ -146,14 +118,8 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         device
     };
     let load_start = std::time::Instant::now();
-    let fit = FitOptions {
-        order: args.order.get(),
-        examples: method.needs_examples(),
-        split: args.split.get(),
-    };
-    let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)
-        .map_err(|e| nothing_saved(e, &args.out))?;
-    ctx.printer.note(data.corpus.summary());
+    let data = load(&args, method, ctx).map_err(|e| nothing_saved(e, &args.out))?;
+    ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {
         ctx.printer.note(line);
     }
@@ -166,8 +132,12 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         method,
         device,
     };
-    let trained = run_epochs(&data, &config, ctx).map_err(|e| nothing_saved(e, &args.out))?;
-    let (model, nll) = model_of(&data, &trained, &config, &args, ctx)?;
+    let w0 = match &init {
+        Some(model) => data.initial_weights_from(model)?,
+        None => initial_weights(config.seed, data.counts().rows, data.counts().width),
+    };
+    let trained = run_epochs(w0, &data, &config, ctx).map_err(|e| nothing_saved(e, &args.out))?;
+    let (model, nll) = model_of(&data, &trained, &config, &args, init.as_ref(), ctx)?;
     ctx.cancel
         .check(|| "after training".into())
         .map_err(|e| nothing_saved(e, &args.out))?;
@@ -178,7 +148,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         reg: config.reg,
         seed: config.seed,
         method: method.as_str(),
-        order: fit.order,
+        order: data.order(),
         device: device_name(device),
         threads: ctx.threads,
         loss: trained.losses.last().copied().unwrap_or(f64::NAN),
@@ -195,8 +165,49 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
     ctx.printer.print(&report)
 }
 
+/// The method asked for; with `--counts` only the counts method can train (there are no
+/// examples), and `--split` cannot cut names that are not there.
+fn choose_method(args: &TrainArgs) -> anyhow::Result<Method> {
+    let Some(counts) = &args.counts else {
+        return Ok(args.method.map_or(Method::OneHot, Method::from));
+    };
+    let shown = counts.display();
+    match args.method {
+        None | Some(MethodArg::Counts) => {}
+        Some(_) => usage!(
+            "--counts {shown} gives counts, not examples: only --method counts trains from them; drop --method, or train on the data with --data"
+        ),
+    }
+    if args.split.split.is_some() {
+        usage!(
+            "--split cuts the names, and --counts {shown} has only their counts; count each part on its own (bigram count --split) or train on the data with --data"
+        );
+    }
+    Ok(Method::Counts)
+}
+
+/// The data fitted on: read from names, or a count checkpoint's counts.
+fn load(args: &TrainArgs, method: Method, ctx: &Context) -> bigram::Result<Dataset> {
+    match &args.counts {
+        Some(path) => Dataset::from_counts(&Model::load(path)?, path),
+        None => {
+            let fit = FitOptions {
+                order: args.order.get(),
+                examples: method.needs_examples(),
+                split: args.split.get(),
+            };
+            Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)
+        }
+    }
+}
+
 /// The epochs, with a progress bar, stopping at the next epoch once interrupted.
-fn run_epochs(data: &Dataset, config: &TrainConfig, ctx: &Context) -> bigram::Result<Trained> {
+fn run_epochs(
+    w0: tch::Tensor,
+    data: &Dataset,
+    config: &TrainConfig,
+    ctx: &Context,
+) -> bigram::Result<Trained> {
     let bar = EpochBar::new(config.epochs as u64, ctx.printer.quiet());
     let mut on_epoch = |epoch: usize, loss: f64| {
         bar.update(epoch, loss);
@@ -208,7 +219,7 @@ fn run_epochs(data: &Dataset, config: &TrainConfig, ctx: &Context) -> bigram::Re
         counts: data.counts(),
         dev: data.dev_counts(),
     };
-    train(fit_data, config, &mut on_epoch)
+    train_from(w0, fit_data, config, &mut on_epoch)
 }
 
 /// The checkpoint's model, with how it was made in its metadata, and its NLL on the data.
@@ -217,18 +228,21 @@ fn model_of(
     trained: &Trained,
     config: &TrainConfig,
     args: &TrainArgs,
+    init: Option<&Model>,
     ctx: &Context,
 ) -> anyhow::Result<(Model, f64)> {
-    let mut model = Model::network(
-        trained.w.shallow_clone(),
-        &data.corpus.scan.vocab,
-        args.order.get(),
-    );
+    let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
     let nll = model.nll(data.counts())?;
     let loss = trained.losses.last().copied().unwrap_or(f64::NAN);
-    let meta = [
+    // Epochs since the seed's weights, through every checkpoint resumed from.
+    let before: u64 = init
+        .and_then(|m| m.meta.get("epochs_total").or(m.meta.get("epochs")))
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    let mut meta = vec![
         ("seed", config.seed.to_string()),
         ("epochs", config.epochs.to_string()),
+        ("epochs_total", (before + config.epochs as u64).to_string()),
         ("lr", config.lr.to_string()),
         ("reg", config.reg.to_string()),
         ("method", config.method.as_str().to_string()),
@@ -237,10 +251,20 @@ fn model_of(
         ("final_loss", loss.to_string()),
         ("nll", nll.to_string()),
     ];
+    if let (Some(path), Some(init)) = (&args.init, init) {
+        let chain = serde_json::json!({
+            "path": std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+            "sha256": bigram::checkpoint::file_sha256(path)?,
+            "epochs_total": before,
+            "seed": init.meta.get("seed"),
+        });
+        meta.retain(|(k, _)| *k != "seed");
+        meta.push(("init", chain.to_string()));
+    }
     model
         .meta
         .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));
-    model.meta.extend(data.provenance());
+    model.meta.extend(data.provenance().iter().cloned());
     Ok((model, nll))
 }
 
@@ -266,19 +290,10 @@ fn save(model: &Model, trained: &Trained, args: &TrainArgs) -> anyhow::Result<()
         }
         None => None,
     };
-    Staged::with_bytes(&args.out, &model.to_bytes()?)?.commit()?;
+    let checkpoint = Staged::with_bytes(&args.out, &model.to_bytes()?)?;
+    checkpoint.commit()?;
     if let Some(staged) = plot {
         staged.commit()?;
     }
     Ok(())
-}
-
-/// An interruption says that nothing was written and the old file is as it was.
-pub fn nothing_saved(err: bigram::Error, out: &Path) -> bigram::Error {
-    match err {
-        bigram::Error::Interrupted { at } => bigram::Error::Interrupted {
-            at: format!("{at}; nothing was saved ({} is as it was)", out.display()),
-        },
-        other => other,
-    }
 }

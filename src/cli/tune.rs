@@ -114,7 +114,7 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         split: Some((args.split, args.split_seed)),
     };
     let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)?;
-    ctx.printer.note(data.corpus.summary());
+    ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {
         ctx.printer.note(line);
     }
@@ -129,7 +129,7 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         method,
         device,
     };
-    let vocab = &data.corpus.scan.vocab;
+    let vocab = data.vocab();
     let rows = tune(
         splits,
         vocab,

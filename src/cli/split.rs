@@ -1,0 +1,42 @@
+//! The NLL of each part of a split, as `train` and `count` report it.
+
+use super::args::SplitArgs;
+use bigram::dataset::{Dataset, PartNll};
+use bigram::model::Model;
+use serde::Serialize;
+
+/// The NLL of each part of a split.
+#[derive(Serialize)]
+pub struct SplitReport {
+    spec: String,
+    seed: u64,
+    #[serde(flatten)]
+    parts: std::collections::BTreeMap<&'static str, PartNll>,
+}
+
+impl SplitReport {
+    /// The parts' NLLs under `model`, when the data was split.
+    pub fn of(data: &Dataset, split: &SplitArgs, model: &Model) -> bigram::Result<Option<Self>> {
+        let (Some(parts), Some((spec, seed))) = (data.part_nlls(model)?, split.get()) else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            spec: spec.to_string(),
+            seed,
+            parts: parts.into_iter().map(|p| (p.part, p)).collect(),
+        }))
+    }
+
+    /// `nll by part: train 2.4538, dev 2.4540, test 2.4662`.
+    pub fn line(&self) -> String {
+        let parts: Vec<String> = ["train", "dev", "test"]
+            .iter()
+            .filter_map(|name| self.parts.get(name))
+            .map(|p| match p.nll {
+                Some(v) => format!("{} {v:.4}", p.part),
+                None => format!("{} -", p.part),
+            })
+            .collect();
+        format!("nll by part: {}\n", parts.join(", "))
+    }
+}
