@@ -251,12 +251,26 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     sha256_of(path, &Cancel::never())
 }
 
-/// [`sha256_file`], stopping between chunks once `cancel` is raised.
+/// [`sha256_file`], stopping between chunks once `cancel` is raised. Hashes as it reads, in
+/// the calling thread (the parallel counter runs it on a thread of its own).
 pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
-    let source = [super::Source::File(path.to_path_buf())];
-    let input = Input::prepare(&source, 1, cancel)?.remove(0);
-    let (_, sha256) = read_chunks(&input, cancel, true, |_| Ok(true))?;
-    sha256.ok_or_else(|| Error::internal(format!("{} was not read to its end", path.display())))
+    let shown = path.display().to_string();
+    let unreadable = |source| DataError::Unreadable {
+        path: shown.clone(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    loop {
+        cancel.check(|| format!("while reading {shown}"))?;
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(format!("{:x}", hasher.finalize())),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(e).into()),
+        }
+    }
 }
 
 /// The vocabulary `options` read the inputs with (a first pass over them for `Auto`).
