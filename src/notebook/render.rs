@@ -32,6 +32,10 @@ impl Replay {
                 t.loss_as_written, t.loss_gradient_descent
             ),
         );
+        // Cells are separated by a blank line; the last one ends the output.
+        let end = cells.0.trim_end().len();
+        cells.0.truncate(end);
+        cells.0.push('\n');
         cells.0
     }
 
