@@ -89,11 +89,11 @@ fn sigint_and_sigterm_during_training_exit_130_and_143_and_save_nothing() {
 fn an_interrupt_while_reading_stops_at_the_next_chunk_and_a_second_exits_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let names = std::fs::read(names_txt()).unwrap();
-    // Reading: the interrupt is seen as soon as the next chunk arrives.
+    // Reading: the interrupt is seen as soon as the next chunk arrives. Once a write larger
+    // than the pipe's buffer returns, the reader has started, its handlers with it.
     let mut child = spawn(&["count", "--data", "-"], dir.path());
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&names).unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
     signal(&child, libc::SIGINT);
     // Keep the data coming: the reader checks between chunks, and a broken pipe means it left.
     for _ in 0..64 {
@@ -101,7 +101,7 @@ fn an_interrupt_while_reading_stops_at_the_next_chunk_and_a_second_exits_at_once
             break;
         }
     }
-    let status = wait_within(&mut child, Duration::from_secs(30));
+    let status = wait_within(&mut child, Duration::from_secs(60));
     drop(stdin);
     let stderr = stderr_of(&mut child);
     assert_eq!(status.code(), Some(130), "{stderr}");
@@ -110,17 +110,19 @@ fn an_interrupt_while_reading_stops_at_the_next_chunk_and_a_second_exits_at_once
         "{stderr}"
     );
     assert!(!dir.path().join("counts.safetensors").exists());
-    // Blocked waiting for data: the first interrupt cannot be seen, the second ends it.
+    // Blocked waiting for more data: the first interrupt cannot be seen, the second ends it.
     let mut child = spawn(&["count", "--data", "-"], dir.path());
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&names).unwrap();
     signal(&child, libc::SIGINT);
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(300));
     assert!(
         child.try_wait().unwrap().is_none(),
         "the first interrupt waits for a check"
     );
     signal(&child, libc::SIGINT);
-    let status = wait_within(&mut child, Duration::from_secs(5));
+    let status = wait_within(&mut child, Duration::from_secs(10));
+    drop(stdin);
     assert_eq!(status.code(), Some(130));
 }
 
