@@ -6,7 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-python=$(scripts/setup.sh --print-python)
+# cargo gives its processes BIGRAM_PYTHON (from .cargo/config.toml); otherwise ask setup.
+python=${BIGRAM_PYTHON:-$(scripts/setup.sh --print-python)}
 if [ -n "${BIGRAM_BIN:-}" ]; then
   bin=$BIGRAM_BIN
 else

@@ -17,50 +17,67 @@ TORCH_VERSION=2.13.0
 NAMES_SHA256=0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d
 NAMES_URL=https://raw.githubusercontent.com/karpathy/makemore/master/names.txt
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
-cleanup=()
-trap 'for f in "${cleanup[@]+"${cleanup[@]}"}"; do rm -rf "$f"; done' EXIT
+# Paths given in variables are the caller's: make them absolute before leaving its folder.
+absolute() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+[ -z "${LIBTORCH:-}" ] || LIBTORCH=$(absolute "$LIBTORCH")
+[ -z "${BIGRAM_NAMES:-}" ] || BIGRAM_NAMES=$(absolute "$BIGRAM_NAMES")
+[ -z "${BIGRAM_VENV:-}" ] || BIGRAM_VENV=$(absolute "${BIGRAM_VENV%/}")
+if [ -n "${BIGRAM_PYTHON:-}" ]; then
+  case "$BIGRAM_PYTHON" in
+    */*) BIGRAM_PYTHON=$(absolute "$BIGRAM_PYTHON") ;;
+    *) BIGRAM_PYTHON=$(command -v "$BIGRAM_PYTHON") || die "BIGRAM_PYTHON=$BIGRAM_PYTHON is not on PATH" ;;
+  esac
+fi
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+cleanup=() held_lock=""
+trap 'for f in "${cleanup[@]+"${cleanup[@]}"}" ${held_lock:+"$held_lock"}; do rm -rf "$f"; done' EXIT
 
 # --- portable helpers -------------------------------------------------------------------------
-sha256_of() {
-  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null 2>&1; then shasum -a 256 "$1" | cut -d' ' -f1
-  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r "$1" | cut -d' ' -f1
-  else die "no sha256 tool (sha256sum, shasum or openssl) on PATH"
-  fi
-}
+if command -v sha256sum >/dev/null 2>&1; then sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+elif command -v shasum >/dev/null 2>&1; then sha256_of() { shasum -a 256 "$1" | cut -d' ' -f1; }
+elif command -v openssl >/dev/null 2>&1; then sha256_of() { openssl dgst -sha256 -r "$1" | cut -d' ' -f1; }
+else die "no sha256 tool (sha256sum, shasum or openssl) on PATH"
+fi
 
-# Run "$@" while holding the lock $1.lock: flock where there is one, a lock folder otherwise.
+# Run "$@" while holding the lock $1.lock: flock where there is one, otherwise a lock folder
+# holding the owner's PID (a lock whose owner is gone is taken over).
 with_lock() {
   local lock=$1; shift
   if command -v flock >/dev/null 2>&1; then
     (exec 9>"$lock.lock" && flock 9 && "$@")
-  else
-    local waited=0
-    until mkdir "$lock.lock.d" 2>/dev/null; do
-      # A lock left by a killed run is stale after an hour.
-      if [ -n "$(find "$lock.lock.d" -maxdepth 0 -mmin +60 2>/dev/null)" ]; then
-        rmdir "$lock.lock.d" 2>/dev/null || true
-      fi
-      [ $((waited % 30)) -eq 0 ] && say "waiting for another setup to finish ($lock.lock.d)"
-      sleep 1; waited=$((waited + 1))
-    done
-    local status=0
-    ("$@") || status=$?
-    rmdir "$lock.lock.d"
-    return "$status"
+    return
   fi
+  local dir=$lock.lock.d waited=0
+  until mkdir "$dir" 2>/dev/null; do
+    [ -d "$dir" ] || die "cannot create the lock $dir; is $(dirname "$dir") writable?"
+    owner=$(cat "$dir/pid" 2>/dev/null || true)
+    if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
+      say "taking over the lock of a setup that is gone (pid $owner)"
+      rm -rf "$dir"
+      continue
+    fi
+    [ $((waited % 30)) -eq 0 ] && say "waiting for another setup to finish ($dir)"
+    sleep 1; waited=$((waited + 1))
+  done
+  echo $$ >"$dir/pid"
+  held_lock=$dir
+  local status=0
+  ("$@") || status=$?
+  rm -rf "$dir"
+  held_lock=""
+  return "$status"
 }
 
 # The tch release that binds a PyTorch version (2.x needs tch 0.(x+13) since 2.1).
 tch_for() {
   local minor; minor=$(printf '%s' "$1" | cut -d. -f2)
-  case "$1" in 2.*) printf 'tch %s' "0.$((minor + 13))" ;; *) printf 'an older tch' ;; esac
+  case "$1" in 2.*) printf 'tch %s' "0.$((minor + 13))" ;; *) printf 'no tch release known here' ;; esac
 }
 
 need_version() { # $1 found version (may end +cu130), $2 where it was found
@@ -97,8 +114,12 @@ install_venv() { # under the lock: another checkout may have finished meanwhile
     return 0
   fi
   say "installing torch==$TORCH_VERSION into $1 (about 4.6 GB, once per machine)"
-  # A venv left without a working pip (an interrupted first run) is made again.
+  # A venv left without a working pip (an interrupted first run) is made again, but never a
+  # folder that is not a venv of ours (BIGRAM_VENV pointing at a system prefix, say).
   if ! "$1/bin/python" -m pip --version >/dev/null 2>&1; then
+    if [ -e "$1" ] && [ ! -f "$1/pyvenv.cfg" ]; then
+      die "$1 exists and is not a Python venv; point BIGRAM_VENV at a new folder or at a venv"
+    fi
     "${BIGRAM_BASE_PYTHON:-python3}" -m venv --clear "$1" ||
       die "${BIGRAM_BASE_PYTHON:-python3} could not create a virtual environment at $1; install Python 3 with venv (Debian: python3-venv), or set BIGRAM_BASE_PYTHON"
   fi
@@ -113,7 +134,9 @@ if [ -n "${LIBTORCH:-}" ]; then
   if [ -n "${BIGRAM_PYTHON:-}" ]; then
     python=$BIGRAM_PYTHON
   elif [ -x "$libtorch/../../../../bin/python" ]; then # a venv's lib/pythonX.Y/site-packages/torch
-    python=$(cd "$libtorch/../../../../bin" && pwd)/python
+    candidate=$(cd "$libtorch/../../../../bin" && pwd)/python
+    # Only the Python whose torch is this very folder.
+    [ "$(python_torch "$candidate" | cut -f2)" = "$libtorch" ] && python=$candidate
   fi
   say "using LIBTORCH=$libtorch (installing nothing)"
 elif [ "${LIBTORCH_USE_PYTORCH:-}" = 1 ] || [ -n "${BIGRAM_PYTHON:-}" ]; then
@@ -130,12 +153,14 @@ else
   with_lock "$venv" install_venv "$venv"
   python=$venv/bin/python
   found=$(python_torch "$python")
+  [ -n "$found" ] || die "$python cannot import torch; remove $venv and run setup again"
   libtorch=${found#*$'\t'}
 fi
 [ -f "$libtorch/lib/libtorch.so" ] || [ -f "$libtorch/lib/libtorch.dylib" ] ||
   die "no libtorch.so or libtorch.dylib under $libtorch/lib"
 if [ -n "$python" ] && [ -z "$(python_torch "$python")" ]; then
-  say "warning: $python has no torch: parity and the tests that run the PyTorch references will say so; set BIGRAM_PYTHON to a Python with torch $TORCH_VERSION, numpy and safetensors"
+  say "warning: $python has no torch, so it is not recorded: parity and the tests that run the PyTorch references need a Python with torch $TORCH_VERSION, numpy and safetensors (BIGRAM_PYTHON)"
+  python=""
 elif [ -z "$python" ]; then
   say "no Python with torch $TORCH_VERSION is known: parity and the tests that run the PyTorch references need one (set BIGRAM_PYTHON and run setup again)"
 fi

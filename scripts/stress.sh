@@ -8,10 +8,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 runs=${1:-10}
 
-scripts/setup.sh
+# The test executables run outside cargo, so they get what cargo would give them.
+BIGRAM_PYTHON=$(scripts/setup.sh --print-python)
+LIBTORCH=$(sed -n 's/^LIBTORCH = "\(.*\)"$/\1/p' .cargo/config.toml)
+export BIGRAM_PYTHON LIBTORCH
 # Build once, then run the test executables directly: two cargo processes would wait on each
 # other's lock on target/.
-built=$(cargo test --release --no-run 2>&1)
+built=$(cargo test --release --no-run 2>&1) || { printf '%s\n' "$built" >&2; exit 1; }
 exe() { sed -n "s/.*Executable tests\/$1.rs (\(.*\))$/\1/p" <<<"$built"; }
 parity=$(exe parity)
 notebook=$(exe notebook)

@@ -12,7 +12,7 @@ use crate::model::{Model, ModelKind};
 use crate::vocab::{context_count, Vocab};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 /// Checkpoint format tag, stored under `format` in the metadata.
@@ -211,9 +211,45 @@ fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The sha256 of a checkpoint file, hex (recorded when a run starts from it).
-pub fn file_sha256(path: &Path) -> Result<String> {
-    crate::data::sha256_file(path)
+/// Where a run that resumes from a checkpoint started: recorded as its `init` metadata, so
+/// that a chain of resumed runs can be traced back to its seed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Start {
+    /// The starting checkpoint, absolute.
+    pub path: PathBuf,
+    /// Its sha256.
+    pub sha256: String,
+    /// The epochs behind it, since the seed's weights, through every earlier resume.
+    pub epochs_total: u64,
+    /// The seed the chain started from, however many resumes ago.
+    pub seed: Option<String>,
+}
+
+impl Start {
+    /// The record of starting from `model`, read from `path`.
+    pub fn of(path: &Path, model: &Model) -> Result<Self> {
+        let chain: Option<serde_json::Value> = model
+            .meta
+            .get("init")
+            .and_then(|chain| serde_json::from_str(chain).ok());
+        let seed = model.meta.get("seed").cloned().or_else(|| {
+            chain
+                .as_ref()
+                .and_then(|c| c["seed"].as_str().map(String::from))
+        });
+        let epochs_total = model
+            .meta
+            .get("epochs_total")
+            .or(model.meta.get("epochs"))
+            .and_then(|e| e.parse().ok())
+            .unwrap_or(0);
+        Ok(Self {
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            sha256: crate::data::sha256_file(path)?,
+            epochs_total,
+            seed,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub struct Dataset {
     pub splits: Option<Splits>,
     split: Option<(SplitSpec, u64)>,
     names: Option<usize>,
+    lowercase: bool,
     summary: String,
     provenance: Vec<(String, String)>,
 }
@@ -93,6 +94,7 @@ impl Dataset {
             splits,
             split: fit.split,
             names: Some(corpus.scan.names),
+            lowercase: read.lowercase,
             provenance,
         })
     }
@@ -110,10 +112,11 @@ impl Dataset {
         let counts = model.counts.clone().ok_or_else(|| {
             invalid("it has no raw counts (N); count the data again with this version of `bigram count`")
         })?;
-        let mut provenance: Vec<(String, String)> = ["data_files", "lowercase"]
-            .iter()
-            .filter_map(|k| Some((k.to_string(), model.meta.get(*k)?.clone())))
-            .collect();
+        let mut provenance: Vec<(String, String)> =
+            ["data_files", "lowercase", "split", "split_seed"]
+                .iter()
+                .filter_map(|k| Some((k.to_string(), model.meta.get(*k)?.clone())))
+                .collect();
         let sha256 = crate::data::sha256_file(path)?;
         let from = DataFile {
             path: Some(absolute(path)),
@@ -136,6 +139,7 @@ impl Dataset {
             splits: None,
             split: None,
             names: None,
+            lowercase: model.lowercase(),
             provenance,
         })
     }
@@ -143,12 +147,27 @@ impl Dataset {
     /// A checkpoint's weights to start training from, when it fits this data: the same
     /// vocabulary and order.
     pub fn initial_weights_from(&self, model: &Model) -> Result<tch::Tensor> {
-        if model.vocab != self.vocab || model.order != self.order {
+        let kind = |order: usize, vocab: &Vocab, lowercase: bool| {
+            let folded = if lowercase {
+                ", folded to lower case"
+            } else {
+                ""
+            };
+            format!("order {order} over {:?}{folded}", vocab.as_string())
+        };
+        let (theirs, ours) = (
+            kind(model.order, &model.vocab, model.lowercase()),
+            kind(self.order, &self.vocab, self.lowercase),
+        );
+        if theirs != ours {
             return Err(TrainError::InitMismatch {
-                model: format!("order {} over {:?}", model.order, model.vocab.as_string()),
-                data: format!("order {} over {:?}", self.order, self.vocab.as_string()),
+                model: theirs,
+                data: ours,
             }
             .into());
+        }
+        if !bool::try_from(model.w.isfinite().all())? {
+            return Err(TrainError::InitNotFinite.into());
         }
         Ok(model.w.shallow_clone())
     }

@@ -320,6 +320,9 @@ pub enum TrainError {
         /// Contexts (rows of W).
         contexts: usize,
     },
+    /// A starting checkpoint whose weights are not all finite (an unsmoothed count model).
+    #[error("the starting checkpoint's weights are not all finite")]
+    InitNotFinite,
     /// A starting checkpoint of another kind than the data.
     #[error("the starting checkpoint is a model of {model}, and the data is read as {data}")]
     InitMismatch {
@@ -464,10 +467,23 @@ pub enum MergeError {
         /// The checkpoint.
         path: String,
     },
+    /// The same counts twice: one checkpoint given twice, or two that counted the same file.
+    #[error("{first} and {other} both count {what}")]
+    Duplicate {
+        /// The first checkpoint.
+        first: String,
+        /// The one that repeats it.
+        other: String,
+        /// What they share.
+        what: String,
+    },
+    /// Counts too large for a checkpoint's int64 tensor.
+    #[error("the merged counts overflow a 64-bit count")]
+    Overflow,
     /// Two checkpoints that differ in what makes counts addable.
     #[error("{first} and {other} have different {what}: {first_value:?} and {other_value:?}")]
     Mismatch {
-        /// "vocabularies", "orders", "case folding" or "smoothings".
+        /// "vocabularies", "orders", "case folding", "splits" or "smoothings".
         what: &'static str,
         /// The first checkpoint.
         first: String,

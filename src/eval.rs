@@ -27,6 +27,7 @@ pub fn read_options_for(model: &Model, cancel: crate::cancel::Cancel) -> ReadOpt
         lowercase: model.lowercase(),
         vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
         cancel,
+        threads: 0,
     }
 }
 
@@ -61,20 +62,32 @@ pub fn training_data_of(model: &Model, cancel: &Cancel) -> Result<Option<Vec<Sou
     Ok(Some(sources))
 }
 
+/// The data files a checkpoint's metadata records: `data_files`, or the `data_path` and
+/// `data_sha256` of older checkpoints.
+pub fn data_files_of(model: &Model) -> Vec<DataFile> {
+    match model.meta.get("data_files") {
+        Some(list) => serde_json::from_str(list).unwrap_or_default(),
+        None => match (model.meta.get("data_path"), model.meta.get("data_sha256")) {
+            (Some(path), Some(sha256)) => vec![DataFile {
+                path: Some(path.clone()),
+                sha256: Some(sha256.clone()),
+            }],
+            _ => Vec::new(),
+        },
+    }
+}
+
 /// The data files and checksums a checkpoint's metadata records (`data_files`, or the
 /// `data_path` and `data_sha256` of older checkpoints); `None` when any is unknown.
 fn recorded_files(model: &Model) -> Option<Vec<(PathBuf, String)>> {
-    match model.meta.get("data_files") {
-        Some(list) => serde_json::from_str::<Vec<DataFile>>(list)
-            .ok()?
-            .into_iter()
-            .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
-            .collect(),
-        None => Some(vec![(
-            PathBuf::from(model.meta.get("data_path")?),
-            model.meta.get("data_sha256")?.clone(),
-        )]),
+    let files = data_files_of(model);
+    if files.is_empty() {
+        return None;
     }
+    files
+        .into_iter()
+        .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
+        .collect()
 }
 
 /// One data file as checkpoint metadata records it (`data_files`, a JSON list).

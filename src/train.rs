@@ -180,7 +180,7 @@ fn run_tensor_epochs(
     let warmup_seconds = match config.device {
         Device::Cuda(index) => {
             let start = Instant::now();
-            let mut scratch = w0.to_device(config.device).set_requires_grad(true);
+            let mut scratch = w0.to_device(config.device).copy().set_requires_grad(true);
             let _warm = epoch(&mut scratch)?;
             tch::Cuda::synchronize(index as i64);
             Some(start.elapsed().as_secs_f64())

@@ -268,6 +268,11 @@ fn training_resumed_from_a_checkpoint_is_the_uninterrupted_run() {
     assert_eq!(resumed.meta["epochs_total"], "100");
     let chain: serde_json::Value = serde_json::from_str(&resumed.meta["init"]).unwrap();
     assert_eq!(chain["epochs_total"], 60);
+    assert_eq!(chain["seed"], "42", "the chain remembers its seed");
+    assert!(
+        !resumed.meta.contains_key("seed"),
+        "this run drew no weights"
+    );
     let sha = bigram::data::sha256_file(Path::new(&first_path)).unwrap();
     assert_eq!(chain["sha256"].as_str(), Some(sha.as_str()));
 
@@ -304,45 +309,63 @@ fn training_resumed_from_a_checkpoint_is_the_uninterrupted_run() {
 fn counts_that_do_not_add_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     write(&dir, "letters.txt", "emma\nava\n");
+    write(&dir, "other.txt", "olivia\nmia\n");
     write(&dir, "accents.txt", "zoé\nchloë\n");
     let path = |name: &str| dir.path().join(name);
-    count(&[&path("letters.txt")], &path("a.safetensors"), &[]);
+    let (letters, other) = (path("letters.txt"), path("other.txt"));
+    count(&[&letters], &path("a.safetensors"), &[]);
+    // The same data counted again, with another smoothing: other bytes, the same counts.
     count(
-        &[&path("letters.txt")],
-        &path("tri.safetensors"),
-        &["--order", "3"],
+        &[&letters],
+        &path("again.safetensors"),
+        &["--smoothing", "0.5"],
     );
+    count(&[&other], &path("tri.safetensors"), &["--order", "3"]);
     count(
         &[&path("accents.txt")],
         &path("auto.safetensors"),
         &["--vocab", "auto"],
     );
     count(
-        &[&path("letters.txt")],
+        &[&other],
         &path("smooth.safetensors"),
         &["--smoothing", "0.5"],
     );
+    count(
+        &[&other],
+        &path("split.safetensors"),
+        &["--split", "50/50/0"],
+    );
+    count(&[&other], &path("zero.safetensors"), &["--smoothing", "0"]);
     bigram()
         .args(["train", "--epochs", "1", "--method", "counts", "--data"])
-        .arg(path("letters.txt"))
+        .arg(&other)
         .arg("--out")
         .arg(path("net.safetensors"))
         .assert()
         .success();
-    for (other, needle) in [
-        ("tri.safetensors", "different orders"),
-        ("auto.safetensors", "different vocabularies"),
-        ("net.safetensors", "trained network"),
-        ("smooth.safetensors", "--smoothing"),
+    for (second, needle, extra) in [
+        ("tri.safetensors", "different orders", &[][..]),
+        ("auto.safetensors", "different vocabularies", &[]),
+        ("net.safetensors", "trained network", &[]),
+        ("smooth.safetensors", "--smoothing", &[]),
+        ("split.safetensors", "different splits", &[]),
+        ("a.safetensors", "both count the same checkpoint", &[]),
+        (
+            "again.safetensors",
+            "both count the data file",
+            &["--smoothing", "1"],
+        ),
     ] {
         let out = bigram()
-            .args(["merge", "a.safetensors", other, "--out", "m.safetensors"])
+            .args(["merge", "a.safetensors", second, "--out", "m.safetensors"])
+            .args(extra)
             .current_dir(dir.path())
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{other}: {stderr}");
-        assert!(stderr.contains(needle), "{other}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{second}: {stderr}");
+        assert!(stderr.contains(needle), "{second}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(!path("m.safetensors").exists());
     }
@@ -354,10 +377,18 @@ fn counts_that_do_not_add_are_refused() {
             "smooth.safetensors",
             "--smoothing",
             "1",
-            "--out",
-            "m.safetensors",
         ])
+        .args(["--out", "m.safetensors"])
         .current_dir(dir.path())
         .assert()
         .success();
+    // An unsmoothed count model has -inf weights: no start for training.
+    let out = bigram()
+        .args(["train", "--init", "zero.safetensors", "--data", "other.txt"])
+        .args(["--out", "n.safetensors"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not all finite"));
 }

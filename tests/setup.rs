@@ -100,23 +100,57 @@ fn an_existing_libtorch_is_used_and_nothing_installed_without_flock_or_sha256sum
     );
 }
 
+/// A venv of its own that uses the references' venv (its interpreter and its packages), so
+/// that setup checks it, and locks it, without touching the real one.
+fn venv_beside(real: &Path) -> tempfile::TempDir {
+    let venv = tempfile::tempdir().unwrap();
+    std::fs::create_dir(venv.path().join("bin")).unwrap();
+    std::os::unix::fs::symlink(real.join("bin/python"), venv.path().join("bin/python")).unwrap();
+    std::os::unix::fs::symlink(real.join("lib"), venv.path().join("lib")).unwrap();
+    std::fs::copy(real.join("pyvenv.cfg"), venv.path().join("pyvenv.cfg")).unwrap();
+    venv
+}
+
 #[test]
-fn the_shared_venv_is_checked_under_a_lock_folder_without_flock() {
+fn a_ready_venv_is_checked_under_a_lock_folder_without_flock() {
+    let real = python().parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        real.join("pyvenv.cfg").is_file(),
+        "this test needs the references' Python to be a venv's (set BIGRAM_PYTHON to one, or run scripts/setup.sh): {}",
+        real.display()
+    );
+    let venv = venv_beside(&real);
     let tools = path_without(&["flock", "sha256sum"]);
-    let venv = python().parent().unwrap().parent().unwrap().to_path_buf();
     let dir = checkout();
     let out = setup(
         dir.path(),
         tools.path(),
-        &[("BIGRAM_VENV", &venv.display().to_string())],
+        &[("BIGRAM_VENV", &venv.path().display().to_string())],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("already in"), "{stderr}");
-    let lock = PathBuf::from(format!("{}.lock.d", venv.display()));
+    let lock = PathBuf::from(format!("{}.lock.d", venv.path().display()));
     assert!(!lock.exists(), "the lock folder was left behind");
     let config = std::fs::read_to_string(dir.path().join(".cargo/config.toml")).unwrap();
     assert!(config.contains("BIGRAM_PYTHON"), "{config}");
+}
+
+#[test]
+fn a_folder_that_is_not_a_venv_is_never_cleared() {
+    let not_a_venv = tempfile::tempdir().unwrap();
+    std::fs::write(not_a_venv.path().join("keep.txt"), "mine").unwrap();
+    let dir = checkout();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let out = setup(
+        dir.path(),
+        Path::new(&path),
+        &[("BIGRAM_VENV", &not_a_venv.path().display().to_string())],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not a Python venv"), "{stderr}");
+    assert!(not_a_venv.path().join("keep.txt").exists());
 }
 
 #[test]

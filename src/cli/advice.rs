@@ -86,6 +86,9 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         }) => {
             format!("{err}; pass --smoothing to choose the merged model's")
         }
+        Error::Merge(MergeError::Duplicate { .. }) => {
+            format!("{err}: merging would count it twice; give each piece once")
+        }
         Error::Merge(MergeError::NoCounts { .. }) => {
             format!("{err}; count its data again with this version of `bigram count`")
         }
@@ -143,6 +146,9 @@ fn train(err: &TrainError) -> String {
         TrainError::OneHotTooLarge { .. } => format!(
             "{err}; use --method index or --method counts, which reach the same objective without it"
         ),
+        TrainError::InitNotFinite => {
+            format!("{err}; start from a network, or from a count model with --smoothing above 0")
+        }
         TrainError::InitShape { .. } | TrainError::InitMismatch { .. } => {
             format!("{err}; --init needs a checkpoint of the same vocabulary and order")
         }

@@ -1,6 +1,5 @@
 //! Flags that several commands share, declared once, and the parsers of their values.
 
-use bigram::cancel::Cancel;
 use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
 use bigram::train::Method;
 use clap::{Args, ValueEnum};
@@ -28,15 +27,17 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
-    /// The library's read options, stopping when `cancel` is raised.
-    pub fn options(&self, cancel: &Cancel) -> ReadOptions {
+    /// The library's read options: stopping when the run's interrupt is raised, and counting
+    /// on at most the run's `--threads`.
+    pub fn options(&self, ctx: &super::Context) -> ReadOptions {
         ReadOptions {
             lowercase: self.lowercase,
             vocab: match self.vocab {
                 VocabArg::Letters => VocabChoice::Letters,
                 VocabArg::Auto => VocabChoice::Auto,
             },
-            cancel: cancel.clone(),
+            cancel: ctx.cancel.clone(),
+            threads: ctx.threads.max(1) as usize,
         }
     }
 }

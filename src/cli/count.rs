@@ -70,7 +70,7 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
         examples: false,
         split: args.split.get(),
     };
-    let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)
+    let data = Dataset::load(&args.read.data.data, &args.read.options(ctx), fit)
         .map_err(|e| nothing_saved(e, &args.out))?;
     ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {

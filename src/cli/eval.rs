@@ -48,6 +48,7 @@ pub fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
     // Read the data the way the model was trained on it.
     let mut options = read_options_for(&model, ctx.cancel.clone());
     options.lowercase |= args.lowercase;
+    options.threads = ctx.threads.max(1) as usize;
     let evaluation = evaluate(&model, &args.data.data, &options)?;
     ctx.printer.print(&EvalReport {
         model: args.model.display().to_string(),

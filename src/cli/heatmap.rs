@@ -62,7 +62,7 @@ pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
             (model.vocab, probs, CellValues::Probabilities)
         }
         None => {
-            let options = args.read.options(&ctx.cancel);
+            let options = args.read.options(ctx);
             let corpus = Corpus::load(&args.read.data.data, &options, 2, Keep::default())?;
             ctx.printer.note(corpus.summary());
             let values = corpus.counts.cells.iter().map(|&c| c as f64).collect();

@@ -67,7 +67,8 @@ struct TrainReport {
     epochs: u64,
     lr: f64,
     reg: f64,
-    seed: i64,
+    /// The seed of the initial weights (null when starting from a checkpoint).
+    seed: Option<i64>,
     method: &'static str,
     order: usize,
     device: String,
@@ -146,7 +147,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         epochs: args.optim.epochs,
         lr: config.lr,
         reg: config.reg,
-        seed: config.seed,
+        seed: init.is_none().then_some(config.seed),
         method: method.as_str(),
         order: data.order(),
         device: device_name(device),
@@ -196,7 +197,7 @@ fn load(args: &TrainArgs, method: Method, ctx: &Context) -> bigram::Result<Datas
                 examples: method.needs_examples(),
                 split: args.split.get(),
             };
-            Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)
+            Dataset::load(&args.read.data.data, &args.read.options(ctx), fit)
         }
     }
 }
@@ -234,13 +235,12 @@ fn model_of(
     let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
     let nll = model.nll(data.counts())?;
     let loss = trained.losses.last().copied().unwrap_or(f64::NAN);
-    // Epochs since the seed's weights, through every checkpoint resumed from.
-    let before: u64 = init
-        .and_then(|m| m.meta.get("epochs_total").or(m.meta.get("epochs")))
-        .and_then(|e| e.parse().ok())
-        .unwrap_or(0);
+    let start = match (&args.init, init) {
+        (Some(path), Some(init)) => Some(bigram::checkpoint::Start::of(path, init)?),
+        _ => None,
+    };
+    let before = start.as_ref().map_or(0, |s| s.epochs_total);
     let mut meta = vec![
-        ("seed", config.seed.to_string()),
         ("epochs", config.epochs.to_string()),
         ("epochs_total", (before + config.epochs as u64).to_string()),
         ("lr", config.lr.to_string()),
@@ -251,16 +251,10 @@ fn model_of(
         ("final_loss", loss.to_string()),
         ("nll", nll.to_string()),
     ];
-    if let (Some(path), Some(init)) = (&args.init, init) {
-        let chain = serde_json::json!({
-            "path": std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
-            "sha256": bigram::checkpoint::file_sha256(path)?,
-            "epochs_total": before,
-            "seed": init.meta.get("seed"),
-        });
-        meta.retain(|(k, _)| *k != "seed");
-        meta.push(("init", chain.to_string()));
-    }
+    meta.push(match &start {
+        Some(start) => ("init", serde_json::to_string(start)?),
+        None => ("seed", config.seed.to_string()),
+    });
     model
         .meta
         .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));

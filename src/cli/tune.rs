@@ -113,7 +113,7 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         examples: method.needs_examples(),
         split: Some((args.split, args.split_seed)),
     };
-    let data = Dataset::load(&args.read.data.data, &args.read.options(&ctx.cancel), fit)?;
+    let data = Dataset::load(&args.read.data.data, &args.read.options(ctx), fit)?;
     ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {
         ctx.printer.note(line);

@@ -84,7 +84,7 @@ impl Corpus {
         let (mut names, mut longest) = (0, 0);
         let mut files = Vec::new();
         for input in inputs {
-            let Some((tally, sha256)) = count_fast(input, vocab, order, &options.cancel)? else {
+            let Some((tally, sha256)) = count_fast(input, vocab, order, options)? else {
                 return Ok(None);
             };
             counts.add(&tally.counts);

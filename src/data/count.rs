@@ -11,7 +11,7 @@
 //! reports the exact error. The counts are the same either way (tests check).
 
 use super::examples::Counts;
-use super::read::{CHUNK_BYTES, MAX_LINE_BYTES};
+use super::read::{ReadOptions, CHUNK_BYTES, MAX_LINE_BYTES};
 use super::source::Input;
 use crate::cancel::Cancel;
 use crate::error::{DataError, Result};
@@ -433,8 +433,9 @@ pub(crate) fn count_fast(
     input: &Input,
     vocab: &Vocab,
     order: usize,
-    cancel: &Cancel,
+    options: &ReadOptions,
 ) -> Result<Option<(Tally, Option<String>)>> {
+    let cancel = &options.cancel;
     let Some(path) = input.file() else {
         return Ok(None);
     };
@@ -444,6 +445,7 @@ pub(crate) fn count_fast(
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let parts = match ReadAt::size(&file) >= PARALLEL_MIN_BYTES {
+        true if options.threads > 0 => options.threads,
         true => std::thread::available_parallelism().map_or(1, |n| n.get()),
         false => 1,
     };
@@ -471,7 +473,7 @@ pub(crate) fn count_fast(
     _input: &Input,
     _vocab: &Vocab,
     _order: usize,
-    _cancel: &Cancel,
+    _options: &ReadOptions,
 ) -> Result<Option<(Tally, Option<String>)>> {
     Ok(None)
 }

@@ -50,6 +50,8 @@ pub struct ReadOptions {
     pub vocab: VocabChoice,
     /// Checked between chunks: reading stops promptly when it is raised.
     pub cancel: Cancel,
+    /// Threads that count a large file in parallel parts (0: one per core).
+    pub threads: usize,
 }
 
 /// One name, as the reader hands it to a visitor.
