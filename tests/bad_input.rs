@@ -164,15 +164,10 @@ fn the_fixes_the_errors_suggest_work() {
     assert_eq!(folded["names"], 3);
     assert_eq!(folded["examples"], 5 + 4 + 7);
     // The checkpoint remembers --lowercase, so the data it names reads the same way again.
-    let scored = bigram()
-        .args(["score", "--json", "--model", "counts.safetensors", "ava"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        scored.status.success(),
-        "{}",
-        String::from_utf8_lossy(&scored.stderr)
+    let scored = ok_output(
+        bigram()
+            .args(["score", "--json", "--model", "counts.safetensors", "ava"])
+            .current_dir(dir.path()),
     );
     assert!(json(&scored)["rank"].as_u64().is_some());
     let auto = run(&[

@@ -22,17 +22,12 @@ fn trained() -> &'static (tempfile::TempDir, PathBuf, serde_json::Value) {
     RUN.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("model.safetensors");
-        let output = bigram()
-            .args(["train", "--json", "--threads", &threads_arg(), "--data"])
-            .arg(names_txt())
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let output = ok_output(
+            bigram()
+                .args(["train", "--json", "--threads", &threads_arg(), "--data"])
+                .arg(names_txt())
+                .arg("--out")
+                .arg(&out),
         );
         let report = json(&output);
         (dir, out, report)
@@ -41,14 +36,13 @@ fn trained() -> &'static (tempfile::TempDir, PathBuf, serde_json::Value) {
 
 fn count_json(smoothing: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    let output = bigram()
-        .args(["count", "--json", "--smoothing", smoothing, "--data"])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(dir.path().join("counts.safetensors"))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let output = ok_output(
+        bigram()
+            .args(["count", "--json", "--smoothing", smoothing, "--data"])
+            .arg(names_txt())
+            .arg("--out")
+            .arg(dir.path().join("counts.safetensors")),
+    );
     json(&output)
 }
 
@@ -117,15 +111,8 @@ fn checkpoint_round_trips_bit_for_bit() {
     let copy = again.path().join("copy.safetensors");
     model.save(&copy).unwrap();
     let back = Model::load(&copy).unwrap();
-    let bits = |m: &Model| {
-        m.weights()
-            .unwrap()
-            .iter()
-            .map(|v| v.to_bits())
-            .collect::<Vec<_>>()
-    };
     assert!(
-        bits(&back) == bits(&model),
+        weight_bits(&back) == weight_bits(&model),
         "W changed in a save/load round trip"
     );
     assert_eq!(back.meta, model.meta);

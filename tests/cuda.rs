@@ -27,26 +27,21 @@ const CUDA_VS_CPU: f64 = 1e-4;
 
 fn train(device: &str, dir: &tempfile::TempDir, extra: &[&str]) -> (serde_json::Value, Vec<f32>) {
     let out = dir.path().join(format!("{device}.safetensors"));
-    let output = bigram()
-        .args([
-            "train",
-            "--json",
-            "--threads",
-            &threads_arg(),
-            "--device",
-            device,
-            "--data",
-        ])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(&out)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = ok_output(
+        bigram()
+            .args([
+                "train",
+                "--json",
+                "--threads",
+                &threads_arg(),
+                "--device",
+                device,
+                "--data",
+            ])
+            .arg(names_txt())
+            .arg("--out")
+            .arg(&out)
+            .args(extra),
     );
     (json(&output), Model::load(&out).unwrap().weights().unwrap())
 }

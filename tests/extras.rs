@@ -61,21 +61,16 @@ fn heatmap_of_counts_and_of_a_model_is_a_readable_png() {
 fn train_plots_its_loss_curve_with_the_dev_loss() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("loss.png");
-    let out = bigram()
-        .args([
-            "train", "--json", "--method", "counts", "--split", "80/10/10", "--data",
-        ])
-        .arg(names_txt())
-        .arg("--out")
-        .arg(dir.path().join("m.safetensors"))
-        .arg("--plot")
-        .arg(&png)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    ok_output(
+        bigram()
+            .args([
+                "train", "--json", "--method", "counts", "--split", "80/10/10", "--data",
+            ])
+            .arg(names_txt())
+            .arg("--out")
+            .arg(dir.path().join("m.safetensors"))
+            .arg("--plot")
+            .arg(&png),
     );
     let img = decode(&png);
     assert_eq!(img.dimensions(), (1200, 800));
@@ -105,12 +100,7 @@ fn split_json(command: &str, seed: &str) -> serde_json::Value {
     if command == "train" {
         cmd.args(["--method", "counts"]);
     }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok_output(&mut cmd);
     json(&out)
 }
 
@@ -142,15 +132,10 @@ fn tune_picks_the_lowest_dev_nll() {
         ("--reg", "0,0.001,0.01,0.1,1"),
         ("--smoothing", "0,0.1,1,10"),
     ] {
-        let out = bigram()
-            .args(["tune", "--json", flag, values, "--data"])
-            .arg(names_txt())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = ok_output(
+            bigram()
+                .args(["tune", "--json", flag, values, "--data"])
+                .arg(names_txt()),
         );
         let report = json(&out);
         let rows = report["rows"].as_array().unwrap();

@@ -213,15 +213,10 @@ fn eval_reads_data_the_way_the_checkpoint_was_trained() {
         .assert()
         .success();
     let nll = |data: &str| {
-        let out = bigram()
-            .args(["eval", "--json", "--model", "m.safetensors", "--data", data])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = ok_output(
+            bigram()
+                .args(["eval", "--json", "--model", "m.safetensors", "--data", data])
+                .current_dir(dir.path()),
         );
         json(&out)["nll"].as_f64().unwrap()
     };

@@ -219,15 +219,10 @@ fn score_agrees_with_a_hand_computed_log_probability_and_with_sample_json() {
         "emma is more name-like than zzz"
     );
 
-    let sampled = bigram()
-        .args(["sample", "--json", "-n", "15", "--model"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        sampled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sampled.stderr)
+    let sampled = ok_output(
+        bigram()
+            .args(["sample", "--json", "-n", "15", "--model"])
+            .arg(path),
     );
     let known = data_names();
     let lines: Vec<String> = String::from_utf8(sampled.stdout)

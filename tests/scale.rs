@@ -256,14 +256,11 @@ fn training_resumed_from_a_checkpoint_is_the_uninterrupted_run() {
         &["--epochs", "40", "--init", &first_path],
         "resumed.safetensors",
     );
-    let bits = |m: &Model| {
-        m.weights()
-            .unwrap()
-            .iter()
-            .map(|v| v.to_bits())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(bits(&resumed), bits(&straight), "60 + 40 epochs are 100");
+    assert_eq!(
+        weight_bits(&resumed),
+        weight_bits(&straight),
+        "60 + 40 epochs are 100"
+    );
     assert_eq!(resumed.meta["final_loss"], straight.meta["final_loss"]);
     assert_eq!(resumed.meta["epochs_total"], "100");
     let chain: serde_json::Value = serde_json::from_str(&resumed.meta["init"]).unwrap();

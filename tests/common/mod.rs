@@ -75,6 +75,28 @@ pub fn threads_arg() -> String {
     THREADS.to_string()
 }
 
+/// `cmd`'s output, once it has succeeded (a failure shows its stderr).
+#[track_caller]
+pub fn ok_output(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The bits of a model's weights, to compare them exactly.
+pub fn weight_bits(model: &bigram::model::Model) -> Vec<u32> {
+    model
+        .weights()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
 /// Write `content` to a file in `dir` and return its path.
 pub fn write(dir: &tempfile::TempDir, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.path().join(name);
