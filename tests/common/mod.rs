@@ -3,9 +3,17 @@
 
 use std::path::PathBuf;
 
+/// The checkout the tests belong to. cargo sets `CARGO_MANIFEST_DIR` when it runs them; read
+/// at run time first, so a test executable copied to another machine (a GPU machine with no
+/// Rust, README "GPU") can be pointed at a checkout there.
+pub fn project_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// The data set the project's numbers refer to, placed by scripts/setup.sh.
 pub fn names_txt() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/names.txt");
+    let path = project_root().join("data/names.txt");
     assert!(
         path.is_file(),
         "data/names.txt is missing: run scripts/setup.sh first"
@@ -48,7 +56,7 @@ pub fn reference(args: &[&str]) -> serde_json::Value {
     if let Some(hit) = CACHE.lock().unwrap().as_ref().and_then(|c| c.get(&key)) {
         return hit.clone();
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/reference.py");
+    let script = project_root().join("scripts/reference.py");
     let output = std::process::Command::new(python())
         .arg(script)
         .arg("--data")
