@@ -93,7 +93,8 @@ def train_rows(args, tmp):
             loads.append(report["load_seconds"])
             warmups.append(report.get("warmup_seconds") or 0.0)
         t = statistics.median(times)
-        note = f"{base / t:,.1f}x faster; {1000 * t / args.epochs:.3f} ms/epoch; data loading {statistics.median(loads):.3f} s"
+        speed = f"{base / t:,.1f}x faster" if t <= base else f"{t / base:,.2f}x slower"
+        note = f"{speed}; {1000 * t / args.epochs:.3f} ms/epoch; data loading {statistics.median(loads):.3f} s"
         if args.device != "cpu" and method != "counts":
             note += f"; warm-up {statistics.median(warmups):.3f} s apart"
         rows.append(("train", f"bigram --method {method}" + (" (CPU)" if method == "counts" and args.device != "cpu" else ""),
