@@ -219,6 +219,11 @@ fn flags_out_of_range() {
     rejects(&dir, &["train", "--reg", "-0.1"], &["--reg"]);
     rejects(&dir, &["count", "--smoothing", "-1"], &["--smoothing"]);
     rejects(&dir, &["sample", "-n", "0"], &["--count"]);
+    // Beyond 1024, OpenMP's buffers or the counting threads could not be made.
+    for threads in ["0", "1025", "2147483647"] {
+        rejects(&dir, &["eval", "--threads", threads], &["--threads"]);
+        rejects(&dir, &["count", "--threads", threads], &["--threads"]);
+    }
     rejects(
         &dir,
         &["train", "--device", "tpu"],

@@ -63,6 +63,7 @@ fn cuda_training_agrees_with_cpu_training_and_reports_its_warm_up_apart() {
                 CUDA_VS_CPU,
             );
         }
+        assert_eq!(cpu_w.len(), cuda_w.len());
         for (a, b) in cpu_w.iter().zip(&cuda_w) {
             close(f64::from(*a), f64::from(*b), CUDA_VS_CPU);
         }

@@ -93,6 +93,7 @@ fn a_tiny_temperature_gives_the_most_likely_name_every_time() {
             args.push("--fast");
         }
         let names = sample(&args);
+        assert_eq!(names.len(), 20);
         assert!(
             names.iter().all(|n| *n == greedy),
             "{names:?} vs {greedy:?}"
@@ -139,6 +140,7 @@ fn prefix_and_length_bounds_hold() {
         "6",
         "--fast",
     ]);
+    assert_eq!(fast.len(), 1000);
     assert!(fast
         .iter()
         .all(|n| n.starts_with("ka") && (4..=6).contains(&n.chars().count())));
@@ -204,6 +206,7 @@ fn score_agrees_with_a_hand_computed_log_probability_and_with_sample_json() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    assert_eq!(rows.len(), 2, "one row per name");
     for (row, name) in rows.iter().zip(["emma", "zzz"]) {
         let by_hand = log_prob_by_hand(&w, &model, name);
         close(row["log_prob"].as_f64().unwrap(), by_hand, 1e-9);

@@ -45,6 +45,7 @@ fn data_cells_match_in_1_to_9() {
     let mut c = vec![0.0; 27];
     c[3] = 1.0;
     all_close(&r.data.c_enc, &c);
+    assert_eq!(r.data.x_enc_head.len(), 5);
     for (row, hot) in r.data.x_enc_head.iter().zip([0usize, 5, 13, 13, 1]) {
         assert_eq!(row.iter().sum::<i64>(), 1);
         assert_eq!(row[hot], 1);
@@ -105,6 +106,7 @@ fn forward_pass_corners_match_in_15_to_18() {
         (&r.layer.exp, exp),
         (&r.layer.probs, probs),
     ] {
+        assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want) {
             all_close(g, &w);
         }

@@ -43,14 +43,18 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// The largest `--threads`: above the cores of any machine bigram runs on, and small enough
+/// that OpenMP's per-thread buffers and the counting threads can always be made.
+const MAX_THREADS: i64 = 1024;
+
 /// Flags every command takes.
 #[derive(Debug, Args)]
 struct GlobalArgs {
     /// libtorch intra-op threads for every tensor operation (default: libtorch's choice, the
     /// cores this process may use, or fewer when OMP_NUM_THREADS or MKL_NUM_THREADS says so).
     /// Exact results hold for one thread count: reductions split over a different number of
-    /// threads add in a different order.
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    /// threads add in a different order. At most 1024.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=MAX_THREADS))]
     threads: Option<i32>,
     /// Print results as JSON (one object, or one per line for lists of names).
     #[arg(long, global = true)]

@@ -395,16 +395,26 @@ pub fn count_in_parts(
     let count = |range| count_part(src, range, &class, vocab, order, chunk, cancel);
     let count = &count;
     let tallies: Vec<std::io::Result<Option<Tally>>> = std::thread::scope(|scope| {
+        // A part whose thread cannot be started (the system's thread limit) is counted
+        // here instead: the sum is the same either way.
         let handles: Vec<_> = ranges[1..]
             .iter()
-            .map(|&range| scope.spawn(move || count(range)))
+            .map(|&range| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || count(range))
+                    .map_err(|_| range)
+            })
             .collect();
         let first = count(ranges[0]);
         std::iter::once(first)
-            .chain(handles.into_iter().map(|h| {
-                // A panic in a counting thread is a bug: it goes on as the panic it is.
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .chain(handles.into_iter().map(|handle| {
+                match handle {
+                    // A panic in a counting thread is a bug: it goes on as the panic it is.
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(range) => count(range),
+                }
             }))
             .collect()
     });
