@@ -301,23 +301,25 @@ impl<'a> EpochLog<'a> {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        let (losses, nlls): (Vec<Tensor>, Vec<Tensor>) = pending
-            .iter()
-            .map(|(_, l, n)| (l.shallow_clone(), n.shallow_clone()))
-            .unzip();
-        let read = |values: &[Tensor]| -> Result<Vec<f64>> {
-            let stacked = Tensor::stack(values, 0)
-                .to_device(Device::Cpu)
-                .to_kind(Kind::Double);
-            Ok(Vec::<f64>::try_from(&stacked)?)
-        };
         let (losses, nlls) = if pending.len() == 1 {
+            let (_, loss, nll) = &pending[0];
             (
-                vec![losses[0].f_double_value(&[])?],
-                vec![nlls[0].f_double_value(&[])?],
+                vec![loss.f_double_value(&[])?],
+                vec![nll.f_double_value(&[])?],
             )
         } else {
-            (read(&losses)?, read(&nlls)?)
+            // Losses then NLLs, stacked on the device: one copy to the host, one wait.
+            let values: Vec<&Tensor> = pending
+                .iter()
+                .map(|(_, loss, _)| loss)
+                .chain(pending.iter().map(|(_, _, nll)| nll))
+                .collect();
+            let read = Tensor::stack(&values, 0)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Double);
+            let mut losses = Vec::<f64>::try_from(&read)?;
+            let nlls = losses.split_off(pending.len());
+            (losses, nlls)
         };
         for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
             self.record(epoch, loss, nll)?;
@@ -405,7 +407,7 @@ impl OneHot {
     }
 
     /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)` when `reg` is
-    /// given), fresh gradient, backward, update without tracking gradients. Returns the
+    /// given), its gradient, update without tracking gradients. Returns the
     /// forward pass's loss and NLL (0-dim tensors on the device), computed before the update.
     pub fn epoch(
         &self,
@@ -419,17 +421,27 @@ impl OneHot {
             Some(reg) => &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg,
             None => nll.shallow_clone(),
         };
-        w.zero_grad();
-        loss.f_backward()?;
-        apply_update(w, lr, update)?;
+        let grad = gradient(&loss, w)?;
+        apply_update(w, &grad, lr, update)?;
         Ok((loss, nll))
     }
 }
 
+/// The gradient of `loss` with respect to `w`, fresh each call: what PyTorch leaves in `W.grad`
+/// after `W.grad = None; loss.backward()`. Taking it from the backward pass directly, rather
+/// than zeroing `w.grad()` and accumulating into it, saves a fill and an add per epoch (two
+/// kernel launches on CUDA, where an epoch is launch-bound) and gives the same bits.
+pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let mut grads = Tensor::f_run_backward(&[loss], &[w], false, false)?;
+    grads
+        .pop()
+        .ok_or_else(|| TrainError::Internal("the backward pass returned no gradient".into()).into())
+}
+
 /// The update without tracking gradients: `W += -lr * grad` or, as written in the notebook,
 /// `W.data = -lr * grad`.
-pub fn apply_update(w: &mut Tensor, lr: f64, update: Update) -> Result<()> {
-    let step = w.grad() * -lr;
+pub fn apply_update(w: &mut Tensor, grad: &Tensor, lr: f64, update: Update) -> Result<()> {
+    let step = grad * -lr;
     tch::no_grad(|| match update {
         Update::Step => w.f_add_(&step).map(|_| ()),
         Update::Assign => {
@@ -450,9 +462,8 @@ fn index_epoch(
     let logits = w.index_select(0, inputs);
     let nll = logits.cross_entropy_for_logits(targets);
     let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
-    w.zero_grad();
-    loss.f_backward()?;
-    apply_update(w, config.lr, Update::Step)?;
+    let grad = gradient(&loss, w)?;
+    apply_update(w, &grad, config.lr, Update::Step)?;
     Ok((loss, nll))
 }
 
@@ -563,6 +574,37 @@ mod tests {
         for (got, want) in v.iter().zip([1.9269, 1.4873, 0.9007, -2.1055]) {
             assert!((got - want).abs() < 6e-5, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn an_epoch_steps_by_the_backward_gradient_and_leaves_no_grad_on_w() {
+        let examples = Examples {
+            inputs: vec![0, 1, 1, 2, 0, 2, 1],
+            targets: vec![1, 2, 0, 0, 2, 1, 1],
+        };
+        let onehot = OneHot::new(&examples, 3, Device::Cpu).unwrap();
+        let w0 = initial_weights(7, 3, 3);
+
+        // PyTorch's way: W.grad = None, loss.backward(), W += -lr * W.grad.
+        let reference = w0.copy().set_requires_grad(true);
+        let loss = onehot.nll(&reference) + reference.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
+        loss.backward();
+        let want = (&w0 + reference.grad() * -5.0).reshape([-1]);
+
+        let mut w = w0.copy().set_requires_grad(true);
+        let (got_loss, _) = onehot.epoch(&mut w, 5.0, Some(0.1), Update::Step).unwrap();
+        assert!(!w.grad().defined(), "the epoch accumulated into W.grad");
+        assert_eq!(got_loss.double_value(&[]), loss.double_value(&[]));
+        let got: Vec<f32> = Vec::try_from(&w.detach().reshape([-1])).unwrap();
+        let want: Vec<f32> = Vec::try_from(&want).unwrap();
+        assert_eq!(got.len(), 9);
+        assert_ne!(
+            got,
+            crate::model::tensor_to_vec(&w0).unwrap(),
+            "W did not move"
+        );
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
     }
 
     #[test]

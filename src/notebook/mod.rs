@@ -11,7 +11,7 @@ use crate::cancel::Cancel;
 use crate::data::{for_each_pair, Corpus, Examples, Keep, ReadOptions, Source};
 use crate::error::{DataError, Result};
 use crate::model::tensor_to_vec;
-use crate::train::{apply_update, initial_weights, OneHot, Update};
+use crate::train::{apply_update, gradient, initial_weights, OneHot, Update};
 use crate::vocab::Vocab;
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
@@ -262,12 +262,10 @@ fn example_cells(c_enc: &Tensor, w: &mut Tensor, a: i64) -> Result<ExampleCells>
     let c_probs = c_probs_of(w);
     let p_before = c_probs.get(a);
     let loss = -p_before.log().mean(None::<Kind>);
-    w.zero_grad();
-    loss.f_backward()?;
-    let grad = w.grad();
+    let grad = gradient(&loss, w)?;
     let grad_shape = grad.size();
     let grad_values = tensor_to_vec(&grad)?;
-    apply_update(w, DEMO_LEARNING_RATE, Update::Step)?;
+    apply_update(w, &grad, DEMO_LEARNING_RATE, Update::Step)?;
     Ok(ExampleCells {
         c_probs: tensor_to_vec(&c_probs)?,
         p_a_after_c: p_before.double_value(&[]) as f32,
