@@ -86,16 +86,16 @@ fn sigint_and_sigterm_during_training_exit_130_and_143_and_save_nothing() {
 }
 
 #[test]
-fn an_interrupt_while_reading_stops_at_the_next_chunk_and_a_second_exits_at_once() {
+fn an_interrupt_while_reading_stdin_stops_the_read_even_when_no_data_comes() {
     let dir = tempfile::tempdir().unwrap();
     let names = std::fs::read(names_txt()).unwrap();
-    // Reading: the interrupt is seen as soon as the next chunk arrives. Once a write larger
-    // than the pipe's buffer returns, the reader has started, its handlers with it.
+    // Data flowing: the interrupt stops the read. Once a write larger than the pipe's buffer
+    // returns, the reader has started, its handlers with it.
     let mut child = spawn(&["count", "--data", "-"], dir.path());
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&names).unwrap();
     signal(&child, libc::SIGINT);
-    // Keep the data coming: the reader checks between chunks, and a broken pipe means it left.
+    // Keep the data coming until the reader leaves (a broken pipe).
     for _ in 0..64 {
         if stdin.write_all(&names).is_err() {
             break;
@@ -110,20 +110,51 @@ fn an_interrupt_while_reading_stops_at_the_next_chunk_and_a_second_exits_at_once
         "{stderr}"
     );
     assert!(!dir.path().join("counts.safetensors").exists());
-    // Blocked waiting for more data: the first interrupt cannot be seen, the second ends it.
-    let mut child = spawn(&["count", "--data", "-"], dir.path());
+
+    // Blocked waiting for more data, stdin still open: one interrupt is enough. The grace of
+    // 10 s is far above the reader's check interval; a read that ignored the interrupt
+    // would wait here until the test closes stdin.
+    for args in [
+        &["count", "--data", "-"][..],
+        &["train", "--data", "-", "--epochs", "1"][..],
+    ] {
+        let mut child = spawn(args, dir.path());
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&names).unwrap();
+        signal(&child, libc::SIGINT);
+        let status = wait_within(&mut child, Duration::from_secs(10));
+        drop(stdin);
+        let stderr = stderr_of(&mut child);
+        assert_eq!(status.code(), Some(130), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("interrupted while reading stdin"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("counts.safetensors").exists());
+    assert!(!dir.path().join("model.safetensors").exists());
+}
+
+#[test]
+fn score_interrupted_while_waiting_for_names_on_stdin_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("counts.safetensors");
+    count_model_at(&model);
+    let mut child = spawn(&["score", "--model", model.to_str().unwrap()], dir.path());
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&names).unwrap();
-    signal(&child, libc::SIGINT);
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the first interrupt waits for a check"
-    );
+    // More than a pipe holds: once the write returns, the reading (and the handlers) began.
+    stdin
+        .write_all(&std::fs::read(names_txt()).unwrap())
+        .unwrap();
     signal(&child, libc::SIGINT);
     let status = wait_within(&mut child, Duration::from_secs(10));
     drop(stdin);
-    assert_eq!(status.code(), Some(130));
+    let stderr = stderr_of(&mut child);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted while reading names from stdin"),
+        "{stderr}"
+    );
 }
 
 /// Run `bigram ARGS` with its stdout closed before it writes (as `bigram ... | head -0`).

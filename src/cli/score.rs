@@ -3,12 +3,13 @@
 use super::advice::usage;
 use super::printer::Report;
 use super::Context;
+use bigram::cancel::WatchedRead;
 use bigram::data::Source;
 use bigram::error::DataError;
 use bigram::eval::{known_names, read_options_for, training_data_of, Score, Scorer};
 use bigram::model::Model;
 use clap::Args;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -105,12 +106,18 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
         );
     }
     let mut names = Vec::new();
-    for line in stdin.lock().lines() {
-        ctx.cancel
-            .check(|| "while reading names from stdin".into())?;
-        let line = line.map_err(|source| DataError::Unreadable {
-            path: "stdin".into(),
-            source,
+    let at = || "while reading names from stdin".to_string();
+    // Watched: Ctrl-C at a quiet terminal or pipe stops the read, not only the next line.
+    let lines = BufReader::new(WatchedRead::new(stdin, ctx.cancel.clone())).lines();
+    for line in lines {
+        ctx.cancel.check(at)?;
+        let line = line.map_err(|source| match ctx.cancel.check(at) {
+            Err(stopped) => stopped,
+            Ok(()) => DataError::Unreadable {
+                path: "stdin".into(),
+                source,
+            }
+            .into(),
         })?;
         let name = line.trim();
         if !name.is_empty() {

@@ -150,13 +150,15 @@ pub(crate) fn read_chunks(
         loop {
             cancel.check(|| format!("while reading {}", input.label))?;
             let mut buf = Vec::with_capacity(CHUNK_BYTES);
-            (&mut reader)
-                .take(CHUNK_BYTES as u64)
-                .read_to_end(&mut buf)
-                .map_err(|source| DataError::Unreadable {
+            if let Err(source) = (&mut reader).take(CHUNK_BYTES as u64).read_to_end(&mut buf) {
+                // A watched stream fails its read when stop is asked for: that is the stop.
+                cancel.check(|| format!("while reading {}", input.label))?;
+                return Err(DataError::Unreadable {
                     path: input.label.clone(),
                     source,
-                })?;
+                }
+                .into());
+            }
             if buf.is_empty() {
                 return Ok(true);
             }

@@ -4,7 +4,7 @@
 //! checksum that checkpoints record. Standard input can be read once and has no checksum to
 //! check later; when two passes are needed it is first copied to a temporary file.
 
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, WatchedRead};
 use crate::error::{DataError, Error, Result};
 use std::fmt;
 use std::io::{Read, Write};
@@ -187,7 +187,11 @@ fn stream(
         path: label.to_string(),
         source,
     };
-    let reader = open().map_err(unreadable)?;
+    // Watched, so that a stop request is seen while the stream is quiet, not only between chunks.
+    let reader: Box<dyn Read + Send> = Box::new(WatchedRead::new(
+        open().map_err(unreadable)?,
+        cancel.clone(),
+    ));
     if passes <= 1 {
         return Ok(InputKind::Stream(std::sync::Mutex::new(Some(reader))));
     }
@@ -201,7 +205,10 @@ fn stream(
             Ok(0) => return Ok(InputKind::Spooled(tmp)),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(unreadable(e).into()),
+            Err(e) => {
+                cancel.check(|| format!("while reading {label}"))?;
+                return Err(unreadable(e).into());
+            }
         };
         tmp.write_all(&buf[..n])
             .map_err(|e| Error::io(format!("copying {label} to a temporary file"), e))?;
