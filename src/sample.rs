@@ -48,7 +48,9 @@ impl Shaping {
     /// weights' own type, as libtorch would compute it), in f64 for the fast sampler's tables.
     pub fn apply<F: Logit>(&self, logits: &[F]) -> Vec<F> {
         let max = logits.iter().copied().fold(F::NEG_INFINITY, F::max);
-        let temperature = F::from_f64(self.temperature);
+        // A temperature below F's smallest positive value would round to 0 and give NaN: the
+        // smallest positive value gives the same limit (only the largest logits survive).
+        let temperature = F::from_f64(self.temperature).max(F::SMALLEST_POSITIVE);
         let mut shaped: Vec<F> = logits.iter().map(|&v| (v - max) / temperature).collect();
         if let Some(k) = self.top_k.filter(|&k| k > 0 && k < logits.len()) {
             let mut sorted = shaped.clone();
@@ -69,6 +71,8 @@ pub trait Logit:
 {
     /// -inf.
     const NEG_INFINITY: Self;
+    /// The smallest value above 0 (a subnormal).
+    const SMALLEST_POSITIVE: Self;
     /// The value nearest to `v`.
     fn from_f64(v: f64) -> Self;
     /// The larger of two values.
@@ -81,6 +85,7 @@ macro_rules! logit {
     ($t:ty) => {
         impl Logit for $t {
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+            const SMALLEST_POSITIVE: Self = <$t>::from_bits(1);
             fn from_f64(v: f64) -> Self {
                 v as $t
             }
@@ -387,6 +392,17 @@ mod tests {
             top_k: Some(9),
         };
         assert_eq!(all.apply(&[2.0f64, 0.0]), vec![0.0, -1.0]);
+        // Below f32's smallest positive value: still the largest logits alone, in both types.
+        let frozen = Shaping {
+            temperature: 1e-46,
+            top_k: None,
+        };
+        let logits = [1.0, 3.0, 3.0 - 1e-6, 3.0, 0.0];
+        let weights: Vec<f64> = frozen.apply(&logits).into_iter().map(f64::exp).collect();
+        assert_eq!(weights, [0.0, 1.0, 0.0, 1.0, 0.0]);
+        let single: Vec<f32> = frozen.apply(&logits.map(|v| v as f32));
+        let weights: Vec<f32> = single.into_iter().map(f32::exp).collect();
+        assert_eq!(weights, [0.0, 1.0, 0.0, 1.0, 0.0]);
         assert!(Shaping::default().is_identity(27));
         assert!(!shaping.is_identity(27));
     }

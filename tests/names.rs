@@ -87,8 +87,14 @@ fn a_tiny_temperature_gives_the_most_likely_name_every_time() {
         greedy.push(model.vocab.char(next));
         row = next;
     }
-    for fast in [false, true] {
-        let mut args = vec!["-n", "20", "--temperature", "0.01"];
+    // 1e-46 is below f32's smallest positive value, the exact sampler's type.
+    for (fast, temperature) in [
+        (false, "0.01"),
+        (true, "0.01"),
+        (false, "1e-46"),
+        (true, "1e-46"),
+    ] {
+        let mut args = vec!["-n", "20", "--temperature", temperature];
         if fast {
             args.push("--fast");
         }
