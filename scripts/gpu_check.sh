@@ -50,6 +50,11 @@ step version "$bin" --version --json
 step cuda-tests "$(test_exe cuda)" --nocapture --test-threads 1
 step bench-cuda "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda
 step bench-cuda-1000 "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda --epochs 1000 --repeats 3
+# The kernels of one epoch by how its gradient is taken (bigram now: autograd.grad).
+step epoch-ops "$python" scripts/epoch_ops.py --data $data --device cuda
+# Expected: rc=2 (diverged, named epoch) and rc=130 (stopped at the next read of the losses).
+step diverge-cuda "$bin" train --device cuda --lr 1000000 --data $data --out "$work/d.safetensors"
+step interrupt-cuda timeout --preserve-status -s INT 5 "$bin" train --device cuda --epochs 100000000 --data $data --out "$work/x.safetensors"
 step train-cuda "$bin" train --json --device cuda --data $data --out "$work/cuda.safetensors"
 step train-cpu "$bin" train --json --device cpu --data $data --out "$work/cpu.safetensors"
 step eval-cuda "$bin" eval --json --model "$work/cuda.safetensors" --data $data
