@@ -7,21 +7,18 @@ zeroing `W.grad` then backward (what bigram did before: it accumulates into the 
 `torch.autograd.grad` (what bigram does now through tch's `run_backward`). Counts come from
 torch.profiler over a few epochs after a warm-up; a GPU epoch is bound by its launches, so a
 difference in kernels is a difference in time there. A diagnostic for issue 15; nothing
-depends on its output.
+depends on its output. The profiler writes lines of its own on stderr.
 
 Usage: python scripts/epoch_ops.py [--data data/names.txt] [--device cpu|cuda] [--epochs 5]
 """
 import argparse
-import os
 from collections import Counter
-
-os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # the profiler's own start/stop lines, off
 
 import torch
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
-from reference import examples, read_names
+from reference import examples, forward, read_names
 
 
 def gradient_after_none(loss, W):
@@ -49,9 +46,7 @@ WAYS = {
 
 
 def epoch(xenc, y, rows, W, gradient):
-    pos = (xenc @ W).exp()
-    probs = pos / pos.sum(dim=1, keepdims=True)
-    loss = -probs[rows, y].log().mean() + 0.01 * (W**2).mean()
+    _, _, loss = forward(xenc, y, rows, W, 0.01)
     grad = gradient(loss, W)
     with torch.no_grad():
         W += -50.0 * grad

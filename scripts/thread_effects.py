@@ -16,15 +16,12 @@ import argparse
 import torch
 import torch.nn.functional as F
 
-from reference import examples, read_names, train
+from reference import examples, forward, read_names, train
 
 
 def one_epoch(xenc, y, W0):
     W = W0.clone().requires_grad_(True)
-    logits = xenc @ W
-    pos = logits.exp()
-    probs = pos / pos.sum(dim=1, keepdims=True)
-    loss = -probs[torch.arange(xenc.size(0)), y].log().mean() + 0.01 * (W**2).mean()
+    logits, _, loss = forward(xenc, y, torch.arange(xenc.size(0)), W, 0.01)
     loss.backward()
     return logits.detach(), loss.detach(), W.grad
 
