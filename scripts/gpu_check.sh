@@ -52,9 +52,6 @@ step bench-cuda "$python" scripts/bench.py --bigram "$bin" --data $data --device
 step bench-cuda-1000 "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda --epochs 1000 --repeats 3
 # The kernels of one epoch by how its gradient is taken (bigram now: autograd.grad).
 step epoch-ops "$python" scripts/epoch_ops.py --data $data --device cuda
-# Expected: rc=2 (diverged, named epoch) and rc=130 (stopped at the next read of the losses).
-step diverge-cuda "$bin" train --device cuda --lr 1000000 --data $data --out "$work/d.safetensors"
-step interrupt-cuda timeout --preserve-status -s INT 5 "$bin" train --device cuda --epochs 100000000 --data $data --out "$work/x.safetensors"
 step train-cuda "$bin" train --json --device cuda --data $data --out "$work/cuda.safetensors"
 step train-cpu "$bin" train --json --device cpu --data $data --out "$work/cpu.safetensors"
 step eval-cuda "$bin" eval --json --model "$work/cuda.safetensors" --data $data
@@ -70,6 +67,11 @@ step notebook-cuda "$bin" notebook --device cuda --data $data
 step parity-cuda "$bin" parity --device cuda --data $data
 step parity-cuda-order3 "$bin" parity --device cuda --order 3 --data $data
 step parity-cuda-notebook "$bin" parity --device cuda --notebook --data $data
+# Expected: rc=2 (diverged, its epoch named) and rc=130 with "interrupted at epoch N" in the
+# log (stopped at a read of the losses, after CUDA's start-up). -k: a run that ignored the
+# interrupt is killed 20 s later instead of holding the machine.
+step diverge-cuda "$bin" train --device cuda --lr 1000000 --data $data --out "$work/d.safetensors"
+step interrupt-cuda timeout -k 20 --preserve-status -s INT 15 "$bin" train --device cuda --epochs 100000000 --data $data --out "$work/x.safetensors"
 step parity-cpu "$bin" parity --device cpu --data $data
 step parity-cpu-notebook "$bin" parity --device cpu --notebook --data $data
 step bench-cpu "$python" scripts/bench.py --bigram "$bin" --data $data --quick

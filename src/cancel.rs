@@ -51,19 +51,36 @@ impl Cancel {
 }
 
 /// A reader that stays responsive to a stop request while its stream has nothing to give (a
-/// terminal, an idle pipe). The signal handlers restart an interrupted `read(2)`, so a read
-/// blocked on stdin would not return until data came; here the stream is read on a helper
-/// thread and this side waits for it in short slices, checking the flag between them.
+/// terminal, an idle pipe, a fifo nobody has opened for writing yet). The signal handlers
+/// restart an interrupted `open(2)` or `read(2)`, so a call blocked on stdin would not return
+/// until data came; here the stream is opened and read on a helper thread, and this side
+/// waits for it in short slices, checking the flag between them.
 ///
 /// Once stop is asked for, `read` fails with an error whose inner error is [`Stopped`]; callers
 /// report it as the interruption (see [`Cancel::check`]). The helper thread may stay blocked in
-/// its read until data comes or the process ends.
+/// its read until data comes or the process ends. The end of the stream is only reported when
+/// the helper saw it: a helper that died early is an error, never a short stream.
 pub struct WatchedRead {
-    chunks: Receiver<std::io::Result<Vec<u8>>>,
+    pieces: Receiver<Piece>,
     current: Vec<u8>,
     offset: usize,
-    done: bool,
+    state: State,
     cancel: Cancel,
+}
+
+/// What the helper thread sends.
+enum Piece {
+    Bytes(Vec<u8>),
+    End,
+    Failed(std::io::Error),
+}
+
+/// Where the stream stands on this side.
+enum State {
+    Open,
+    Ended,
+    /// Failed: the error's kind and text, given again to every later read.
+    Failed(std::io::ErrorKind, String),
 }
 
 /// The error a [`WatchedRead`] returns once stop was asked for.
@@ -81,42 +98,90 @@ impl std::error::Error for Stopped {}
 impl WatchedRead {
     /// Read `inner` on a helper thread, watching `cancel` while waiting for it.
     pub fn new(inner: impl Read + Send + 'static, cancel: Cancel) -> Self {
+        Self::open(move || Ok(inner), cancel)
+    }
+
+    /// Open a stream with `open` and read it, both on a helper thread (opening a fifo waits
+    /// for a writer), watching `cancel` meanwhile. An error from `open` is the first read's.
+    pub fn open<R: Read>(
+        open: impl FnOnce() -> std::io::Result<R> + Send + 'static,
+        cancel: Cancel,
+    ) -> Self {
         // Two chunks in flight: the helper keeps reading while this side works on one.
-        let (send, chunks) = sync_channel(2);
+        let (send, pieces) = sync_channel(2);
         let helper = send.clone();
         let spawned = std::thread::Builder::new()
             .name("stream-reader".into())
-            .spawn(move || read_into(inner, helper));
+            .spawn(move || {
+                let last = match open() {
+                    Ok(inner) => read_into(inner, &helper),
+                    Err(e) => Piece::Failed(e),
+                };
+                let _ = helper.send(last);
+            });
         if let Err(e) = spawned {
             // No thread to read on: a read error, rather than a read that cannot be stopped.
-            let _ = send.try_send(Err(e));
+            let _ = send.try_send(Piece::Failed(e));
         }
         Self {
-            chunks,
+            pieces,
             current: Vec::new(),
             offset: 0,
-            done: false,
+            state: State::Open,
             cancel,
         }
     }
 }
 
-/// The helper's loop: chunks until the end of the stream, an error, or nobody is listening.
-fn read_into(mut inner: impl Read, send: SyncSender<std::io::Result<Vec<u8>>>) {
+/// The helper's loop: sends chunks, and returns what ends the stream (its end or an error).
+/// One buffer is reused; each chunk sent is as long as what one read gave.
+fn read_into(mut inner: impl Read, send: &SyncSender<Piece>) -> Piece {
+    let mut buf = vec![0u8; WATCH_CHUNK_BYTES];
     loop {
-        let mut buf = vec![0u8; WATCH_CHUNK_BYTES];
-        let chunk = match inner.read(&mut buf) {
-            Ok(0) => return,
+        match inner.read(&mut buf) {
+            Ok(0) => return Piece::End,
             Ok(n) => {
-                buf.truncate(n);
-                Ok(buf)
+                if send.send(Piece::Bytes(buf[..n].to_vec())).is_err() {
+                    return Piece::End; // the reading side is gone; nobody will see this
+                }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => Err(e),
-        };
-        let failed = chunk.is_err();
-        if send.send(chunk).is_err() || failed {
-            return; // nobody is listening any more, or the error ends the stream
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Piece::Failed(e),
+        }
+    }
+}
+
+impl WatchedRead {
+    /// Wait for the next piece from the helper, checking the flag every slice.
+    fn next_piece(&mut self) -> std::io::Result<()> {
+        loop {
+            if self.cancel.reason().is_some() {
+                return Err(std::io::Error::other(Stopped));
+            }
+            match self.pieces.recv_timeout(WATCH_INTERVAL) {
+                Ok(Piece::Bytes(chunk)) => {
+                    self.current = chunk;
+                    self.offset = 0;
+                    return Ok(());
+                }
+                Ok(Piece::End) => self.state = State::Ended,
+                Ok(Piece::Failed(e)) => {
+                    // Never `Interrupted`: `read_to_end` and friends would retry it forever.
+                    let kind = match e.kind() {
+                        std::io::ErrorKind::Interrupted => std::io::ErrorKind::Other,
+                        kind => kind,
+                    };
+                    self.state = State::Failed(kind, e.to_string());
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.state = State::Failed(
+                        std::io::ErrorKind::Other,
+                        "the thread reading the stream stopped before its end".into(),
+                    )
+                }
+            }
+            return Ok(());
         }
     }
 }
@@ -124,23 +189,11 @@ fn read_into(mut inner: impl Read, send: SyncSender<std::io::Result<Vec<u8>>>) {
 impl Read for WatchedRead {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.offset == self.current.len() {
-            if self.done || buf.is_empty() {
-                return Ok(0);
-            }
-            if self.cancel.reason().is_some() {
-                return Err(std::io::Error::other(Stopped));
-            }
-            match self.chunks.recv_timeout(WATCH_INTERVAL) {
-                Ok(Ok(chunk)) => {
-                    self.current = chunk;
-                    self.offset = 0;
-                }
-                Ok(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => self.done = true,
+            match &self.state {
+                State::Ended => return Ok(0),
+                State::Failed(kind, text) => return Err(std::io::Error::new(*kind, text.clone())),
+                State::Open if buf.is_empty() => return Ok(0),
+                State::Open => self.next_piece()?,
             }
         }
         let n = buf.len().min(self.current.len() - self.offset);
@@ -181,14 +234,52 @@ mod tests {
         let (release, quiet) = std::sync::mpsc::channel::<()>();
         let flag = Arc::new(AtomicUsize::new(0));
         let mut reader = WatchedRead::new(Quiet(quiet), Cancel::new(Arc::clone(&flag)));
+        let (read_returned, returned) = std::sync::mpsc::channel::<()>();
         let raiser = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));
             flag.store(2, Ordering::Relaxed);
+            // If the flag goes unseen, end the stream after 5 s: the read then gives Ok(0)
+            // and fails the test instead of hanging it.
+            let _ = returned.recv_timeout(Duration::from_secs(5));
+            drop(release);
         });
-        let err = reader.read(&mut [0u8; 8]).unwrap_err();
-        assert!(err.get_ref().is_some_and(|e| e.is::<Stopped>()), "{err}");
+        let result = reader.read(&mut [0u8; 8]);
+        drop(read_returned);
         raiser.join().unwrap();
-        drop(release);
+        let err = result.unwrap_err();
+        assert!(err.get_ref().is_some_and(|e| e.is::<Stopped>()), "{err}");
+    }
+
+    /// Gives `first` once, then fails as a dying thread would.
+    struct DiesAfter(Option<Vec<u8>>);
+
+    impl Read for DiesAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let first = self.0.take().expect("the helper died");
+            buf[..first.len()].copy_from_slice(&first);
+            Ok(first.len())
+        }
+    }
+
+    #[test]
+    fn a_helper_that_dies_or_fails_is_an_error_not_a_short_stream() {
+        let mut reader = WatchedRead::new(DiesAfter(Some(b"emma\n".to_vec())), Cancel::never());
+        let mut got = Vec::new();
+        let err = reader.read_to_end(&mut got).unwrap_err();
+        assert_eq!(got, b"emma\n");
+        assert!(err.to_string().contains("stopped before its end"), "{err}");
+
+        let missing = || -> std::io::Result<std::io::Empty> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such fifo",
+            ))
+        };
+        let mut reader = WatchedRead::open(missing, Cancel::never());
+        for _ in 0..2 {
+            let err = reader.read(&mut [0u8; 8]).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+        }
     }
 
     #[test]

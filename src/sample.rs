@@ -48,9 +48,11 @@ impl Shaping {
     /// weights' own type, as libtorch would compute it), in f64 for the fast sampler's tables.
     pub fn apply<F: Logit>(&self, logits: &[F]) -> Vec<F> {
         let max = logits.iter().copied().fold(F::NEG_INFINITY, F::max);
-        // A temperature below F's smallest positive value would round to 0 and give NaN: the
-        // smallest positive value gives the same limit (only the largest logits survive).
-        let temperature = F::from_f64(self.temperature).max(F::SMALLEST_POSITIVE);
+        // A temperature outside F's range would round to 0 or infinity and give NaN (0/0,
+        // -inf/inf): the nearest value in range gives the same limit (greedy, or flat).
+        let temperature = F::from_f64(self.temperature)
+            .max(F::SMALLEST_POSITIVE)
+            .min(F::MAX);
         let mut shaped: Vec<F> = logits.iter().map(|&v| (v - max) / temperature).collect();
         if let Some(k) = self.top_k.filter(|&k| k > 0 && k < logits.len()) {
             let mut sorted = shaped.clone();
@@ -73,10 +75,14 @@ pub trait Logit:
     const NEG_INFINITY: Self;
     /// The smallest value above 0 (a subnormal).
     const SMALLEST_POSITIVE: Self;
+    /// The largest finite value.
+    const MAX: Self;
     /// The value nearest to `v`.
     fn from_f64(v: f64) -> Self;
     /// The larger of two values.
     fn max(self, other: Self) -> Self;
+    /// The smaller of two values.
+    fn min(self, other: Self) -> Self;
     /// A total order (for sorting).
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
 }
@@ -86,11 +92,15 @@ macro_rules! logit {
         impl Logit for $t {
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const SMALLEST_POSITIVE: Self = <$t>::from_bits(1);
+            const MAX: Self = <$t>::MAX;
             fn from_f64(v: f64) -> Self {
                 v as $t
             }
             fn max(self, other: Self) -> Self {
                 <$t>::max(self, other)
+            }
+            fn min(self, other: Self) -> Self {
+                <$t>::min(self, other)
             }
             fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
                 <$t>::total_cmp(self, other)
@@ -403,6 +413,17 @@ mod tests {
         let single: Vec<f32> = frozen.apply(&logits.map(|v| v as f32));
         let weights: Vec<f32> = single.into_iter().map(f32::exp).collect();
         assert_eq!(weights, [0.0, 1.0, 0.0, 1.0, 0.0]);
+        // Above f32's largest value, with an impossible character (-inf): flat, not NaN.
+        let flat = Shaping {
+            temperature: 1e39,
+            top_k: None,
+        };
+        let weights: Vec<f32> = flat
+            .apply(&[1.0f32, f32::NEG_INFINITY, 3.0])
+            .into_iter()
+            .map(f32::exp)
+            .collect();
+        assert_eq!(weights, [1.0, 0.0, 1.0]);
         assert!(Shaping::default().is_identity(27));
         assert!(!shaping.is_identity(27));
     }

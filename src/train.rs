@@ -432,10 +432,11 @@ impl OneHot {
 /// than zeroing `w.grad()` and accumulating into it, saves a fill and an add per epoch (two
 /// kernel launches on CUDA, where an epoch is launch-bound) and gives the same bits.
 pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
-    let mut grads = Tensor::f_run_backward(&[loss], &[w], false, false)?;
-    grads
-        .pop()
-        .ok_or_else(|| TrainError::Internal("the backward pass returned no gradient".into()).into())
+    let grad = Tensor::f_run_backward(&[loss], &[w], false, false)?.pop();
+    match grad {
+        Some(grad) if grad.defined() => Ok(grad),
+        _ => Err(TrainError::Internal("the backward pass gave W no gradient".into()).into()),
+    }
 }
 
 /// The update without tracking gradients: `W += -lr * grad` or, as written in the notebook,
@@ -585,18 +586,30 @@ mod tests {
         let onehot = OneHot::new(&examples, 3, Device::Cpu).unwrap();
         let w0 = initial_weights(7, 3, 3);
 
-        // PyTorch's way: W.grad = None, loss.backward(), W += -lr * W.grad.
-        let reference = w0.copy().set_requires_grad(true);
-        let loss = onehot.nll(&reference) + reference.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
-        loss.backward();
-        let want = (&w0 + reference.grad() * -5.0).reshape([-1]);
+        // PyTorch's way, three epochs: W.grad = None, loss.backward(), W += -lr * W.grad. tch
+        // cannot unset a gradient, so each epoch starts from a fresh leaf with none.
+        let mut reference = w0.copy();
+        let mut want_losses = Vec::new();
+        for _ in 0..3 {
+            let mut leaf = reference.detach().set_requires_grad(true);
+            let loss = onehot.nll(&leaf) + leaf.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
+            loss.backward();
+            want_losses.push(loss.double_value(&[]));
+            let step = leaf.grad() * -5.0;
+            tch::no_grad(|| leaf.f_add_(&step).map(|_| ())).unwrap();
+            reference = leaf.detach();
+        }
 
         let mut w = w0.copy().set_requires_grad(true);
-        let (got_loss, _) = onehot.epoch(&mut w, 5.0, Some(0.1), Update::Step).unwrap();
+        let mut got_losses = Vec::new();
+        for _ in 0..3 {
+            let (loss, _) = onehot.epoch(&mut w, 5.0, Some(0.1), Update::Step).unwrap();
+            got_losses.push(loss.double_value(&[]));
+        }
         assert!(!w.grad().defined(), "the epoch accumulated into W.grad");
-        assert_eq!(got_loss.double_value(&[]), loss.double_value(&[]));
+        assert_eq!(got_losses, want_losses);
         let got: Vec<f32> = Vec::try_from(&w.detach().reshape([-1])).unwrap();
-        let want: Vec<f32> = Vec::try_from(&want).unwrap();
+        let want: Vec<f32> = Vec::try_from(&reference.detach().reshape([-1])).unwrap();
         assert_eq!(got.len(), 9);
         assert_ne!(
             got,
@@ -605,6 +618,47 @@ mod tests {
         );
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn losses_read_in_batches_come_back_in_order_and_a_nan_names_its_epoch() {
+        let config = TrainConfig {
+            epochs: 7,
+            lr: 1.0,
+            reg: 0.0,
+            seed: 0,
+            method: Method::OneHot,
+            device: Device::Cpu,
+        };
+        let losses = [2.5f32, 2.25, 2.125, 2.0625, 2.03125, 2.015625, 2.0078125];
+        let mut seen = Vec::new();
+        let mut on_epoch = |epoch: usize, loss: f64| {
+            seen.push((epoch, loss));
+            Ok(())
+        };
+        // Every 3 epochs, as on CUDA: two batches of 3 (stacked reads) and 1 at the end.
+        let mut log = EpochLog::new(&config, 3, &mut on_epoch);
+        for (i, &loss) in losses.iter().enumerate() {
+            log.push(i + 1, Tensor::from(loss), Tensor::from(loss - 1.0))
+                .unwrap();
+        }
+        log.flush().unwrap();
+        let (got_losses, got_nlls) = log.finish();
+        let want: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
+        assert_eq!(got_losses, want);
+        assert_eq!(got_nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
+        assert_eq!(seen, (1..=7).zip(want.iter().copied()).collect::<Vec<_>>());
+
+        let mut on_epoch = |_: usize, _: f64| Ok(());
+        let mut log = EpochLog::new(&config, 3, &mut on_epoch);
+        log.push(1, Tensor::from(1.0f32), Tensor::from(1.0f32))
+            .unwrap();
+        log.push(2, Tensor::from(f32::NAN), Tensor::from(1.0f32))
+            .unwrap();
+        let err = log
+            .push(3, Tensor::from(1.0f32), Tensor::from(1.0f32))
+            .unwrap_err();
+        assert!(err.to_string().contains("epoch 2"), "{err}");
     }
 
     #[test]

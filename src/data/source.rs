@@ -105,9 +105,12 @@ impl Input {
                 let kind = match source {
                     Source::File(path) if is_regular(path) => InputKind::File(path.clone()),
                     // A pipe or a device (`/dev/stdin`, `<(...)`) streams: read it like stdin.
-                    Source::File(path) => stream(&label, passes, cancel, || {
-                        std::fs::File::open(path).map(|f| Box::new(f) as Box<dyn Read + Send>)
-                    })?,
+                    Source::File(path) => {
+                        let path = path.clone();
+                        stream(&label, passes, cancel, move || {
+                            std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn Read + Send>)
+                        })?
+                    }
                     Source::Stdin => stream(&label, passes, cancel, || {
                         Ok(Box::new(std::io::stdin()) as Box<dyn Read + Send>)
                     })?,
@@ -181,17 +184,16 @@ fn stream(
     label: &str,
     passes: usize,
     cancel: &Cancel,
-    open: impl FnOnce() -> std::io::Result<Box<dyn Read + Send>>,
+    open: impl FnOnce() -> std::io::Result<Box<dyn Read + Send>> + Send + 'static,
 ) -> Result<InputKind> {
     let unreadable = |source| DataError::Unreadable {
         path: label.to_string(),
         source,
     };
-    // Watched, so that a stop request is seen while the stream is quiet, not only between chunks.
-    let reader: Box<dyn Read + Send> = Box::new(WatchedRead::new(
-        open().map_err(unreadable)?,
-        cancel.clone(),
-    ));
+    // Opened and read watched, so that a stop request is seen while the stream is quiet (or
+    // a fifo waits for its writer), not only between chunks. An error opening it comes with
+    // the first read.
+    let reader: Box<dyn Read + Send> = Box::new(WatchedRead::open(open, cancel.clone()));
     if passes <= 1 {
         return Ok(InputKind::Stream(std::sync::Mutex::new(Some(reader))));
     }
