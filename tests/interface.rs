@@ -85,26 +85,40 @@ fn sigint_and_sigterm_during_training_exit_130_and_143_and_save_nothing() {
     }
 }
 
+/// Start `bigram ARGS`, write `data` to its stdin, SIGINT it, then write `data` up to `more`
+/// times again (until a broken pipe says the reader left) with stdin kept open, and wait up to
+/// `limit`. Writing more than a pipe holds means that once the first write returns, the reader
+/// has started, and the signal handlers with it. Returns the exit code and stderr.
+fn interrupt_while_feeding(
+    args: &[&str],
+    dir: &Path,
+    data: &[u8],
+    more: usize,
+    limit: Duration,
+) -> (Option<i32>, String) {
+    let mut child = spawn(args, dir);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(data).unwrap();
+    signal(&child, libc::SIGINT);
+    for _ in 0..more {
+        if stdin.write_all(data).is_err() {
+            break;
+        }
+    }
+    let status = wait_within(&mut child, limit);
+    drop(stdin);
+    (status.code(), stderr_of(&mut child))
+}
+
 #[test]
 fn an_interrupt_while_reading_stdin_stops_the_read_even_when_no_data_comes() {
     let dir = tempfile::tempdir().unwrap();
     let names = std::fs::read(names_txt()).unwrap();
-    // Data flowing: the interrupt stops the read. Once a write larger than the pipe's buffer
-    // returns, the reader has started, its handlers with it.
-    let mut child = spawn(&["count", "--data", "-"], dir.path());
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&names).unwrap();
-    signal(&child, libc::SIGINT);
-    // Keep the data coming until the reader leaves (a broken pipe).
-    for _ in 0..64 {
-        if stdin.write_all(&names).is_err() {
-            break;
-        }
-    }
-    let status = wait_within(&mut child, Duration::from_secs(60));
-    drop(stdin);
-    let stderr = stderr_of(&mut child);
-    assert_eq!(status.code(), Some(130), "{stderr}");
+    // Data flowing: the interrupt stops the read.
+    let count = ["count", "--data", "-"];
+    let (code, stderr) =
+        interrupt_while_feeding(&count, dir.path(), &names, 64, Duration::from_secs(60));
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted while reading stdin"),
         "{stderr}"
@@ -114,18 +128,10 @@ fn an_interrupt_while_reading_stdin_stops_the_read_even_when_no_data_comes() {
     // Blocked waiting for more data, stdin still open: one interrupt is enough. The grace of
     // 10 s is far above the reader's check interval; a read that ignored the interrupt
     // would wait here until the test closes stdin.
-    for args in [
-        &["count", "--data", "-"][..],
-        &["train", "--data", "-", "--epochs", "1"][..],
-    ] {
-        let mut child = spawn(args, dir.path());
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(&names).unwrap();
-        signal(&child, libc::SIGINT);
-        let status = wait_within(&mut child, Duration::from_secs(10));
-        drop(stdin);
-        let stderr = stderr_of(&mut child);
-        assert_eq!(status.code(), Some(130), "{args:?}: {stderr}");
+    for args in [&count[..], &["train", "--data", "-", "--epochs", "1"][..]] {
+        let (code, stderr) =
+            interrupt_while_feeding(args, dir.path(), &names, 0, Duration::from_secs(10));
+        assert_eq!(code, Some(130), "{args:?}: {stderr}");
         assert!(
             stderr.contains("interrupted while reading stdin"),
             "{args:?}: {stderr}"
@@ -140,17 +146,11 @@ fn score_interrupted_while_waiting_for_names_on_stdin_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("counts.safetensors");
     count_model_at(&model);
-    let mut child = spawn(&["score", "--model", model.to_str().unwrap()], dir.path());
-    let mut stdin = child.stdin.take().unwrap();
-    // More than a pipe holds: once the write returns, the reading (and the handlers) began.
-    stdin
-        .write_all(&std::fs::read(names_txt()).unwrap())
-        .unwrap();
-    signal(&child, libc::SIGINT);
-    let status = wait_within(&mut child, Duration::from_secs(10));
-    drop(stdin);
-    let stderr = stderr_of(&mut child);
-    assert_eq!(status.code(), Some(130), "{stderr}");
+    let names = std::fs::read(names_txt()).unwrap();
+    let score = ["score", "--model", model.to_str().unwrap()];
+    let (code, stderr) =
+        interrupt_while_feeding(&score, dir.path(), &names, 0, Duration::from_secs(10));
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted while reading names from stdin"),
         "{stderr}"
