@@ -5,7 +5,7 @@
 #
 # Usage: scripts/gpu_check.sh BIN TESTS_DIR OUT [SECONDS]
 #   BIN        the bigram binary
-#   TESTS_DIR  the test executables of tests/cuda.rs, parity.rs and notebook.rs (cuda-*, ...)
+#   TESTS_DIR  the folder holding the integration test executable (tests/it, built as it-*)
 #   OUT        a folder for log.txt (every step's output, in order) and summary.txt (a line
 #              per step): two files, as a device run may bring back only a few
 #   SECONDS    stop starting steps after this many seconds (default 400); later steps are the
@@ -47,7 +47,7 @@ test_exe() { find "$tests" -maxdepth 1 -type f -name "$1-*" -perm -u+x | head -1
 
 step machine bash -c 'nvidia-smi; lscpu | head -20; ldd "$1" | grep -E "torch|cuda"' _ "$bin"
 step version "$bin" --version --json
-step cuda-tests "$(test_exe cuda)" --nocapture --test-threads 1
+step cuda-tests "$(test_exe it)" cuda:: --nocapture --test-threads 1
 step bench-cuda "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda
 step bench-cuda-1000 "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda --epochs 1000 --repeats 3
 # The kernels of one epoch by how its gradient is taken (bigram now: autograd.grad).
@@ -76,7 +76,7 @@ step parity-cpu "$bin" parity --device cpu --data $data
 step parity-cpu-notebook "$bin" parity --device cpu --notebook --data $data
 step bench-cpu "$python" scripts/bench.py --bigram "$bin" --data $data --quick
 # The exact CPU tests against this machine's PyTorch, on another CPU than the project's.
-step parity-tests "$(test_exe parity)" --test-threads 2
-step notebook-tests "$(test_exe notebook)" --test-threads 2
+step parity-tests "$(test_exe it)" parity:: --test-threads 2
+step notebook-tests "$(test_exe it)" notebook:: --test-threads 2
 rm -rf "$work"
 cat "$summary"

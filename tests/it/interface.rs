@@ -2,8 +2,7 @@
 //! the way a checkpoint was trained; and the layout rule that the library knows nothing of the
 //! command line.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::io::{BufRead, Write};
 use std::path::Path;

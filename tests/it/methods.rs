@@ -1,8 +1,7 @@
 //! The fast paths: other training methods reach the one-hot loop's losses, and the fast
 //! sampler draws from the same distribution as the exact one.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use bigram::data::{Corpus, Keep, ReadOptions};
 use bigram::model::Model;

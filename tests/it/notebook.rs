@@ -3,8 +3,7 @@
 //! (4 decimals); the exact figures are compared live with the notebook's cells run by PyTorch
 //! (`bigram parity --notebook`, scripts/notebook_reference.py) at a pinned thread count.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use bigram::cancel::Cancel;
 use bigram::notebook::{replay, Replay};

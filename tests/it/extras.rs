@@ -1,7 +1,6 @@
 //! Beyond the notebook: pictures, train/dev/test splits, tuning, and trigrams.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn decode(path: &std::path::Path) -> image::RgbImage {
     image::open(path)

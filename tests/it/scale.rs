@@ -2,8 +2,7 @@
 //! trains from merged counts, several files (or stdin) read as one, and training resumes from
 //! a checkpoint exactly.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use bigram::data::ReadOptions;
 use bigram::dataset::{Dataset, FitOptions};

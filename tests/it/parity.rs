@@ -1,8 +1,7 @@
 //! `bigram parity` against the live PyTorch 2.13 reference (scripts/reference.py run by the
 //! setup's Python): bit-identical on the CPU for several settings, and able to fail.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn parity(args: &[&str]) -> (std::process::Output, serde_json::Value) {
     let output = bigram()

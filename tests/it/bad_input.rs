@@ -1,8 +1,7 @@
 //! Every mistake a user can make: a one-line error naming the file (and line) and what to do,
 //! exit code 2, and no file created or changed.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::collections::BTreeMap;
 use std::path::Path;

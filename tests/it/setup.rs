@@ -2,8 +2,7 @@
 //! `flock`, no `sha256sum`): it installs nothing, writes cargo's pointer to what it found,
 //! places names.txt, and refuses a libtorch of the wrong version with advice.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,8 +1,7 @@
 //! What name seekers use: novel names, prefixes, temperature, top-k, length bounds, and scores
 //! that agree with a log-probability worked out by hand from the checkpoint's W.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use bigram::model::Model;
 use std::collections::HashSet;

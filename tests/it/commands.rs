@@ -2,8 +2,7 @@
 //! Every exact figure comes from PyTorch 2.13 run live (scripts/reference.py) at the same
 //! thread count as the Rust side, never from this program's own output.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use bigram::data::{Corpus, Keep, ReadOptions};
 use bigram::model::Model;

@@ -2,8 +2,7 @@
 //! skipped (on stderr, seen with `cargo test -- --nocapture`) and passes: CI has no GPU, and a
 //! GPU machine runs these by hand (README, "GPU").
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use bigram::model::Model;
 
