@@ -1,28 +1,255 @@
 //! Checkpoints: a model as a safetensors file that Python reads as it is.
 //!
 //! The file holds `W` (float32, contexts × vocabulary), for a count model also `N` (int64, the
-//! raw counts), and string metadata: `format`, `vocab`, `order`, `kind` and how the model was
-//! made. The header's keys are written in sorted order, so the same model gives the same bytes
-//! (the same command on the same data writes a byte-identical file). Files are written
-//! through a temporary file and a rename.
+//! raw counts), and string metadata. What the metadata may say is one typed description,
+//! [`Header`] (what the tensors mean) with [`Meta`] (how the model was made): writing fills it
+//! in and serialises it, reading parses and validates it, and nothing else assembles or picks
+//! apart metadata strings. The header's keys are written in sorted order, so the same model
+//! gives the same bytes (the same command on the same data writes a byte-identical file).
+//! Files are written through a temporary file and a rename; reading is bounded in size and
+//! refuses anything but a regular file.
 
-use crate::data::Counts;
+use crate::data::{Counts, SplitSpec};
 use crate::error::{CheckpointError, Error, Result};
 use crate::model::{Model, ModelKind};
 use crate::vocab::{context_count, Vocab};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use tch::Tensor;
 
-/// Checkpoint format tag, stored under `format` in the metadata.
+/// Checkpoint format tag, stored under `format`; a file with any other is refused.
 pub const FORMAT: &str = "bigram-checkpoint/1";
 
 /// Checkpoints larger than this are refused before being read (a 3-gram over a large
 /// vocabulary with its counts is still far below it).
-const MAX_CHECKPOINT_BYTES: u64 = 512 << 20;
+pub const MAX_CHECKPOINT_BYTES: u64 = 512 << 20;
 
 const NOT_OURS: &str = "not a bigram checkpoint (expected a safetensors file written by `bigram train` or `bigram count`)";
+
+/// What a checkpoint's tensors mean: the first part of its metadata. The rest, how the model
+/// was made, is [`Meta`]; both are read from and written to the same string map. Every value
+/// is stored as a string (safetensors metadata maps strings to strings): numbers and flags as
+/// Rust writes them, lists and records as JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The vocabulary, its characters in index order (`.` first).
+    pub vocab: String,
+    /// 2 for bigrams, 3 for trigrams.
+    #[serde(with = "text")]
+    pub order: usize,
+    /// `network` or `counts`.
+    #[serde(with = "text")]
+    pub kind: ModelKind,
+}
+
+/// How a model was made, as its checkpoint records it. Every field is optional: a network
+/// fills in its training, a count model its smoothing, both where their data came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Each data file read, with its sha256 (both `null` for standard input).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub data_files: Option<Vec<DataFile>>,
+    /// Whether names were folded to lower case (data is read the same way later).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub lowercase: Option<bool>,
+    /// The split the model was fitted on the train part of.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub split: Option<SplitSpec>,
+    /// The seed of that split's shuffle.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub split_seed: Option<u64>,
+    /// The count checkpoint a network was trained from (`train --counts`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub counts_from: Option<DataFile>,
+    /// The checkpoints a merged count model adds up (`bigram merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub sources: Option<Vec<Piece>>,
+    /// The seed of a network's initial weights (absent when it resumed from a checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub seed: Option<i64>,
+    /// The checkpoint a network resumed from (`train --init`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub init: Option<Start>,
+    /// Epochs of this run.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub epochs: Option<u64>,
+    /// Epochs since the seed's weights, through every resume.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub epochs_total: Option<u64>,
+    /// Learning rate.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub lr: Option<f64>,
+    /// Weight of the L2 penalty.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub reg: Option<f64>,
+    /// How epochs were computed: `onehot`, `index` or `counts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Where training ran (`cpu`, `cuda:0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// libtorch's intra-op thread count (exact results hold for one count).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub threads: Option<i32>,
+    /// The last epoch's loss (NLL + L2), from its forward pass.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub final_loss: Option<f64>,
+    /// The NLL of the saved weights on the data they were fitted on.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub nll: Option<f64>,
+    /// A count model's additive smoothing.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub smoothing: Option<f64>,
+    /// The data file of checkpoints written before `data_files` (read, never written).
+    #[serde(default, skip_serializing)]
+    pub data_path: Option<String>,
+    /// Its sha256 (read, never written).
+    #[serde(default, skip_serializing)]
+    pub data_sha256: Option<String>,
+}
+
+/// One data file as a checkpoint records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Absolute path; `None` for standard input.
+    pub path: Option<String>,
+    /// sha256 of its bytes; `None` for standard input, which has no checksum to check later.
+    pub sha256: Option<String>,
+}
+
+/// One checkpoint a merged count model adds up, with what it held: its data files and, when
+/// it was itself a merge, its own pieces (so that a piece already inside is seen again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Piece {
+    /// Its absolute path when merged.
+    pub path: String,
+    /// Its sha256.
+    pub sha256: String,
+    /// The data files it counted.
+    pub data_files: Vec<DataFile>,
+    /// The pieces it was merged from, when it was a merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Piece>,
+}
+
+impl Piece {
+    /// Every checkpoint checksum inside: its own and its pieces', however deep.
+    pub fn checksums(&self) -> Vec<&str> {
+        let mut all = vec![self.sha256.as_str()];
+        for piece in &self.sources {
+            all.extend(piece.checksums());
+        }
+        all
+    }
+}
+
+/// Where a run that resumed from a checkpoint started: recorded as its `init`, so that a
+/// chain of resumed runs can be traced back to its seed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Start {
+    /// The starting checkpoint, absolute.
+    pub path: PathBuf,
+    /// Its sha256.
+    pub sha256: String,
+    /// The epochs behind it, since the seed's weights, through every earlier resume.
+    pub epochs_total: u64,
+    /// The seed the chain started from, however many resumes ago.
+    pub seed: Option<String>,
+}
+
+impl Start {
+    /// The record of starting from `model`, read from `path` with checksum `sha256`.
+    pub fn of(path: &Path, model: &Model, sha256: String) -> Self {
+        let meta = &model.meta;
+        let seed = meta
+            .seed
+            .map(|s| s.to_string())
+            .or_else(|| meta.init.as_ref().and_then(|i| i.seed.clone()));
+        Self {
+            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            sha256,
+            epochs_total: meta.epochs_total.or(meta.epochs).unwrap_or(0),
+            seed,
+        }
+    }
+}
+
+impl Meta {
+    /// This record of the data, with how a network was trained on it: `config`, the last
+    /// epoch's loss, the NLL of the weights saved, the thread count, and where it started
+    /// (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
+    pub fn trained(
+        self,
+        config: &crate::train::TrainConfig,
+        final_loss: f64,
+        nll: f64,
+        threads: i32,
+        start: Option<Start>,
+    ) -> Self {
+        let epochs = config.epochs as u64;
+        let before = start.as_ref().map_or(0, |s| s.epochs_total);
+        Self {
+            epochs: Some(epochs),
+            epochs_total: Some(before + epochs),
+            lr: Some(config.lr),
+            reg: Some(config.reg),
+            method: Some(config.method.as_str().to_string()),
+            device: Some(crate::device::device_name(config.device)),
+            threads: Some(threads),
+            final_loss: Some(final_loss),
+            nll: Some(nll),
+            seed: start.is_none().then_some(config.seed),
+            init: start,
+            ..self
+        }
+    }
+
+    /// The values that must make sense for a model to be used: a smoothing that is a finite
+    /// number of at least 0, a positive learning rate, a known method... The first wrong one
+    /// is named.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let bad = |key: &str, value: &dyn std::fmt::Display, want: &str| {
+            Err(format!("metadata {key:?} is {value}; it must be {want}"))
+        };
+        if let Some(s) = self.smoothing.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+            return bad("smoothing", &s, "a finite number, 0 or more");
+        }
+        if let Some(lr) = self.lr.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            return bad("lr", &lr, "a finite number above 0");
+        }
+        if let Some(reg) = self.reg.filter(|v| !(v.is_finite() && *v >= 0.0)) {
+            return bad("reg", &reg, "a finite number, 0 or more");
+        }
+        if let Some(nll) = self.nll.filter(|v| v.is_nan() || *v < 0.0) {
+            return bad("nll", &nll, "a number, 0 or more");
+        }
+        if let Some(t) = self.threads.filter(|t| *t < 1) {
+            return bad("threads", &t, "at least 1");
+        }
+        let methods = ["onehot", "index", "counts"];
+        if let Some(m) = self.method.as_deref().filter(|m| !methods.contains(m)) {
+            return bad("method", &format!("{m:?}"), "onehot, index or counts");
+        }
+        Ok(())
+    }
+
+    /// The data files it records (`data_files`, or the `data_path` and `data_sha256` of older
+    /// checkpoints); empty when none are.
+    pub fn data_files(&self) -> Vec<DataFile> {
+        match (&self.data_files, &self.data_path) {
+            (Some(files), _) => files.clone(),
+            (None, Some(path)) => vec![DataFile {
+                path: Some(path.clone()),
+                sha256: self.data_sha256.clone(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+}
 
 impl Model {
     /// The checkpoint's bytes: safetensors with a header in sorted key order.
@@ -47,13 +274,13 @@ impl Model {
         if let Some(n) = &n {
             tensors.push(("N", view(Dtype::I64, n)?));
         }
-        let mut meta: std::collections::HashMap<String, String> =
-            self.meta.clone().into_iter().collect();
-        meta.insert("format".into(), FORMAT.into());
-        meta.insert("vocab".into(), self.vocab.as_string());
-        meta.insert("order".into(), self.order.to_string());
-        meta.insert("kind".into(), self.kind.as_str().into());
-        let bytes = safetensors::serialize(tensors, &Some(meta))
+        let header = Header {
+            format: FORMAT.into(),
+            vocab: self.vocab.as_string(),
+            order: self.order,
+            kind: self.kind,
+        };
+        let bytes = safetensors::serialize(tensors, &Some(to_metadata(&header, &self.meta)?))
             .map_err(|e| Error::internal(format!("cannot serialise the checkpoint: {e:?}")))?;
         canonical_header(&bytes)
     }
@@ -66,57 +293,17 @@ impl Model {
     /// Read a checkpoint, checking that it is one of ours and that its tensors fit its
     /// vocabulary.
     pub fn load(path: &Path) -> Result<Self> {
-        let shown = path.display().to_string();
-        let size = match std::fs::metadata(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CheckpointError::NotFound { path: shown }.into())
-            }
-            Err(source) => {
-                return Err(CheckpointError::Unreadable {
-                    path: shown,
-                    source,
-                }
-                .into())
-            }
-            Ok(m) if m.is_dir() => return Err(CheckpointError::IsDirectory { path: shown }.into()),
-            Ok(m) => m.len(),
-        };
-        if size > MAX_CHECKPOINT_BYTES {
-            return Err(CheckpointError::TooLarge { path: shown, size }.into());
-        }
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Unreadable {
-            path: shown.clone(),
-            source,
-        })?;
-        Self::from_bytes(&bytes).map_err(|why| CheckpointError::Invalid { path: shown, why }.into())
+        Ok(read(path)?.model)
     }
 
     /// Parse checkpoint bytes; the error says what is wrong, without the file name.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
-        let (_, header) =
+        let (_, st_header) =
             SafeTensors::read_metadata(bytes).map_err(|e| format!("{NOT_OURS}: {e}"))?;
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| format!("{NOT_OURS}: {e}"))?;
-        let meta: BTreeMap<String, String> = header
-            .metadata()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let get = |key: &str| {
-            meta.get(key)
-                .ok_or_else(|| format!("{NOT_OURS}: metadata has no {key:?}"))
-        };
-        let vocab = Vocab::parse(get("vocab")?).map_err(|e| format!("bad vocabulary: {e}"))?;
-        let order: usize = get("order")?
-            .parse()
-            .ok()
-            .filter(|o| (2..=3).contains(o))
-            .ok_or("metadata \"order\" must be 2 or 3")?;
-        let kind = match get("kind")?.as_str() {
-            "network" => ModelKind::Network,
-            "counts" => ModelKind::Counts,
-            other => return Err(format!("unknown model kind {other:?}")),
-        };
+        let (header, meta) = from_metadata(st_header.metadata().clone().unwrap_or_default())?;
+        let vocab = Vocab::parse(&header.vocab).map_err(|e| format!("bad vocabulary: {e}"))?;
+        let order = header.order;
         let rows = context_count(vocab.len(), order);
         let shape = [rows, vocab.len()];
         let w = tensors
@@ -137,10 +324,188 @@ impl Model {
             w: Tensor::from_slice(&values).view([rows as i64, vocab.len() as i64]),
             vocab,
             order,
-            kind,
+            kind: header.kind,
             counts,
             meta,
         })
+    }
+}
+
+/// A checkpoint as read: the model and the sha256 of the very bytes it was parsed from (what
+/// `merge` and `train --init` record, without reading the file a second time).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The model.
+    pub model: Model,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// Read the checkpoint at `path`: a regular file of at most [`MAX_CHECKPOINT_BYTES`] (a
+/// device or a fifo would never end, or never start), parsed and validated.
+pub fn read(path: &Path) -> Result<Loaded> {
+    let shown = path.display().to_string();
+    let unreadable = |source| CheckpointError::Unreadable {
+        path: shown.clone(),
+        source,
+    };
+    let kind = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CheckpointError::NotFound { path: shown }.into())
+        }
+        Err(source) => return Err(unreadable(source).into()),
+        Ok(m) if m.is_dir() => return Err(CheckpointError::IsDirectory { path: shown }.into()),
+        Ok(m) if !m.is_file() => crate::files::file_type_name(&m),
+        Ok(m) if m.len() > MAX_CHECKPOINT_BYTES => {
+            return Err(CheckpointError::TooLarge {
+                path: shown,
+                size: m.len(),
+            }
+            .into())
+        }
+        Ok(_) => "",
+    };
+    if !kind.is_empty() {
+        return Err(CheckpointError::NotRegular { path: shown, kind }.into());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
+        let size = bytes.len() as u64;
+        return Err(CheckpointError::TooLarge { path: shown, size }.into());
+    }
+    let model =
+        Model::from_bytes(&bytes).map_err(|why| CheckpointError::Invalid { path: shown, why })?;
+    use sha2::{Digest, Sha256};
+    Ok(Loaded {
+        model,
+        sha256: format!("{:x}", Sha256::digest(&bytes)),
+    })
+}
+
+/// The metadata map safetensors writes: the header's keys and the meta's, as strings.
+fn to_metadata(header: &Header, meta: &Meta) -> Result<std::collections::HashMap<String, String>> {
+    let bad = |e: serde_json::Error| Error::internal(format!("cannot describe the metadata: {e}"));
+    let mut map: std::collections::HashMap<String, String> =
+        serde_json::from_value(serde_json::to_value(meta).map_err(bad)?).map_err(bad)?;
+    let header: std::collections::HashMap<String, String> =
+        serde_json::from_value(serde_json::to_value(header).map_err(bad)?).map_err(bad)?;
+    map.extend(header);
+    Ok(map)
+}
+
+/// Parse and validate a file's metadata: the format first (a file of another format may mean
+/// anything by its other keys), then every value, naming the key of the first that is wrong.
+fn from_metadata(
+    map: std::collections::HashMap<String, String>,
+) -> std::result::Result<(Header, Meta), String> {
+    match map.get("format").map(String::as_str) {
+        None => return Err(format!("{NOT_OURS}: metadata has no \"format\"")),
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err(format!(
+                "checkpoint format {other:?} is not {FORMAT:?}, the one this bigram reads"
+            ))
+        }
+    }
+    for key in ["vocab", "order", "kind"] {
+        if !map.contains_key(key) {
+            return Err(format!("{NOT_OURS}: metadata has no {key:?}"));
+        }
+    }
+    let value = serde_json::to_value(map).map_err(|e| e.to_string())?;
+    let header: Header = typed(&value)?;
+    if !(2..=3).contains(&header.order) {
+        return Err("metadata \"order\" must be 2 or 3".into());
+    }
+    let meta: Meta = typed(&value)?;
+    meta.validate()?;
+    Ok((header, meta))
+}
+
+/// A typed view of the metadata map; an error names the key whose value does not parse.
+fn typed<T: serde::de::DeserializeOwned>(
+    map: &serde_json::Value,
+) -> std::result::Result<T, String> {
+    serde_path_to_error::deserialize(map)
+        .map_err(|e| format!("metadata {:?} is {}", e.path().to_string(), e.inner()))
+}
+
+/// A value stored as its text (`Display` / `FromStr`).
+mod text {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|e| D::Error::custom(format!("{text:?} ({e})")))
+    }
+}
+
+/// An optional value stored as its text, absent when `None`.
+mod opt_text {
+    use serde::{Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => super::text::serialize(v, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        super::text::deserialize(d).map(Some)
+    }
+}
+
+/// An optional record or list stored as JSON text, absent when `None`.
+mod json {
+    use serde::{
+        de::DeserializeOwned, de::Error, Deserialize, Deserializer, Serialize, Serializer,
+    };
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => {
+                s.serialize_str(&serde_json::to_string(v).map_err(serde::ser::Error::custom)?)
+            }
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| D::Error::custom(format!("{text:?} is not the JSON expected ({e})")))
     }
 }
 
@@ -170,6 +535,7 @@ fn read_tensor<'a>(
     Ok(t.data())
 }
 
+/// The raw counts, each at least 0 and their total within a 64-bit count.
 fn read_counts(
     n: &TensorView<'_>,
     shape: &[usize; 2],
@@ -183,11 +549,15 @@ fn read_counts(
             u64::try_from(v).map_err(|_| "N contains a negative count".to_string())
         })
         .collect::<std::result::Result<Vec<u64>, String>>()?;
-    Ok(Counts {
+    let counts = Counts {
         rows: shape[0],
         width: shape[1],
         cells,
-    })
+    };
+    if counts.checked_total().is_none() {
+        return Err("the counts in N add up to more than a 64-bit count holds".into());
+    }
+    Ok(counts)
 }
 
 /// Rewrite a safetensors file's JSON header with its keys sorted (serde_json's maps are
@@ -211,47 +581,6 @@ fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Where a run that resumes from a checkpoint started: recorded as its `init` metadata, so
-/// that a chain of resumed runs can be traced back to its seed.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Start {
-    /// The starting checkpoint, absolute.
-    pub path: PathBuf,
-    /// Its sha256.
-    pub sha256: String,
-    /// The epochs behind it, since the seed's weights, through every earlier resume.
-    pub epochs_total: u64,
-    /// The seed the chain started from, however many resumes ago.
-    pub seed: Option<String>,
-}
-
-impl Start {
-    /// The record of starting from `model`, read from `path`.
-    pub fn of(path: &Path, model: &Model) -> Result<Self> {
-        let chain: Option<serde_json::Value> = model
-            .meta
-            .get("init")
-            .and_then(|chain| serde_json::from_str(chain).ok());
-        let seed = model.meta.get("seed").cloned().or_else(|| {
-            chain
-                .as_ref()
-                .and_then(|c| c["seed"].as_str().map(String::from))
-        });
-        let epochs_total = model
-            .meta
-            .get("epochs_total")
-            .or(model.meta.get("epochs"))
-            .and_then(|e| e.parse().ok())
-            .unwrap_or(0);
-        Ok(Self {
-            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-            sha256: crate::data::sha256_file(path)?,
-            epochs_total,
-            seed,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,11 +589,28 @@ mod tests {
         let w = Tensor::from_slice(&(0..729).map(|i| (i as f32).sin()).collect::<Vec<_>>())
             .view([27, 27]);
         let mut m = Model::network(w, &Vocab::letters(), 2);
-        for (k, v) in [("seed", "7"), ("zeta", "last"), ("alpha", "first")] {
-            m.meta.insert(k.into(), v.into());
-        }
+        m.meta.seed = Some(7);
+        m.meta.lr = Some(50.0);
         m
     }
+
+    /// Bytes of a checkpoint whose metadata is `meta` exactly (no checks on the way out).
+    fn with_metadata(meta: &[(&str, &str)]) -> Vec<u8> {
+        let w = vec![0u8; 27 * 27 * 4];
+        let view = TensorView::new(Dtype::F32, vec![27, 27], &w).unwrap();
+        let meta: std::collections::HashMap<String, String> = meta
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        safetensors::serialize([("W", view)], &Some(meta)).unwrap()
+    }
+
+    const NETWORK: [(&str, &str); 4] = [
+        ("format", FORMAT),
+        ("vocab", ".abcdefghijklmnopqrstuvwxyz"),
+        ("order", "2"),
+        ("kind", "network"),
+    ];
 
     #[test]
     fn checkpoint_round_trips_bit_for_bit() {
@@ -275,9 +621,123 @@ mod tests {
         let back = Model::load(&path).unwrap();
         let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
         assert_eq!(bits(back.weights().unwrap()), bits(m.weights().unwrap()));
-        assert_eq!(back.meta["seed"], "7");
+        assert_eq!(back.meta.seed, Some(7));
         assert_eq!(back.kind, ModelKind::Network);
         assert!(back.counts.is_none());
+    }
+
+    #[test]
+    fn every_metadata_field_is_written_and_read_back() {
+        let file = |p: &str| DataFile {
+            path: Some(p.into()),
+            sha256: Some(format!("{p}-sum")),
+        };
+        let piece = Piece {
+            path: "/a.safetensors".into(),
+            sha256: "aa".into(),
+            data_files: vec![file("/a.txt")],
+            sources: vec![Piece {
+                path: "/b.safetensors".into(),
+                sha256: "bb".into(),
+                data_files: vec![DataFile {
+                    path: None,
+                    sha256: None,
+                }],
+                sources: Vec::new(),
+            }],
+        };
+        let full = Meta {
+            data_files: Some(vec![file("/x.txt"), file("/y.txt")]),
+            lowercase: Some(true),
+            split: Some("80/10/10".parse().unwrap()),
+            split_seed: Some(7),
+            counts_from: Some(file("/c.safetensors")),
+            sources: Some(vec![piece]),
+            seed: Some(-3),
+            init: Some(Start {
+                path: "/i.safetensors".into(),
+                sha256: "ii".into(),
+                epochs_total: 60,
+                seed: Some("42".into()),
+            }),
+            epochs: Some(40),
+            epochs_total: Some(100),
+            lr: Some(0.1),
+            reg: Some(1e-320),
+            method: Some("index".into()),
+            device: Some("cuda:1".into()),
+            threads: Some(3),
+            final_loss: Some(2.490492343902588),
+            nll: Some(f64::INFINITY),
+            smoothing: Some(0.5),
+            // Legacy fields are read, never written: checked below.
+            data_path: None,
+            data_sha256: None,
+        };
+        // Every field is filled in: a new field left out of this test fails here.
+        let value = serde_json::to_value(&full).unwrap();
+        let listed = value.as_object().unwrap().len();
+        assert_eq!(
+            listed, 18,
+            "a Meta field is not written, or this test misses it"
+        );
+        let mut m = model();
+        m.meta = full.clone();
+        let back = Model::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(back.meta, full);
+        assert_eq!(back.kind, ModelKind::Network);
+        assert_eq!(
+            (back.order, back.vocab.as_string()),
+            (2, m.vocab.as_string())
+        );
+
+        let mut old = NETWORK.to_vec();
+        old.extend([("data_path", "/old.txt"), ("data_sha256", "ff")]);
+        let legacy = Model::from_bytes(&with_metadata(&old)).unwrap();
+        let recorded = DataFile {
+            path: Some("/old.txt".into()),
+            sha256: Some("ff".into()),
+        };
+        assert_eq!(legacy.meta.data_files(), vec![recorded]);
+    }
+
+    #[test]
+    fn an_unknown_or_missing_format_is_refused() {
+        for format in [Some("bigram-checkpoint/2"), Some("hello"), None] {
+            let mut meta: Vec<(&str, &str)> = NETWORK[1..].to_vec();
+            if let Some(f) = format {
+                meta.push(("format", f));
+            }
+            let err = Model::from_bytes(&with_metadata(&meta)).unwrap_err();
+            match format {
+                Some(f) => assert!(err.contains(&format!("{f:?}")), "{err}"),
+                None => assert!(err.contains("no \"format\""), "{err}"),
+            }
+        }
+        assert!(Model::from_bytes(&with_metadata(&NETWORK)).is_ok());
+    }
+
+    #[test]
+    fn values_that_make_no_sense_are_refused_by_name() {
+        for (key, value) in [
+            ("smoothing", "-1"),
+            ("smoothing", "NaN"),
+            ("smoothing", "abc"),
+            ("smoothing", "inf"),
+            ("lr", "0"),
+            ("epochs", "-5"),
+            ("method", "sgd"),
+            ("lowercase", "yes"),
+            ("data_files", "[{]"),
+            ("order", "4"),
+            ("kind", "lstm"),
+        ] {
+            let mut meta: Vec<(&str, &str)> =
+                NETWORK.iter().filter(|(k, _)| *k != key).copied().collect();
+            meta.push((key, value));
+            let err = Model::from_bytes(&with_metadata(&meta)).unwrap_err();
+            assert!(err.contains(key), "{key}={value}: {err}");
+        }
     }
 
     #[test]
@@ -296,6 +756,15 @@ mod tests {
         let back = Model::from_bytes(&m.to_bytes().unwrap()).unwrap();
         assert_eq!(back.counts.as_ref(), Some(&counts));
         assert_eq!(back.kind, ModelKind::Counts);
+    }
+
+    #[test]
+    fn counts_whose_total_overflows_are_refused() {
+        let mut counts = Counts::new(27, 2);
+        counts.cells.iter_mut().for_each(|c| *c = 1 << 62);
+        let m = Model::from_counts(&counts, &Vocab::letters(), 2, 1.0);
+        let err = Model::from_bytes(&m.to_bytes().unwrap()).unwrap_err();
+        assert!(err.contains("64-bit"), "{err}");
     }
 
     #[test]

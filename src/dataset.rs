@@ -2,9 +2,9 @@
 //! split of it), or taken from a count checkpoint's counts; with what checkpoints record
 //! about where it came from.
 
+use crate::checkpoint::{DataFile, Loaded, Meta};
 use crate::data::{Corpus, Counts, Examples, Keep, ReadOptions, Source, SplitSpec, Splits};
 use crate::error::{CheckpointError, Result, TrainError};
-use crate::eval::DataFile;
 use crate::model::{Model, ModelKind};
 use crate::vocab::Vocab;
 use std::path::Path;
@@ -34,7 +34,7 @@ pub struct Dataset {
     names: Option<usize>,
     lowercase: bool,
     summary: String,
-    provenance: Vec<(String, String)>,
+    provenance: Meta,
 }
 
 /// The NLL of each part of a split under a model.
@@ -77,14 +77,13 @@ impl Dataset {
                 sha256: f.sha256.clone(),
             })
             .collect();
-        let mut provenance = vec![
-            ("data_files".to_string(), json(&files)),
-            ("lowercase".to_string(), read.lowercase.to_string()),
-        ];
-        if let Some((spec, seed)) = fit.split {
-            provenance.push(("split".into(), spec.to_string()));
-            provenance.push(("split_seed".into(), seed.to_string()));
-        }
+        let provenance = Meta {
+            data_files: Some(files),
+            lowercase: Some(read.lowercase),
+            split: fit.split.map(|(spec, _)| spec),
+            split_seed: fit.split.map(|(_, seed)| seed),
+            ..Meta::default()
+        };
         Ok(Self {
             summary: corpus.summary(),
             vocab: corpus.scan.vocab,
@@ -101,7 +100,8 @@ impl Dataset {
 
     /// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`): no data is
     /// read, and there are no examples. Its record of the data is carried over.
-    pub fn from_counts(model: &Model, path: &Path) -> Result<Self> {
+    pub fn from_counts(loaded: &Loaded, path: &Path) -> Result<Self> {
+        let model = &loaded.model;
         let invalid = |why: &str| CheckpointError::Invalid {
             path: path.display().to_string(),
             why: why.to_string(),
@@ -112,17 +112,20 @@ impl Dataset {
         let counts = model.counts.clone().ok_or_else(|| {
             invalid("it has no raw counts (N); count the data again with this version of `bigram count`")
         })?;
-        let mut provenance: Vec<(String, String)> =
-            ["data_files", "lowercase", "split", "split_seed"]
-                .iter()
-                .filter_map(|k| Some((k.to_string(), model.meta.get(*k)?.clone())))
-                .collect();
-        let sha256 = crate::data::sha256_file(path)?;
-        let from = DataFile {
-            path: Some(absolute(path)),
-            sha256: Some(sha256),
+        if counts.total() == 0 {
+            return Err(invalid("its counts are all zero: there is nothing to train on").into());
+        }
+        let provenance = Meta {
+            data_files: model.meta.data_files.clone(),
+            lowercase: model.meta.lowercase,
+            split: model.meta.split,
+            split_seed: model.meta.split_seed,
+            counts_from: Some(DataFile {
+                path: Some(absolute(path)),
+                sha256: Some(loaded.sha256.clone()),
+            }),
+            ..Meta::default()
         };
-        provenance.push(("counts_from".into(), json(&from)));
         Ok(Self {
             summary: format!(
                 "{}: counts of {} examples, vocabulary of {} ({}), order {}",
@@ -226,10 +229,10 @@ impl Dataset {
         ))
     }
 
-    /// Metadata entries that say where the data came from: each file with its checksum
-    /// (`data_files`, a JSON list; stdin with none), the case folding, the split, and the
-    /// count checkpoint the counts were taken from (`counts_from`).
-    pub fn provenance(&self) -> &[(String, String)] {
+    /// What a checkpoint records of where the data came from: each file with its checksum
+    /// (stdin with none), the case folding, the split, and the count checkpoint the counts
+    /// were taken from. The other fields are left for the command to fill in.
+    pub fn provenance(&self) -> &Meta {
         &self.provenance
     }
 
@@ -252,10 +255,6 @@ impl Dataset {
         }
         Ok(Some(parts))
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 fn absolute(path: &Path) -> String {

@@ -74,7 +74,7 @@ impl Error {
             | Error::Device(_)
             | Error::Merge(_)
             | Error::Invalid(_) => true,
-            Error::Output(e) => !matches!(e, OutputError::Drawing { .. }),
+            Error::Output(_) => true,
             Error::Train(e) => !matches!(e, TrainError::Internal(_)),
             Error::Reference(e) => matches!(
                 e,
@@ -195,6 +195,34 @@ pub enum DataError {
         /// Where the vocabulary came from.
         vocab: VocabKind,
     },
+    /// A control character (a NUL, an escape, a lone carriage return) inside a line.
+    #[error("{path}:{line}: control character U+{code:04X} in {name:?}", code = *ch as u32)]
+    ControlCharacter {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The name, shortened when long (printed escaped).
+        name: String,
+        /// The character.
+        ch: char,
+    },
+    /// More distinct characters than a vocabulary holds.
+    #[error("{path} has {symbols} distinct characters with '.', more than a vocabulary holds ({max})", max = crate::vocab::MAX_SYMBOLS)]
+    VocabularyTooLarge {
+        /// The file (or files, comma-separated).
+        path: String,
+        /// How many symbols the data would need.
+        symbols: usize,
+    },
+    /// One file given twice.
+    #[error("data file {second} is {first} again: its names would be counted twice")]
+    Repeated {
+        /// The first time it was given.
+        first: String,
+        /// The second.
+        second: String,
+    },
     /// A data file too small for what was asked.
     #[error("{path}: {need}")]
     TooSmall {
@@ -227,6 +255,14 @@ pub enum CheckpointError {
         path: String,
         /// Why.
         source: std::io::Error,
+    },
+    /// A device, a fifo or a socket: reading it would never end, or never start.
+    #[error("checkpoint {path} is a {kind}, not a regular file")]
+    NotRegular {
+        /// The path given.
+        path: String,
+        /// What it is ("fifo", "character device"...).
+        kind: &'static str,
     },
     /// Larger than any checkpoint of ours.
     #[error("{path} is {size} bytes, too large to be a bigram checkpoint")]
@@ -277,36 +313,74 @@ pub enum OutputError {
         /// The path given.
         path: String,
     },
-    /// The drawing library failed.
-    #[error("cannot draw {path}: {why}")]
-    Drawing {
-        /// The picture.
+    /// The output is a file the same command reads.
+    #[error("{flag} {path} is {input}, which this command reads: writing it would replace it")]
+    IsInput {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The path given.
         path: String,
-        /// Why.
-        why: String,
+        /// The input it is (as given).
+        input: String,
+    },
+    /// Two outputs of one command are one file.
+    #[error("{first} and {second} both name {path}: one would replace the other")]
+    SameOutput {
+        /// The first flag.
+        first: &'static str,
+        /// The second.
+        second: &'static str,
+        /// The path.
+        path: String,
+    },
+    /// A device, a fifo or a socket, which writing a file and renaming it into place would
+    /// replace.
+    #[error("{flag} {path} is a {kind}, not a regular file: bigram writes a file and renames it into place, which would replace it")]
+    NotRegular {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The path given.
+        path: String,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A symbolic link to nothing.
+    #[error("cannot write {path}: it is a symbolic link to a file that does not exist")]
+    DanglingLink {
+        /// The path given.
+        path: String,
+    },
+    /// Binary data asked for on a terminal.
+    #[error("{flag} - writes binary data to stdout, and stdout is a terminal")]
+    StdoutIsTerminal {
+        /// The flag.
+        flag: &'static str,
     },
 }
 
 /// Problems before or during training.
 #[derive(Debug, Error)]
 pub enum TrainError {
-    /// The loss of an epoch is NaN or infinite.
-    #[error("training diverged at epoch {epoch}: the loss became {loss}")]
+    /// The loss of an epoch is NaN or infinite, or has exploded (grown far past where it
+    /// started).
+    #[error("training diverged at epoch {epoch}: {}", loss_change(*loss, *first))]
     Diverged {
         /// The 1-based epoch whose forward pass gave it.
         epoch: usize,
         /// The loss.
         loss: f64,
-        /// The learning rate used.
-        lr: f64,
+        /// The first epoch's loss, when it was finite.
+        first: Option<f64>,
+        /// The step that was taken.
+        step: Step,
     },
     /// The last update made the weights non-finite.
     #[error("training diverged after epoch {epochs}: the final weights are not finite")]
     DivergedAfter {
         /// Epochs run.
         epochs: usize,
-        /// The learning rate used.
-        lr: f64,
+        /// The step that was taken.
+        step: Step,
     },
     /// The one-hot input would not fit in memory.
     #[error(
@@ -342,6 +416,38 @@ pub enum TrainError {
     /// A method was given less data than it needs (a bug of the caller).
     #[error("{0}")]
     Internal(String),
+}
+
+/// What a gradient step was made of: what advice about a divergence needs to name the knob.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    /// The learning rate.
+    pub lr: f64,
+    /// The weight of the L2 penalty reg · mean(W²).
+    pub reg: f64,
+    /// How many weights W has (the mean's denominator).
+    pub weights: usize,
+}
+
+impl Step {
+    /// Each step scales W by `1 - 2·lr·reg/weights` for the L2 term alone: past `lr·reg >
+    /// weights` that factor is below -1 and W grows every epoch, whatever the data says.
+    pub fn l2_factor(&self) -> f64 {
+        1.0 - 2.0 * self.lr * self.reg / self.weights.max(1) as f64
+    }
+
+    /// Whether the L2 term alone makes W grow (so `--reg` matters as much as `--lr`).
+    pub fn l2_explodes(&self) -> bool {
+        self.l2_factor() < -1.0
+    }
+}
+
+/// "the loss became NaN", "the loss grew from 103.8 to 1.67e4".
+fn loss_change(loss: f64, first: Option<f64>) -> String {
+    match first {
+        Some(first) if loss.is_finite() => format!("the loss grew from {first:.4} to {loss:.4e}"),
+        _ => format!("the loss became {loss}"),
+    }
 }
 
 /// Problems while sampling or scoring.
@@ -480,11 +586,14 @@ pub enum MergeError {
     /// Counts too large for a checkpoint's int64 tensor.
     #[error("the merged counts overflow a 64-bit count")]
     Overflow,
+    /// The pieces hold no bigram at all.
+    #[error("the pieces hold no bigrams: every count is zero")]
+    Empty,
     /// Two checkpoints that differ in what makes counts addable.
-    #[error("{first} and {other} have different {what}: {first_value:?} and {other_value:?}")]
+    #[error("{first} and {other} have different {fact}: {first_value:?} and {other_value:?}")]
     Mismatch {
-        /// "vocabularies", "orders", "case folding", "splits" or "smoothings".
-        what: &'static str,
+        /// What differs.
+        fact: MergeFact,
         /// The first checkpoint.
         first: String,
         /// The one that differs from it.
@@ -494,4 +603,31 @@ pub enum MergeError {
         /// The other's value.
         other_value: String,
     },
+}
+
+/// What must be the same for counts to add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeFact {
+    /// The vocabulary.
+    Vocabulary,
+    /// The order.
+    Order,
+    /// Case folding.
+    CaseFolding,
+    /// The split (and its seed).
+    Split,
+    /// The smoothing (only when none is given for the merged model).
+    Smoothing,
+}
+
+impl std::fmt::Display for MergeFact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MergeFact::Vocabulary => "vocabularies",
+            MergeFact::Order => "orders",
+            MergeFact::CaseFolding => "case folding",
+            MergeFact::Split => "splits",
+            MergeFact::Smoothing => "smoothings",
+        })
+    }
 }

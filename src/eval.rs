@@ -62,25 +62,10 @@ pub fn training_data_of(model: &Model, cancel: &Cancel) -> Result<Option<Vec<Sou
     Ok(Some(sources))
 }
 
-/// The data files a checkpoint's metadata records: `data_files`, or the `data_path` and
-/// `data_sha256` of older checkpoints.
-pub fn data_files_of(model: &Model) -> Vec<DataFile> {
-    match model.meta.get("data_files") {
-        Some(list) => serde_json::from_str(list).unwrap_or_default(),
-        None => match (model.meta.get("data_path"), model.meta.get("data_sha256")) {
-            (Some(path), Some(sha256)) => vec![DataFile {
-                path: Some(path.clone()),
-                sha256: Some(sha256.clone()),
-            }],
-            _ => Vec::new(),
-        },
-    }
-}
-
-/// The data files and checksums a checkpoint's metadata records (`data_files`, or the
-/// `data_path` and `data_sha256` of older checkpoints); `None` when any is unknown.
+/// The data files and checksums a checkpoint's metadata records; `None` when any is unknown
+/// (standard input) or none is recorded.
 fn recorded_files(model: &Model) -> Option<Vec<(PathBuf, String)>> {
-    let files = data_files_of(model);
+    let files = model.meta.data_files();
     if files.is_empty() {
         return None;
     }
@@ -88,15 +73,6 @@ fn recorded_files(model: &Model) -> Option<Vec<(PathBuf, String)>> {
         .into_iter()
         .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
         .collect()
-}
-
-/// One data file as checkpoint metadata records it (`data_files`, a JSON list).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DataFile {
-    /// Absolute path; `None` for standard input.
-    pub path: Option<String>,
-    /// sha256 of its bytes; `None` for standard input, which has no checksum to check later.
-    pub sha256: Option<String>,
 }
 
 /// Every distinct name in `data`, read the way `model` was trained.

@@ -1,46 +1,351 @@
-//! Output files: checked before any work, written through a temporary file in the same folder
+//! Output files: planned before any work, written through a temporary file in the same folder
 //! and renamed into place, so an interrupted or failed run never leaves a partial file and
 //! never replaces a good one.
+//!
+//! Planning ([`plan_outputs`]) is where nothing gets lost: every output is resolved (through
+//! symbolic links) and refused when it is an input of the same command, another output of it,
+//! or something a rename would destroy (a device, a fifo, a socket). The null device is the
+//! one exception: it means "keep nothing", so nothing is written to it. `-` is standard
+//! output, for binary data only when stdout is not a terminal.
 
 use crate::error::{OutputError, Result};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// Refuse an output path early, before any work: its folder must exist and be writable.
-pub fn check_writable(path: &Path) -> Result<()> {
-    let shown = path.display().to_string();
-    let dir = parent_dir(path);
-    if !dir.is_dir() {
-        return Err(OutputError::NoFolder {
-            path: shown,
-            dir: dir.display().to_string(),
+/// Where one output goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// A regular file (existing or not) at this resolved path: staged beside it and renamed.
+    File(PathBuf),
+    /// Standard output (`-`).
+    Stdout,
+    /// The null device: nothing is kept, and the device is left as it is.
+    Discard,
+}
+
+/// One output of a command, checked.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// The flag that named it (`--out`, `--plot`), for messages.
+    pub flag: &'static str,
+    /// The path as given.
+    pub given: PathBuf,
+    /// Where it really goes.
+    pub destination: Destination,
+}
+
+impl Output {
+    /// How a report says what became of it: `saved model.safetensors`, `wrote it to stdout`,
+    /// `kept nothing (--out /dev/null)`.
+    pub fn outcome(&self) -> String {
+        match &self.destination {
+            Destination::File(_) => format!("saved {}", self.given.display()),
+            Destination::Stdout => "wrote it to stdout".to_string(),
+            Destination::Discard => {
+                format!("kept nothing ({} {})", self.flag, self.given.display())
+            }
         }
-        .into());
     }
-    if path.is_dir() {
-        return Err(OutputError::IsDirectory { path: shown }.into());
+
+    /// Where it went, in a word or a path: the path given, `stdout`, or `nowhere (/dev/null)`.
+    pub fn shown(&self) -> String {
+        match &self.destination {
+            Destination::File(_) => self.given.display().to_string(),
+            Destination::Stdout => "stdout".to_string(),
+            Destination::Discard => format!("nowhere ({})", self.given.display()),
+        }
     }
+
+    /// Whether it goes to standard output (so results must not).
+    pub fn is_stdout(&self) -> bool {
+        self.destination == Destination::Stdout
+    }
+
+    /// Stage `bytes` for this output; nothing visible changes until [`Pending::commit`].
+    pub fn stage(&self, bytes: Vec<u8>) -> Result<Pending> {
+        let kind = match &self.destination {
+            Destination::File(path) => PendingKind::File(Staged::with_bytes(path, &bytes)?),
+            Destination::Stdout => PendingKind::Stdout(bytes),
+            Destination::Discard => PendingKind::Discard,
+        };
+        Ok(Pending { kind })
+    }
+}
+
+/// An output ready to be put in place. Dropped uncommitted, it leaves nothing behind.
+#[derive(Debug)]
+pub struct Pending {
+    kind: PendingKind,
+}
+
+#[derive(Debug)]
+enum PendingKind {
+    File(Staged),
+    Stdout(Vec<u8>),
+    Discard,
+}
+
+impl Pending {
+    /// Put it in place: rename the staged file, or write the bytes to stdout.
+    pub fn commit(self) -> Result<()> {
+        match self.kind {
+            PendingKind::File(staged) => staged.commit(),
+            PendingKind::Stdout(bytes) => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&bytes)
+                    .and_then(|()| out.flush())
+                    .map_err(|source| {
+                        OutputError::Unwritable {
+                            path: "stdout".into(),
+                            source,
+                        }
+                        .into()
+                    })
+            }
+            PendingKind::Discard => Ok(()),
+        }
+    }
+}
+
+/// What an input of the command is, for telling it apart from the outputs.
+#[derive(Clone, Debug)]
+pub enum InputPath<'a> {
+    /// A file read by path.
+    File(&'a Path),
+    /// Standard input (which may be a file redirected with `<`).
+    Stdin,
+}
+
+/// Check a command's outputs before any work: `outputs` are `(flag, path)` pairs, `inputs`
+/// what it reads. Refused, each with one line: an output that is an input (the same file,
+/// however reached), two outputs that are one file, an existing output that is a folder, a
+/// device other than the null device, a fifo or a socket, a folder that does not exist or
+/// cannot be written, and `-` when stdout is a terminal or is taken by another output.
+pub fn plan_outputs(
+    outputs: &[(&'static str, &Path)],
+    inputs: &[InputPath<'_>],
+) -> Result<Vec<Output>> {
+    let mut planned: Vec<(Output, Option<Identity>)> = Vec::new();
+    let input_ids: Vec<(String, Identity)> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            InputPath::File(path) => Some((path.display().to_string(), identity(path)?)),
+            InputPath::Stdin => Some(("standard input".to_string(), stdin_identity()?)),
+        })
+        .collect();
+    for &(flag, path) in outputs {
+        let output = resolve(flag, path)?;
+        let id = match &output.destination {
+            Destination::File(resolved) => identity(resolved),
+            _ => None,
+        };
+        if let Some(id) = &id {
+            if let Some((input, _)) = input_ids.iter().find(|(_, i)| i == id) {
+                return Err(OutputError::IsInput {
+                    flag,
+                    path: path.display().to_string(),
+                    input: input.clone(),
+                }
+                .into());
+            }
+        }
+        for (other, other_id) in &planned {
+            let same = match (&output.destination, &other.destination) {
+                (Destination::Stdout, Destination::Stdout) => true,
+                (Destination::File(a), Destination::File(b)) => {
+                    a == b || (id.is_some() && id == *other_id)
+                }
+                _ => false,
+            };
+            if same {
+                return Err(OutputError::SameOutput {
+                    first: other.flag,
+                    second: flag,
+                    path: path.display().to_string(),
+                }
+                .into());
+            }
+        }
+        planned.push((output, id));
+    }
+    Ok(planned.into_iter().map(|(o, _)| o).collect())
+}
+
+/// One output resolved: `-`, the null device, or a regular file (or a new one) whose folder
+/// exists and can be written.
+fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
+    let shown = path.display().to_string();
+    let output = |destination| Output {
+        flag,
+        given: path.to_path_buf(),
+        destination,
+    };
+    if path == Path::new("-") {
+        if std::io::stdout().is_terminal() {
+            return Err(OutputError::StdoutIsTerminal { flag }.into());
+        }
+        return Ok(output(Destination::Stdout));
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(OutputError::IsDirectory { path: shown }.into()),
+        Ok(m) if m.is_file() => {
+            let resolved =
+                std::fs::canonicalize(path).map_err(|source| OutputError::Unwritable {
+                    path: shown.clone(),
+                    source,
+                })?;
+            probe(&resolved, &shown)?;
+            Ok(output(Destination::File(resolved)))
+        }
+        Ok(m) if is_null_device(&m) => Ok(output(Destination::Discard)),
+        Ok(m) => Err(OutputError::NotRegular {
+            flag,
+            path: shown,
+            kind: file_type_name(&m),
+        }
+        .into()),
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => {
+            Err(OutputError::DanglingLink { path: shown }.into())
+        }
+        Err(_) => {
+            let dir = parent_dir(path);
+            let resolved_dir = std::fs::canonicalize(&dir)
+                .ok()
+                .filter(|d| d.is_dir())
+                .ok_or_else(|| OutputError::NoFolder {
+                    path: shown.clone(),
+                    dir: dir.display().to_string(),
+                })?;
+            let name = path.file_name().ok_or_else(|| OutputError::IsDirectory {
+                path: shown.clone(),
+            })?;
+            let resolved = resolved_dir.join(name);
+            probe(&resolved, &shown)?;
+            Ok(output(Destination::File(resolved)))
+        }
+    }
+}
+
+/// A file can be created in the destination's folder (checked before any work).
+fn probe(resolved: &Path, shown: &str) -> Result<()> {
     tempfile::Builder::new()
         .prefix(".bigram-probe")
-        .tempfile_in(&dir)
+        .tempfile_in(parent_dir(resolved))
         .map_err(|source| OutputError::Unwritable {
-            path: shown,
+            path: shown.to_string(),
             source,
         })?;
     Ok(())
 }
 
-/// Refuse a picture path early unless it names a PNG (the only format drawn).
+/// A file's identity: its device and inode, so that two paths to one file (a symbolic link,
+/// a hard link, `./x` and `x`) are seen as one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Identity(u64, u64);
+
+/// Whether two paths name one existing file, however each reaches it.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let id = identity(a);
+    id.is_some() && id == identity(b)
+}
+
+fn identity(path: &Path) -> Option<Identity> {
+    std::fs::metadata(path).ok().map(|m| identity_of(&m))
+}
+
+#[cfg(unix)]
+fn identity_of(m: &std::fs::Metadata) -> Identity {
+    use std::os::unix::fs::MetadataExt;
+    Identity(m.dev(), m.ino())
+}
+
+#[cfg(not(unix))]
+fn identity_of(m: &std::fs::Metadata) -> Identity {
+    // No inodes: sizes and times make a weaker identity; canonical paths do the rest.
+    let time = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64);
+    Identity(m.len(), time)
+}
+
+/// The identity of what standard input is, when it is a file (`< names.txt`).
+#[cfg(unix)]
+fn stdin_identity() -> Option<Identity> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let m = std::fs::File::from(fd).metadata().ok()?;
+    m.is_file().then(|| identity_of(&m))
+}
+
+#[cfg(not(unix))]
+fn stdin_identity() -> Option<Identity> {
+    None
+}
+
+/// The null device (`/dev/null`, or a node made with its numbers).
+#[cfg(target_os = "linux")]
+fn is_null_device(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    m.file_type().is_char_device() && libc::major(m.rdev()) == 1 && libc::minor(m.rdev()) == 3
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn is_null_device(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| identity_of(&null) == identity_of(m))
+}
+
+#[cfg(not(unix))]
+fn is_null_device(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// What a file system object is, in words ("fifo", "character device"...).
+pub fn file_type_name(m: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_fifo() {
+            return "fifo";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+    }
+    if m.is_dir() {
+        "directory"
+    } else if m.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
+
+/// Refuse a picture path early unless it names a PNG (the only format drawn); `-` and the
+/// null device take any name.
 pub fn check_png(path: &Path) -> Result<()> {
     let is_png = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    if !is_png {
+    let special =
+        path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| is_null_device(&m));
+    if !is_png && !special {
         return Err(OutputError::NotPng {
             path: path.display().to_string(),
         }
         .into());
     }
-    check_writable(path)
+    Ok(())
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -59,51 +364,23 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// An empty temporary file in `target`'s folder, with `target`'s extension (some writers
-    /// choose the format from it).
-    pub fn new(target: &Path) -> Result<Self> {
+    /// `bytes` staged for `target`, with `target`'s extension.
+    pub fn with_bytes(target: &Path, bytes: &[u8]) -> Result<Self> {
         let suffix = target
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
-        let tmp = tempfile::Builder::new()
+        let mut tmp = tempfile::Builder::new()
             .prefix(".bigram-")
             .suffix(&format!(".tmp{suffix}"))
             .tempfile_in(parent_dir(target))
             .map_err(|source| unwritable(target, source))?;
+        tmp.write_all(bytes)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|source| unwritable(target, source))?;
         Ok(Self {
             tmp,
             target: target.to_path_buf(),
-        })
-    }
-
-    /// `bytes` staged for `target`.
-    pub fn with_bytes(target: &Path, bytes: &[u8]) -> Result<Self> {
-        use std::io::Write;
-        let mut staged = Self::new(target)?;
-        staged
-            .tmp
-            .write_all(bytes)
-            .and_then(|_| staged.tmp.as_file().sync_all())
-            .map_err(|source| unwritable(target, source))?;
-        Ok(staged)
-    }
-
-    /// The temporary file, for writers that take a path.
-    pub fn path(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    /// Let `write` fill the temporary file through its path; its errors name the destination,
-    /// not the temporary file.
-    pub fn write_with(&self, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-        write(self.tmp.path()).map_err(|e| match e {
-            crate::Error::Output(OutputError::Drawing { why, .. }) => OutputError::Drawing {
-                path: self.target.display().to_string(),
-                why,
-            }
-            .into(),
-            other => other,
         })
     }
 
@@ -155,5 +432,40 @@ mod tests {
             .commit()
             .unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_or_another_output_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d.txt");
+        std::fs::write(&data, b"emma\n").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&data, &link).unwrap();
+        let inputs = [InputPath::File(&data)];
+        for out in [&data, &link, &dir.path().join(".").join("d.txt")] {
+            let err = plan_outputs(&[("--out", out)], &inputs).unwrap_err();
+            assert!(err.to_string().contains("d.txt"), "{err}");
+        }
+        let png = dir.path().join("p.png");
+        let err = plan_outputs(&[("--out", &png), ("--plot", &png)], &inputs).unwrap_err();
+        assert!(err.to_string().contains("--plot"), "{err}");
+        let fine = plan_outputs(
+            &[("--out", &dir.path().join("m")), ("--plot", &png)],
+            &inputs,
+        )
+        .unwrap();
+        assert_eq!(fine.len(), 2);
+        // Through a link, the file written is the link's target.
+        let target = dir.path().join("t.safetensors");
+        std::fs::write(&target, b"old").unwrap();
+        let via = dir.path().join("via.safetensors");
+        std::os::unix::fs::symlink(&target, &via).unwrap();
+        let planned = plan_outputs(&[("--out", &via)], &inputs).unwrap();
+        planned[0].stage(b"new".to_vec()).unwrap().commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert!(std::fs::symlink_metadata(&via)
+            .unwrap()
+            .file_type()
+            .is_symlink());
     }
 }

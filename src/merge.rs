@@ -1,11 +1,12 @@
 //! Counts add: the count checkpoints of pieces of a corpus (counted wherever and whenever)
 //! merge into the count model of the whole, as if the pieces had been one file. Counts of
 //! different vocabularies, orders, case folding or splits do not add and are refused, and so
-//! are counts given twice.
+//! is anything counted twice: a checkpoint given twice, two that counted the same data file,
+//! or a piece that is already inside a merged one (however deep).
 
+use crate::checkpoint::{DataFile, Loaded, Piece};
 use crate::data::Counts;
-use crate::error::{MergeError, Result};
-use crate::eval::{data_files_of, DataFile};
+use crate::error::{MergeError, MergeFact, Result};
 use crate::model::{Model, ModelKind};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,21 +15,14 @@ use std::path::PathBuf;
 pub struct Part {
     /// Where it was read from.
     pub path: PathBuf,
-    /// Its model (a count model with raw counts).
-    pub model: Model,
-}
-
-/// One merged checkpoint, as the merged one records it (`sources`, a JSON list).
-#[derive(serde::Serialize)]
-struct MergedSource {
-    path: String,
-    sha256: String,
-    data_files: Vec<DataFile>,
+    /// Its model (a count model with raw counts) and checksum.
+    pub checkpoint: Loaded,
 }
 
 /// The count model of the parts' summed counts, smoothed with `smoothing` (default: the
 /// parts' own smoothing, which must then be the same for all). Its metadata lists the parts
-/// (`sources`, each with its checksum and data files) and all their data files together.
+/// (`sources`, each with its checksum, its data files and its own pieces) and all their data
+/// files together.
 pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     let first = parts
         .first()
@@ -37,10 +31,12 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     let mut sources = Vec::with_capacity(parts.len());
     for part in parts {
         let counts = check(part, first, smoothing.is_none())?;
-        sources.push(MergedSource {
+        let meta = &part.checkpoint.model.meta;
+        sources.push(Piece {
             path: absolute(part),
-            sha256: crate::data::sha256_file(&part.path)?,
-            data_files: data_files_of(&part.model),
+            sha256: part.checkpoint.sha256.clone(),
+            data_files: meta.data_files(),
+            sources: meta.sources.clone().unwrap_or_default(),
         });
         match &mut sum {
             None => sum = Some(counts.clone()),
@@ -52,65 +48,58 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
         }
     }
     refuse_repeats(parts, &sources)?;
-    let smoothing =
-        smoothing.unwrap_or_else(|| meta(&first.model, "smoothing").parse().unwrap_or(1.0));
-    let (vocab, order) = (&first.model.vocab, first.model.order);
+    let first_model = &first.checkpoint.model;
+    let smoothing = smoothing.or(first_model.meta.smoothing).unwrap_or(1.0);
+    let (vocab, order) = (&first_model.vocab, first_model.order);
     let counts = sum.unwrap_or_else(|| Counts::new(vocab.len(), order));
+    if counts.total() == 0 {
+        return Err(MergeError::Empty.into());
+    }
     let mut model = Model::from_counts(&counts, vocab, order, smoothing);
     let nll = model.nll(&counts)?;
-    let files: Vec<&DataFile> = sources.iter().flat_map(|s| &s.data_files).collect();
-    let mut entries = vec![
-        ("smoothing", smoothing.to_string()),
-        ("nll", nll.to_string()),
-        (
-            "sources",
-            serde_json::to_string(&sources).unwrap_or_default(),
-        ),
-        (
-            "data_files",
-            serde_json::to_string(&files).unwrap_or_default(),
-        ),
-        ("lowercase", first.model.lowercase().to_string()),
-    ];
-    for key in ["split", "split_seed"] {
-        if let Some(value) = first.model.meta.get(key) {
-            entries.push((key, value.clone()));
-        }
-    }
-    model
-        .meta
-        .extend(entries.into_iter().map(|(k, v)| (k.to_string(), v)));
+    let files: Vec<DataFile> = sources.iter().flat_map(|s| s.data_files.clone()).collect();
+    let meta = &mut model.meta;
+    meta.smoothing = Some(smoothing);
+    meta.nll = Some(nll);
+    meta.data_files = Some(files);
+    meta.sources = Some(sources);
+    meta.lowercase = Some(first_model.lowercase());
+    meta.split = first_model.meta.split;
+    meta.split_seed = first_model.meta.split_seed;
     Ok(model)
 }
 
 /// A part's counts, once it is a count model whose counts add to the first part's.
 fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a Counts> {
-    if part.model.kind != ModelKind::Counts {
+    let model = &part.checkpoint.model;
+    if model.kind != ModelKind::Counts {
         return Err(MergeError::NotCounts { path: name(part) }.into());
     }
-    let counts = part
-        .model
+    let counts = model
         .counts
         .as_ref()
         .ok_or_else(|| MergeError::NoCounts { path: name(part) })?;
-    let facts = |p: &Part| {
-        let split = match p.model.meta.get("split") {
-            Some(spec) => format!("{spec} with seed {}", meta(&p.model, "split_seed")),
-            None => "none".into(),
+    let facts = |m: &Model| {
+        let split = match (m.meta.split, m.meta.split_seed) {
+            (Some(spec), Some(seed)) => format!("{spec} with seed {seed}"),
+            (Some(spec), None) => spec.to_string(),
+            _ => "none".into(),
         };
+        let smoothing = m.meta.smoothing.map(|s| s.to_string()).unwrap_or_default();
         [
-            ("vocabularies", p.model.vocab.as_string()),
-            ("orders", p.model.order.to_string()),
-            ("case folding", p.model.lowercase().to_string()),
-            ("splits", split),
-            ("smoothings", meta(&p.model, "smoothing")),
+            (MergeFact::Vocabulary, m.vocab.as_string()),
+            (MergeFact::Order, m.order.to_string()),
+            (MergeFact::CaseFolding, m.lowercase().to_string()),
+            (MergeFact::Split, split),
+            (MergeFact::Smoothing, smoothing),
         ]
     };
     let checked = if same_smoothing { 5 } else { 4 };
-    for ((what, a), (_, b)) in facts(first).into_iter().zip(facts(part)).take(checked) {
+    let pairs = facts(&first.checkpoint.model).into_iter().zip(facts(model));
+    for ((fact, a), (_, b)) in pairs.take(checked) {
         if a != b {
             return Err(MergeError::Mismatch {
-                what,
+                fact,
                 first: name(first),
                 other: name(part),
                 first_value: a,
@@ -122,30 +111,52 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
     Ok(counts)
 }
 
-/// Refuse a checkpoint given twice, or two that counted the same data file (by checksum).
-fn refuse_repeats(parts: &[Part], sources: &[MergedSource]) -> Result<()> {
+/// Refuse anything counted twice: two parts that are, or contain, the same checkpoint (by
+/// checksum, through every level of earlier merges), or that counted the same data file.
+fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, source) in sources.iter().enumerate() {
-        let keys = std::iter::once((source.sha256.as_str(), "the same checkpoint".to_string()))
-            .chain(source.data_files.iter().filter_map(|f| {
-                let what = format!("the data file {}", f.path.as_deref().unwrap_or("?"));
-                Some((f.sha256.as_deref()?, what))
-            }));
-        for (key, what) in keys {
+        let files: Vec<&DataFile> = std::iter::once(source)
+            .chain(all_pieces(source))
+            .flat_map(|p| &p.data_files)
+            .collect();
+        let checkpoints = source
+            .checksums()
+            .into_iter()
+            .map(|sum| (sum, "the same checkpoint".to_string()));
+        let data = files.into_iter().filter_map(|f| {
+            let what = format!("the data file {}", f.path.as_deref().unwrap_or("?"));
+            Some((f.sha256.as_deref()?, what))
+        });
+        // Checkpoints first: a checkpoint given twice is said to be that, not its data.
+        let mut own: Vec<(&str, String)> = Vec::new();
+        for (key, what) in checkpoints.chain(data) {
+            if !own.iter().any(|(k, _)| *k == key) {
+                own.push((key, what));
+            }
+        }
+        for (key, what) in own {
             if let Some(&j) = seen.get(key) {
-                if j != i {
-                    return Err(MergeError::Duplicate {
-                        first: name(&parts[j]),
-                        other: name(&parts[i]),
-                        what,
-                    }
-                    .into());
+                return Err(MergeError::Duplicate {
+                    first: name(&parts[j]),
+                    other: name(&parts[i]),
+                    what,
                 }
+                .into());
             }
             seen.insert(key, i);
         }
     }
     Ok(())
+}
+
+/// Every piece inside a merged piece, however deep.
+fn all_pieces(piece: &Piece) -> Vec<&Piece> {
+    piece
+        .sources
+        .iter()
+        .flat_map(|p| std::iter::once(p).chain(all_pieces(p)))
+        .collect()
 }
 
 fn name(part: &Part) -> String {
@@ -157,8 +168,4 @@ fn absolute(part: &Part) -> String {
         .unwrap_or_else(|_| part.path.clone())
         .display()
         .to_string()
-}
-
-fn meta(model: &Model, key: &str) -> String {
-    model.meta.get(key).cloned().unwrap_or_default()
 }

@@ -6,10 +6,10 @@
 //! bigram frequencies and `sample` and `eval` serve both without knowing which is which. How a
 //! model is written to disk and read back lives in `checkpoint`.
 
+use crate::checkpoint::Meta;
 use crate::data::{for_each_pair, Counts};
 use crate::error::{Error, Result};
 use crate::vocab::{context_count, Vocab};
-use std::collections::BTreeMap;
 use tch::{Kind, Tensor};
 
 /// How the weights were obtained.
@@ -31,6 +31,24 @@ impl ModelKind {
     }
 }
 
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "network" => Ok(ModelKind::Network),
+            "counts" => Ok(ModelKind::Counts),
+            other => Err(format!("unknown model kind {other:?}")),
+        }
+    }
+}
+
 /// Logits for the next character given the previous `order - 1` characters.
 #[derive(Debug)]
 pub struct Model {
@@ -45,7 +63,7 @@ pub struct Model {
     /// The raw counts N of a count model (absent for networks and for older checkpoints).
     pub counts: Option<Counts>,
     /// How it was made: seed, epochs, lr, reg, smoothing, losses, data checksums...
-    pub meta: BTreeMap<String, String>,
+    pub meta: Meta,
 }
 
 impl Model {
@@ -57,7 +75,7 @@ impl Model {
             order,
             kind: ModelKind::Network,
             counts: None,
-            meta: BTreeMap::new(),
+            meta: Meta::default(),
         }
     }
 
@@ -71,7 +89,7 @@ impl Model {
             order,
             kind: ModelKind::Counts,
             counts: Some(counts.clone()),
-            meta: BTreeMap::new(),
+            meta: Meta::default(),
         }
     }
 
@@ -97,7 +115,7 @@ impl Model {
 
     /// Whether the training data was folded to lower case (names are read the same way).
     pub fn lowercase(&self) -> bool {
-        self.meta.get("lowercase").is_some_and(|v| v == "true")
+        self.meta.lowercase.unwrap_or(false)
     }
 }
 

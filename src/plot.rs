@@ -1,11 +1,11 @@
-//! Pictures: the bigram heatmap and the loss curve, as PNG files drawn with plotters and the
-//! embedded DejaVu Sans font (no system font needed).
+//! Pictures: the bigram heatmap and the loss curve, drawn with plotters and the embedded
+//! DejaVu Sans font (no system font needed) into memory and encoded as PNG bytes. Writing them
+//! is the caller's (through `files`), so a full disk is a plain write error.
 
-use crate::error::{Error, OutputError, Result};
+use crate::error::{Error, Result};
 use crate::vocab::Vocab;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::path::Path;
 use std::sync::Once;
 
 /// The font family name the pictures use.
@@ -18,12 +18,20 @@ fn register_font() {
     });
 }
 
-fn drawing_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    OutputError::Drawing {
-        path: path.display().to_string(),
-        why: e.to_string(),
-    }
-    .into()
+fn drawing_error(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("cannot draw the picture: {e}"))
+}
+
+/// An RGB picture of `width × height` pixels, drawn by `draw`, as PNG bytes.
+fn png(width: u32, height: u32, draw: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    draw(&mut pixels)?;
+    let mut bytes = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut bytes)
+        .write_image(&pixels, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(drawing_error)?;
+    Ok(bytes)
 }
 
 /// What the heatmap's cells show.
@@ -48,14 +56,8 @@ fn blue(t: f64) -> RGBColor {
 }
 
 /// Draw a `width × width` matrix (row-major) as a square grid of `size` pixels: each cell
-/// coloured by its value and labelled with its two characters and its value.
-pub fn heatmap(
-    path: &Path,
-    vocab: &Vocab,
-    values: &[f64],
-    kind: CellValues,
-    size: u32,
-) -> Result<()> {
+/// coloured by its value and labelled with its two characters and its value. PNG bytes.
+pub fn heatmap(vocab: &Vocab, values: &[f64], kind: CellValues, size: u32) -> Result<Vec<u8>> {
     let width = vocab.len();
     if values.len() != width * width {
         return Err(Error::invalid(
@@ -63,8 +65,21 @@ pub fn heatmap(
         ));
     }
     register_font();
-    let root = BitMapBackend::new(path, (size, size)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    png(size, size, |pixels| {
+        draw_heatmap(pixels, vocab, values, kind, size)
+    })
+}
+
+fn draw_heatmap(
+    pixels: &mut [u8],
+    vocab: &Vocab,
+    values: &[f64],
+    kind: CellValues,
+    size: u32,
+) -> Result<()> {
+    let width = vocab.len();
+    let root = BitMapBackend::with_buffer(pixels, (size, size)).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing_error)?;
     let cell = size as i32 / width as i32;
     let margin = (size as i32 - cell * width as i32) / 2;
     let max = values
@@ -85,7 +100,7 @@ pub fn heatmap(
                 [(x, y), (x + cell, y + cell)],
                 blue(t).filled(),
             ))
-            .map_err(|e| drawing_error(path, e))?;
+            .map_err(drawing_error)?;
             let ink = if t > 0.5 { WHITE } else { RGBColor(40, 40, 40) };
             let pair: String = [vocab.char(row), vocab.char(col)].iter().collect();
             let label = match kind {
@@ -98,21 +113,21 @@ pub fn heatmap(
                 (centre, y + cell * 3 / 10),
                 letters.color(&ink),
             ))
-            .map_err(|e| drawing_error(path, e))?;
+            .map_err(drawing_error)?;
             root.draw(&Text::new(
                 label,
                 (centre, y + cell * 7 / 10),
                 numbers.color(&ink),
             ))
-            .map_err(|e| drawing_error(path, e))?;
+            .map_err(drawing_error)?;
         }
     }
-    root.present().map_err(|e| drawing_error(path, e))?;
+    root.present().map_err(drawing_error)?;
     Ok(())
 }
 
-/// Draw loss curves against the epoch: each series is (name, one value per epoch).
-pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result<()> {
+/// Draw loss curves against the epoch: each series is (name, one value per epoch). PNG bytes.
+pub fn loss_curve(title: &str, series: &[(&str, &[f64])]) -> Result<Vec<u8>> {
     register_font();
     let epochs = series.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     let finite = series
@@ -126,15 +141,27 @@ pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result
         return Err(Error::invalid("nothing to plot: no finite loss"));
     }
     let pad = ((hi - lo) * 0.05).max(1e-3);
-    let root = BitMapBackend::new(path, (1200, 800)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| drawing_error(path, e))?;
+    png(1200, 800, |pixels| {
+        draw_curves(pixels, title, series, epochs, (lo - pad)..(hi + pad))
+    })
+}
+
+fn draw_curves(
+    pixels: &mut [u8],
+    title: &str,
+    series: &[(&str, &[f64])],
+    epochs: usize,
+    range: std::ops::Range<f64>,
+) -> Result<()> {
+    let root = BitMapBackend::with_buffer(pixels, (1200, 800)).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing_error)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FONT, 30))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(1f64..epochs.max(2) as f64, (lo - pad)..(hi + pad))
-        .map_err(|e| drawing_error(path, e))?;
+        .build_cartesian_2d(1f64..epochs.max(2) as f64, range)
+        .map_err(drawing_error)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
@@ -143,7 +170,7 @@ pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result
         .label_style((FONT, 18))
         .axis_desc_style((FONT, 20))
         .draw()
-        .map_err(|e| drawing_error(path, e))?;
+        .map_err(drawing_error)?;
     let colours = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -156,7 +183,7 @@ pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result
                 values.iter().enumerate().map(|(i, v)| (i as f64 + 1.0, *v)),
                 colour.stroke_width(3),
             ))
-            .map_err(|e| drawing_error(path, e))?
+            .map_err(drawing_error)?
             .label(*name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
@@ -168,7 +195,7 @@ pub fn loss_curve(path: &Path, title: &str, series: &[(&str, &[f64])]) -> Result
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
-        .map_err(|e| drawing_error(path, e))?;
-    root.present().map_err(|e| drawing_error(path, e))?;
+        .map_err(drawing_error)?;
+    root.present().map_err(drawing_error)?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! CUDA's start-up before the clock starts. This module knows nothing of files or flags.
 
 use crate::data::{Counts, Examples};
-use crate::error::{Result, TrainError};
+use crate::error::{Result, Step, TrainError};
 use crate::model::LogProbs;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
@@ -24,6 +24,12 @@ pub const CUDA_SYNC_EPOCHS: usize = 25;
 
 /// Largest one-hot input the `onehot` method builds (the machines this runs on have 24 GB).
 pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
+
+/// A loss this many times the first epoch's (or 1, if that is smaller) has exploded: plain
+/// gradient descent at a workable rate only brings the loss down, and one that diverges
+/// grows by orders of magnitude within a few epochs. Caught here, a run that would only
+/// overflow much later (the counts method works in float64) stops as the one-hot loop does.
+pub const EXPLODED: f64 = 10.0;
 
 /// How to compute each epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -50,6 +56,17 @@ impl Method {
     /// Whether it needs the list of examples (not just their counts).
     pub fn needs_examples(self) -> bool {
         self != Method::Counts
+    }
+}
+
+impl TrainConfig {
+    /// The step of these settings on a W the shape of `counts`.
+    pub fn step(&self, counts: &Counts) -> Step {
+        Step {
+            lr: self.lr,
+            reg: self.reg,
+            weights: counts.rows * counts.width,
+        }
     }
 }
 
@@ -136,6 +153,7 @@ pub fn train_from(
             config.method.as_str()
         ))
     };
+    let step = config.step(data.counts);
     let trained = match config.method {
         Method::OneHot => {
             let onehot = OneHot::new(
@@ -143,7 +161,7 @@ pub fn train_from(
                 data.counts.rows,
                 config.device,
             )?;
-            run_tensor_epochs(w0, data.dev, config, on_epoch, |w| {
+            run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
                 onehot.epoch(w, config.lr, Some(config.reg), Update::Step)
             })?
         }
@@ -151,7 +169,7 @@ pub fn train_from(
             let ex = data.examples.ok_or_else(needs)?;
             let inputs = Tensor::from_slice(&ex.inputs).to_device(config.device);
             let targets = Tensor::from_slice(&ex.targets).to_device(config.device);
-            run_tensor_epochs(w0, data.dev, config, on_epoch, |w| {
+            run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
                 index_epoch(&inputs, &targets, w, config)
             })?
         }
@@ -161,7 +179,7 @@ pub fn train_from(
     if !bool::try_from(trained.w.isfinite().all())? {
         return Err(TrainError::DivergedAfter {
             epochs: config.epochs,
-            lr: config.lr,
+            step: config.step(data.counts),
         }
         .into());
     }
@@ -173,6 +191,7 @@ pub fn train_from(
 fn run_tensor_epochs(
     w0: Tensor,
     dev: Option<&Counts>,
+    step: Step,
     config: &TrainConfig,
     on_epoch: OnEpoch<'_>,
     mut epoch: impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
@@ -192,7 +211,7 @@ fn run_tensor_epochs(
     } else {
         1
     };
-    let mut log = EpochLog::new(config, every, on_epoch);
+    let mut log = EpochLog::new(config, step, every, on_epoch);
     let mut dev = DevNlls::new(dev, every);
     let mut w = w0.to_device(config.device).set_requires_grad(true);
     let start = Instant::now();
@@ -263,10 +282,10 @@ impl<'a> DevNlls<'a> {
 }
 
 /// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be
-/// finite and reported to the caller's callback.
+/// finite and not [`EXPLODED`], and reported to the caller's callback.
 struct EpochLog<'a> {
     every: usize,
-    lr: f64,
+    step: Step,
     pending: Vec<(usize, Tensor, Tensor)>,
     losses: Vec<f64>,
     nlls: Vec<f64>,
@@ -274,12 +293,12 @@ struct EpochLog<'a> {
 }
 
 impl<'a> EpochLog<'a> {
-    fn new(config: &TrainConfig, every: usize, on_epoch: OnEpoch<'a>) -> Self {
+    fn new(config: &TrainConfig, step: Step, every: usize, on_epoch: OnEpoch<'a>) -> Self {
         // A huge --epochs is allowed (an interrupt stops it): the vectors grow as epochs pass.
         let capacity = config.epochs.min(1 << 16);
         Self {
             every,
-            lr: config.lr,
+            step,
             pending: Vec::new(),
             losses: Vec::with_capacity(capacity),
             nlls: Vec::with_capacity(capacity),
@@ -328,11 +347,14 @@ impl<'a> EpochLog<'a> {
     }
 
     fn record(&mut self, epoch: usize, loss: f64, nll: f64) -> Result<()> {
-        if !loss.is_finite() {
+        let first = self.losses.first().copied();
+        let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
+        if !loss.is_finite() || exploded {
             return Err(TrainError::Diverged {
                 epoch,
                 loss,
-                lr: self.lr,
+                first,
+                step: self.step,
             }
             .into());
         }
@@ -481,7 +503,7 @@ fn run_counts_epochs(
         .collect();
     let mut objective = CountsObjective::new(w.len());
     let mut scratch = CountsObjective::new(w.len());
-    let mut log = EpochLog::new(config, 1, on_epoch);
+    let mut log = EpochLog::new(config, config.step(data.counts), 1, on_epoch);
     let mut dev_nlls = Vec::new();
     let start = Instant::now();
     for epoch in 1..=config.epochs {
@@ -630,6 +652,11 @@ mod tests {
             method: Method::OneHot,
             device: Device::Cpu,
         };
+        let step = Step {
+            lr: 1.0,
+            reg: 0.0,
+            weights: 9,
+        };
         let losses = [2.5f32, 2.25, 2.125, 2.0625, 2.03125, 2.015625, 2.0078125];
         let mut seen = Vec::new();
         let mut on_epoch = |epoch: usize, loss: f64| {
@@ -637,7 +664,7 @@ mod tests {
             Ok(())
         };
         // Every 3 epochs, as on CUDA: two batches of 3 (stacked reads) and 1 at the end.
-        let mut log = EpochLog::new(&config, 3, &mut on_epoch);
+        let mut log = EpochLog::new(&config, step, 3, &mut on_epoch);
         for (i, &loss) in losses.iter().enumerate() {
             log.push(i + 1, Tensor::from(loss), Tensor::from(loss - 1.0))
                 .unwrap();
@@ -650,7 +677,7 @@ mod tests {
         assert_eq!(seen, (1..=7).zip(want.iter().copied()).collect::<Vec<_>>());
 
         let mut on_epoch = |_: usize, _: f64| Ok(());
-        let mut log = EpochLog::new(&config, 3, &mut on_epoch);
+        let mut log = EpochLog::new(&config, step, 3, &mut on_epoch);
         log.push(1, Tensor::from(1.0f32), Tensor::from(1.0f32))
             .unwrap();
         log.push(2, Tensor::from(f32::NAN), Tensor::from(1.0f32))
@@ -659,6 +686,62 @@ mod tests {
             .push(3, Tensor::from(1.0f32), Tensor::from(1.0f32))
             .unwrap_err();
         assert!(err.to_string().contains("epoch 2"), "{err}");
+    }
+
+    #[test]
+    fn every_method_stops_when_the_loss_explodes_and_names_the_l2_step() {
+        let mut counts = Counts::new(3, 2);
+        counts.cells = vec![0, 5, 2, 1, 0, 3, 4, 1, 0];
+        let examples = Examples {
+            inputs: vec![0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2],
+            targets: vec![1, 1, 1, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 0, 0, 1],
+        };
+        assert_eq!(examples.len() as u64, counts.total());
+        let data = TrainData {
+            examples: Some(&examples),
+            counts: &counts,
+            dev: None,
+        };
+        for method in [Method::OneHot, Method::Index, Method::Counts] {
+            // lr · reg = 50 · 100 is far past the 9 weights: W grows by |1 - 2·5000/9| a step.
+            let config = TrainConfig {
+                epochs: 50,
+                lr: 50.0,
+                reg: 100.0,
+                seed: 1,
+                method,
+                device: Device::Cpu,
+            };
+            let err = train(data, &config, &mut |_, _| Ok(())).unwrap_err();
+            match err {
+                crate::Error::Train(TrainError::Diverged { epoch, step, .. }) => {
+                    assert!(epoch <= 3, "{method:?} ran to epoch {epoch}");
+                    assert!(step.l2_explodes(), "{method:?}: {step:?}");
+                }
+                other => panic!("{method:?}: {other}"),
+            }
+            // A workable step trains to the end with the loss going down.
+            let calm = TrainConfig {
+                lr: 1.0,
+                reg: 0.01,
+                ..config
+            };
+            let trained = train(data, &calm, &mut |_, _| Ok(())).unwrap();
+            assert_eq!(trained.losses.len(), 50);
+            assert!(trained.losses[49] < trained.losses[0], "{method:?}");
+            // A huge rate diverges without the L2 term being the cause.
+            let wild = TrainConfig {
+                lr: 1e6,
+                reg: 0.0,
+                ..config
+            };
+            match train(data, &wild, &mut |_, _| Ok(())).unwrap_err() {
+                crate::Error::Train(TrainError::Diverged { step, .. }) => {
+                    assert!(!step.l2_explodes(), "{method:?}")
+                }
+                other => panic!("{method:?}: {other}"),
+            }
+        }
     }
 
     #[test]

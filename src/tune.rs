@@ -3,7 +3,7 @@
 
 use crate::cancel::Cancel;
 use crate::data::Splits;
-use crate::error::Result;
+use crate::error::{Error, Result, TrainError};
 use crate::model::{LogProbs, Model};
 use crate::train::{train, TrainConfig, TrainData};
 use serde::Serialize;
@@ -27,11 +27,16 @@ pub struct TuneRow {
     pub train_nll: f64,
     /// NLL on the dev part: what the choice is made on.
     pub dev_nll: f64,
+    /// The epoch training diverged at, for a value that cannot be trained with these
+    /// settings (its NLLs are then infinite and it is never the best).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diverged_at: Option<usize>,
 }
 
 /// Fit one model per value on `splits.train` and measure it on `splits.dev`. For `Reg`,
-/// `config` gives the other hyper-parameters (its `reg` is replaced by each value).
-/// Training stops between epochs once `cancel` is raised.
+/// `config` gives the other hyper-parameters (its `reg` is replaced by each value); a value
+/// whose training diverges is a row that says so, not the end of the search. Training stops
+/// between epochs once `cancel` is raised.
 pub fn tune(
     splits: &Splits,
     vocab: &crate::vocab::Vocab,
@@ -59,7 +64,16 @@ pub fn tune(
                     let mut check = |epoch: usize, _: f64| {
                         cancel.check(|| format!("at epoch {epoch} of the run with reg {value}"))
                     };
-                    train(data, &config, &mut check)?.w
+                    match train(data, &config, &mut check) {
+                        Ok(trained) => trained.w,
+                        Err(Error::Train(TrainError::Diverged { epoch, .. })) => {
+                            return Ok(diverged(value, epoch))
+                        }
+                        Err(Error::Train(TrainError::DivergedAfter { epochs, .. })) => {
+                            return Ok(diverged(value, epochs))
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 Knob::Smoothing => Model::from_counts(&fit.counts, vocab, order, value).w,
             };
@@ -68,9 +82,19 @@ pub fn tune(
                 value,
                 train_nll: log_probs.nll(&fit.counts),
                 dev_nll: log_probs.nll(&dev.counts),
+                diverged_at: None,
             })
         })
         .collect()
+}
+
+fn diverged(value: f64, epoch: usize) -> TuneRow {
+    TuneRow {
+        value,
+        train_nll: f64::INFINITY,
+        dev_nll: f64::INFINITY,
+        diverged_at: Some(epoch),
+    }
 }
 
 /// The row with the lowest finite dev NLL (the first of equals).
@@ -92,6 +116,7 @@ mod tests {
             value,
             train_nll: 0.0,
             dev_nll,
+            diverged_at: None,
         }
     }
 

@@ -21,6 +21,10 @@ pub struct Vocab {
     ascii: [u8; 256],
 }
 
+/// The most symbols a vocabulary holds, `.` included (an index must fit a byte, one value
+/// of which marks "not in the vocabulary").
+pub const MAX_SYMBOLS: usize = 255;
+
 impl Vocab {
     /// `.` plus the 26 lower-case ASCII letters: the notebook's vocabulary.
     pub fn letters() -> Self {
@@ -35,9 +39,9 @@ impl Vocab {
                 "a vocabulary must start with '.', the boundary token; got {symbols:?}"
             )));
         }
-        if chars.len() > 255 {
+        if chars.len() > MAX_SYMBOLS {
             return Err(Error::invalid(format!(
-                "a vocabulary of {} characters is too large (255 at most)",
+                "a vocabulary of {} characters is too large ({MAX_SYMBOLS} at most)",
                 chars.len()
             )));
         }

@@ -3,8 +3,8 @@
 //! message says what to do), 1 anything else, 128 + the signal after an interrupt.
 
 use bigram::error::{
-    CheckpointError, DataError, DeviceError, MergeError, OutputError, ReferenceError, SampleError,
-    TrainError, VocabKind,
+    CheckpointError, DataError, DeviceError, MergeError, MergeFact, OutputError, ReferenceError,
+    SampleError, Step, TrainError, VocabKind,
 };
 use bigram::Error;
 use std::path::Path;
@@ -82,7 +82,8 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         }
         Error::Device(e) => device(e),
         Error::Merge(MergeError::Mismatch {
-            what: "smoothings", ..
+            fact: MergeFact::Smoothing,
+            ..
         }) => {
             format!("{err}; pass --smoothing to choose the merged model's")
         }
@@ -109,6 +110,16 @@ fn data(err: &DataError, flags: ReadFlags) -> String {
         DataError::NotUtf8 { .. } => format!("{err}; names files must be UTF-8 text"),
         DataError::LineTooLong { .. } => format!("{err}; is this a file of names, one per line?"),
         DataError::Boundary { .. } => format!("{err}; remove it"),
+        DataError::ControlCharacter { ch: '\r', .. } => format!(
+            "{err}: the file's lines end with a carriage return alone (old Mac style); convert them to newlines, e.g. tr '\\r' '\\n' < old.txt > new.txt"
+        ),
+        DataError::ControlCharacter { .. } => {
+            format!("{err}; names files are text, one name per line: remove it")
+        }
+        DataError::VocabularyTooLarge { .. } => format!(
+            "{err}; is this a file of names? Keep to letters (the default vocabulary, with --lowercase), or remove the rare characters"
+        ),
+        DataError::Repeated { .. } => format!("{err}; give each file once"),
         DataError::UnknownCharacter {
             path,
             line,
@@ -140,8 +151,28 @@ fn data(err: &DataError, flags: ReadFlags) -> String {
 
 fn train(err: &TrainError) -> String {
     match err {
-        TrainError::Diverged { lr, .. } | TrainError::DivergedAfter { lr, .. } => {
-            format!("{err}; lower --lr (now {lr}) and try again; nothing was saved")
+        TrainError::Diverged { step, .. } | TrainError::DivergedAfter { step, .. } => {
+            let (lr, reg) = (super::number(step.lr), super::number(step.reg));
+            if !step.l2_explodes() {
+                return format!("{err}; lower --lr (now {lr}) and try again; nothing was saved");
+            }
+            // Both knobs set the L2 step; name first the one that is out of range on its own
+            // (a --reg that explodes even at the default rate, or else the rate).
+            let at_default_rate = Step {
+                lr: super::args::DEFAULT_LR,
+                ..*step
+            };
+            let knobs = if at_default_rate.l2_explodes() {
+                format!("--reg (now {reg}) or --lr (now {lr})")
+            } else {
+                format!("--lr (now {lr}) or --reg (now {reg})")
+            };
+            format!(
+                "{err}; the L2 term alone scales W by {:.3} every epoch (lr × reg = {} is above the {} weights), so W grows whatever the data: lower {knobs}; nothing was saved",
+                step.l2_factor(),
+                super::number(step.lr * step.reg),
+                step.weights
+            )
         }
         TrainError::OneHotTooLarge { .. } => format!(
             "{err}; use --method index or --method counts, which reach the same objective without it"

@@ -13,6 +13,19 @@ pub struct DataArgs {
     pub data: Vec<Source>,
 }
 
+impl DataArgs {
+    /// The data as inputs an output must not replace.
+    pub fn inputs(&self) -> Vec<bigram::files::InputPath<'_>> {
+        self.data
+            .iter()
+            .map(|source| match source.path() {
+                Some(path) => bigram::files::InputPath::File(path),
+                None => bigram::files::InputPath::Stdin,
+            })
+            .collect()
+    }
+}
+
 /// How to read names, besides where from.
 #[derive(Clone, Debug, Args)]
 pub struct ReadArgs {
@@ -51,6 +64,9 @@ pub enum VocabArg {
     Auto,
 }
 
+/// The learning rate the notebook trains with, and the default of `--lr`.
+pub const DEFAULT_LR: f64 = 50.0;
+
 /// Gradient-descent settings shared by train, tune and parity.
 #[derive(Clone, Copy, Debug, Args)]
 pub struct OptimArgs {
@@ -58,7 +74,7 @@ pub struct OptimArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub epochs: u64,
     /// Learning rate of each step W += -lr · grad.
-    #[arg(long, default_value_t = 50.0, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT_LR, value_parser = positive)]
     pub lr: f64,
     /// Seed of the CPU generator that draws the initial weights.
     #[arg(long, default_value_t = 42)]

@@ -6,7 +6,7 @@ use super::printer::Report;
 use super::split::SplitReport;
 use super::Context;
 use bigram::dataset::{Dataset, FitOptions};
-use bigram::files::check_writable;
+use bigram::files::plan_outputs;
 use bigram::model::Model;
 use clap::Args;
 use serde::Serialize;
@@ -23,7 +23,8 @@ pub struct CountArgs {
     smoothing: SmoothingArg,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
-    /// Where to write the checkpoint (safetensors; written atomically).
+    /// Where to write the checkpoint (safetensors; written atomically; `-` writes it to
+    /// stdout, for pipes and remote shells, and the report goes to stderr).
     #[arg(
         long,
         default_value = "counts.safetensors",
@@ -48,23 +49,27 @@ struct CountReport {
     peak_rss_mib: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<SplitReport>,
+    #[serde(skip)]
+    saved: String,
 }
 
 impl Report for CountReport {
     fn render(&self) -> String {
         let mut text = format!(
             "count model (smoothing {}): nll {:.4} over {} examples\n",
-            self.smoothing, self.nll, self.examples
+            super::number(self.smoothing),
+            self.nll,
+            self.examples
         );
         if let Some(split) = &self.split {
             text += &split.line();
         }
-        text + &format!("saved {}\n", self.out)
+        text + &self.saved + "\n"
     }
 }
 
 pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
-    check_writable(&args.out)?;
+    let outputs = plan_outputs(&[("--out", &args.out)], &args.read.data.inputs())?;
     let fit = FitOptions {
         order: args.order.get(),
         examples: false,
@@ -80,19 +85,14 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
     let vocab = data.vocab();
     let mut model = Model::from_counts(counts, vocab, fit.order, args.smoothing.value);
     let nll = model.nll(counts)?;
-    let meta = [
-        ("smoothing", args.smoothing.value.to_string()),
-        ("nll", nll.to_string()),
-        ("threads", ctx.threads.to_string()),
-    ];
-    model
-        .meta
-        .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));
-    model.meta.extend(data.provenance().iter().cloned());
+    model.meta = data.provenance().clone();
+    model.meta.smoothing = Some(args.smoothing.value);
+    model.meta.nll = Some(nll);
+    model.meta.threads = Some(ctx.threads);
     ctx.cancel
         .check(|| "after counting".into())
         .map_err(|e| nothing_saved(e, &args.out))?;
-    model.save(&args.out)?;
+    let pending = vec![outputs[0].stage(model.to_bytes()?)?];
     let report = CountReport {
         smoothing: args.smoothing.value,
         order: fit.order,
@@ -104,8 +104,9 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
         out: args.out.display().to_string(),
         peak_rss_mib: peak_rss_mib(),
         split: SplitReport::of(&data, &args.split, &model)?,
+        saved: outputs[0].outcome(),
     };
-    ctx.printer.print(&report)
+    ctx.printer.around(&outputs).deliver(&report, pending)
 }
 
 /// This process's peak resident memory in MiB (VmHWM), where /proc tells it.

@@ -5,7 +5,7 @@ use super::args::ReadArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::data::{Corpus, Keep};
-use bigram::files::{check_png, Staged};
+use bigram::files::{check_png, plan_outputs, InputPath};
 use bigram::model::Model;
 use bigram::plot::CellValues;
 use clap::Args;
@@ -19,7 +19,7 @@ pub struct HeatmapArgs {
     /// Show this bigram checkpoint's next-character probabilities instead of the data's counts.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["data", "lowercase", "vocab"])]
     model: Option<PathBuf>,
-    /// The PNG to write (written atomically).
+    /// The PNG to write (written atomically; `-` for stdout).
     #[arg(long, default_value = "bigrams.png", value_name = "PNG")]
     out: PathBuf,
     /// Width and height in pixels.
@@ -33,16 +33,26 @@ struct HeatmapReport {
     out: String,
     size: u32,
     shows: &'static str,
+    #[serde(skip)]
+    shown: String,
 }
 
 impl Report for HeatmapReport {
     fn render(&self) -> String {
-        format!("wrote {} ({}×{} pixels)\n", self.out, self.size, self.size)
+        format!(
+            "wrote {} ({}×{} pixels)\n",
+            self.shown, self.size, self.size
+        )
     }
 }
 
 pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
     check_png(&args.out)?;
+    let inputs = match &args.model {
+        Some(model) => vec![InputPath::File(model)],
+        None => args.read.data.inputs(),
+    };
+    let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
     let (vocab, values, kind) = match &args.model {
         Some(path) => {
             let model = Model::load(path)?;
@@ -69,15 +79,16 @@ pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
             (corpus.scan.vocab, values, CellValues::Counts)
         }
     };
-    let staged = Staged::new(&args.out)?;
-    staged.write_with(|path| bigram::plot::heatmap(path, &vocab, &values, kind, args.size))?;
-    staged.commit()?;
-    ctx.printer.print(&HeatmapReport {
+    let picture = bigram::plot::heatmap(&vocab, &values, kind, args.size)?;
+    let pending = vec![outputs[0].stage(picture)?];
+    let report = HeatmapReport {
         out: args.out.display().to_string(),
         size: args.size,
         shows: match kind {
             CellValues::Counts => "counts",
             CellValues::Probabilities => "probabilities",
         },
-    })
+        shown: outputs[0].shown(),
+    };
+    ctx.printer.around(&outputs).deliver(&report, pending)
 }

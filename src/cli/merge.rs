@@ -3,9 +3,8 @@
 use super::args::smoothing_value;
 use super::printer::Report;
 use super::Context;
-use bigram::files::check_writable;
+use bigram::files::{plan_outputs, InputPath};
 use bigram::merge::{merge, Part};
-use bigram::model::Model;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -14,14 +13,16 @@ use std::path::PathBuf;
 #[command(
     after_help = "Count the pieces of a corpus anywhere (`bigram count --data piece \
 --out piece.safetensors`), then merge: the result is the count model of the whole, as if the \
-pieces were one file. Train a network from it with `bigram train --counts`."
+pieces were one file. Train a network from it with `bigram train --counts`. A piece given \
+twice, two pieces of the same data file, or a piece already inside a merged input is refused: \
+nothing is counted twice."
 )]
 pub struct MergeArgs {
     /// Count checkpoints (from `bigram count` or `bigram merge`) of the same vocabulary, order
     /// and case folding.
     #[arg(required = true, value_name = "CKPT")]
     inputs: Vec<PathBuf>,
-    /// Where to write the merged checkpoint (written atomically).
+    /// Where to write the merged checkpoint (written atomically; `-` for stdout).
     #[arg(long, default_value = "merged.safetensors", value_name = "PATH")]
     out: PathBuf,
     /// Smoothing of the merged model (default: the inputs' own, when they agree).
@@ -37,19 +38,26 @@ struct MergeReport {
     smoothing: f64,
     nll: f64,
     out: String,
+    #[serde(skip)]
+    saved: String,
 }
 
 impl Report for MergeReport {
     fn render(&self) -> String {
         format!(
-            "merged {} count checkpoints: {} examples, nll {:.4} (smoothing {})\nsaved {}\n",
-            self.inputs, self.examples, self.nll, self.smoothing, self.out
+            "merged {} count checkpoints: {} examples, nll {:.4} (smoothing {})\n{}\n",
+            self.inputs,
+            self.examples,
+            self.nll,
+            super::number(self.smoothing),
+            self.saved
         )
     }
 }
 
 pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
-    check_writable(&args.out)?;
+    let inputs: Vec<InputPath> = args.inputs.iter().map(|p| InputPath::File(p)).collect();
+    let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
     let parts = args
         .inputs
         .iter()
@@ -58,29 +66,22 @@ pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
                 .check(|| "while reading the checkpoints".into())?;
             Ok(Part {
                 path: path.clone(),
-                model: Model::load(path)?,
+                checkpoint: bigram::checkpoint::read(path)?,
             })
         })
         .collect::<bigram::Result<Vec<Part>>>()?;
     let mut model = merge(&parts, args.smoothing)?;
-    model.meta.insert("threads".into(), ctx.threads.to_string());
+    model.meta.threads = Some(ctx.threads);
     ctx.cancel
         .check(|| "after merging; nothing was saved".into())?;
-    model.save(&args.out)?;
-    let counts = model.counts.as_ref();
-    ctx.printer.print(&MergeReport {
+    let pending = vec![outputs[0].stage(model.to_bytes()?)?];
+    let report = MergeReport {
         inputs: parts.len(),
-        examples: counts.map_or(0, |c| c.total()),
-        smoothing: model
-            .meta
-            .get("smoothing")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(f64::NAN),
-        nll: model
-            .meta
-            .get("nll")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(f64::NAN),
+        examples: model.counts.as_ref().map_or(0, |c| c.total()),
+        smoothing: model.meta.smoothing.unwrap_or(f64::NAN),
+        nll: model.meta.nll.unwrap_or(f64::NAN),
         out: args.out.display().to_string(),
-    })
+        saved: outputs[0].outcome(),
+    };
+    ctx.printer.around(&outputs).deliver(&report, pending)
 }

@@ -119,17 +119,17 @@ pub fn main() -> i32 {
     let cancel = match signals::install() {
         Ok(cancel) => cancel,
         Err(e) => {
-            eprintln!("error: cannot install signal handlers: {e}");
+            printer::to_stderr(&format!("error: cannot install signal handlers: {e}\n"));
             return 1;
         }
     };
     let cli = Cli::parse();
     let Some(command) = cli.command.filter(|_| !cli.version) else {
         if !cli.version {
-            eprintln!(
-                "error: no command given\n\n{}",
+            printer::to_stderr(&format!(
+                "error: no command given\n\n{}\n",
                 Cli::command().render_help()
-            );
+            ));
             return 2;
         }
         return run_version(&cli.global, cancel);
@@ -171,17 +171,33 @@ pub fn main() -> i32 {
                     .downcast_ref::<bigram::Error>()
                     .is_some_and(|e| matches!(e, bigram::Error::Interrupted { .. }));
                 match stopped {
-                    true => eprintln!("error: {}", advice::message(&e, flags)),
-                    false => eprintln!("error: interrupted"),
+                    true => report_error(&advice::message(&e, flags)),
+                    false => report_error("interrupted"),
                 }
                 signals::exit_code(signal)
             }
             None => {
-                eprintln!("error: {}", advice::message(&e, flags));
+                report_error(&advice::message(&e, flags));
                 advice::exit_code(&e)
             }
         },
     }
+}
+
+/// A number as a person reads it: as Rust writes it for everyday sizes, in exponent form when
+/// tiny or huge (a smoothing of 1e-320 is not written with 320 digits).
+pub fn number(value: f64) -> String {
+    let size = value.abs();
+    if size != 0.0 && !(1e-4..1e16).contains(&size) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
+/// The one line an error gets on stderr (lost, not fatal, when stderr is closed or full).
+fn report_error(message: &str) {
+    printer::to_stderr(&format!("error: {message}\n"));
 }
 
 /// `bigram --version`.
@@ -196,7 +212,7 @@ fn run_version(global: &GlobalArgs, cancel: Cancel) -> i32 {
     };
     match version::run(&ctx) {
         Err(e) if !e.is::<StdoutClosed>() => {
-            eprintln!("error: {e:#}");
+            report_error(&format!("{e:#}"));
             1
         }
         _ => 0,

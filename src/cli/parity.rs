@@ -1,5 +1,6 @@
 //! `bigram parity`: compare with a PyTorch reference, quantity by quantity.
 
+use super::advice::usage;
 use super::args::{non_negative, smoothing_value, DeviceArg, OptimArgs, OrderArg, RegArg};
 use super::printer::Report;
 use super::Context;
@@ -63,6 +64,9 @@ impl Report for ParityReport {
 struct ParityFailed(String);
 
 pub fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
+    if args.data.as_os_str() == "-" {
+        usage!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");
+    }
     let device = parse_device(&args.device.device)?;
     let python = args
         .python

@@ -1,9 +1,12 @@
 //! The one printer: results to stdout as text or JSON (`--json`), notes to stderr unless
 //! `--quiet`. A reader that goes away (`bigram eval | head -0`) ends the output normally: the
-//! write error becomes [`StdoutClosed`], which the command treats as success.
+//! write error becomes [`StdoutClosed`], which the command treats as success. stderr that is
+//! closed or full loses its notes quietly and changes nothing else. A command whose output
+//! file is stdout (`--out -`) prints its results on stderr instead.
 
+use bigram::files::{Output, Pending};
 use serde::Serialize;
-use std::io::{BufWriter, StdoutLock, Write};
+use std::io::{BufWriter, Write};
 
 /// What a command reports: serialisable for `--json`, and readable as text.
 pub trait Report: Serialize {
@@ -21,12 +24,26 @@ pub struct StdoutClosed;
 pub struct Printer {
     json: bool,
     quiet: bool,
+    /// Results go to stderr: stdout carries an output file.
+    results_on_stderr: bool,
 }
 
 impl Printer {
     /// A printer for `--json` and `--quiet`.
     pub fn new(json: bool, quiet: bool) -> Self {
-        Self { json, quiet }
+        Self {
+            json,
+            quiet,
+            results_on_stderr: false,
+        }
+    }
+
+    /// This printer, with results moved to stderr when one of `outputs` is stdout.
+    pub fn around(&self, outputs: &[Output]) -> Self {
+        Self {
+            results_on_stderr: outputs.iter().any(Output::is_stdout),
+            ..*self
+        }
     }
 
     /// Whether results are JSON.
@@ -46,10 +63,31 @@ impl Printer {
         stream.finish()
     }
 
+    /// Print the report, then put the staged outputs in place. When the report cannot be
+    /// written (stdout full or failing) nothing is put in place, so a command never saves what
+    /// it could not report; a reader that went away is not a failure, and they are.
+    pub fn deliver(&self, report: &impl Report, outputs: Vec<Pending>) -> anyhow::Result<()> {
+        let printed = self.print(report);
+        if let Err(e) = &printed {
+            if !e.is::<StdoutClosed>() {
+                anyhow::bail!("{e:#}; nothing was saved");
+            }
+        }
+        for output in outputs {
+            output.commit()?;
+        }
+        printed
+    }
+
     /// A stream of items written as they come: JSON lines, or each item's text.
     pub fn stream(&self) -> Stream {
+        let target = match (self.results_on_stderr, self.quiet) {
+            (false, _) => Target::Stdout(BufWriter::new(std::io::stdout().lock())),
+            (true, false) => Target::Stderr,
+            (true, true) => Target::Nowhere,
+        };
         Stream {
-            out: BufWriter::new(std::io::stdout().lock()),
+            target,
             json: self.json,
         }
     }
@@ -57,38 +95,60 @@ impl Printer {
     /// A line of progress or summary on stderr (silenced by `--quiet`).
     pub fn note(&self, line: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{line}");
+            to_stderr(&format!("{line}\n"));
         }
     }
 }
 
-/// Items on stdout, buffered.
+/// Write to stderr, losing the text when stderr is closed or full: a message nobody can read
+/// is no reason to fail, nor to panic.
+pub fn to_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Items on stdout (buffered), or on stderr.
 pub struct Stream {
-    out: BufWriter<StdoutLock<'static>>,
+    target: Target,
     json: bool,
+}
+
+enum Target {
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    Stderr,
+    Nowhere,
 }
 
 impl Stream {
     /// Write one item.
     pub fn item(&mut self, item: &impl Report) -> anyhow::Result<()> {
-        let written = if self.json {
-            serde_json::to_writer(&mut self.out, item)
-                .map_err(std::io::Error::from)
-                .and_then(|()| self.out.write_all(b"\n"))
+        let text = if self.json {
+            let mut line = serde_json::to_string(item)?;
+            line.push('\n');
+            line
         } else {
-            self.out.write_all(item.render().as_bytes())
+            item.render()
         };
-        written.map_err(closed_or)
+        self.text(&text)
     }
 
     /// Write raw text (a header line).
     pub fn text(&mut self, text: &str) -> anyhow::Result<()> {
-        self.out.write_all(text.as_bytes()).map_err(closed_or)
+        match &mut self.target {
+            Target::Stdout(out) => out.write_all(text.as_bytes()).map_err(closed_or),
+            Target::Stderr => {
+                to_stderr(text);
+                Ok(())
+            }
+            Target::Nowhere => Ok(()),
+        }
     }
 
     /// Flush what is buffered.
     pub fn finish(mut self) -> anyhow::Result<()> {
-        self.out.flush().map_err(closed_or)
+        match &mut self.target {
+            Target::Stdout(out) => out.flush().map_err(closed_or),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -52,6 +52,9 @@ pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
             usage!("stdin cannot give both the names and the data; give the names as arguments with --data -");
         }
     }
+    if args.names.iter().any(|n| n.trim().is_empty()) {
+        usage!("an empty name has nothing to score: give names with at least one character");
+    }
     let model = Model::load(&args.model)?;
     let names = if args.names.is_empty() {
         read_stdin_names(ctx)?

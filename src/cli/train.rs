@@ -6,9 +6,10 @@ use super::printer::Report;
 use super::progress::EpochBar;
 use super::split::SplitReport;
 use super::Context;
+use bigram::checkpoint::{Loaded, Start};
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::{device_name, parse_device};
-use bigram::files::{check_png, check_writable, Staged};
+use bigram::files::{check_png, plan_outputs, InputPath, Output, Pending};
 use bigram::model::Model;
 use bigram::train::{initial_weights, train_from, Method, TrainConfig, TrainData, Trained};
 use clap::Args;
@@ -83,22 +84,25 @@ struct TrainReport {
     out: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<SplitReport>,
+    /// What became of the checkpoint and the picture, in words.
     #[serde(skip)]
-    plot: Option<PathBuf>,
+    saved: String,
+    #[serde(skip)]
+    plot: Option<String>,
 }
 
 impl Report for TrainReport {
     fn render(&self) -> String {
         let mut text = format!(
             "epoch {}: loss {:.4} (nll {:.4} + L2)\n\
-             saved {} (nll of the saved weights on the training data: {:.4}; {:.2} s training, {} method)\n",
-            self.epochs, self.loss, self.last_epoch_nll, self.out, self.nll, self.seconds, self.method
+             {} (nll of the saved weights on the training data: {:.4}; {:.2} s training, {} method)\n",
+            self.epochs, self.loss, self.last_epoch_nll, self.saved, self.nll, self.seconds, self.method
         );
         if let Some(split) = &self.split {
             text += &split.line();
         }
         if let Some(plot) = &self.plot {
-            text += &format!("loss curve: {}\n", plot.display());
+            text += &format!("loss curve: {plot}\n");
         }
         text
     }
@@ -107,11 +111,15 @@ impl Report for TrainReport {
 pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
     let method = choose_method(&args)?;
     let device = parse_device(&args.device.device)?;
-    check_writable(&args.out)?;
     if let Some(plot) = &args.plot {
         check_png(plot)?;
     }
-    let init = args.init.as_deref().map(Model::load).transpose()?;
+    let outputs = plan(&args)?;
+    let init = args
+        .init
+        .as_deref()
+        .map(bigram::checkpoint::read)
+        .transpose()?;
     // The counts method is plain Rust on the CPU whatever --device says; report what ran.
     let device = if method == Method::Counts {
         tch::Device::Cpu
@@ -134,7 +142,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         device,
     };
     let w0 = match &init {
-        Some(model) => data.initial_weights_from(model)?,
+        Some(loaded) => data.initial_weights_from(&loaded.model)?,
         None => initial_weights(config.seed, data.counts().rows, data.counts().width),
     };
     let trained = run_epochs(w0, &data, &config, ctx).map_err(|e| nothing_saved(e, &args.out))?;
@@ -142,7 +150,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
     ctx.cancel
         .check(|| "after training".into())
         .map_err(|e| nothing_saved(e, &args.out))?;
-    save(&model, &trained, &args)?;
+    let pending = stage(&model, &trained, &args, &outputs)?;
     let report = TrainReport {
         epochs: args.optim.epochs,
         lr: config.lr,
@@ -161,9 +169,26 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         load_seconds,
         out: args.out.display().to_string(),
         split: SplitReport::of(&data, &args.split, &model)?,
-        plot: args.plot.clone(),
+        saved: outputs[0].outcome(),
+        plot: outputs.get(1).map(Output::shown),
     };
-    ctx.printer.print(&report)
+    ctx.printer.around(&outputs).deliver(&report, pending)
+}
+
+/// The checkpoint (and the picture), checked against each other and against what is read.
+fn plan(args: &TrainArgs) -> anyhow::Result<Vec<Output>> {
+    let mut outputs = vec![("--out", args.out.as_path())];
+    if let Some(plot) = &args.plot {
+        outputs.push(("--plot", plot.as_path()));
+    }
+    let mut inputs: Vec<InputPath> = match &args.counts {
+        Some(counts) => vec![InputPath::File(counts)],
+        None => args.read.data.inputs(),
+    };
+    if let Some(init) = &args.init {
+        inputs.push(InputPath::File(init));
+    }
+    Ok(plan_outputs(&outputs, &inputs)?)
 }
 
 /// The method asked for; with `--counts` only the counts method can train (there are no
@@ -190,7 +215,7 @@ fn choose_method(args: &TrainArgs) -> anyhow::Result<Method> {
 /// The data fitted on: read from names, or a count checkpoint's counts.
 fn load(args: &TrainArgs, method: Method, ctx: &Context) -> bigram::Result<Dataset> {
     match &args.counts {
-        Some(path) => Dataset::from_counts(&Model::load(path)?, path),
+        Some(path) => Dataset::from_counts(&bigram::checkpoint::read(path)?, path),
         None => {
             let fit = FitOptions {
                 order: args.order.get(),
@@ -229,65 +254,46 @@ fn model_of(
     trained: &Trained,
     config: &TrainConfig,
     args: &TrainArgs,
-    init: Option<&Model>,
+    init: Option<&Loaded>,
     ctx: &Context,
 ) -> anyhow::Result<(Model, f64)> {
     let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
     let nll = model.nll(data.counts())?;
-    let loss = trained.losses.last().copied().unwrap_or(f64::NAN);
     let start = match (&args.init, init) {
-        (Some(path), Some(init)) => Some(bigram::checkpoint::Start::of(path, init)?),
+        (Some(path), Some(init)) => Some(Start::of(path, &init.model, init.sha256.clone())),
         _ => None,
     };
-    let before = start.as_ref().map_or(0, |s| s.epochs_total);
-    let mut meta = vec![
-        ("epochs", config.epochs.to_string()),
-        ("epochs_total", (before + config.epochs as u64).to_string()),
-        ("lr", config.lr.to_string()),
-        ("reg", config.reg.to_string()),
-        ("method", config.method.as_str().to_string()),
-        ("device", device_name(config.device)),
-        ("threads", ctx.threads.to_string()),
-        ("final_loss", loss.to_string()),
-        ("nll", nll.to_string()),
-    ];
-    meta.push(match &start {
-        Some(start) => ("init", serde_json::to_string(start)?),
-        None => ("seed", config.seed.to_string()),
-    });
-    model
-        .meta
-        .extend(meta.into_iter().map(|(k, v)| (k.to_string(), v)));
-    model.meta.extend(data.provenance().iter().cloned());
+    let final_loss = trained.losses.last().copied().unwrap_or(f64::NAN);
+    model.meta = data
+        .provenance()
+        .clone()
+        .trained(config, final_loss, nll, ctx.threads, start);
     Ok((model, nll))
 }
 
-/// Write the picture (when asked) and the checkpoint beside their destinations first, then
-/// put both in place: a picture that cannot be drawn replaces nothing.
-fn save(model: &Model, trained: &Trained, args: &TrainArgs) -> anyhow::Result<()> {
-    let plot = match &args.plot {
-        Some(path) => {
-            let staged = Staged::new(path)?;
-            let mut series: Vec<(&str, &[f64])> = vec![
-                ("train loss (NLL + L2)", &trained.losses),
-                ("train NLL", &trained.nlls),
-            ];
-            if !trained.dev_nlls.is_empty() {
-                series.push(("dev NLL", &trained.dev_nlls));
-            }
-            let title = format!(
-                "bigram network (order {}), lr {}, reg {}",
-                model.order, args.optim.lr, args.reg.value
-            );
-            staged.write_with(|path| bigram::plot::loss_curve(path, &title, &series))?;
-            Some(staged)
+/// The picture (when asked) and the checkpoint, staged beside their destinations: a picture
+/// that cannot be drawn or written replaces nothing.
+fn stage(
+    model: &Model,
+    trained: &Trained,
+    args: &TrainArgs,
+    outputs: &[Output],
+) -> anyhow::Result<Vec<Pending>> {
+    let mut pending = Vec::new();
+    if let Some(plot) = outputs.get(1) {
+        let mut series: Vec<(&str, &[f64])> = vec![
+            ("train loss (NLL + L2)", &trained.losses),
+            ("train NLL", &trained.nlls),
+        ];
+        if !trained.dev_nlls.is_empty() {
+            series.push(("dev NLL", &trained.dev_nlls));
         }
-        None => None,
-    };
-    let checkpoint = Staged::with_bytes(&args.out, &model.to_bytes()?)?;
-    checkpoint.commit()?;
-    if let Some(staged) = plot {
-        staged.commit()?;
+        let title = format!(
+            "bigram network (order {}), lr {}, reg {}",
+            model.order, args.optim.lr, args.reg.value
+        );
+        pending.push(plot.stage(bigram::plot::loss_curve(&title, &series)?)?);
     }
-    Ok(())
+    pending.insert(0, outputs[0].stage(model.to_bytes()?)?);
+    Ok(pending)
 }

@@ -82,14 +82,21 @@ impl Report for TuneReport {
         let mut text = format!("{:>12} {:>10} {:>10}\n", name, "train NLL", "dev NLL");
         for (i, row) in self.rows.iter().enumerate() {
             let mark = if i == self.best_row { "  <- best" } else { "" };
-            text += &format!(
-                "{:>12} {:>10.4} {:>10.4}{mark}\n",
-                row.value, row.train_nll, row.dev_nll
-            );
+            let value = super::number(row.value);
+            text += &match row.diverged_at {
+                Some(epoch) => {
+                    format!("{value:>12}   diverged at epoch {epoch} (lower --lr, or this value)\n")
+                }
+                None => format!(
+                    "{value:>12} {:>10.4} {:>10.4}{mark}\n",
+                    row.train_nll, row.dev_nll
+                ),
+            };
         }
         text + &format!(
             "best: {name} {} (dev NLL {:.4})\n",
-            self.best.value, self.best.dev_nll
+            super::number(self.best.value),
+            self.best.dev_nll
         )
     }
 }
@@ -140,7 +147,7 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         &ctx.cancel,
     )?;
     let Some(best) = best(&rows).cloned() else {
-        usage!("no setting gave a finite dev NLL");
+        usage!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
     };
     let best_row = rows
         .iter()

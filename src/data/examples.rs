@@ -61,27 +61,33 @@ impl Counts {
     /// [`Counts::add`], or `false` (and no change) when a cell, or the total, would pass the
     /// largest count a checkpoint stores (`i64::MAX`).
     pub fn checked_add(&mut self, other: &Counts) -> bool {
-        let limit = i64::MAX as u64;
         let sums: Option<Vec<u64>> = self
             .cells
             .iter()
             .zip(&other.cells)
-            .map(|(a, b)| a.checked_add(*b).filter(|s| *s <= limit))
+            .map(|(a, b)| a.checked_add(*b))
             .collect();
-        let fits = sums.as_ref().is_some_and(|s| {
-            s.iter()
-                .try_fold(0u64, |t, v| t.checked_add(*v))
-                .is_some_and(|t| t <= limit)
-        });
-        if let (true, Some(sums)) = (fits, sums) {
-            self.cells = sums;
+        let Some(cells) = sums else { return false };
+        let sum = Counts { cells, ..*self };
+        if sum.checked_total().is_none() {
+            return false;
         }
-        fits
+        *self = sum;
+        true
     }
 
     /// Total number of pairs counted (the number of examples).
     pub fn total(&self) -> u64 {
         self.cells.iter().sum()
+    }
+
+    /// The total, when it stays within the largest count a checkpoint stores (`i64::MAX`);
+    /// counts read from a file are checked with it before anything adds them up.
+    pub fn checked_total(&self) -> Option<u64> {
+        self.cells
+            .iter()
+            .try_fold(0u64, |t, &v| t.checked_add(v))
+            .filter(|&t| t <= i64::MAX as u64)
     }
 
     /// The counts as a `rows × width` int64 tensor on the CPU.

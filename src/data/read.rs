@@ -301,9 +301,22 @@ fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
             if text.contains(BOUNDARY) {
                 return Err(boundary(&input.label, line, text));
             }
+            // Control characters are never letters of a name: a vocabulary built from the
+            // data must not take them in (nor print them back to a terminal).
+            if let Some(c) = text.chars().find(|c| c.is_control()) {
+                return Err(control(&input.label, line, text, c));
+            }
             seen.extend(text.chars());
             Ok(())
         })?;
+    }
+    let symbols = seen.len() + usize::from(!seen.contains(&BOUNDARY));
+    if symbols > crate::vocab::MAX_SYMBOLS {
+        return Err(DataError::VocabularyTooLarge {
+            path: labels_of(inputs),
+            symbols,
+        }
+        .into());
     }
     Vocab::from_chars(seen)
 }
@@ -389,6 +402,16 @@ fn shown(text: &str) -> String {
     }
 }
 
+fn control(path: &str, line: usize, text: &str, ch: char) -> Error {
+    DataError::ControlCharacter {
+        path: path.to_string(),
+        line,
+        name: shown(text),
+        ch,
+    }
+    .into()
+}
+
 fn boundary(path: &str, line: usize, text: &str) -> Error {
     DataError::Boundary {
         path: path.to_string(),
@@ -409,6 +432,9 @@ fn bad_char(
 ) -> Error {
     if c == BOUNDARY {
         return boundary(path, line, text);
+    }
+    if c.is_control() {
+        return control(path, line, text, c);
     }
     let lower = c.to_lowercase().next().unwrap_or(c);
     let lower_known = match &options.vocab {

@@ -95,8 +95,16 @@ impl Input {
                 "standard input (-) can be given as data only once",
             ));
         }
-        for path in sources.iter().filter_map(Source::path) {
+        let paths: Vec<&Path> = sources.iter().filter_map(Source::path).collect();
+        for (i, path) in paths.iter().enumerate() {
             check_readable(path)?;
+            if let Some(first) = paths[..i].iter().find(|p| crate::files::same_file(p, path)) {
+                return Err(DataError::Repeated {
+                    first: first.display().to_string(),
+                    second: path.display().to_string(),
+                }
+                .into());
+            }
         }
         sources
             .iter()

@@ -3,52 +3,6 @@
 
 use crate::common::*;
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-/// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            files.insert(path.display().to_string(), std::fs::read(&path).unwrap());
-        }
-    }
-    files
-}
-
-/// Run `bigram ARGS` in `dir`; expect exit code 2, one error line containing every `needle`,
-/// and `dir` unchanged.
-#[track_caller]
-fn rejects(dir: &tempfile::TempDir, args: &[&str], needles: &[&str]) -> String {
-    let before = snapshot(dir.path());
-    let output = bigram()
-        .args(args)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?} -> {stderr}");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: {needle:?} not in {stderr:?}"
-        );
-    }
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert_eq!(snapshot(dir.path()), before, "{args:?} changed files");
-    stderr.into_owned()
-}
-
-fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, content) in files {
-        write(&dir, name, content);
-    }
-    dir
-}
-
 #[test]
 fn data_files_that_are_missing_empty_or_not_files() {
     let dir = dir_with(&[("empty.txt", b""), ("blank.txt", b"\n  \n\r\n")]);
@@ -250,8 +204,7 @@ fn checkpoints_that_are_not_ours() {
         out.extend_from_slice(json.as_bytes());
         out
     };
-    let meta =
-        r#""__metadata__":{"vocab":".abcdefghijklmnopqrstuvwxyz","order":"2","kind":"network"}"#;
+    let meta = r#""__metadata__":{"format":"bigram-checkpoint/1","vocab":".abcdefghijklmnopqrstuvwxyz","order":"2","kind":"network"}"#;
     let mut no_w = header(&format!(
         r#"{{{meta},"V":{{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}}}"#
     ));

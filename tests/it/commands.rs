@@ -120,13 +120,13 @@ fn checkpoint_round_trips_bit_for_bit() {
         pytorch()["final_w"][0].as_f64().unwrap(),
         "PyTorch's final W[0,0]"
     );
-    assert_eq!(model.meta["seed"], "42");
-    assert_eq!(model.meta["threads"], threads_arg());
+    assert_eq!(model.meta.seed, Some(42));
+    assert_eq!(model.meta.threads, Some(THREADS));
     // Where the data came from: names.txt with the checksum its README gives.
-    let files: serde_json::Value = serde_json::from_str(&model.meta["data_files"]).unwrap();
+    let files = model.meta.data_files.clone().unwrap();
     assert_eq!(
-        files[0]["sha256"],
-        "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+        files[0].sha256.as_deref(),
+        Some("0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d")
     );
 }
 
@@ -250,7 +250,7 @@ fn counts_checkpoint_serves_sample_and_eval() {
     let counts = dir.path().join("counts.safetensors");
     count_model_at(&counts);
     let model = Model::load(&counts).unwrap();
-    assert_eq!(model.meta["kind"], "counts");
+    assert_eq!(model.kind, bigram::model::ModelKind::Counts);
     let pytorch = pytorch_counts("1");
     let names: Vec<String> = pytorch["count_names"]
         .as_array()

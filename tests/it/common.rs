@@ -31,6 +31,11 @@ pub fn bigram() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("bigram").expect("the bigram binary is built")
 }
 
+/// The built `bigram` binary as a plain process, for tests that set its standard streams.
+pub fn bigram_process() -> std::process::Command {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"))
+}
+
 /// The thread count the tests pin wherever they compare exact floats: a result is exact only
 /// for the thread count it was computed with, so both sides of a comparison use this one.
 pub const THREADS: i32 = 2;
@@ -158,4 +163,62 @@ pub fn sample_names(model: &std::path::Path, args: &[&str]) -> Vec<String> {
         .lines()
         .map(String::from)
         .collect()
+}
+
+/// Everything directly in `dir`: each regular file with its bytes, anything else (a link, a
+/// fifo, a device node, a folder) with what it is, so that a node replaced by a file shows.
+pub fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mut files = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let kind = meta.file_type();
+        let content = if kind.is_file() {
+            std::fs::read(&path).unwrap()
+        } else if kind.is_symlink() {
+            format!("link to {:?}", std::fs::read_link(&path).unwrap()).into_bytes()
+        } else if kind.is_char_device() || kind.is_block_device() {
+            let rdev = meta.rdev();
+            format!("device {}:{}", libc::major(rdev), libc::minor(rdev)).into_bytes()
+        } else if kind.is_fifo() {
+            b"fifo".to_vec()
+        } else {
+            format!("{kind:?}").into_bytes()
+        };
+        files.insert(path.display().to_string(), content);
+    }
+    files
+}
+
+/// Run `bigram ARGS` in `dir`; expect exit code 2, one error line containing every `needle`,
+/// and `dir` unchanged.
+#[track_caller]
+pub fn rejects(dir: &tempfile::TempDir, args: &[&str], needles: &[&str]) -> String {
+    let before = snapshot(dir.path());
+    let output = bigram()
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?} -> {stderr}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {needle:?} not in {stderr:?}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert_eq!(snapshot(dir.path()), before, "{args:?} changed files");
+    stderr.into_owned()
+}
+
+/// A temporary folder holding `files` (name, bytes).
+pub fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        write(&dir, name, content);
+    }
+    dir
 }

@@ -178,10 +178,7 @@ fn trigram_count_model_beats_the_bigram_and_samples() {
     assert!(text
         .lines()
         .all(|n| n.chars().all(|c| c.is_ascii_lowercase())));
-    assert_eq!(
-        bigram::model::Model::load(&model).unwrap().meta["order"],
-        "3"
-    );
+    assert_eq!(bigram::model::Model::load(&model).unwrap().order, 3);
     let eval = bigram()
         .args(["eval", "--json", "--model"])
         .arg(&model)

@@ -13,6 +13,7 @@ mod interface;
 mod methods;
 mod names;
 mod notebook;
+mod nothing_lost;
 mod parity;
 mod properties;
 mod scale;

@@ -74,7 +74,7 @@ fn shards_counted_apart_and_merged_are_the_whole_and_train_the_same_network() {
     );
     assert_eq!(merged_model.counts.as_ref().unwrap().total(), 228146);
     assert_eq!(
-        merged_model.meta["nll"], whole_model.meta["nll"],
+        merged_model.meta.nll, whole_model.meta.nll,
         "the count model's NLL"
     );
     // Python reads the raw counts as they are.
@@ -94,12 +94,13 @@ fn shards_counted_apart_and_merged_are_the_whole_and_train_the_same_network() {
         String::from_utf8_lossy(&py.stdout).trim(),
         format!("torch.int64 {} {}", n.total(), n.cells[1])
     );
-    let sources: serde_json::Value = serde_json::from_str(&merged_model.meta["sources"]).unwrap();
-    assert_eq!(sources.as_array().unwrap().len(), 4);
-    assert!(sources[0]["sha256"].as_str().unwrap().len() == 64);
+    let sources = merged_model.meta.sources.clone().unwrap();
+    assert_eq!(sources.len(), 4);
+    assert!(sources[0].sha256.len() == 64);
 
     // The network from the merged counts is the counts method's network on the whole file.
-    let from_counts = Dataset::from_counts(&merged_model, &merged).unwrap();
+    let from_counts =
+        Dataset::from_counts(&bigram::checkpoint::read(&merged).unwrap(), &merged).unwrap();
     let fit = FitOptions {
         order: 2,
         examples: false,
@@ -167,25 +168,21 @@ fn several_files_and_stdin_read_as_one() {
     for other in ["piped.safetensors", "stdin.safetensors"] {
         let other = Model::load(&out(other)).unwrap();
         assert_eq!(two.counts, other.counts, "{other:?}");
-        assert_eq!(two.meta["nll"], other.meta["nll"]);
+        assert_eq!(two.meta.nll, other.meta.nll);
     }
-    let files: serde_json::Value = serde_json::from_str(&two.meta["data_files"]).unwrap();
-    assert_eq!(
-        files.as_array().unwrap().len(),
-        2,
-        "each file with its checksum"
-    );
-    for (entry, path) in files.as_array().unwrap().iter().zip(&files_of(&two)) {
+    let files = two.meta.data_files.clone().unwrap();
+    assert_eq!(files.len(), 2, "each file with its checksum");
+    for (entry, path) in files.iter().zip(&files_of(&two)) {
         assert_eq!(
-            entry["sha256"].as_str(),
+            entry.sha256.as_deref(),
             Some(bigram::data::sha256_file(path).unwrap().as_str())
         );
     }
     let stdin = Model::load(&out("stdin.safetensors")).unwrap();
-    let files: serde_json::Value = serde_json::from_str(&stdin.meta["data_files"]).unwrap();
+    let files = stdin.meta.data_files.clone().unwrap();
     assert!(
-        files[0]["sha256"].is_null(),
-        "stdin has no checksum: {files}"
+        files[0].sha256.is_none(),
+        "stdin has no checksum: {files:?}"
     );
     // A network too: the one-hot examples of two files are those of their concatenation.
     let network = |data: &[&str], name: &str| {
@@ -220,10 +217,10 @@ fn several_files_and_stdin_read_as_one() {
 
 /// The data files a checkpoint records.
 fn files_of(model: &Model) -> Vec<PathBuf> {
-    let files: Vec<serde_json::Value> = serde_json::from_str(&model.meta["data_files"]).unwrap();
+    let files = model.meta.data_files.clone().unwrap();
     files
         .iter()
-        .map(|f| PathBuf::from(f["path"].as_str().unwrap()))
+        .map(|f| PathBuf::from(f.path.as_deref().unwrap()))
         .collect()
 }
 
@@ -260,17 +257,18 @@ fn training_resumed_from_a_checkpoint_is_the_uninterrupted_run() {
         weight_bits(&straight),
         "60 + 40 epochs are 100"
     );
-    assert_eq!(resumed.meta["final_loss"], straight.meta["final_loss"]);
-    assert_eq!(resumed.meta["epochs_total"], "100");
-    let chain: serde_json::Value = serde_json::from_str(&resumed.meta["init"]).unwrap();
-    assert_eq!(chain["epochs_total"], 60);
-    assert_eq!(chain["seed"], "42", "the chain remembers its seed");
-    assert!(
-        !resumed.meta.contains_key("seed"),
-        "this run drew no weights"
+    assert_eq!(resumed.meta.final_loss, straight.meta.final_loss);
+    assert_eq!(resumed.meta.epochs_total, Some(100));
+    let chain = resumed.meta.init.clone().unwrap();
+    assert_eq!(chain.epochs_total, 60);
+    assert_eq!(
+        chain.seed.as_deref(),
+        Some("42"),
+        "the chain remembers its seed"
     );
+    assert!(resumed.meta.seed.is_none(), "this run drew no weights");
     let sha = bigram::data::sha256_file(Path::new(&first_path)).unwrap();
-    assert_eq!(chain["sha256"].as_str(), Some(sha.as_str()));
+    assert_eq!(chain.sha256, sha);
 
     // Every one of the 40 losses is the straight run's, epoch 61 onwards.
     tch::set_num_threads(THREADS);
