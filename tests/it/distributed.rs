@@ -1,7 +1,7 @@
 //! scripts/dask_count.py on real Dask clusters of two worker processes on this machine: the
 //! shards' counts merged are `bigram count` of the whole file, tensor bytes for tensor bytes; a
 //! bad shard fails the job with its file and line and writes nothing; a small file cut into
-//! many pieces (empty, blank and repeated ones) still counts as the whole.
+//! many pieces (empty, blank and repeated ones) still counts as the whole, written to stdout.
 
 use crate::common::*;
 
@@ -198,13 +198,13 @@ fn a_bad_line_fails_the_job_with_its_file_and_line_and_nothing_is_written() {
 }
 
 #[test]
-fn a_small_file_in_more_pieces_than_lines_with_blank_and_repeated_pieces_counts_as_the_whole() {
+fn a_small_file_in_more_pieces_than_lines_with_blank_and_repeated_pieces_counts_as_the_whole_on_stdout(
+) {
     let dir = tempfile::tempdir().unwrap();
     // Cut into 8, this is 5 pieces: "ann\n", "bob\n", "ann\n", "\n\n" and "\nann\n". The blank
     // one has no names (bigram refuses it alone); the three "ann" pieces give the same
     // checkpoint, which `bigram merge` refuses to add twice unless they are counted together.
     let small = write(&dir, "small.txt", "ann\nbob\nann\n\n\n\nann\n");
-    let out = dir.path().join("small.safetensors");
     let output = run(dask_count(&[
         "--scheduler",
         &cluster().address,
@@ -214,14 +214,16 @@ fn a_small_file_in_more_pieces_than_lines_with_blank_and_repeated_pieces_counts_
         "--data",
     ])
     .arg(&small)
-    .arg("--out")
-    .arg(&out));
+    .args(["--out", "-"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    let report = json(&output);
+    // The checkpoint on stdout, so the report is stderr's last line.
+    let report: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("no JSON report last on stderr ({e}): {stderr}"));
     assert_eq!(report["shards"], 5, "{report}");
     assert_eq!(report["empty"], 1, "{report}");
     assert_eq!(report["together"], 3, "the three 'ann' pieces: {report}");
+    let out = write(&dir, "small.safetensors", &output.stdout);
     let whole = dir.path().join("whole.safetensors");
     whole_count(&small, &whole);
     assert_same_counts(&out, &whole);
