@@ -75,7 +75,7 @@ class Shard:
     def label(self) -> str:
         if self.whole:
             return self.shown
-        return f"{self.shown}, piece {self.piece} of {self.pieces} (bytes {self.start}-{self.end})"
+        return f"{self.shown}, piece {self.piece} of {self.pieces}, bytes {self.start}-{self.end}"
 
     def file_name(self) -> str:
         """A name for its checkpoint that says which shard it counts."""
@@ -755,13 +755,15 @@ def report(args: argparse.Namespace, summary: dict) -> None:
         text = json.dumps(summary) + "\n"
     else:
         empty = f", {_n(summary['empty'], 'shard')} without names" if summary["empty"] else ""
-        saved = "the checkpoint to stdout" if summary["out"] == "-" else summary["out"]
+        saved = (
+            "wrote the checkpoint to stdout" if summary["out"] == "-" else f"saved {summary['out']}"
+        )
         text = (
             f"counted {_n(summary['shards'], 'shard')} of {_n(summary['files'], 'file')} on "
             f"{_n(summary['workers'], 'worker')} in {summary['seconds']:.2f} s{empty} "
             f"(cluster ready in {summary['cluster_seconds']:.2f} s)\n"
             f"merged: {summary['examples']} examples, nll {summary['nll']:.4f} "
-            f"(smoothing {summary['smoothing']:g})\nsaved {saved}\n"
+            f"(smoothing {summary['smoothing']:g})\n{saved}\n"
         )
     stream = sys.stderr if to_stderr else sys.stdout
     try:
