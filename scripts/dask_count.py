@@ -611,7 +611,7 @@ def connect(args: argparse.Namespace, shard_count: int, keep, scratch: str):
         note(args, f"started a local cluster of {_n(workers, 'worker')}")
         return client, where
     except Exception as e:  # noqa: BLE001 - Dask raises many kinds; each means the same here
-        hint = "" if where == "local" else "; is a scheduler running there (dask scheduler)?"
+        hint = "" if where == "local" else "; is a scheduler running there, with workers?"
         raise Failure(
             f"cannot use the Dask cluster ({where}): {type(e).__name__}: {e}{hint}"
         ) from e
