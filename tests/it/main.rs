@@ -8,6 +8,7 @@ mod bad_input;
 mod bench;
 mod commands;
 mod cuda;
+mod distributed;
 mod extras;
 mod interface;
 mod methods;

@@ -176,3 +176,104 @@ fn a_libtorch_of_another_version_is_refused_with_the_release_that_fits_it() {
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(!dir.path().join(".cargo/config.toml").exists());
 }
+
+/// A venv whose Python is the references' own, seen through a wrapper: its Dask is the one in
+/// `site/` (an old 2023.1 at first, which hides the real one), and `-m pip install` only logs
+/// its arguments to `pip.log` and puts a Dask 2024.8 there.
+fn venv_with_old_dask() -> tempfile::TempDir {
+    let venv = tempfile::tempdir().unwrap();
+    let dist = venv.path().join("site/distributed-2023.1.0.dist-info");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("METADATA"),
+        "Metadata-Version: 2.1\nName: distributed\nVersion: 2023.1.0\n",
+    )
+    .unwrap();
+    std::fs::create_dir(venv.path().join("bin")).unwrap();
+    let wrapper = venv.path().join("bin/python");
+    std::fs::write(
+        &wrapper,
+        format!(
+            r#"#!/usr/bin/env bash
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$1 $2 $3" = "-m pip install" ]; then
+  printf '%s\n' "$*" >>"$here/pip.log"
+  rm -rf "$here"/site/distributed-*.dist-info
+  mkdir -p "$here/site/distributed-2024.8.0.dist-info"
+  printf 'Metadata-Version: 2.1\nName: distributed\nVersion: 2024.8.0\n' >"$here/site/distributed-2024.8.0.dist-info/METADATA"
+  exit 0
+fi
+PYTHONPATH="$here/site${{PYTHONPATH:+:$PYTHONPATH}}" exec '{}' "$@"
+"#,
+            python().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    venv
+}
+
+fn pip_calls(venv: &Path) -> Vec<String> {
+    std::fs::read_to_string(venv.join("pip.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn a_ready_venv_without_dask_gets_dask_alone_added_once() {
+    let venv = venv_with_old_dask();
+    let dir = checkout();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let env = [("BIGRAM_VENV", venv.path().to_str().unwrap())];
+    let out = setup(dir.path(), Path::new(&path), &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("adding dask[distributed]>=2024.1"),
+        "{stderr}"
+    );
+    let calls = pip_calls(venv.path());
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(
+        calls[0].contains("dask[distributed]>=2024.1") && !calls[0].contains("torch"),
+        "only Dask is installed: {calls:?}"
+    );
+    // Run again, it only checks.
+    let out = setup(dir.path(), Path::new(&path), &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("adding"), "{stderr}");
+    assert_eq!(pip_calls(venv.path()).len(), 1);
+}
+
+#[test]
+fn a_python_of_the_callers_without_dask_gets_a_warning_and_nothing_installed() {
+    let venv = venv_with_old_dask();
+    let python = venv.path().join("bin/python");
+    let dir = checkout();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let out = setup(
+        dir.path(),
+        Path::new(&path),
+        &[("BIGRAM_PYTHON", python.to_str().unwrap())],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let advice = format!(
+        "{} -m pip install 'dask[distributed]>=2024.1'",
+        python.display()
+    );
+    assert!(
+        stderr.contains("warning") && stderr.contains(&advice),
+        "{stderr}"
+    );
+    assert!(
+        pip_calls(venv.path()).is_empty(),
+        "installed into the caller's Python"
+    );
+    let config = std::fs::read_to_string(dir.path().join(".cargo/config.toml")).unwrap();
+    assert!(config.contains("BIGRAM_PYTHON"), "{config}");
+}

@@ -1,0 +1,254 @@
+//! scripts/dask_count.py on real Dask clusters of two worker processes on this machine: the
+//! shards' counts merged are `bigram count` of the whole file, tensor bytes for tensor bytes; a
+//! bad shard fails the job with its file and line and writes nothing; a small file cut into
+//! many pieces (empty, blank and repeated ones) still counts as the whole, written to stdout.
+
+use crate::common::*;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const INSTALL: &str = "run scripts/setup.sh (it adds Dask to the shared venv), or \
+                       PYTHON -m pip install 'dask[distributed]>=2024.1' for your own Python";
+
+fn driver() -> PathBuf {
+    project_root().join("scripts/dask_count.py")
+}
+
+/// The driver with the binary under test, run by the references' Python.
+fn dask_count(args: &[&str]) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(driver())
+        .arg("--bigram")
+        .arg(assert_cmd::cargo::cargo_bin("bigram"))
+        .args(args)
+        .env_remove("DASK_SCHEDULER_ADDRESS")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A local Dask cluster of two worker processes, shared by the tests that pass its address
+/// (starting one takes seconds). Its process waits for the end of its stdin, which closes when
+/// this test process exits, however it exits; then it closes the cluster.
+struct Cluster {
+    address: String,
+    _process: Child,
+    _stdin: ChildStdin,
+}
+
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        // Its stderr goes to a file that is gone when this process ends, read on a failure.
+        let mut log = tempfile::tempfile().unwrap();
+        let script = "import dask, logging, sys, tempfile\n\
+                      from distributed import LocalCluster\n\
+                      with tempfile.TemporaryDirectory() as scratch, \\\n\
+                      \x20   dask.config.set({'temporary-directory': scratch}), \\\n\
+                      \x20   LocalCluster(n_workers=2, threads_per_worker=1, processes=True,\n\
+                      \x20   dashboard_address=None, silence_logs=logging.ERROR) as cluster:\n\
+                      \x20   print(cluster.scheduler_address, flush=True)\n\
+                      \x20   sys.stdin.read()\n";
+        let mut process = Command::new(python())
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log.try_clone().unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = process.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let address = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
+        if !address.starts_with("tcp://127.0.0.1:") {
+            use std::io::{Read, Seek};
+            let mut said = String::new();
+            let _ = log.rewind().and_then(|()| log.read_to_string(&mut said));
+            panic!("no Dask cluster started ({INSTALL}): {said}");
+        }
+        Cluster {
+            address: address.trim().to_string(),
+            _stdin: process.stdin.take().unwrap(),
+            _process: process,
+        }
+    })
+}
+
+/// The tensor `name` of a checkpoint: dtype, shape and bytes.
+fn tensor(path: &Path, name: &str) -> (String, Vec<usize>, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let view = file.tensor(name).unwrap();
+    (
+        format!("{:?}", view.dtype()),
+        view.shape().to_vec(),
+        view.data().to_vec(),
+    )
+}
+
+/// `bigram count` of `data` read as one, the reference the driver's result must equal.
+fn whole_count(data: &Path, out: &Path) {
+    ok_output(
+        bigram()
+            .args(["count", "--quiet", "--data"])
+            .arg(data)
+            .arg("--out")
+            .arg(out),
+    );
+}
+
+#[track_caller]
+fn assert_same_counts(merged: &Path, whole: &Path) {
+    for name in ["N", "W"] {
+        let (got, want) = (tensor(merged, name), tensor(whole, name));
+        assert_eq!(
+            (&got.0, &got.1),
+            (&want.0, &want.1),
+            "{name}: dtype and shape"
+        );
+        assert!(got.2 == want.2, "{name}: the bytes differ");
+    }
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    cmd.output().unwrap()
+}
+
+#[test]
+fn names_cut_into_five_pieces_on_a_local_cluster_of_two_workers_count_as_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("corpus.safetensors");
+    let output = run(
+        dask_count(&["--workers", "2", "--pieces", "5", "--json", "--data"])
+            .arg(names_txt())
+            .arg("--out")
+            .arg(&out),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report = json(&output);
+    assert_eq!(report["shards"], 5, "{report}");
+    assert_eq!(report["cluster"], "local", "{report}");
+    assert_eq!(
+        report["workers"], 2,
+        "both worker processes counted: {report}"
+    );
+    assert_eq!(report["examples"], 228146, "{report}");
+    let whole = dir.path().join("whole.safetensors");
+    whole_count(&names_txt(), &whole);
+    assert_same_counts(&out, &whole);
+}
+
+#[test]
+fn a_bad_line_fails_the_job_with_its_file_and_line_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(names_txt()).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[19_999] = "Bob"; // line 20000, in the fourth of five pieces
+    let bad = write(&dir, "bad.txt", lines.join("\n") + "\n");
+    let out = dir.path().join("out.safetensors");
+    let address = &cluster().address;
+
+    // A piece read from stdin on a worker: the message has the whole file's line number.
+    let output = run(
+        dask_count(&["--scheduler", address, "--pieces", "5", "--data"])
+            .arg(&bad)
+            .arg("--out")
+            .arg(&out),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:20000:", bad.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("piece 4 of 5"), "{stderr}");
+    assert!(!out.exists(), "a failed job wrote its output");
+
+    // Files as shards, from a pattern: the bad file's own name and line.
+    let shards = dir.path().join("shards");
+    std::fs::create_dir(&shards).unwrap();
+    for (i, chunk) in lines.chunks(lines.len().div_ceil(5)).enumerate() {
+        std::fs::write(shards.join(format!("{i}.txt")), chunk.join("\n") + "\n").unwrap();
+    }
+    let pattern = format!("{}/*.txt", shards.display());
+    let output = run(dask_count(&["--scheduler", address, "--data", &pattern])
+        .arg("--out")
+        .arg(&out));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let at = 20_000 - 3 * lines.len().div_ceil(5);
+    let want = format!("{}:{at}:", shards.join("3.txt").display());
+    assert!(stderr.contains(&want), "want {want} in: {stderr}");
+    assert!(!out.exists(), "a failed job wrote its output");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "only bad.txt and shards/: {left:?}");
+}
+
+#[test]
+fn a_small_file_in_more_pieces_than_lines_with_blank_and_repeated_pieces_counts_as_the_whole_on_stdout(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    // Cut into 8, this is 5 pieces: "ann\n", "bob\n", "ann\n", "\n\n" and "\nann\n". The blank
+    // one has no names (bigram refuses it alone); the three "ann" pieces give the same
+    // checkpoint, which `bigram merge` refuses to add twice unless they are counted together.
+    let small = write(&dir, "small.txt", "ann\nbob\nann\n\n\n\nann\n");
+    let output = run(dask_count(&[
+        "--scheduler",
+        &cluster().address,
+        "--pieces",
+        "8",
+        "--json",
+        "--data",
+    ])
+    .arg(&small)
+    .args(["--out", "-"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The checkpoint on stdout, so the report is stderr's last line.
+    let report: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("no JSON report last on stderr ({e}): {stderr}"));
+    assert_eq!(report["shards"], 5, "{report}");
+    assert_eq!(report["empty"], 1, "{report}");
+    assert_eq!(report["together"], 3, "the three 'ann' pieces: {report}");
+    let out = write(&dir, "small.safetensors", &output.stdout);
+    let whole = dir.path().join("whole.safetensors");
+    whole_count(&small, &whole);
+    assert_same_counts(&out, &whole);
+}
+
+#[test]
+fn an_output_that_is_an_input_or_not_a_regular_file_is_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(&dir, "names.txt", "ann\nbob\n");
+    let output = run(dask_count(&["--data"]).arg(&data).arg("--out").arg(&data));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is the input"), "{stderr}");
+    assert_eq!(std::fs::read(&data).unwrap(), b"ann\nbob\n");
+
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let output = run(dask_count(&["--data"]).arg(&data).arg("--out").arg(&fifo));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    let kind = std::fs::metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
+}
