@@ -51,7 +51,7 @@ step cuda-tests "$(test_exe it)" cuda:: --nocapture --test-threads 1
 step bench-cuda "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda
 step bench-cuda-1000 "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda --epochs 1000 --repeats 3
 # The kernels of one epoch by how its gradient is taken (bigram now: autograd.grad).
-step epoch-ops "$python" scripts/epoch_ops.py --data $data --device cuda
+step epoch-ops "$python" scripts/research/epoch_ops.py --data $data --device cuda
 step train-cuda "$bin" train --json --device cuda --data $data --out "$work/cuda.safetensors"
 step train-cpu "$bin" train --json --device cpu --data $data --out "$work/cpu.safetensors"
 step eval-cuda "$bin" eval --json --model "$work/cuda.safetensors" --data $data

@@ -135,7 +135,7 @@ pub fn train(data: TrainData<'_>, config: &TrainConfig, on_epoch: OnEpoch<'_>) -
     train_from(w0, data, config, on_epoch)
 }
 
-/// Train from given initial weights: a checkpoint's to resume, or perturbed ones in parity.
+/// Train from given initial weights (a checkpoint's, to resume).
 pub fn train_from(
     w0: Tensor,
     data: TrainData<'_>,

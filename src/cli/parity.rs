@@ -98,10 +98,6 @@ pub fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
             tolerance: args.tolerance,
             python,
             threads: ctx.threads,
-            // A test hook: a perturbed first weight shows what a failure looks like.
-            perturb: std::env::var("BIGRAM_TEST_PERTURB_W")
-                .ok()
-                .and_then(|v| v.parse::<f32>().ok()),
             cancel: ctx.cancel.clone(),
         })?
     };

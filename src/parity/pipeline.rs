@@ -47,8 +47,6 @@ pub struct ParityConfig {
     pub python: PathBuf,
     /// Intra-op threads on both sides.
     pub threads: i32,
-    /// Test-only: added to W[0,0] on the Rust side before training, to show a failure.
-    pub perturb: Option<f32>,
     /// Checked between epochs.
     pub cancel: Cancel,
 }
@@ -117,9 +115,6 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         .check(|| "after the PyTorch reference".into())?;
     let counts = &corpus.counts;
     let w0 = initial_weights(config.seed, counts.rows, counts.width);
-    if let Some(delta) = config.perturb {
-        let _ = w0.get(0).get(0).f_add_scalar_(f64::from(delta))?;
-    }
     let initial = wide(tensor_to_vec(&w0)?);
     let train_config = TrainConfig {
         epochs: config.epochs,

@@ -97,12 +97,31 @@ fn no_regularisation_and_a_large_step_are_bit_identical() {
     ]);
 }
 
+/// A reference that disagrees: `--python` pointed at a wrapper that runs the real reference
+/// and adds `1e-3` to its first initial weight, so the binary holds no test hook.
 #[test]
 fn a_perturbed_weight_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("perturbing-python");
+    let script = format!(
+        "#!{python}\n\
+         import json, subprocess, sys\n\
+         run = subprocess.run([{python:?}, *sys.argv[1:]], stdin=sys.stdin, capture_output=True)\n\
+         sys.stderr.buffer.write(run.stderr)\n\
+         if run.returncode:\n    sys.exit(run.returncode)\n\
+         out = json.loads(run.stdout)\n\
+         out['initial_w'][0] += 1e-3\n\
+         print(json.dumps(out))\n",
+        python = python().display()
+    );
+    std::fs::write(&wrapper, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let output = bigram()
-        .args(["parity", "--epochs", "3", "--data"])
+        .args(["parity", "--epochs", "3", "--python"])
+        .arg(&wrapper)
+        .arg("--data")
         .arg(names_txt())
-        .env("BIGRAM_TEST_PERTURB_W", "1e-3")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

@@ -12,12 +12,15 @@ depends on its output. The profiler writes lines of its own on stderr.
 Usage: python scripts/epoch_ops.py [--data data/names.txt] [--device cpu|cuda] [--epochs 5]
 """
 import argparse
+import os
+import sys
 from collections import Counter
 
 import torch
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from reference import examples, forward, read_names
 
 

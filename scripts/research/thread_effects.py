@@ -12,10 +12,13 @@ Usage: python scripts/thread_effects.py [--data data/names.txt] [--threads 1,2,3
        [--epochs 10] [--repeats 3]
 """
 import argparse
+import os
+import sys
 
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from reference import examples, forward, read_names, train
 
 
