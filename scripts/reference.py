@@ -4,6 +4,9 @@
 Runs with PyTorch 2.13.0 and prints one JSON document on stdout. The Rust side (`bigram parity`)
 runs the same operations in the same order through tch, so on the CPU every float matches bit
 for bit. Floats are printed with Python's repr of the float32 value, which round-trips exactly.
+Names are drawn both ways PyTorch has drawn them: torch.multinomial(p, 1) as 2.0 and later do,
+and the cumulative draw of earlier versions, which is checked here against the kernel that
+torch.multinomial still runs for more than one sample.
 """
 import argparse
 import json
@@ -11,8 +14,12 @@ import math
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+# Samples per row in the check of the cumulative sampler against torch.multinomial.
+CHECK_DRAWS = 30
 
 
 def read_names(path, vocab_arg):
@@ -86,7 +93,43 @@ def train(xenc, y, W, epochs, lr, reg):
     return losses, nlls
 
 
-def sample(W, seed, n, vocab, order, max_len):
+def probabilities(W, row):
+    """The sampler's distribution for a context: exp of its logits over their sum, in float32."""
+    pos = W[row].exp()
+    return pos / pos.sum()
+
+
+def cumulative_table(p):
+    """PyTorch's CPU cumulative table for multinomial, before 2.0 for every draw: a running sum
+    in float32, each entry divided by the total in float32, the last bucket set to 1."""
+    total = np.float32(0)
+    table = []
+    for v in p.tolist():
+        total = np.float32(total + np.float32(v))
+        table.append(total)
+    if total > 0:
+        table = [np.float32(c / total) for c in table]
+    table[-1] = np.float32(1)
+    return table
+
+
+def cumulative_draw(table, gen=None):
+    """One draw: a uniform double from the generator (53 bits of one 64-bit number), then a
+    binary search for the first bucket whose value is not below it."""
+    u = torch.rand((), dtype=torch.float64, generator=gen).item()
+    left, right = 0, len(table)
+    while right - left > 0:
+        mid = left + (right - left) // 2
+        if float(table[mid]) < u:
+            left = mid + 1
+        else:
+            right = mid
+    return left
+
+
+def sample(W, seed, n, vocab, order, max_len, cumulative=False):
+    """Names drawn from W: with torch.multinomial(p, 1), PyTorch 2.0's way, or with the
+    cumulative draw above, the way of PyTorch before 2.0."""
     torch.manual_seed(seed)
     width = len(vocab)
     out = []
@@ -94,15 +137,38 @@ def sample(W, seed, n, vocab, order, max_len):
         context = [0] * (order - 1)
         name = []
         while len(name) < max_len:
-            pos = W[context_index(context, width)].exp()
-            p = pos / pos.sum()
-            ix = torch.multinomial(p, 1, replacement=True).item()
+            p = probabilities(W, context_index(context, width))
+            if cumulative:
+                ix = cumulative_draw(cumulative_table(p))
+            else:
+                ix = torch.multinomial(p, 1, replacement=True).item()
             if ix == 0:
                 break
             name.append(vocab[ix])
             context = context[1:] + [ix]
         out.append("".join(name))
     return out
+
+
+def check_cumulative(tables, seed):
+    """The plain cumulative draw against PyTorch's own kernel, which torch.multinomial still
+    runs for more than one sample: for every row that is a distribution, CHECK_DRAWS draws
+    each way, from two generators seeded alike (each draw takes one number from either).
+    Returns how many draws were compared and how many differ."""
+    kernel_gen = torch.Generator().manual_seed(seed)
+    plain_gen = torch.Generator().manual_seed(seed)
+    draws = mismatches = 0
+    for W in tables:
+        for row in range(W.size(0)):
+            p = probabilities(W, row)
+            if not (torch.isfinite(p).all() and p.sum() > 0):
+                continue
+            kernel = torch.multinomial(p, CHECK_DRAWS, replacement=True, generator=kernel_gen)
+            table = cumulative_table(p)
+            plain = [cumulative_draw(table, plain_gen) for _ in range(CHECK_DRAWS)]
+            draws += CHECK_DRAWS
+            mismatches += sum(a != b for a, b in zip(kernel.tolist(), plain))
+    return {"samples_per_call": CHECK_DRAWS, "draws": draws, "mismatches": mismatches}
 
 
 def floats(t):
@@ -143,6 +209,10 @@ def main():
 
     counts = torch.bincount(X * width + y, minlength=rows * width).view(rows, width)
     W_counts = (counts + args.smoothing).float().log()
+    W_net = W.detach()
+
+    def names(W, cumulative):
+        return sample(W, args.sample_seed, args.n, vocab, args.order, args.max_len, cumulative)
 
     json.dump(
         {
@@ -157,8 +227,11 @@ def main():
             "final_nll": canonical_nll(W, counts),
             "train_seconds": seconds,
             "count_nll": canonical_nll(W_counts, counts),
-            "network_names": sample(W.detach(), args.sample_seed, args.n, vocab, args.order, args.max_len),
-            "count_names": sample(W_counts, args.sample_seed, args.n, vocab, args.order, args.max_len),
+            "network_names": names(W_net, False),
+            "count_names": names(W_counts, False),
+            "network_names_cumulative": names(W_net, True),
+            "count_names_cumulative": names(W_counts, True),
+            "cumulative_check": check_cumulative([W_net, W_counts], args.sample_seed),
         },
         sys.stdout,
     )

@@ -461,6 +461,24 @@ pub enum SampleError {
         /// Why (overflowing or all-zero weights).
         why: String,
     },
+    /// A context's logits are too large for p = exp(logits) / sum in float32, the arithmetic
+    /// of the PyTorch-exact samplers (as of PyTorch itself, which gets NaN there).
+    #[error(
+        "the logits after {context:?} reach {largest} and {}: the PyTorch samplers' p = exp(logits) / sum (float32, as in PyTorch) is not a distribution there",
+        if *exp_overflows {
+            "exp overflows float32 above about 88.72"
+        } else {
+            "their exponentials add up past float32's largest value (about 3.4e38)"
+        }
+    )]
+    Overflow {
+        /// The context's characters.
+        context: String,
+        /// The row's largest logit.
+        largest: f32,
+        /// Whether exp of a single logit overflowed (otherwise only their sum did).
+        exp_overflows: bool,
+    },
     /// Too many draws were rejected by the filters.
     #[error("gave up after {rejected} rejected draws with {found} of {wanted} names found")]
     GaveUp {

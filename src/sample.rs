@@ -1,10 +1,13 @@
 //! Drawing names from a model.
 //!
 //! One loop draws a name: from the context's row, draw the next character, stop at `.` or at
-//! the length cap. Two samplers differ only in how they draw one character:
+//! the length cap. Three samplers ([`SamplerKind`]) differ only in how they draw one character:
 //! - the exact sampler repeats the reference step: p = exp(row) / sum(exp(row)) with libtorch,
 //!   one `multinomial` draw from the CPU generator seeded by the caller; with the same seed and
-//!   weights it gives PyTorch 2.13's names;
+//!   weights it gives PyTorch 2.13's names (and those of every PyTorch from 2.0 on);
+//! - the cumulative sampler draws from the same p the way PyTorch did before 2.0 (the names
+//!   of the makemore lecture): a float32 running sum, one uniform double from the same
+//!   generator, a binary search;
 //! - the fast sampler looks up precomputed cumulative tables with a small seeded generator in
 //!   plain Rust: same distribution, different (but reproducible) names.
 //!
@@ -16,7 +19,63 @@ use crate::error::{Error, Result, SampleError};
 use crate::model::Model;
 use crate::vocab::next_context;
 use std::collections::HashSet;
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
+
+/// How often, in characters, a name being drawn checks for a stop request: a model that never
+/// ends a name can draw for a long time under a large length cap.
+const CANCEL_EVERY: usize = 4096;
+
+/// Which sampler draws the characters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SamplerKind {
+    /// PyTorch 2.0 and later: `torch.multinomial(p, 1)`, which takes argmax(p / q) with
+    /// q ~ Exp(1) from the generator.
+    #[default]
+    Torch,
+    /// PyTorch before 2.0: the cumulative draw, which `torch.multinomial` still makes for
+    /// more than one sample.
+    Torch113,
+    /// Plain Rust: the same distribution, other names.
+    Fast,
+}
+
+impl SamplerKind {
+    /// The name the command line and `--json` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            SamplerKind::Torch => "torch",
+            SamplerKind::Torch113 => "torch-1.13",
+            SamplerKind::Fast => "fast",
+        }
+    }
+}
+
+/// Build the sampler of `kind` over `model` and hand it to `draw`, its generator seeded with
+/// `seed`: libtorch's CPU generator for the PyTorch samplers (held for the whole call, see
+/// [`crate::device::with_cpu_seed`]), the fast sampler's own otherwise.
+pub fn with_sampler<T, E: From<Error>>(
+    model: &Model,
+    kind: SamplerKind,
+    shaping: Shaping,
+    seed: i64,
+    draw: impl FnOnce(&mut dyn NextChar) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    match kind {
+        SamplerKind::Torch => {
+            let mut sampler = ExactSampler::new(model, shaping);
+            crate::device::with_cpu_seed(seed, || draw(&mut sampler))
+        }
+        SamplerKind::Torch113 => {
+            let mut sampler = CumulativeSampler::new(model, shaping);
+            crate::device::with_cpu_seed(seed, || draw(&mut sampler))
+        }
+        SamplerKind::Fast => {
+            // The seed's bits, as the fast sampler has always taken them.
+            let mut sampler = FastSampler::new(model, shaping, seed as u64)?;
+            draw(&mut sampler)
+        }
+    }
+}
 
 /// How the next-character distribution is reshaped before drawing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,11 +179,13 @@ pub trait NextChar {
 }
 
 /// Draw characters after `prefix` until `.`, or until the name has `max_len` characters.
-/// Returns the whole name (prefix included), without the end token.
+/// Returns the whole name (prefix included), without the end token. Every [`CANCEL_EVERY`]
+/// characters it stops with `Interrupted` if `cancel` was raised.
 pub fn draw_name(
     sampler: &mut dyn NextChar,
     prefix: &[usize],
     max_len: usize,
+    cancel: &Cancel,
 ) -> Result<Vec<usize>> {
     let (width, rows) = (sampler.model().vocab.len(), sampler.model().rows());
     let mut context = 0usize;
@@ -140,12 +201,15 @@ pub fn draw_name(
         }
         context = next_context(context, ix, width, rows);
         name.push(ix);
+        if name.len() % CANCEL_EVERY == 0 {
+            cancel.check(|| format!("{} characters into a name", name.len()))?;
+        }
     }
     Ok(name)
 }
 
-/// The error for a context whose next-character distribution cannot be drawn from.
-fn unusable_row(model: &Model, context: usize, why: &str) -> Error {
+/// The characters of context row `context`, oldest first.
+fn context_text(model: &Model, context: usize) -> String {
     let width = model.vocab.len();
     let mut chars = Vec::new();
     let mut rest = context;
@@ -153,11 +217,43 @@ fn unusable_row(model: &Model, context: usize, why: &str) -> Error {
         chars.push(model.vocab.char(rest % width));
         rest /= width;
     }
+    chars.iter().rev().collect()
+}
+
+/// The error for a context whose next-character distribution cannot be drawn from.
+fn unusable_row(model: &Model, context: usize, why: &str) -> Error {
     SampleError::NoDistribution {
-        context: chars.iter().rev().collect(),
+        context: context_text(model, context),
         why: why.to_string(),
     }
     .into()
+}
+
+/// A context's probabilities as the reference computes them: p = exp(logits) / sum, in
+/// float32 with libtorch, after the shaping when it changes anything (the shaping shifts the
+/// row by its maximum, so only unshaped logits can overflow). A row whose exp or sum
+/// overflows float32 is an [`SampleError::Overflow`]: PyTorch would get NaN there too, but the
+/// model itself is usable in wider arithmetic.
+fn probability_row(model: &Model, shaping: &Shaping, context: usize) -> Result<Tensor> {
+    let mut logits = model.w.get(context as i64);
+    if !shaping.is_identity(model.vocab.len()) {
+        let row = Vec::<f32>::try_from(&logits)?;
+        logits = Tensor::from_slice(&shaping.apply(&row));
+    }
+    let pos = logits.exp();
+    let sum = pos.sum(None::<Kind>);
+    if sum.f_double_value(&[])?.is_infinite() {
+        let row = Vec::<f32>::try_from(&logits)?;
+        let largest = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp_overflows = Vec::<f32>::try_from(&pos)?.iter().any(|v| v.is_infinite());
+        return Err(SampleError::Overflow {
+            context: context_text(model, context),
+            largest,
+            exp_overflows,
+        }
+        .into());
+    }
+    Ok(&pos / sum)
 }
 
 /// The gist of a libtorch error: its first line, without the backtrace that follows.
@@ -186,13 +282,7 @@ impl<'a> ExactSampler<'a> {
 
     fn probabilities(&mut self, context: usize) -> Result<&Tensor> {
         if self.rows[context].is_none() {
-            let mut logits = self.model.w.get(context as i64);
-            if !self.shaping.is_identity(self.model.vocab.len()) {
-                let row = Vec::<f32>::try_from(&logits)?;
-                logits = Tensor::from_slice(&self.shaping.apply(&row));
-            }
-            let pos = logits.exp();
-            self.rows[context] = Some(&pos / pos.sum(None::<Kind>));
+            self.rows[context] = Some(probability_row(self.model, &self.shaping, context)?);
         }
         Ok(self.rows[context].as_ref().expect("filled just above"))
     }
@@ -211,6 +301,96 @@ impl NextChar for ExactSampler<'_> {
             .and_then(|drawn| drawn.f_int64_value(&[0]))
             .map_err(|e| unusable_row(model, context, first_line(&e.to_string())))?;
         Ok(ix as usize)
+    }
+}
+
+/// The cumulative sampler of PyTorch before 2.0 (`torch.multinomial` with more than one
+/// sample still runs it on the CPU). Draw inside [`crate::device::with_cpu_seed`].
+pub struct CumulativeSampler<'a> {
+    model: &'a Model,
+    shaping: Shaping,
+    /// Each context's cumulative table, or why PyTorch's kernel would refuse its row; filled
+    /// on first use.
+    tables: Vec<Option<std::result::Result<Vec<f32>, &'static str>>>,
+}
+
+impl<'a> CumulativeSampler<'a> {
+    /// A sampler over a model's rows.
+    pub fn new(model: &'a Model, shaping: Shaping) -> Self {
+        Self {
+            model,
+            shaping,
+            tables: (0..model.rows()).map(|_| None).collect(),
+        }
+    }
+}
+
+/// The kernel's table for probabilities `p`: a running sum in float32, each entry divided by
+/// the total in float32, the last bucket set to 1. The error is the kernel's reason to refuse.
+fn cumulative_table(p: &[f32]) -> std::result::Result<Vec<f32>, &'static str> {
+    let mut sum = 0.0f32;
+    let mut table = Vec::with_capacity(p.len());
+    for &v in p {
+        if !v.is_finite() {
+            return Err("a probability is infinite or NaN");
+        }
+        if v < 0.0 {
+            return Err("a probability is below 0");
+        }
+        sum += v;
+        table.push(sum);
+    }
+    // Finite entries of at least 0 leave no NaN here.
+    if sum <= 0.0 {
+        return Err("the probabilities add up to 0");
+    }
+    table.iter_mut().for_each(|c| *c /= sum);
+    if let Some(last) = table.last_mut() {
+        *last = 1.0;
+    }
+    Ok(table)
+}
+
+/// A uniform double in [0, 1) from libtorch's CPU generator: 53 bits of one 64-bit number,
+/// as the kernel's `uniform_real_distribution<double>` takes them (and `torch.rand` of a
+/// float64).
+fn uniform_double() -> Result<f64> {
+    Ok(Tensor::f_rand([1], (Kind::Double, Device::Cpu))?.f_double_value(&[0])?)
+}
+
+/// The bucket a uniform `u` in [0, 1) falls in: the kernel's binary search for the first
+/// entry that is not below `u`, each entry compared as a double.
+fn cumulative_pick(table: &[f32], u: f64) -> usize {
+    let (mut left, mut right) = (0, table.len());
+    while right > left {
+        let mid = left + (right - left) / 2;
+        if f64::from(table[mid]) < u {
+            left = mid + 1;
+        } else {
+            right = mid;
+        }
+    }
+    left
+}
+
+impl NextChar for CumulativeSampler<'_> {
+    fn model(&self) -> &Model {
+        self.model
+    }
+
+    fn next(&mut self, context: usize) -> Result<usize> {
+        let slot = &mut self.tables[context];
+        let table = match slot {
+            Some(table) => table,
+            None => {
+                let p = probability_row(self.model, &self.shaping, context)?;
+                slot.insert(cumulative_table(&Vec::<f32>::try_from(&p)?))
+            }
+        };
+        let table = table
+            .as_ref()
+            .map_err(|why| unusable_row(self.model, context, why))?;
+        Ok(cumulative_pick(table, uniform_double()?))
     }
 }
 
@@ -309,10 +489,16 @@ pub fn generate_each<E: From<Error>>(
     let mut seen = HashSet::new();
     let (mut found, mut rejected) = (0usize, 0usize);
     while found < n {
-        cancel
-            .check(|| format!("after {found} of {n} names"))
-            .map_err(E::from)?;
-        let indices = draw_name(sampler, &filter.prefix, filter.max_len).map_err(E::from)?;
+        let at = || format!("after {found} of {n} names");
+        cancel.check(at).map_err(E::from)?;
+        let indices = draw_name(sampler, &filter.prefix, filter.max_len, cancel).map_err(|e| {
+            E::from(match e {
+                Error::Interrupted { at: inside } => Error::Interrupted {
+                    at: format!("{}, {inside}", at()),
+                },
+                other => other,
+            })
+        })?;
         let vocab = &sampler.model().vocab;
         let name: String = indices.iter().map(|&i| vocab.char(i)).collect();
         let keep = indices.len() >= filter.min_len
@@ -349,16 +535,23 @@ pub fn generate(sampler: &mut dyn NextChar, n: usize, filter: &Filter) -> Result
     Ok(names)
 }
 
-/// The reference sampler with no options: seed the CPU generator with `seed`, draw `n` names
-/// of at most `max_len` characters.
-pub fn sample_names(model: &Model, seed: i64, n: usize, max_len: usize) -> Result<Vec<String>> {
+/// A sampler with no options: its generator seeded with `seed`, `n` names of at most
+/// `max_len` characters.
+pub fn sample_names(
+    model: &Model,
+    kind: SamplerKind,
+    seed: i64,
+    n: usize,
+    max_len: usize,
+) -> Result<Vec<String>> {
     let filter = Filter {
         max_len,
         max_attempts: usize::MAX,
         ..Filter::default()
     };
-    let mut sampler = ExactSampler::new(model, Shaping::default());
-    crate::device::with_cpu_seed(seed, || generate(&mut sampler, n, &filter))
+    with_sampler(model, kind, Shaping::default(), seed, |sampler| {
+        generate(sampler, n, &filter)
+    })
 }
 
 /// A word as the model's indices: every character in its vocabulary, none the start/end
@@ -426,5 +619,46 @@ mod tests {
         assert_eq!(weights, [1.0, 0.0, 1.0]);
         assert!(Shaping::default().is_identity(27));
         assert!(!shaping.is_identity(27));
+    }
+
+    #[test]
+    fn the_cumulative_table_sums_in_f32_and_the_search_takes_the_first_bucket_not_below() {
+        // 0.1 + 0.2 in f32 is 0.3 rounded up; the normalised buckets and the last one, 1.
+        let table = cumulative_table(&[0.1, 0.2, 0.0, 0.7]).unwrap();
+        let sum = 0.1f32 + 0.2 + 0.0 + 0.7;
+        assert_eq!(
+            table,
+            [0.1 / sum, (0.1 + 0.2) / sum, (0.1 + 0.2) / sum, 1.0]
+        );
+        // A uniform equal to a bucket's value stays in it; an empty bucket is never chosen.
+        assert_eq!(cumulative_pick(&table, 0.0), 0);
+        assert_eq!(cumulative_pick(&table, f64::from(table[0])), 0);
+        assert_eq!(cumulative_pick(&table, f64::from(table[0]) + 1e-12), 1);
+        assert_eq!(cumulative_pick(&table, f64::from(table[1]) + 1e-12), 3);
+        assert_eq!(cumulative_pick(&table, 1.0 - f64::EPSILON), 3);
+        // Weights that do not add up to 1 are normalised; the kernel's refusals.
+        assert_eq!(cumulative_table(&[2.0, 2.0]).unwrap(), [0.5, 1.0]);
+        assert!(cumulative_table(&[0.0, 0.0]).is_err());
+        assert!(cumulative_table(&[f32::NAN, 1.0]).is_err());
+        assert!(cumulative_table(&[-0.5, 1.0]).is_err());
+    }
+
+    /// The lecture's first example, as PyTorch prints it (the figures):
+    /// `p = torch.rand(3, generator=g)`, normalised, then `torch.multinomial(p, 20, True, g)`
+    /// with g seeded 2147483647.
+    #[test]
+    fn twenty_cumulative_draws_from_three_random_weights_are_the_lectures() {
+        let drawn = crate::device::with_cpu_seed(2147483647, || {
+            let p = Tensor::rand([3], (Kind::Float, Device::Cpu));
+            let p = Vec::<f32>::try_from(&p / p.sum(None::<Kind>)).unwrap();
+            let table = cumulative_table(&p).unwrap();
+            (0..20)
+                .map(|_| cumulative_pick(&table, uniform_double().unwrap()))
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            drawn,
+            [1, 1, 2, 0, 0, 2, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]
+        );
     }
 }

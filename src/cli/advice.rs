@@ -77,6 +77,9 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         Error::Sample(SampleError::NoDistribution { .. }) => format!(
             "{err}; retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"
         ),
+        Error::Sample(SampleError::Overflow { .. }) => format!(
+            "{err}; the model itself is fine: sample it with --sampler fast (float64, each row shifted by its maximum) or a --temperature other than 1 (each row shifted by its maximum before exp), which give other names than PyTorch would"
+        ),
         Error::Sample(SampleError::GaveUp { .. }) => {
             format!("{err}; relax --min-len/--novel/--prefix or raise --max-attempts")
         }

@@ -6,10 +6,8 @@ use super::Context;
 use bigram::data::Source;
 use bigram::eval::{known_names, read_options_for, training_data_of, Scorer};
 use bigram::model::Model;
-use bigram::sample::{
-    encode_word, generate_each, ExactSampler, FastSampler, Filter, NextChar, Shaping,
-};
-use clap::Args;
+use bigram::sample::{encode_word, generate_each, with_sampler, Filter, SamplerKind, Shaping};
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -46,13 +44,38 @@ pub struct SampleArgs {
     /// Give up after this many draws rejected by the filters (length, novelty).
     #[arg(long, default_value_t = 100_000, help_heading = "Sampling")]
     max_attempts: u64,
-    /// The plain-Rust sampler: same distribution, far faster, different names than PyTorch's.
-    #[arg(long, help_heading = "Sampling")]
+    /// How a character is drawn; the distribution is the same, the names differ.
+    #[arg(long, value_enum, default_value_t = Sampler::Torch, help_heading = "Sampling")]
+    sampler: Sampler,
+    /// The same as --sampler fast.
+    #[arg(long, conflicts_with = "sampler", help_heading = "Sampling")]
     fast: bool,
     /// Data that tells known names from new ones, for --novel and for `in_data` with --json
     /// (default: the checkpoint's training data, when it is still there unchanged).
     #[arg(long, num_args = 1.., value_name = "PATH")]
     data: Vec<Source>,
+}
+
+/// The samplers, as `--sampler` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Sampler {
+    /// PyTorch 2.0 and later (2.13 checked): torch.multinomial(p, 1) from the same seed
+    Torch,
+    /// PyTorch before 2.0 (1.13 and earlier, the makemore lecture's names): the cumulative draw
+    #[value(name = "torch-1.13")]
+    Torch113,
+    /// no PyTorch: plain Rust, far faster, other names than PyTorch's
+    Fast,
+}
+
+impl From<Sampler> for SamplerKind {
+    fn from(sampler: Sampler) -> Self {
+        match sampler {
+            Sampler::Torch => SamplerKind::Torch,
+            Sampler::Torch113 => SamplerKind::Torch113,
+            Sampler::Fast => SamplerKind::Fast,
+        }
+    }
 }
 
 /// One name drawn.
@@ -62,6 +85,7 @@ struct Drawn {
     log_prob: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_data: Option<bool>,
+    sampler: &'static str,
 }
 
 impl Report for Drawn {
@@ -115,6 +139,10 @@ pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
         temperature: args.temperature,
         top_k: args.top_k.map(|k| k as usize),
     };
+    let kind = match args.fast {
+        true => SamplerKind::Fast,
+        false => SamplerKind::from(args.sampler),
+    };
     let scorer = json.then(|| Scorer::new(&model, None)).transpose()?;
     let mut stream = ctx.printer.stream();
     // Names are written as they are drawn: any -n works in constant memory.
@@ -128,28 +156,12 @@ pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
             name,
             log_prob,
             in_data,
+            sampler: kind.name(),
         })
     };
     let n = args.n as usize;
-    if args.fast {
-        let mut sampler = FastSampler::new(&model, shaping, args.seed as u64)?;
-        draw(&mut sampler, n, &filter, &ctx.cancel, &mut emit)?;
-    } else {
-        let mut sampler = ExactSampler::new(&model, shaping);
-        let cancel = &ctx.cancel;
-        bigram::device::with_cpu_seed(args.seed, || {
-            draw(&mut sampler, n, &filter, cancel, &mut emit)
-        })?;
-    }
+    with_sampler(&model, kind, shaping, args.seed, |sampler| {
+        generate_each(sampler, n, &filter, &ctx.cancel, &mut emit)
+    })?;
     stream.finish()
-}
-
-fn draw(
-    sampler: &mut dyn NextChar,
-    n: usize,
-    filter: &Filter,
-    cancel: &bigram::cancel::Cancel,
-    emit: &mut dyn FnMut(String) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    generate_each(sampler, n, filter, cancel, emit)
 }

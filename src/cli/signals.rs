@@ -1,6 +1,7 @@
 //! Ctrl-C and SIGTERM: from the start of the process, the first one asks the running command to
-//! stop at its next check (between data chunks, epochs or names; nothing is saved), a second
-//! one exits at once. The exit code is 128 + the signal: 130 for SIGINT, 143 for SIGTERM.
+//! stop at its next check (between data chunks, epochs or names, and every 4096 characters of
+//! a long name; nothing is saved), a second one exits at once. The exit code is 128 + the
+//! signal: 130 for SIGINT, 143 for SIGTERM.
 
 use bigram::cancel::Cancel;
 use signal_hook::consts::{SIGINT, SIGTERM};

@@ -7,7 +7,7 @@ use crate::data::{Corpus, Keep, ReadOptions, Source};
 use crate::device::device_name;
 use crate::error::Result;
 use crate::model::{tensor_to_vec, Model};
-use crate::sample::sample_names;
+use crate::sample::{sample_names, SamplerKind};
 use crate::train::{initial_weights, train_from, Method, TrainConfig, TrainData};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -63,7 +63,18 @@ struct Reference {
     count_nll: f64,
     network_names: Vec<String>,
     count_names: Vec<String>,
+    network_names_cumulative: Vec<String>,
+    count_names_cumulative: Vec<String>,
+    cumulative_check: CumulativeCheck,
     train_seconds: f64,
+}
+
+/// The reference's check of its plain cumulative sampler against PyTorch's kernel.
+#[derive(Debug, Deserialize)]
+struct CumulativeCheck {
+    samples_per_call: usize,
+    draws: usize,
+    mismatches: usize,
 }
 
 /// Run the Python reference and parse its JSON.
@@ -138,8 +149,13 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     let vocab = &corpus.scan.vocab;
     let network = Model::network(trained.w.shallow_clone(), vocab, config.order);
     let count_model = Model::from_counts(counts, vocab, config.order, config.smoothing);
-    let network_names = sample_names(&network, config.sample_seed, config.n, config.max_len)?;
-    let count_names = sample_names(&count_model, config.sample_seed, config.n, config.max_len)?;
+    let names = |model: &Model, kind: SamplerKind| {
+        sample_names(model, kind, config.sample_seed, config.n, config.max_len)
+    };
+    let network_names = names(&network, SamplerKind::Torch)?;
+    let count_names = names(&count_model, SamplerKind::Torch)?;
+    let network_names_cumulative = names(&network, SamplerKind::Torch113)?;
+    let count_names_cumulative = names(&count_model, SamplerKind::Torch113)?;
 
     let ours = RustSide {
         examples: corpus.examples.as_ref().map_or(0, |e| e.len()),
@@ -150,6 +166,8 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         count_nll: count_model.nll(counts)?,
         network_names,
         count_names,
+        network_names_cumulative,
+        count_names_cumulative,
         shape: format!("{}×{}", counts.rows, counts.width),
     };
     let rows = compare(config, &reference, &ours);
@@ -173,6 +191,8 @@ struct RustSide {
     count_nll: f64,
     network_names: Vec<String>,
     count_names: Vec<String>,
+    network_names_cumulative: Vec<String>,
+    count_names_cumulative: Vec<String>,
     shape: String,
 }
 
@@ -223,6 +243,28 @@ fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::R
         &format!("count model names (seed {seed})"),
         &py.count_names,
         &rs.count_names,
+    );
+    // The reference's plain cumulative draws against the kernel PyTorch still runs for more
+    // than one sample: the rows below compare with PyTorch's kernel, not only our reading.
+    let check = &py.cumulative_check;
+    rows.exact(
+        &format!(
+            "torch-1.13 draws = torch.multinomial(p, {})",
+            check.samples_per_call
+        ),
+        format!("{} draws", check.draws),
+        "(PyTorch only)".into(),
+        check.mismatches,
+    );
+    rows.list(
+        &format!("network names, torch-1.13 (seed {seed})"),
+        &py.network_names_cumulative,
+        &rs.network_names_cumulative,
+    );
+    rows.list(
+        &format!("count model names, torch-1.13 (seed {seed})"),
+        &py.count_names_cumulative,
+        &rs.count_names_cumulative,
     );
     rows.rows
 }

@@ -361,9 +361,9 @@ fn models_without_a_usable_distribution_are_errors_not_panics() {
         .current_dir(dir.path())
         .assert()
         .success();
-    for fast in [&[][..], &["--fast"][..]] {
+    for sampler in [&[][..], &["--fast"], &["--sampler", "torch-1.13"]] {
         let mut args = vec!["sample", "--model", "zero.safetensors", "--prefix", "c"];
-        args.extend_from_slice(fast);
+        args.extend_from_slice(sampler);
         rejects(
             &dir,
             &args,

@@ -156,6 +156,72 @@ fn score_interrupted_while_waiting_for_names_on_stdin_says_so() {
     );
 }
 
+/// Seconds of CPU time a running child has used (utime + stime of /proc/PID/stat).
+fn cpu_seconds(child: &Child) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a system constant.
+    ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// A model that never ends a name (its '.' column is -inf) under a cap of a billion
+/// characters: the stop request is seen inside the name, not only between names.
+#[test]
+fn an_interrupt_stops_a_name_that_never_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tch::Tensor::zeros([27, 27], (tch::Kind::Float, tch::Device::Cpu));
+    let _ = w.narrow(1, 0, 1).fill_(f64::NEG_INFINITY);
+    let path = dir.path().join("endless.safetensors");
+    let vocab = bigram::vocab::Vocab::letters();
+    bigram::model::Model::network(w, &vocab, 2)
+        .save(&path)
+        .unwrap();
+    let model = path.to_str().unwrap();
+    for (sampler, sig, code) in [
+        ("torch", libc::SIGINT, 130),
+        ("torch-1.13", libc::SIGTERM, 143),
+    ] {
+        let args = [
+            "sample",
+            "--model",
+            model,
+            "--max-len",
+            "1000000000",
+            "--sampler",
+            sampler,
+        ];
+        let mut child = spawn(&args, dir.path());
+        // Start-up takes well under a second of CPU: past one, it is drawing the first name.
+        let start = Instant::now();
+        while cpu_seconds(&child) < 1.0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "it never got going"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal(&child, sig);
+        let status = wait_within(&mut child, Duration::from_secs(10));
+        let stderr = stderr_of(&mut child);
+        assert_eq!(status.code(), Some(code), "{sampler}: {stderr}");
+        assert!(
+            stderr.contains("interrupted after 0 of 10 names, ")
+                && stderr.contains("characters into a name"),
+            "{sampler}: {stderr}"
+        );
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+        assert_eq!(stdout, "", "{sampler}: no name, not even a cut one");
+    }
+}
+
 /// Run `bigram ARGS` with its stdout closed before it writes (as `bigram ... | head -0`).
 fn with_stdout_closed(args: &[&str], dir: &Path) -> (Option<i32>, String) {
     let mut child = spawn(args, dir);

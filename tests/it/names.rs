@@ -33,38 +33,24 @@ fn data_names() -> HashSet<String> {
 
 #[test]
 fn neutral_temperature_and_full_top_k_are_the_default_sampler() {
-    let default = sample(&["-n", "40", "--seed", "5"]);
-    assert_eq!(
-        sample(&[
-            "-n",
-            "40",
-            "--seed",
-            "5",
-            "--temperature",
-            "1",
-            "--top-k",
-            "27"
-        ]),
-        default
-    );
+    for sampler in ["torch", "torch-1.13"] {
+        let with = |extra: &[&str]| {
+            let mut args = vec!["-n", "40", "--seed", "5", "--sampler", sampler];
+            args.extend_from_slice(extra);
+            sample(&args)
+        };
+        let default = with(&[]);
+        assert_eq!(with(&["--temperature", "1", "--top-k", "27"]), default);
+        assert_ne!(with(&["--top-k", "3"]), default, "{sampler}");
+        // A top-k wider than the vocabulary changes nothing, with any temperature.
+        let warm = with(&["--temperature", "0.8"]);
+        assert_ne!(warm, default, "{sampler}");
+        assert_eq!(with(&["--temperature", "0.8", "--top-k", "30"]), warm);
+    }
     assert_ne!(
-        sample(&["-n", "40", "--seed", "5", "--top-k", "3"]),
-        default
-    );
-    // A top-k wider than the vocabulary changes nothing, with any temperature.
-    let warm = sample(&["-n", "40", "--seed", "5", "--temperature", "0.8"]);
-    assert_eq!(
-        sample(&[
-            "-n",
-            "40",
-            "--seed",
-            "5",
-            "--temperature",
-            "0.8",
-            "--top-k",
-            "30"
-        ]),
-        warm
+        sample(&["-n", "40", "--seed", "5", "--sampler", "torch-1.13"]),
+        sample(&["-n", "40", "--seed", "5"]),
+        "the two PyTorch samplers give other names from one seed"
     );
 }
 
@@ -86,30 +72,32 @@ fn a_tiny_temperature_gives_the_most_likely_name_every_time() {
         greedy.push(model.vocab.char(next));
         row = next;
     }
-    // 1e-46 is below f32's smallest positive value, the exact sampler's type.
-    for (fast, temperature) in [
-        (false, "0.01"),
-        (true, "0.01"),
-        (false, "1e-46"),
-        (true, "1e-46"),
-    ] {
-        let mut args = vec!["-n", "20", "--temperature", temperature];
-        if fast {
-            args.push("--fast");
+    // 1e-46 is below f32's smallest positive value, the PyTorch samplers' type.
+    for sampler in ["torch", "torch-1.13", "fast"] {
+        for temperature in ["0.01", "1e-46"] {
+            let args = [
+                "-n",
+                "20",
+                "--temperature",
+                temperature,
+                "--sampler",
+                sampler,
+            ];
+            let names = sample(&args);
+            assert_eq!(names.len(), 20);
+            assert!(
+                names.iter().all(|n| *n == greedy),
+                "{sampler}: {names:?} vs {greedy:?}"
+            );
         }
-        let names = sample(&args);
-        assert_eq!(names.len(), 20);
-        assert!(
-            names.iter().all(|n| *n == greedy),
-            "{names:?} vs {greedy:?}"
-        );
     }
 }
 
 #[test]
 fn novel_names_are_not_in_the_data() {
     let known = data_names();
-    for extra in [&[][..], &["--fast"][..]] {
+    let samplers = [&[][..], &["--fast"], &["--sampler", "torch-1.13"]];
+    for extra in samplers {
         let mut args = vec!["-n", "200", "--novel"];
         args.extend_from_slice(extra);
         let names = sample(&args);
@@ -126,14 +114,17 @@ fn novel_names_are_not_in_the_data() {
 
 #[test]
 fn prefix_and_length_bounds_hold() {
-    let names = sample(&["-n", "100", "--prefix", "ka", "--min-len", "5"]);
-    assert_eq!(names.len(), 100);
-    assert!(
-        names
-            .iter()
-            .all(|n| n.starts_with("ka") && n.chars().count() >= 5),
-        "{names:?}"
-    );
+    for sampler in ["torch", "torch-1.13"] {
+        let args = ["-n", "100", "--prefix", "ka", "--min-len", "5"];
+        let names = sample(&[&args[..], &["--sampler", sampler]].concat());
+        assert_eq!(names.len(), 100);
+        assert!(
+            names
+                .iter()
+                .all(|n| n.starts_with("ka") && n.chars().count() >= 5),
+            "{sampler}: {names:?}"
+        );
+    }
     let fast = sample(&[
         "-n",
         "1000",
@@ -272,4 +263,141 @@ fn score_agrees_with_a_hand_computed_log_probability_and_with_sample_json() {
         .unwrap();
     assert_eq!(invalid.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&invalid.stderr).contains("name \"zoë\""));
+}
+
+/// The names: what PyTorch before 2.0 drew in the makemore lecture, and what
+/// `torch.multinomial(p, k > 1)` still draws; PyTorch 2.13 gave them with these models.
+const LECTURE_COUNT_NAMES: [&str; 5] = ["mor", "axx", "minaymoryles", "kondlaisah", "anchshizarie"];
+const LECTURE_NETWORK_NAMES: [&str; 5] =
+    ["mor", "axx", "minaymoryles", "kondmaisah", "anchthizarie"];
+
+#[test]
+fn the_lecture_names_come_from_the_torch_1_13_sampler_for_both_models() {
+    let lecture = ["--seed", "2147483647", "-n", "5", "--threads", "2"];
+    let pytorch = reference(&lecture);
+    let as_names =
+        |v: &serde_json::Value| -> Vec<String> { serde_json::from_value(v.clone()).unwrap() };
+    let count = sample(&["--sampler", "torch-1.13", "-n", "5"]);
+    assert_eq!(count, LECTURE_COUNT_NAMES);
+    assert_eq!(count, as_names(&pytorch["count_names_cumulative"]));
+
+    // The lecture's training is `train`'s defaults with the weights' seed it used.
+    let dir = tempfile::tempdir().unwrap();
+    let network = dir.path().join("lecture.safetensors");
+    ok_output(
+        bigram()
+            .args(["train", "--seed", "2147483647", "--threads"])
+            .arg(threads_arg())
+            .arg("--data")
+            .arg(names_txt())
+            .arg("--out")
+            .arg(&network),
+    );
+    let names = sample_names(&network, &["--sampler", "torch-1.13", "-n", "5"]);
+    assert_eq!(names, LECTURE_NETWORK_NAMES);
+    assert_eq!(names, as_names(&pytorch["network_names_cumulative"]));
+    // The default sampler still gives today's PyTorch names.
+    let today = sample_names(&network, &["-n", "5"]);
+    assert_eq!(today, as_names(&pytorch["network_names"]));
+}
+
+#[test]
+fn json_names_the_sampler_and_fast_is_sampler_fast() {
+    for (args, name) in [
+        (&[][..], "torch"),
+        (&["--sampler", "torch-1.13"][..], "torch-1.13"),
+        (&["--sampler", "fast"][..], "fast"),
+        (&["--fast"][..], "fast"),
+    ] {
+        let output = ok_output(
+            bigram()
+                .args(["sample", "--json", "-n", "3", "--model"])
+                .arg(&counts_model().1)
+                .args(args),
+        );
+        for line in String::from_utf8(output.stdout).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["sampler"], name, "{args:?}");
+        }
+    }
+    assert_eq!(
+        sample(&["--fast", "-n", "30"]),
+        sample(&["--sampler", "fast", "-n", "30"])
+    );
+    let both = bigram()
+        .args(["sample", "--fast", "--sampler", "torch", "--model"])
+        .arg(&counts_model().1)
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+}
+
+/// A network whose row for "." has the logit `value` for 'e' (the others 0), written to `dir`.
+fn network_with_start_logit(dir: &tempfile::TempDir, value: f32, every: bool) -> PathBuf {
+    let vocab = bigram::vocab::Vocab::letters();
+    let mut w = vec![0.0f32; 27 * 27];
+    if every {
+        w[..27].fill(value);
+    } else {
+        w[5] = value;
+    }
+    let w = tch::Tensor::from_slice(&w).reshape([27, 27]);
+    let path = dir.path().join(format!("big{value}{every}.safetensors"));
+    Model::network(w, &vocab, 2).save(&path).unwrap();
+    path
+}
+
+/// Logits above ~88.72 overflow float32's exp, the PyTorch samplers' arithmetic (PyTorch gets
+/// NaN there too): the error says so and how to sample anyway; the model itself is usable.
+#[test]
+fn logits_that_overflow_float32_exp_are_explained_and_the_fast_sampler_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let large = network_with_start_logit(&dir, 100.0, false);
+    for sampler in ["torch", "torch-1.13"] {
+        let output = bigram()
+            .args(["sample", "--sampler", sampler, "--model"])
+            .arg(&large)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        for needle in [
+            "logits after \".\" reach 100",
+            "exp overflows float32 above about 88.72",
+            "--sampler fast",
+            "--temperature",
+        ] {
+            assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+        }
+        assert!(!stderr.contains("retrain"), "{stderr}");
+    }
+    // 'e' is e^100 times likelier than any other start, and its row is flat.
+    let fast = sample_names(&large, &["--sampler", "fast", "-n", "20"]);
+    assert!(fast.iter().all(|n| n.starts_with('e')), "{fast:?}");
+    // `score` works in float64: log p("e") = log p(e | .) + log p(. | e) = about 0 - ln 27.
+    let score = ok_output(
+        bigram()
+            .args(["score", "--json", "--model"])
+            .arg(&large)
+            .arg("e"),
+    );
+    close(
+        json(&score)["log_prob"].as_f64().unwrap(),
+        -27f64.ln(),
+        1e-9,
+    );
+
+    // No exp overflows, but 27 of them add up past f32::MAX (e^88 is about 1.7e38).
+    let sum = network_with_start_logit(&dir, 88.0, true);
+    let output = bigram()
+        .args(["sample", "--model"])
+        .arg(&sum)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("reach 88 and their exponentials add up past"),
+        "{stderr}"
+    );
 }

@@ -21,7 +21,17 @@ fn assert_identical(args: &[&str]) {
     for row in rows {
         assert!(row["ok"].as_bool().unwrap(), "{args:?}: {row}");
     }
-    assert_eq!(rows.len(), 8, "every quantity is compared");
+    assert_eq!(rows.len(), 11, "every quantity is compared");
+    let cumulative: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["quantity"].as_str())
+        .filter(|q| q.contains("torch-1.13"))
+        .collect();
+    assert_eq!(
+        cumulative.len(),
+        3,
+        "the kernel check and both models' torch-1.13 names: {cumulative:?}"
+    );
     let float_rows: Vec<&serde_json::Value> = rows
         .iter()
         .filter(|r| r["tolerance"] == "identical")
@@ -95,6 +105,31 @@ fn no_regularisation_and_a_large_step_are_bit_identical() {
         "--smoothing",
         "0",
     ]);
+}
+
+/// The lecture's weights (the seed it drew W with) and a sample seed no other test uses: both
+/// samplers' names, for both models, are PyTorch's.
+#[test]
+fn the_lecture_weights_and_an_unused_sample_seed_are_identical_for_both_samplers() {
+    assert_identical(&["--seed", "2147483647", "--sample-seed", "90210", "-n", "25"]);
+}
+
+/// The reference's plain cumulative sampler draws what PyTorch's own kernel draws:
+/// `torch.multinomial(p, k > 1, replacement=True)` from the same generator state, on every row
+/// of both models.
+#[test]
+fn the_references_cumulative_sampler_is_torch_multinomials_kernel() {
+    let threads = threads_arg();
+    let check = &reference(&["--threads", &threads])["cumulative_check"];
+    assert!(check["samples_per_call"].as_u64().unwrap() > 1, "{check}");
+    // 27 rows of the network and 27 of the count model, all of them distributions.
+    let per_call = check["samples_per_call"].as_u64().unwrap();
+    assert_eq!(
+        check["draws"].as_u64().unwrap(),
+        2 * 27 * per_call,
+        "{check}"
+    );
+    assert_eq!(check["mismatches"], 0, "{check}");
 }
 
 /// A reference that disagrees: `--python` pointed at a wrapper that runs the real reference
