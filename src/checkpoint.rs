@@ -252,8 +252,14 @@ impl Meta {
 }
 
 impl Model {
-    /// The checkpoint's bytes: safetensors with a header in sorted key order.
+    /// The checkpoint's bytes: safetensors with a header in sorted key order. Metadata that
+    /// [`Model::from_bytes`] would refuse is not written.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.meta.validate().map_err(|why| {
+            Error::internal(format!(
+                "refusing to write a checkpoint that could not be read back: {why}"
+            ))
+        })?;
         let w: Vec<u8> = self
             .weights()?
             .iter()
@@ -626,8 +632,8 @@ mod tests {
         assert!(back.counts.is_none());
     }
 
-    #[test]
-    fn every_metadata_field_is_written_and_read_back() {
+    /// Every field of [`Meta`] filled in.
+    fn full_meta() -> Meta {
         let file = |p: &str| DataFile {
             path: Some(p.into()),
             sha256: Some(format!("{p}-sum")),
@@ -646,7 +652,7 @@ mod tests {
                 sources: Vec::new(),
             }],
         };
-        let full = Meta {
+        Meta {
             data_files: Some(vec![file("/x.txt"), file("/y.txt")]),
             lowercase: Some(true),
             split: Some("80/10/10".parse().unwrap()),
@@ -673,7 +679,12 @@ mod tests {
             // Legacy fields are read, never written: checked below.
             data_path: None,
             data_sha256: None,
-        };
+        }
+    }
+
+    #[test]
+    fn every_metadata_field_is_written_and_read_back() {
+        let full = full_meta();
         // Every field is filled in: a new field left out of this test fails here.
         let value = serde_json::to_value(&full).unwrap();
         let listed = value.as_object().unwrap().len();
@@ -699,6 +710,45 @@ mod tests {
             sha256: Some("ff".into()),
         };
         assert_eq!(legacy.meta.data_files(), vec![recorded]);
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_the_keys_written() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Checkpoints\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README has a Checkpoints section");
+        // The first column of the table: `key` or `key`, `key`.
+        let mut listed: Vec<String> = section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .flat_map(|l| {
+                let first = l.split('|').nth(1).unwrap_or_default();
+                first
+                    .split(',')
+                    .map(|k| k.trim().trim_matches('`').to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        listed.sort();
+        let mut m = model();
+        m.meta = full_meta();
+        let mut written: Vec<String> = to_metadata(
+            &Header {
+                format: FORMAT.into(),
+                vocab: m.vocab.as_string(),
+                order: 2,
+                kind: ModelKind::Network,
+            },
+            &m.meta,
+        )
+        .unwrap()
+        .into_keys()
+        .collect();
+        written.sort();
+        assert_eq!(listed, written);
     }
 
     #[test]
