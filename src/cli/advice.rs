@@ -73,6 +73,16 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         Error::Output(OutputError::NotPng { .. }) => {
             format!("{err}; give a file name ending in .png")
         }
+        Error::Output(OutputError::IsInput { .. }) => format!("{err}; choose another path"),
+        Error::Output(OutputError::SameOutput { .. }) => {
+            format!("{err}; give each its own path")
+        }
+        Error::Output(OutputError::NotRegular { flag, .. }) => format!(
+            "{err}; give a file path, or `{flag} -` to write to stdout (`{flag} /dev/null` keeps nothing)"
+        ),
+        Error::Output(OutputError::StdoutIsTerminal { .. }) => {
+            format!("{err}; redirect stdout to a file or a pipe")
+        }
         Error::Train(e) => train(e),
         Error::Sample(SampleError::NoDistribution { .. }) => format!(
             "{err}; retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"

@@ -51,36 +51,65 @@ pub fn python() -> PathBuf {
     })
 }
 
-/// scripts/reference.py (PyTorch 2.13) on names.txt with `args`, run live and parsed; the
-/// same arguments give the cached result. Pass `--threads` to compare exact floats.
+/// scripts/reference.py (PyTorch 2.13) on names.txt with `args`, run live and parsed. The
+/// same settings give the cached result however they are written (in any order, with or
+/// without defaults): every test in the process shares one run per setting. Pass `--threads`
+/// to compare exact floats.
 pub fn reference(args: &[&str]) -> serde_json::Value {
     use std::collections::HashMap;
-    use std::sync::Mutex;
-    static CACHE: Mutex<Option<HashMap<Vec<String>, serde_json::Value>>> = Mutex::new(None);
-    let key: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    if let Some(hit) = CACHE.lock().unwrap().as_ref().and_then(|c| c.get(&key)) {
-        return hit.clone();
-    }
-    let script = project_root().join("scripts/reference.py");
-    let output = std::process::Command::new(python())
-        .arg(script)
-        .arg("--data")
-        .arg(names_txt())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "reference.py {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value = json(&output);
-    CACHE
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cell = Arc<OnceLock<serde_json::Value>>;
+    static CACHE: Mutex<Option<HashMap<Vec<String>, Cell>>> = Mutex::new(None);
+    // One cell per setting: tests asking for it at once wait for the one run.
+    let cell: Cell = CACHE
         .lock()
         .unwrap()
         .get_or_insert_with(HashMap::new)
-        .insert(key, value.clone());
-    value
+        .entry(reference_key(args))
+        .or_default()
+        .clone();
+    cell.get_or_init(|| {
+        let script = project_root().join("scripts/reference.py");
+        let output = std::process::Command::new(python())
+            .arg(script)
+            .arg("--data")
+            .arg(names_txt())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "reference.py {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        json(&output)
+    })
+    .clone()
+}
+
+/// The settings `args` give reference.py, as a canonical list: options sorted, numbers written
+/// one way, and the script's defaults left out (each option takes one value).
+fn reference_key(args: &[&str]) -> Vec<String> {
+    const DEFAULTS: [(&str, &str); 9] = [
+        ("--seed", "42"),
+        ("--epochs", "100"),
+        ("--lr", "50"),
+        ("--reg", "0.01"),
+        ("--smoothing", "1"),
+        ("--sample-seed", "2147483647"),
+        ("-n", "10"),
+        ("--max-len", "50"),
+        ("--order", "2"),
+    ];
+    let number = |v: &str| v.parse::<f64>().map_or(v.to_string(), |x| x.to_string());
+    assert!(args.len() % 2 == 0, "reference options take one value each: {args:?}");
+    let mut settings: Vec<(String, String)> = args
+        .chunks(2)
+        .map(|pair| (pair[0].to_string(), number(pair[1])))
+        .filter(|(k, v)| !DEFAULTS.iter().any(|(dk, dv)| dk == k && number(dv) == *v))
+        .collect();
+    settings.sort();
+    settings.into_iter().flat_map(|(k, v)| [k, v]).collect()
 }
 
 /// `THREADS` as a command-line argument.
