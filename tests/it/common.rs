@@ -102,7 +102,10 @@ fn reference_key(args: &[&str]) -> Vec<String> {
         ("--order", "2"),
     ];
     let number = |v: &str| v.parse::<f64>().map_or(v.to_string(), |x| x.to_string());
-    assert!(args.len() % 2 == 0, "reference options take one value each: {args:?}");
+    assert!(
+        args.len() % 2 == 0,
+        "reference options take one value each: {args:?}"
+    );
     let mut settings: Vec<(String, String)> = args
         .chunks(2)
         .map(|pair| (pair[0].to_string(), number(pair[1])))
