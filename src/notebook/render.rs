@@ -58,7 +58,7 @@ impl Replay {
             "a name's bigrams, with '.' before and after it",
             format!("{first}: [{}]", bigrams.join(", ")),
         );
-        let chars = d.vocab.chars().iter().enumerate();
+        let chars = d.vocab.chars().enumerate();
         let stoi: Vec<String> = chars.clone().map(|(i, c)| format!("'{c}': {i}")).collect();
         let itos: Vec<String> = chars.map(|(i, c)| format!("{i}: '{c}'")).collect();
         cells.add(
@@ -127,7 +127,6 @@ impl Replay {
             .data
             .vocab
             .chars()
-            .iter()
             .zip(&l.c_logits)
             .map(|(ch, v)| format!("{ch}: {v:.4}"))
             .collect();
@@ -182,7 +181,7 @@ impl Replay {
             "backward(): one derivative per weight",
             format!("W.grad size: {:?}", e.grad_shape),
         );
-        let width = self.data.vocab.len();
+        let width = self.data.vocab.chars().count();
         let nonzero_rows: Vec<usize> = (0..width)
             .filter(|r| e.grad[r * width..(r + 1) * width].iter().any(|&g| g != 0.0))
             .collect();

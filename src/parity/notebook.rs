@@ -146,7 +146,7 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
         &py.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
         &d.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
     );
-    rows.one("In [4] stoi, In [5] itos", &py.vocab, &d.vocab.as_string());
+    rows.one("In [4] stoi, In [5] itos", &py.vocab, &d.vocab);
     rows.one("In [6] examples", &py.examples, &d.examples);
     rows.list("In [6] X[:10]", &py.x_head, &d.x_head);
     rows.list("In [6] y[:10]", &py.y_head, &d.y_head);
