@@ -208,9 +208,20 @@ impl Replay {
 }
 
 /// Format numbers as PyTorch does at 4 decimals: same width, right-aligned, wrapped at 80
-/// columns, `indent` spaces before continuation lines.
+/// columns, `indent` spaces before continuation lines. Whole numbers alone are shown as PyTorch
+/// shows them, `0.` and `1.`.
 fn format_row(values: &[f32], indent: usize) -> String {
-    let cells: Vec<String> = values.iter().map(|v| format!("{v:.4}")).collect();
+    let whole = values.iter().all(|v| v.is_finite() && v.fract() == 0.0);
+    let cells: Vec<String> = values
+        .iter()
+        .map(|v| {
+            if whole {
+                format!("{v:.0}.")
+            } else {
+                format!("{v:.4}")
+            }
+        })
+        .collect();
     let width = cells.iter().map(String::len).max().unwrap_or(0);
     let per_line = ((80 - indent) / (width + 2)).max(1);
     let lines: Vec<String> = cells
@@ -257,4 +268,23 @@ fn format_corners(m: &Corners) -> String {
 
 fn percent(p: f32) -> String {
     format!("{:.2}%", p * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_hot_vector_is_printed_as_pytorch_prints_whole_floats() {
+        // In [7] of the notebook, as PyTorch printed c's encoding.
+        let mut c_enc = [0.0f32; 27];
+        c_enc[3] = 1.0;
+        assert_eq!(
+            format_vector(&c_enc),
+            "tensor([0., 0., 0., 1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.,\n        \
+             0., 0., 0., 0., 0., 0., 0., 0., 0.])"
+        );
+        // A vector with a fraction keeps 4 decimals (In [10]'s first weights).
+        assert_eq!(format_vector(&[1.9269, 1.0]), "tensor([1.9269, 1.0000])");
+    }
 }
