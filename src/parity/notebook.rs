@@ -43,6 +43,8 @@ struct NotebookReference {
     p_a_after_c_after_step: f64,
     loss_as_written: f64,
     loss_gradient_descent: f64,
+    losses_as_written: Vec<f64>,
+    losses_gradient_descent: Vec<f64>,
 }
 
 /// The notebook reference script, carried inside the binary.
@@ -132,6 +134,19 @@ fn compare_notebook(
         &[py.loss_gradient_descent],
         &[t.loss_gradient_descent],
         false,
+    );
+    // Every epoch's loss too: the In [43] note describes their course.
+    rows.floats(
+        "In [40] loss of every epoch, as written",
+        &py.losses_as_written,
+        &t.as_written_by_epoch,
+        true,
+    );
+    rows.floats(
+        "In [40] loss of every epoch, as meant (+=)",
+        &py.losses_gradient_descent,
+        &t.gradient_descent_by_epoch,
+        true,
     );
     rows.rows
 }

@@ -222,10 +222,21 @@ fn every_figure_is_pytorchs_at_the_pinned_thread_count() {
     }
 }
 
+/// The replay (src/notebook.rs) against the cells run by PyTorch
+/// (scripts/notebook_reference.py) at the same thread count, 1 and then 3: every figure, every
+/// epoch's loss of In [40] included, identical.
 #[test]
-fn the_notebook_is_exact_at_one_and_at_three_threads() {
-    notebook_parity("1");
-    notebook_parity("3");
+fn the_replay_is_pytorchs_cells_at_one_and_at_three_threads() {
+    for threads in ["1", "3"] {
+        let report = notebook_parity(threads);
+        let rows = report["rows"].as_array().unwrap();
+        assert!(rows.len() >= 25, "{threads} thread(s): {} rows", rows.len());
+        assert!(
+            rows.iter()
+                .any(|r| r["quantity"] == "In [40] loss of every epoch, as written"),
+            "{threads} thread(s): the epochs of In [40] are not compared"
+        );
+    }
 }
 
 /// `bigram notebook`'s output at `THREADS`.
