@@ -27,9 +27,11 @@ impl Replay {
             format!(
                 "as written: {}\n\
                  Note: `W.data = -50 * W.grad` assigns instead of stepping, so each epoch replaces W\n\
-                 by the scaled gradient of the previous W and the loss stalls near 3.09.\n\
-                 with the intended `W.data += -50 * W.grad`, from the same starting weights: {:.4}",
-                t.loss_as_written, t.loss_gradient_descent
+                 by the scaled gradient of the previous W{}\n\
+                 with the intended `W.data += -50 * W.grad`, from the same starting weights: {}",
+                outcome(&t.as_written_by_epoch, |loss| loss.to_string()),
+                course(&t.as_written_by_epoch),
+                outcome(&t.gradient_descent_by_epoch, |loss| format!("{loss:.4}")),
             ),
         );
         // Cells are separated by a blank line; the last one ends the output.
@@ -207,6 +209,37 @@ impl Replay {
     }
 }
 
+/// The last loss of a run, shown by `show`, or, when some epoch's loss was not finite, a plain
+/// statement that the run diverged (a bare NaN would read as a result).
+fn outcome(losses: &[f64], show: impl Fn(f64) -> String) -> String {
+    match losses.iter().enumerate().find(|(_, loss)| !loss.is_finite()) {
+        Some((i, loss)) => format!(
+            "no result:\nthe steps at learning rate 50 diverged on this data (the loss was {loss} at epoch {}).",
+            i + 1
+        ),
+        None => losses.last().map_or_else(String::new, |&loss| show(loss)),
+    }
+}
+
+/// How a run's loss behaved over its last half, as the end of a sentence: settled within half
+/// a unit of the second decimal, or still moving, and how far.
+fn course(losses: &[f64]) -> String {
+    if losses.iter().any(|loss| !loss.is_finite()) {
+        return ".".into();
+    }
+    let last_half = &losses[losses.len() / 2..];
+    let low = last_half.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = last_half.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match last_half.last() {
+        Some(last) if high - low < 0.005 => format!(" and the loss stalls near {last:.2}."),
+        Some(_) => format!(
+            ", and the loss never settles:\nit moved between {low:.2} and {high:.2} over the last {} epochs.",
+            last_half.len()
+        ),
+        None => ".".into(),
+    }
+}
+
 /// Format numbers as PyTorch does at 4 decimals: same width, right-aligned, wrapped at 80
 /// columns, `indent` spaces before continuation lines. Whole numbers alone are shown as PyTorch
 /// shows them, `0.` and `1.`.
@@ -286,5 +319,32 @@ mod tests {
         );
         // A vector with a fraction keeps 4 decimals (In [10]'s first weights).
         assert_eq!(format_vector(&[1.9269, 1.0]), "tensor([1.9269, 1.0000])");
+    }
+
+    #[test]
+    fn the_note_on_training_says_how_the_loss_behaved() {
+        let settled: Vec<f64> = (0..100).map(|i| 3.0857 + 1e-4 / f64::from(i + 1)).collect();
+        assert_eq!(course(&settled), " and the loss stalls near 3.09.");
+        let swinging: Vec<f64> = (0..100)
+            .map(|i| if i % 2 == 0 { 2.9102 } else { 2.1988 })
+            .collect();
+        assert_eq!(
+            course(&swinging),
+            ", and the loss never settles:\nit moved between 2.20 and 2.91 over the last 50 epochs."
+        );
+        assert_eq!(outcome(&swinging, |l| format!("{l:.4}")), "2.1988");
+
+        let mut diverging = swinging;
+        diverging[36] = f64::INFINITY;
+        for later in &mut diverging[37..] {
+            *later = f64::NAN;
+        }
+        assert_eq!(course(&diverging), ".");
+        let said = outcome(&diverging, |l| format!("{l:.4}"));
+        assert!(said.starts_with("no result:"), "{said}");
+        assert!(
+            said.contains("diverged on this data (the loss was inf at epoch 37)"),
+            "{said}"
+        );
     }
 }

@@ -6,7 +6,9 @@
 use crate::common::*;
 
 use bigram::cancel::Cancel;
-use bigram::notebook::{replay, Replay};
+use bigram::data::Source;
+use bigram::notebook::{replay, Replay, EPOCHS};
+use std::path::Path;
 use std::sync::OnceLock;
 use tch::Device;
 
@@ -239,6 +241,98 @@ fn the_replay_is_pytorchs_cells_at_one_and_at_three_threads() {
     }
 }
 
+/// scripts/notebook_reference.py (PyTorch) on `data` at `THREADS`. Python writes a non-finite
+/// float as `NaN` or `Infinity`, which JSON lacks: it is read as a string, as Rust prints it.
+fn pytorch_cells(data: &Path) -> serde_json::Value {
+    let output = std::process::Command::new(python())
+        .arg(project_root().join("scripts/notebook_reference.py"))
+        .arg("--data")
+        .arg(data)
+        .args(["--threads", &threads_arg()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let text = text
+        .replace("-Infinity", r#""-inf""#)
+        .replace("Infinity", r#""inf""#)
+        .replace("NaN", r#""NaN""#);
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `bigram notebook --threads THREADS --data data`'s text.
+fn notebook_on(data: &Path) -> String {
+    let output = ok_output(
+        bigram()
+            .args(["notebook", "--threads", &threads_arg(), "--data"])
+            .arg(data),
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn on_other_data_the_training_note_says_what_happened_there() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // Five names: as written, the loss swings between two values to the end.
+    let five = write(&dir, "five.txt", "emma\nolivia\nava\nisabella\nsophia\n");
+    let py = pytorch_cells(&five);
+    let losses: Vec<f64> = py["losses_as_written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(losses.len(), EPOCHS);
+    let last_half = &losses[EPOCHS / 2..];
+    let low = last_half.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = last_half.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(high - low > 0.1, "PyTorch's loss settled: {last_half:?}");
+    let text = notebook_on(&five);
+    for said in [
+        format!("as written: {}\n", losses[EPOCHS - 1]),
+        format!("it moved between {low:.2} and {high:.2} over the last 50 epochs."),
+        format!(
+            "from the same starting weights: {:.4}\n",
+            py["loss_gradient_descent"].as_f64().unwrap()
+        ),
+    ] {
+        assert!(text.contains(&said), "{said:?} not in:\n{text}");
+    }
+    assert!(!text.contains("stalls"), "{text}");
+
+    // One name of ten a's: steps of 50 against the gradient diverge, in PyTorch as here.
+    let a10 = write(&dir, "a10.txt", "aaaaaaaaaa\n");
+    let py = pytorch_cells(&a10);
+    assert!(py["loss_as_written"].is_f64(), "{}", py["loss_as_written"]);
+    assert!(py["loss_gradient_descent"].is_string());
+    let (first_bad, loss) = py["losses_gradient_descent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.as_str().map(|loss| (i + 1, loss)))
+        .unwrap();
+    let text = notebook_on(&a10);
+    let said = format!(
+        "from the same starting weights: no result:\n\
+         the steps at learning rate 50 diverged on this data (the loss was {loss} at epoch \
+         {first_bad})."
+    );
+    assert!(text.contains(&said), "{said:?} not in:\n{text}");
+    assert!(!text.contains(": NaN"), "{text}");
+
+    // The replay keeps the JSON's shape: a diverged loss is null there.
+    let replayed = replay(&[Source::File(a10)], Device::Cpu, &Cancel::never()).unwrap();
+    assert!(replayed.training.loss_gradient_descent.is_nan());
+    let json = serde_json::to_value(&replayed).unwrap();
+    assert!(json["training"]["loss_gradient_descent"].is_null());
+}
+
 /// `bigram notebook`'s output at `THREADS`.
 fn notebook_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
@@ -279,6 +373,7 @@ fn notebook_command_prints_the_figures() {
         "0.70%",
         "3.08566",
         "assigns instead of stepping",
+        "the loss stalls near 3.09.",
     ] {
         assert!(
             text.contains(figure),
