@@ -6,11 +6,12 @@
 use crate::common::*;
 
 use bigram::cancel::Cancel;
-use bigram::data::Source;
-use bigram::notebook::{replay, Replay, EPOCHS};
+use bigram::data::{Corpus, Keep, ReadOptions, Source};
+use bigram::notebook::{replay, train, Replay, UpdateLine, EPOCHS, LEARNING_RATE, SEED};
+use bigram::train::{initial_weights, train_from, Method, TrainConfig, TrainData};
 use std::path::Path;
 use std::sync::OnceLock;
-use tch::Device;
+use tch::{Device, Kind, Tensor};
 
 /// Half a unit in the 4th decimal, plus float noise: the notebook prints 4 decimals.
 const PRINTED: f64 = 6e-5;
@@ -239,6 +240,56 @@ fn the_replay_is_pytorchs_cells_at_one_and_at_three_threads() {
             "{threads} thread(s): the epochs of In [40] are not compared"
         );
     }
+}
+
+#[test]
+fn the_notebooks_backward_and_the_trainers_gradient_give_the_same_bits() {
+    // In [40] of src/notebook.rs fills W.grad with loss.backward(); `bigram train` takes the
+    // gradient from the backward pass (f_run_backward). From the same W, 100 epochs at learning
+    // rate 50 without a penalty must agree bit for bit on the CPU: each loss and the weights.
+    tch::set_num_threads(THREADS);
+    let keep = Keep {
+        examples: true,
+        names: false,
+    };
+    let corpus = Corpus::load(&names_source(), &ReadOptions::default(), 2, keep).unwrap();
+    let examples = corpus.examples.as_ref().unwrap();
+    let x_enc = Tensor::from_slice(&examples.inputs)
+        .one_hot(27)
+        .to_kind(Kind::Float);
+    let y = Tensor::from_slice(&examples.targets);
+    let w0 = initial_weights(SEED, 27, 27);
+
+    let mut w = w0.copy().set_requires_grad(true);
+    let cancel = Cancel::never();
+    let notebook = train(&x_enc, &y, &mut w, UpdateLine::Intended, &cancel).unwrap();
+
+    let config = TrainConfig {
+        epochs: EPOCHS,
+        lr: LEARNING_RATE,
+        reg: 0.0,
+        seed: SEED,
+        method: Method::OneHot,
+        device: Device::Cpu,
+    };
+    let data = TrainData {
+        examples: Some(examples),
+        counts: &corpus.counts,
+        dev: None,
+    };
+    let trained = train_from(w0.copy(), data, &config, &mut |_, _| Ok(())).unwrap();
+
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(notebook.len(), EPOCHS);
+    assert!(notebook[EPOCHS - 1] < notebook[0] - 0.5, "{notebook:?}");
+    assert_eq!(bits(&notebook), bits(&trained.losses));
+    let weights = |t: &Tensor| -> Vec<u32> {
+        let v = Vec::<f32>::try_from(&t.detach().reshape([-1])).unwrap();
+        v.iter().map(|x| x.to_bits()).collect()
+    };
+    assert_eq!(weights(&w).len(), 27 * 27);
+    assert_ne!(weights(&w), weights(&w0), "W did not move");
+    assert_eq!(weights(&w), weights(&trained.w));
 }
 
 /// scripts/notebook_reference.py (PyTorch) on `data` at `THREADS`. Python writes a non-finite
