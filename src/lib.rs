@@ -4,7 +4,8 @@
 //!
 //! Data flows `vocab` → `data` → `model` (+ `checkpoint`) → `train` / `sample` / `eval`;
 //! `dataset` is the data a fit reads, `tune` compares fits, `notebook` replays the original
-//! notebook with the same code, `parity` compares both with PyTorch references, `plot` draws.
+//! notebook cell by cell in one file to read beside it, `parity` compares both with PyTorch
+//! references, `plot` draws.
 //! The library knows nothing of the command line: the `bigram` binary turns flags into these
 //! calls, and errors ([`Error`]) into advice.
 

@@ -162,7 +162,7 @@ pub fn train_from(
                 config.device,
             )?;
             run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
-                onehot.epoch(w, config.lr, Some(config.reg), Update::Step)
+                onehot.epoch(w, config.lr, config.reg)
             })?
         }
         Method::Index => {
@@ -378,29 +378,11 @@ pub struct OneHot {
     pub rows: Tensor,
 }
 
-/// What the update line of an epoch does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Update {
-    /// `W += -lr * grad`: gradient descent.
-    Step,
-    /// `W.data = -lr * grad`: the notebook's `In [40]` as written (it replaces W).
-    Assign,
-}
-
 impl OneHot {
     /// Encode examples for a model with `contexts` rows; refuses a one-hot matrix too large to
     /// build (the other methods need none).
     pub fn new(examples: &Examples, contexts: usize, device: Device) -> Result<Self> {
-        // The int64 one-hot and its float copy: 12 bytes a cell while both exist.
-        let bytes = examples.len() as u128 * contexts as u128 * 12;
-        if bytes > MAX_ONE_HOT_BYTES {
-            return Err(TrainError::OneHotTooLarge {
-                gib: bytes as f64 / (1u64 << 30) as f64,
-                examples: examples.len(),
-                contexts,
-            }
-            .into());
-        }
+        check_one_hot_size(examples.len(), contexts)?;
         let inputs = Tensor::from_slice(&examples.inputs);
         let xenc = inputs
             .one_hot(contexts as i64)
@@ -428,25 +410,31 @@ impl OneHot {
         -picked.log().mean(None::<Kind>)
     }
 
-    /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)` when `reg` is
-    /// given), its gradient, update without tracking gradients. Returns the
-    /// forward pass's loss and NLL (0-dim tensors on the device), computed before the update.
-    pub fn epoch(
-        &self,
-        w: &mut Tensor,
-        lr: f64,
-        reg: Option<f64>,
-        update: Update,
-    ) -> Result<(Tensor, Tensor)> {
+    /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)`), its gradient,
+    /// update without tracking gradients. Returns the forward pass's loss and NLL (0-dim
+    /// tensors on the device), computed before the update.
+    pub fn epoch(&self, w: &mut Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
         let nll = self.nll(w);
-        let loss = match reg {
-            Some(reg) => &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg,
-            None => nll.shallow_clone(),
-        };
+        let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
         let grad = gradient(&loss, w)?;
-        apply_update(w, &grad, lr, update)?;
+        apply_update(w, &grad, lr)?;
         Ok((loss, nll))
     }
+}
+
+/// Refuses a one-hot input of `examples` rows of `contexts` too large to build: the int64
+/// one-hot and its float copy take 12 bytes a cell while both exist.
+pub fn check_one_hot_size(examples: usize, contexts: usize) -> Result<()> {
+    let bytes = examples as u128 * contexts as u128 * 12;
+    if bytes > MAX_ONE_HOT_BYTES {
+        return Err(TrainError::OneHotTooLarge {
+            gib: bytes as f64 / (1u64 << 30) as f64,
+            examples,
+            contexts,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The gradient of `loss` with respect to `w`, fresh each call: what PyTorch leaves in `W.grad`
@@ -461,17 +449,10 @@ pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
     }
 }
 
-/// The update without tracking gradients: `W += -lr * grad` or, as written in the notebook,
-/// `W.data = -lr * grad`.
-pub fn apply_update(w: &mut Tensor, grad: &Tensor, lr: f64, update: Update) -> Result<()> {
+/// The update without tracking gradients: `W += -lr * grad`.
+pub fn apply_update(w: &mut Tensor, grad: &Tensor, lr: f64) -> Result<()> {
     let step = grad * -lr;
-    tch::no_grad(|| match update {
-        Update::Step => w.f_add_(&step).map(|_| ()),
-        Update::Assign => {
-            w.set_data(&step);
-            Ok(())
-        }
-    })?;
+    tch::no_grad(|| w.f_add_(&step).map(|_| ()))?;
     Ok(())
 }
 
@@ -486,7 +467,7 @@ fn index_epoch(
     let nll = logits.cross_entropy_for_logits(targets);
     let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
     let grad = gradient(&loss, w)?;
-    apply_update(w, &grad, config.lr, Update::Step)?;
+    apply_update(w, &grad, config.lr)?;
     Ok((loss, nll))
 }
 
@@ -625,7 +606,7 @@ mod tests {
         let mut w = w0.copy().set_requires_grad(true);
         let mut got_losses = Vec::new();
         for _ in 0..3 {
-            let (loss, _) = onehot.epoch(&mut w, 5.0, Some(0.1), Update::Step).unwrap();
+            let (loss, _) = onehot.epoch(&mut w, 5.0, 0.1).unwrap();
             got_losses.push(loss.double_value(&[]));
         }
         assert!(!w.grad().defined(), "the epoch accumulated into W.grad");

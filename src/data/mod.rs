@@ -13,7 +13,7 @@ mod read;
 mod source;
 mod split;
 
-pub use corpus::{Corpus, Keep};
+pub use corpus::{read_names, Corpus, Keep};
 pub use examples::{for_each_pair, Counts, Examples};
 pub use read::{
     sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
@@ -49,6 +49,18 @@ mod tests {
         let c = Corpus::load(&source(&f), &ReadOptions::default(), 2, BOTH).unwrap();
         assert_eq!(c.names.unwrap(), vec!["emma", "ava", "bo"]);
         assert_eq!(c.counts.total(), 5 + 4 + 3);
+    }
+
+    #[test]
+    fn read_names_lists_the_names_and_refuses_a_bad_line() {
+        let f = write(b"emma\r\n\n ava \nbo");
+        let names = read_names(&source(&f), &ReadOptions::default()).unwrap();
+        assert_eq!(names, ["emma", "ava", "bo"]);
+        let bad = write(b"emma\nav.a\n");
+        let err = read_names(&source(&bad), &ReadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains(":2:"), "{err}");
+        let empty = write(b"\n\n");
+        assert!(read_names(&source(&empty), &ReadOptions::default()).is_err());
     }
 
     #[test]

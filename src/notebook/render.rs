@@ -27,9 +27,11 @@ impl Replay {
             format!(
                 "as written: {}\n\
                  Note: `W.data = -50 * W.grad` assigns instead of stepping, so each epoch replaces W\n\
-                 by the scaled gradient of the previous W and the loss stalls near 3.09.\n\
-                 with the intended `W.data += -50 * W.grad`, from the same starting weights: {:.4}",
-                t.loss_as_written, t.loss_gradient_descent
+                 by the scaled gradient of the previous W{}\n\
+                 with the intended `W.data += -50 * W.grad`, from the same starting weights: {}",
+                outcome(&t.as_written_by_epoch, |loss| loss.to_string()),
+                course(&t.as_written_by_epoch),
+                outcome(&t.gradient_descent_by_epoch, |loss| format!("{loss:.4}")),
             ),
         );
         // Cells are separated by a blank line; the last one ends the output.
@@ -58,7 +60,7 @@ impl Replay {
             "a name's bigrams, with '.' before and after it",
             format!("{first}: [{}]", bigrams.join(", ")),
         );
-        let chars = d.vocab.chars().iter().enumerate();
+        let chars = d.vocab.chars().enumerate();
         let stoi: Vec<String> = chars.clone().map(|(i, c)| format!("'{c}': {i}")).collect();
         let itos: Vec<String> = chars.map(|(i, c)| format!("{i}: '{c}'")).collect();
         cells.add(
@@ -127,7 +129,6 @@ impl Replay {
             .data
             .vocab
             .chars()
-            .iter()
             .zip(&l.c_logits)
             .map(|(ch, v)| format!("{ch}: {v:.4}"))
             .collect();
@@ -182,7 +183,7 @@ impl Replay {
             "backward(): one derivative per weight",
             format!("W.grad size: {:?}", e.grad_shape),
         );
-        let width = self.data.vocab.len();
+        let width = self.data.vocab.chars().count();
         let nonzero_rows: Vec<usize> = (0..width)
             .filter(|r| e.grad[r * width..(r + 1) * width].iter().any(|&g| g != 0.0))
             .collect();
@@ -208,10 +209,52 @@ impl Replay {
     }
 }
 
+/// The last loss of a run, shown by `show`, or, when some epoch's loss was not finite, a plain
+/// statement that the run diverged (a bare NaN would read as a result).
+fn outcome(losses: &[f64], show: impl Fn(f64) -> String) -> String {
+    match losses.iter().enumerate().find(|(_, loss)| !loss.is_finite()) {
+        Some((i, loss)) => format!(
+            "no result:\nthe steps at learning rate 50 diverged on this data (the loss was {loss} at epoch {}).",
+            i + 1
+        ),
+        None => losses.last().map_or_else(String::new, |&loss| show(loss)),
+    }
+}
+
+/// How a run's loss behaved over its last half, as the end of a sentence: settled within half
+/// a unit of the second decimal, or still moving, and how far.
+fn course(losses: &[f64]) -> String {
+    if losses.iter().any(|loss| !loss.is_finite()) {
+        return ".".into();
+    }
+    let last_half = &losses[losses.len() / 2..];
+    let low = last_half.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = last_half.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match last_half.last() {
+        Some(last) if high - low < 0.005 => format!(" and the loss stalls near {last:.2}."),
+        Some(_) => format!(
+            ", and the loss never settles:\nit moved between {low:.2} and {high:.2} over the last {} epochs.",
+            last_half.len()
+        ),
+        None => ".".into(),
+    }
+}
+
 /// Format numbers as PyTorch does at 4 decimals: same width, right-aligned, wrapped at 80
-/// columns, `indent` spaces before continuation lines.
+/// columns, `indent` spaces before continuation lines. Whole numbers alone are shown as PyTorch
+/// shows them, `0.` and `1.`.
 fn format_row(values: &[f32], indent: usize) -> String {
-    let cells: Vec<String> = values.iter().map(|v| format!("{v:.4}")).collect();
+    let whole = values.iter().all(|v| v.is_finite() && v.fract() == 0.0);
+    let cells: Vec<String> = values
+        .iter()
+        .map(|v| {
+            if whole {
+                format!("{v:.0}.")
+            } else {
+                format!("{v:.4}")
+            }
+        })
+        .collect();
     let width = cells.iter().map(String::len).max().unwrap_or(0);
     let per_line = ((80 - indent) / (width + 2)).max(1);
     let lines: Vec<String> = cells
@@ -258,4 +301,50 @@ fn format_corners(m: &Corners) -> String {
 
 fn percent(p: f32) -> String {
     format!("{:.2}%", p * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_one_hot_vector_is_printed_as_pytorch_prints_whole_floats() {
+        // In [7] of the notebook, as PyTorch printed c's encoding.
+        let mut c_enc = [0.0f32; 27];
+        c_enc[3] = 1.0;
+        assert_eq!(
+            format_vector(&c_enc),
+            "tensor([0., 0., 0., 1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.,\n        \
+             0., 0., 0., 0., 0., 0., 0., 0., 0.])"
+        );
+        // A vector with a fraction keeps 4 decimals (In [10]'s first weights).
+        assert_eq!(format_vector(&[1.9269, 1.0]), "tensor([1.9269, 1.0000])");
+    }
+
+    #[test]
+    fn the_note_on_training_says_how_the_loss_behaved() {
+        let settled: Vec<f64> = (0..100).map(|i| 3.0857 + 1e-4 / f64::from(i + 1)).collect();
+        assert_eq!(course(&settled), " and the loss stalls near 3.09.");
+        let swinging: Vec<f64> = (0..100)
+            .map(|i| if i % 2 == 0 { 2.9102 } else { 2.1988 })
+            .collect();
+        assert_eq!(
+            course(&swinging),
+            ", and the loss never settles:\nit moved between 2.20 and 2.91 over the last 50 epochs."
+        );
+        assert_eq!(outcome(&swinging, |l| format!("{l:.4}")), "2.1988");
+
+        let mut diverging = swinging;
+        diverging[36] = f64::INFINITY;
+        for later in &mut diverging[37..] {
+            *later = f64::NAN;
+        }
+        assert_eq!(course(&diverging), ".");
+        let said = outcome(&diverging, |l| format!("{l:.4}"));
+        assert!(said.starts_with("no result:"), "{said}");
+        assert!(
+            said.contains("diverged on this data (the loss was inf at epoch 37)"),
+            "{said}"
+        );
+    }
 }

@@ -43,6 +43,8 @@ struct NotebookReference {
     p_a_after_c_after_step: f64,
     loss_as_written: f64,
     loss_gradient_descent: f64,
+    losses_as_written: Vec<f64>,
+    losses_gradient_descent: Vec<f64>,
 }
 
 /// The notebook reference script, carried inside the binary.
@@ -133,6 +135,19 @@ fn compare_notebook(
         &[t.loss_gradient_descent],
         false,
     );
+    // Every epoch's loss too: the In [43] note describes their course.
+    rows.floats(
+        "In [40] loss of every epoch, as written",
+        &py.losses_as_written,
+        &t.as_written_by_epoch,
+        true,
+    );
+    rows.floats(
+        "In [40] loss of every epoch, as meant (+=)",
+        &py.losses_gradient_descent,
+        &t.gradient_descent_by_epoch,
+        true,
+    );
     rows.rows
 }
 
@@ -146,7 +161,7 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
         &py.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
         &d.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
     );
-    rows.one("In [4] stoi, In [5] itos", &py.vocab, &d.vocab.as_string());
+    rows.one("In [4] stoi, In [5] itos", &py.vocab, &d.vocab);
     rows.one("In [6] examples", &py.examples, &d.examples);
     rows.list("In [6] X[:10]", &py.x_head, &d.x_head);
     rows.list("In [6] y[:10]", &py.y_head, &d.y_head);

@@ -1,0 +1,219 @@
+//! What the replay's cells show, as one record: the text ([`Replay::render`]), the JSON and
+//! `parity --notebook` all read it, so the printing can change without weakening the checks.
+//! Also the two ways a large tensor is shown: its corners and a digest of every element.
+
+use crate::error::Result;
+use crate::model::tensor_to_vec;
+use serde::Serialize;
+use tch::{Device, Kind, Tensor};
+
+/// A 6×6 summary of a large matrix: its first and last three rows and columns, as PyTorch
+/// prints it.
+pub type Corners = Vec<Vec<f32>>;
+
+/// Everything the notebook prints.
+#[derive(Debug, Serialize)]
+pub struct Replay {
+    /// In [1]..In [9]: the data.
+    pub data: DataCells,
+    /// In [10]..In [18]: the untrained layer.
+    pub layer: LayerCells,
+    /// In [19]..In [27]: one example, its gradient and one step.
+    pub example: ExampleCells,
+    /// In [40]..In [43]: full training.
+    pub training: TrainingCells,
+}
+
+/// In [1]..In [9].
+#[derive(Debug, Serialize)]
+pub struct DataCells {
+    /// In [1]: the first three names.
+    pub first_names: Vec<String>,
+    /// In [2]: the bigrams of the first name (the notebook shows "emma", names.txt's first).
+    pub first_bigrams: Vec<(char, char)>,
+    /// In [4]/[5]: the characters in index order (stoi and itos are its two directions).
+    pub vocab: String,
+    /// In [6]: number of examples.
+    pub examples: usize,
+    /// In [6]: X[:10].
+    pub x_head: Vec<i64>,
+    /// In [6]: y[:10].
+    pub y_head: Vec<i64>,
+    /// In [7]: the one-hot encoding of 'c'.
+    pub c_enc: Vec<f32>,
+    /// In [8]: the first five one-hot rows of X, as integers.
+    pub x_enc_head: Vec<Vec<i64>>,
+    /// In [9]: X_enc's dtype after `.float()`, as PyTorch names it.
+    pub x_enc_dtype: String,
+}
+
+/// In [10]..In [18].
+#[derive(Debug, Serialize)]
+pub struct LayerCells {
+    /// In [10]: the single neuron, 27×1 from seed 42.
+    pub neuron: Vec<f32>,
+    /// In [11]: c_enc @ neuron.
+    pub c_dot_neuron: f32,
+    /// In [13]: c_enc @ W, W 27×27 from seed 42 (row 3 of W).
+    pub c_logits: Vec<f32>,
+    /// In [15]: corners of X_enc @ W.
+    pub logits: Corners,
+    /// In [16]: corners of exp(logits).
+    pub exp: Corners,
+    /// In [17]: corners of the probabilities.
+    pub probs: Corners,
+    /// In [18]: the first and last three row sums of the probabilities.
+    pub row_sums_ends: Vec<f32>,
+    /// Every row sum (all 1 up to rounding).
+    #[serde(skip)]
+    pub row_sums: Vec<f32>,
+    /// sha256 of every element of the matrices of In [15]..In [18].
+    pub digests: Digests,
+}
+
+/// sha256 (hex) of the float32 bytes of the large matrices of In [15]..In [18].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Digests {
+    /// X_enc @ W.
+    pub logits: String,
+    /// exp(logits).
+    pub exp: String,
+    /// The probabilities.
+    pub probs: String,
+    /// Their row sums.
+    pub row_sums: String,
+}
+
+/// In [19]..In [27].
+#[derive(Debug, Serialize)]
+pub struct ExampleCells {
+    /// In [19]: probabilities of the letter after 'c'.
+    pub c_probs: Vec<f32>,
+    /// In [20]: P('a' after 'c').
+    pub p_a_after_c: f32,
+    /// In [21]: -log P('a' after 'c').
+    pub loss: f32,
+    /// In [23]: the gradient's shape.
+    pub grad_shape: Vec<i64>,
+    /// In [24]: the full gradient, row-major.
+    pub grad: Vec<f32>,
+    /// In [27]: P('a' after 'c') after one step of 0.01.
+    pub p_a_after_c_after_step: f32,
+}
+
+/// In [40]..In [43].
+#[derive(Debug, Serialize)]
+pub struct TrainingCells {
+    /// In [43]: the loss `train()` returns with `W.data = -50 * W.grad` as written.
+    pub loss_as_written: f64,
+    /// The loss of the same 100 epochs with the intended `W.data += -50 * W.grad`.
+    pub loss_gradient_descent: f64,
+    /// The loss of every epoch as written, before its update (the last is `loss_as_written`):
+    /// what the text says happened on this data.
+    #[serde(skip)]
+    pub as_written_by_epoch: Vec<f64>,
+    /// The same for the intended update.
+    #[serde(skip)]
+    pub gradient_descent_by_epoch: Vec<f64>,
+}
+
+impl LayerCells {
+    /// What In [10]..In [18] show, read back from the neuron, c_enc @ neuron, c_enc @ W, and
+    /// the matrices of In [15]..In [18]: the logits, exp, the probabilities and their row sums.
+    pub(super) fn read(
+        neuron: &Tensor,
+        c_dot_neuron: &Tensor,
+        c_logits: &Tensor,
+        [logits, exp, probs, row_sums]: [&Tensor; 4],
+    ) -> Result<Self> {
+        let all_sums = tensor_to_vec(row_sums)?;
+        let n = all_sums.len();
+        Ok(Self {
+            neuron: tensor_to_vec(neuron)?,
+            c_dot_neuron: c_dot_neuron.f_double_value(&[0])? as f32,
+            c_logits: tensor_to_vec(c_logits)?,
+            logits: corners(logits)?,
+            exp: corners(exp)?,
+            probs: corners(probs)?,
+            row_sums_ends: [&all_sums[..3.min(n)], &all_sums[n.saturating_sub(3)..]].concat(),
+            row_sums: all_sums,
+            digests: Digests {
+                logits: digest(logits)?,
+                exp: digest(exp)?,
+                probs: digest(probs)?,
+                row_sums: digest(row_sums)?,
+            },
+        })
+    }
+}
+
+impl ExampleCells {
+    /// What In [19]..In [27] show, read back from the probabilities after 'c', P('a' after 'c'),
+    /// its loss and W's gradient, then P('a' after 'c') after the step.
+    pub(super) fn read(
+        [c_probs, p_a, loss, grad]: [&Tensor; 4],
+        p_a_after: &Tensor,
+    ) -> Result<Self> {
+        Ok(Self {
+            c_probs: tensor_to_vec(c_probs)?,
+            p_a_after_c: p_a.f_double_value(&[])? as f32,
+            loss: loss.f_double_value(&[])? as f32,
+            grad_shape: grad.size(),
+            grad: tensor_to_vec(grad)?,
+            p_a_after_c_after_step: p_a_after.f_double_value(&[])? as f32,
+        })
+    }
+}
+
+impl TrainingCells {
+    /// In [43] from the loss of every epoch of the two runs.
+    pub(super) fn new(as_written: Vec<f64>, gradient_descent: Vec<f64>) -> Self {
+        let last = |losses: &[f64]| losses.last().copied().unwrap_or(f64::NAN);
+        Self {
+            loss_as_written: last(&as_written),
+            loss_gradient_descent: last(&gradient_descent),
+            as_written_by_epoch: as_written,
+            gradient_descent_by_epoch: gradient_descent,
+        }
+    }
+}
+
+/// A tensor kind as PyTorch names it (In [9]).
+pub fn dtype_name(kind: Kind) -> String {
+    match kind {
+        Kind::Float => "torch.float32".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A matrix's first and last three rows and columns (all of a side of six or fewer).
+pub fn corners(t: &Tensor) -> Result<Corners> {
+    let (rows, cols) = t.size2()?;
+    let pick = |n: i64| -> Vec<i64> {
+        if n <= 6 {
+            (0..n).collect()
+        } else {
+            vec![0, 1, 2, n - 3, n - 2, n - 1]
+        }
+    };
+    let t = t.detach().to_device(Device::Cpu);
+    pick(rows)
+        .into_iter()
+        .map(|r| {
+            pick(cols)
+                .into_iter()
+                .map(|c| Ok(t.f_double_value(&[r, c])? as f32))
+                .collect()
+        })
+        .collect()
+}
+
+/// sha256 (hex) of a tensor's elements as little-endian float32 bytes, in row-major order.
+pub fn digest(t: &Tensor) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes: Vec<u8> = tensor_to_vec(t)?
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    Ok(format!("{:x}", Sha256::digest(&bytes)))
+}
