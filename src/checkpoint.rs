@@ -9,6 +9,7 @@
 //! Files are written through a temporary file and a rename; reading is bounded in size and
 //! refuses anything but a regular file.
 
+use crate::cancel::{Cancel, WatchedRead};
 use crate::data::{Counts, SplitSpec};
 use crate::error::{CheckpointError, Error, Result};
 use crate::model::{Model, ModelKind};
@@ -117,7 +118,8 @@ pub struct Meta {
 pub struct DataFile {
     /// Absolute path; `None` for standard input.
     pub path: Option<String>,
-    /// sha256 of its bytes; `None` for standard input, which has no checksum to check later.
+    /// sha256 of its bytes (for standard input too: nothing can check it later, but `merge`
+    /// sees the same data counted twice by it). `None` in checkpoints written before that.
     pub sha256: Option<String>,
 }
 
@@ -134,17 +136,6 @@ pub struct Piece {
     /// The pieces it was merged from, when it was a merge.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Piece>,
-}
-
-impl Piece {
-    /// Every checkpoint checksum inside: its own and its pieces', however deep.
-    pub fn checksums(&self) -> Vec<&str> {
-        let mut all = vec![self.sha256.as_str()];
-        for piece in &self.sources {
-            all.extend(piece.checksums());
-        }
-        all
-    }
 }
 
 /// Where a run that resumed from a checkpoint started: recorded as its `init`, so that a
@@ -170,7 +161,7 @@ impl Start {
             .map(|s| s.to_string())
             .or_else(|| meta.init.as_ref().and_then(|i| i.seed.clone()));
         Self {
-            path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            path: crate::files::absolute(path),
             sha256,
             epochs_total: meta.epochs_total.or(meta.epochs).unwrap_or(0),
             seed,
@@ -297,9 +288,9 @@ impl Model {
     }
 
     /// Read a checkpoint, checking that it is one of ours and that its tensors fit its
-    /// vocabulary.
+    /// vocabulary ([`read`], for callers that never stop early).
     pub fn load(path: &Path) -> Result<Self> {
-        Ok(read(path)?.model)
+        Ok(read(path, &Cancel::never())?.model)
     }
 
     /// Parse checkpoint bytes; the error says what is wrong, without the file name.
@@ -347,40 +338,53 @@ pub struct Loaded {
     pub sha256: String,
 }
 
-/// Read the checkpoint at `path`: a regular file of at most [`MAX_CHECKPOINT_BYTES`] (a
-/// device or a fifo would never end, or never start), parsed and validated.
-pub fn read(path: &Path) -> Result<Loaded> {
+/// Read the checkpoint at `path`: a regular file, or a fifo (`--model <(ssh host cat m)`), of at
+/// most [`MAX_CHECKPOINT_BYTES`], parsed and validated. A device or a socket is refused (it
+/// would never end, or never start). A fifo is opened and read watching `cancel`, so a stop
+/// request ends a wait for its writer.
+pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     let shown = path.display().to_string();
     let unreadable = |source| CheckpointError::Unreadable {
         path: shown.clone(),
         source,
     };
-    let kind = match std::fs::metadata(path) {
+    let too_large = |size| CheckpointError::TooLarge {
+        path: shown.clone(),
+        size,
+    };
+    let meta = match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(CheckpointError::NotFound { path: shown }.into())
         }
         Err(source) => return Err(unreadable(source).into()),
-        Ok(m) if m.is_dir() => return Err(CheckpointError::IsDirectory { path: shown }.into()),
-        Ok(m) if !m.is_file() => crate::files::file_type_name(&m),
-        Ok(m) if m.len() > MAX_CHECKPOINT_BYTES => {
-            return Err(CheckpointError::TooLarge {
-                path: shown,
-                size: m.len(),
-            }
-            .into())
-        }
-        Ok(_) => "",
+        Ok(m) => m,
     };
-    if !kind.is_empty() {
+    let mut bytes = Vec::new();
+    if meta.is_dir() {
+        return Err(CheckpointError::IsDirectory { path: shown }.into());
+    } else if meta.is_file() {
+        if meta.len() > MAX_CHECKPOINT_BYTES {
+            return Err(too_large(meta.len()).into());
+        }
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(unreadable)?;
+    } else if crate::files::file_type_name(&meta) == "fifo" {
+        let owned = path.to_path_buf();
+        let stream = WatchedRead::open(move || std::fs::File::open(owned), cancel.clone());
+        if let Err(source) = stream
+            .take(MAX_CHECKPOINT_BYTES + 1)
+            .read_to_end(&mut bytes)
+        {
+            cancel.check(|| format!("while reading checkpoint {shown}"))?;
+            return Err(unreadable(source).into());
+        }
+    } else {
+        let kind = crate::files::file_type_name(&meta);
         return Err(CheckpointError::NotRegular { path: shown, kind }.into());
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
-        let size = bytes.len() as u64;
-        return Err(CheckpointError::TooLarge { path: shown, size }.into());
+        return Err(too_large(bytes.len() as u64).into());
     }
     let model =
         Model::from_bytes(&bytes).map_err(|why| CheckpointError::Invalid { path: shown, why })?;

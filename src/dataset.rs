@@ -121,7 +121,7 @@ impl Dataset {
             split: model.meta.split,
             split_seed: model.meta.split_seed,
             counts_from: Some(DataFile {
-                path: Some(absolute(path)),
+                path: Some(crate::files::absolute(path).display().to_string()),
                 sha256: Some(loaded.sha256.clone()),
             }),
             ..Meta::default()
@@ -255,11 +255,4 @@ impl Dataset {
         }
         Ok(Some(parts))
     }
-}
-
-fn absolute(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
 }

@@ -74,7 +74,7 @@ impl Error {
             | Error::Device(_)
             | Error::Merge(_)
             | Error::Invalid(_) => true,
-            Error::Output(_) => true,
+            Error::Output(e) => !matches!(e, OutputError::WriteFailed { .. }),
             Error::Train(e) => !matches!(e, TrainError::Internal(_)),
             Error::Reference(e) => matches!(
                 e,
@@ -256,7 +256,7 @@ pub enum CheckpointError {
         /// Why.
         source: std::io::Error,
     },
-    /// A device, a fifo or a socket: reading it would never end, or never start.
+    /// A device or a socket: reading it would never end, or never start.
     #[error("checkpoint {path} is a {kind}, not a regular file")]
     NotRegular {
         /// The path given.
@@ -344,11 +344,44 @@ pub enum OutputError {
         /// What it is.
         kind: &'static str,
     },
-    /// A symbolic link to nothing.
-    #[error("cannot write {path}: it is a symbolic link to a file that does not exist")]
-    DanglingLink {
+    /// A symbolic link that leads nowhere.
+    #[error("cannot write {path}: it is {why}")]
+    BadLink {
         /// The path given.
         path: String,
+        /// Where it leads ("a loop of symbolic links"...).
+        why: &'static str,
+    },
+    /// The path's folder is a file.
+    #[error("cannot write {path}: {dir} is a file, not a folder")]
+    NotAFolder {
+        /// The path given.
+        path: String,
+        /// Its would-be folder.
+        dir: String,
+    },
+    /// The output is the file stdout was redirected to.
+    #[error("{flag} {path} is the file stdout goes to: the results printed there and the output would replace each other")]
+    IsStdout {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The path given.
+        path: String,
+    },
+    /// Stdout was redirected to a file the command reads.
+    #[error("stdout goes to {input}, which this command reads: writing there would change it")]
+    StdoutIsInput {
+        /// The input (as given).
+        input: String,
+    },
+    /// Writing or putting in place failed once the work was done (a full disk, a closed
+    /// pipe): nothing of it is in place.
+    #[error("cannot write {path}: {source}")]
+    WriteFailed {
+        /// The output.
+        path: String,
+        /// Why.
+        source: std::io::Error,
     },
     /// Binary data asked for on a terminal.
     #[error("{flag} - writes binary data to stdout, and stdout is a terminal")]

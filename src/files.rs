@@ -35,27 +35,6 @@ pub struct Output {
 }
 
 impl Output {
-    /// How a report says what became of it: `saved model.safetensors`, `wrote it to stdout`,
-    /// `kept nothing (--out /dev/null)`.
-    pub fn outcome(&self) -> String {
-        match &self.destination {
-            Destination::File(_) => format!("saved {}", self.given.display()),
-            Destination::Stdout => "wrote it to stdout".to_string(),
-            Destination::Discard => {
-                format!("kept nothing ({} {})", self.flag, self.given.display())
-            }
-        }
-    }
-
-    /// Where it went, in a word or a path: the path given, `stdout`, or `nowhere (/dev/null)`.
-    pub fn shown(&self) -> String {
-        match &self.destination {
-            Destination::File(_) => self.given.display().to_string(),
-            Destination::Stdout => "stdout".to_string(),
-            Destination::Discard => format!("nowhere ({})", self.given.display()),
-        }
-    }
-
     /// Whether it goes to standard output (so results must not).
     pub fn is_stdout(&self) -> bool {
         self.destination == Destination::Stdout
@@ -69,6 +48,11 @@ impl Output {
             Destination::Discard => PendingKind::Discard,
         };
         Ok(Pending { kind })
+    }
+
+    /// Whether it goes to a file (not stdout, not the null device).
+    pub fn is_file(&self) -> bool {
+        matches!(self.destination, Destination::File(_))
     }
 }
 
@@ -86,6 +70,11 @@ enum PendingKind {
 }
 
 impl Pending {
+    /// Whether committing it writes to stdout.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self.kind, PendingKind::Stdout(_))
+    }
+
     /// Put it in place: rename the staged file, or write the bytes to stdout.
     pub fn commit(self) -> Result<()> {
         match self.kind {
@@ -95,7 +84,7 @@ impl Pending {
                 out.write_all(&bytes)
                     .and_then(|()| out.flush())
                     .map_err(|source| {
-                        OutputError::Unwritable {
+                        OutputError::WriteFailed {
                             path: "stdout".into(),
                             source,
                         }
@@ -130,15 +119,31 @@ pub fn plan_outputs(
         .iter()
         .filter_map(|input| match input {
             InputPath::File(path) => Some((path.display().to_string(), identity(path)?)),
-            InputPath::Stdin => Some(("standard input".to_string(), stdin_identity()?)),
+            InputPath::Stdin => Some(("standard input".to_string(), fd_identity(0)?)),
         })
         .collect();
+    // Results (or an output given as `-`) go to stdout: redirected to a file, that file is an
+    // output too (`--out - >> data.txt`, `--out /dev/stdout > model.safetensors`).
+    let stdout = fd_identity(1);
+    if let Some((input, _)) = input_ids.iter().find(|(_, i)| Some(i) == stdout.as_ref()) {
+        return Err(OutputError::StdoutIsInput {
+            input: input.clone(),
+        }
+        .into());
+    }
     for &(flag, path) in outputs {
         let output = resolve(flag, path)?;
         let id = match &output.destination {
             Destination::File(resolved) => identity(resolved),
             _ => None,
         };
+        if id.is_some() && id == stdout {
+            return Err(OutputError::IsStdout {
+                flag,
+                path: path.display().to_string(),
+            }
+            .into());
+        }
         if let Some(id) = &id {
             if let Some((input, _)) = input_ids.iter().find(|(_, i)| i == id) {
                 return Err(OutputError::IsInput {
@@ -186,6 +191,13 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
         }
         return Ok(output(Destination::Stdout));
     }
+    if path
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR)
+    {
+        return Err(OutputError::IsDirectory { path: shown }.into());
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(OutputError::IsDirectory { path: shown }.into()),
         Ok(m) if m.is_file() => {
@@ -204,18 +216,32 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
             kind: file_type_name(&m),
         }
         .into()),
-        Err(_) if std::fs::symlink_metadata(path).is_ok() => {
-            Err(OutputError::DanglingLink { path: shown }.into())
+        Err(e) if std::fs::symlink_metadata(path).is_ok() => Err(OutputError::BadLink {
+            path: shown,
+            why: match e.raw_os_error() {
+                Some(libc::ELOOP) => "a loop of symbolic links",
+                _ => "a symbolic link to a file that does not exist",
+            },
         }
+        .into()),
         Err(_) => {
             let dir = parent_dir(path);
-            let resolved_dir = std::fs::canonicalize(&dir)
-                .ok()
-                .filter(|d| d.is_dir())
-                .ok_or_else(|| OutputError::NoFolder {
-                    path: shown.clone(),
-                    dir: dir.display().to_string(),
-                })?;
+            let shown_dir = dir.display().to_string();
+            let resolved_dir = match std::fs::metadata(&dir) {
+                Ok(m) if m.is_dir() => std::fs::canonicalize(&dir).ok(),
+                Ok(_) => {
+                    return Err(OutputError::NotAFolder {
+                        path: shown,
+                        dir: shown_dir,
+                    }
+                    .into())
+                }
+                Err(_) => None,
+            }
+            .ok_or_else(|| OutputError::NoFolder {
+                path: shown.clone(),
+                dir: shown_dir,
+            })?;
             let name = path.file_name().ok_or_else(|| OutputError::IsDirectory {
                 path: shown.clone(),
             })?;
@@ -226,22 +252,28 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
     }
 }
 
-/// A file can be created in the destination's folder (checked before any work).
+/// A file can be created in the destination's folder (checked before any work). The error is
+/// the folder's, without the probe's own name.
 fn probe(resolved: &Path, shown: &str) -> Result<()> {
     tempfile::Builder::new()
         .prefix(".bigram-probe")
         .tempfile_in(parent_dir(resolved))
-        .map_err(|source| OutputError::Unwritable {
+        .map_err(|e| OutputError::Unwritable {
             path: shown.to_string(),
-            source,
+            source: std::io::Error::from(e.kind()),
         })?;
     Ok(())
 }
 
-/// A file's identity: its device and inode, so that two paths to one file (a symbolic link,
-/// a hard link, `./x` and `x`) are seen as one.
+/// A file's identity: its device and inode where there are inodes (so that two paths to one
+/// file, a symbolic link, a hard link, `./x` and `x`, are seen as one), else its canonical path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Identity(u64, u64);
+enum Identity {
+    #[cfg_attr(not(unix), allow(dead_code))]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
 
 /// Whether two paths name one existing file, however each reaches it.
 pub fn same_file(a: &Path, b: &Path) -> bool {
@@ -249,38 +281,34 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     id.is_some() && id == identity(b)
 }
 
+#[cfg(unix)]
 fn identity(path: &Path) -> Option<Identity> {
-    std::fs::metadata(path).ok().map(|m| identity_of(&m))
-}
-
-#[cfg(unix)]
-fn identity_of(m: &std::fs::Metadata) -> Identity {
     use std::os::unix::fs::MetadataExt;
-    Identity(m.dev(), m.ino())
+    let m = std::fs::metadata(path).ok()?;
+    Some(Identity::Inode(m.dev(), m.ino()))
 }
 
 #[cfg(not(unix))]
-fn identity_of(m: &std::fs::Metadata) -> Identity {
-    // No inodes: sizes and times make a weaker identity; canonical paths do the rest.
-    let time = m
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as u64);
-    Identity(m.len(), time)
+fn identity(path: &Path) -> Option<Identity> {
+    std::fs::canonicalize(path).ok().map(Identity::Path)
 }
 
-/// The identity of what standard input is, when it is a file (`< names.txt`).
+/// The identity of what a standard stream (0 or 1) is, when it is a regular file (`< names.txt`,
+/// `> out.txt`).
 #[cfg(unix)]
-fn stdin_identity() -> Option<Identity> {
-    use std::os::fd::AsFd;
-    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
-    let m = std::fs::File::from(fd).metadata().ok()?;
-    m.is_file().then(|| identity_of(&m))
+fn fd_identity(fd: i32) -> Option<Identity> {
+    use std::os::fd::{AsFd, BorrowedFd};
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: 0 and 1 stay open for the life of the process (Rust reopens them on /dev/null
+    // when they start closed); the borrow only lasts for this clone.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = borrowed.as_fd().try_clone_to_owned().ok()?;
+    let m = std::fs::File::from(owned).metadata().ok()?;
+    m.is_file().then(|| Identity::Inode(m.dev(), m.ino()))
 }
 
 #[cfg(not(unix))]
-fn stdin_identity() -> Option<Identity> {
+fn fd_identity(_: i32) -> Option<Identity> {
     None
 }
 
@@ -293,9 +321,9 @@ fn is_null_device(m: &std::fs::Metadata) -> bool {
 
 #[cfg(all(unix, not(target_os = "linux")))]
 fn is_null_device(m: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     m.file_type().is_char_device()
-        && std::fs::metadata("/dev/null").is_ok_and(|null| identity_of(&null) == identity_of(m))
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == m.rdev())
 }
 
 #[cfg(not(unix))]
@@ -331,21 +359,26 @@ pub fn file_type_name(m: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// Refuse a picture path early unless it names a PNG (the only format drawn); `-` and the
-/// null device take any name.
-pub fn check_png(path: &Path) -> Result<()> {
-    let is_png = path
+/// Refuse a picture written to a file unless its name says PNG (the only format drawn); stdout
+/// and the null device take it whatever their name.
+pub fn check_png(output: &Output) -> Result<()> {
+    let is_png = output
+        .given
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    let special =
-        path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| is_null_device(&m));
-    if !is_png && !special {
+    if output.is_file() && !is_png {
         return Err(OutputError::NotPng {
-            path: path.display().to_string(),
+            path: output.given.display().to_string(),
         }
         .into());
     }
     Ok(())
+}
+
+/// `path` made absolute (symbolic links resolved), or as given when it cannot be: what
+/// checkpoints record of the files they came from.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -374,36 +407,50 @@ impl Staged {
             .prefix(".bigram-")
             .suffix(&format!(".tmp{suffix}"))
             .tempfile_in(parent_dir(target))
-            .map_err(|source| unwritable(target, source))?;
+            .map_err(|source| write_failed(target, source))?;
         tmp.write_all(bytes)
             .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|source| unwritable(target, source))?;
+            .map_err(|source| write_failed(target, source))?;
         Ok(Self {
             tmp,
             target: target.to_path_buf(),
         })
     }
 
-    /// Put the file in place, readable by all (mode 0644: a temporary file starts as 0600).
+    /// Put the file in place, with the permissions of the file it replaces (a new one is
+    /// readable by all, 0644: a temporary file starts as 0600). Something other than a
+    /// regular file that appeared there since the outputs were planned is left alone.
     pub fn commit(self) -> Result<()> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = self
-                .tmp
-                .as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644));
-        }
         let target = self.target;
+        let mode = match std::fs::symlink_metadata(&target) {
+            Ok(m) if m.is_file() => Some(m.permissions()),
+            Ok(m) => {
+                return Err(OutputError::NotRegular {
+                    flag: "output",
+                    path: target.display().to_string(),
+                    kind: file_type_name(&m),
+                }
+                .into())
+            }
+            Err(_) => None,
+        };
+        #[cfg(unix)]
+        let mode = mode.or_else(|| {
+            use std::os::unix::fs::PermissionsExt;
+            Some(std::fs::Permissions::from_mode(0o644))
+        });
+        if let Some(mode) = mode {
+            let _ = self.tmp.as_file().set_permissions(mode);
+        }
         self.tmp
             .persist(&target)
-            .map_err(|e| unwritable(&target, e.error))?;
+            .map_err(|e| write_failed(&target, e.error))?;
         Ok(())
     }
 }
 
-fn unwritable(path: &Path, source: std::io::Error) -> crate::Error {
-    OutputError::Unwritable {
+fn write_failed(path: &Path, source: std::io::Error) -> crate::Error {
+    OutputError::WriteFailed {
         path: path.display().to_string(),
         source,
     }

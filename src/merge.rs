@@ -114,18 +114,18 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
 /// Refuse anything counted twice: two parts that are, or contain, the same checkpoint (by
 /// checksum, through every level of earlier merges), or that counted the same data file.
 fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // Each key (a checksum) with the part it came from and what it stands for.
+    let mut seen: HashMap<&str, (usize, String)> = HashMap::new();
     for (i, source) in sources.iter().enumerate() {
-        let files: Vec<&DataFile> = std::iter::once(source)
-            .chain(all_pieces(source))
-            .flat_map(|p| &p.data_files)
-            .collect();
-        let checkpoints = source
-            .checksums()
-            .into_iter()
-            .map(|sum| (sum, "the same checkpoint".to_string()));
-        let data = files.into_iter().filter_map(|f| {
-            let what = format!("the data file {}", f.path.as_deref().unwrap_or("?"));
+        let pieces: Vec<&Piece> = std::iter::once(source).chain(all_pieces(source)).collect();
+        let checkpoints = pieces
+            .iter()
+            .map(|p| (p.sha256.as_str(), "the same checkpoint".to_string()));
+        let data = pieces.iter().flat_map(|p| &p.data_files).filter_map(|f| {
+            let what = match &f.path {
+                Some(path) => format!("the data file {path}"),
+                None => "data read from standard input".to_string(),
+            };
             Some((f.sha256.as_deref()?, what))
         });
         // Checkpoints first: a checkpoint given twice is said to be that, not its data.
@@ -136,15 +136,19 @@ fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
             }
         }
         for (key, what) in own {
-            if let Some(&j) = seen.get(key) {
+            if let Some((j, first_what)) = seen.get(key) {
+                let what = match first_what == &what {
+                    true => what,
+                    false => format!("the same data ({first_what}, and {what})"),
+                };
                 return Err(MergeError::Duplicate {
-                    first: name(&parts[j]),
+                    first: name(&parts[*j]),
                     other: name(&parts[i]),
                     what,
                 }
                 .into());
             }
-            seen.insert(key, i);
+            seen.insert(key, (i, what));
         }
     }
     Ok(())
@@ -164,8 +168,5 @@ fn name(part: &Part) -> String {
 }
 
 fn absolute(part: &Part) -> String {
-    std::fs::canonicalize(&part.path)
-        .unwrap_or_else(|_| part.path.clone())
-        .display()
-        .to_string()
+    crate::files::absolute(&part.path).display().to_string()
 }

@@ -6,8 +6,8 @@ use bigram::error::{
     CheckpointError, DataError, DeviceError, MergeError, MergeFact, OutputError, ReferenceError,
     SampleError, Step, TrainError, VocabKind,
 };
+use bigram::files::Output;
 use bigram::Error;
-use std::path::Path;
 
 /// A problem with the command line that clap cannot see (two flags that clash, a value that
 /// makes no sense with another).
@@ -35,11 +35,17 @@ pub enum ReadFlags {
     None,
 }
 
-/// An interruption says that nothing was written and the old file is as it was.
-pub fn nothing_saved(err: bigram::Error, out: &Path) -> bigram::Error {
+/// An interruption says that nothing was written, and that the old file is as it was.
+pub fn nothing_saved(err: bigram::Error, out: &Output) -> bigram::Error {
     match err {
+        bigram::Error::Interrupted { at } if out.is_file() => bigram::Error::Interrupted {
+            at: format!(
+                "{at}; nothing was saved ({} is as it was)",
+                out.given.display()
+            ),
+        },
         bigram::Error::Interrupted { at } => bigram::Error::Interrupted {
-            at: format!("{at}; nothing was saved ({} is as it was)", out.display()),
+            at: format!("{at}; nothing was saved"),
         },
         other => other,
     }
@@ -83,6 +89,13 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         Error::Output(OutputError::StdoutIsTerminal { .. }) => {
             format!("{err}; redirect stdout to a file or a pipe")
         }
+        Error::Output(OutputError::IsStdout { flag, .. }) => {
+            format!("{err}; write it with `{flag} -`, or redirect stdout elsewhere")
+        }
+        Error::Output(OutputError::StdoutIsInput { .. }) => {
+            format!("{err}; redirect stdout elsewhere")
+        }
+        Error::Output(OutputError::WriteFailed { .. }) => format!("{err}; nothing was saved"),
         Error::Train(e) => train(e),
         Error::Sample(SampleError::NoDistribution { .. }) => format!(
             "{err}; retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"

@@ -76,7 +76,7 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
         split: args.split.get(),
     };
     let data = Dataset::load(&args.read.data.data, &args.read.options(ctx), fit)
-        .map_err(|e| nothing_saved(e, &args.out))?;
+        .map_err(|e| nothing_saved(e, &outputs[0]))?;
     ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {
         ctx.printer.note(line);
@@ -91,7 +91,7 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
     model.meta.threads = Some(ctx.threads);
     ctx.cancel
         .check(|| "after counting".into())
-        .map_err(|e| nothing_saved(e, &args.out))?;
+        .map_err(|e| nothing_saved(e, &outputs[0]))?;
     let pending = vec![outputs[0].stage(model.to_bytes()?)?];
     let report = CountReport {
         smoothing: args.smoothing.value,
@@ -104,9 +104,9 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
         out: args.out.display().to_string(),
         peak_rss_mib: peak_rss_mib(),
         split: SplitReport::of(&data, &args.split, &model)?,
-        saved: outputs[0].outcome(),
+        saved: super::printer::outcome(&outputs[0]),
     };
-    ctx.printer.around(&outputs).deliver(&report, pending)
+    ctx.printer.deliver(&outputs, &report, pending)
 }
 
 /// This process's peak resident memory in MiB (VmHWM), where /proc tells it.

@@ -4,7 +4,6 @@ use super::args::DataArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::eval::{evaluate, read_options_for};
-use bigram::model::Model;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -44,7 +43,7 @@ impl Report for EvalReport {
 }
 
 pub fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
-    let model = Model::load(&args.model)?;
+    let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
     // Read the data the way the model was trained on it.
     let mut options = read_options_for(&model, ctx.cancel.clone());
     options.lowercase |= args.lowercase;

@@ -6,7 +6,6 @@ use super::printer::Report;
 use super::Context;
 use bigram::data::{Corpus, Keep};
 use bigram::files::{check_png, plan_outputs, InputPath};
-use bigram::model::Model;
 use bigram::plot::CellValues;
 use clap::Args;
 use serde::Serialize;
@@ -47,15 +46,15 @@ impl Report for HeatmapReport {
 }
 
 pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
-    check_png(&args.out)?;
     let inputs = match &args.model {
         Some(model) => vec![InputPath::File(model)],
         None => args.read.data.inputs(),
     };
     let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
+    check_png(&outputs[0])?;
     let (vocab, values, kind) = match &args.model {
         Some(path) => {
-            let model = Model::load(path)?;
+            let model = bigram::checkpoint::read(path, &ctx.cancel)?.model;
             if model.order != 2 {
                 usage!(
                     "{}: a heatmap shows bigram models; this one has order {}",
@@ -88,7 +87,7 @@ pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
             CellValues::Counts => "counts",
             CellValues::Probabilities => "probabilities",
         },
-        shown: outputs[0].shown(),
+        shown: super::printer::shown(&outputs[0]),
     };
-    ctx.printer.around(&outputs).deliver(&report, pending)
+    ctx.printer.deliver(&outputs, &report, pending)
 }

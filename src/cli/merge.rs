@@ -66,7 +66,7 @@ pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
                 .check(|| "while reading the checkpoints".into())?;
             Ok(Part {
                 path: path.clone(),
-                checkpoint: bigram::checkpoint::read(path)?,
+                checkpoint: bigram::checkpoint::read(path, &ctx.cancel)?,
             })
         })
         .collect::<bigram::Result<Vec<Part>>>()?;
@@ -81,7 +81,7 @@ pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
         smoothing: model.meta.smoothing.unwrap_or(f64::NAN),
         nll: model.meta.nll.unwrap_or(f64::NAN),
         out: args.out.display().to_string(),
-        saved: outputs[0].outcome(),
+        saved: super::printer::outcome(&outputs[0]),
     };
-    ctx.printer.around(&outputs).deliver(&report, pending)
+    ctx.printer.deliver(&outputs, &report, pending)
 }

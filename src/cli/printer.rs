@@ -2,9 +2,9 @@
 //! `--quiet`. A reader that goes away (`bigram eval | head -0`) ends the output normally: the
 //! write error becomes [`StdoutClosed`], which the command treats as success. stderr that is
 //! closed or full loses its notes quietly and changes nothing else. A command whose output
-//! file is stdout (`--out -`) prints its results on stderr instead.
+//! file is stdout (`--out -`) prints its results on stderr instead ([`Printer::deliver`]).
 
-use bigram::files::{Output, Pending};
+use bigram::files::{Destination, Output, Pending};
 use serde::Serialize;
 use std::io::{BufWriter, Write};
 
@@ -38,14 +38,6 @@ impl Printer {
         }
     }
 
-    /// This printer, with results moved to stderr when one of `outputs` is stdout.
-    pub fn around(&self, outputs: &[Output]) -> Self {
-        Self {
-            results_on_stderr: outputs.iter().any(Output::is_stdout),
-            ..*self
-        }
-    }
-
     /// Whether results are JSON.
     pub fn json(&self) -> bool {
         self.json
@@ -63,17 +55,33 @@ impl Printer {
         stream.finish()
     }
 
-    /// Print the report, then put the staged outputs in place. When the report cannot be
-    /// written (stdout full or failing) nothing is put in place, so a command never saves what
-    /// it could not report; a reader that went away is not a failure, and they are.
-    pub fn deliver(&self, report: &impl Report, outputs: Vec<Pending>) -> anyhow::Result<()> {
-        let printed = self.print(report);
+    /// Put the staged outputs in place and print the report, so that a command never saves
+    /// what it could not report, nor reports what it could not write: an output on stdout is
+    /// written first (the report then goes to stderr), the report next, the files last. When
+    /// the report cannot be written (stdout full or failing) no file is put in place; a reader
+    /// that went away is not a failure, and they are.
+    pub fn deliver(
+        &self,
+        outputs: &[Output],
+        report: &impl Report,
+        pending: Vec<Pending>,
+    ) -> anyhow::Result<()> {
+        let (to_stdout, files): (Vec<Pending>, Vec<Pending>) =
+            pending.into_iter().partition(Pending::is_stdout);
+        for output in to_stdout {
+            output.commit()?;
+        }
+        let printer = Self {
+            results_on_stderr: outputs.iter().any(Output::is_stdout),
+            ..*self
+        };
+        let printed = printer.print(report);
         if let Err(e) = &printed {
             if !e.is::<StdoutClosed>() {
                 anyhow::bail!("{e:#}; nothing was saved");
             }
         }
-        for output in outputs {
+        for output in files {
             output.commit()?;
         }
         printed
@@ -81,7 +89,8 @@ impl Printer {
 
     /// A stream of items written as they come: JSON lines, or each item's text.
     pub fn stream(&self) -> Stream {
-        let target = match (self.results_on_stderr, self.quiet) {
+        // On stderr, a report is a note that --quiet silences, unless it was asked for as JSON.
+        let target = match (self.results_on_stderr, self.quiet && !self.json) {
             (false, _) => Target::Stdout(BufWriter::new(std::io::stdout().lock())),
             (true, false) => Target::Stderr,
             (true, true) => Target::Nowhere,
@@ -97,6 +106,27 @@ impl Printer {
         if !self.quiet {
             to_stderr(&format!("{line}\n"));
         }
+    }
+}
+
+/// What became of an output, as a report says it: `saved model.safetensors`, `wrote it to
+/// stdout`, `kept nothing (--out /dev/null)`.
+pub fn outcome(output: &Output) -> String {
+    match &output.destination {
+        Destination::File(_) => format!("saved {}", output.given.display()),
+        Destination::Stdout => "wrote it to stdout".to_string(),
+        Destination::Discard => {
+            format!("kept nothing ({} {})", output.flag, output.given.display())
+        }
+    }
+}
+
+/// Where an output went, in a path or a word: the path given, `stdout`, `nowhere (/dev/null)`.
+pub fn shown(output: &Output) -> String {
+    match &output.destination {
+        Destination::File(_) => output.given.display().to_string(),
+        Destination::Stdout => "stdout".to_string(),
+        Destination::Discard => format!("nowhere ({})", output.given.display()),
     }
 }
 

@@ -5,7 +5,6 @@ use super::printer::Report;
 use super::Context;
 use bigram::data::Source;
 use bigram::eval::{known_names, read_options_for, training_data_of, Scorer};
-use bigram::model::Model;
 use bigram::sample::{encode_word, generate_each, with_sampler, Filter, SamplerKind, Shaping};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -106,7 +105,7 @@ pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
     if !args.data.is_empty() && !args.novel && !json {
         usage!("--data tells known names from new ones, which only --novel and --json use; add one of them or drop --data");
     }
-    let model = Model::load(&args.model)?;
+    let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
     let prefix = encode_word(&model, &args.prefix, "prefix")?;
     if prefix.len() as u64 > args.max_len {
         usage!("the prefix is longer than --max-len {}", args.max_len);

@@ -7,7 +7,6 @@ use bigram::cancel::WatchedRead;
 use bigram::data::Source;
 use bigram::error::DataError;
 use bigram::eval::{known_names, read_options_for, training_data_of, Score, Scorer};
-use bigram::model::Model;
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -55,7 +54,7 @@ pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
     if args.names.iter().any(|n| n.trim().is_empty()) {
         usage!("an empty name has nothing to score: give names with at least one character");
     }
-    let model = Model::load(&args.model)?;
+    let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
     let names = if args.names.is_empty() {
         read_stdin_names(ctx)?
     } else {

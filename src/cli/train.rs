@@ -111,14 +111,14 @@ impl Report for TrainReport {
 pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
     let method = choose_method(&args)?;
     let device = parse_device(&args.device.device)?;
-    if let Some(plot) = &args.plot {
+    let outputs = plan(&args)?;
+    if let Some(plot) = outputs.get(1) {
         check_png(plot)?;
     }
-    let outputs = plan(&args)?;
     let init = args
         .init
         .as_deref()
-        .map(bigram::checkpoint::read)
+        .map(|path| bigram::checkpoint::read(path, &ctx.cancel))
         .transpose()?;
     // The counts method is plain Rust on the CPU whatever --device says; report what ran.
     let device = if method == Method::Counts {
@@ -127,7 +127,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         device
     };
     let load_start = std::time::Instant::now();
-    let data = load(&args, method, ctx).map_err(|e| nothing_saved(e, &args.out))?;
+    let data = load(&args, method, ctx).map_err(|e| nothing_saved(e, &outputs[0]))?;
     ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {
         ctx.printer.note(line);
@@ -145,11 +145,11 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         Some(loaded) => data.initial_weights_from(&loaded.model)?,
         None => initial_weights(config.seed, data.counts().rows, data.counts().width),
     };
-    let trained = run_epochs(w0, &data, &config, ctx).map_err(|e| nothing_saved(e, &args.out))?;
+    let trained = run_epochs(w0, &data, &config, ctx).map_err(|e| nothing_saved(e, &outputs[0]))?;
     let (model, nll) = model_of(&data, &trained, &config, &args, init.as_ref(), ctx)?;
     ctx.cancel
         .check(|| "after training".into())
-        .map_err(|e| nothing_saved(e, &args.out))?;
+        .map_err(|e| nothing_saved(e, &outputs[0]))?;
     let pending = stage(&model, &trained, &args, &outputs)?;
     let report = TrainReport {
         epochs: args.optim.epochs,
@@ -169,10 +169,10 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         load_seconds,
         out: args.out.display().to_string(),
         split: SplitReport::of(&data, &args.split, &model)?,
-        saved: outputs[0].outcome(),
-        plot: outputs.get(1).map(Output::shown),
+        saved: super::printer::outcome(&outputs[0]),
+        plot: outputs.get(1).map(super::printer::shown),
     };
-    ctx.printer.around(&outputs).deliver(&report, pending)
+    ctx.printer.deliver(&outputs, &report, pending)
 }
 
 /// The checkpoint (and the picture), checked against each other and against what is read.
@@ -215,7 +215,7 @@ fn choose_method(args: &TrainArgs) -> anyhow::Result<Method> {
 /// The data fitted on: read from names, or a count checkpoint's counts.
 fn load(args: &TrainArgs, method: Method, ctx: &Context) -> bigram::Result<Dataset> {
     match &args.counts {
-        Some(path) => Dataset::from_counts(&bigram::checkpoint::read(path)?, path),
+        Some(path) => Dataset::from_counts(&bigram::checkpoint::read(path, &ctx.cancel)?, path),
         None => {
             let fit = FitOptions {
                 order: args.order.get(),

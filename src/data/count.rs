@@ -460,21 +460,18 @@ pub(crate) fn count_fast(
         false => 1,
     };
     let (tally, sha256) = std::thread::scope(|scope| {
-        let hasher = input
-            .checksummed()
-            .then(|| scope.spawn(|| super::read::sha256_of(path, cancel)));
+        let hasher = scope.spawn(|| super::read::sha256_of(path, cancel));
         let tally = count_in_parts(&file, vocab, order, parts, CHUNK_BYTES, cancel);
-        let sha256 = hasher.map(|h| {
-            h.join()
-                .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked")))
-        });
+        let sha256 = hasher
+            .join()
+            .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked")));
         (tally, sha256)
     });
     cancel.check(|| format!("while reading {}", input.label))?;
     let Some(tally) = tally.map_err(unreadable)? else {
         return Ok(None);
     };
-    Ok(Some((tally, sha256.transpose()?)))
+    Ok(Some((tally, Some(sha256?))))
 }
 
 /// Elsewhere the line reader counts.

@@ -71,7 +71,7 @@ pub struct FileInfo {
     pub label: String,
     /// Its absolute path; `None` for standard input.
     pub path: Option<PathBuf>,
-    /// sha256 of its bytes, hex; `None` for standard input, which cannot be checked again.
+    /// sha256 of its bytes, hex (standard input's too, though it cannot be checked again).
     pub sha256: Option<String>,
 }
 
@@ -111,19 +111,15 @@ impl Scan {
 impl FileInfo {
     pub(crate) fn of(input: &Input, sha256: Option<String>) -> Self {
         let path = input
-            .checksummed()
-            .then(|| input.file().map(absolute))
+            .has_path()
+            .then(|| input.file().map(crate::files::absolute))
             .flatten();
         Self {
             label: input.label.clone(),
             path,
-            sha256: sha256.filter(|_| input.checksummed()),
+            sha256,
         }
     }
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Feed an input to `f` in large chunks, hashing every byte on a second thread meanwhile when
@@ -335,7 +331,7 @@ pub(crate) fn scan_names(
     let mut files = Vec::with_capacity(inputs.len());
     for input in inputs {
         let path = input.label.as_str();
-        let sha256 = for_each_line(input, &options.cancel, input.checksummed(), |line, text| {
+        let sha256 = for_each_line(input, &options.cancel, true, |line, text| {
             let text = if options.lowercase {
                 folded = fold_case(text);
                 folded.as_str()

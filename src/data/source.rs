@@ -1,8 +1,9 @@
 //! Where names come from: files, or standard input (`-`), read as if they were one file.
 //!
-//! A file can be read twice (a first pass builds the vocabulary with `--vocab auto`) and has a
-//! checksum that checkpoints record. Standard input can be read once and has no checksum to
-//! check later; when two passes are needed it is first copied to a temporary file.
+//! A file can be read twice (a first pass builds the vocabulary with `--vocab auto`); its path
+//! and checksum are what checkpoints record. Standard input can be read once, and when two
+//! passes are needed it is first copied to a temporary file; checkpoints record its checksum
+//! (so that `merge` sees the same data counted twice) but no path to find it by later.
 
 use crate::cancel::{Cancel, WatchedRead};
 use crate::error::{DataError, Error, Result};
@@ -152,8 +153,8 @@ impl Input {
         }
     }
 
-    /// Whether a checksum of this input means anything later (files only).
-    pub fn checksummed(&self) -> bool {
+    /// Whether this input can be found again by its path (files, not streams).
+    pub fn has_path(&self) -> bool {
         matches!(self.kind, InputKind::File(_))
     }
 

@@ -396,6 +396,27 @@ fn merge_counts_each_piece_once() {
         ],
         &["m2.safetensors and b.safetensors both count"],
     );
+    // The same data counted from stdin and by path.
+    bigram()
+        .args(["count", "--data", "-", "--out", "a-stdin.safetensors"])
+        .current_dir(dir.path())
+        .write_stdin(std::fs::read(dir.path().join("a.txt")).unwrap())
+        .assert()
+        .success();
+    rejects(
+        &dir,
+        &[
+            "merge",
+            "a.safetensors",
+            "a-stdin.safetensors",
+            "--out",
+            "x.safetensors",
+        ],
+        &[
+            "the same data (the data file",
+            "and data read from standard input)",
+        ],
+    );
     // A data file given twice is refused as merge refuses it.
     rejects(
         &dir,
@@ -568,22 +589,107 @@ fn checkpoints_of_another_format_are_refused_everywhere() {
 }
 
 #[test]
-fn a_checkpoint_that_is_a_device_or_a_fifo_is_refused_at_once() {
+fn a_checkpoint_on_a_device_is_refused_at_once_and_one_from_a_fifo_is_read() {
     let dir = dir_with(&[("d.txt", NAMES)]);
-    fifo(&dir.path().join("pipe.safetensors"));
     let started = std::time::Instant::now();
-    for (model, kind) in [
-        ("/dev/zero", "character device"),
-        ("pipe.safetensors", "fifo"),
+    for args in [
+        vec!["sample", "--model", "/dev/zero"],
+        vec!["train", "--init", "/dev/zero", "--data", "d.txt"],
     ] {
-        rejects(&dir, &["sample", "--model", model], &[model, kind]);
-        rejects(
-            &dir,
-            &["train", "--init", model, "--data", "d.txt"],
-            &[model, kind],
-        );
+        rejects(&dir, &args, &["/dev/zero", "character device"]);
     }
     assert!(started.elapsed().as_secs() < 30, "a read waited");
+    // A fifo is read as it comes (`--model <(ssh host cat m.safetensors)`).
+    count_at(dir.path(), "d.txt", "c.safetensors");
+    let bytes = std::fs::read(dir.path().join("c.safetensors")).unwrap();
+    let pipe = fifo(&dir.path().join("pipe.safetensors"));
+    let writer = std::thread::spawn(move || std::fs::write(pipe, bytes).unwrap());
+    let from_fifo = ok_output(
+        bigram()
+            .args(["sample", "-n", "5", "--model", "pipe.safetensors"])
+            .current_dir(dir.path()),
+    );
+    writer.join().unwrap();
+    let from_file = ok_output(
+        bigram()
+            .args(["sample", "-n", "5", "--model", "c.safetensors"])
+            .current_dir(dir.path()),
+    );
+    assert_eq!(from_fifo.stdout, from_file.stdout);
+    // A fifo nobody writes to: one Ctrl-C ends the wait.
+    let child = bigram_process()
+        .args(["sample", "--model", "pipe.safetensors"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("interrupted while reading checkpoint pipe.safetensors"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn stdout_redirected_to_a_file_is_an_output_too() {
+    let dir = dir_with(&[("d.txt", NAMES), ("log.txt", b"a log\n")]);
+    let run = |args: &[&str], stdout: &str, append: bool| {
+        let before = snapshot(dir.path());
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .open(dir.path().join(stdout))
+            .unwrap();
+        let output = bigram_process()
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(snapshot(dir.path()), before, "{args:?}");
+        stderr
+    };
+    // The data file appended to, through `-`.
+    let stderr = run(&["count", "--data", "d.txt", "--out", "-"], "d.txt", true);
+    assert!(stderr.contains("stdout goes to d.txt"), "{stderr}");
+    // An output that is the file stdout goes to, however it is named.
+    for out in ["/dev/stdout", "/proc/self/fd/1", "log.txt"] {
+        let stderr = run(&["count", "--data", "d.txt", "--out", out], "log.txt", true);
+        assert!(
+            stderr.contains("is the file stdout goes to"),
+            "{out}: {stderr}"
+        );
+    }
+    std::fs::write(dir.path().join("log.png"), b"old").unwrap();
+    let plot = [
+        "train", "--epochs", "1", "--data", "d.txt", "--out", "-", "--plot", "log.png",
+    ];
+    let stderr = run(&plot, "log.png", true);
+    assert!(
+        stderr.contains("--plot log.png is the file stdout goes to"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn paths_that_cannot_name_a_new_file_say_why() {
+    let dir = dir_with(&[("d.txt", NAMES)]);
+    std::os::unix::fs::symlink("loop.safetensors", dir.path().join("loop.safetensors")).unwrap();
+    for (out, needle) in [
+        ("newdir/", "is a directory"),
+        ("d.txt/x.safetensors", "d.txt is a file, not a folder"),
+        ("loop.safetensors", "a loop of symbolic links"),
+    ] {
+        rejects(&dir, &["count", "--data", "d.txt", "--out", out], &[needle]);
+    }
 }
 
 #[test]
@@ -639,6 +745,30 @@ fn out_dash_writes_the_checkpoint_to_stdout_byte_for_byte() {
         ],
         &["both name -"],
     );
+    // Asked for as JSON, the report comes on stderr even with --quiet.
+    let quiet = ok_output(
+        bigram()
+            .args([
+                "count", "--data", "d.txt", "--out", "-", "--json", "--quiet",
+            ])
+            .current_dir(dir.path()),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&quiet.stderr).unwrap();
+    assert_eq!(report["out"], "-");
+    // A reader that goes away loses the checkpoint: that is a failure, not a quiet end.
+    let mut child = bigram_process()
+        .args(["count", "--data", "d.txt", "--out", "-"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write stdout"), "{stderr}");
+    assert!(!stderr.contains("wrote it to stdout"), "{stderr}");
 }
 
 #[test]
