@@ -103,7 +103,7 @@ fn reference_key(args: &[&str]) -> Vec<String> {
     ];
     let number = |v: &str| v.parse::<f64>().map_or(v.to_string(), |x| x.to_string());
     assert!(
-        args.len() % 2 == 0,
+        args.len().is_multiple_of(2),
         "reference options take one value each: {args:?}"
     );
     let mut settings: Vec<(String, String)> = args
