@@ -8,21 +8,25 @@
 //! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
 //!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
 //!
-//! On CUDA the losses stay on the device and come back to the host in batches (a host read
-//! per epoch would stall the GPU), and a warm-up epoch on a copy of the weights pays for
-//! CUDA's start-up before the clock starts. This module knows nothing of files or flags.
+//! How each epoch's results come back to the host (in batches on CUDA) is `readback`'s; the
+//! counts method lives in `counts`. This module knows nothing of files or flags.
+
+mod counts;
+mod readback;
+
+pub use counts::CountsObjective;
+pub use readback::CUDA_SYNC_EPOCHS;
 
 use crate::data::{Counts, Examples};
 use crate::error::{Result, Step, TrainError};
-use crate::model::LogProbs;
+use readback::{epochs_per_read, warm_up, DevNlls, EpochLog};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
-/// Epochs between reads of the losses on CUDA: progress, interrupts and the divergence check
-/// happen at these points.
-pub const CUDA_SYNC_EPOCHS: usize = 25;
-
-/// Largest one-hot input the `onehot` method builds (the machines this runs on have 24 GB).
+/// Largest one-hot input the `onehot` method builds. The one-hot matrix is the notebook's
+/// operation, not a necessity: past this size (its int64 and float copies, with libtorch's
+/// products beside them, would strain an ordinary workstation) the `index` and `counts`
+/// methods reach the same objective without it, and the error says so.
 pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
 
 /// A loss this many times the first epoch's (or 1, if that is smaller) has exploded: plain
@@ -30,6 +34,23 @@ pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
 /// grows by orders of magnitude within a few epochs. Caught here, a run that would only
 /// overflow much later (the counts method works in float64) stops as the one-hot loop does.
 pub const EXPLODED: f64 = 10.0;
+
+/// The divergence an epoch's `loss` shows, if any: not finite, or past [`EXPLODED`] times the
+/// first epoch's (`first`).
+pub(crate) fn diverged(
+    epoch: usize,
+    loss: f64,
+    first: Option<f64>,
+    step: Step,
+) -> Option<TrainError> {
+    let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
+    (!loss.is_finite() || exploded).then_some(TrainError::Diverged {
+        epoch,
+        loss,
+        first,
+        step,
+    })
+}
 
 /// How to compute each epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -173,7 +194,7 @@ pub fn train_from(
                 index_epoch(&inputs, &targets, w, config)
             })?
         }
-        Method::Counts => run_counts_epochs(w0, data, config, on_epoch)?,
+        Method::Counts => counts::run_counts_epochs(w0, data, config, on_epoch)?,
     };
     // The last update comes after the last loss was checked: it can still overflow.
     if !bool::try_from(trained.w.isfinite().all())? {
@@ -196,22 +217,9 @@ fn run_tensor_epochs(
     on_epoch: OnEpoch<'_>,
     mut epoch: impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
 ) -> Result<Trained> {
-    let warmup_seconds = match config.device {
-        Device::Cuda(index) => {
-            let start = Instant::now();
-            let mut scratch = w0.to_device(config.device).copy().set_requires_grad(true);
-            let _warm = epoch(&mut scratch)?;
-            tch::Cuda::synchronize(index as i64);
-            Some(start.elapsed().as_secs_f64())
-        }
-        _ => None,
-    };
-    let every = if config.device.is_cuda() {
-        CUDA_SYNC_EPOCHS
-    } else {
-        1
-    };
-    let mut log = EpochLog::new(config, step, every, on_epoch);
+    let warmup_seconds = warm_up(&w0, config.device, &mut epoch)?;
+    let every = epochs_per_read(config.device);
+    let mut log = EpochLog::new(config.epochs, step, every, on_epoch);
     let mut dev = DevNlls::new(dev, every);
     let mut w = w0.to_device(config.device).set_requires_grad(true);
     let start = Instant::now();
@@ -234,148 +242,14 @@ fn run_tensor_epochs(
     })
 }
 
-/// The held-out NLL of each epoch's weights. On CUDA the weights are copied on the device and
-/// read back `every` epochs at a time, so following the dev part adds no per-epoch stall.
-struct DevNlls<'a> {
-    dev: Option<&'a Counts>,
-    every: usize,
-    pending: Vec<Tensor>,
-    nlls: Vec<f64>,
-}
-
-impl<'a> DevNlls<'a> {
-    fn new(dev: Option<&'a Counts>, every: usize) -> Self {
-        Self {
-            dev,
-            every,
-            pending: Vec::new(),
-            nlls: Vec::new(),
-        }
-    }
-
-    fn observe(&mut self, w: &Tensor) -> Result<()> {
-        if self.dev.is_some() {
-            self.pending.push(w.detach().copy());
-            if self.pending.len() >= self.every {
-                self.flush()?;
-            }
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        let (Some(dev), false) = (self.dev, self.pending.is_empty()) else {
-            return Ok(());
-        };
-        let weights = Tensor::stack(&std::mem::take(&mut self.pending), 0).to_device(Device::Cpu);
-        for i in 0..weights.size()[0] {
-            self.nlls
-                .push(LogProbs::of_logits(&weights.get(i))?.nll(dev));
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<Vec<f64>> {
-        self.flush()?;
-        Ok(self.nlls)
-    }
-}
-
-/// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be
-/// finite and not [`EXPLODED`], and reported to the caller's callback.
-struct EpochLog<'a> {
-    every: usize,
-    step: Step,
-    pending: Vec<(usize, Tensor, Tensor)>,
-    losses: Vec<f64>,
-    nlls: Vec<f64>,
-    on_epoch: OnEpoch<'a>,
-}
-
-impl<'a> EpochLog<'a> {
-    fn new(config: &TrainConfig, step: Step, every: usize, on_epoch: OnEpoch<'a>) -> Self {
-        // A huge --epochs is allowed (an interrupt stops it): the vectors grow as epochs pass.
-        let capacity = config.epochs.min(1 << 16);
-        Self {
-            every,
-            step,
-            pending: Vec::new(),
-            losses: Vec::with_capacity(capacity),
-            nlls: Vec::with_capacity(capacity),
-            on_epoch,
-        }
-    }
-
-    fn push(&mut self, epoch: usize, loss: Tensor, nll: Tensor) -> Result<()> {
-        self.pending.push((epoch, loss.detach(), nll.detach()));
-        if self.pending.len() >= self.every {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Read the pending values in one transfer and record them in order.
-    fn flush(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let pending = std::mem::take(&mut self.pending);
-        let (losses, nlls) = if pending.len() == 1 {
-            let (_, loss, nll) = &pending[0];
-            (
-                vec![loss.f_double_value(&[])?],
-                vec![nll.f_double_value(&[])?],
-            )
-        } else {
-            // Losses then NLLs, stacked on the device: one copy to the host, one wait.
-            let values: Vec<&Tensor> = pending
-                .iter()
-                .map(|(_, loss, _)| loss)
-                .chain(pending.iter().map(|(_, _, nll)| nll))
-                .collect();
-            let read = Tensor::stack(&values, 0)
-                .to_device(Device::Cpu)
-                .to_kind(Kind::Double);
-            let mut losses = Vec::<f64>::try_from(&read)?;
-            let nlls = losses.split_off(pending.len());
-            (losses, nlls)
-        };
-        for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
-            self.record(epoch, loss, nll)?;
-        }
-        Ok(())
-    }
-
-    fn record(&mut self, epoch: usize, loss: f64, nll: f64) -> Result<()> {
-        let first = self.losses.first().copied();
-        let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
-        if !loss.is_finite() || exploded {
-            return Err(TrainError::Diverged {
-                epoch,
-                loss,
-                first,
-                step: self.step,
-            }
-            .into());
-        }
-        self.losses.push(loss);
-        self.nlls.push(nll);
-        (self.on_epoch)(epoch, loss)
-    }
-
-    fn finish(self) -> (Vec<f64>, Vec<f64>) {
-        (self.losses, self.nlls)
-    }
-}
-
 /// The notebook's tensors for one-hot training, on one device.
 pub struct OneHot {
     /// One-hot inputs, float, `examples × contexts`.
     pub xenc: Tensor,
     /// Target index of each example.
     pub targets: Tensor,
-    /// 0..examples, to pick each row's target probability.
-    pub rows: Tensor,
+    /// 0..examples: each example's row, to pick its target's probability.
+    pub example_index: Tensor,
 }
 
 impl OneHot {
@@ -389,24 +263,24 @@ impl OneHot {
             .to_kind(Kind::Float)
             .to_device(device);
         let targets = Tensor::from_slice(&examples.targets).to_device(device);
-        let rows = Tensor::arange(examples.len() as i64, (Kind::Int64, device));
+        let example_index = Tensor::arange(examples.len() as i64, (Kind::Int64, device));
         Ok(Self {
             xenc,
             targets,
-            rows,
+            example_index,
         })
     }
 
     /// Probabilities of the next character for every example: exp(xenc @ W), rows normalised.
     pub fn probabilities(&self, w: &Tensor) -> Tensor {
-        let counts = self.xenc.matmul(w).exp();
-        &counts / counts.sum_dim_intlist(1, true, None::<Kind>)
+        let exp_logits = self.xenc.matmul(w).exp();
+        &exp_logits / exp_logits.sum_dim_intlist(1, true, None::<Kind>)
     }
 
     /// Forward pass: NLL of the targets, -mean(log p[row, target]).
     pub fn nll(&self, w: &Tensor) -> Tensor {
         let probs = self.probabilities(w);
-        let picked = probs.index(&[Some(&self.rows), Some(&self.targets)]);
+        let picked = probs.index(&[Some(&self.example_index), Some(&self.targets)]);
         -picked.log().mean(None::<Kind>)
     }
 
@@ -471,100 +345,6 @@ fn index_epoch(
     Ok((loss, nll))
 }
 
-/// The `counts` method: the objective over the counts in f64, on the CPU.
-fn run_counts_epochs(
-    w0: Tensor,
-    data: TrainData<'_>,
-    config: &TrainConfig,
-    on_epoch: OnEpoch<'_>,
-) -> Result<Trained> {
-    let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    let mut objective = CountsObjective::new(w.len());
-    let mut scratch = CountsObjective::new(w.len());
-    let mut log = EpochLog::new(config, config.step(data.counts), 1, on_epoch);
-    let mut dev_nlls = Vec::new();
-    let start = Instant::now();
-    for epoch in 1..=config.epochs {
-        if let Some(dev) = data.dev {
-            dev_nlls.push(scratch.evaluate(dev, &w, 0.0).1);
-        }
-        let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
-        for (wi, gi) in w.iter_mut().zip(&objective.grad) {
-            *wi -= config.lr * gi;
-        }
-        log.record(epoch, loss, nll)?;
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls) = log.finish();
-    let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
-    Ok(Trained {
-        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
-        losses,
-        nlls,
-        dev_nlls,
-        seconds,
-        warmup_seconds: None,
-    })
-}
-
-/// The objective over counts and its gradient, in f64:
-/// loss = NLL(C, log softmax(W)) + reg·mean(W²),
-/// grad = (1/N)(rowsum(C)·softmax(W) − C) + 2·reg·W / |W|,
-/// with the NLL from [`crate::model::nll`], the project's one formula.
-pub struct CountsObjective {
-    /// log softmax of W, row-major.
-    pub log_probs: Vec<f64>,
-    /// The gradient of the last evaluation.
-    pub grad: Vec<f64>,
-}
-
-impl CountsObjective {
-    /// Buffers for a W of `cells` cells.
-    pub fn new(cells: usize) -> Self {
-        Self {
-            log_probs: vec![0.0; cells],
-            grad: vec![0.0; cells],
-        }
-    }
-
-    /// (loss, nll) at `w`; the gradient is left in `self.grad`.
-    pub fn evaluate(&mut self, counts: &Counts, w: &[f64], reg: f64) -> (f64, f64) {
-        let width = counts.width;
-        let n = counts.total() as f64;
-        let size = w.len() as f64;
-        for (row, logp) in w
-            .chunks_exact(width)
-            .zip(self.log_probs.chunks_exact_mut(width))
-        {
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let log_z = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-            for (lp, &wij) in logp.iter_mut().zip(row) {
-                *lp = wij - log_z;
-            }
-        }
-        let nll = crate::model::nll(&self.log_probs, &counts.cells);
-        let mut sum_sq = 0.0;
-        let rows = counts
-            .cells
-            .chunks_exact(width)
-            .zip(self.log_probs.chunks_exact(width));
-        for (((c_row, logp), g_row), w_row) in rows
-            .zip(self.grad.chunks_exact_mut(width))
-            .zip(w.chunks_exact(width))
-        {
-            let row_total = c_row.iter().sum::<u64>() as f64;
-            for (((&c, &lp), g), &wij) in c_row.iter().zip(logp).zip(g_row).zip(w_row) {
-                *g = (row_total * lp.exp() - c as f64) / n + 2.0 * reg * wij / size;
-                sum_sq += wij * wij;
-            }
-        }
-        (nll + reg * sum_sq / size, nll)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,52 +404,6 @@ mod tests {
     }
 
     #[test]
-    fn losses_read_in_batches_come_back_in_order_and_a_nan_names_its_epoch() {
-        let config = TrainConfig {
-            epochs: 7,
-            lr: 1.0,
-            reg: 0.0,
-            seed: 0,
-            method: Method::OneHot,
-            device: Device::Cpu,
-        };
-        let step = Step {
-            lr: 1.0,
-            reg: 0.0,
-            weights: 9,
-        };
-        let losses = [2.5f32, 2.25, 2.125, 2.0625, 2.03125, 2.015625, 2.0078125];
-        let mut seen = Vec::new();
-        let mut on_epoch = |epoch: usize, loss: f64| {
-            seen.push((epoch, loss));
-            Ok(())
-        };
-        // Every 3 epochs, as on CUDA: two batches of 3 (stacked reads) and 1 at the end.
-        let mut log = EpochLog::new(&config, step, 3, &mut on_epoch);
-        for (i, &loss) in losses.iter().enumerate() {
-            log.push(i + 1, Tensor::from(loss), Tensor::from(loss - 1.0))
-                .unwrap();
-        }
-        log.flush().unwrap();
-        let (got_losses, got_nlls) = log.finish();
-        let want: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
-        assert_eq!(got_losses, want);
-        assert_eq!(got_nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
-        assert_eq!(seen, (1..=7).zip(want.iter().copied()).collect::<Vec<_>>());
-
-        let mut on_epoch = |_: usize, _: f64| Ok(());
-        let mut log = EpochLog::new(&config, step, 3, &mut on_epoch);
-        log.push(1, Tensor::from(1.0f32), Tensor::from(1.0f32))
-            .unwrap();
-        log.push(2, Tensor::from(f32::NAN), Tensor::from(1.0f32))
-            .unwrap();
-        let err = log
-            .push(3, Tensor::from(1.0f32), Tensor::from(1.0f32))
-            .unwrap_err();
-        assert!(err.to_string().contains("epoch 2"), "{err}");
-    }
-
-    #[test]
     fn every_method_stops_when_the_loss_explodes_and_names_the_l2_step() {
         let mut counts = Counts::new(3, 2);
         counts.cells = vec![0, 5, 2, 1, 0, 3, 4, 1, 0];
@@ -722,35 +456,6 @@ mod tests {
                 }
                 other => panic!("{method:?}: {other}"),
             }
-        }
-    }
-
-    #[test]
-    fn counts_gradient_matches_autograd_on_the_same_objective() {
-        let mut counts = Counts::new(27, 2);
-        for (i, c) in counts.cells.iter_mut().enumerate() {
-            *c = ((i * 7919) % 13) as u64;
-        }
-        let w0 = initial_weights(3, 27, 27);
-        let w: Vec<f64> = crate::model::tensor_to_vec(&w0)
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect();
-        let mut objective = CountsObjective::new(w.len());
-        let (loss, _) = objective.evaluate(&counts, &w, 0.1);
-
-        let wt = Tensor::from_slice(&w)
-            .view([27, 27])
-            .set_requires_grad(true);
-        let c = counts.to_tensor().to_kind(Kind::Double);
-        let nll = -(&c * wt.log_softmax(1, None::<Kind>)).sum(None::<Kind>) / c.sum(None::<Kind>);
-        let auto = nll + wt.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
-        auto.backward();
-        assert!((auto.double_value(&[]) - loss).abs() < 1e-12);
-        let g: Vec<f64> = Vec::try_from(&wt.grad().reshape([-1])).unwrap();
-        for (a, b) in g.iter().zip(&objective.grad) {
-            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
     }
 }

@@ -1,0 +1,210 @@
+//! Reading each epoch's results back to the host. On the CPU every epoch's loss is read as it
+//! comes; on CUDA a host read per epoch would stall the GPU, so losses (and the weights the
+//! dev part is measured with) stay on the device and come back [`CUDA_SYNC_EPOCHS`] at a time,
+//! in one transfer, and a warm-up epoch on a copy of the weights pays for CUDA's start-up
+//! before the clock starts. Progress, interrupts and the divergence check happen at the reads.
+
+use super::{diverged, OnEpoch};
+use crate::data::Counts;
+use crate::error::{Result, Step};
+use crate::model::LogProbs;
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// Epochs between reads of the losses on CUDA: progress, interrupts and the divergence check
+/// happen at these points.
+pub const CUDA_SYNC_EPOCHS: usize = 25;
+
+/// How many epochs pass between reads on `device`.
+pub(super) fn epochs_per_read(device: Device) -> usize {
+    match device.is_cuda() {
+        true => CUDA_SYNC_EPOCHS,
+        false => 1,
+    }
+}
+
+/// On CUDA, one epoch on a copy of `w0` (its seconds): kernels load and memory is set aside
+/// before the timed epochs. Nothing on the CPU.
+pub(super) fn warm_up(
+    w0: &Tensor,
+    device: Device,
+    epoch: &mut impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
+) -> Result<Option<f64>> {
+    let Device::Cuda(index) = device else {
+        return Ok(None);
+    };
+    let start = Instant::now();
+    let mut scratch = w0.to_device(device).copy().set_requires_grad(true);
+    let _warm = epoch(&mut scratch)?;
+    tch::Cuda::synchronize(index as i64);
+    Ok(Some(start.elapsed().as_secs_f64()))
+}
+
+/// The held-out NLL of each epoch's weights. On CUDA the weights are copied on the device and
+/// read back `every` epochs at a time, so following the dev part adds no per-epoch stall.
+pub(super) struct DevNlls<'a> {
+    dev: Option<&'a Counts>,
+    every: usize,
+    pending: Vec<Tensor>,
+    nlls: Vec<f64>,
+}
+
+impl<'a> DevNlls<'a> {
+    pub(super) fn new(dev: Option<&'a Counts>, every: usize) -> Self {
+        Self {
+            dev,
+            every,
+            pending: Vec::new(),
+            nlls: Vec::new(),
+        }
+    }
+
+    pub(super) fn observe(&mut self, w: &Tensor) -> Result<()> {
+        if self.dev.is_some() {
+            self.pending.push(w.detach().copy());
+            if self.pending.len() >= self.every {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let (Some(dev), false) = (self.dev, self.pending.is_empty()) else {
+            return Ok(());
+        };
+        let weights = Tensor::stack(&std::mem::take(&mut self.pending), 0).to_device(Device::Cpu);
+        for i in 0..weights.size()[0] {
+            self.nlls
+                .push(LogProbs::of_logits(&weights.get(i))?.nll(dev));
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(mut self) -> Result<Vec<f64>> {
+        self.flush()?;
+        Ok(self.nlls)
+    }
+}
+
+/// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be
+/// finite and not exploded ([`super::EXPLODED`]), and reported to the caller's callback.
+pub(super) struct EpochLog<'a> {
+    every: usize,
+    step: Step,
+    pending: Vec<(usize, Tensor, Tensor)>,
+    losses: Vec<f64>,
+    nlls: Vec<f64>,
+    on_epoch: OnEpoch<'a>,
+}
+
+impl<'a> EpochLog<'a> {
+    pub(super) fn new(epochs: usize, step: Step, every: usize, on_epoch: OnEpoch<'a>) -> Self {
+        // A huge --epochs is allowed (an interrupt stops it): the vectors grow as epochs pass.
+        let capacity = epochs.min(1 << 16);
+        Self {
+            every,
+            step,
+            pending: Vec::new(),
+            losses: Vec::with_capacity(capacity),
+            nlls: Vec::with_capacity(capacity),
+            on_epoch,
+        }
+    }
+
+    pub(super) fn push(&mut self, epoch: usize, loss: Tensor, nll: Tensor) -> Result<()> {
+        self.pending.push((epoch, loss.detach(), nll.detach()));
+        if self.pending.len() >= self.every {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Read the pending values in one transfer and record them in order.
+    pub(super) fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let (losses, nlls) = if pending.len() == 1 {
+            let (_, loss, nll) = &pending[0];
+            (
+                vec![loss.f_double_value(&[])?],
+                vec![nll.f_double_value(&[])?],
+            )
+        } else {
+            // Losses then NLLs, stacked on the device: one copy to the host, one wait.
+            let values: Vec<&Tensor> = pending
+                .iter()
+                .map(|(_, loss, _)| loss)
+                .chain(pending.iter().map(|(_, _, nll)| nll))
+                .collect();
+            let read = Tensor::stack(&values, 0)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Double);
+            let mut losses = Vec::<f64>::try_from(&read)?;
+            let nlls = losses.split_off(pending.len());
+            (losses, nlls)
+        };
+        for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
+            self.record(epoch, loss, nll)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn record(&mut self, epoch: usize, loss: f64, nll: f64) -> Result<()> {
+        if let Some(e) = diverged(epoch, loss, self.losses.first().copied(), self.step) {
+            return Err(e.into());
+        }
+        self.losses.push(loss);
+        self.nlls.push(nll);
+        (self.on_epoch)(epoch, loss)
+    }
+
+    pub(super) fn finish(self) -> (Vec<f64>, Vec<f64>) {
+        (self.losses, self.nlls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losses_read_in_batches_come_back_in_order_and_a_nan_names_its_epoch() {
+        let step = Step {
+            lr: 1.0,
+            reg: 0.0,
+            weights: 9,
+        };
+        let losses = [2.5f32, 2.25, 2.125, 2.0625, 2.03125, 2.015625, 2.0078125];
+        let mut seen = Vec::new();
+        let mut on_epoch = |epoch: usize, loss: f64| {
+            seen.push((epoch, loss));
+            Ok(())
+        };
+        // Every 3 epochs, as on CUDA: two batches of 3 (stacked reads) and 1 at the end.
+        let mut log = EpochLog::new(7, step, 3, &mut on_epoch);
+        for (i, &loss) in losses.iter().enumerate() {
+            log.push(i + 1, Tensor::from(loss), Tensor::from(loss - 1.0))
+                .unwrap();
+        }
+        log.flush().unwrap();
+        let (got_losses, got_nlls) = log.finish();
+        let want: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
+        assert_eq!(got_losses, want);
+        assert_eq!(got_nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
+        assert_eq!(seen, (1..=7).zip(want.iter().copied()).collect::<Vec<_>>());
+
+        let mut on_epoch = |_: usize, _: f64| Ok(());
+        let mut log = EpochLog::new(7, step, 3, &mut on_epoch);
+        log.push(1, Tensor::from(1.0f32), Tensor::from(1.0f32))
+            .unwrap();
+        log.push(2, Tensor::from(f32::NAN), Tensor::from(1.0f32))
+            .unwrap();
+        let err = log
+            .push(3, Tensor::from(1.0f32), Tensor::from(1.0f32))
+            .unwrap_err();
+        assert!(err.to_string().contains("epoch 2"), "{err}");
+    }
+}
