@@ -129,7 +129,8 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
 
 fn data(err: &DataError, flags: ReadFlags) -> String {
     match err {
-        DataError::NotFound { path } if path == "data/names.txt" => {
+        // The default file is missing: setup has not been run.
+        DataError::NotFound { path } if path == super::args::DEFAULT_DATA => {
             format!("{err}; run scripts/setup.sh to fetch it, or pass --data PATH")
         }
         DataError::IsDirectory { .. } => format!("{err}; pass the names file itself"),

@@ -4,12 +4,15 @@ use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
 use bigram::train::Method;
 use clap::{Args, ValueEnum};
 
+/// The names file every command reads by default, where `scripts/setup.sh` puts it.
+pub const DEFAULT_DATA: &str = "data/names.txt";
+
 /// The data to read: one or more files, `-` for standard input.
 #[derive(Clone, Debug, Args)]
 pub struct DataArgs {
     /// Names files, one name per line, read as if they were one file; `-` reads standard
     /// input. Put names and other arguments before `--data` or after `--`.
-    #[arg(long, num_args = 1.., default_value = "data/names.txt", value_name = "PATH")]
+    #[arg(long, num_args = 1.., default_value = DEFAULT_DATA, value_name = "PATH")]
     pub data: Vec<Source>,
 }
 

@@ -18,7 +18,7 @@ count give the same bits. Both sides run with --threads (default: libtorch's cho
 )]
 pub struct ParityArgs {
     /// Names file (one; the reference reads it by path).
-    #[arg(long, default_value = "data/names.txt", value_name = "PATH")]
+    #[arg(long, default_value = super::args::DEFAULT_DATA, value_name = "PATH")]
     data: PathBuf,
     /// Compare the notebook replay (`bigram notebook`) with the notebook's cells run by
     /// PyTorch, figure by figure, instead of the training pipeline.
