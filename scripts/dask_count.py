@@ -648,7 +648,7 @@ def count_all(client, groups: list, bigram: str, options: list) -> list:
 
 def keys_of(checkpoint: bytes) -> set:
     """What `bigram merge` takes for the same data: the checkpoint's own bytes, and each data
-    file checksum that it records (none for stdin)."""
+    file checksum that it records (a piece read from stdin records its bytes' checksum)."""
     keys = {"checkpoint:" + hashlib.sha256(checkpoint).hexdigest()}
     header = int.from_bytes(checkpoint[:8], "little")
     meta = json.loads(checkpoint[8 : 8 + header]).get("__metadata__", {})
@@ -684,12 +684,12 @@ def colliding(outcomes: list) -> list:
 def count_distinct(client, shards: list, bigram: str, options: list) -> list:
     """Count every shard once, in groups that `bigram merge` takes together: (group, outcome).
 
-    Merge refuses two checkpoints that record the same data file checksum, or that are the same
-    bytes (pieces read from stdin record no checksum, and two with the same counts give the
-    same bytes): its guard against a piece given twice. The shards here are distinct by
-    construction (distinct files, disjoint byte ranges), but two can still hold the same names,
-    such as repeated lines or copies of a file. Those are counted again, together as one task,
-    until no two checkpoints collide: each shard is still counted once, and merge takes all."""
+    Merge refuses two checkpoints that record the same data checksum (a piece read from stdin
+    records the checksum of its bytes), or that are the same bytes: its guard against data
+    counted twice. The shards here are distinct by construction (distinct files, disjoint byte
+    ranges), but two can still hold the same bytes, such as repeated lines or copies of a file.
+    Those are counted again, together as one task, until no two checkpoints collide: each shard
+    is still counted once, and merge takes all."""
     counted: list = []
     pending = [[s] for s in shards]
     while pending:
@@ -815,7 +815,7 @@ def run(args: argparse.Namespace, closed: set) -> int:
         if together:
             note(
                 args,
-                f"{together} shards with the same names or counts were counted again as "
+                f"{together} shards with the same bytes were counted again as "
                 "one task, which merge takes (it refuses the same data twice)",
             )
         empty = [group for group, outcome in counted if outcome.get("empty")]
