@@ -237,7 +237,7 @@ fn training_cells(
     let as_written = train(x_enc, y, &mut w, UpdateLine::AsWritten, cancel)?;
     let mut w = start.copy().set_requires_grad(true);
     let intended = train(x_enc, y, &mut w, UpdateLine::Intended, cancel)?;
-    Ok(TrainingCells::new(as_written, intended))
+    TrainingCells::new(as_written, intended, [&start, &w])
 }
 
 // In [30], the notebook's last cell, holds only comments (the steps of training once more).
