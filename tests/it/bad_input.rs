@@ -311,7 +311,7 @@ fn sigterm_during_training_leaves_the_old_checkpoint_intact() {
     let out = dir.path().join("model.safetensors");
     count_model_at(&out);
     let before = std::fs::read(&out).unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"))
+    let mut child = bigram_process()
         .args(["train", "--epochs", "100000", "--data"])
         .arg(names_txt())
         .arg("--out")

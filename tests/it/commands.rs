@@ -139,7 +139,7 @@ fn python_safetensors_reads_the_same_w() {
         w = load_file(sys.argv[1])['W']\n\
         meta = safe_open(sys.argv[1], 'pt').metadata()\n\
         print(json.dumps({'dtype': str(w.dtype), 'shape': list(w.shape), 'w': w.reshape(-1).tolist(), 'kind': meta['kind'], 'vocab': meta['vocab']}))";
-    let output = std::process::Command::new(python())
+    let output = python_command()
         .args(["-c", script])
         .arg(out)
         .output()

@@ -26,14 +26,32 @@ pub fn names_source() -> Vec<bigram::data::Source> {
     vec![bigram::data::Source::File(names_txt())]
 }
 
+/// How the processes the tests start wait for their OpenMP threads. The suite runs two tests
+/// at a time, each starting processes of two threads, on machines with few cores: threads that
+/// spin while they wait take the cores the others need (a fifth of the suite's time here).
+/// Waiting passively changes no result: the thread count, not the wait, decides how a sum is
+/// split.
+const OMP_WAIT: (&str, &str) = ("OMP_WAIT_POLICY", "PASSIVE");
+
 /// The built `bigram` binary, run from a given folder.
 pub fn bigram() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("bigram").expect("the bigram binary is built")
+    let mut cmd = assert_cmd::Command::cargo_bin("bigram").expect("the bigram binary is built");
+    cmd.env(OMP_WAIT.0, OMP_WAIT.1);
+    cmd
 }
 
 /// The built `bigram` binary as a plain process, for tests that set its standard streams.
 pub fn bigram_process() -> std::process::Command {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"))
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"));
+    cmd.env(OMP_WAIT.0, OMP_WAIT.1);
+    cmd
+}
+
+/// The Python with torch (`python()`) as a process to start.
+pub fn python_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(python());
+    cmd.env(OMP_WAIT.0, OMP_WAIT.1);
+    cmd
 }
 
 /// The thread count the tests pin wherever they compare exact floats: a result is exact only
@@ -70,7 +88,7 @@ pub fn reference(args: &[&str]) -> serde_json::Value {
         .clone();
     cell.get_or_init(|| {
         let script = project_root().join("scripts/reference.py");
-        let output = std::process::Command::new(python())
+        let output = python_command()
             .arg(script)
             .arg("--data")
             .arg(names_txt())

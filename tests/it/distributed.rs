@@ -20,7 +20,7 @@ fn driver() -> PathBuf {
 
 /// The driver with the binary under test, run by the references' Python.
 fn dask_count(args: &[&str]) -> Command {
-    let mut cmd = Command::new(python());
+    let mut cmd = python_command();
     cmd.arg(driver())
         .arg("--bigram")
         .arg(assert_cmd::cargo::cargo_bin("bigram"))
@@ -52,7 +52,7 @@ fn cluster() -> &'static Cluster {
                       \x20   dashboard_address=None, silence_logs=logging.ERROR) as cluster:\n\
                       \x20   print(cluster.scheduler_address, flush=True)\n\
                       \x20   sys.stdin.read()\n";
-        let mut process = Command::new(python())
+        let mut process = python_command()
             .args(["-c", script])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

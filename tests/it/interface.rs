@@ -6,11 +6,11 @@ use crate::common::*;
 
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 fn spawn(args: &[&str], dir: &Path) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("bigram"))
+    bigram_process()
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::piped())

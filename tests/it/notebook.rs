@@ -312,7 +312,7 @@ fn the_notebooks_backward_and_the_trainers_gradient_give_the_same_bits() {
 /// scripts/notebook_reference.py (PyTorch) on `data` at `THREADS`. Python writes a non-finite
 /// float as `NaN` or `Infinity`, which JSON lacks: it is read as a string, as Rust prints it.
 fn pytorch_cells(data: &Path) -> serde_json::Value {
-    let output = std::process::Command::new(python())
+    let output = python_command()
         .arg(project_root().join("scripts/notebook_reference.py"))
         .arg("--data")
         .arg(data)

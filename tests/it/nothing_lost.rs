@@ -712,7 +712,7 @@ fn out_dash_writes_the_checkpoint_to_stdout_byte_for_byte() {
     assert!(String::from_utf8_lossy(&piped.stderr).contains("wrote it to stdout"));
     // Python reads what came through the pipe.
     let script = "import sys\nfrom safetensors.torch import load\nt = load(sys.stdin.buffer.read())\nprint(int(t['N'].sum()))";
-    let mut py = std::process::Command::new(python())
+    let mut py = python_command()
         .args(["-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -79,7 +79,7 @@ fn shards_counted_apart_and_merged_are_the_whole_and_train_the_same_network() {
     );
     // Python reads the raw counts as they are.
     let script = "import sys\nfrom safetensors.torch import load_file\nn = load_file(sys.argv[1])['N']\nprint(str(n.dtype), n.sum().item(), n[0, 1].item())";
-    let py = std::process::Command::new(python())
+    let py = python_command()
         .args(["-c", script])
         .arg(&merged)
         .output()

@@ -39,7 +39,7 @@ fn path_without(hidden: &[&str]) -> tempfile::TempDir {
 
 /// The torch folder of the references' Python (the shared venv's, after setup).
 fn torch_folder() -> PathBuf {
-    let out = Command::new(python())
+    let out = python_command()
         .args([
             "-c",
             "import os, torch; print(os.path.dirname(torch.__file__))",
