@@ -97,17 +97,8 @@ fn two_outputs_of_one_command_are_never_one_file() {
 fn merge_never_writes_over_one_of_its_pieces() {
     let dir = dir_with(&[("a.txt", b"emma\nava\n"), ("b.txt", b"mia\n")]);
     for piece in ["a", "b"] {
-        bigram()
-            .args([
-                "count",
-                "--data",
-                &format!("{piece}.txt"),
-                "--out",
-                &format!("{piece}.safetensors"),
-            ])
-            .current_dir(dir.path())
-            .assert()
-            .success();
+        let (data, out) = (format!("{piece}.txt"), format!("{piece}.safetensors"));
+        count_at(dir.path(), &data, &out);
     }
     rejects(
         &dir,
@@ -330,13 +321,14 @@ fn every_method_stops_a_diverging_run_and_names_the_knob() {
     assert_eq!(report["best"]["value"], 0.01);
 }
 
+/// `bigram ARGS` in `dir`, which must succeed.
+fn succeeds(dir: &Path, args: &[&str]) {
+    bigram().args(args).current_dir(dir).assert().success();
+}
+
 /// `bigram count --data DATA --out OUT` in `dir`, which must succeed.
 fn count_at(dir: &Path, data: &str, out: &str) {
-    bigram()
-        .args(["count", "--data", data, "--out", out])
-        .current_dir(dir)
-        .assert()
-        .success();
+    succeeds(dir, &["count", "--data", data, "--out", out]);
 }
 
 #[test]
@@ -349,17 +341,16 @@ fn merge_counts_each_piece_once() {
         .assert()
         .success();
     count_at(dir.path(), "b.txt", "b.safetensors");
-    bigram()
-        .args([
+    succeeds(
+        dir.path(),
+        &[
             "merge",
             "s.safetensors",
             "b.safetensors",
             "--out",
             "m.safetensors",
-        ])
-        .current_dir(dir.path())
-        .assert()
-        .success();
+        ],
+    );
     // The stdin piece is inside m: adding it again would count it twice.
     rejects(
         &dir,
@@ -374,17 +365,16 @@ fn merge_counts_each_piece_once() {
     );
     // One level deeper still.
     count_at(dir.path(), "a.txt", "a.safetensors");
-    bigram()
-        .args([
+    succeeds(
+        dir.path(),
+        &[
             "merge",
             "m.safetensors",
             "a.safetensors",
             "--out",
             "m2.safetensors",
-        ])
-        .current_dir(dir.path())
-        .assert()
-        .success();
+        ],
+    );
     rejects(
         &dir,
         &[
