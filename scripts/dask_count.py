@@ -430,6 +430,9 @@ def check_out(out: str, closed: set) -> None:
         st = None
     except OSError as e:
         raise Failure(f"--out {out}: {e.strerror}", 2) from e
+    null = os.stat(os.devnull)
+    if st is not None and stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev:
+        return  # the null device keeps nothing, as `bigram merge --out /dev/null` does
     if st is not None and not stat.S_ISREG(st.st_mode):
         what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device or FIFO)"
         raise Failure(

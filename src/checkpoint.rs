@@ -369,7 +369,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
             .map_err(unreadable)?;
-    } else if crate::files::file_type_name(&meta) == "fifo" {
+    } else if crate::files::is_fifo(&meta) {
         let owned = path.to_path_buf();
         let stream = WatchedRead::open(move || std::fs::File::open(owned), cancel.clone());
         if let Err(source) = stream

@@ -74,7 +74,10 @@ impl Error {
             | Error::Device(_)
             | Error::Merge(_)
             | Error::Invalid(_) => true,
-            Error::Output(e) => !matches!(e, OutputError::WriteFailed { .. }),
+            Error::Output(e) => !matches!(
+                e,
+                OutputError::WriteFailed { .. } | OutputError::Changed { .. }
+            ),
             Error::Train(e) => !matches!(e, TrainError::Internal(_)),
             Error::Reference(e) => matches!(
                 e,
@@ -374,6 +377,16 @@ pub enum OutputError {
         /// The input (as given).
         input: String,
     },
+    /// A destination that became something else than a regular file while the command ran.
+    #[error("{flag} {path} became a {kind} while bigram ran: it was left as it is, and nothing was saved")]
+    Changed {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The destination.
+        path: String,
+        /// What it is now.
+        kind: &'static str,
+    },
     /// Writing or putting in place failed once the work was done (a full disk, a closed
     /// pipe): nothing of it is in place.
     #[error("cannot write {path}: {source}")]
@@ -466,7 +479,7 @@ impl Step {
     /// Each step scales W by `1 - 2·lr·reg/weights` for the L2 term alone: past `lr·reg >
     /// weights` that factor is below -1 and W grows every epoch, whatever the data says.
     pub fn l2_factor(&self) -> f64 {
-        1.0 - 2.0 * self.lr * self.reg / self.weights.max(1) as f64
+        1.0 - 2.0 * (self.lr * self.reg / self.weights.max(1) as f64)
     }
 
     /// Whether the L2 term alone makes W grow (so `--reg` matters as much as `--lr`).

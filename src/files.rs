@@ -43,11 +43,16 @@ impl Output {
     /// Stage `bytes` for this output; nothing visible changes until [`Pending::commit`].
     pub fn stage(&self, bytes: Vec<u8>) -> Result<Pending> {
         let kind = match &self.destination {
-            Destination::File(path) => PendingKind::File(Staged::with_bytes(path, &bytes)?),
+            Destination::File(path) => {
+                PendingKind::File(Staged::with_bytes(path, &bytes)?.named_by(self.flag))
+            }
             Destination::Stdout => PendingKind::Stdout(bytes),
             Destination::Discard => PendingKind::Discard,
         };
-        Ok(Pending { kind })
+        Ok(Pending {
+            kind,
+            dash: self.given == Path::new("-"),
+        })
     }
 
     /// Whether it goes to a file (not stdout, not the null device).
@@ -60,6 +65,8 @@ impl Output {
 #[derive(Debug)]
 pub struct Pending {
     kind: PendingKind,
+    /// Given as `-`: stdout is the output's, whatever it turned out to be (the null device too).
+    dash: bool,
 }
 
 #[derive(Debug)]
@@ -70,9 +77,23 @@ enum PendingKind {
 }
 
 impl Pending {
+    /// Refuse it now, before anything is reported, when its destination is no longer a place a
+    /// file may be renamed to ([`Staged`]).
+    pub fn check(&self) -> Result<()> {
+        match &self.kind {
+            PendingKind::File(staged) => staged.check_target().map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether committing it writes to stdout.
     pub fn is_stdout(&self) -> bool {
         matches!(self.kind, PendingKind::Stdout(_))
+    }
+
+    /// Whether it was given as `-`, so that stdout is not the place for results.
+    pub fn takes_stdout(&self) -> bool {
+        self.dash
     }
 
     /// Put it in place: rename the staged file, or write the bytes to stdout.
@@ -189,6 +210,11 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
         if std::io::stdout().is_terminal() {
             return Err(OutputError::StdoutIsTerminal { flag }.into());
         }
+        // `> /dev/null`, or a stdout that was closed (Rust reopens it on the null device):
+        // nothing written there is kept, and the report says so.
+        if fd_metadata(1).is_some_and(|m| is_null_device(&m)) {
+            return Ok(output(Destination::Discard));
+        }
         return Ok(output(Destination::Stdout));
     }
     if path
@@ -224,32 +250,37 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
             },
         }
         .into()),
-        Err(_) => {
-            let dir = parent_dir(path);
-            let shown_dir = dir.display().to_string();
-            let resolved_dir = match std::fs::metadata(&dir) {
-                Ok(m) if m.is_dir() => std::fs::canonicalize(&dir).ok(),
-                Ok(_) => {
-                    return Err(OutputError::NotAFolder {
-                        path: shown,
-                        dir: shown_dir,
-                    }
-                    .into())
-                }
-                Err(_) => None,
-            }
-            .ok_or_else(|| OutputError::NoFolder {
-                path: shown.clone(),
-                dir: shown_dir,
-            })?;
-            let name = path.file_name().ok_or_else(|| OutputError::IsDirectory {
-                path: shown.clone(),
-            })?;
-            let resolved = resolved_dir.join(name);
-            probe(&resolved, &shown)?;
-            Ok(output(Destination::File(resolved)))
-        }
+        Err(_) => Ok(output(Destination::File(new_file(path)?))),
     }
+}
+
+/// Where a file that does not exist yet will be: its folder resolved (it must be a folder, and
+/// writable), and its name.
+fn new_file(path: &Path) -> Result<PathBuf> {
+    let shown = path.display().to_string();
+    let dir = parent_dir(path);
+    let shown_dir = dir.display().to_string();
+    let resolved_dir = match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => std::fs::canonicalize(&dir).ok(),
+        Ok(_) => {
+            return Err(OutputError::NotAFolder {
+                path: shown,
+                dir: shown_dir,
+            }
+            .into())
+        }
+        Err(_) => None,
+    };
+    let resolved_dir = resolved_dir.ok_or_else(|| OutputError::NoFolder {
+        path: shown.clone(),
+        dir: shown_dir,
+    })?;
+    let name = path.file_name().ok_or_else(|| OutputError::IsDirectory {
+        path: shown.clone(),
+    })?;
+    let resolved = resolved_dir.join(name);
+    probe(&resolved, &shown)?;
+    Ok(resolved)
 }
 
 /// A file can be created in the destination's folder (checked before any work). The error is
@@ -297,18 +328,29 @@ fn identity(path: &Path) -> Option<Identity> {
 /// `> out.txt`).
 #[cfg(unix)]
 fn fd_identity(fd: i32) -> Option<Identity> {
-    use std::os::fd::{AsFd, BorrowedFd};
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: 0 and 1 stay open for the life of the process (Rust reopens them on /dev/null
-    // when they start closed); the borrow only lasts for this clone.
-    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-    let owned = borrowed.as_fd().try_clone_to_owned().ok()?;
-    let m = std::fs::File::from(owned).metadata().ok()?;
+    let m = fd_metadata(fd)?;
     m.is_file().then(|| Identity::Inode(m.dev(), m.ino()))
 }
 
 #[cfg(not(unix))]
 fn fd_identity(_: i32) -> Option<Identity> {
+    None
+}
+
+/// What a standard stream (0 or 1) is open on.
+#[cfg(unix)]
+fn fd_metadata(fd: i32) -> Option<std::fs::Metadata> {
+    use std::os::fd::{AsFd, BorrowedFd};
+    // SAFETY: 0 and 1 stay open for the life of the process (Rust reopens them on /dev/null
+    // when they start closed); the borrow only lasts for this clone.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned = borrowed.as_fd().try_clone_to_owned().ok()?;
+    std::fs::File::from(owned).metadata().ok()
+}
+
+#[cfg(not(unix))]
+fn fd_metadata(_: i32) -> Option<std::fs::Metadata> {
     None
 }
 
@@ -329,6 +371,20 @@ fn is_null_device(m: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_null_device(_: &std::fs::Metadata) -> bool {
     false
+}
+
+/// Whether it is a fifo (a named pipe, or `<(...)`).
+pub fn is_fifo(m: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        m.file_type().is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        false
+    }
 }
 
 /// What a file system object is, in words ("fifo", "character device"...).
@@ -394,6 +450,8 @@ fn parent_dir(path: &Path) -> PathBuf {
 pub struct Staged {
     tmp: tempfile::NamedTempFile,
     target: PathBuf,
+    /// The flag that named the destination, for messages.
+    flag: &'static str,
 }
 
 impl Staged {
@@ -414,26 +472,37 @@ impl Staged {
         Ok(Self {
             tmp,
             target: target.to_path_buf(),
+            flag: "output",
         })
+    }
+
+    /// This file, its destination named by `flag` in messages.
+    pub fn named_by(self, flag: &'static str) -> Self {
+        Self { flag, ..self }
+    }
+
+    /// Refuse a destination that stopped being a regular file since the outputs were planned
+    /// (a fifo or a device made there meanwhile): it is left as it is. Returns the
+    /// permissions of the file it will replace, if any.
+    fn check_target(&self) -> Result<Option<std::fs::Permissions>> {
+        match std::fs::symlink_metadata(&self.target) {
+            Ok(m) if m.is_file() => Ok(Some(m.permissions())),
+            Ok(m) => Err(OutputError::Changed {
+                flag: self.flag,
+                path: self.target.display().to_string(),
+                kind: file_type_name(&m),
+            }
+            .into()),
+            Err(_) => Ok(None),
+        }
     }
 
     /// Put the file in place, with the permissions of the file it replaces (a new one is
     /// readable by all, 0644: a temporary file starts as 0600). Something other than a
     /// regular file that appeared there since the outputs were planned is left alone.
     pub fn commit(self) -> Result<()> {
+        let mode = self.check_target()?;
         let target = self.target;
-        let mode = match std::fs::symlink_metadata(&target) {
-            Ok(m) if m.is_file() => Some(m.permissions()),
-            Ok(m) => {
-                return Err(OutputError::NotRegular {
-                    flag: "output",
-                    path: target.display().to_string(),
-                    kind: file_type_name(&m),
-                }
-                .into())
-            }
-            Err(_) => None,
-        };
         #[cfg(unix)]
         let mode = mode.or_else(|| {
             use std::os::unix::fs::PermissionsExt;
@@ -465,6 +534,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     #[test]
     fn an_uncommitted_file_leaves_the_destination_alone() {
@@ -479,6 +549,26 @@ mod tests {
             .commit()
             .unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_destination_that_became_a_fifo_since_planning_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m.safetensors");
+        let planned = plan_outputs(&[("--out", &target)], &[]).unwrap();
+        let pending = planned[0].stage(b"new".to_vec()).unwrap();
+        let c = std::ffi::CString::new(target.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string; mkfifo only creates a file system node.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let err = pending.check().unwrap_err();
+        assert!(err.to_string().contains("--out"), "{err}");
+        assert!(err.to_string().contains("became a fifo"), "{err}");
+        assert!(
+            !err.is_input(),
+            "a failure of the run, not of the input: exit 1"
+        );
+        assert!(pending.commit().is_err());
+        assert!(std::fs::metadata(&target).unwrap().file_type().is_fifo());
     }
 
     #[test]

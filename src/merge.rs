@@ -27,31 +27,33 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     let first = parts
         .first()
         .ok_or_else(|| crate::Error::invalid("nothing to merge"))?;
-    let mut sum: Option<Counts> = None;
-    let mut sources = Vec::with_capacity(parts.len());
+    let mut pieces = Vec::with_capacity(parts.len());
     for part in parts {
-        let counts = check(part, first, smoothing.is_none())?;
-        let meta = &part.checkpoint.model.meta;
-        sources.push(Piece {
-            path: absolute(part),
-            sha256: part.checkpoint.sha256.clone(),
-            data_files: meta.data_files(),
-            sources: meta.sources.clone().unwrap_or_default(),
-        });
-        match &mut sum {
-            None => sum = Some(counts.clone()),
-            Some(total) => {
-                if !total.checked_add(counts) {
-                    return Err(MergeError::Overflow.into());
-                }
+        pieces.push(check(part, first, smoothing.is_none())?);
+    }
+    let sources: Vec<Piece> = parts
+        .iter()
+        .map(|part| {
+            let meta = &part.checkpoint.model.meta;
+            Piece {
+                path: absolute(part),
+                sha256: part.checkpoint.sha256.clone(),
+                data_files: meta.data_files(),
+                sources: meta.sources.clone().unwrap_or_default(),
             }
+        })
+        .collect();
+    // Anything counted twice is said to be that, before its sum is looked at.
+    refuse_repeats(parts, &sources)?;
+    let mut counts = pieces[0].clone();
+    for piece in &pieces[1..] {
+        if !counts.checked_add(piece) {
+            return Err(MergeError::Overflow.into());
         }
     }
-    refuse_repeats(parts, &sources)?;
     let first_model = &first.checkpoint.model;
     let smoothing = smoothing.or(first_model.meta.smoothing).unwrap_or(1.0);
     let (vocab, order) = (&first_model.vocab, first_model.order);
-    let counts = sum.unwrap_or_else(|| Counts::new(vocab.len(), order));
     if counts.total() == 0 {
         return Err(MergeError::Empty.into());
     }
@@ -94,10 +96,11 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
             (MergeFact::Smoothing, smoothing),
         ]
     };
-    let checked = if same_smoothing { 5 } else { 4 };
     let pairs = facts(&first.checkpoint.model).into_iter().zip(facts(model));
-    for ((fact, a), (_, b)) in pairs.take(checked) {
-        if a != b {
+    for ((fact, a), (_, b)) in pairs {
+        // A smoothing given for the merged model settles any difference between the parts'.
+        let settled = fact == MergeFact::Smoothing && !same_smoothing;
+        if a != b && !settled {
             return Err(MergeError::Mismatch {
                 fact,
                 first: name(first),

@@ -200,7 +200,7 @@ pub fn train_from(
     if !bool::try_from(trained.w.isfinite().all())? {
         return Err(TrainError::DivergedAfter {
             epochs: config.epochs,
-            step: config.step(data.counts),
+            step,
         }
         .into());
     }

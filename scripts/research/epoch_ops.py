@@ -9,7 +9,7 @@ torch.profiler over a few epochs after a warm-up; a GPU epoch is bound by its la
 difference in kernels is a difference in time there. A diagnostic for issue 15; nothing
 depends on its output. The profiler writes lines of its own on stderr.
 
-Usage: python scripts/epoch_ops.py [--data data/names.txt] [--device cpu|cuda] [--epochs 5]
+Usage: python scripts/research/epoch_ops.py [--data data/names.txt] [--device cpu|cuda] [--epochs 5]
 """
 import argparse
 import os

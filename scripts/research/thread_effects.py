@@ -8,7 +8,7 @@ few epochs. Each count is also run several times in this process, to show whethe
 move between runs at one count. A diagnostic for README "What identical means"; nothing
 depends on its output.
 
-Usage: python scripts/thread_effects.py [--data data/names.txt] [--threads 1,2,3,4]
+Usage: python scripts/research/thread_effects.py [--data data/names.txt] [--threads 1,2,3,4]
        [--epochs 10] [--repeats 3]
 """
 import argparse

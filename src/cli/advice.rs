@@ -95,7 +95,9 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         Error::Output(OutputError::StdoutIsInput { .. }) => {
             format!("{err}; redirect stdout elsewhere")
         }
-        Error::Output(OutputError::WriteFailed { .. }) => format!("{err}; nothing was saved"),
+        Error::Output(OutputError::WriteFailed { .. }) => {
+            format!("{err}; the output it was putting in place was not written")
+        }
         Error::Train(e) => train(e),
         Error::Sample(SampleError::NoDistribution { .. }) => format!(
             "{err}; retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"

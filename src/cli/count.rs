@@ -106,7 +106,7 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
         split: SplitReport::of(&data, &args.split, &model)?,
         saved: super::printer::outcome(&outputs[0]),
     };
-    ctx.printer.deliver(&outputs, &report, pending)
+    ctx.printer.deliver(&report, pending)
 }
 
 /// This process's peak resident memory in MiB (VmHWM), where /proc tells it.

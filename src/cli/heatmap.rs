@@ -89,5 +89,5 @@ pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
         },
         shown: super::printer::shown(&outputs[0]),
     };
-    ctx.printer.deliver(&outputs, &report, pending)
+    ctx.printer.deliver(&report, pending)
 }

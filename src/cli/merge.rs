@@ -73,7 +73,8 @@ pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut model = merge(&parts, args.smoothing)?;
     model.meta.threads = Some(ctx.threads);
     ctx.cancel
-        .check(|| "after merging; nothing was saved".into())?;
+        .check(|| "after merging".into())
+        .map_err(|e| super::advice::nothing_saved(e, &outputs[0]))?;
     let pending = vec![outputs[0].stage(model.to_bytes()?)?];
     let report = MergeReport {
         inputs: parts.len(),
@@ -83,5 +84,5 @@ pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
         out: args.out.display().to_string(),
         saved: super::printer::outcome(&outputs[0]),
     };
-    ctx.printer.deliver(&outputs, &report, pending)
+    ctx.printer.deliver(&report, pending)
 }

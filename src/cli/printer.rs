@@ -60,21 +60,19 @@ impl Printer {
     /// written first (the report then goes to stderr), the report next, the files last. When
     /// the report cannot be written (stdout full or failing) no file is put in place; a reader
     /// that went away is not a failure, and they are.
-    pub fn deliver(
-        &self,
-        outputs: &[Output],
-        report: &impl Report,
-        pending: Vec<Pending>,
-    ) -> anyhow::Result<()> {
+    pub fn deliver(&self, report: &impl Report, pending: Vec<Pending>) -> anyhow::Result<()> {
         let (to_stdout, files): (Vec<Pending>, Vec<Pending>) =
             pending.into_iter().partition(Pending::is_stdout);
+        for output in &files {
+            output.check()?;
+        }
+        let printer = Self {
+            results_on_stderr: to_stdout.iter().chain(&files).any(Pending::takes_stdout),
+            ..*self
+        };
         for output in to_stdout {
             output.commit()?;
         }
-        let printer = Self {
-            results_on_stderr: outputs.iter().any(Output::is_stdout),
-            ..*self
-        };
         let printed = printer.print(report);
         if let Err(e) = &printed {
             if !e.is::<StdoutClosed>() {

@@ -115,11 +115,16 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
     if let Some(plot) = outputs.get(1) {
         check_png(plot)?;
     }
-    let init = args
+    let init: Option<Loaded> = args
         .init
         .as_deref()
         .map(|path| bigram::checkpoint::read(path, &ctx.cancel))
         .transpose()?;
+    let start = args
+        .init
+        .as_deref()
+        .zip(init.as_ref())
+        .map(|(path, loaded)| Start::of(path, &loaded.model, loaded.sha256.clone()));
     // The counts method is plain Rust on the CPU whatever --device says; report what ran.
     let device = if method == Method::Counts {
         tch::Device::Cpu
@@ -146,7 +151,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         None => initial_weights(config.seed, data.counts().rows, data.counts().width),
     };
     let trained = run_epochs(w0, &data, &config, ctx).map_err(|e| nothing_saved(e, &outputs[0]))?;
-    let (model, nll) = model_of(&data, &trained, &config, &args, init.as_ref(), ctx)?;
+    let model = model_of(&data, &trained, &config, start, ctx)?;
     ctx.cancel
         .check(|| "after training".into())
         .map_err(|e| nothing_saved(e, &outputs[0]))?;
@@ -155,14 +160,14 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         epochs: args.optim.epochs,
         lr: config.lr,
         reg: config.reg,
-        seed: init.is_none().then_some(config.seed),
+        seed: model.meta.seed,
         method: method.as_str(),
         order: data.order(),
         device: device_name(device),
         threads: ctx.threads,
-        loss: trained.losses.last().copied().unwrap_or(f64::NAN),
+        loss: model.meta.final_loss.unwrap_or(f64::NAN),
         last_epoch_nll: trained.nlls.last().copied().unwrap_or(f64::NAN),
-        nll,
+        nll: model.meta.nll.unwrap_or(f64::NAN),
         examples: data.counts().total(),
         seconds: trained.seconds,
         warmup_seconds: trained.warmup_seconds,
@@ -172,7 +177,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         saved: super::printer::outcome(&outputs[0]),
         plot: outputs.get(1).map(super::printer::shown),
     };
-    ctx.printer.deliver(&outputs, &report, pending)
+    ctx.printer.deliver(&report, pending)
 }
 
 /// The checkpoint (and the picture), checked against each other and against what is read.
@@ -253,22 +258,17 @@ fn model_of(
     data: &Dataset,
     trained: &Trained,
     config: &TrainConfig,
-    args: &TrainArgs,
-    init: Option<&Loaded>,
+    start: Option<Start>,
     ctx: &Context,
-) -> anyhow::Result<(Model, f64)> {
+) -> anyhow::Result<Model> {
     let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
     let nll = model.nll(data.counts())?;
-    let start = match (&args.init, init) {
-        (Some(path), Some(init)) => Some(Start::of(path, &init.model, init.sha256.clone())),
-        _ => None,
-    };
     let final_loss = trained.losses.last().copied().unwrap_or(f64::NAN);
     model.meta = data
         .provenance()
         .clone()
         .trained(config, final_loss, nll, ctx.threads, start);
-    Ok((model, nll))
+    Ok(model)
 }
 
 /// The picture (when asked) and the checkpoint, staged beside their destinations: a picture

@@ -735,6 +735,34 @@ fn out_dash_writes_the_checkpoint_to_stdout_byte_for_byte() {
         ],
         &["both name -"],
     );
+    // Stdout on the null device (redirected there, or closed: Rust reopens it there) keeps
+    // nothing, and the report says so rather than "wrote it to stdout".
+    for stdout in [
+        Stdio::null(),
+        Stdio::from(std::fs::File::open("/dev/null").unwrap()),
+    ] {
+        let output = bigram_process()
+            .args(["count", "--data", "d.txt", "--out", "-"])
+            .current_dir(dir.path())
+            .stdout(stdout)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(report.is_empty(), "{report}");
+    }
+    let closed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} count --data d.txt --out - >&-",
+            assert_cmd::cargo::cargo_bin("bigram").display()
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(0), "{said}");
+    assert!(said.contains("kept nothing (--out -)"), "{said}");
     // Asked for as JSON, the report comes on stderr even with --quiet.
     let quiet = ok_output(
         bigram()
