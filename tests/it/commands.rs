@@ -4,7 +4,6 @@
 
 use crate::common::*;
 
-use bigram::data::{Corpus, Keep, ReadOptions};
 use bigram::model::Model;
 use bigram::train::{train, Method, TrainConfig, TrainData};
 use std::path::PathBuf;
@@ -71,16 +70,7 @@ fn default_training_matches_pytorch_and_ends_below_2_50_and_above_the_count_mode
 fn loss_decreases_over_the_first_ten_epochs() {
     // In this process, as in the reference: the bits depend on the thread count.
     tch::set_num_threads(THREADS);
-    let corpus = Corpus::load(
-        &names_source(),
-        &ReadOptions::default(),
-        2,
-        Keep {
-            examples: true,
-            names: false,
-        },
-    )
-    .unwrap();
+    let corpus = names_with_examples();
     let config = TrainConfig {
         epochs: 10,
         lr: 50.0,

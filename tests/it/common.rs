@@ -40,6 +40,16 @@ pub fn bigram() -> assert_cmd::Command {
     cmd
 }
 
+/// names.txt read as bigrams, with the list of examples (the notebook's X and y) kept.
+pub fn names_with_examples() -> bigram::data::Corpus {
+    let keep = bigram::data::Keep {
+        examples: true,
+        names: false,
+    };
+    let options = bigram::data::ReadOptions::default();
+    bigram::data::Corpus::load(&names_source(), &options, 2, keep).unwrap()
+}
+
 /// The built `bigram` binary as a plain process, for tests that set its standard streams.
 pub fn bigram_process() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"));

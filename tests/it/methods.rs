@@ -27,16 +27,7 @@ fn losses(corpus: &Corpus, method: Method) -> Vec<f64> {
 
 #[test]
 fn index_and_counts_methods_track_the_onehot_losses() {
-    let corpus = Corpus::load(
-        &names_source(),
-        &ReadOptions::default(),
-        2,
-        Keep {
-            examples: true,
-            names: false,
-        },
-    )
-    .unwrap();
+    let corpus = names_with_examples();
     tch::set_num_threads(THREADS);
     let onehot = losses(&corpus, Method::OneHot);
     let pytorch = reference(&["--threads", &threads_arg()]);

@@ -6,7 +6,7 @@
 use crate::common::*;
 
 use bigram::cancel::Cancel;
-use bigram::data::{Corpus, Keep, ReadOptions, Source};
+use bigram::data::Source;
 use bigram::notebook::{replay, Replay, EPOCHS, LEARNING_RATE, SEED};
 use bigram::train::{train_from, Method, TrainConfig, TrainData};
 use std::path::Path;
@@ -272,11 +272,7 @@ fn the_notebooks_backward_and_the_trainers_gradient_give_the_same_bits() {
     // learning rate 50 without a penalty must agree bit for bit on the CPU: each loss (the
     // replay's intended run) and the weights.
     let replayed = &run().training;
-    let keep = Keep {
-        examples: true,
-        names: false,
-    };
-    let corpus = Corpus::load(&names_source(), &ReadOptions::default(), 2, keep).unwrap();
+    let corpus = names_with_examples();
     let start = Tensor::from_slice(&replayed.start).view([27, 27]);
     let config = TrainConfig {
         epochs: EPOCHS,
