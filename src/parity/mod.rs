@@ -10,7 +10,7 @@
 mod notebook;
 mod pipeline;
 
-pub use notebook::{run_notebook, NotebookParityConfig, NOTEBOOK_SCRIPT};
+pub use notebook::{compare_replay, run_notebook, NotebookParityConfig, NOTEBOOK_SCRIPT};
 pub use pipeline::{run, ParityConfig, REFERENCE_SCRIPT};
 
 use crate::error::{ReferenceError, Result};

@@ -73,6 +73,13 @@ pub fn run_notebook(config: &NotebookParityConfig) -> Result<ParityReport> {
     // The replay first: a data file it refuses gets its one-line error.
     let sources = [Source::File(config.data.clone())];
     let replay = crate::notebook::replay(&sources, config.device, &config.cancel)?;
+    compare_replay(&replay, config)
+}
+
+/// Compare a replay of `config.data`, made on `config.device` at `config.threads`, with the
+/// cells run by PyTorch at that count: the second half of [`run_notebook`], for a replay that
+/// is already at hand.
+pub fn compare_replay(replay: &Replay, config: &NotebookParityConfig) -> Result<ParityReport> {
     let data = std::fs::canonicalize(&config.data).unwrap_or_else(|_| config.data.clone());
     let args = [
         "--data".to_string(),
@@ -82,7 +89,7 @@ pub fn run_notebook(config: &NotebookParityConfig) -> Result<ParityReport> {
     ];
     let stdout = run_python(&config.python, NOTEBOOK_SCRIPT, &args)?;
     let py: NotebookReference = parse_reference(&stdout, config.threads)?;
-    let rows = compare_notebook(&py, &replay, config);
+    let rows = compare_notebook(&py, replay, config);
     Ok(ParityReport {
         torch: py.torch,
         threads: config.threads,

@@ -201,13 +201,31 @@ fn run_notebook_parity(threads: &str) -> serde_json::Value {
     report
 }
 
-/// The thread count `bigram notebook`'s text is compared with PyTorch at: one of the two the
-/// replay is checked at anyway.
-const TEXT_THREADS: &str = "1";
+/// This process's replay (made at `THREADS`) against the cells run by PyTorch at `THREADS`:
+/// the comparison `bigram parity --notebook` makes, through the library, so that a second
+/// thread count costs one PyTorch run and no second replay. Shared by the tests that read it.
+fn pytorch_beside_the_replay() -> &'static serde_json::Value {
+    static REPORT: OnceLock<serde_json::Value> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let report = bigram::parity::compare_replay(
+            run(),
+            &bigram::parity::NotebookParityConfig {
+                data: names_txt(),
+                device: Device::Cpu,
+                tolerance: None,
+                python: python(),
+                threads: THREADS,
+                cancel: Cancel::never(),
+            },
+        )
+        .expect("PyTorch's cells run");
+        serde_json::to_value(&report).unwrap()
+    })
+}
 
 #[test]
 fn every_figure_is_pytorchs_and_printed_as_pytorchs() {
-    let report = notebook_parity(TEXT_THREADS);
+    let report = pytorch_beside_the_replay();
     let quantities: Vec<&str> = report["rows"]
         .as_array()
         .unwrap()
@@ -223,7 +241,7 @@ fn every_figure_is_pytorchs_and_printed_as_pytorchs() {
             "{prefix} is not compared"
         );
     }
-    // `bigram notebook` at the same thread count prints PyTorch's figures.
+    // What `bigram notebook` prints at the same thread count holds PyTorch's figures.
     let row = |name: &str| {
         report["rows"]
             .as_array()
@@ -249,14 +267,26 @@ fn every_figure_is_pytorchs_and_printed_as_pytorchs() {
 }
 
 /// The replay (src/notebook.rs) against the cells run by PyTorch
-/// (scripts/notebook_reference.py) at the same thread count, 1 and then 3: every figure, every
-/// epoch's loss of In [40] included, identical.
+/// (scripts/notebook_reference.py) at the same thread count: every figure, every epoch's loss
+/// of In [40] included, identical. At 1 thread through `bigram parity --notebook`; at `THREADS`
+/// through the same comparison in the library, with this process's replay (made at that count
+/// for the tests above), so that a second count costs one PyTorch run and no second replay.
 #[test]
-fn the_replay_is_pytorchs_cells_at_one_and_at_three_threads() {
-    for threads in ["1", "3"] {
-        let report = notebook_parity(threads);
+fn the_replay_is_pytorchs_cells_at_one_and_at_two_threads() {
+    assert_ne!(THREADS, 1, "two different thread counts");
+    let at_one = notebook_parity("1");
+    let at_threads = pytorch_beside_the_replay();
+    for (threads, report) in [(1, &at_one), (THREADS, at_threads)] {
         let rows = report["rows"].as_array().unwrap();
         assert!(rows.len() >= 25, "{threads} thread(s): {} rows", rows.len());
+        for row in rows {
+            assert!(row["ok"].as_bool().unwrap(), "{threads} thread(s): {row}");
+            assert!(
+                row["tolerance"] == "identical" || row["tolerance"] == "exact",
+                "{row}"
+            );
+        }
+        assert_eq!(report["threads"].as_i64(), Some(i64::from(threads)));
         assert!(
             rows.iter()
                 .any(|r| r["quantity"] == "In [40] loss of every epoch, as written"),
@@ -397,18 +427,10 @@ fn on_other_data_the_training_note_says_what_happened_there() {
     assert!(json["training"]["loss_gradient_descent"].is_null());
 }
 
-/// `bigram notebook`'s output at `TEXT_THREADS`.
-fn notebook_text() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
-        let out = bigram()
-            .args(["notebook", "--threads", TEXT_THREADS, "--data"])
-            .arg(names_txt())
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
-    })
+/// What `bigram notebook --threads THREADS` prints on names.txt: the replay's own text (the
+/// command prints `Replay::render`; the test above runs the command itself on other data).
+fn notebook_text() -> String {
+    run().render()
 }
 
 #[test]
