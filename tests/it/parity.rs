@@ -45,7 +45,7 @@ fn assert_identical(args: &[&str]) -> serde_json::Value {
     assert!(float_rows.iter().all(|r| r["difference"] == "0"));
     assert_eq!(
         version_number(report["torch"].as_str().unwrap()),
-        version_number(&loaded_libtorch()),
+        version_number(loaded_libtorch()),
         "the reference runs the PyTorch whose libtorch bigram loads"
     );
     assert_eq!(output.status.code(), Some(0));
@@ -53,10 +53,13 @@ fn assert_identical(args: &[&str]) -> serde_json::Value {
 }
 
 /// The libtorch version the `bigram` binary loads (2.13.0 in CI; another where a binary built
-/// for another libtorch runs, README "GPU").
-fn loaded_libtorch() -> String {
-    let out = ok_output(bigram().args(["--version", "--json"]));
-    json(&out)["libtorch"].as_str().unwrap().to_string()
+/// for another libtorch runs, README "GPU"). Asked once.
+fn loaded_libtorch() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let out = ok_output(bigram().args(["--version", "--json"]));
+        json(&out)["libtorch"].as_str().unwrap().to_string()
+    })
 }
 
 /// "2.13.0+cu130" → "2.13.0".

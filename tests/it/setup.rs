@@ -37,12 +37,13 @@ fn path_without(hidden: &[&str]) -> tempfile::TempDir {
     bin
 }
 
-/// The torch folder of the references' Python (the shared venv's, after setup).
+/// The torch folder of the references' Python (the shared venv's, after setup), found without
+/// importing torch (which takes seconds).
 fn torch_folder() -> PathBuf {
     let out = python_command()
         .args([
             "-c",
-            "import os, torch; print(os.path.dirname(torch.__file__))",
+            "import importlib.util; print(importlib.util.find_spec('torch').submodule_search_locations[0])",
         ])
         .output()
         .unwrap();
