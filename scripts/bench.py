@@ -75,8 +75,9 @@ def train_rows(args, tmp):
         ref = os.path.join(HERE, "reference.py")
         times = []
         for _ in range(args.repeats):
-            out = run([sys.executable, ref, "--data", args.data, "--epochs", str(args.epochs), "-n", "1"])
-            times.append(json.loads(out.stdout)["train_seconds"])
+            out = json.loads(run([sys.executable, ref, "--data", args.data, "--epochs", str(args.epochs), "-n", "1"]).stdout)
+            times.append(out["train_seconds"])
+            args.torch_version = out["torch"]
         base = statistics.median(times)
         rows.append(("train", f"PyTorch one-hot loop, {args.epochs} epochs", f"{base:.4f} s", 1.0, "baseline"))
     else:
@@ -178,7 +179,8 @@ def main():
     if args.device == "cpu":
         rows += sample_rows(args, tmp) + count_rows(args, tmp)
 
-    torch_version = run([sys.executable, "-c", "import torch; print(torch.__version__)"]).stdout.strip()
+    # The reference said its version; on CUDA, torch is imported here already.
+    torch_version = getattr(args, "torch_version", None) or sys.modules["torch"].__version__
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
           f"median of {args.repeats}; torch {torch_version}; device {args.device}")
     print()

@@ -89,9 +89,13 @@ need_version() { # $1 found version (may end +cu130), $2 where it was found
   die "$2 is PyTorch/libtorch ${1:-of unknown version}; bigram builds with tch 0.26, which needs $TORCH_VERSION ($1 goes with $(tch_for "${1%%+*}")). Point it at $TORCH_VERSION, or unset it and run setup again to install $TORCH_VERSION"
 }
 
-# "version<TAB>folder" of the torch a Python imports; empty when it has none.
-python_torch() {
-  "$1" -c 'import os, torch; print(torch.__version__ + "\t" + os.path.dirname(torch.__file__))' 2>/dev/null || true
+# Sets torch_found to "version<TAB>folder" of the torch a Python imports (empty when it has
+# none). Importing torch takes seconds, so the Python asked last is not asked again.
+probed_python="" torch_found=""
+probe_torch() {
+  [ -n "$probed_python" ] && [ "$probed_python" = "$1" ] && return 0
+  torch_found=$("$1" -c 'import os, torch; print(torch.__version__ + "\t" + os.path.dirname(torch.__file__))' 2>/dev/null || true)
+  probed_python=$1
 }
 
 # The version written in a libtorch (or torch) folder.
@@ -154,12 +158,14 @@ if [ -n "${LIBTORCH:-}" ]; then
   elif [ -x "$libtorch/../../../../bin/python" ]; then # a venv's lib/pythonX.Y/site-packages/torch
     candidate=$(cd "$libtorch/../../../../bin" && pwd)/python
     # Only the Python whose torch is this very folder.
-    [ "$(python_torch "$candidate" | cut -f2)" = "$libtorch" ] && python=$candidate
+    probe_torch "$candidate"
+    [ "$(printf '%s' "$torch_found" | cut -f2)" = "$libtorch" ] && python=$candidate
   fi
   say "using LIBTORCH=$libtorch (installing nothing)"
 elif [ "${LIBTORCH_USE_PYTORCH:-}" = 1 ] || [ -n "${BIGRAM_PYTHON:-}" ]; then
   python=${BIGRAM_PYTHON:-python3}
-  found=$(python_torch "$python")
+  probe_torch "$python"
+  found=$torch_found
   [ -n "$found" ] || die "$python has no torch; install torch==$TORCH_VERSION there, or unset LIBTORCH_USE_PYTORCH and BIGRAM_PYTHON to let setup install it"
   need_version "${found%%$'\t'*}" "the torch of $python"
   libtorch=${found#*$'\t'}
@@ -170,13 +176,14 @@ else
   # Checked and installed under a lock: two checkouts set up at once share one venv.
   with_lock "$venv" install_venv "$venv"
   python=$venv/bin/python
-  found=$(python_torch "$python")
+  probe_torch "$python"
+  found=$torch_found
   [ -n "$found" ] || die "$python cannot import torch; remove $venv and run setup again"
   libtorch=${found#*$'\t'}
 fi
 [ -f "$libtorch/lib/libtorch.so" ] || [ -f "$libtorch/lib/libtorch.dylib" ] ||
   die "no libtorch.so or libtorch.dylib under $libtorch/lib"
-if [ -n "$python" ] && [ -z "$(python_torch "$python")" ]; then
+if [ -n "$python" ] && { probe_torch "$python"; [ -z "$torch_found" ]; }; then
   say "warning: $python has no torch, so it is not recorded: parity and the tests that run the PyTorch references need a Python with torch $TORCH_VERSION, numpy and safetensors (BIGRAM_PYTHON)"
   python=""
 elif [ -z "$python" ]; then
