@@ -47,6 +47,9 @@ test_exe() { find "$tests" -maxdepth 1 -type f -name "$1-*" -perm -u+x | head -1
 
 step machine bash -c 'nvidia-smi; lscpu | head -20; ldd "$1" | grep -E "torch|cuda"' _ "$bin"
 step version "$bin" --version --json
+# The binary loads libtorch's CUDA backend late (bigram::device::load_cuda_backend): rc=0 when
+# it still sees a device.
+step cuda-seen bash -c '"$1" --version --json | grep -q "\"cuda_devices\":[1-9]"' _ "$bin"
 step cuda-tests "$(test_exe it)" cuda:: --nocapture --test-threads 1
 step bench-cuda "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda
 step bench-cuda-1000 "$python" scripts/bench.py --bigram "$bin" --data $data --device cuda --epochs 1000 --repeats 3

@@ -11,7 +11,11 @@ pub fn parse_device(spec: &str) -> Result<Device> {
     let spec = spec.trim().to_ascii_lowercase();
     match spec.as_str() {
         "cpu" => Ok(Device::Cpu),
-        "auto" => Ok(Device::cuda_if_available()),
+        "auto" => {
+            // A backend that cannot load leaves the CPU, as on a machine without CUDA.
+            let _ = load_cuda_backend();
+            Ok(Device::cuda_if_available())
+        }
         "cuda" => cuda(0),
         _ => match spec.strip_prefix("cuda:").map(str::parse::<usize>) {
             Some(Ok(n)) => cuda(n),
@@ -21,6 +25,9 @@ pub fn parse_device(spec: &str) -> Result<Device> {
 }
 
 fn cuda(index: usize) -> Result<Device> {
+    if let Err(error) = load_cuda_backend() {
+        return Err(DeviceError::CudaBackend { error }.into());
+    }
     if !tch::Cuda::is_available() {
         return Err(DeviceError::NoCuda.into());
     }
@@ -29,6 +36,67 @@ fn cuda(index: usize) -> Result<Device> {
         return Err(DeviceError::NoSuchCuda { index, count }.into());
     }
     Ok(Device::Cuda(index))
+}
+
+/// Whether `spec` could name a CUDA device (anything but `cpu`): the command line loads the
+/// CUDA backend for it before any tensor work.
+pub fn may_be_cuda(spec: &str) -> bool {
+    !spec.trim().eq_ignore_ascii_case("cpu")
+}
+
+/// Load libtorch's GPU backend, once per process; what the loader said if it failed.
+///
+/// The binary does not link it: `libtorch_cuda`'s start-up registers every CUDA kernel, about
+/// 0.13 s of the 0.38 s a process took to start here, paid by counting, sampling and every
+/// error message on machines that may have no GPU. This loads `libtorch.so` from the folder of
+/// the loaded `libtorch_cpu`, which brings the backend its build has (`libtorch_cuda` for
+/// CUDA, nothing more for a CPU-only libtorch), as linking it did.
+///
+/// libtorch asks which devices exist once and keeps the answer (a seed, a backward pass and a
+/// CUDA query all ask), so this must run before the first tensor operation: `parse_device`
+/// and [`runtime`] call it, and the command line calls it right after parsing its flags. A
+/// process linked with the backend (the test executables) loads nothing new.
+pub fn load_cuda_backend() -> std::result::Result<(), String> {
+    static LOADED: std::sync::OnceLock<std::result::Result<(), String>> =
+        std::sync::OnceLock::new();
+    LOADED.get_or_init(open_gpu_backend).clone()
+}
+
+#[cfg(target_os = "linux")]
+fn open_gpu_backend() -> std::result::Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(library) = loaded_library_dir("libtorch_cpu").map(|dir| dir.join("libtorch.so"))
+    else {
+        return Ok(());
+    };
+    if !library.exists() {
+        return Ok(());
+    }
+    let Ok(path) = std::ffi::CString::new(library.as_os_str().as_bytes()) else {
+        return Ok(());
+    };
+    // SAFETY: `path` is a NUL-terminated file name. The handle is never closed: the kernels
+    // the library registers must stay for the life of the process.
+    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+    if !handle.is_null() {
+        return Ok(());
+    }
+    // SAFETY: dlerror returns null or a NUL-terminated message owned by the loader.
+    let message = unsafe { libc::dlerror() };
+    Err(if message.is_null() {
+        format!("{} did not load", library.display())
+    } else {
+        // SAFETY: checked non-null just above.
+        unsafe { std::ffi::CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+/// Where CUDA exists, it comes linked (or not at all).
+#[cfg(not(target_os = "linux"))]
+fn open_gpu_backend() -> std::result::Result<(), String> {
+    Ok(())
 }
 
 /// A device's name as the user would type it.
@@ -91,6 +159,13 @@ pub struct Runtime {
     pub libtorch_dir: Option<PathBuf>,
     /// CUDA devices libtorch sees (0 without CUDA).
     pub cuda_devices: usize,
+    /// The CUDA runtime version libtorch's CUDA backend was built for (`12.8`, `13.0`), when
+    /// that backend is loaded: present on a CUDA build even where no GPU is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda_runtime: Option<String>,
+    /// Why libtorch's GPU backend did not load, when it was there and failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda_backend_error: Option<String>,
     /// libtorch's own intra-op thread count.
     pub default_threads: i32,
 }
@@ -99,6 +174,11 @@ pub struct Runtime {
 pub fn runtime() -> Runtime {
     let libtorch_dir = loaded_library_dir("libtorch_cpu");
     let libtorch = libtorch_dir.as_deref().and_then(version_near);
+    let cuda_backend_error = load_cuda_backend().err();
+    let cuda_runtime = tch::utils::has_cudart().then(|| {
+        let version = tch::utils::version_cudart();
+        format!("{}.{}", version / 1000, version % 1000 / 10)
+    });
     let cuda_devices = if tch::Cuda::is_available() {
         tch::Cuda::device_count().max(0) as usize
     } else {
@@ -108,6 +188,8 @@ pub fn runtime() -> Runtime {
         libtorch,
         libtorch_dir,
         cuda_devices,
+        cuda_runtime,
+        cuda_backend_error,
         default_threads: default_threads(),
     }
 }
@@ -191,10 +273,15 @@ mod tests {
 
     #[test]
     fn missing_cuda_is_an_input_error() {
-        if !tch::Cuda::is_available() {
+        let said = match load_cuda_backend() {
+            Err(_) => Some("did not load"),
+            Ok(()) if !tch::Cuda::is_available() => Some("not available"),
+            Ok(()) => None,
+        };
+        if let Some(said) = said {
             let err = parse_device("cuda").unwrap_err();
             assert!(err.is_input());
-            assert!(err.to_string().contains("not available"));
+            assert!(err.to_string().contains(said), "{err}");
         }
         let err = parse_device("cuda:999").unwrap_err();
         assert!(err.is_input());

@@ -571,6 +571,12 @@ pub enum DeviceError {
         "CUDA was asked for but is not available here (no GPU, or libtorch was built without CUDA)"
     )]
     NoCuda,
+    /// libtorch's GPU backend is there but did not load (a missing CUDA runtime library).
+    #[error("CUDA was asked for, but libtorch's GPU backend did not load: {error}")]
+    CudaBackend {
+        /// What the loader said.
+        error: String,
+    },
     /// A CUDA index past the last device.
     #[error("device cuda:{index} does not exist; this machine has {count} CUDA device(s)")]
     NoSuchCuda {

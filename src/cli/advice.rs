@@ -219,7 +219,9 @@ fn train(err: &TrainError) -> String {
 fn device(err: &DeviceError) -> String {
     match err {
         DeviceError::Unknown { .. } => format!("{err}; use cpu, cuda, cuda:N or auto"),
-        DeviceError::NoCuda => format!("{err}; use --device cpu or --device auto"),
+        DeviceError::NoCuda | DeviceError::CudaBackend { .. } => {
+            format!("{err}; use --device cpu or --device auto")
+        }
         DeviceError::NoSuchCuda { count, .. } => {
             format!("{err} (cuda:0..cuda:{})", count.saturating_sub(1))
         }

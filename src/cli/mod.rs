@@ -91,6 +91,18 @@ enum Command {
 }
 
 impl Command {
+    /// The `--device` given to a command that takes one.
+    fn device(&self) -> Option<&str> {
+        let arg = match self {
+            Command::Notebook(args) => &args.device,
+            Command::Train(args) => &args.device,
+            Command::Parity(args) => &args.device,
+            Command::Tune(args) => &args.device,
+            _ => return None,
+        };
+        Some(&arg.device)
+    }
+
     /// Whether the advice for a data file may name `--lowercase` and `--vocab`.
     fn read_flags(&self) -> advice::ReadFlags {
         match self {
@@ -134,6 +146,11 @@ pub fn main() -> i32 {
         }
         return run_version(&cli.global, cancel);
     };
+    // Before any tensor operation: libtorch asks once which devices exist.
+    if command.device().is_some_and(bigram::device::may_be_cuda) {
+        // A failure is reported where the device is parsed.
+        let _ = bigram::device::load_cuda_backend();
+    }
     // Before any tensor operation: the count decides how reductions split, hence the bits.
     let threads = cli
         .global

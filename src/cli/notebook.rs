@@ -12,7 +12,7 @@ pub struct NotebookArgs {
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
-    device: DeviceArg,
+    pub(super) device: DeviceArg,
 }
 
 impl Report for Replay {

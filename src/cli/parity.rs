@@ -43,7 +43,7 @@ pub struct ParityArgs {
     #[command(flatten)]
     order: OrderArg,
     #[command(flatten)]
-    device: DeviceArg,
+    pub(super) device: DeviceArg,
     /// Allowed |difference| for floats (default: 0 on the CPU, 1e-4 on CUDA).
     #[arg(long, value_parser = non_negative)]
     tolerance: Option<f64>,

@@ -58,7 +58,7 @@ pub struct TrainArgs {
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
-    device: DeviceArg,
+    pub(super) device: DeviceArg,
 }
 
 /// What `train` reports: `loss` and `last_epoch_nll` are the last epoch's forward pass (with

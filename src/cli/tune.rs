@@ -58,7 +58,7 @@ pub struct TuneArgs {
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
-    device: DeviceArg,
+    pub(super) device: DeviceArg,
 }
 
 /// What `tune` reports.

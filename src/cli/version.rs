@@ -23,9 +23,18 @@ impl Report for VersionReport {
             (None, Some(dir)) => format!("libtorch of unknown version ({})", dir.display()),
             _ => "libtorch: not found among the loaded libraries".to_string(),
         };
-        let cuda = match self.runtime.cuda_devices {
-            0 => "CUDA: not available".to_string(),
-            n => format!("CUDA: available, {n} device(s)"),
+        let runtime = &self.runtime;
+        let backend = (&runtime.cuda_runtime, &runtime.cuda_backend_error);
+        let cuda = match (runtime.cuda_devices, backend) {
+            (0, (_, Some(error))) => {
+                format!("CUDA: not available (libtorch's GPU backend did not load: {error})")
+            }
+            (0, (Some(version), None)) => {
+                format!("CUDA: not available (libtorch is built for CUDA {version}; no GPU seen)")
+            }
+            (0, (None, None)) => "CUDA: not available (libtorch is built without it)".to_string(),
+            (n, (Some(version), _)) => format!("CUDA: available, {n} device(s) (CUDA {version})"),
+            (n, (None, _)) => format!("CUDA: available, {n} device(s)"),
         };
         format!(
             "bigram {}\n{libtorch}\n{cuda}\nthreads: {} by default (libtorch's choice; --threads N sets it)\n",

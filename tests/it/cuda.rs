@@ -12,9 +12,21 @@ fn cuda_devices() -> u64 {
     json(&out)["cuda_devices"].as_u64().unwrap_or(0)
 }
 
-/// True when there is a CUDA device; otherwise say that `test` was skipped.
+/// True when there is a CUDA device; otherwise say that `test` was skipped. The binary loads
+/// CUDA late and this process links it at start: both must see the same devices, or a binary
+/// that lost CUDA would skip every test here.
 fn have_cuda(test: &str) -> bool {
     let devices = cuda_devices();
+    let here = if tch::Cuda::is_available() {
+        tch::Cuda::device_count()
+    } else {
+        0
+    };
+    assert_eq!(
+        i64::try_from(devices).unwrap(),
+        here,
+        "CUDA devices seen by `bigram --version` against this test process"
+    );
     if devices == 0 {
         eprintln!("{test}: skipped, no CUDA device here (bigram --version reports none)");
     }
@@ -147,4 +159,78 @@ fn a_cuda_device_that_is_not_there_is_refused() {
         "does not exist"
     };
     assert!(stderr.contains(expected), "{stderr}");
+}
+
+/// Whether libtorch's CUDA backend started in a `bigram` run with `args`: the dynamic loader,
+/// asked to (`LD_DEBUG=libs`, glibc), names each library whose start-up code it runs.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn starts_cuda_backend(args: &[&str]) -> bool {
+    let output = bigram()
+        .args(args)
+        .env("LD_DEBUG", "libs")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .any(|line| line.contains("calling init:") && line.contains("/libtorch_cuda.so"))
+}
+
+/// The binary loads libtorch's CUDA backend only for what may use it (a device other than
+/// the CPU, `--version`), so counting and sampling start without its 0.13 s. Loaded that late,
+/// it is still the backend libtorch uses: `--version` reports the CUDA runtime it was built
+/// for, which only the real backend knows. This runs without a GPU; the tests above check the
+/// same with one.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_cuda_backend_loads_only_for_a_device_that_may_be_cuda_and_is_the_one_libtorch_uses() {
+    let version = json(&ok_output(bigram().args(["--version", "--json"])));
+    let dir = std::path::PathBuf::from(version["libtorch_dir"].as_str().unwrap());
+    if !dir.join("libtorch_cuda.so").exists() {
+        assert!(version.get("cuda_runtime").is_none(), "{version}");
+        eprintln!("skipped: a CPU-only libtorch in {}", dir.display());
+        return;
+    }
+    let built_for = version["cuda_runtime"].as_str().unwrap_or_else(|| {
+        panic!(
+            "the CUDA backend is in {} but libtorch does not see it: {version}",
+            dir.display()
+        )
+    });
+    assert!(
+        built_for.split('.').all(|part| part.parse::<u32>().is_ok()),
+        "{built_for}"
+    );
+    let data = names_txt().display().to_string();
+    assert!(starts_cuda_backend(&["--version"]));
+    assert!(starts_cuda_backend(&[
+        "train",
+        "--device",
+        "auto",
+        "--epochs",
+        "1",
+        "--data",
+        &data,
+        "--out",
+        "/dev/null"
+    ]));
+    for args in [
+        &["count", "--data", &data, "--out", "/dev/null"][..],
+        &[
+            "train",
+            "--epochs",
+            "1",
+            "--data",
+            &data,
+            "--out",
+            "/dev/null",
+        ][..],
+        &["--help"][..],
+    ] {
+        assert!(!starts_cuda_backend(args), "{args:?} loaded it");
+    }
 }
