@@ -33,10 +33,20 @@ pub fn names_source() -> Vec<bigram::data::Source> {
 /// split.
 const OMP_WAIT: (&str, &str) = ("OMP_WAIT_POLICY", "PASSIVE");
 
+/// glibc's allocator settings that `bigram` gives itself (`device::tune_allocator`), for the
+/// Python references too: a training epoch frees and allocates tensors of tens of MB, which
+/// glibc otherwise returns to the kernel and faults in again each time (a tenth of a
+/// reference's time here). Where memory comes from changes no result. `bigram` passes them on
+/// to the Python that `parity` starts.
+const MALLOC: [(&str, &str); 2] = [
+    ("MALLOC_MMAP_THRESHOLD_", "33554432"),
+    ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
+];
+
 /// The built `bigram` binary, run from a given folder.
 pub fn bigram() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("bigram").expect("the bigram binary is built");
-    cmd.env(OMP_WAIT.0, OMP_WAIT.1);
+    cmd.env(OMP_WAIT.0, OMP_WAIT.1).envs(MALLOC);
     cmd
 }
 
@@ -53,14 +63,14 @@ pub fn names_with_examples() -> bigram::data::Corpus {
 /// The built `bigram` binary as a plain process, for tests that set its standard streams.
 pub fn bigram_process() -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bigram"));
-    cmd.env(OMP_WAIT.0, OMP_WAIT.1);
+    cmd.env(OMP_WAIT.0, OMP_WAIT.1).envs(MALLOC);
     cmd
 }
 
 /// The Python with torch (`python()`) as a process to start.
 pub fn python_command() -> std::process::Command {
     let mut cmd = std::process::Command::new(python());
-    cmd.env(OMP_WAIT.0, OMP_WAIT.1);
+    cmd.env(OMP_WAIT.0, OMP_WAIT.1).envs(MALLOC);
     cmd
 }
 

@@ -162,8 +162,9 @@ fn trigram_count_model_beats_the_bigram_and_samples() {
         .unwrap();
     assert!(out.status.success());
     let nll = json(&out)["nll"].as_f64().unwrap();
-    // Two characters of context predict better than one: far below the bigram count model.
-    let bigram_nll = reference(&["--epochs", "1", "--threads", &threads_arg()])["count_nll"]
+    // Two characters of context predict better than one: far below the bigram count model
+    // (the shared default reference's; the count model does not depend on the training).
+    let bigram_nll = reference(&["--threads", &threads_arg()])["count_nll"]
         .as_f64()
         .unwrap();
     assert!(nll < bigram_nll - 0.2, "{nll} vs {bigram_nll}");

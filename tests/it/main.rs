@@ -4,6 +4,18 @@
 
 mod common;
 
+/// This process trains in-process too: give it the allocator settings the binary gives itself
+/// (`device::tune_allocator`), before `main`, while no other thread runs.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[used]
+#[link_section = ".init_array"]
+static TUNE_ALLOCATOR: extern "C" fn() = {
+    extern "C" fn tune_allocator() {
+        bigram::device::tune_allocator();
+    }
+    tune_allocator
+};
+
 mod bad_input;
 mod bench;
 mod commands;
