@@ -165,16 +165,7 @@ fn a_cuda_device_that_is_not_there_is_refused() {
 /// asked to (`LD_DEBUG=libs`, glibc), names each library whose start-up code it runs.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn starts_cuda_backend(args: &[&str]) -> bool {
-    let output = bigram()
-        .args(args)
-        .env("LD_DEBUG", "libs")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = ok_output(bigram().args(args).env("LD_DEBUG", "libs"));
     String::from_utf8_lossy(&output.stderr)
         .lines()
         .any(|line| line.contains("calling init:") && line.contains("/libtorch_cuda.so"))
