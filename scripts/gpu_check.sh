@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of README "GPU", in one run, on a CUDA machine that has PyTorch but perhaps no
+# The GPU checks of docs/gpu.md, in one run, on a CUDA machine that has PyTorch but perhaps no
 # Rust: the binary and test executables are built elsewhere for that machine's libtorch
 # (../shared/docs/libtorch.md § GPU) and copied into this checkout.
 #

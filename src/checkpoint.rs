@@ -717,13 +717,13 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_exactly_the_keys_written() {
-        let readme = include_str!("../README.md");
-        let section = readme
-            .split("## Checkpoints\n")
+    fn the_checkpoints_page_lists_exactly_the_keys_written() {
+        let page = include_str!("../docs/checkpoints.md");
+        let section = page
+            .split("# Checkpoints\n")
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
-            .expect("README has a Checkpoints section");
+            .expect("docs/checkpoints.md has a Checkpoints section");
         // The first column of the table: `key` or `key`, `key`.
         let mut listed: Vec<String> = section
             .lines()

@@ -5,7 +5,7 @@ For each thread count, runs the reference's epoch (scripts/reference.py) on name
 compares every intermediate with the 1-thread result: the forward product xenc @ W, the loss,
 the gradient (whose product xenc.T @ dlogits sums over all examples) and the weights after a
 few epochs. Each count is also run several times in this process, to show whether the bits
-move between runs at one count. A diagnostic for README "What identical means"; nothing
+move between runs at one count. A diagnostic for docs/parity.md, "What identical means"; nothing
 depends on its output.
 
 Usage: python scripts/research/thread_effects.py [--data data/names.txt] [--threads 1,2,3,4]

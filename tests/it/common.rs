@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// The checkout the tests belong to. cargo sets `CARGO_MANIFEST_DIR` when it runs them; read
 /// at run time first, so a test executable copied to another machine (a GPU machine with no
-/// Rust, README "GPU") can be pointed at a checkout there.
+/// Rust, docs/gpu.md) can be pointed at a checkout there.
 pub fn project_root() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)

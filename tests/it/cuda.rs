@@ -1,6 +1,6 @@
 //! `--device cuda`, on a machine that has a CUDA device. Without one, each test says it was
 //! skipped (on stderr, seen with `cargo test -- --nocapture`) and passes: CI has no GPU, and a
-//! GPU machine runs these by hand (README, "GPU").
+//! GPU machine runs these by hand (docs/gpu.md).
 
 use crate::common::*;
 

@@ -53,7 +53,7 @@ fn assert_identical(args: &[&str]) -> serde_json::Value {
 }
 
 /// The libtorch version the `bigram` binary loads (2.13.0 in CI; another where a binary built
-/// for another libtorch runs, README "GPU"). Asked once.
+/// for another libtorch runs, docs/gpu.md). Asked once.
 fn loaded_libtorch() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VERSION.get_or_init(|| {
