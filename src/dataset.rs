@@ -2,10 +2,11 @@
 //! split of it), or taken from a count checkpoint's counts; with what checkpoints record
 //! about where it came from.
 
-use crate::checkpoint::{DataFile, Loaded, Meta};
+use crate::checkpoint::Loaded;
 use crate::data::{Corpus, Counts, Examples, Keep, ReadOptions, Source, SplitSpec, Splits};
 use crate::error::{CheckpointError, Result, TrainError};
 use crate::model::{Model, ModelKind};
+use crate::provenance::{DataFile, Meta};
 use crate::vocab::Vocab;
 use std::path::Path;
 

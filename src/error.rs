@@ -211,12 +211,16 @@ pub enum DataError {
         ch: char,
     },
     /// More distinct characters than a vocabulary holds.
-    #[error("{path} has {symbols} distinct characters with '.', more than a vocabulary holds ({max})", max = crate::vocab::MAX_SYMBOLS)]
+    #[error(
+        "{path} has {symbols} distinct characters with '.', more than a vocabulary holds ({max})"
+    )]
     VocabularyTooLarge {
         /// The file (or files, comma-separated).
         path: String,
         /// How many symbols the data would need.
         symbols: usize,
+        /// The most a vocabulary holds.
+        max: usize,
     },
     /// One file given twice.
     #[error("data file {second} is {first} again: its names would be counted twice")]

@@ -2,10 +2,10 @@
 //! PyTorch notebook, finished: training with smoothing, a count model, sampling, evaluation,
 //! checkpoints, and a checker of parity with PyTorch.
 //!
-//! Data flows `vocab` → `data` → `model` (+ `checkpoint`) → `train` / `sample` / `eval`;
-//! `dataset` is the data a fit reads, `tune` compares fits, `notebook` replays the original
-//! notebook cell by cell in one file to read beside it, `parity` compares both with PyTorch
-//! references, `plot` draws.
+//! Data flows `vocab` → `data` → `model` (+ `provenance`, `checkpoint`) → `train` / `sample` /
+//! `eval`; `dataset` is the data a fit reads, `tune` compares fits, `notebook` replays the
+//! original notebook cell by cell in one file to read beside it, `parity` compares both with
+//! PyTorch references, `plot` draws. No module imports one that imports it back.
 //! The library knows nothing of the command line: the `bigram` binary turns flags into these
 //! calls, and errors ([`Error`]) into advice.
 
@@ -22,6 +22,7 @@ pub mod model;
 pub mod notebook;
 pub mod parity;
 pub mod plot;
+pub mod provenance;
 pub mod sample;
 pub mod train;
 pub mod tune;

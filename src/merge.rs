@@ -4,10 +4,11 @@
 //! is anything counted twice: a checkpoint given twice, two that counted the same data file,
 //! or a piece that is already inside a merged one (however deep).
 
-use crate::checkpoint::{DataFile, Loaded, Piece};
+use crate::checkpoint::Loaded;
 use crate::data::Counts;
 use crate::error::{MergeError, MergeFact, Result};
 use crate::model::{Model, ModelKind};
+use crate::provenance::{DataFile, Piece};
 use std::collections::HashMap;
 use std::path::PathBuf;
 

@@ -6,9 +6,9 @@
 //! bigram frequencies and `sample` and `eval` serve both without knowing which is which. How a
 //! model is written to disk and read back lives in `checkpoint`.
 
-use crate::checkpoint::Meta;
 use crate::data::{for_each_pair, Counts};
 use crate::error::{Error, Result};
+use crate::provenance::Meta;
 use crate::vocab::{context_count, Vocab};
 use tch::{Kind, Tensor};
 

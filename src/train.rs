@@ -8,17 +8,19 @@
 //! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
 //!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
 //!
-//! How each epoch's results come back to the host (in batches on CUDA) is `readback`'s; the
-//! counts method lives in `counts`. This module knows nothing of files or flags.
+//! How each epoch's results come back to the host (in batches on CUDA), and when a loss has
+//! diverged, is `readback`'s; the counts method's objective is `counts`'s. Neither imports
+//! this module. This module knows nothing of files or flags.
 
 mod counts;
 mod readback;
 
 pub use counts::CountsObjective;
-pub use readback::CUDA_SYNC_EPOCHS;
+pub use readback::{OnEpoch, CUDA_SYNC_EPOCHS, EXPLODED};
 
 use crate::data::{Counts, Examples};
 use crate::error::{Result, Step, TrainError};
+use crate::provenance::{Meta, Start};
 use readback::{epochs_per_read, warm_up, DevNlls, EpochLog};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
@@ -28,29 +30,6 @@ use tch::{Device, Kind, Tensor};
 /// products beside them, would strain an ordinary workstation) the `index` and `counts`
 /// methods reach the same objective without it, and the error says so.
 pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
-
-/// A loss this many times the first epoch's (or 1, if that is smaller) has exploded: plain
-/// gradient descent at a workable rate only brings the loss down, and one that diverges
-/// grows by orders of magnitude within a few epochs. Caught here, a run that would only
-/// overflow much later (the counts method works in float64) stops as the one-hot loop does.
-pub const EXPLODED: f64 = 10.0;
-
-/// The divergence an epoch's `loss` shows, if any: not finite, or past [`EXPLODED`] times the
-/// first epoch's (`first`).
-pub(crate) fn diverged(
-    epoch: usize,
-    loss: f64,
-    first: Option<f64>,
-    step: Step,
-) -> Option<TrainError> {
-    let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
-    (!loss.is_finite() || exploded).then_some(TrainError::Diverged {
-        epoch,
-        loss,
-        first,
-        step,
-    })
-}
 
 /// How to compute each epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -81,6 +60,35 @@ impl Method {
 }
 
 impl TrainConfig {
+    /// The record of a network trained on `data` with these settings: the last
+    /// epoch's loss, the NLL of the weights saved, the thread count, and where it started
+    /// (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
+    pub fn provenance(
+        &self,
+        data: Meta,
+        final_loss: f64,
+        nll: f64,
+        threads: i32,
+        start: Option<Start>,
+    ) -> Meta {
+        let epochs = self.epochs as u64;
+        let before = start.as_ref().map_or(0, |s| s.epochs_total);
+        Meta {
+            epochs: Some(epochs),
+            epochs_total: Some(before + epochs),
+            lr: Some(self.lr),
+            reg: Some(self.reg),
+            method: Some(self.method.as_str().to_string()),
+            device: Some(crate::device::device_name(self.device)),
+            threads: Some(threads),
+            final_loss: Some(final_loss),
+            nll: Some(nll),
+            seed: start.is_none().then_some(self.seed),
+            init: start,
+            ..data
+        }
+    }
+
     /// The step of these settings on a W the shape of `counts`.
     pub fn step(&self, counts: &Counts) -> Step {
         Step {
@@ -147,9 +155,6 @@ pub fn initial_weights(seed: i64, rows: usize, width: usize) -> Tensor {
     })
 }
 
-/// Called after each epoch (1-based) with its loss; an error stops training (an interrupt).
-pub type OnEpoch<'a> = &'a mut dyn FnMut(usize, f64) -> Result<()>;
-
 /// Train from the seed's initial weights.
 pub fn train(data: TrainData<'_>, config: &TrainConfig, on_epoch: OnEpoch<'_>) -> Result<Trained> {
     let w0 = initial_weights(config.seed, data.counts.rows, data.counts.width);
@@ -194,7 +199,7 @@ pub fn train_from(
                 index_epoch(&inputs, &targets, w, config)
             })?
         }
-        Method::Counts => counts::run_counts_epochs(w0, data, config, on_epoch)?,
+        Method::Counts => run_counts_epochs(w0, data, config, on_epoch)?,
     };
     // The last update comes after the last loss was checked: it can still overflow.
     if !bool::try_from(trained.w.isfinite().all())? {
@@ -239,6 +244,45 @@ fn run_tensor_epochs(
         dev_nlls,
         seconds,
         warmup_seconds,
+    })
+}
+
+/// The `counts` method: the objective over the counts in f64, on the CPU.
+fn run_counts_epochs(
+    w0: Tensor,
+    data: TrainData<'_>,
+    config: &TrainConfig,
+    on_epoch: OnEpoch<'_>,
+) -> Result<Trained> {
+    let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let mut objective = CountsObjective::new(w.len());
+    let mut scratch = CountsObjective::new(w.len());
+    let mut log = EpochLog::new(config.epochs, config.step(data.counts), 1, on_epoch);
+    let mut dev_nlls = Vec::new();
+    let start = Instant::now();
+    for epoch in 1..=config.epochs {
+        if let Some(dev) = data.dev {
+            dev_nlls.push(scratch.evaluate(dev, &w, 0.0).1);
+        }
+        let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
+        for (wi, gi) in w.iter_mut().zip(&objective.grad) {
+            *wi -= config.lr * gi;
+        }
+        log.record(epoch, loss, nll)?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (losses, nlls) = log.finish();
+    let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
+    Ok(Trained {
+        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
+        losses,
+        nlls,
+        dev_nlls,
+        seconds,
+        warmup_seconds: None,
     })
 }
 

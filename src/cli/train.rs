@@ -6,11 +6,12 @@ use super::printer::Report;
 use super::progress::EpochBar;
 use super::split::SplitReport;
 use super::Context;
-use bigram::checkpoint::{Loaded, Start};
+use bigram::checkpoint::Loaded;
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::{device_name, parse_device};
 use bigram::files::{check_png, plan_outputs, InputPath, Output, Pending};
 use bigram::model::Model;
+use bigram::provenance::Start;
 use bigram::train::{initial_weights, train_from, Method, TrainConfig, TrainData, Trained};
 use clap::Args;
 use serde::Serialize;
@@ -124,7 +125,7 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         .init
         .as_deref()
         .zip(init.as_ref())
-        .map(|(path, loaded)| Start::of(path, &loaded.model, loaded.sha256.clone()));
+        .map(|(path, loaded)| Start::of(path, &loaded.model.meta, loaded.sha256.clone()));
     // The counts method is plain Rust on the CPU whatever --device says; report what ran.
     let device = if method == Method::Counts {
         tch::Device::Cpu
@@ -264,10 +265,13 @@ fn model_of(
     let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
     let nll = model.nll(data.counts())?;
     let final_loss = trained.losses.last().copied().unwrap_or(f64::NAN);
-    model.meta = data
-        .provenance()
-        .clone()
-        .trained(config, final_loss, nll, ctx.threads, start);
+    model.meta = config.provenance(
+        data.provenance().clone(),
+        final_loss,
+        nll,
+        ctx.threads,
+        start,
+    );
     Ok(model)
 }
 

@@ -11,8 +11,9 @@
 //! reports the exact error. The counts are the same either way (tests check).
 
 use super::examples::Counts;
-use super::read::{ReadOptions, CHUNK_BYTES, MAX_LINE_BYTES};
+use super::read::{ReadOptions, MAX_LINE_BYTES};
 use super::source::Input;
+use super::source::CHUNK_BYTES;
 use crate::cancel::Cancel;
 use crate::error::{DataError, Result};
 use crate::vocab::{next_context, Vocab, NOT_IN_VOCAB};

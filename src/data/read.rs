@@ -3,10 +3,10 @@
 //! around names and blank lines are accepted; anything else unusual is a [`DataError`] that
 //! names the file and line.
 
-use super::source::{join_labels, Input};
+use super::source::{join_labels, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;
 use crate::error::{DataError, Error, Result, VocabKind};
-use crate::vocab::{fold_case, Vocab, BOUNDARY, NOT_IN_VOCAB};
+use crate::vocab::{fold_case, Vocab, BOUNDARY, MAX_SYMBOLS, NOT_IN_VOCAB};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -15,9 +15,6 @@ use std::sync::Arc;
 /// Longest accepted line, in bytes: a guard against feeding the tool a file that is not a
 /// list of names (a single 10 GB line would otherwise be buffered whole).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
-
-/// Bytes read at a time.
-pub(crate) const CHUNK_BYTES: usize = 1 << 20;
 
 /// Which vocabulary to read the data with.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -307,10 +304,11 @@ fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
         })?;
     }
     let symbols = seen.len() + usize::from(!seen.contains(&BOUNDARY));
-    if symbols > crate::vocab::MAX_SYMBOLS {
+    if symbols > MAX_SYMBOLS {
         return Err(DataError::VocabularyTooLarge {
             path: labels_of(inputs),
             symbols,
+            max: MAX_SYMBOLS,
         }
         .into());
     }

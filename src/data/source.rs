@@ -11,6 +11,9 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+/// Bytes read at a time.
+pub(crate) const CHUNK_BYTES: usize = 1 << 20;
+
 /// One source of names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -209,7 +212,7 @@ fn stream(
     let mut tmp = tempfile::NamedTempFile::new()
         .map_err(|e| Error::io(format!("creating a temporary copy of {label}"), e))?;
     let mut reader = reader;
-    let mut buf = vec![0u8; super::read::CHUNK_BYTES];
+    let mut buf = vec![0u8; CHUNK_BYTES];
     loop {
         cancel.check(|| format!("while reading {label}"))?;
         let n = match reader.read(&mut buf) {

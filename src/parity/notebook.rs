@@ -1,7 +1,7 @@
 //! The notebook's cells against `scripts/notebook_reference.py`: every figure `bigram notebook`
 //! prints, and every element of its large matrices (by digest) on the CPU.
 
-use super::{default_tolerance, parse_reference, run_python, ParityReport, Row, Rows};
+use super::report::{default_tolerance, parse_reference, run_python, ParityReport, Row, Rows};
 use crate::cancel::Cancel;
 use crate::data::Source;
 use crate::device::device_name;

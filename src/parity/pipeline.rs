@@ -1,7 +1,7 @@
 //! The training pipeline against `scripts/reference.py`: examples, initial and final weights,
 //! every epoch's loss, the NLLs, and the names both models sample.
 
-use super::{default_tolerance, parse_reference, run_python, ParityReport, Rows};
+use super::report::{default_tolerance, parse_reference, run_python, ParityReport, Rows};
 use crate::cancel::Cancel;
 use crate::data::{Corpus, Keep, ReadOptions, Source};
 use crate::device::device_name;
@@ -41,7 +41,7 @@ pub struct ParityConfig {
     pub order: usize,
     /// Device of the Rust side.
     pub device: Device,
-    /// Allowed |difference| for floats (None: 0 on the CPU, [`super::CUDA_TOLERANCE`] on CUDA).
+    /// Allowed |difference| for floats (None: 0 on the CPU, [`super::report::CUDA_TOLERANCE`] on CUDA).
     pub tolerance: Option<f64>,
     /// The Python with torch 2.13.
     pub python: PathBuf,
@@ -196,7 +196,7 @@ struct RustSide {
     shape: String,
 }
 
-fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::Row> {
+fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::report::Row> {
     let tolerance = config
         .tolerance
         .unwrap_or_else(|| default_tolerance(config.device));

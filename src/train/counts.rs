@@ -3,51 +3,7 @@
 //! per epoch instead of O(examples × contexts × vocabulary). It reaches the objective of the
 //! one-hot loop, not its bits.
 
-use super::readback::EpochLog;
-use super::{OnEpoch, TrainConfig, TrainData, Trained};
 use crate::data::Counts;
-use crate::error::Result;
-use std::time::Instant;
-use tch::Tensor;
-
-/// The `counts` method: the objective over the counts in f64, on the CPU.
-pub(super) fn run_counts_epochs(
-    w0: Tensor,
-    data: TrainData<'_>,
-    config: &TrainConfig,
-    on_epoch: OnEpoch<'_>,
-) -> Result<Trained> {
-    let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    let mut objective = CountsObjective::new(w.len());
-    let mut scratch = CountsObjective::new(w.len());
-    let mut log = EpochLog::new(config.epochs, config.step(data.counts), 1, on_epoch);
-    let mut dev_nlls = Vec::new();
-    let start = Instant::now();
-    for epoch in 1..=config.epochs {
-        if let Some(dev) = data.dev {
-            dev_nlls.push(scratch.evaluate(dev, &w, 0.0).1);
-        }
-        let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
-        for (wi, gi) in w.iter_mut().zip(&objective.grad) {
-            *wi -= config.lr * gi;
-        }
-        log.record(epoch, loss, nll)?;
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls) = log.finish();
-    let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
-    Ok(Trained {
-        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
-        losses,
-        nlls,
-        dev_nlls,
-        seconds,
-        warmup_seconds: None,
-    })
-}
 
 /// The objective over counts and its gradient, in f64:
 /// loss = NLL(C, log softmax(W)) + reg·mean(W²),
@@ -107,8 +63,7 @@ impl CountsObjective {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::initial_weights;
-    use tch::Kind;
+    use tch::{Kind, Tensor};
 
     #[test]
     fn counts_gradient_matches_autograd_on_the_same_objective() {
@@ -116,11 +71,8 @@ mod tests {
         for (i, c) in counts.cells.iter_mut().enumerate() {
             *c = ((i * 7919) % 13) as u64;
         }
-        let w0 = initial_weights(3, 27, 27);
-        let w: Vec<f64> = crate::model::tensor_to_vec(&w0)
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
+        let w: Vec<f64> = (0..27 * 27)
+            .map(|i| ((i * 37) % 11) as f64 / 4.0 - 1.25)
             .collect();
         let mut objective = CountsObjective::new(w.len());
         let (loss, _) = objective.evaluate(&counts, &w, 0.1);

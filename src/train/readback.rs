@@ -4,12 +4,32 @@
 //! in one transfer, and a warm-up epoch on a copy of the weights pays for CUDA's start-up
 //! before the clock starts. Progress, interrupts and the divergence check happen at the reads.
 
-use super::{diverged, OnEpoch};
 use crate::data::Counts;
-use crate::error::{Result, Step};
+use crate::error::{Result, Step, TrainError};
 use crate::model::LogProbs;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
+
+/// Called after each epoch (1-based) with its loss; an error stops training (an interrupt).
+pub type OnEpoch<'a> = &'a mut dyn FnMut(usize, f64) -> Result<()>;
+
+/// A loss this many times the first epoch's (or 1, if that is smaller) has exploded: plain
+/// gradient descent at a workable rate only brings the loss down, and one that diverges
+/// grows by orders of magnitude within a few epochs. Caught here, a run that would only
+/// overflow much later (the counts method works in float64) stops as the one-hot loop does.
+pub const EXPLODED: f64 = 10.0;
+
+/// The divergence an epoch's `loss` shows, if any: not finite, or past [`EXPLODED`] times the
+/// first epoch's (`first`).
+fn diverged(epoch: usize, loss: f64, first: Option<f64>, step: Step) -> Option<TrainError> {
+    let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
+    (!loss.is_finite() || exploded).then_some(TrainError::Diverged {
+        epoch,
+        loss,
+        first,
+        step,
+    })
+}
 
 /// Epochs between reads of the losses on CUDA: progress, interrupts and the divergence check
 /// happen at these points.
@@ -88,7 +108,7 @@ impl<'a> DevNlls<'a> {
 }
 
 /// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be
-/// finite and not exploded ([`super::EXPLODED`]), and reported to the caller's callback.
+/// finite and not exploded ([`EXPLODED`]), and reported to the caller's callback.
 pub(super) struct EpochLog<'a> {
     every: usize,
     step: Step,

@@ -382,6 +382,23 @@ fn the_library_knows_nothing_of_the_command_line_and_files_stay_small() {
 }
 
 #[test]
+fn no_source_file_imports_one_that_imports_it_back() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = python_command()
+        .arg(root.join("scripts/import_circles.py"))
+        .arg(root.join("src"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("0 import circle(s) among"), "{report}");
+}
+
+#[test]
 fn version_names_the_libtorch_it_runs_on_and_completions_print() {
     let out = bigram().arg("--version").output().unwrap();
     assert!(out.status.success());

@@ -1,0 +1,324 @@
+//! What both parity comparisons share: the Python reference run (found, started, its output
+//! parsed) and the table of rows compared, with its tolerance.
+
+use crate::error::{ReferenceError, Result};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tch::Device;
+
+/// Default tolerance for floats on CUDA, where kernels differ from the CPU's.
+pub const CUDA_TOLERANCE: f64 = 1e-4;
+
+/// The PyTorch version the references must run (the one tch 0.26 binds).
+pub const TORCH_VERSION: &str = "2.13.0";
+
+/// The Python with torch to run the references with, looked up at run time: `BIGRAM_PYTHON`,
+/// else the `bin/python` of `BIGRAM_VENV`, else of the venv `scripts/setup.sh` shares between
+/// checkouts (`$XDG_CACHE_HOME` or `~/.cache`, `bigram/torch-2.13.0-venv`) when it exists.
+pub fn default_python() -> Option<PathBuf> {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(python) = env("BIGRAM_PYTHON") {
+        return Some(PathBuf::from(python));
+    }
+    let venv = match env("BIGRAM_VENV") {
+        Some(venv) => PathBuf::from(venv),
+        None => env("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|home| PathBuf::from(home).join(".cache")))?
+            .join("bigram")
+            .join(format!("torch-{TORCH_VERSION}-venv")),
+    };
+    let python = venv.join("bin").join("python");
+    python.is_file().then_some(python)
+}
+
+/// One line of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// What is compared.
+    pub quantity: String,
+    /// PyTorch's value (or a short form of it).
+    pub pytorch: String,
+    /// Rust's value.
+    pub rust: String,
+    /// Largest |difference| (floats), or the number of mismatches (integers, names).
+    pub difference: String,
+    /// What is allowed.
+    pub tolerance: String,
+    /// Within tolerance.
+    pub ok: bool,
+}
+
+/// The comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct ParityReport {
+    /// PyTorch version of the reference.
+    pub torch: String,
+    /// Threads on both sides.
+    pub threads: i32,
+    /// Device of the Rust side.
+    pub device: String,
+    /// Every compared quantity, in pipeline order.
+    pub rows: Vec<Row>,
+    /// Seconds of training on each side (absent for the notebook comparison).
+    pub pytorch_train_seconds: Option<f64>,
+    /// Seconds of training in Rust.
+    pub rust_train_seconds: Option<f64>,
+}
+
+impl ParityReport {
+    /// True when every row holds.
+    pub fn passed(&self) -> bool {
+        self.rows.iter().all(|r| r.ok)
+    }
+
+    /// The first quantity that diverged, in pipeline order.
+    pub fn first_failure(&self) -> Option<&Row> {
+        self.rows.iter().find(|r| !r.ok)
+    }
+
+    /// The table as text.
+    pub fn render(&self) -> String {
+        let header = ["quantity", "PyTorch", "Rust", "max |diff|", "tolerance", ""];
+        let cells: Vec<[String; 6]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                [
+                    r.quantity.clone(),
+                    r.pytorch.clone(),
+                    r.rust.clone(),
+                    r.difference.clone(),
+                    r.tolerance.clone(),
+                    if r.ok { "✓" } else { "✗" }.to_string(),
+                ]
+            })
+            .collect();
+        let widths: Vec<usize> = (0..6)
+            .map(|i| {
+                cells
+                    .iter()
+                    .map(|c| c[i].chars().count())
+                    .chain([header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |c: &[String]| {
+            c.iter()
+                .zip(&widths)
+                .map(|(s, w)| format!("{s:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let mut out = format!(
+            "PyTorch {} (Python reference) vs bigram on {}, {} thread(s)\n",
+            self.torch, self.device, self.threads
+        );
+        out += &line(&header.map(String::from));
+        out.push('\n');
+        for c in &cells {
+            out += &line(c);
+            out.push('\n');
+        }
+        match self.first_failure() {
+            None => out += "parity holds: every quantity within tolerance\n",
+            Some(r) => out += &format!("parity FAILS: first divergence at {}\n", r.quantity),
+        }
+        if let (Some(py), Some(rs)) = (self.pytorch_train_seconds, self.rust_train_seconds) {
+            out += &format!("training time: PyTorch {py:.3} s, Rust {rs:.3} s\n");
+        }
+        out
+    }
+}
+
+/// Run one of the reference scripts (sent on stdin) with `args`, and return its stdout.
+pub(super) fn run_python(python: &Path, script: &str, args: &[String]) -> Result<Vec<u8>> {
+    let mut child = Command::new(python)
+        .arg("-")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| ReferenceError::NotRunnable {
+            python: python.to_path_buf(),
+            source,
+        })?;
+    let sent = match child.stdin.take() {
+        Some(mut stdin) => stdin.write_all(script.as_bytes()),
+        None => Ok(()),
+    };
+    // A Python that exits before reading its script closes the pipe: its exit status and
+    // stderr below say why, so a broken pipe here is not the error to report.
+    if let Err(e) = sent {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(crate::Error::io(
+                "sending the reference script to Python",
+                e,
+            ));
+        }
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| crate::Error::io("waiting for the reference", e))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        if stderr.contains("No module named 'torch'") {
+            return Err(ReferenceError::NoTorch {
+                python: python.to_path_buf(),
+            }
+            .into());
+        }
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(ReferenceError::Failed {
+            status: output.status.to_string(),
+            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        }
+        .into());
+    }
+    Ok(output.stdout)
+}
+
+/// Parse a reference's JSON and check that it ran with the asked thread count.
+pub(super) fn parse_reference<T: serde::de::DeserializeOwned>(
+    stdout: &[u8],
+    threads: i32,
+) -> Result<T> {
+    #[derive(serde::Deserialize)]
+    struct Threads {
+        threads: i32,
+    }
+    let seen: Threads =
+        serde_json::from_slice(stdout).map_err(|e| ReferenceError::Output(e.to_string()))?;
+    if seen.threads != threads {
+        return Err(ReferenceError::Threads {
+            reference: seen.threads,
+            ours: threads,
+        }
+        .into());
+    }
+    Ok(serde_json::from_slice(stdout).map_err(|e| ReferenceError::Output(e.to_string()))?)
+}
+
+pub(super) fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, Option<usize>) {
+    let mut worst = 0.0f64;
+    let mut first = None;
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let d = if x == y { 0.0 } else { (x - y).abs() };
+        let d = if d.is_nan() { f64::INFINITY } else { d };
+        if d > 0.0 && first.is_none() {
+            first = Some(i);
+        }
+        worst = worst.max(d);
+    }
+    (worst, first)
+}
+
+/// The table being built: float rows within one tolerance, other rows exact.
+pub(super) struct Rows {
+    tolerance: f64,
+    pub(super) rows: Vec<Row>,
+}
+
+impl Rows {
+    pub(super) fn new(tolerance: f64) -> Self {
+        Self {
+            tolerance,
+            rows: Vec::new(),
+        }
+    }
+
+    pub(super) fn tolerance_text(&self) -> String {
+        if self.tolerance == 0.0 {
+            "identical".to_string()
+        } else {
+            format!("{:e}", self.tolerance)
+        }
+    }
+
+    /// Floats compared element by element; the last value is shown. With `per_epoch`, a
+    /// mismatch says from which epoch (1-based) it starts.
+    pub(super) fn floats(&mut self, quantity: &str, py: &[f64], rs: &[f64], per_epoch: bool) {
+        let (diff, first) = max_abs_diff(py, rs);
+        let ok = py.len() == rs.len() && diff <= self.tolerance;
+        let from = match (per_epoch, first) {
+            (true, Some(i)) if !ok => format!(" (from epoch {})", i + 1),
+            _ => String::new(),
+        };
+        let show = |v: &[f64]| v.last().map(|x| format!("{x:.17}")).unwrap_or_default();
+        self.rows.push(Row {
+            quantity: quantity.into(),
+            pytorch: show(py),
+            rust: show(rs),
+            difference: if diff == 0.0 {
+                "0".into()
+            } else {
+                format!("{diff:.1e}{from}")
+            },
+            tolerance: self.tolerance_text(),
+            ok,
+        });
+    }
+
+    /// Values that must be equal; `mismatches` is how many differ.
+    pub(super) fn exact(&mut self, quantity: &str, py: String, rs: String, mismatches: usize) {
+        self.rows.push(Row {
+            quantity: quantity.into(),
+            pytorch: py,
+            rust: rs,
+            difference: mismatches.to_string(),
+            tolerance: "exact".into(),
+            ok: mismatches == 0,
+        });
+    }
+
+    /// One value that must be equal on both sides.
+    pub(super) fn one<T: PartialEq + std::fmt::Display + ?Sized>(
+        &mut self,
+        quantity: &str,
+        py: &T,
+        rs: &T,
+    ) {
+        self.exact(quantity, head(&[py]), head(&[rs]), usize::from(py != rs));
+    }
+
+    /// Two lists compared item by item, the first few shown.
+    pub(super) fn list<T: PartialEq + std::fmt::Display>(
+        &mut self,
+        quantity: &str,
+        py: &[T],
+        rs: &[T],
+    ) {
+        let mismatches =
+            py.iter().zip(rs).filter(|(a, b)| a != b).count() + py.len().abs_diff(rs.len());
+        self.exact(quantity, head(py), head(rs), mismatches);
+    }
+}
+
+/// The first three items of a list, each cut at 16 characters.
+pub(super) fn head<T: std::fmt::Display>(v: &[T]) -> String {
+    let short = |n: &T| {
+        let n = n.to_string();
+        match n.char_indices().nth(16) {
+            Some((cut, _)) => format!("{}…", &n[..cut]),
+            None => n,
+        }
+    };
+    let mut s = v.iter().take(3).map(short).collect::<Vec<_>>().join(" ");
+    if v.len() > 3 {
+        s += " …";
+    }
+    s
+}
+
+pub(super) fn default_tolerance(device: Device) -> f64 {
+    match device {
+        Device::Cpu => 0.0,
+        _ => CUDA_TOLERANCE,
+    }
+}

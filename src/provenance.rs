@@ -1,0 +1,251 @@
+//! Provenance: how a model was made, as its checkpoint records it ([`Meta`]): the data it
+//! was fitted on, how it was trained or smoothed, where a resumed run started, the pieces a
+//! merged count model adds up. A new checkpoint field is a new field of [`Meta`] (and a row
+//! in docs/checkpoints.md, which a test holds to the keys written). How the record is stored
+//! in a file is `checkpoint`'s; what the model computes is `model`'s.
+
+use crate::data::SplitSpec;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// How a model was made, as its checkpoint records it. Every field is optional: a network
+/// fills in its training, a count model its smoothing, both where their data came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Each data file read, with its sha256 (both `null` for standard input).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub data_files: Option<Vec<DataFile>>,
+    /// Whether names were folded to lower case (data is read the same way later).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub lowercase: Option<bool>,
+    /// The split the model was fitted on the train part of.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub split: Option<SplitSpec>,
+    /// The seed of that split's shuffle.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub split_seed: Option<u64>,
+    /// The count checkpoint a network was trained from (`train --counts`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub counts_from: Option<DataFile>,
+    /// The checkpoints a merged count model adds up (`bigram merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub sources: Option<Vec<Piece>>,
+    /// The seed of a network's initial weights (absent when it resumed from a checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub seed: Option<i64>,
+    /// The checkpoint a network resumed from (`train --init`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    pub init: Option<Start>,
+    /// Epochs of this run.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub epochs: Option<u64>,
+    /// Epochs since the seed's weights, through every resume.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub epochs_total: Option<u64>,
+    /// Learning rate.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub lr: Option<f64>,
+    /// Weight of the L2 penalty.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub reg: Option<f64>,
+    /// How epochs were computed: `onehot`, `index` or `counts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Where training ran (`cpu`, `cuda:0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// libtorch's intra-op thread count (exact results hold for one count).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub threads: Option<i32>,
+    /// The last epoch's loss (NLL + L2), from its forward pass.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub final_loss: Option<f64>,
+    /// The NLL of the saved weights on the data they were fitted on.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub nll: Option<f64>,
+    /// A count model's additive smoothing.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    pub smoothing: Option<f64>,
+    /// The data file of checkpoints written before `data_files` (read, never written).
+    #[serde(default, skip_serializing)]
+    pub data_path: Option<String>,
+    /// Its sha256 (read, never written).
+    #[serde(default, skip_serializing)]
+    pub data_sha256: Option<String>,
+}
+
+/// One data file as a checkpoint records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Absolute path; `None` for standard input.
+    pub path: Option<String>,
+    /// sha256 of its bytes (for standard input too: nothing can check it later, but `merge`
+    /// sees the same data counted twice by it). `None` in checkpoints written before that.
+    pub sha256: Option<String>,
+}
+
+/// One checkpoint a merged count model adds up, with what it held: its data files and, when
+/// it was itself a merge, its own pieces (so that a piece already inside is seen again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Piece {
+    /// Its absolute path when merged.
+    pub path: String,
+    /// Its sha256.
+    pub sha256: String,
+    /// The data files it counted.
+    pub data_files: Vec<DataFile>,
+    /// The pieces it was merged from, when it was a merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Piece>,
+}
+
+/// Where a run that resumed from a checkpoint started: recorded as its `init`, so that a
+/// chain of resumed runs can be traced back to its seed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Start {
+    /// The starting checkpoint, absolute.
+    pub path: PathBuf,
+    /// Its sha256.
+    pub sha256: String,
+    /// The epochs behind it, since the seed's weights, through every earlier resume.
+    pub epochs_total: u64,
+    /// The seed the chain started from, however many resumes ago.
+    pub seed: Option<String>,
+}
+
+impl Start {
+    /// The record of starting from a model made as `meta` says, read from `path` with checksum
+    /// `sha256`.
+    pub fn of(path: &Path, meta: &Meta, sha256: String) -> Self {
+        let seed = meta
+            .seed
+            .map(|s| s.to_string())
+            .or_else(|| meta.init.as_ref().and_then(|i| i.seed.clone()));
+        Self {
+            path: crate::files::absolute(path),
+            sha256,
+            epochs_total: meta.epochs_total.or(meta.epochs).unwrap_or(0),
+            seed,
+        }
+    }
+}
+
+impl Meta {
+    /// The values that must make sense for a model to be used: a smoothing that is a finite
+    /// number of at least 0, a positive learning rate, a known method... The first wrong one
+    /// is named.
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
+        let bad = |key: &str, value: &dyn std::fmt::Display, want: &str| {
+            Err(format!("metadata {key:?} is {value}; it must be {want}"))
+        };
+        if let Some(s) = self.smoothing.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+            return bad("smoothing", &s, "a finite number, 0 or more");
+        }
+        if let Some(lr) = self.lr.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            return bad("lr", &lr, "a finite number above 0");
+        }
+        if let Some(reg) = self.reg.filter(|v| !(v.is_finite() && *v >= 0.0)) {
+            return bad("reg", &reg, "a finite number, 0 or more");
+        }
+        if let Some(nll) = self.nll.filter(|v| v.is_nan() || *v < 0.0) {
+            return bad("nll", &nll, "a number, 0 or more");
+        }
+        if let Some(t) = self.threads.filter(|t| *t < 1) {
+            return bad("threads", &t, "at least 1");
+        }
+        let methods = ["onehot", "index", "counts"];
+        if let Some(m) = self.method.as_deref().filter(|m| !methods.contains(m)) {
+            return bad("method", &format!("{m:?}"), "onehot, index or counts");
+        }
+        Ok(())
+    }
+
+    /// The data files it records (`data_files`, or the `data_path` and `data_sha256` of older
+    /// checkpoints); empty when none are.
+    pub fn data_files(&self) -> Vec<DataFile> {
+        match (&self.data_files, &self.data_path) {
+            (Some(files), _) => files.clone(),
+            (None, Some(path)) => vec![DataFile {
+                path: Some(path.clone()),
+                sha256: self.data_sha256.clone(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A value stored as its text (`Display` / `FromStr`).
+pub(crate) mod text {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|e| D::Error::custom(format!("{text:?} ({e})")))
+    }
+}
+
+/// An optional value stored as its text, absent when `None`.
+pub(crate) mod opt_text {
+    use serde::{Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => super::text::serialize(v, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        super::text::deserialize(d).map(Some)
+    }
+}
+
+/// An optional record or list stored as JSON text, absent when `None`.
+pub(crate) mod json {
+    use serde::{
+        de::DeserializeOwned, de::Error, Deserialize, Deserializer, Serialize, Serializer,
+    };
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => {
+                s.serialize_str(&serde_json::to_string(v).map_err(serde::ser::Error::custom)?)
+            }
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| D::Error::custom(format!("{text:?} is not the JSON expected ({e})")))
+    }
+}
