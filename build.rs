@@ -1,5 +1,10 @@
-//! Link the binary so that it finds libtorch at run time, and the test executables so that
-//! they start with its CUDA backend.
+//! Compile the grad_fn shim, link the binary so that it finds libtorch at run time, and the
+//! test executables so that they start with its CUDA backend.
+//!
+//! The shim (`src/pyrepr/grad_fn.cpp`, one function) reads the name of a tensor's autograd
+//! node, which tch does not bind: it is built against the same libtorch headers, as C++17 with
+//! the `_GLIBCXX_USE_CXX11_ABI` value torch-sys uses for a `LIBTORCH` folder
+//! (`LIBTORCH_CXX11_ABI`, 1 unless set; PyTorch wheels since 2.7 are built with 1).
 //!
 //! torch-sys tells dependants where libtorch lives (`DEP_TCH_LIBTORCH_LIB`). An rpath to that
 //! folder lets `bigram` run with no `LD_LIBRARY_PATH` (`DYLD_LIBRARY_PATH` on macOS).
@@ -15,6 +20,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let lib = std::env::var("DEP_TCH_LIBTORCH_LIB").ok();
+    compile_grad_fn_shim(lib.as_deref());
     match os.as_str() {
         "linux" => {
             if let Some(lib) = lib {
@@ -30,4 +36,31 @@ fn main() {
         }
         _ => {}
     }
+}
+
+/// Builds `src/pyrepr/grad_fn.cpp` against libtorch's headers: `<lib>/../include`, or
+/// `$LIBTORCH/include` where torch-sys did not say where its lib folder is.
+fn compile_grad_fn_shim(lib: Option<&str>) {
+    const SHIM: &str = "src/pyrepr/grad_fn.cpp";
+    println!("cargo:rerun-if-changed={SHIM}");
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
+    let include = match (lib, std::env::var("LIBTORCH")) {
+        (Some(lib), _) => std::path::Path::new(lib).join("../include"),
+        (None, Ok(root)) => std::path::Path::new(&root).join("include"),
+        (None, Err(_)) => {
+            panic!("neither torch-sys (DEP_TCH_LIBTORCH_LIB) nor LIBTORCH says where libtorch is")
+        }
+    };
+    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
+    cc::Build::new()
+        .cpp(true)
+        .pic(true)
+        .warnings(false)
+        .include(&include)
+        .std("c++17")
+        .define("_GLIBCXX_USE_CXX11_ABI", abi.as_str())
+        .define("GLOG_USE_GLOG_EXPORT", None)
+        .file(SHIM)
+        .compile("bigram_grad_fn");
 }

@@ -23,6 +23,7 @@ pub mod notebook;
 pub mod parity;
 pub mod plot;
 pub mod provenance;
+pub mod pyrepr;
 pub mod sample;
 pub mod train;
 pub mod tune;

@@ -29,5 +29,6 @@ mod notebook;
 mod nothing_lost;
 mod parity;
 mod properties;
+mod pyrepr;
 mod scale;
 mod setup;

@@ -1,0 +1,441 @@
+//! Python's printing, as a notebook shows it: `repr()` of a tensor exactly as PyTorch 2.13
+//! prints it at its default print options (`torch/_tensor_str.py`), of a float (Python's
+//! shortest round trip) and of a `torch.Size`. Only the text: what a tensor holds is read
+//! from tch, and the name of its autograd node from libtorch (`grad_fn.cpp`, built by build.rs).
+//!
+//! PyTorch's rules, in short: every element shown shares one width; floats get 4 decimals,
+//! or `0.`-style whole numbers when all are whole, or scientific notation when the largest
+//! shown magnitude is over 1000 times the smallest, over 1e8, or the smallest under 1e-4 (zeros
+//! and non-finite values do not count); a line holds as many elements as fit in 80 columns
+//! after the indent; past 1000 elements only the first and last 3 of each dimension are shown,
+//! around `...`; then the suffixes (`dtype=`, `grad_fn=<…>` or `requires_grad=True`), on a new
+//! line when the last one would pass 80 columns.
+
+use crate::error::{Error, Result};
+use tch::{Device, Kind, Tensor};
+
+/// Elements per dimension kept at each end of a summarized tensor.
+const EDGE_ITEMS: usize = 3;
+/// More elements than this and the tensor is summarized.
+const THRESHOLD: usize = 1000;
+/// Columns a line may take.
+const LINE_WIDTH: usize = 80;
+/// Decimals of a float.
+const PRECISION: usize = 4;
+/// `tensor(`: what continuation lines are indented by.
+const PREFIX: &str = "tensor(";
+
+/// The elements a repr shows, as Python sees them after `tolist()`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Elements {
+    /// Any floating dtype, widened exactly to f64.
+    Float(Vec<f64>),
+    /// Any integer dtype.
+    Int(Vec<i64>),
+    /// bool.
+    Bool(Vec<bool>),
+}
+
+impl Elements {
+    fn len(&self) -> usize {
+        match self {
+            Elements::Float(v) => v.len(),
+            Elements::Int(v) => v.len(),
+            Elements::Bool(v) => v.len(),
+        }
+    }
+}
+
+/// What a tensor's repr is made of: its shape, the elements it shows and its suffixes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    /// The tensor's shape (all of it, summarized or not).
+    pub shape: Vec<usize>,
+    /// The elements shown, row-major: all of them, or, for a tensor of more than 1000, the
+    /// first and last 3 along each dimension longer than 6.
+    pub elements: Elements,
+    /// The suffixes after the elements, in PyTorch's order (`dtype=…`, `grad_fn=<…>`).
+    pub suffixes: Vec<String>,
+}
+
+/// `repr(t)` as PyTorch 2.13 prints it.
+pub fn tensor_repr(t: &Tensor) -> Result<String> {
+    Ok(shown(t)?.repr())
+}
+
+/// Python's `repr()` of a `torch.Size`: `torch.Size([27, 27])`.
+pub fn size_repr(size: &[i64]) -> String {
+    format!("torch.Size({size:?})")
+}
+
+/// Python's `repr()` of a float: the shortest digits that read back as `x`, positional from
+/// 1e-4 up to 1e16 (`3.085660934448242`, `1.0`), scientific outside it (`1e-05`, `1.5e+16`).
+pub fn float_repr(x: f64) -> String {
+    if !x.is_finite() {
+        return non_finite(x).into();
+    }
+    // Rust's `{:e}` gives the same shortest round-trip digits, only laid out differently.
+    let sci = format!("{x:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    if !(-4..16).contains(&exponent) {
+        return format!("{sign}{mantissa}{}", python_exponent(exponent));
+    }
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let point = exponent + 1; // digits before the decimal point
+    if point <= 0 {
+        let zeros = "0".repeat(point.unsigned_abs() as usize);
+        format!("{sign}0.{zeros}{digits}")
+    } else {
+        let point = point as usize;
+        let digits = format!("{digits:0<point$}");
+        let (whole, fraction) = digits.split_at(point);
+        let fraction = if fraction.is_empty() { "0" } else { fraction };
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
+/// Python's exponent: a sign and at least two digits (`e+16`, `e-05`).
+fn python_exponent(exponent: i32) -> String {
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("e{sign}{:02}", exponent.unsigned_abs())
+}
+
+/// Python's spelling of inf, -inf and nan (of either sign).
+fn non_finite(x: f64) -> &'static str {
+    match x {
+        x if x.is_nan() => "nan",
+        x if x > 0.0 => "inf",
+        _ => "-inf",
+    }
+}
+
+/// Python's `f"{x:.{precision}e}"`: `1.2346e+01`.
+fn sci(x: f64, precision: usize) -> String {
+    if !x.is_finite() {
+        return non_finite(x).into();
+    }
+    let rust = format!("{x:.precision$e}");
+    let (mantissa, exponent) = rust.split_once('e').unwrap_or((&rust, "0"));
+    format!(
+        "{mantissa}{}",
+        python_exponent(exponent.parse().unwrap_or(0))
+    )
+}
+
+/// Python's `f"{x:.{precision}f}"`.
+fn fixed(x: f64, precision: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.precision$}")
+    } else {
+        non_finite(x).into()
+    }
+}
+
+/// Reads what `t`'s repr shows: for a tensor of more than 1000 elements only the edges, so a
+/// large tensor costs a few dozen elements, not a copy.
+fn shown(t: &Tensor) -> Result<Shown> {
+    let shape: Vec<usize> = t.size().iter().map(|&n| n as usize).collect();
+    let mut edges = t.detach().to_device(Device::Cpu);
+    if t.numel() > THRESHOLD {
+        for (dim, &n) in shape.iter().enumerate() {
+            if n > 2 * EDGE_ITEMS {
+                let (dim, edge, n) = (dim as i64, EDGE_ITEMS as i64, n as i64);
+                // t[:3] and t[-3:] along `dim`, side by side: torch.cat((t[:3], t[-3:]), dim)
+                edges = Tensor::f_cat(
+                    &[
+                        edges.narrow(dim, 0, edge),
+                        edges.narrow(dim, n - edge, edge),
+                    ],
+                    dim,
+                )?;
+            }
+        }
+    }
+    let flat = edges.reshape([-1]);
+    let kind = t.kind();
+    let elements = match kind {
+        Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16 => {
+            Elements::Float(Vec::<f64>::try_from(&flat.to_kind(Kind::Double))?)
+        }
+        Kind::Bool => Elements::Bool(Vec::<bool>::try_from(&flat)?),
+        Kind::Uint8 | Kind::Int8 | Kind::Int16 | Kind::Int | Kind::Int64 => {
+            Elements::Int(Vec::<i64>::try_from(&flat.to_kind(Kind::Int64))?)
+        }
+        other => {
+            return Err(Error::Invalid(format!(
+                "printing a tensor of {other:?} as PyTorch does is not supported"
+            )))
+        }
+    };
+    let mut suffixes = Vec::new();
+    if let Device::Cuda(index) = t.device() {
+        suffixes.push(format!("device='cuda:{index}'"));
+    }
+    let default_dtype = matches!(kind, Kind::Float | Kind::Int64 | Kind::Bool);
+    if shape.iter().product::<usize>() == 0 {
+        if shape.len() != 1 {
+            suffixes.push(format!("size={}", python_tuple(&shape)));
+        }
+        if kind != Kind::Float {
+            suffixes.push(format!("dtype={}", dtype_name(kind)));
+        }
+    } else if !default_dtype {
+        suffixes.push(format!("dtype={}", dtype_name(kind)));
+    }
+    match grad_fn_name(t) {
+        Some(name) => suffixes.push(format!("grad_fn=<{name}>")),
+        None if t.requires_grad() => suffixes.push("requires_grad=True".into()),
+        None => {}
+    }
+    Ok(Shown {
+        shape,
+        elements,
+        suffixes,
+    })
+}
+
+/// Python's `str(tuple(shape))`: `(2, 0)`, `(0,)`.
+fn python_tuple(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => {
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            format!("({})", dims.join(", "))
+        }
+    }
+}
+
+/// A dtype as PyTorch names it: `torch.float32`.
+pub fn dtype_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Float => "torch.float32",
+        Kind::Double => "torch.float64",
+        Kind::Half => "torch.float16",
+        Kind::BFloat16 => "torch.bfloat16",
+        Kind::Uint8 => "torch.uint8",
+        Kind::Int8 => "torch.int8",
+        Kind::Int16 => "torch.int16",
+        Kind::Int => "torch.int32",
+        Kind::Int64 => "torch.int64",
+        Kind::Bool => "torch.bool",
+        _ => "torch.unknown",
+    }
+}
+
+extern "C" {
+    /// `src/pyrepr/grad_fn.cpp`: the name of the tensor's grad_fn, its length returned.
+    fn bigram_grad_fn_name(tensor: *const std::ffi::c_void, out: *mut u8, capacity: usize)
+        -> usize;
+}
+
+/// The name Python shows for `t.grad_fn` (`MmBackward0`), read from libtorch's autograd
+/// graph; None for a leaf or a tensor made without autograd.
+pub fn grad_fn_name(t: &Tensor) -> Option<String> {
+    let mut name = vec![0u8; 64];
+    loop {
+        // SAFETY: `t.as_ptr()` is the live at::Tensor tch wraps; the shim writes at most
+        // `name.len()` bytes into `name` and only reads the tensor.
+        let len = unsafe { bigram_grad_fn_name(t.as_ptr().cast(), name.as_mut_ptr(), name.len()) };
+        if len == 0 {
+            return None;
+        }
+        if len <= name.len() {
+            name.truncate(len);
+            return String::from_utf8(name).ok();
+        }
+        name.resize(len, 0);
+    }
+}
+
+impl Shown {
+    /// The repr: `tensor(` + the elements + the suffixes + `)`.
+    pub fn repr(&self) -> String {
+        let indent = PREFIX.len();
+        let body = if self.elements.len() == 0 {
+            "[]".to_string()
+        } else {
+            let summarize = self.shape.iter().product::<usize>() > THRESHOLD;
+            let layout = Layout {
+                formatter: Formatter::new(&self.elements),
+                shown: self.shown_shape(summarize),
+                shape: &self.shape,
+                summarize,
+            };
+            layout.slice(0, 0, indent)
+        };
+        with_suffixes(&format!("{PREFIX}{body}"), &self.suffixes, indent)
+    }
+
+    /// The shape of the elements kept: 6 along a summarized dimension longer than 6.
+    fn shown_shape(&self, summarize: bool) -> Vec<usize> {
+        let keep = |&n: &usize| {
+            if summarize && n > 2 * EDGE_ITEMS {
+                2 * EDGE_ITEMS
+            } else {
+                n
+            }
+        };
+        self.shape.iter().map(keep).collect()
+    }
+}
+
+/// `_add_suffixes`: each suffix after `, `, or on a new line at `indent` when it would end
+/// past the line width.
+fn with_suffixes(text: &str, suffixes: &[String], indent: usize) -> String {
+    let mut out = text.to_string();
+    // PyTorch counts the last line two longer than it is; so does this.
+    let mut last_line = text.len() - text.rfind('\n').map_or(0, |i| i + 1) + 2;
+    for suffix in suffixes {
+        if last_line + suffix.len() + 2 > LINE_WIDTH {
+            out.push_str(&format!(",\n{}{suffix}", " ".repeat(indent)));
+            last_line = indent + suffix.len();
+        } else {
+            out.push_str(&format!(", {suffix}"));
+            last_line += suffix.len() + 2;
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// How each element is written: PyTorch's `_Formatter`, one for all the elements shown.
+struct Formatter<'a> {
+    elements: &'a Elements,
+    int_mode: bool,
+    sci_mode: bool,
+    width: usize,
+}
+
+impl<'a> Formatter<'a> {
+    fn new(elements: &'a Elements) -> Self {
+        let mut formatter = Formatter {
+            elements,
+            int_mode: true,
+            sci_mode: false,
+            width: 1,
+        };
+        let values = match elements {
+            Elements::Int(v) => {
+                formatter.width = v.iter().map(|x| x.to_string().len()).fold(1, usize::max);
+                return formatter;
+            }
+            Elements::Bool(v) => {
+                let any_false = v.iter().any(|b| !b);
+                formatter.width = if any_false { 5 } else { 4 };
+                return formatter;
+            }
+            Elements::Float(v) => v,
+        };
+        let counted: Vec<f64> = values
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite() && *x != 0.0)
+            .collect();
+        if counted.is_empty() {
+            return formatter;
+        }
+        let magnitudes = counted.iter().map(|x| x.abs());
+        let max = magnitudes.clone().fold(f64::NEG_INFINITY, f64::max);
+        let min = magnitudes.fold(f64::INFINITY, f64::min);
+        formatter.int_mode = counted.iter().all(|x| *x == x.ceil());
+        formatter.sci_mode = max / min > 1000.0 || max > 1.0e8 || min < 1.0e-4;
+        let widest = |f: &dyn Fn(f64) -> usize| counted.iter().map(|&x| f(x)).fold(1, usize::max);
+        formatter.width = match (formatter.int_mode, formatter.sci_mode) {
+            (_, true) => widest(&|x| sci(x, PRECISION).len()),
+            (true, false) => widest(&|x| fixed(x, 0).len() + 1),
+            (false, false) => widest(&|x| fixed(x, PRECISION).len()),
+        };
+        formatter
+    }
+
+    /// Element `i`, right-aligned in the shared width (never cut when longer: `-0.0000`).
+    fn format(&self, i: usize) -> String {
+        let text = match self.elements {
+            Elements::Int(v) => v[i].to_string(),
+            Elements::Bool(v) => if v[i] { "True" } else { "False" }.to_string(),
+            Elements::Float(v) if self.sci_mode => sci(v[i], PRECISION),
+            Elements::Float(v) if self.int_mode && v[i].is_finite() => {
+                format!("{}.", fixed(v[i], 0))
+            }
+            Elements::Float(v) if self.int_mode => fixed(v[i], 0),
+            Elements::Float(v) => fixed(v[i], PRECISION),
+        };
+        format!("{text:>width$}", width = self.width)
+    }
+}
+
+/// The nesting of brackets: which elements go where, with `...` for what is left out.
+struct Layout<'a> {
+    formatter: Formatter<'a>,
+    /// The shape of the elements kept.
+    shown: Vec<usize>,
+    /// The tensor's shape.
+    shape: &'a [usize],
+    summarize: bool,
+}
+
+impl Layout<'_> {
+    /// The indices along `dim` that are shown, None standing for `...`.
+    fn indices(&self, dim: usize) -> Vec<Option<usize>> {
+        let n = self.shape[dim];
+        if self.summarize && n > 2 * EDGE_ITEMS {
+            (0..EDGE_ITEMS)
+                .map(Some)
+                .chain([None])
+                .chain((EDGE_ITEMS..2 * EDGE_ITEMS).map(Some))
+                .collect()
+        } else {
+            (0..n).map(Some).collect()
+        }
+    }
+
+    /// The sub-tensor at `dim` whose first element is element `offset`, its opening bracket
+    /// at column `indent`.
+    fn slice(&self, dim: usize, offset: usize, indent: usize) -> String {
+        let dims = self.shape.len();
+        if dims == 0 {
+            return self.formatter.format(0);
+        }
+        let stride: usize = self.shown[dim + 1..].iter().product();
+        if dim + 1 == dims {
+            return self.vector(offset, indent);
+        }
+        let parts: Vec<String> = self
+            .indices(dim)
+            .into_iter()
+            .map(|i| match i {
+                Some(i) => self.slice(dim + 1, offset + i * stride, indent + 1),
+                None => "...".to_string(),
+            })
+            .collect();
+        let separator = format!(",{}{}", "\n".repeat(dims - dim - 1), " ".repeat(indent + 1));
+        format!("[{}]", parts.join(&separator))
+    }
+
+    /// The last dimension: elements wrapped to the line width.
+    fn vector(&self, offset: usize, indent: usize) -> String {
+        let dim = self.shape.len() - 1;
+        let items: Vec<String> = self
+            .indices(dim)
+            .into_iter()
+            .map(|i| match i {
+                Some(i) => self.formatter.format(offset + i),
+                None => " ...".to_string(),
+            })
+            .collect();
+        let per_line = (LINE_WIDTH.saturating_sub(indent) / (self.formatter.width + 2)).max(1);
+        let lines: Vec<String> = items.chunks(per_line).map(|l| l.join(", ")).collect();
+        format!(
+            "[{}]",
+            lines.join(&format!(",\n{}", " ".repeat(indent + 1)))
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;
