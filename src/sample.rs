@@ -1,10 +1,13 @@
 //! Drawing names from a model.
 //!
 //! One loop draws a name: from the context's row, draw the next character, stop at `.` or at
-//! the length cap. Three samplers ([`SamplerKind`]) differ only in how they draw one character:
+//! the length cap. Four samplers ([`SamplerKind`]) differ only in how they draw one character:
 //! - the exact sampler repeats the reference step: p = exp(row) / sum(exp(row)) with libtorch,
 //!   one `multinomial` draw from the CPU generator seeded by the caller; with the same seed and
-//!   weights it gives PyTorch 2.13's names (and those of every PyTorch from 2.0 on);
+//!   weights it gives PyTorch 2.13's names (and those of every PyTorch from 2.7 on);
+//! - the exponential-race sampler draws from the same p the way PyTorch 2.0 to 2.6 did on x86
+//!   (the names most learners of the lecture got): argmax(p / q), q from oneMKL's exponential
+//!   stream seeded by one draw of PyTorch's Mersenne Twister;
 //! - the cumulative sampler draws from the same p the way PyTorch did before 2.0 (the names
 //!   of the makemore lecture): a float32 running sum, one uniform double from the same
 //!   generator, a binary search;
@@ -28,10 +31,12 @@ const CANCEL_EVERY: usize = 4096;
 /// Which sampler draws the characters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SamplerKind {
-    /// PyTorch 2.0 and later: `torch.multinomial(p, 1)`, which takes argmax(p / q) with
+    /// PyTorch 2.7 and later: `torch.multinomial(p, 1)`, which takes argmax(p / q) with
     /// q ~ Exp(1) from the generator.
     #[default]
     Torch,
+    /// PyTorch 2.0 to 2.6 on x86: the same argmax(p / q), with q from oneMKL's stream.
+    Torch20,
     /// PyTorch before 2.0: the cumulative draw, which `torch.multinomial` still makes for
     /// more than one sample.
     Torch113,
@@ -44,6 +49,7 @@ impl SamplerKind {
     pub fn name(self) -> &'static str {
         match self {
             SamplerKind::Torch => "torch",
+            SamplerKind::Torch20 => "torch-2.0",
             SamplerKind::Torch113 => "torch-1.13",
             SamplerKind::Fast => "fast",
         }
@@ -52,7 +58,7 @@ impl SamplerKind {
 
 /// Build the sampler of `kind` over `model` and hand it to `draw`, its generator seeded with
 /// `seed`: libtorch's CPU generator for the PyTorch samplers (held for the whole call, see
-/// [`crate::device::with_cpu_seed`]), the fast sampler's own otherwise.
+/// [`crate::device::with_cpu_seed`]), the sampler's own for the PyTorch 2.0 and fast ones.
 pub fn with_sampler<T, E: From<Error>>(
     model: &Model,
     kind: SamplerKind,
@@ -65,6 +71,7 @@ pub fn with_sampler<T, E: From<Error>>(
             let mut sampler = ExactSampler::new(model, shaping);
             crate::device::with_cpu_seed(seed, || draw(&mut sampler))
         }
+        SamplerKind::Torch20 => draw(&mut ExponentialRaceSampler::new(model, shaping, seed)),
         SamplerKind::Torch113 => {
             let mut sampler = CumulativeSampler::new(model, shaping);
             crate::device::with_cpu_seed(seed, || draw(&mut sampler))
@@ -325,25 +332,34 @@ impl<'a> CumulativeSampler<'a> {
     }
 }
 
+/// Why PyTorch's multinomial refuses probabilities `p`, if it does: its kernels of every era
+/// check the same three things before drawing.
+fn refusal(p: &[f32]) -> Option<&'static str> {
+    if p.iter().any(|v| !v.is_finite()) {
+        Some("a probability is infinite or NaN")
+    } else if p.iter().any(|&v| v < 0.0) {
+        Some("a probability is below 0")
+    } else if p.iter().all(|&v| v == 0.0) {
+        Some("the probabilities add up to 0")
+    } else {
+        None
+    }
+}
+
 /// The kernel's table for probabilities `p`: a running sum in float32, each entry divided by
 /// the total in float32, the last bucket set to 1. The error is the kernel's reason to refuse.
 fn cumulative_table(p: &[f32]) -> std::result::Result<Vec<f32>, &'static str> {
+    if let Some(why) = refusal(p) {
+        return Err(why);
+    }
     let mut sum = 0.0f32;
-    let mut table = Vec::with_capacity(p.len());
-    for &v in p {
-        if !v.is_finite() {
-            return Err("a probability is infinite or NaN");
-        }
-        if v < 0.0 {
-            return Err("a probability is below 0");
-        }
-        sum += v;
-        table.push(sum);
-    }
-    // Finite entries of at least 0 leave no NaN here.
-    if sum <= 0.0 {
-        return Err("the probabilities add up to 0");
-    }
+    let mut table: Vec<f32> = p
+        .iter()
+        .map(|&v| {
+            sum += v;
+            sum
+        })
+        .collect();
     table.iter_mut().for_each(|c| *c /= sum);
     if let Some(last) = table.last_mut() {
         *last = 1.0;
@@ -391,6 +407,151 @@ impl NextChar for CumulativeSampler<'_> {
             .as_ref()
             .map_err(|why| unusable_row(self.model, context, why))?;
         Ok(cumulative_pick(table, uniform_double()?))
+    }
+}
+
+/// PyTorch's CPU generator: the 32-bit Mersenne Twister (MT19937) with the reference
+/// initialisation from a 32-bit seed. `torch.manual_seed(s)` keeps the low 32 bits of `s`.
+struct Mt19937 {
+    state: [u32; MT_WORDS],
+    /// The next word of `state` to hand out; `MT_WORDS` when the state must be renewed.
+    next: usize,
+}
+
+const MT_WORDS: usize = 624;
+const MT_SHIFT: usize = 397;
+
+impl Mt19937 {
+    fn new(seed: u32) -> Self {
+        let mut state = [0u32; MT_WORDS];
+        state[0] = seed;
+        for i in 1..MT_WORDS {
+            let prev = state[i - 1];
+            state[i] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(i as u32);
+        }
+        Self {
+            state,
+            next: MT_WORDS,
+        }
+    }
+
+    /// Renew all 624 words of the state in place.
+    fn twist(&mut self) {
+        for i in 0..MT_WORDS {
+            let y = (self.state[i] & 0x8000_0000) | (self.state[(i + 1) % MT_WORDS] & 0x7fff_ffff);
+            let odd = if y & 1 == 1 { 0x9908_b0df } else { 0 };
+            self.state[i] = self.state[(i + MT_SHIFT) % MT_WORDS] ^ (y >> 1) ^ odd;
+        }
+        self.next = 0;
+    }
+
+    /// The next 32-bit number (the generator's `random()`).
+    fn next_u32(&mut self) -> u32 {
+        if self.next == MT_WORDS {
+            self.twist();
+        }
+        let mut y = self.state[self.next];
+        self.next += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+}
+
+/// oneMKL's `VSL_BRNG_MCG31` stream: x <- a x mod (2^31 - 1), each output x / (2^31 - 1).
+struct Mcg31 {
+    x: u64,
+}
+
+const MCG31_MODULUS: u64 = 0x7fff_ffff;
+const MCG31_MULTIPLIER: u64 = 1_132_489_760;
+
+impl Mcg31 {
+    /// A stream seeded as oneMKL seeds it: the seed modulo 2^31 - 1, and 1 for a 0.
+    fn new(seed: u32) -> Self {
+        let x = u64::from(seed) % MCG31_MODULUS;
+        Self { x: x.max(1) }
+    }
+
+    /// The next uniform in (0, 1] as a float: the quotient rounded to float32.
+    fn next_uniform(&mut self) -> f32 {
+        let u = (self.x as f64 / MCG31_MODULUS as f64) as f32;
+        self.x = self.x * MCG31_MULTIPLIER % MCG31_MODULUS;
+        u
+    }
+}
+
+/// `exponential_()` of a float32 tensor of `len` elements in PyTorch 2.0 to 2.6 on x86 (built
+/// with oneMKL), after the generator handed it `seed`: oneMKL's inverse-CDF exponentials of
+/// an MCG31 stream, -ln(u) shifted by the smallest normal float (so none is 0). PyTorch
+/// splits a long tensor among threads, each skipping ahead in the same stream, so the values
+/// do not depend on the thread count. libtorch's float32 `log` is oneMKL's, bit for bit.
+fn mkl_exponentials(seed: u32, len: usize) -> Result<Vec<f32>> {
+    let mut stream = Mcg31::new(seed);
+    let u: Vec<f32> = (0..len).map(|_| stream.next_uniform()).collect();
+    let ln_u = Vec::<f32>::try_from(Tensor::from_slice(&u).f_log()?)?;
+    Ok(ln_u.iter().map(|&ln| f32::MIN_POSITIVE + -ln).collect())
+}
+
+/// The winner of the exponential race: the index of the largest p / q in float32, the first
+/// of equals, as `argmax` picks it.
+fn race_winner(p: &[f32], q: &[f32]) -> usize {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, ratio) in p.iter().zip(q).map(|(p, q)| p / q).enumerate() {
+        if ratio > best.1 {
+            best = (i, ratio);
+        }
+    }
+    best.0
+}
+
+/// `torch.multinomial(p, 1)` as PyTorch 2.0 to 2.6 drew it on x86: argmax(p / q) with q from
+/// [`mkl_exponentials`], one 32-bit number of PyTorch's generator per character. The
+/// generator is the sampler's own, seeded as `torch.manual_seed` seeds PyTorch's.
+pub struct ExponentialRaceSampler<'a> {
+    model: &'a Model,
+    shaping: Shaping,
+    /// Each context's probabilities, or why PyTorch would refuse them; filled on first use.
+    rows: Vec<Option<std::result::Result<Vec<f32>, &'static str>>>,
+    generator: Mt19937,
+}
+
+impl<'a> ExponentialRaceSampler<'a> {
+    /// A sampler over a model's rows, its generator seeded with the low 32 bits of `seed`
+    /// (all that PyTorch's generator keeps of it).
+    pub fn new(model: &'a Model, shaping: Shaping, seed: i64) -> Self {
+        Self {
+            model,
+            shaping,
+            rows: (0..model.rows()).map(|_| None).collect(),
+            generator: Mt19937::new(seed as u32),
+        }
+    }
+}
+
+impl NextChar for ExponentialRaceSampler<'_> {
+    fn model(&self) -> &Model {
+        self.model
+    }
+
+    fn next(&mut self, context: usize) -> Result<usize> {
+        let slot = &mut self.rows[context];
+        let p = match slot {
+            Some(p) => p,
+            None => {
+                let p = probability_row(self.model, &self.shaping, context)?;
+                let p = Vec::<f32>::try_from(&p)?;
+                slot.insert(refusal(&p).map_or(Ok(p), Err))
+            }
+        };
+        let p = p
+            .as_ref()
+            .map_err(|why| unusable_row(self.model, context, why))?;
+        let q = mkl_exponentials(self.generator.next_u32(), p.len())?;
+        Ok(race_winner(p, &q))
     }
 }
 
@@ -660,5 +821,62 @@ mod tests {
             drawn,
             [1, 1, 2, 0, 0, 2, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]
         );
+    }
+
+    #[test]
+    fn the_mersenne_twister_is_libtorchs_cpu_generator() {
+        // The C++ standard's check: the 10000th number of mt19937 seeded 5489 is 4123659995.
+        let mut standard = Mt19937::new(5489);
+        let tenth_thousand = (0..10_000).map(|_| standard.next_u32()).last();
+        assert_eq!(tenth_thousand, Some(4_123_659_995));
+        // libtorch's generator, live: an int32 `random_()` is one 32-bit number modulo 2^31.
+        // 1000 draws cross a renewal of the 624-word state.
+        for seed in [2147483647i64, -3, 1 << 40] {
+            let drawn = crate::device::with_cpu_seed(seed, || {
+                let mut t = Tensor::empty([1000], (Kind::Int, Device::Cpu));
+                Vec::<i32>::try_from(t.random_()).unwrap()
+            });
+            let mut mine = Mt19937::new(seed as u32);
+            let expected: Vec<i32> = (0..1000)
+                .map(|_| (mine.next_u32() % (1 << 31)) as i32)
+                .collect();
+            assert_eq!(drawn, expected, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn an_mcg31_seed_is_taken_modulo_its_modulus_and_never_0() {
+        assert_eq!(Mcg31::new(0).x, 1);
+        assert_eq!(Mcg31::new(0x7fff_ffff).x, 1);
+        assert_eq!(Mcg31::new(u32::MAX).x, 1);
+        assert_eq!(Mcg31::new(0x8000_0000).x, 1);
+        let mut stream = Mcg31::new(5);
+        assert_eq!(stream.next_uniform(), (5.0 / 2147483647.0f64) as f32);
+        assert_eq!(stream.x, 5 * 1_132_489_760 % 0x7fff_ffff);
+    }
+
+    /// `torch.empty(27).exponential_(generator=g)` with g seeded 2147483647, as PyTorch 2.6.0
+    /// printed it (tests/fixtures/torch-2.6.0, made by scripts/research/torch26_names.py).
+    #[test]
+    fn the_exponentials_are_pytorch_2_6s_bit_for_bit() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/torch-2.6.0/names.json")).unwrap();
+        let want: Vec<f32> = fixture["exponentials"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let seed = fixture["exponentials"]["seed"].as_u64().unwrap() as u32;
+        let got = mkl_exponentials(Mt19937::new(seed).next_u32(), want.len()).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn the_race_goes_to_the_largest_ratio_and_the_first_of_equals() {
+        assert_eq!(race_winner(&[0.2, 0.3, 0.5], &[1.0, 0.5, 2.0]), 1);
+        assert_eq!(race_winner(&[0.5, 0.0, 0.5], &[1.0, 1e-30, 1.0]), 0);
+        assert_eq!(race_winner(&[0.0, 1.0], &[f32::MIN_POSITIVE, 3.0]), 1);
     }
 }

@@ -58,8 +58,11 @@ pub struct SampleArgs {
 /// The samplers, as `--sampler` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Sampler {
-    /// PyTorch 2.0 and later (2.13 checked): torch.multinomial(p, 1) from the same seed
+    /// PyTorch 2.7 and later (2.13 checked): torch.multinomial(p, 1) from the same seed
     Torch,
+    /// PyTorch 2.0 to 2.6 on x86 (2.6.0 checked): the names most learners of the lecture got
+    #[value(name = "torch-2.0")]
+    Torch20,
     /// PyTorch before 2.0 (1.13 and earlier, the makemore lecture's names): the cumulative draw
     #[value(name = "torch-1.13")]
     Torch113,
@@ -71,6 +74,7 @@ impl From<Sampler> for SamplerKind {
     fn from(sampler: Sampler) -> Self {
         match sampler {
             Sampler::Torch => SamplerKind::Torch,
+            Sampler::Torch20 => SamplerKind::Torch20,
             Sampler::Torch113 => SamplerKind::Torch113,
             Sampler::Fast => SamplerKind::Fast,
         }

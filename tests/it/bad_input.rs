@@ -361,7 +361,13 @@ fn models_without_a_usable_distribution_are_errors_not_panics() {
         .current_dir(dir.path())
         .assert()
         .success();
-    for sampler in [&[][..], &["--fast"], &["--sampler", "torch-1.13"]] {
+    let samplers = [
+        &[][..],
+        &["--fast"],
+        &["--sampler", "torch-2.0"],
+        &["--sampler", "torch-1.13"],
+    ];
+    for sampler in samplers {
         let mut args = vec!["sample", "--model", "zero.safetensors", "--prefix", "c"];
         args.extend_from_slice(sampler);
         rejects(

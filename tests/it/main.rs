@@ -21,6 +21,7 @@ mod bench;
 mod commands;
 mod cuda;
 mod distributed;
+mod eras;
 mod extras;
 mod interface;
 mod methods;

@@ -33,7 +33,7 @@ fn data_names() -> HashSet<String> {
 
 #[test]
 fn neutral_temperature_and_full_top_k_are_the_default_sampler() {
-    for sampler in ["torch", "torch-1.13"] {
+    for sampler in ["torch", "torch-2.0", "torch-1.13"] {
         let with = |extra: &[&str]| {
             let mut args = vec!["-n", "40", "--seed", "5", "--sampler", sampler];
             args.extend_from_slice(extra);
@@ -73,7 +73,7 @@ fn a_tiny_temperature_gives_the_most_likely_name_every_time() {
         row = next;
     }
     // 1e-46 is below f32's smallest positive value, the PyTorch samplers' type.
-    for sampler in ["torch", "torch-1.13", "fast"] {
+    for sampler in ["torch", "torch-2.0", "torch-1.13", "fast"] {
         for temperature in ["0.01", "1e-46"] {
             let args = [
                 "-n",
@@ -114,7 +114,7 @@ fn novel_names_are_not_in_the_data() {
 
 #[test]
 fn prefix_and_length_bounds_hold() {
-    for sampler in ["torch", "torch-1.13"] {
+    for sampler in ["torch", "torch-2.0", "torch-1.13"] {
         let args = ["-n", "100", "--prefix", "ka", "--min-len", "5"];
         let names = sample(&[&args[..], &["--sampler", sampler]].concat());
         assert_eq!(names.len(), 100);
@@ -305,6 +305,7 @@ fn the_lecture_names_come_from_the_torch_1_13_sampler_for_both_models() {
 fn json_names_the_sampler_and_fast_is_sampler_fast() {
     for (args, name) in [
         (&[][..], "torch"),
+        (&["--sampler", "torch-2.0"][..], "torch-2.0"),
         (&["--sampler", "torch-1.13"][..], "torch-1.13"),
         (&["--sampler", "fast"][..], "fast"),
         (&["--fast"][..], "fast"),
@@ -353,7 +354,7 @@ fn network_with_start_logit(dir: &tempfile::TempDir, value: f32, every: bool) ->
 fn logits_that_overflow_float32_exp_are_explained_and_the_fast_sampler_works() {
     let dir = tempfile::tempdir().unwrap();
     let large = network_with_start_logit(&dir, 100.0, false);
-    for sampler in ["torch", "torch-1.13"] {
+    for sampler in ["torch", "torch-2.0", "torch-1.13"] {
         let output = bigram()
             .args(["sample", "--sampler", sampler, "--model"])
             .arg(&large)
