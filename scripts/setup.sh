@@ -8,16 +8,18 @@
 #   LIBTORCH_USE_PYTORCH=1                (torch of BIGRAM_PYTHON, or of python3)
 #   BIGRAM_PYTHON=<python with torch>
 # Otherwise it installs torch==2.13.0 (about 4.6 GB) into one venv that every checkout on the
-# machine shares: BIGRAM_VENV, or ~/.cache/bigram/torch-2.13.0-venv. It also installs Dask there
-# (scripts/dask_count.py and its tests use it), and adds it to such a venv made before it did.
-# A Python you point it at gets nothing installed: setup warns when it lacks Dask.
+# machine shares: BIGRAM_VENV, or ~/.cache/bigram/torch-2.13.0-venv. It also installs the tests'
+# other Python packages there (Dask, TensorBoard, nbformat), and adds those a venv made before
+# lacks. A Python you point it at gets nothing installed: setup warns when it lacks them.
 # Idempotent: a second run only checks (a few seconds). Works with macOS's tools too.
 # Usage: scripts/setup.sh [--print-python]   (the option prints the references' Python)
 set -euo pipefail
 
 TORCH_VERSION=2.13.0
-# scripts/dask_count.py's engine; its test (tests/it/distributed.rs) runs a local cluster.
-DASK='dask[distributed]>=2024.1'
+# What the tests use beside torch: scripts/dask_count.py's engine (tests/it/distributed.rs runs
+# a local cluster), TensorBoard's own reader and server for `--tensorboard`, and nbformat to
+# validate `notebook --ipynb`.
+EXTRAS=('dask[distributed]>=2024.1' 'tensorboard>=2.12' 'nbformat>=5.0')
 NAMES_SHA256=0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d
 NAMES_URL=https://raw.githubusercontent.com/karpathy/makemore/master/names.txt
 
@@ -116,23 +118,33 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-# Whether a Python has Dask distributed of at least the version $DASK names.
-has_dask() {
-  "$1" - "${DASK##*>=}" <<'PY' 2>/dev/null
-import sys, importlib.metadata as m
-def parts(v): return [int(p) for p in v.split("+")[0].split(".")[:2]]
-sys.exit(0 if parts(m.version("distributed")) >= parts(sys.argv[1]) else 1)
+# The EXTRAS a Python lacks (or has older than named), one per line.
+missing_extras() {
+  "$1" - "${EXTRAS[@]}" <<'PY' 2>/dev/null || printf '%s\n' "${EXTRAS[@]}"
+import re, sys, importlib.metadata as m
+def parts(v): return [int(p) for p in re.findall(r"\d+", v)[:2]]
+for spec in sys.argv[1:]:
+    name, low = spec.split(">=")
+    dist = "distributed" if name.startswith("dask") else name
+    try:
+        ok = parts(m.version(dist)) >= parts(low)
+    except m.PackageNotFoundError:
+        ok = False
+    if not ok:
+        print(spec)
 PY
 }
 
 install_venv() { # under the lock: another checkout may have finished meanwhile
   if venv_ready "$1"; then
     say "torch $TORCH_VERSION already in $1"
-    has_dask "$1/bin/python" && return 0
-    # A venv from before setup installed Dask: add it alone (seconds, not the 4.6 GB again).
-    say "adding $DASK to $1"
-    "$1/bin/python" -m pip install --quiet "$DASK" ||
-      die "pip could not install $DASK into $1; check that PyPI is reachable"
+    local missing=() line
+    while IFS= read -r line; do missing+=("$line"); done < <(missing_extras "$1/bin/python")
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    # A venv from before setup installed these: add them alone (seconds, not the 4.6 GB again).
+    say "adding ${missing[*]} to $1"
+    "$1/bin/python" -m pip install --quiet "${missing[@]}" ||
+      die "pip could not install ${missing[*]} into $1; check that PyPI is reachable"
     return 0
   fi
   say "installing torch==$TORCH_VERSION into $1 (about 4.6 GB, once per machine)"
@@ -145,7 +157,7 @@ install_venv() { # under the lock: another checkout may have finished meanwhile
     "${BIGRAM_BASE_PYTHON:-python3}" -m venv --clear "$1" ||
       die "${BIGRAM_BASE_PYTHON:-python3} could not create a virtual environment at $1; install Python 3 with venv (Debian: python3-venv), or set BIGRAM_BASE_PYTHON"
   fi
-  "$1/bin/python" -m pip install --quiet "torch==$TORCH_VERSION" numpy safetensors "$DASK" ||
+  "$1/bin/python" -m pip install --quiet "torch==$TORCH_VERSION" numpy safetensors "${EXTRAS[@]}" ||
     die "pip could not install torch==$TORCH_VERSION into $1; check that PyPI is reachable, or point LIBTORCH or BIGRAM_PYTHON at a torch $TORCH_VERSION you have"
 }
 
@@ -188,9 +200,13 @@ if [ -n "$python" ] && { probe_torch "$python"; [ -z "$torch_found" ]; }; then
   python=""
 elif [ -z "$python" ]; then
   say "no Python with torch $TORCH_VERSION is known: parity and the tests that run the PyTorch references need one (set BIGRAM_PYTHON and run setup again)"
-elif ! has_dask "$python"; then
-  # Only a Python of the caller's lacks it (setup's own venv got it above): install nothing there.
-  say "warning: $python has no Dask ($DASK): scripts/dask_count.py and its tests (tests/it/distributed.rs) need it; install it with: $python -m pip install '$DASK'"
+else
+  # Only a Python of the caller's lacks them (setup's own venv got them above): install nothing there.
+  missing=()
+  while IFS= read -r line; do missing+=("$line"); done < <(missing_extras "$python")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "warning: $python lacks ${missing[*]}, which tests need (the Dask driver's, --tensorboard's, --ipynb's); install with: $python -m pip install $(printf "'%s' " "${missing[@]}")"
+  fi
 fi
 
 # --- cargo finds libtorch with nothing exported -----------------------------------------------

@@ -25,6 +25,7 @@ pub mod plot;
 pub mod provenance;
 pub mod pyrepr;
 pub mod sample;
+pub mod tensorboard;
 pub mod train;
 pub mod tune;
 pub mod vocab;

@@ -16,12 +16,12 @@ mod counts;
 mod readback;
 
 pub use counts::CountsObjective;
-pub use readback::{OnEpoch, CUDA_SYNC_EPOCHS, EXPLODED};
+pub use readback::{Epoch, OnEpoch, CUDA_SYNC_EPOCHS, EXPLODED};
 
 use crate::data::{Counts, Examples};
 use crate::error::{Result, Step, TrainError};
 use crate::provenance::{Meta, Start};
-use readback::{epochs_per_read, warm_up, DevNlls, EpochLog};
+use readback::{epochs_per_read, warm_up, EpochLog};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -224,19 +224,17 @@ fn run_tensor_epochs(
 ) -> Result<Trained> {
     let warmup_seconds = warm_up(&w0, config.device, &mut epoch)?;
     let every = epochs_per_read(config.device);
-    let mut log = EpochLog::new(config.epochs, step, every, on_epoch);
-    let mut dev = DevNlls::new(dev, every);
+    let mut log = EpochLog::new(config.epochs, step, every, dev, on_epoch);
     let mut w = w0.to_device(config.device).set_requires_grad(true);
     let start = Instant::now();
     for n in 1..=config.epochs {
-        dev.observe(&w)?;
+        log.observe(&w);
         let (loss, nll) = epoch(&mut w)?;
         log.push(n, loss, nll)?;
     }
     log.flush()?;
-    let dev_nlls = dev.finish()?;
     let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls) = log.finish();
+    let (losses, nlls, dev_nlls) = log.finish();
     Ok(Trained {
         w: w.detach().to_device(Device::Cpu),
         losses,
@@ -260,21 +258,24 @@ fn run_counts_epochs(
         .collect();
     let mut objective = CountsObjective::new(w.len());
     let mut scratch = CountsObjective::new(w.len());
-    let mut log = EpochLog::new(config.epochs, config.step(data.counts), 1, on_epoch);
-    let mut dev_nlls = Vec::new();
+    let step = config.step(data.counts);
+    let mut log = EpochLog::new(config.epochs, step, 1, None, on_epoch);
     let start = Instant::now();
     for epoch in 1..=config.epochs {
-        if let Some(dev) = data.dev {
-            dev_nlls.push(scratch.evaluate(dev, &w, 0.0).1);
-        }
+        let dev_nll = data.dev.map(|dev| scratch.evaluate(dev, &w, 0.0).1);
         let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
         for (wi, gi) in w.iter_mut().zip(&objective.grad) {
             *wi -= config.lr * gi;
         }
-        log.record(epoch, loss, nll)?;
+        log.record(Epoch {
+            epoch,
+            loss,
+            nll,
+            dev_nll,
+        })?;
     }
     let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls) = log.finish();
+    let (losses, nlls, dev_nlls) = log.finish();
     let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
     Ok(Trained {
         w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
@@ -471,7 +472,7 @@ mod tests {
                 method,
                 device: Device::Cpu,
             };
-            let err = train(data, &config, &mut |_, _| Ok(())).unwrap_err();
+            let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
             match err {
                 crate::Error::Train(TrainError::Diverged { epoch, step, .. }) => {
                     assert!(epoch <= 3, "{method:?} ran to epoch {epoch}");
@@ -485,7 +486,7 @@ mod tests {
                 reg: 0.01,
                 ..config
             };
-            let trained = train(data, &calm, &mut |_, _| Ok(())).unwrap();
+            let trained = train(data, &calm, &mut |_| Ok(())).unwrap();
             assert_eq!(trained.losses.len(), 50);
             assert!(trained.losses[49] < trained.losses[0], "{method:?}");
             // A huge rate diverges without the L2 term being the cause.
@@ -494,7 +495,7 @@ mod tests {
                 reg: 0.0,
                 ..config
             };
-            match train(data, &wild, &mut |_, _| Ok(())).unwrap_err() {
+            match train(data, &wild, &mut |_| Ok(())).unwrap_err() {
                 crate::Error::Train(TrainError::Diverged { step, .. }) => {
                     assert!(!step.l2_explodes(), "{method:?}")
                 }

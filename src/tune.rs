@@ -5,7 +5,7 @@ use crate::cancel::Cancel;
 use crate::data::Splits;
 use crate::error::{Error, Result, TrainError};
 use crate::model::{LogProbs, Model};
-use crate::train::{train, TrainConfig, TrainData};
+use crate::train::{train, Epoch, TrainConfig, TrainData};
 use serde::Serialize;
 
 /// What is being tuned.
@@ -16,6 +16,16 @@ pub enum Knob {
     Reg,
     /// The count model's additive smoothing.
     Smoothing,
+}
+
+impl Knob {
+    /// Its flag's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Knob::Reg => "reg",
+            Knob::Smoothing => "smoothing",
+        }
+    }
 }
 
 /// One tried value and how it did.
@@ -33,7 +43,8 @@ pub struct TuneRow {
     pub diverged_at: Option<usize>,
 }
 
-/// Fit one model per value on `splits.train` and measure it on `splits.dev`. For `Reg`,
+/// Fit one model per value on `splits.train` and measure it on `splits.dev`; `on_epoch` sees
+/// each network epoch (with the value it trains, and its dev NLL). For `Reg`,
 /// `config` gives the other hyper-parameters (its `reg` is replaced by each value); a value
 /// whose training diverges is a row that says so, not the end of the search. Training stops
 /// between epochs once `cancel` is raised.
@@ -45,6 +56,7 @@ pub fn tune(
     values: &[f64],
     config: &TrainConfig,
     cancel: &Cancel,
+    on_epoch: &mut dyn FnMut(f64, &Epoch) -> Result<()>,
 ) -> Result<Vec<TuneRow>> {
     let (fit, dev) = (&splits.train, &splits.dev);
     values
@@ -59,10 +71,12 @@ pub fn tune(
                     let data = TrainData {
                         examples: fit.examples.as_ref(),
                         counts: &fit.counts,
-                        dev: None,
+                        dev: Some(&dev.counts),
                     };
-                    let mut check = |epoch: usize, _: f64| {
-                        cancel.check(|| format!("at epoch {epoch} of the run with reg {value}"))
+                    let mut check = |e: &Epoch| {
+                        let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
+                        cancel.check(at)?;
+                        on_epoch(value, e)
                     };
                     match train(data, &config, &mut check) {
                         Ok(trained) => trained.w,

@@ -190,3 +190,14 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+/// A `--tensorboard` folder, refused before any work when it cannot hold logs.
+pub fn check_log_folder(dir: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(why) = bigram::tensorboard::unusable_folder(dir) {
+        super::advice::usage!(
+            "--tensorboard {}: {why}; give a folder (it is created if missing)",
+            dir.display()
+        );
+    }
+    Ok(())
+}

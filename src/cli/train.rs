@@ -1,7 +1,9 @@
 //! `bigram train`: fit the network by gradient descent and save a checkpoint.
 
 use super::advice::{nothing_saved, usage};
-use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
+use super::args::{
+    check_log_folder, DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs,
+};
 use super::printer::Report;
 use super::progress::EpochBar;
 use super::split::SplitReport;
@@ -12,7 +14,8 @@ use bigram::device::{device_name, parse_device};
 use bigram::files::{check_png, plan_outputs, InputPath, Output, Pending};
 use bigram::model::Model;
 use bigram::provenance::Start;
-use bigram::train::{initial_weights, train_from, Method, TrainConfig, TrainData, Trained};
+use bigram::tensorboard::EventLog;
+use bigram::train::{initial_weights, train_from, Epoch, Method, TrainConfig, TrainData, Trained};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -40,6 +43,10 @@ pub struct TrainArgs {
     /// Also draw the loss per epoch (and the dev NLL when splitting) to this PNG.
     #[arg(long, value_name = "PNG", help_heading = "Output")]
     plot: Option<PathBuf>,
+    /// Also log the run for TensorBoard in this folder (created if missing): `Loss/train` per
+    /// epoch and, with --split, `Loss/test` (the dev NLL). Watch it with `tensorboard --logdir`.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    tensorboard: Option<PathBuf>,
     /// Where to write the checkpoint (safetensors; written atomically).
     #[arg(
         long,
@@ -85,6 +92,9 @@ struct TrainReport {
     out: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     split: Option<SplitReport>,
+    /// The TensorBoard event file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tensorboard: Option<String>,
     /// What became of the checkpoint and the picture, in words.
     #[serde(skip)]
     saved: String,
@@ -105,6 +115,9 @@ impl Report for TrainReport {
         if let Some(plot) = &self.plot {
             text += &format!("loss curve: {plot}\n");
         }
+        if let Some(log) = &self.tensorboard {
+            text += &format!("TensorBoard log: {log}\n");
+        }
         text
     }
 }
@@ -115,6 +128,9 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
     let outputs = plan(&args)?;
     if let Some(plot) = outputs.get(1) {
         check_png(plot)?;
+    }
+    if let Some(dir) = &args.tensorboard {
+        check_log_folder(dir)?;
     }
     let init: Option<Loaded> = args
         .init
@@ -151,7 +167,12 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         Some(loaded) => data.initial_weights_from(&loaded.model)?,
         None => initial_weights(config.seed, data.counts().rows, data.counts().width),
     };
-    let trained = run_epochs(w0, &data, &config, ctx).map_err(|e| nothing_saved(e, &outputs[0]))?;
+    let mut log = match &args.tensorboard {
+        Some(dir) => Some(EventLog::create(dir, &settings(&config, &data, ctx))?),
+        None => None,
+    };
+    let trained = run_epochs(w0, &data, &config, log.as_mut(), ctx)
+        .map_err(|e| nothing_saved(e, &outputs[0]))?;
     let model = model_of(&data, &trained, &config, start, ctx)?;
     ctx.cancel
         .check(|| "after training".into())
@@ -177,8 +198,28 @@ pub fn run(args: TrainArgs, ctx: &Context) -> anyhow::Result<()> {
         split: SplitReport::of(&data, &args.split, &model)?,
         saved: super::printer::outcome(&outputs[0]),
         plot: outputs.get(1).map(super::printer::shown),
+        tensorboard: log.as_ref().map(|log| log.path().display().to_string()),
     };
-    ctx.printer.deliver(&report, pending)
+    ctx.printer.deliver(&report, pending)?;
+    // Kept only once everything else is: a failed run leaves no log behind.
+    log.map(EventLog::keep).transpose()?;
+    Ok(())
+}
+
+/// The run's settings, as TensorBoard shows them in its Text tab (markdown).
+fn settings(config: &TrainConfig, data: &Dataset, ctx: &Context) -> String {
+    format!(
+        "bigram train: {} epochs, lr {}, reg {}, seed {}, {} method, order {}, {} thread(s), on {}  \n{}",
+        config.epochs,
+        config.lr,
+        config.reg,
+        config.seed,
+        config.method.as_str(),
+        data.order(),
+        ctx.threads,
+        device_name(config.device),
+        data.summary()
+    )
 }
 
 /// The checkpoint (and the picture), checked against each other and against what is read.
@@ -238,13 +279,17 @@ fn run_epochs(
     w0: tch::Tensor,
     data: &Dataset,
     config: &TrainConfig,
+    mut log: Option<&mut EventLog>,
     ctx: &Context,
 ) -> bigram::Result<Trained> {
     let bar = EpochBar::new(config.epochs as u64, ctx.printer.quiet());
-    let mut on_epoch = |epoch: usize, loss: f64| {
-        bar.update(epoch, loss);
+    let mut on_epoch = |e: &Epoch| {
+        bar.update(e.epoch, e.loss);
+        if let Some(log) = log.as_deref_mut() {
+            log.record(e)?;
+        }
         ctx.cancel
-            .check(|| format!("at epoch {epoch} of {}", config.epochs))
+            .check(|| format!("at epoch {} of {}", e.epoch, config.epochs))
     };
     let fit_data = TrainData {
         examples: data.examples(),

@@ -1,16 +1,18 @@
 //! `bigram tune`: one fit per value of the L2 weight (or smoothing), judged on the dev part.
 
 use super::advice::usage;
-use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs};
+use super::args::{check_log_folder, DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs};
 use super::printer::Report;
 use super::Context;
 use bigram::data::SplitSpec;
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
-use bigram::train::{Method, TrainConfig};
+use bigram::tensorboard::EventLog;
+use bigram::train::{Epoch, Method, TrainConfig};
 use bigram::tune::{best, tune, Knob, TuneRow};
 use clap::Args;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
@@ -57,6 +59,11 @@ pub struct TuneArgs {
     method: MethodArg,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
+    /// Also log each run for TensorBoard, one folder per value inside this one (e.g.
+    /// DIR/reg=0.01): `Loss/train` and `Loss/test` (the dev NLL) per epoch, or once for a
+    /// smoothing. `tensorboard --logdir DIR` compares them.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    tensorboard: Option<PathBuf>,
     #[command(flatten, next_help_heading = "Device")]
     pub(super) device: DeviceArg,
 }
@@ -75,10 +82,7 @@ struct TuneReport {
 
 impl Report for TuneReport {
     fn render(&self) -> String {
-        let name = match self.knob {
-            Knob::Reg => "reg",
-            Knob::Smoothing => "smoothing",
-        };
+        let name = self.knob.as_str();
         let mut text = format!("{:>12} {:>10} {:>10}\n", name, "train NLL", "dev NLL");
         for (i, row) in self.rows.iter().enumerate() {
             let mark = if i == self.best_row { "  <- best" } else { "" };
@@ -113,6 +117,9 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
     {
         usage!("every value to try must be a number from 0 to 1e30; got {bad}");
     }
+    if let Some(dir) = &args.tensorboard {
+        check_log_folder(dir)?;
+    }
     let device = parse_device(&args.device.device)?;
     let method = Method::from(args.method);
     let fit = FitOptions {
@@ -137,6 +144,8 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         device,
     };
     let vocab = data.vocab();
+    let mut logs = RunLogs::new(args.tensorboard.as_deref(), knob);
+    let mut on_epoch = |value: f64, e: &Epoch| logs.record(value, e);
     let rows = tune(
         splits,
         vocab,
@@ -145,7 +154,11 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         &values,
         &config,
         &ctx.cancel,
+        &mut on_epoch,
     )?;
+    if knob == Knob::Smoothing {
+        logs.record_counts(&rows)?;
+    }
     let Some(best) = best(&rows).cloned() else {
         usage!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
     };
@@ -159,5 +172,64 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         rows,
         best,
         best_row: best_row.unwrap_or(0),
-    })
+    })?;
+    logs.keep()
+}
+
+/// One TensorBoard log per value tried, `DIR/<knob>=<value>`, started at its first record and
+/// kept only when the whole search succeeded.
+struct RunLogs<'a> {
+    dir: Option<&'a Path>,
+    knob: Knob,
+    logs: Vec<(f64, EventLog)>,
+}
+
+impl<'a> RunLogs<'a> {
+    fn new(dir: Option<&'a Path>, knob: Knob) -> Self {
+        Self {
+            dir,
+            knob,
+            logs: Vec::new(),
+        }
+    }
+
+    fn log(&mut self, value: f64) -> bigram::Result<Option<&mut EventLog>> {
+        let Some(dir) = self.dir else {
+            return Ok(None);
+        };
+        if self.logs.last().is_none_or(|(v, _)| *v != value) {
+            let name = format!("{}={}", self.knob.as_str(), super::number(value));
+            let settings = format!("bigram tune: {name}");
+            self.logs
+                .push((value, EventLog::create(&dir.join(&name), &settings)?));
+        }
+        Ok(self.logs.last_mut().map(|(_, log)| log))
+    }
+
+    fn record(&mut self, value: f64, e: &Epoch) -> bigram::Result<()> {
+        match self.log(value)? {
+            Some(log) => log.record(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A count model has no epochs: its train and dev NLLs, once.
+    fn record_counts(&mut self, rows: &[TuneRow]) -> bigram::Result<()> {
+        for row in rows {
+            if let Some(log) = self.log(row.value)? {
+                log.scalars(
+                    0,
+                    &[("Loss/train", row.train_nll), ("Loss/test", row.dev_nll)],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn keep(self) -> anyhow::Result<()> {
+        for (_, log) in self.logs {
+            log.keep()?;
+        }
+        Ok(())
+    }
 }

@@ -8,7 +8,7 @@ use crate::device::device_name;
 use crate::error::Result;
 use crate::model::{tensor_to_vec, Model};
 use crate::sample::{sample_names, SamplerKind};
-use crate::train::{initial_weights, train_from, Method, TrainConfig, TrainData};
+use crate::train::{initial_weights, train_from, Epoch, Method, TrainConfig, TrainData};
 use serde::Deserialize;
 use std::path::PathBuf;
 use tch::Device;
@@ -140,10 +140,10 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         counts,
         dev: None,
     };
-    let mut check = |epoch: usize, _: f64| {
+    let mut check = |e: &Epoch| {
         config
             .cancel
-            .check(|| format!("at epoch {epoch} of {}", config.epochs))
+            .check(|| format!("at epoch {} of {}", e.epoch, config.epochs))
     };
     let trained = train_from(w0, data, &train_config, &mut check)?;
     let vocab = &corpus.scan.vocab;

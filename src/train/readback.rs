@@ -10,8 +10,21 @@ use crate::model::LogProbs;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
-/// Called after each epoch (1-based) with its loss; an error stops training (an interrupt).
-pub type OnEpoch<'a> = &'a mut dyn FnMut(usize, f64) -> Result<()>;
+/// What one epoch's forward pass measured, before its update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Epoch {
+    /// Its number, from 1.
+    pub epoch: usize,
+    /// NLL + L2: what the update descends.
+    pub loss: f64,
+    /// NLL alone.
+    pub nll: f64,
+    /// NLL of the held-out counts, when the run follows some.
+    pub dev_nll: Option<f64>,
+}
+
+/// Called after each epoch; an error stops training (an interrupt).
+pub type OnEpoch<'a> = &'a mut dyn FnMut(&Epoch) -> Result<()>;
 
 /// A loss this many times the first epoch's (or 1, if that is smaller) has exploded: plain
 /// gradient descent at a workable rate only brings the loss down, and one that diverges
@@ -61,75 +74,73 @@ pub(super) fn warm_up(
 }
 
 /// The held-out NLL of each epoch's weights. On CUDA the weights are copied on the device and
-/// read back `every` epochs at a time, so following the dev part adds no per-epoch stall.
-pub(super) struct DevNlls<'a> {
+/// read back with the losses, so following the dev part adds no per-epoch stall.
+struct DevNlls<'a> {
     dev: Option<&'a Counts>,
-    every: usize,
     pending: Vec<Tensor>,
-    nlls: Vec<f64>,
 }
 
-impl<'a> DevNlls<'a> {
-    pub(super) fn new(dev: Option<&'a Counts>, every: usize) -> Self {
-        Self {
-            dev,
-            every,
-            pending: Vec::new(),
-            nlls: Vec::new(),
-        }
-    }
-
-    pub(super) fn observe(&mut self, w: &Tensor) -> Result<()> {
+impl DevNlls<'_> {
+    fn observe(&mut self, w: &Tensor) {
         if self.dev.is_some() {
             self.pending.push(w.detach().copy());
-            if self.pending.len() >= self.every {
-                self.flush()?;
-            }
         }
-        Ok(())
     }
 
-    fn flush(&mut self) -> Result<()> {
+    /// The NLLs of the weights observed since the last read, in order.
+    fn read(&mut self) -> Result<Vec<f64>> {
         let (Some(dev), false) = (self.dev, self.pending.is_empty()) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let weights = Tensor::stack(&std::mem::take(&mut self.pending), 0).to_device(Device::Cpu);
-        for i in 0..weights.size()[0] {
-            self.nlls
-                .push(LogProbs::of_logits(&weights.get(i))?.nll(dev));
-        }
-        Ok(())
-    }
-
-    pub(super) fn finish(mut self) -> Result<Vec<f64>> {
-        self.flush()?;
-        Ok(self.nlls)
+        (0..weights.size()[0])
+            .map(|i| Ok(LogProbs::of_logits(&weights.get(i))?.nll(dev)))
+            .collect()
     }
 }
 
-/// Losses and NLLs per epoch, read back to the host every `every` epochs, each checked to be
-/// finite and not exploded ([`EXPLODED`]), and reported to the caller's callback.
+/// Losses and NLLs per epoch (and the dev part's, when one is followed), read back to the host
+/// every `every` epochs, each checked to be finite and not exploded ([`super::EXPLODED`]), and
+/// reported to the caller's callback.
 pub(super) struct EpochLog<'a> {
     every: usize,
     step: Step,
     pending: Vec<(usize, Tensor, Tensor)>,
+    dev: DevNlls<'a>,
     losses: Vec<f64>,
     nlls: Vec<f64>,
+    dev_nlls: Vec<f64>,
     on_epoch: OnEpoch<'a>,
 }
 
 impl<'a> EpochLog<'a> {
-    pub(super) fn new(epochs: usize, step: Step, every: usize, on_epoch: OnEpoch<'a>) -> Self {
+    pub(super) fn new(
+        epochs: usize,
+        step: Step,
+        every: usize,
+        dev: Option<&'a Counts>,
+        on_epoch: OnEpoch<'a>,
+    ) -> Self {
         // A huge --epochs is allowed (an interrupt stops it): the vectors grow as epochs pass.
         let capacity = epochs.min(1 << 16);
         Self {
             every,
             step,
             pending: Vec::new(),
+            dev: DevNlls {
+                dev,
+                pending: Vec::new(),
+            },
             losses: Vec::with_capacity(capacity),
             nlls: Vec::with_capacity(capacity),
+            dev_nlls: Vec::new(),
             on_epoch,
         }
+    }
+
+    /// The weights of the coming epoch's forward pass, whose dev NLL that epoch reports.
+    pub(super) fn observe(&mut self, w: &Tensor) {
+        self.dev.observe(w);
     }
 
     pub(super) fn push(&mut self, epoch: usize, loss: Tensor, nll: Tensor) -> Result<()> {
@@ -166,23 +177,32 @@ impl<'a> EpochLog<'a> {
             let nlls = losses.split_off(pending.len());
             (losses, nlls)
         };
+        let mut dev_nlls = self.dev.read()?.into_iter();
         for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
-            self.record(epoch, loss, nll)?;
+            self.record(Epoch {
+                epoch,
+                loss,
+                nll,
+                dev_nll: dev_nlls.next(),
+            })?;
         }
         Ok(())
     }
 
-    pub(super) fn record(&mut self, epoch: usize, loss: f64, nll: f64) -> Result<()> {
-        if let Some(e) = diverged(epoch, loss, self.losses.first().copied(), self.step) {
+    pub(super) fn record(&mut self, epoch: Epoch) -> Result<()> {
+        let first = self.losses.first().copied();
+        if let Some(e) = diverged(epoch.epoch, epoch.loss, first, self.step) {
             return Err(e.into());
         }
-        self.losses.push(loss);
-        self.nlls.push(nll);
-        (self.on_epoch)(epoch, loss)
+        self.losses.push(epoch.loss);
+        self.nlls.push(epoch.nll);
+        self.dev_nlls.extend(epoch.dev_nll);
+        (self.on_epoch)(&epoch)
     }
 
-    pub(super) fn finish(self) -> (Vec<f64>, Vec<f64>) {
-        (self.losses, self.nlls)
+    /// Losses, NLLs and dev NLLs (empty without a dev part), one per epoch.
+    pub(super) fn finish(self) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        (self.losses, self.nlls, self.dev_nlls)
     }
 }
 
@@ -199,25 +219,25 @@ mod tests {
         };
         let losses = [2.5f32, 2.25, 2.125, 2.0625, 2.03125, 2.015625, 2.0078125];
         let mut seen = Vec::new();
-        let mut on_epoch = |epoch: usize, loss: f64| {
-            seen.push((epoch, loss));
+        let mut on_epoch = |e: &Epoch| {
+            seen.push((e.epoch, e.loss));
             Ok(())
         };
         // Every 3 epochs, as on CUDA: two batches of 3 (stacked reads) and 1 at the end.
-        let mut log = EpochLog::new(7, step, 3, &mut on_epoch);
+        let mut log = EpochLog::new(7, step, 3, None, &mut on_epoch);
         for (i, &loss) in losses.iter().enumerate() {
             log.push(i + 1, Tensor::from(loss), Tensor::from(loss - 1.0))
                 .unwrap();
         }
         log.flush().unwrap();
-        let (got_losses, got_nlls) = log.finish();
+        let (got_losses, got_nlls, _) = log.finish();
         let want: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
         assert_eq!(got_losses, want);
         assert_eq!(got_nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
         assert_eq!(seen, (1..=7).zip(want.iter().copied()).collect::<Vec<_>>());
 
-        let mut on_epoch = |_: usize, _: f64| Ok(());
-        let mut log = EpochLog::new(7, step, 3, &mut on_epoch);
+        let mut on_epoch = |_: &Epoch| Ok(());
+        let mut log = EpochLog::new(7, step, 3, None, &mut on_epoch);
         log.push(1, Tensor::from(1.0f32), Tensor::from(1.0f32))
             .unwrap();
         log.push(2, Tensor::from(f32::NAN), Tensor::from(1.0f32))

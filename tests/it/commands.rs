@@ -84,7 +84,7 @@ fn loss_decreases_over_the_first_ten_epochs() {
         counts: &corpus.counts,
         dev: None,
     };
-    let run = train(data, &config, &mut |_, _| Ok(())).unwrap();
+    let run = train(data, &config, &mut |_| Ok(())).unwrap();
     assert_eq!(run.losses.len(), 10);
     for pair in run.losses.windows(2) {
         assert!(pair[1] < pair[0], "loss went up: {pair:?}");

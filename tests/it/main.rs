@@ -33,3 +33,4 @@ mod properties;
 mod pyrepr;
 mod scale;
 mod setup;
+mod tensorboard;

@@ -22,7 +22,7 @@ fn losses(corpus: &Corpus, method: Method) -> Vec<f64> {
         counts: &corpus.counts,
         dev: None,
     };
-    train(data, &config, &mut |_, _| Ok(())).unwrap().losses
+    train(data, &config, &mut |_| Ok(())).unwrap().losses
 }
 
 #[test]

@@ -317,7 +317,7 @@ fn the_notebooks_backward_and_the_trainers_gradient_give_the_same_bits() {
         counts: &corpus.counts,
         dev: None,
     };
-    let trained = train_from(start, data, &config, &mut |_, _| Ok(())).unwrap();
+    let trained = train_from(start, data, &config, &mut |_| Ok(())).unwrap();
 
     let notebook = &replayed.gradient_descent_by_epoch;
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();

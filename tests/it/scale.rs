@@ -117,7 +117,7 @@ fn shards_counted_apart_and_merged_are_the_whole_and_train_the_same_network() {
             counts: data.counts(),
             dev: None,
         };
-        train_from(w0, fit_data, &counts_method(100), &mut |_, _| Ok(())).unwrap()
+        train_from(w0, fit_data, &counts_method(100), &mut |_| Ok(())).unwrap()
     };
     let (a, b) = (run(&from_counts), run(&from_data));
     assert_eq!(a.losses, b.losses);
@@ -294,15 +294,12 @@ fn training_resumed_from_a_checkpoint_is_the_uninterrupted_run() {
         method: Method::OneHot,
         ..counts_method(epochs)
     };
-    let all = train_from(
-        initial_weights(42, 27, 27),
-        data,
-        &config(20),
-        &mut |_, _| Ok(()),
-    )
+    let all = train_from(initial_weights(42, 27, 27), data, &config(20), &mut |_| {
+        Ok(())
+    })
     .unwrap();
     let first = Model::load(Path::new(&first_path)).unwrap();
-    let rest = train_from(first.w, data, &config(8), &mut |_, _| Ok(())).unwrap();
+    let rest = train_from(first.w, data, &config(8), &mut |_| Ok(())).unwrap();
     assert_eq!(rest.losses[..], all.losses[12..]);
 }
 
