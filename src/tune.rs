@@ -1,7 +1,6 @@
 //! Choosing a setting on held-out data: train (or count) once per value, measure the NLL of
 //! the dev part, and keep the lowest.
 
-use crate::cancel::Cancel;
 use crate::data::Splits;
 use crate::error::{Error, Result, TrainError};
 use crate::model::{LogProbs, Model};
@@ -44,10 +43,10 @@ pub struct TuneRow {
 }
 
 /// Fit one model per value on `splits.train` and measure it on `splits.dev`; `on_epoch` sees
-/// each network epoch (with the value it trains, and its dev NLL). For `Reg`,
+/// each network epoch (with the value it trains, and its dev NLL), and an error from it (an
+/// interrupt) stops the search. For `Reg`,
 /// `config` gives the other hyper-parameters (its `reg` is replaced by each value); a value
-/// whose training diverges is a row that says so, not the end of the search. Training stops
-/// between epochs once `cancel` is raised.
+/// whose training diverges is a row that says so, not the end of the search.
 pub fn tune(
     splits: &Splits,
     vocab: &crate::vocab::Vocab,
@@ -55,7 +54,6 @@ pub fn tune(
     knob: Knob,
     values: &[f64],
     config: &TrainConfig,
-    cancel: &Cancel,
     on_epoch: &mut dyn FnMut(f64, &Epoch) -> Result<()>,
 ) -> Result<Vec<TuneRow>> {
     let (fit, dev) = (&splits.train, &splits.dev);
@@ -73,11 +71,7 @@ pub fn tune(
                         counts: &fit.counts,
                         dev: Some(&dev.counts),
                     };
-                    let mut check = |e: &Epoch| {
-                        let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
-                        cancel.check(at)?;
-                        on_epoch(value, e)
-                    };
+                    let mut check = |e: &Epoch| on_epoch(value, e);
                     match train(data, &config, &mut check) {
                         Ok(trained) => trained.w,
                         Err(Error::Train(TrainError::Diverged { epoch, .. })) => {

@@ -145,7 +145,11 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
     };
     let vocab = data.vocab();
     let mut logs = RunLogs::new(args.tensorboard.as_deref(), knob);
-    let mut on_epoch = |value: f64, e: &Epoch| logs.record(value, e);
+    let mut on_epoch = |value: f64, e: &Epoch| {
+        logs.record(value, e)?;
+        let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
+        ctx.cancel.check(at)
+    };
     let rows = tune(
         splits,
         vocab,
@@ -153,7 +157,6 @@ pub fn run(args: TuneArgs, ctx: &Context) -> anyhow::Result<()> {
         knob,
         &values,
         &config,
-        &ctx.cancel,
         &mut on_epoch,
     )?;
     if knob == Knob::Smoothing {
