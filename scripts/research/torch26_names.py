@@ -16,6 +16,10 @@ the way `bigram sample` walks a model: p = exp(row) / sum after temperature and 
 context advanced by each drawn character, a name cut at 50 characters. It also draws the
 lecture's own count model, P = (N + 1) / row sums, with the lecture's loop, and records the
 first exponentials of a seeded generator, the values the Rust sampler rebuilds.
+
+With --check, any other PyTorch draws the fixture's cases from its checkpoints and says how
+many agree with 2.6.0's, or with `bigram sample --sampler SAMPLER` given --against SAMPLER
+(how the eras table in docs/sampling.md was extended).
 """
 
 import argparse
@@ -44,11 +48,13 @@ MODELS = {
 }
 
 # (model, seed, n, prefix, temperature, top_k). 2**32 + 42 checks that only the seed's low
-# 32 bits count, as in PyTorch's generator.
+# 32 bits count, as in PyTorch's generator; -7 that a negative seed is taken as its two's
+# complement, as `Generator.manual_seed` takes it.
 CASES = [
     ("counts-s1.safetensors", 0, 60, "", 1.0, None),
     ("counts-s1.safetensors", 42, 40, "", 1.0, None),
     ("counts-s1.safetensors", 2**32 + 42, 10, "", 1.0, None),
+    ("counts-s1.safetensors", -7, 20, "", 1.0, None),
     ("counts-s0.safetensors", 123, 60, "", 1.0, None),
     ("counts-s0.5.safetensors", 7, 60, "", 1.0, None),
     ("counts-s10.safetensors", LECTURE_SEED, 60, "", 1.0, None),
@@ -155,12 +161,46 @@ def cpu_name():
     return platform.processor()
 
 
+def bigram_names(bigram, out, case, sampler):
+    """What `bigram sample --sampler SAMPLER` draws for a fixture case."""
+    command = [bigram, "sample", "--sampler", sampler, "--model", os.path.join(out, case["model"])]
+    command += ["--seed", str(case["seed"]), "-n", str(case["n"]), "--prefix", case["prefix"]]
+    command += ["--temperature", str(case["temperature"])]
+    if case["top_k"] is not None:
+        command += ["--top-k", str(case["top_k"])]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
+
+
+def check(out, data, bigram, sampler):
+    """Draw the fixture's cases with this PyTorch; print how many agree with the fixture, or
+    with one of bigram's samplers."""
+    with open(os.path.join(out, "names.json")) as f:
+        fixture = json.load(f)
+    lecture = lecture_names(data, len(fixture["lecture"]["names"]))
+    print(f"PyTorch {torch.__version__}: lecture {lecture[:5]}")
+    # bigram's side of the lecture: `bigram count --smoothing 1`, sampled at the lecture's seed.
+    as_case = {"model": "counts-s1.safetensors", "seed": LECTURE_SEED, "n": len(lecture)}
+    as_case.update(prefix="", temperature=1.0, top_k=None)
+    theirs = bigram_names(bigram, out, as_case, sampler) if sampler else fixture["lecture"]["names"]
+    same = int(lecture == theirs)
+    for case in fixture["cases"]:
+        keys = ("seed", "n", "prefix", "temperature", "top_k")
+        names = sample(os.path.join(out, case["model"]), *(case[k] for k in keys))
+        same += names == (bigram_names(bigram, out, case, sampler) if sampler else case["names"])
+    versus = f"bigram sample --sampler {sampler}" if sampler else f"PyTorch {fixture['torch']}"
+    print(f"{same} of {len(fixture['cases']) + 1} cases drawn as {versus} draws them")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bigram", required=True, help="the bigram binary")
     parser.add_argument("--data", required=True, help="names.txt")
     parser.add_argument("--out", required=True, help="folder for the checkpoints and names.json")
+    parser.add_argument("--check", action="store_true", help="compare with --out's names.json")
+    parser.add_argument("--against", metavar="SAMPLER", help="with --check: compare with bigram")
     args = parser.parse_args()
+    if args.check:
+        return check(args.out, args.data, args.bigram, args.against)
     if not torch.__version__.startswith("2.6.0"):
         sys.exit(f"this fixture must come from PyTorch 2.6.0, not {torch.__version__}")
     os.makedirs(args.out, exist_ok=True)
