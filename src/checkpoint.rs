@@ -372,6 +372,7 @@ mod tests {
         let file = |p: &str| DataFile {
             path: Some(p.into()),
             sha256: Some(format!("{p}-sum")),
+            range: Some([3, 14]),
         };
         let piece = Piece {
             path: "/a.safetensors".into(),
@@ -383,6 +384,7 @@ mod tests {
                 data_files: vec![DataFile {
                     path: None,
                     sha256: None,
+                    range: None,
                 }],
                 sources: Vec::new(),
             }],
@@ -443,6 +445,7 @@ mod tests {
         let recorded = DataFile {
             path: Some("/old.txt".into()),
             sha256: Some("ff".into()),
+            range: None,
         };
         assert_eq!(legacy.meta.data_files(), vec![recorded]);
     }

@@ -76,6 +76,7 @@ impl Dataset {
             .map(|f| DataFile {
                 path: f.path.as_ref().map(|p| p.display().to_string()),
                 sha256: f.sha256.clone(),
+                range: f.range.map(|(start, end)| [start, end]),
             })
             .collect();
         let provenance = Meta {
@@ -124,6 +125,7 @@ impl Dataset {
             counts_from: Some(DataFile {
                 path: Some(crate::files::absolute(path).display().to_string()),
                 sha256: Some(loaded.sha256.clone()),
+                range: None,
             }),
             ..Meta::default()
         };

@@ -28,6 +28,7 @@ pub fn read_options_for(model: &Model, cancel: crate::cancel::Cancel) -> ReadOpt
         vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
         cancel,
         threads: 0,
+        range: None,
     }
 }
 

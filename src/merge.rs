@@ -1,8 +1,9 @@
 //! Counts add: the count checkpoints of pieces of a corpus (counted wherever and whenever)
 //! merge into the count model of the whole, as if the pieces had been one file. Counts of
 //! different vocabularies, orders, case folding or splits do not add and are refused, and so
-//! is anything counted twice: a checkpoint given twice, two that counted the same data file,
-//! or a piece that is already inside a merged one (however deep).
+//! is anything counted twice: a checkpoint given twice, two that counted the same data file
+//! (or overlapping byte ranges of it, `count --range`), or a piece that is already inside a
+//! merged one (however deep). Disjoint ranges of one file add.
 
 use crate::checkpoint::Loaded;
 use crate::data::Counts;
@@ -116,46 +117,72 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
 }
 
 /// Refuse anything counted twice: two parts that are, or contain, the same checkpoint (by
-/// checksum, through every level of earlier merges), or that counted the same data file.
+/// checksum, through every level of earlier merges), or that counted lines of the same data
+/// file (the same checksum, and ranges of it that overlap; a whole file overlaps any range).
 fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
-    // Each key (a checksum) with the part it came from and what it stands for.
-    let mut seen: HashMap<&str, (usize, String)> = HashMap::new();
+    // Checkpoints first: a checkpoint given twice is said to be that, not its data.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, source) in sources.iter().enumerate() {
-        let pieces: Vec<&Piece> = std::iter::once(source).chain(all_pieces(source)).collect();
-        let checkpoints = pieces
-            .iter()
-            .map(|p| (p.sha256.as_str(), "the same checkpoint".to_string()));
-        let data = pieces.iter().flat_map(|p| &p.data_files).filter_map(|f| {
-            let what = match &f.path {
-                Some(path) => format!("the data file {path}"),
-                None => "data read from standard input".to_string(),
-            };
-            Some((f.sha256.as_deref()?, what))
-        });
-        // Checkpoints first: a checkpoint given twice is said to be that, not its data.
-        let mut own: Vec<(&str, String)> = Vec::new();
-        for (key, what) in checkpoints.chain(data) {
-            if !own.iter().any(|(k, _)| *k == key) {
-                own.push((key, what));
+        let mut own: Vec<&str> = Vec::new();
+        for key in pieces_of(source).map(|p| p.sha256.as_str()) {
+            if !own.contains(&key) {
+                own.push(key);
             }
         }
-        for (key, what) in own {
-            if let Some((j, first_what)) = seen.get(key) {
-                let what = match first_what == &what {
-                    true => what,
-                    false => format!("the same data ({first_what}, and {what})"),
-                };
-                return Err(MergeError::Duplicate {
-                    first: name(&parts[*j]),
-                    other: name(&parts[i]),
-                    what,
-                }
-                .into());
+        for key in own {
+            if let Some(&j) = seen.get(key) {
+                return Err(duplicate(parts, j, i, "the same checkpoint".into()));
             }
-            seen.insert(key, (i, what));
+            seen.insert(key, i);
         }
     }
+    let mut counted: Vec<(usize, &DataFile)> = Vec::new();
+    for (i, source) in sources.iter().enumerate() {
+        let own: Vec<&DataFile> = pieces_of(source).flat_map(|p| &p.data_files).collect();
+        for (k, file) in own.iter().enumerate() {
+            // A merged part lists its pieces' files again: those are one count, not two.
+            if own[..k].contains(file) {
+                continue;
+            }
+            if let Some((j, first)) = counted.iter().find(|(_, seen)| seen.overlaps(file)) {
+                let (a, b) = (described(first), described(file));
+                let what = match (a == b, first.range == file.range) {
+                    (true, _) => a,
+                    (false, true) => format!("the same data ({a}, and {b})"),
+                    (false, false) => format!("overlapping data ({a}, and {b})"),
+                };
+                return Err(duplicate(parts, *j, i, what));
+            }
+        }
+        counted.extend(own.into_iter().map(|file| (i, file)));
+    }
     Ok(())
+}
+
+/// A piece and every piece inside it, however deep.
+fn pieces_of(piece: &Piece) -> impl Iterator<Item = &Piece> {
+    std::iter::once(piece).chain(all_pieces(piece))
+}
+
+fn duplicate(parts: &[Part], first: usize, other: usize, what: String) -> crate::Error {
+    MergeError::Duplicate {
+        first: name(&parts[first]),
+        other: name(&parts[other]),
+        what,
+    }
+    .into()
+}
+
+/// A data file as a refusal names it: its path (or standard input) and its range.
+fn described(file: &DataFile) -> String {
+    let what = match &file.path {
+        Some(path) => format!("the data file {path}"),
+        None => "data read from standard input".to_string(),
+    };
+    match file.range {
+        Some([start, end]) => format!("{what} bytes {start}..{end}"),
+        None => what,
+    }
 }
 
 /// Every piece inside a merged piece, however deep.

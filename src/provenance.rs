@@ -81,7 +81,26 @@ pub struct DataFile {
     pub path: Option<String>,
     /// sha256 of its bytes (for standard input too: nothing can check it later, but `merge`
     /// sees the same data counted twice by it). `None` in checkpoints written before that.
+    /// The whole file's, when only a range of it was counted: that is what shows two ranges
+    /// are of the same file.
     pub sha256: Option<String>,
+    /// The bytes `[start, end)` whose lines were counted (`count --range`, `--shard`);
+    /// absent when the whole file was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[u64; 2]>,
+}
+
+impl DataFile {
+    /// Whether two records may share lines: the same file (by checksum) and ranges that
+    /// overlap, a whole file overlapping any range of it.
+    pub fn overlaps(&self, other: &DataFile) -> bool {
+        let same_file = self.sha256.is_some() && self.sha256 == other.sha256;
+        same_file
+            && match (self.range, other.range) {
+                (Some([a, b]), Some([c, d])) => a < d && c < b,
+                _ => true,
+            }
+    }
 }
 
 /// One checkpoint a merged count model adds up, with what it held: its data files and, when
@@ -168,6 +187,7 @@ impl Meta {
             (None, Some(path)) => vec![DataFile {
                 path: Some(path.clone()),
                 sha256: self.data_sha256.clone(),
+                range: None,
             }],
             _ => Vec::new(),
         }

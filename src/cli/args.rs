@@ -54,6 +54,7 @@ impl ReadArgs {
             },
             cancel: ctx.cancel.clone(),
             threads: ctx.threads.max(1) as usize,
+            range: None,
         }
     }
 }

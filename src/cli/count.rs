@@ -5,8 +5,10 @@ use super::args::{OrderArg, ReadArgs, SmoothingArg, SplitArgs};
 use super::printer::Report;
 use super::split::SplitReport;
 use super::Context;
+use bigram::checkpoint;
+use bigram::data::{ByteRange, VocabChoice};
 use bigram::dataset::{Dataset, FitOptions};
-use bigram::files::plan_outputs;
+use bigram::files::{plan_outputs, InputPath};
 use bigram::model::Model;
 use clap::Args;
 use serde::Serialize;
@@ -19,6 +21,18 @@ pub struct CountArgs {
     read: ReadArgs,
     #[command(flatten, next_help_heading = "Input")]
     split: SplitArgs,
+    /// Count only the names whose lines start in bytes START..END of the (one, regular) data
+    /// file; END may be left out for the end of the file. Pieces of a file counted this way
+    /// merge into the whole file's counts (`bigram merge`).
+    #[arg(long, value_name = "START:END", value_parser = ByteRange::parse_bytes, help_heading = "Input")]
+    range: Option<ByteRange>,
+    /// Count only the I-th of K equal byte ranges of the data file (from 1), as `--range`.
+    #[arg(long, value_name = "I/K", value_parser = ByteRange::parse_shard, conflicts_with = "range", help_heading = "Input")]
+    shard: Option<ByteRange>,
+    /// Read with this checkpoint's vocabulary (and refuse any other character), so that
+    /// pieces of a corpus beyond a-z, counted apart, merge.
+    #[arg(long, value_name = "CKPT", conflicts_with = "vocab", help_heading = "Input")]
+    vocab_from: Option<PathBuf>,
     #[command(flatten, next_help_heading = "Model")]
     smoothing: SmoothingArg,
     #[command(flatten, next_help_heading = "Model")]
@@ -69,13 +83,21 @@ impl Report for CountReport {
 }
 
 pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
-    let outputs = plan_outputs(&[("--out", &args.out)], &args.read.data.inputs())?;
+    let mut inputs = args.read.data.inputs();
+    inputs.extend(args.vocab_from.as_deref().map(InputPath::File));
+    let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
+    let mut read = args.read.options(ctx);
+    read.range = args.range.or(args.shard);
+    if let Some(path) = &args.vocab_from {
+        let vocab = checkpoint::read(path, &ctx.cancel)?.model.vocab;
+        read.vocab = VocabChoice::Fixed(Box::new(vocab));
+    }
     let fit = FitOptions {
         order: args.order.get(),
         examples: false,
         split: args.split.get(),
     };
-    let data = Dataset::load(&args.read.data.data, &args.read.options(ctx), fit)
+    let data = Dataset::load(&args.read.data.data, &read, fit)
         .map_err(|e| nothing_saved(e, &outputs[0]))?;
     ctx.printer.note(data.summary());
     if let Some(line) = data.split_summary() {

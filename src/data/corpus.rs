@@ -56,7 +56,10 @@ impl Corpus {
         } else {
             1
         };
-        let inputs = Input::prepare(sources, passes, &options.cancel)?;
+        let mut inputs = Input::prepare(sources, passes, &options.cancel)?;
+        if let Some(range) = options.range {
+            Input::restrict(&mut inputs, range)?;
+        }
         let vocab = resolve_vocab(&inputs, options)?;
         let counts_only = !keep.examples && !keep.names && !options.lowercase;
         if counts_only && inputs.iter().all(|i| i.file().is_some()) {

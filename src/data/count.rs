@@ -185,6 +185,47 @@ impl ReadAt for std::fs::File {
     }
 }
 
+/// The bytes `[start, end)` of another source, as a source of their own.
+struct Window<'a, R: ?Sized> {
+    src: &'a R,
+    start: u64,
+    end: u64,
+}
+
+impl<R: ReadAt + ?Sized> ReadAt for Window<'_, R> {
+    fn size(&self) -> u64 {
+        self.end - self.start
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let left = self.size().saturating_sub(offset);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        self.src.read_at(&mut buf[..n], self.start + offset)
+    }
+}
+
+/// Count the lines of `src` that start in the bytes `[start, end)`: the bytes from the first
+/// line start at or after `start` to the first at or after `end`, counted as a file of their
+/// own by [`count_in_parts`].
+pub fn count_range(
+    src: &(impl ReadAt + ?Sized),
+    (start, end): (u64, u64),
+    vocab: &Vocab,
+    order: usize,
+    parts: usize,
+    chunk: usize,
+    cancel: &Cancel,
+) -> std::io::Result<Option<Tally>> {
+    let first = next_line_start(src, start)?;
+    let last = next_line_start(src, end)?.max(first);
+    let window = Window {
+        src,
+        start: first,
+        end: last,
+    };
+    count_in_parts(&window, vocab, order, parts, chunk, cancel)
+}
+
 /// The line start at or after `offset`: just past the next newline (or the end).
 fn next_line_start(src: &(impl ReadAt + ?Sized), offset: u64) -> std::io::Result<u64> {
     if offset == 0 {
@@ -455,14 +496,15 @@ pub(crate) fn count_fast(
         source,
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
-    let parts = match ReadAt::size(&file) >= PARALLEL_MIN_BYTES {
+    let bounds = input.range.unwrap_or((0, ReadAt::size(&file)));
+    let parts = match bounds.1 - bounds.0 >= PARALLEL_MIN_BYTES {
         true if options.threads > 0 => options.threads,
         true => std::thread::available_parallelism().map_or(1, |n| n.get()),
         false => 1,
     };
     let (tally, sha256) = std::thread::scope(|scope| {
         let hasher = scope.spawn(|| super::read::sha256_of(path, cancel));
-        let tally = count_in_parts(&file, vocab, order, parts, CHUNK_BYTES, cancel);
+        let tally = count_range(&file, bounds, vocab, order, parts, CHUNK_BYTES, cancel);
         let sha256 = hasher
             .join()
             .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked")));

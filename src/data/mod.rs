@@ -9,6 +9,7 @@
 mod corpus;
 pub mod count;
 mod examples;
+mod range;
 mod read;
 mod source;
 mod split;
@@ -18,6 +19,7 @@ pub use examples::{for_each_pair, Counts, Examples};
 pub use read::{
     sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
 };
+pub use range::ByteRange;
 pub use source::{labels, Source};
 pub use split::{Part, SplitSpec, Splits};
 

@@ -3,6 +3,7 @@
 //! around names and blank lines are accepted; anything else unusual is a [`DataError`] that
 //! names the file and line.
 
+use super::range::holds;
 use super::source::{join_labels, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;
 use crate::error::{DataError, Error, Result, VocabKind};
@@ -49,6 +50,8 @@ pub struct ReadOptions {
     pub cancel: Cancel,
     /// Threads that count a large file in parallel parts (0: one per core).
     pub threads: usize,
+    /// Read only the lines that start in this part of the (one, regular) file.
+    pub range: Option<super::ByteRange>,
 }
 
 /// One name, as the reader hands it to a visitor.
@@ -68,8 +71,11 @@ pub struct FileInfo {
     pub label: String,
     /// Its absolute path; `None` for standard input.
     pub path: Option<PathBuf>,
-    /// sha256 of its bytes, hex (standard input's too, though it cannot be checked again).
+    /// sha256 of its bytes, hex (standard input's too, though it cannot be checked again);
+    /// the whole file's when only a range of it was read.
     pub sha256: Option<String>,
+    /// The bytes `[start, end)` whose lines were read, when not the whole file.
+    pub range: Option<(u64, u64)>,
 }
 
 /// What a pass over the data found.
@@ -115,6 +121,7 @@ impl FileInfo {
             label: input.label.clone(),
             path,
             sha256,
+            range: input.range,
         }
     }
 }
@@ -177,7 +184,9 @@ pub(crate) fn read_chunks(
 }
 
 /// Call `visit` with each non-blank, trimmed line of an input (1-based line number, text), and
-/// return its sha256 when `checksum`. Only one line is ever buffered.
+/// return its sha256 when `checksum`. Only one line is ever buffered. An input restricted to a
+/// byte range is still read from its start, so that line numbers are the file's own and the
+/// checksum the whole file's; lines that do not start in the range are only looked past.
 pub(crate) fn for_each_line(
     input: &Input,
     cancel: &Cancel,
@@ -185,8 +194,11 @@ pub(crate) fn for_each_line(
     mut visit: impl FnMut(usize, &str) -> Result<()>,
 ) -> Result<Option<String>> {
     let path = input.label.as_str();
+    let bounds = input.range.unwrap_or((0, u64::MAX));
     let mut carry: Vec<u8> = Vec::new();
     let mut line = 0usize;
+    // Offsets in the input of the chunk being read and of the current line's first byte.
+    let (mut chunk_at, mut line_at) = (0u64, 0u64);
     let mut handle = |line: usize, bytes: &[u8]| -> Result<()> {
         let bytes = if line == 1 {
             bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -208,10 +220,16 @@ pub(crate) fn for_each_line(
         }
     };
     let (_, sha256) = read_chunks(input, cancel, checksum, |chunk| {
+        if line_at >= bounds.1 {
+            // Past the range: read on only for the checksum.
+            return Ok(checksum);
+        }
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', chunk) {
             line += 1;
-            if carry.is_empty() {
+            if !holds(bounds, line_at) {
+                // A line before the range: looked past, never held.
+            } else if carry.is_empty() {
                 handle(line, &chunk[start..end])?;
             } else {
                 carry.extend_from_slice(&chunk[start..end]);
@@ -220,9 +238,16 @@ pub(crate) fn for_each_line(
                 carry.clear();
             }
             start = end + 1;
+            line_at = chunk_at + start as u64;
+            if line_at >= bounds.1 {
+                return Ok(checksum);
+            }
         }
-        carry.extend_from_slice(&chunk[start..]);
-        check_line_length(path, line + 1, carry.len())?;
+        if holds(bounds, line_at) {
+            carry.extend_from_slice(&chunk[start..]);
+            check_line_length(path, line + 1, carry.len())?;
+        }
+        chunk_at += chunk.len() as u64;
         Ok(true)
     })?;
     if !carry.is_empty() {

@@ -76,6 +76,8 @@ pub(crate) struct Input {
     /// How errors and summaries name it.
     pub label: String,
     pub kind: InputKind,
+    /// Only the lines that start in these bytes `[start, end)` are read (a regular file's).
+    pub range: Option<(u64, u64)>,
 }
 
 pub(crate) enum InputKind {
@@ -127,7 +129,11 @@ impl Input {
                         Ok(Box::new(std::io::stdin()) as Box<dyn Read + Send>)
                     })?,
                 };
-                Ok(Input { label, kind })
+                Ok(Input {
+                    label,
+                    kind,
+                    range: None,
+                })
             })
             .collect()
     }
@@ -154,6 +160,33 @@ impl Input {
                 Ok(Box::new(file))
             }
         }
+    }
+
+    /// Read only the lines that start in `range` of `inputs`, which must be one regular file:
+    /// standard input and pipes cannot be read at an offset, and a range of several files
+    /// would be ambiguous.
+    pub fn restrict(inputs: &mut [Input], range: super::ByteRange) -> Result<()> {
+        let [input] = inputs else {
+            return Err(Error::invalid(format!(
+                "a byte range ({range}) is read from one data file, not {}",
+                inputs.len()
+            )));
+        };
+        let InputKind::File(path) = &input.kind else {
+            return Err(Error::invalid(format!(
+                "a byte range ({range}) is read from a regular file, and {} is a stream \
+                 (standard input, a pipe or a device cannot be read at an offset)",
+                input.label
+            )));
+        };
+        let size = std::fs::metadata(path)
+            .map_err(|source| DataError::Unreadable {
+                path: input.label.clone(),
+                source,
+            })?
+            .len();
+        input.range = Some(range.bounds(size));
+        Ok(())
     }
 
     /// Whether this input can be found again by its path (files, not streams).
