@@ -31,7 +31,12 @@ pub struct CountArgs {
     shard: Option<ByteRange>,
     /// Read with this checkpoint's vocabulary (and refuse any other character), so that
     /// pieces of a corpus beyond a-z, counted apart, merge.
-    #[arg(long, value_name = "CKPT", conflicts_with = "vocab", help_heading = "Input")]
+    #[arg(
+        long,
+        value_name = "CKPT",
+        conflicts_with = "vocab",
+        help_heading = "Input"
+    )]
     vocab_from: Option<PathBuf>,
     #[command(flatten, next_help_heading = "Model")]
     smoothing: SmoothingArg,

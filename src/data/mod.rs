@@ -16,10 +16,10 @@ mod split;
 
 pub use corpus::{read_names, Corpus, Keep};
 pub use examples::{for_each_pair, Counts, Examples};
+pub use range::ByteRange;
 pub use read::{
     sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
 };
-pub use range::ByteRange;
 pub use source::{labels, Source};
 pub use split::{Part, SplitSpec, Splits};
 

@@ -18,9 +18,9 @@ pub enum ByteRange {
 impl ByteRange {
     /// Parse `START:END` or `START:` (to the end of the file).
     pub fn parse_bytes(text: &str) -> Result<Self, String> {
-        let (start, end) = text
-            .split_once(':')
-            .ok_or_else(|| format!("{text:?} is not START:END (byte offsets; END may be left out)"))?;
+        let (start, end) = text.split_once(':').ok_or_else(|| {
+            format!("{text:?} is not START:END (byte offsets; END may be left out)")
+        })?;
         let offset = |s: &str| {
             s.trim()
                 .parse::<u64>()
@@ -95,7 +95,10 @@ mod tests {
                 end: Some(20)
             })
         );
-        assert_eq!(ByteRange::parse_bytes("7:").map(|r| r.bounds(100)), Ok((7, 100)));
+        assert_eq!(
+            ByteRange::parse_bytes("7:").map(|r| r.bounds(100)),
+            Ok((7, 100))
+        );
         for bad in ["10", "20:10", "a:b", "-1:3"] {
             assert!(ByteRange::parse_bytes(bad).is_err(), "{bad}");
         }
@@ -106,7 +109,9 @@ mod tests {
         for size in [0u64, 1, 2, 10, 1001] {
             let mut next = 0;
             for i in 1..=7 {
-                let (s, e) = ByteRange::parse_shard(&format!("{i}/7")).unwrap().bounds(size);
+                let (s, e) = ByteRange::parse_shard(&format!("{i}/7"))
+                    .unwrap()
+                    .bounds(size);
                 assert_eq!(s, next);
                 next = e;
             }

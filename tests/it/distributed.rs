@@ -253,3 +253,161 @@ fn an_output_that_is_an_input_or_not_a_regular_file_is_refused_before_any_work()
     let kind = std::fs::metadata(&fifo).unwrap().file_type();
     assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
 }
+
+/// `bigram count ARGS --quiet --data DATA --out OUT`, which must succeed.
+fn count_piece(data: &Path, args: &[&str], out: &Path) {
+    ok_output(
+        bigram()
+            .args(["count", "--quiet"])
+            .args(args)
+            .arg("--data")
+            .arg(data)
+            .arg("--out")
+            .arg(out),
+    );
+}
+
+/// `bigram merge PIECES --out OUT`, which must succeed.
+fn merge_pieces(pieces: &[PathBuf], out: &Path) {
+    ok_output(
+        bigram()
+            .args(["merge", "--quiet"])
+            .args(pieces)
+            .arg("--out")
+            .arg(out),
+    );
+}
+
+#[test]
+fn shards_and_ranges_cut_mid_line_merge_into_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.safetensors");
+    whole_count(&names_txt(), &whole);
+    let text = std::fs::read(names_txt()).unwrap();
+    // 1001 and 100000 fall inside names; 150000 is a line start.
+    for at in [1001, 100_000] {
+        assert!(
+            text[at - 1] != b'\n' && text[at] != b'\n',
+            "{at} is mid-line"
+        );
+    }
+    let cuts: [&[&str]; 2] = [
+        &["--shard 1/3", "--shard 2/3", "--shard 3/3"],
+        &[
+            "--range 0:1001",
+            "--range 1001:100000",
+            "--range 100000:150000",
+            "--range 150000:",
+        ],
+    ];
+    for pieces in cuts {
+        let mut outs = Vec::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            let out = dir.path().join(format!("piece{i}.safetensors"));
+            let args: Vec<&str> = piece.split(' ').collect();
+            count_piece(&names_txt(), &args, &out);
+            outs.push(out);
+        }
+        let merged = dir.path().join("merged.safetensors");
+        merge_pieces(&outs, &merged);
+        assert_same_counts(&merged, &whole);
+    }
+}
+
+#[test]
+fn overlapping_ranges_and_a_whole_file_with_its_range_are_refused_and_nothing_is_written() {
+    let dir = dir_with(&[("a.txt", b"ann\nbob\ncy\ndee\n")]);
+    let data = dir.path().join("a.txt");
+    for (name, args) in [
+        ("first.st", &["--range", "0:6"][..]),
+        ("second.st", &["--range", "5:"]),
+        ("rest.st", &["--range", "6:"]),
+        ("whole.st", &[]),
+    ] {
+        count_piece(&data, args, &dir.path().join(name));
+    }
+    // 0..6 and 5.. share byte 5 (no line starts there, but the ranges overlap as asked).
+    rejects(
+        &dir,
+        &["merge", "first.st", "second.st", "--out", "m.st"],
+        &[
+            "first.st and second.st both count overlapping data",
+            "bytes 0..6",
+            "bytes 5..15",
+        ],
+    );
+    rejects(
+        &dir,
+        &["merge", "rest.st", "whole.st", "--out", "m.st"],
+        &[
+            "rest.st and whole.st both count overlapping data",
+            "a.txt bytes 6..15",
+        ],
+    );
+    rejects(
+        &dir,
+        &["merge", "first.st", "first.st", "--out", "m.st"],
+        &["the same checkpoint"],
+    );
+    let merged = dir.path().join("m.st");
+    merge_pieces(
+        &[dir.path().join("first.st"), dir.path().join("rest.st")],
+        &merged,
+    );
+    assert_same_counts(&merged, &dir.path().join("whole.st"));
+}
+
+#[test]
+fn pieces_beyond_a_to_z_counted_with_a_given_vocabulary_merge_into_the_whole() {
+    // 'é' and '-' only in the second half: each half alone finds other characters.
+    let dir = dir_with(&[("a.txt", "ann\nbob\ncy\nzoé\nanne-marie\n".as_bytes())]);
+    let data = dir.path().join("a.txt");
+    let whole = dir.path().join("whole.st");
+    count_piece(&data, &["--vocab", "auto"], &whole);
+    let (first, second) = (dir.path().join("1.st"), dir.path().join("2.st"));
+    for (piece, out) in [("1/2", &first), ("2/2", &second)] {
+        count_piece(&data, &["--vocab", "auto", "--shard", piece], out);
+    }
+    rejects(
+        &dir,
+        &["merge", "1.st", "2.st", "--out", "m.st"],
+        &["vocabular"],
+    );
+    let given = whole.to_str().unwrap();
+    for (piece, out) in [("1/2", &first), ("2/2", &second)] {
+        count_piece(&data, &["--vocab-from", given, "--shard", piece], out);
+    }
+    let merged = dir.path().join("m.st");
+    merge_pieces(&[first, second], &merged);
+    assert_same_counts(&merged, &whole);
+}
+
+#[test]
+fn a_range_is_one_regular_file_and_its_errors_name_the_line_of_the_whole_file() {
+    let dir = dir_with(&[("a.txt", b"ann\nbob\ncy\nDee\n"), ("b.txt", b"ann\n")]);
+    let stderr = rejects(
+        &dir,
+        &[
+            "count", "--shard", "2/2", "--data", "a.txt", "--out", "x.st",
+        ],
+        &["a.txt:4:"],
+    );
+    assert!(stderr.contains("'D'"), "{stderr}");
+    rejects(
+        &dir,
+        &[
+            "count", "--range", "0:", "--data", "a.txt", "b.txt", "--out", "x.st",
+        ],
+        &["one data file, not 2"],
+    );
+    let output = bigram()
+        .args(["count", "--range", "0:3", "--data", "-", "--out", "x.st"])
+        .current_dir(dir.path())
+        .write_stdin("ann\n")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be read at an offset"), "{stderr}");
+    assert!(!dir.path().join("x.st").exists());
+}

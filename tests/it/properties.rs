@@ -116,6 +116,51 @@ proptest! {
     }
 
     #[test]
+    fn pieces_cut_at_any_bytes_count_as_the_whole_file(
+        lines in proptest::collection::vec("[a-z]{0,9}|[ a-zé\r]{0,7}", 1..50),
+        trailing in any::<bool>(),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+        keep_names in any::<bool>(),
+    ) {
+        let mut text = lines.join("\n");
+        if trailing {
+            text.push('\n');
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let source = [Source::File(file.path().to_path_buf())];
+        // The whole file's vocabulary, given to every piece (`count --vocab-from`): pieces
+        // with and without 'é' then count in the same table. Names forces the line reader.
+        let keep = Keep { examples: false, names: keep_names };
+        let auto = ReadOptions { vocab: VocabChoice::Auto, ..Default::default() };
+        let Ok(whole) = Corpus::load(&source, &auto, 2, keep) else {
+            return Ok(()); // blank lines only
+        };
+        let fixed = VocabChoice::Fixed(Box::new(whole.scan.vocab.clone()));
+        let len = text.len() as u64;
+        let mut at: Vec<u64> = cuts.iter().map(|i| i.index(text.len() + 1) as u64).collect();
+        at.extend([0, len]);
+        at.sort_unstable();
+        let mut sum = bigram::data::Counts::new(whole.scan.vocab.len(), 2);
+        let mut names = 0;
+        for w in at.windows(2) {
+            let range = bigram::data::ByteRange::Bytes { start: w[0], end: Some(w[1]) };
+            let options = ReadOptions { vocab: fixed.clone(), range: Some(range), ..Default::default() };
+            match Corpus::load(&source, &options, 2, keep) {
+                Ok(piece) => {
+                    sum.add(&piece.counts);
+                    names += piece.scan.names;
+                    prop_assert_eq!(piece.scan.files[0].range, Some((w[0], w[1])));
+                }
+                // A piece where no line starts, or only blank ones.
+                Err(e) => prop_assert!(e.to_string().contains("no names"), "{}", e),
+            }
+        }
+        prop_assert_eq!(&sum, &whole.counts);
+        prop_assert_eq!(names, whole.scan.names);
+    }
+
+    #[test]
     fn arbitrary_bytes_are_not_a_checkpoint(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         prop_assert!(Model::from_bytes(&bytes).is_err());
     }
