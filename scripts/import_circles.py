@@ -15,11 +15,43 @@ import sys
 TEST_MOD = re.compile(r'#\[cfg\(test\)\]\s*mod\s+\w+\s*\{')
 
 
+def code_only(src):
+    """`src` with comments removed and string and char literals emptied."""
+    out, i, n = [], 0, len(src)
+    while i < n:
+        c = src[i]
+        if src.startswith('//', i):
+            i = src.find('\n', i)
+            i = n if i < 0 else i
+        elif src.startswith('/*', i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                depth += src.startswith('/*', i) - src.startswith('*/', i)
+                i += 2 if src.startswith(('/*', '*/'), i) else 1
+        elif re.match(r'(?<![\w])b?r#*"', src[i:i + 12]) and not src[i - 1:i].isalnum():
+            m = re.match(r'b?r(#*)"', src[i:])
+            end = src.find('"' + m.group(1), i + m.end())
+            out.append('""')
+            i = n if end < 0 else end + 1 + len(m.group(1))
+        elif c == '"':
+            i += 1
+            while i < n and src[i] != '"':
+                i += 2 if src[i] == '\\' else 1
+            out.append('""')
+            i += 1
+        elif c == "'" and re.match(r"'(\\.[^']*|[^'\\])'", src[i:i + 12]):
+            m = re.match(r"'(\\.[^']*|[^'\\])'", src[i:])
+            out.append("' '")
+            i += m.end()
+        else:
+            out.append(c)
+            i += 1
+    return ''.join(out)
+
+
 def strip(src):
     """The code without comments and string contents; test modules' `super` is the file."""
-    src = re.sub(r'//[^\n]*', '', src)
-    src = re.sub(r'/\*.*?\*/', '', src, flags=re.S)
-    src = re.sub(r'"(\\.|[^"\\])*"', '""', src)
+    src = code_only(src)
     out, i = [], 0
     while True:
         m = TEST_MOD.search(src, i)
@@ -42,10 +74,19 @@ def modules(root):
     def walk(path, f):
         files[path] = f
         base = os.path.dirname(f) if f.endswith(('mod.rs', 'lib.rs', 'main.rs')) else f[:-3]
-        for m in re.finditer(r'^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;', strip(open(f).read()), re.M):
-            for c in (os.path.join(base, m.group(1) + '.rs'), os.path.join(base, m.group(1), 'mod.rs')):
+        names = [m.group(1) for m in re.finditer(r'^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;', strip(open(f).read()), re.M)]
+        # Modules a macro declares (`commands!` in src/cli/mod.rs) are the folder's other files
+        # (a crate root's folder holds both crates: its modules are the declared ones).
+        if not f.endswith(('lib.rs', 'main.rs')) and os.path.isdir(base):
+            names += sorted(n[:-3] if n.endswith('.rs') else n for n in os.listdir(base)
+                            if (n.endswith('.rs') and n not in ('mod.rs', 'lib.rs', 'main.rs'))
+                            or os.path.exists(os.path.join(base, n, 'mod.rs')))
+        for name in dict.fromkeys(names):
+            if path + (name,) in files:
+                continue
+            for c in (os.path.join(base, name + '.rs'), os.path.join(base, name, 'mod.rs')):
                 if os.path.exists(c):
-                    walk(path + (m.group(1),), c)
+                    walk(path + (name,), c)
                     break
 
     for crate, top in (('lib', 'lib.rs'), ('bin', 'main.rs')):

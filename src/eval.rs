@@ -90,6 +90,24 @@ pub fn known_names(
     Ok(corpus.names.unwrap_or_default().into_iter().collect())
 }
 
+/// The names `data` holds, read the way `model` was trained, to tell known names from new
+/// ones; with no `data`, the checkpoint's own training data when it is still there unchanged
+/// (checksummed here, so only when asked), else `None`.
+pub fn known_names_of(
+    model: &Model,
+    data: &[Source],
+    cancel: &Cancel,
+) -> Result<Option<HashSet<String>>> {
+    let recorded = match data.is_empty() {
+        true => training_data_of(model, cancel)?,
+        false => Some(data.to_vec()),
+    };
+    let options = read_options_for(model, cancel.clone());
+    recorded
+        .map(|data| known_names(model, &data, &options))
+        .transpose()
+}
+
 /// A name's score.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Score {

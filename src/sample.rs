@@ -84,6 +84,20 @@ pub fn with_sampler<T, E: From<Error>>(
     }
 }
 
+/// One name drawn, as `sample --json` reports it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Drawn {
+    /// The name.
+    pub name: String,
+    /// Its log-probability under the model (0 when it was not scored).
+    pub log_prob: f64,
+    /// Whether the known names hold it (when some were given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_data: Option<bool>,
+    /// The sampler that drew it.
+    pub sampler: &'static str,
+}
+
 /// How the next-character distribution is reshaped before drawing.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shaping {

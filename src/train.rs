@@ -1,506 +1,323 @@
-//! Training the network: full-batch gradient descent on the mean negative log likelihood plus
-//! an L2 penalty (the network's smoothing), exactly as the notebook does it.
-//!
-//! Three methods reach the same objective:
-//! - `onehot`: the notebook's operations (one-hot matmul, exp/sum, index, log, mean, backward),
-//!   bit-identical to PyTorch on the CPU;
-//! - `index`: a row lookup W[X] and tch's cross entropy, skipping the one-hot matmul;
-//! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
-//!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
-//!
-//! How each epoch's results come back to the host (in batches on CUDA), and when a loss has
-//! diverged, is `readback`'s; the counts method's objective is `counts`'s. Neither imports
-//! this module. This module knows nothing of files or flags.
+//! Training the network. [`fit`] is a whole run as `bigram train` makes one: the data (names, or
+//! a count checkpoint's counts), the starting weights (the seed's, or a checkpoint's to
+//! resume), the epochs, and the model with the record of how it was made. The epochs
+//! themselves, the notebook's gradient descent, are `epochs`; each epoch's results read back
+//! and checked, `readback`; the counts method's objective, `counts`.
 
 mod counts;
+mod epochs;
 mod readback;
 
 pub use counts::CountsObjective;
+pub use epochs::{
+    apply_update, check_one_hot_size, gradient, initial_weights, train, train_from, Method, OneHot,
+    TrainConfig, TrainData, Trained, MAX_ONE_HOT_BYTES,
+};
 pub use readback::{Epoch, OnEpoch, CUDA_SYNC_EPOCHS, EXPLODED};
 
-use crate::data::{Counts, Examples};
-use crate::error::{Result, Step, TrainError};
+use crate::cancel::Cancel;
+use crate::data::{ReadOptions, Source, SplitSpec};
+use crate::dataset::{Dataset, FitOptions};
+use crate::error::{Error, Result};
+use crate::model::Model;
 use crate::provenance::{Meta, Start};
-use readback::{epochs_per_read, warm_up, EpochLog};
+use crate::tensorboard::EventLog;
+use std::path::Path;
 use std::time::Instant;
-use tch::{Device, Kind, Tensor};
+use tch::Device;
 
-/// Largest one-hot input the `onehot` method builds. The one-hot matrix is the notebook's
-/// operation, not a necessity: past this size (its int64 and float copies, with libtorch's
-/// products beside them, would strain an ordinary workstation) the `index` and `counts`
-/// methods reach the same objective without it, and the error says so.
-pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
-
-/// How to compute each epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Method {
-    /// The notebook's one-hot matmul (PyTorch-exact).
-    #[default]
-    OneHot,
-    /// Row lookup and cross entropy.
-    Index,
-    /// Closed-form gradient over the counts matrix, in plain Rust.
-    Counts,
-}
-
-impl Method {
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::OneHot => "onehot",
-            Method::Index => "index",
-            Method::Counts => "counts",
-        }
-    }
-
-    /// Whether it needs the list of examples (not just their counts).
-    pub fn needs_examples(self) -> bool {
-        self != Method::Counts
-    }
-}
-
-impl TrainConfig {
-    /// The record of a network trained on `data` with these settings: the last
-    /// epoch's loss, the NLL of the weights saved, the thread count, and where it started
-    /// (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
-    pub fn provenance(
-        &self,
-        data: Meta,
-        final_loss: f64,
-        nll: f64,
-        threads: i32,
-        start: Option<Start>,
-    ) -> Meta {
-        let epochs = self.epochs as u64;
-        let before = start.as_ref().map_or(0, |s| s.epochs_total);
-        Meta {
-            epochs: Some(epochs),
-            epochs_total: Some(before + epochs),
-            lr: Some(self.lr),
-            reg: Some(self.reg),
-            method: Some(self.method.as_str().to_string()),
-            device: Some(crate::device::device_name(self.device)),
-            threads: Some(threads),
-            final_loss: Some(final_loss),
-            nll: Some(nll),
-            seed: start.is_none().then_some(self.seed),
-            init: start,
-            ..data
-        }
-    }
-
-    /// The step of these settings on a W the shape of `counts`.
-    pub fn step(&self, counts: &Counts) -> Step {
-        Step {
-            lr: self.lr,
-            reg: self.reg,
-            weights: counts.rows * counts.width,
-        }
-    }
-}
-
-/// Hyper-parameters of one training run.
+/// What a run trains on.
 #[derive(Clone, Copy, Debug)]
-pub struct TrainConfig {
-    /// Passes over the whole data set.
-    pub epochs: usize,
-    /// Learning rate of the plain gradient step.
-    pub lr: f64,
-    /// Weight of the mean(W²) penalty.
-    pub reg: f64,
-    /// Seed of the CPU generator that draws the initial weights.
-    pub seed: i64,
-    /// How epochs are computed.
-    pub method: Method,
-    /// Where the tensors live (`counts` always runs on the CPU).
-    pub device: Device,
+pub enum TrainOn<'a> {
+    /// Names from files or standard input (the train part of a split, when one is asked for).
+    Names {
+        /// The files, read as one.
+        sources: &'a [Source],
+        /// How to read and check them.
+        read: &'a ReadOptions,
+        /// 2 for bigrams, 3 for trigrams.
+        order: usize,
+        /// Split the names (a spec and the shuffle's seed) and fit on the train part.
+        split: Option<(SplitSpec, u64)>,
+    },
+    /// The raw counts of a count checkpoint (`bigram count`, `bigram merge`): no data is read.
+    Counts(&'a Path),
 }
 
-/// What a run trains on: the examples (for `onehot` and `index`), their counts, and held-out
-/// counts to follow epoch by epoch.
+impl<'a> TrainOn<'a> {
+    /// Names from `sources`, read with `read`, for a model of `order`, split when asked.
+    pub fn names(
+        sources: &'a [Source],
+        read: &'a ReadOptions,
+        order: usize,
+        split: Option<(SplitSpec, u64)>,
+    ) -> Self {
+        TrainOn::Names {
+            sources,
+            read,
+            order,
+            split,
+        }
+    }
+}
+
+/// A whole training run.
 #[derive(Clone, Copy, Debug)]
-pub struct TrainData<'a> {
-    /// The examples, when the method needs them.
-    pub examples: Option<&'a Examples>,
-    /// Their counts.
-    pub counts: &'a Counts,
-    /// Held-out counts whose NLL is followed.
-    pub dev: Option<&'a Counts>,
+pub struct Fit<'a> {
+    /// The data.
+    pub data: TrainOn<'a>,
+    /// A checkpoint to resume from (its weights instead of the seed's).
+    pub init: Option<&'a Path>,
+    /// The settings (the counts method runs on the CPU whatever the device says).
+    pub config: TrainConfig,
+    /// libtorch's thread count, recorded with the model.
+    pub threads: i32,
+    /// Checked after every epoch.
+    pub cancel: &'a Cancel,
+    /// A folder to log the run in for TensorBoard (`Loss/train`, and `Loss/test` with a dev
+    /// part, per epoch).
+    pub tensorboard: Option<&'a Path>,
 }
 
-/// What training produced.
+/// What a run produced.
 #[derive(Debug)]
-pub struct Trained {
-    /// Final weights, on the CPU.
-    pub w: Tensor,
-    /// Loss (NLL + L2) of every epoch, from its forward pass, before its update.
-    pub losses: Vec<f64>,
-    /// NLL alone of every epoch.
-    pub nlls: Vec<f64>,
-    /// NLL of the held-out counts at every epoch, with the weights of that epoch's forward
-    /// pass (empty when none were given).
-    pub dev_nlls: Vec<f64>,
-    /// Seconds spent in the epochs (data loading and warm-up not included).
+pub struct Fitted {
+    /// The network, its metadata filled in.
+    pub model: Model,
+    /// The data it was fitted on.
+    pub data: Dataset,
+    /// The epochs' record.
+    pub trained: Trained,
+    /// The settings that ran (the device the counts method ran on).
+    pub config: TrainConfig,
+    /// Seconds spent reading the data.
+    pub load_seconds: f64,
+    /// The TensorBoard log, removed when dropped unless kept ([`EventLog::keep`]): kept once
+    /// everything else is, a failed run leaves none.
+    pub log: Option<EventLog>,
+}
+
+/// The method a run uses: the one asked for (`onehot` by default), except from a count
+/// checkpoint (`counts`), which has counts and no examples: only the counts method trains from
+/// them, and no split can cut names that are not there.
+pub fn method_for(counts: Option<&Path>, asked: Option<Method>, split: bool) -> Result<Method> {
+    let Some(counts) = counts else {
+        return Ok(asked.unwrap_or_default());
+    };
+    let shown = counts.display();
+    if asked.is_some_and(|m| m != Method::Counts) {
+        return Err(Error::invalid(format!("--counts {shown} gives counts, not examples: only --method counts trains from them; drop --method, or train on the data with --data")));
+    }
+    if split {
+        return Err(Error::invalid(format!("--split cuts the names, and --counts {shown} has only their counts; count each part on its own (bigram count --split) or train on the data with --data")));
+    }
+    Ok(Method::Counts)
+}
+
+/// What a run did, in numbers (`train --json` prints them).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Summary {
+    /// Epochs of this run.
+    pub epochs: u64,
+    /// Learning rate.
+    pub lr: f64,
+    /// Weight of the L2 penalty.
+    pub reg: f64,
+    /// The seed of the initial weights (`None` when resuming from a checkpoint).
+    pub seed: Option<i64>,
+    /// The method that ran.
+    pub method: &'static str,
+    /// 2 or 3.
+    pub order: usize,
+    /// Where it ran.
+    pub device: String,
+    /// libtorch's thread count.
+    pub threads: i32,
+    /// The last epoch's loss (NLL + L2), from its forward pass.
+    pub loss: f64,
+    /// The last epoch's NLL alone.
+    pub last_epoch_nll: f64,
+    /// The NLL of the saved weights on the data.
+    pub nll: f64,
+    /// Examples fitted on.
+    pub examples: u64,
+    /// Seconds in the epochs alone.
     pub seconds: f64,
-    /// Seconds of the CUDA warm-up epoch (`None` on the CPU, which needs none).
+    /// Seconds of CUDA's warm-up epoch (`None` on the CPU).
     pub warmup_seconds: Option<f64>,
+    /// Seconds reading the data.
+    pub load_seconds: f64,
 }
 
-/// Initial weights: a standard normal `rows × width` matrix from the CPU generator seeded with
-/// `seed` (the same numbers as `torch.randn((rows, width), generator=Generator().manual_seed(seed))`).
-/// Always drawn on the CPU, so a CUDA run starts from the CPU run's weights.
-pub fn initial_weights(seed: i64, rows: usize, width: usize) -> Tensor {
-    crate::device::with_cpu_seed(seed, || {
-        Tensor::randn([rows as i64, width as i64], (Kind::Float, Device::Cpu))
-    })
-}
-
-/// Train from the seed's initial weights.
-pub fn train(data: TrainData<'_>, config: &TrainConfig, on_epoch: OnEpoch<'_>) -> Result<Trained> {
-    let w0 = initial_weights(config.seed, data.counts.rows, data.counts.width);
-    train_from(w0, data, config, on_epoch)
-}
-
-/// Train from given initial weights (a checkpoint's, to resume).
-pub fn train_from(
-    w0: Tensor,
-    data: TrainData<'_>,
-    config: &TrainConfig,
-    on_epoch: OnEpoch<'_>,
-) -> Result<Trained> {
-    let want = vec![data.counts.rows, data.counts.width];
-    let got: Vec<usize> = w0.size().iter().map(|&d| d as usize).collect();
-    if got != want {
-        return Err(TrainError::InitShape { got, want }.into());
-    }
-    let needs = || {
-        TrainError::Internal(format!(
-            "the {} method needs the examples",
-            config.method.as_str()
-        ))
-    };
-    let step = config.step(data.counts);
-    let trained = match config.method {
-        Method::OneHot => {
-            let onehot = OneHot::new(
-                data.examples.ok_or_else(needs)?,
-                data.counts.rows,
-                config.device,
-            )?;
-            run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
-                onehot.epoch(w, config.lr, config.reg)
-            })?
-        }
-        Method::Index => {
-            let ex = data.examples.ok_or_else(needs)?;
-            let inputs = Tensor::from_slice(&ex.inputs).to_device(config.device);
-            let targets = Tensor::from_slice(&ex.targets).to_device(config.device);
-            run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
-                index_epoch(&inputs, &targets, w, config)
-            })?
-        }
-        Method::Counts => run_counts_epochs(w0, data, config, on_epoch)?,
-    };
-    // The last update comes after the last loss was checked: it can still overflow.
-    if !bool::try_from(trained.w.isfinite().all())? {
-        return Err(TrainError::DivergedAfter {
-            epochs: config.epochs,
-            step,
-        }
-        .into());
-    }
-    Ok(trained)
-}
-
-/// The epoch loop shared by the tensor methods: an optional warm-up on CUDA, then `epoch`
-/// (which updates W and returns its forward pass's loss and NLL) `config.epochs` times.
-fn run_tensor_epochs(
-    w0: Tensor,
-    dev: Option<&Counts>,
-    step: Step,
-    config: &TrainConfig,
-    on_epoch: OnEpoch<'_>,
-    mut epoch: impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
-) -> Result<Trained> {
-    let warmup_seconds = warm_up(&w0, config.device, &mut epoch)?;
-    let every = epochs_per_read(config.device);
-    let mut log = EpochLog::new(config.epochs, step, every, dev, on_epoch);
-    let mut w = w0.to_device(config.device).set_requires_grad(true);
-    let start = Instant::now();
-    for n in 1..=config.epochs {
-        log.observe(&w);
-        let (loss, nll) = epoch(&mut w)?;
-        log.push(n, loss, nll)?;
-    }
-    log.flush()?;
-    let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls, dev_nlls) = log.finish();
-    Ok(Trained {
-        w: w.detach().to_device(Device::Cpu),
-        losses,
-        nlls,
-        dev_nlls,
-        seconds,
-        warmup_seconds,
-    })
-}
-
-/// The `counts` method: the objective over the counts in f64, on the CPU.
-fn run_counts_epochs(
-    w0: Tensor,
-    data: TrainData<'_>,
-    config: &TrainConfig,
-    on_epoch: OnEpoch<'_>,
-) -> Result<Trained> {
-    let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    let mut objective = CountsObjective::new(w.len());
-    let mut scratch = CountsObjective::new(w.len());
-    let step = config.step(data.counts);
-    let mut log = EpochLog::new(config.epochs, step, 1, None, on_epoch);
-    let start = Instant::now();
-    for epoch in 1..=config.epochs {
-        let dev_nll = data.dev.map(|dev| scratch.evaluate(dev, &w, 0.0).1);
-        let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
-        for (wi, gi) in w.iter_mut().zip(&objective.grad) {
-            *wi -= config.lr * gi;
-        }
-        log.record(Epoch {
-            epoch,
-            loss,
-            nll,
-            dev_nll,
-        })?;
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls, dev_nlls) = log.finish();
-    let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
-    Ok(Trained {
-        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
-        losses,
-        nlls,
-        dev_nlls,
-        seconds,
-        warmup_seconds: None,
-    })
-}
-
-/// The notebook's tensors for one-hot training, on one device.
-pub struct OneHot {
-    /// One-hot inputs, float, `examples × contexts`.
-    pub xenc: Tensor,
-    /// Target index of each example.
-    pub targets: Tensor,
-    /// 0..examples: each example's row, to pick its target's probability.
-    pub example_index: Tensor,
-}
-
-impl OneHot {
-    /// Encode examples for a model with `contexts` rows; refuses a one-hot matrix too large to
-    /// build (the other methods need none).
-    pub fn new(examples: &Examples, contexts: usize, device: Device) -> Result<Self> {
-        check_one_hot_size(examples.len(), contexts)?;
-        let inputs = Tensor::from_slice(&examples.inputs);
-        let xenc = inputs
-            .one_hot(contexts as i64)
-            .to_kind(Kind::Float)
-            .to_device(device);
-        let targets = Tensor::from_slice(&examples.targets).to_device(device);
-        let example_index = Tensor::arange(examples.len() as i64, (Kind::Int64, device));
-        Ok(Self {
-            xenc,
-            targets,
-            example_index,
-        })
-    }
-
-    /// Probabilities of the next character for every example: exp(xenc @ W), rows normalised.
-    pub fn probabilities(&self, w: &Tensor) -> Tensor {
-        let exp_logits = self.xenc.matmul(w).exp();
-        &exp_logits / exp_logits.sum_dim_intlist(1, true, None::<Kind>)
-    }
-
-    /// Forward pass: NLL of the targets, -mean(log p[row, target]).
-    pub fn nll(&self, w: &Tensor) -> Tensor {
-        let probs = self.probabilities(w);
-        let picked = probs.index(&[Some(&self.example_index), Some(&self.targets)]);
-        -picked.log().mean(None::<Kind>)
-    }
-
-    /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)`), its gradient,
-    /// update without tracking gradients. Returns the forward pass's loss and NLL (0-dim
-    /// tensors on the device), computed before the update.
-    pub fn epoch(&self, w: &mut Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
-        let nll = self.nll(w);
-        let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
-        let grad = gradient(&loss, w)?;
-        apply_update(w, &grad, lr)?;
-        Ok((loss, nll))
-    }
-}
-
-/// Refuses a one-hot input of `examples` rows of `contexts` too large to build: the int64
-/// one-hot and its float copy take 12 bytes a cell while both exist.
-pub fn check_one_hot_size(examples: usize, contexts: usize) -> Result<()> {
-    let bytes = examples as u128 * contexts as u128 * 12;
-    if bytes > MAX_ONE_HOT_BYTES {
-        return Err(TrainError::OneHotTooLarge {
-            gib: bytes as f64 / (1u64 << 30) as f64,
-            examples,
-            contexts,
-        }
-        .into());
-    }
-    Ok(())
-}
-
-/// The gradient of `loss` with respect to `w`, fresh each call: what PyTorch leaves in `W.grad`
-/// after `W.grad = None; loss.backward()`. Taking it from the backward pass directly, rather
-/// than zeroing `w.grad()` and accumulating into it, saves a fill and an add per epoch (two
-/// kernel launches on CUDA, where an epoch is launch-bound) and gives the same bits.
-pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
-    let grad = Tensor::f_run_backward(&[loss], &[w], false, false)?.pop();
-    match grad {
-        Some(grad) if grad.defined() => Ok(grad),
-        _ => Err(TrainError::Internal("the backward pass gave W no gradient".into()).into()),
-    }
-}
-
-/// The update without tracking gradients: `W += -lr * grad`.
-pub fn apply_update(w: &mut Tensor, grad: &Tensor, lr: f64) -> Result<()> {
-    let step = grad * -lr;
-    tch::no_grad(|| w.f_add_(&step).map(|_| ()))?;
-    Ok(())
-}
-
-/// One epoch of the `index` method: W[X] and cross entropy, same objective and update.
-fn index_epoch(
-    inputs: &Tensor,
-    targets: &Tensor,
-    w: &mut Tensor,
-    config: &TrainConfig,
-) -> Result<(Tensor, Tensor)> {
-    let logits = w.index_select(0, inputs);
-    let nll = logits.cross_entropy_for_logits(targets);
-    let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
-    let grad = gradient(&loss, w)?;
-    apply_update(w, &grad, config.lr)?;
-    Ok((loss, nll))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_42_draws_the_notebook_weights() {
-        // In [10]: torch.randn((27, 1), generator=Generator().manual_seed(42)) starts
-        // 1.9269, 1.4873, 0.9007, -2.1055.
-        let w = initial_weights(42, 27, 1);
-        let v = crate::model::tensor_to_vec(&w).unwrap();
-        for (got, want) in v.iter().zip([1.9269, 1.4873, 0.9007, -2.1055]) {
-            assert!((got - want).abs() < 6e-5, "{got} vs {want}");
+impl Fitted {
+    /// What the run did, in numbers.
+    pub fn summary(&self) -> Summary {
+        let meta = &self.model.meta;
+        Summary {
+            epochs: self.config.epochs as u64,
+            lr: self.config.lr,
+            reg: self.config.reg,
+            seed: meta.seed,
+            method: self.config.method.as_str(),
+            order: self.data.order(),
+            device: crate::device::device_name(self.config.device),
+            threads: meta.threads.unwrap_or_default(),
+            loss: meta.final_loss.unwrap_or(f64::NAN),
+            last_epoch_nll: self.trained.nlls.last().copied().unwrap_or(f64::NAN),
+            nll: meta.nll.unwrap_or(f64::NAN),
+            examples: self.data.counts().total(),
+            seconds: self.trained.seconds,
+            warmup_seconds: self.trained.warmup_seconds,
+            load_seconds: self.load_seconds,
         }
     }
 
-    #[test]
-    fn an_epoch_steps_by_the_backward_gradient_and_leaves_no_grad_on_w() {
-        let examples = Examples {
-            inputs: vec![0, 1, 1, 2, 0, 2, 1],
-            targets: vec![1, 2, 0, 0, 2, 1, 1],
-        };
-        let onehot = OneHot::new(&examples, 3, Device::Cpu).unwrap();
-        let w0 = initial_weights(7, 3, 3);
-
-        // PyTorch's way, three epochs: W.grad = None, loss.backward(), W += -lr * W.grad. tch
-        // cannot unset a gradient, so each epoch starts from a fresh leaf with none.
-        let mut reference = w0.copy();
-        let mut want_losses = Vec::new();
-        for _ in 0..3 {
-            let mut leaf = reference.detach().set_requires_grad(true);
-            let loss = onehot.nll(&leaf) + leaf.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
-            loss.backward();
-            want_losses.push(loss.double_value(&[]));
-            let step = leaf.grad() * -5.0;
-            tch::no_grad(|| leaf.f_add_(&step).map(|_| ())).unwrap();
-            reference = leaf.detach();
+    /// The loss per epoch (and the dev NLL when there is a dev part) as a PNG.
+    pub fn loss_curve(&self) -> Result<Vec<u8>> {
+        let trained = &self.trained;
+        let mut series: Vec<(&str, &[f64])> = vec![
+            ("train loss (NLL + L2)", &trained.losses),
+            ("train NLL", &trained.nlls),
+        ];
+        if !trained.dev_nlls.is_empty() {
+            series.push(("dev NLL", &trained.dev_nlls));
         }
-
-        let mut w = w0.copy().set_requires_grad(true);
-        let mut got_losses = Vec::new();
-        for _ in 0..3 {
-            let (loss, _) = onehot.epoch(&mut w, 5.0, 0.1).unwrap();
-            got_losses.push(loss.double_value(&[]));
-        }
-        assert!(!w.grad().defined(), "the epoch accumulated into W.grad");
-        assert_eq!(got_losses, want_losses);
-        let got: Vec<f32> = Vec::try_from(&w.detach().reshape([-1])).unwrap();
-        let want: Vec<f32> = Vec::try_from(&reference.detach().reshape([-1])).unwrap();
-        assert_eq!(got.len(), 9);
-        assert_ne!(
-            got,
-            crate::model::tensor_to_vec(&w0).unwrap(),
-            "W did not move"
+        let title = format!(
+            "bigram network (order {}), lr {}, reg {}",
+            self.model.order, self.config.lr, self.config.reg
         );
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&got), bits(&want));
+        crate::plot::loss_curve(&title, &series)
     }
+}
 
-    #[test]
-    fn every_method_stops_when_the_loss_explodes_and_names_the_l2_step() {
-        let mut counts = Counts::new(3, 2);
-        counts.cells = vec![0, 5, 2, 1, 0, 3, 4, 1, 0];
-        let examples = Examples {
-            inputs: vec![0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2],
-            targets: vec![1, 1, 1, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 0, 0, 1],
-        };
-        assert_eq!(examples.len() as u64, counts.total());
-        let data = TrainData {
-            examples: Some(&examples),
-            counts: &counts,
-            dev: None,
-        };
-        for method in [Method::OneHot, Method::Index, Method::Counts] {
-            // lr · reg = 50 · 100 is far past the 9 weights: W grows by |1 - 2·5000/9| a step.
-            let config = TrainConfig {
-                epochs: 50,
-                lr: 50.0,
-                reg: 100.0,
-                seed: 1,
-                method,
-                device: Device::Cpu,
-            };
-            let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
-            match err {
-                crate::Error::Train(TrainError::Diverged { epoch, step, .. }) => {
-                    assert!(epoch <= 3, "{method:?} ran to epoch {epoch}");
-                    assert!(step.l2_explodes(), "{method:?}: {step:?}");
-                }
-                other => panic!("{method:?}: {other}"),
-            }
-            // A workable step trains to the end with the loss going down.
-            let calm = TrainConfig {
-                lr: 1.0,
-                reg: 0.01,
-                ..config
-            };
-            let trained = train(data, &calm, &mut |_| Ok(())).unwrap();
-            assert_eq!(trained.losses.len(), 50);
-            assert!(trained.losses[49] < trained.losses[0], "{method:?}");
-            // A huge rate diverges without the L2 term being the cause.
-            let wild = TrainConfig {
-                lr: 1e6,
-                reg: 0.0,
-                ..config
-            };
-            match train(data, &wild, &mut |_| Ok(())).unwrap_err() {
-                crate::Error::Train(TrainError::Diverged { step, .. }) => {
-                    assert!(!step.l2_explodes(), "{method:?}")
-                }
-                other => panic!("{method:?}: {other}"),
-            }
+/// Run `fit`: `loaded` sees the data once it is read, `on_epoch` each epoch's loss. A stop
+/// request ends the run at the next epoch.
+pub fn fit(
+    fit: &Fit<'_>,
+    loaded: &mut dyn FnMut(&Dataset),
+    on_epoch: OnEpoch<'_>,
+) -> Result<Fitted> {
+    let init = fit
+        .init
+        .map(|path| crate::checkpoint::read(path, fit.cancel))
+        .transpose()?;
+    let start = fit
+        .init
+        .zip(init.as_ref())
+        .map(|(path, loaded)| Start::of(path, &loaded.model.meta, loaded.sha256.clone()));
+    let mut config = fit.config;
+    if config.method == Method::Counts {
+        config.device = Device::Cpu;
+    }
+    let load_start = Instant::now();
+    let data = match fit.data {
+        TrainOn::Counts(path) => {
+            Dataset::from_counts(&crate::checkpoint::read(path, fit.cancel)?, path)?
         }
+        TrainOn::Names {
+            sources,
+            read,
+            order,
+            split,
+        } => {
+            let options = FitOptions {
+                order,
+                examples: config.method.needs_examples(),
+                split,
+            };
+            Dataset::load(sources, read, options)?
+        }
+    };
+    loaded(&data);
+    let load_seconds = load_start.elapsed().as_secs_f64();
+    let w0 = match &init {
+        Some(loaded) => data.initial_weights_from(&loaded.model)?,
+        None => initial_weights(config.seed, data.counts().rows, data.counts().width),
+    };
+    let mut log = match fit.tensorboard {
+        Some(dir) => Some(EventLog::create(
+            dir,
+            &settings(&config, &data, fit.threads),
+        )?),
+        None => None,
+    };
+    let mut each_epoch = |e: &Epoch| {
+        on_epoch(e)?;
+        if let Some(log) = log.as_mut() {
+            log.record(e)?;
+        }
+        fit.cancel
+            .check(|| format!("at epoch {} of {}", e.epoch, config.epochs))
+    };
+    let train_data = TrainData {
+        examples: data.examples(),
+        counts: data.counts(),
+        dev: data.dev_counts(),
+    };
+    let trained = train_from(w0, train_data, &config, &mut each_epoch)?;
+    let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
+    let nll = model.nll(data.counts())?;
+    let final_loss = trained.losses.last().copied().unwrap_or(f64::NAN);
+    model.meta = provenance(
+        &config,
+        data.provenance().clone(),
+        final_loss,
+        nll,
+        fit.threads,
+        start,
+    );
+    fit.cancel.check(|| "after training".into())?;
+    Ok(Fitted {
+        model,
+        data,
+        trained,
+        config,
+        load_seconds,
+        log,
+    })
+}
+
+/// A run's settings, as TensorBoard shows them in its Text tab (markdown).
+fn settings(config: &TrainConfig, data: &Dataset, threads: i32) -> String {
+    format!(
+        "bigram train: {} epochs, lr {}, reg {}, seed {}, {} method, order {}, {} thread(s), on {}  \n{}",
+        config.epochs,
+        config.lr,
+        config.reg,
+        config.seed,
+        config.method.as_str(),
+        data.order(),
+        threads,
+        crate::device::device_name(config.device),
+        data.summary()
+    )
+}
+
+/// The record of a network trained on `data` with these settings: the last
+/// epoch's loss, the NLL of the weights saved, the thread count, and where it started
+/// (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
+fn provenance(
+    config: &TrainConfig,
+    data: Meta,
+    final_loss: f64,
+    nll: f64,
+    threads: i32,
+    start: Option<Start>,
+) -> Meta {
+    let epochs = config.epochs as u64;
+    let before = start.as_ref().map_or(0, |s| s.epochs_total);
+    Meta {
+        epochs: Some(epochs),
+        epochs_total: Some(before + epochs),
+        lr: Some(config.lr),
+        reg: Some(config.reg),
+        method: Some(config.method.as_str().to_string()),
+        device: Some(crate::device::device_name(config.device)),
+        threads: Some(threads),
+        final_loss: Some(final_loss),
+        nll: Some(nll),
+        seed: start.is_none().then_some(config.seed),
+        init: start,
+        ..data
     }
 }

@@ -4,8 +4,10 @@
 use crate::data::Splits;
 use crate::error::{Error, Result, TrainError};
 use crate::model::{LogProbs, Model};
+use crate::tensorboard::EventLog;
 use crate::train::{train, Epoch, TrainConfig, TrainData};
 use serde::Serialize;
+use std::path::Path;
 
 /// What is being tuned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -113,6 +115,68 @@ pub fn best(rows: &[TuneRow]) -> Option<&TuneRow> {
             Some(b) if b.dev_nll <= r.dev_nll => Some(b),
             _ => Some(r),
         })
+}
+
+/// One TensorBoard log per value tried, `DIR/<knob>=<value>`, started at its first record and
+/// kept only when the whole search succeeded.
+pub struct RunLogs<'a> {
+    dir: Option<&'a Path>,
+    /// The folder name of a value's log (`reg=0.01`).
+    name: &'a dyn Fn(f64) -> String,
+    logs: Vec<(f64, EventLog)>,
+}
+
+impl<'a> RunLogs<'a> {
+    /// Logs in `dir` (none when `None`), each in the folder `name` gives its value.
+    pub fn new(dir: Option<&'a Path>, name: &'a dyn Fn(f64) -> String) -> Self {
+        Self {
+            dir,
+            name,
+            logs: Vec::new(),
+        }
+    }
+
+    fn log(&mut self, value: f64) -> Result<Option<&mut EventLog>> {
+        let Some(dir) = self.dir else {
+            return Ok(None);
+        };
+        if self.logs.last().is_none_or(|(v, _)| *v != value) {
+            let name = (self.name)(value);
+            let settings = format!("bigram tune: {name}");
+            self.logs
+                .push((value, EventLog::create(&dir.join(&name), &settings)?));
+        }
+        Ok(self.logs.last_mut().map(|(_, log)| log))
+    }
+
+    /// Record an epoch of the run for `value`.
+    pub fn record(&mut self, value: f64, e: &Epoch) -> Result<()> {
+        match self.log(value)? {
+            Some(log) => log.record(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A count model has no epochs: its train and dev NLLs, once.
+    pub fn record_counts(&mut self, rows: &[TuneRow]) -> Result<()> {
+        for row in rows {
+            if let Some(log) = self.log(row.value)? {
+                log.scalars(
+                    0,
+                    &[("Loss/train", row.train_nll), ("Loss/test", row.dev_nll)],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keep every log (once the whole search succeeded).
+    pub fn keep(self) -> Result<()> {
+        for (_, log) in self.logs {
+            log.keep()?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

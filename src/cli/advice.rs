@@ -2,6 +2,7 @@
 //! that names this program's flags. Exit codes: 0 success, 2 a problem with the input (the
 //! message says what to do), 1 anything else, 128 + the signal after an interrupt.
 
+use super::context::ReadFlags;
 use bigram::error::{
     CheckpointError, DataError, DeviceError, MergeError, MergeFact, OutputError, ReferenceError,
     SampleError, Step, TrainError, VocabKind,
@@ -22,18 +23,6 @@ macro_rules! usage {
     };
 }
 pub(crate) use usage;
-
-/// Whether the command that failed offers `--lowercase` and `--vocab` (so the advice may
-/// name them) or reads data with a model's vocabulary and no such flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadFlags {
-    /// `--lowercase` and `--vocab` exist.
-    Both,
-    /// Only `--lowercase` exists (eval).
-    Lowercase,
-    /// Neither: the file has to be fixed.
-    None,
-}
 
 /// An interruption says that nothing was written, and that the old file is as it was.
 pub fn nothing_saved(err: bigram::Error, out: &Output) -> bigram::Error {
@@ -181,7 +170,7 @@ fn data(err: &DataError, flags: ReadFlags) -> String {
 fn train(err: &TrainError) -> String {
     match err {
         TrainError::Diverged { step, .. } | TrainError::DivergedAfter { step, .. } => {
-            let (lr, reg) = (super::number(step.lr), super::number(step.reg));
+            let (lr, reg) = (super::printer::number(step.lr), super::printer::number(step.reg));
             if !step.l2_explodes() {
                 return format!("{err}; lower --lr (now {lr}) and try again; nothing was saved");
             }
@@ -199,7 +188,7 @@ fn train(err: &TrainError) -> String {
             format!(
                 "{err}; the L2 term alone scales W by {:.3} every epoch (lr × reg = {} is above the {} weights), so W grows whatever the data: lower {knobs}; nothing was saved",
                 step.l2_factor(),
-                super::number(step.lr * step.reg),
+                super::printer::number(step.lr * step.reg),
                 step.weights
             )
         }

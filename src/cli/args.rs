@@ -1,7 +1,7 @@
 //! Flags that several commands share, declared once, and the parsers of their values.
 
 use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
-use bigram::train::Method;
+use bigram::train::{Method, TrainConfig};
 use clap::{Args, ValueEnum};
 
 /// The names file every command reads by default, where `scripts/setup.sh` puts it.
@@ -83,6 +83,20 @@ pub struct OptimArgs {
     /// Seed of the CPU generator that draws the initial weights.
     #[arg(long, default_value_t = 42)]
     pub seed: i64,
+}
+
+impl OptimArgs {
+    /// The training settings these flags give, with the rest.
+    pub fn config(&self, reg: f64, method: Method, device: tch::Device) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs as usize,
+            lr: self.lr,
+            reg,
+            seed: self.seed,
+            method,
+            device,
+        }
+    }
 }
 
 /// The network's smoothing.
@@ -192,13 +206,29 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
     }
 }
 
-/// A `--tensorboard` folder, refused before any work when it cannot hold logs.
-pub fn check_log_folder(dir: &std::path::Path) -> anyhow::Result<()> {
-    if let Some(why) = bigram::tensorboard::unusable_folder(dir) {
-        super::advice::usage!(
-            "--tensorboard {}: {why}; give a folder (it is created if missing)",
-            dir.display()
-        );
+/// A folder to log runs in for TensorBoard.
+#[derive(Clone, Debug, Args)]
+pub struct TensorboardArg {
+    /// Also log the run for TensorBoard in this folder (created if missing): `Loss/train` per
+    /// epoch and, with a split, `Loss/test` (the dev NLL); `tune` writes one folder per value
+    /// inside it (DIR/reg=0.01). Watch it with `tensorboard --logdir DIR`.
+    #[arg(id = "tensorboard", long = "tensorboard", value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl TensorboardArg {
+    /// The folder, refused before any work when it cannot hold logs.
+    pub fn checked(&self) -> anyhow::Result<Option<&std::path::Path>> {
+        let Some(dir) = self.dir.as_deref() else {
+            return Ok(None);
+        };
+        if let Some(why) = bigram::tensorboard::unusable_folder(dir) {
+            let why = format!(
+                "--tensorboard {}: {why}; give a folder (it is created if missing)",
+                dir.display()
+            );
+            return Err(bigram::Error::invalid(why).into());
+        }
+        Ok(Some(dir))
     }
-    Ok(())
 }

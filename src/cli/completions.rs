@@ -1,7 +1,7 @@
 //! `bigram completions SHELL`: a completion script for bash, zsh, fish, elvish or PowerShell.
 
 use super::Context;
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
 #[derive(Debug, Args)]
@@ -14,11 +14,17 @@ pub struct CompletionsArgs {
     shell: Shell,
 }
 
-pub fn run(args: CompletionsArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for CompletionsArgs {
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: CompletionsArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut script = Vec::new();
     clap_complete::generate(
         args.shell,
-        &mut super::Cli::command(),
+        &mut (ctx.cli)(),
         "bigram",
         &mut script,
     );

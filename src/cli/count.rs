@@ -76,7 +76,7 @@ impl Report for CountReport {
     fn render(&self) -> String {
         let mut text = format!(
             "count model (smoothing {}): nll {:.4} over {} examples\n",
-            super::number(self.smoothing),
+            super::printer::number(self.smoothing),
             self.nll,
             self.examples
         );
@@ -87,7 +87,15 @@ impl Report for CountReport {
     }
 }
 
-pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for CountArgs {
+    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
+
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut inputs = args.read.data.inputs();
     inputs.extend(args.vocab_from.as_deref().map(InputPath::File));
     let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
@@ -104,12 +112,8 @@ pub fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
     };
     let data = Dataset::load(&args.read.data.data, &read, fit)
         .map_err(|e| nothing_saved(e, &outputs[0]))?;
-    ctx.printer.note(data.summary());
-    if let Some(line) = data.split_summary() {
-        ctx.printer.note(line);
-    }
-    let counts = data.counts();
-    let vocab = data.vocab();
+    ctx.note_data(&data);
+    let (counts, vocab) = (data.counts(), data.vocab());
     let mut model = Model::from_counts(counts, vocab, fit.order, args.smoothing.value);
     let nll = model.nll(counts)?;
     model.meta = data.provenance().clone();

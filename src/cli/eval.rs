@@ -42,7 +42,15 @@ impl Report for EvalReport {
     }
 }
 
-pub fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for EvalArgs {
+    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Lowercase;
+
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
     let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
     // Read the data the way the model was trained on it.
     let mut options = read_options_for(&model, ctx.cancel.clone());

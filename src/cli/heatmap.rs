@@ -45,7 +45,15 @@ impl Report for HeatmapReport {
     }
 }
 
-pub fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for HeatmapArgs {
+    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
+
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
     let inputs = match &args.model {
         Some(model) => vec![InputPath::File(model)],
         None => args.read.data.inputs(),

@@ -49,13 +49,19 @@ impl Report for MergeReport {
             self.inputs,
             self.examples,
             self.nll,
-            super::number(self.smoothing),
+            super::printer::number(self.smoothing),
             self.saved
         )
     }
 }
 
-pub fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for MergeArgs {
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
     let inputs: Vec<InputPath> = args.inputs.iter().map(|p| InputPath::File(p)).collect();
     let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
     let parts = args

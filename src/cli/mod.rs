@@ -5,25 +5,16 @@
 
 mod advice;
 mod args;
-mod completions;
-mod count;
-mod eval;
-mod heatmap;
-mod merge;
-mod notebook;
-mod parity;
+mod context;
 mod printer;
 mod progress;
-mod sample;
-mod score;
 mod signals;
 mod split;
-mod train;
-mod tune;
 mod version;
 
 use bigram::cancel::Cancel;
 use clap::{Args, CommandFactory, Parser, Subcommand};
+pub use context::{Context, Run};
 use printer::{Printer, StdoutClosed};
 
 /// Train a character-level bigram model of names with tch (libtorch), generate new names, and
@@ -64,8 +55,40 @@ struct GlobalArgs {
     quiet: bool,
 }
 
-#[derive(Debug, Subcommand)]
-enum Command {
+/// The commands: each is a file of src/cli/ (its module) whose flags implement [`Run`], and one
+/// line here. The doc comment is its line in `bigram --help`.
+macro_rules! commands {
+    ($($(#[$doc:meta])* $variant:ident($module:ident::$args:ident),)*) => {
+        $(mod $module;)*
+
+        #[derive(Debug, Subcommand)]
+        enum Command {
+            $($(#[$doc])* $variant($module::$args),)*
+        }
+
+        impl Command {
+            fn device(&self) -> Option<&str> {
+                match self {
+                    $(Command::$variant(args) => args.device(),)*
+                }
+            }
+
+            fn read_flags(&self) -> context::ReadFlags {
+                match self {
+                    $(Command::$variant(_) => <$module::$args as Run>::READ_FLAGS,)*
+                }
+            }
+
+            fn run(self, ctx: &Context) -> anyhow::Result<()> {
+                match self {
+                    $(Command::$variant(args) => args.run(ctx),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
     /// Replay the original notebook cell by cell and print what each cell prints.
     Notebook(notebook::NotebookArgs),
     /// Train the one-layer network by full-batch gradient descent and save a checkpoint.
@@ -88,41 +111,6 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
-}
-
-impl Command {
-    /// The `--device` given to a command that takes one.
-    fn device(&self) -> Option<&str> {
-        let arg = match self {
-            Command::Notebook(args) => &args.device,
-            Command::Train(args) => &args.device,
-            Command::Parity(args) => &args.device,
-            Command::Tune(args) => &args.device,
-            _ => return None,
-        };
-        Some(&arg.device)
-    }
-
-    /// Whether the advice for a data file may name `--lowercase` and `--vocab`.
-    fn read_flags(&self) -> advice::ReadFlags {
-        match self {
-            Command::Train(_) | Command::Count(_) | Command::Tune(_) | Command::Heatmap(_) => {
-                advice::ReadFlags::Both
-            }
-            Command::Eval(_) => advice::ReadFlags::Lowercase,
-            _ => advice::ReadFlags::None,
-        }
-    }
-}
-
-/// What every command runs with.
-pub struct Context {
-    /// libtorch's intra-op thread count, already set.
-    pub threads: i32,
-    /// Where results and notes go.
-    pub printer: Printer,
-    /// Raised by Ctrl-C or SIGTERM.
-    pub cancel: Cancel,
 }
 
 /// Parse the command line, run one command, and return the exit code.
@@ -158,24 +146,13 @@ pub fn main() -> i32 {
         .unwrap_or_else(bigram::device::default_threads);
     bigram::device::set_threads(threads);
     let ctx = Context {
+        cli: Cli::command,
         threads,
         printer: Printer::new(cli.global.json, cli.global.quiet),
         cancel,
     };
     let flags = command.read_flags();
-    let result = match command {
-        Command::Notebook(args) => notebook::run(args, &ctx),
-        Command::Train(args) => train::run(args, &ctx),
-        Command::Count(args) => count::run(args, &ctx),
-        Command::Sample(args) => sample::run(args, &ctx),
-        Command::Eval(args) => eval::run(args, &ctx),
-        Command::Score(args) => score::run(args, &ctx),
-        Command::Parity(args) => parity::run(args, &ctx),
-        Command::Tune(args) => tune::run(args, &ctx),
-        Command::Heatmap(args) => heatmap::run(args, &ctx),
-        Command::Merge(args) => merge::run(args, &ctx),
-        Command::Completions(args) => completions::run(args, &ctx),
-    };
+    let result = command.run(&ctx);
     match result {
         Ok(()) => 0,
         // The reader of stdout went away: the output simply ends there.
@@ -201,17 +178,6 @@ pub fn main() -> i32 {
     }
 }
 
-/// A number as a person reads it: as Rust writes it for everyday sizes, in exponent form when
-/// tiny or huge (a smoothing of 1e-320 is not written with 320 digits).
-pub fn number(value: f64) -> String {
-    let size = value.abs();
-    if size != 0.0 && !(1e-4..1e16).contains(&size) {
-        format!("{value:e}")
-    } else {
-        format!("{value}")
-    }
-}
-
 /// The one line an error gets on stderr (lost, not fatal, when stderr is closed or full).
 fn report_error(message: &str) {
     printer::to_stderr(&format!("error: {message}\n"));
@@ -223,6 +189,7 @@ fn run_version(global: &GlobalArgs, cancel: Cancel) -> i32 {
         .threads
         .unwrap_or_else(bigram::device::default_threads);
     let ctx = Context {
+        cli: Cli::command,
         threads,
         printer: Printer::new(global.json, global.quiet),
         cancel,

@@ -12,7 +12,7 @@ pub struct NotebookArgs {
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
-    pub(super) device: DeviceArg,
+    device: DeviceArg,
 }
 
 impl Report for Replay {
@@ -21,7 +21,17 @@ impl Report for Replay {
     }
 }
 
-pub fn run(args: NotebookArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for NotebookArgs {
+    fn device(&self) -> Option<&str> {
+        Some(&self.device.device)
+    }
+
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: NotebookArgs, ctx: &Context) -> anyhow::Result<()> {
     let device = parse_device(&args.device.device)?;
     let replay = replay(&args.data.data, device, &ctx.cancel)?;
     ctx.printer.print(&replay)

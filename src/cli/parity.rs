@@ -43,7 +43,7 @@ pub struct ParityArgs {
     #[command(flatten)]
     order: OrderArg,
     #[command(flatten)]
-    pub(super) device: DeviceArg,
+    device: DeviceArg,
     /// Allowed |difference| for floats (default: 0 on the CPU, 1e-4 on CUDA).
     #[arg(long, value_parser = non_negative)]
     tolerance: Option<f64>,
@@ -63,7 +63,17 @@ impl Report for ParityReport {
 #[error("parity failed, first at {0}")]
 struct ParityFailed(String);
 
-pub fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for ParityArgs {
+    fn device(&self) -> Option<&str> {
+        Some(&self.device.device)
+    }
+
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
     if args.data.as_os_str() == "-" {
         usage!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");
     }

@@ -20,10 +20,11 @@ impl EpochBar {
         Self(bar)
     }
 
-    /// Show that `epoch` ended with `loss`.
-    pub fn update(&self, epoch: usize, loss: f64) {
+    /// Show that `epoch` ended with `loss` (a training run's epoch callback).
+    pub fn update(&self, epoch: usize, loss: f64) -> bigram::Result<()> {
         self.0.set_position(epoch as u64);
         self.0.set_message(format!("{loss:.4}"));
+        Ok(())
     }
 }
 

@@ -4,10 +4,9 @@ use super::advice::usage;
 use super::printer::Report;
 use super::Context;
 use bigram::data::Source;
-use bigram::eval::{known_names, read_options_for, training_data_of, Scorer};
-use bigram::sample::{encode_word, generate_each, with_sampler, Filter, SamplerKind, Shaping};
+use bigram::eval::{known_names_of, Scorer};
+use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -81,90 +80,64 @@ impl From<Sampler> for SamplerKind {
     }
 }
 
-/// One name drawn.
-#[derive(Serialize)]
-struct Drawn {
-    name: String,
-    log_prob: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    in_data: Option<bool>,
-    sampler: &'static str,
-}
-
 impl Report for Drawn {
     fn render(&self) -> String {
         format!("{}\n", self.name)
     }
 }
 
-pub fn run(args: SampleArgs, ctx: &Context) -> anyhow::Result<()> {
-    if args.min_len > args.max_len {
-        usage!(
-            "--min-len {} is above --max-len {}",
-            args.min_len,
-            args.max_len
-        );
-    }
-    let json = ctx.printer.json();
-    if !args.data.is_empty() && !args.novel && !json {
-        usage!("--data tells known names from new ones, which only --novel and --json use; add one of them or drop --data");
-    }
-    let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
-    let prefix = encode_word(&model, &args.prefix, "prefix")?;
-    if prefix.len() as u64 > args.max_len {
-        usage!("the prefix is longer than --max-len {}", args.max_len);
-    }
-    let known = if args.novel || json {
-        // Finding the training data means checksumming it: only when it is used.
-        let data = match args.data.is_empty() {
-            true => training_data_of(&model, &ctx.cancel)?,
-            false => Some(args.data.clone()),
-        };
-        match data {
-            Some(data) => Some(known_names(&model, &data, &read_options_for(&model, ctx.cancel.clone()))?),
-            None if args.novel => usage!(
-                "--novel needs the training data, and the checkpoint's data file is gone or changed; pass --data PATH"
-            ),
-            None => None,
+impl super::Run for SampleArgs {
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        let (min, max) = (self.min_len, self.max_len);
+        if min > max {
+            usage!("--min-len {min} is above --max-len {max}");
         }
-    } else {
-        None
-    };
-    let filter = Filter {
-        prefix,
-        min_len: args.min_len as usize,
-        max_len: args.max_len as usize,
-        exclude: if args.novel { known.clone() } else { None },
-        distinct: args.novel,
-        max_attempts: args.max_attempts as usize,
-    };
-    let shaping = Shaping {
-        temperature: args.temperature,
-        top_k: args.top_k.map(|k| k as usize),
-    };
-    let kind = match args.fast {
-        true => SamplerKind::Fast,
-        false => SamplerKind::from(args.sampler),
-    };
-    let scorer = json.then(|| Scorer::new(&model, None)).transpose()?;
-    let mut stream = ctx.printer.stream();
-    // Names are written as they are drawn: any -n works in constant memory.
-    let mut emit = |name: String| -> anyhow::Result<()> {
-        let log_prob = match &scorer {
-            Some(scorer) => scorer.log_prob(&encode_word(&model, &name, "name")?),
-            None => 0.0,
+        if !self.data.is_empty() && !self.novel && !ctx.printer.json() {
+            usage!("--data tells known names from new ones, which only --novel and --json use; add one of them or drop --data");
+        }
+        let model = bigram::checkpoint::read(&self.model, &ctx.cancel)?.model;
+        let prefix = encode_word(&model, &self.prefix, "prefix")?;
+        if prefix.len() as u64 > self.max_len {
+            usage!("the prefix is longer than --max-len {}", self.max_len);
+        }
+        let known = match self.novel || ctx.printer.json() {
+            true => known_names_of(&model, &self.data, &ctx.cancel)?,
+            false => None,
         };
-        let in_data = known.as_ref().map(|k| k.contains(&name));
-        stream.item(&Drawn {
-            name,
-            log_prob,
-            in_data,
-            sampler: kind.name(),
-        })
-    };
-    let n = args.n as usize;
-    with_sampler(&model, kind, shaping, args.seed, |sampler| {
-        generate_each(sampler, n, &filter, &ctx.cancel, &mut emit)
-    })?;
-    stream.finish()
+        if self.novel && known.is_none() {
+            usage!("--novel needs the training data, and the checkpoint's data file is gone or changed; pass --data PATH");
+        }
+        let filter = Filter {
+            prefix,
+            min_len: self.min_len as usize,
+            max_len: self.max_len as usize,
+            exclude: if self.novel { known.clone() } else { None },
+            distinct: self.novel,
+            max_attempts: self.max_attempts as usize,
+        };
+        let shaping = Shaping {
+            temperature: self.temperature,
+            top_k: self.top_k.map(|k| k as usize),
+        };
+        let kind = self.fast.then_some(SamplerKind::Fast);
+        let kind = kind.unwrap_or(SamplerKind::from(self.sampler));
+        let scorer = ctx.printer.json().then(|| Scorer::new(&model, None)).transpose()?;
+        let mut stream = ctx.printer.stream();
+        // Names are written as they are drawn: any -n works in constant memory.
+        let mut emit = |name: String| -> anyhow::Result<()> {
+            let score = scorer.as_ref().map(|s| s.score(&name)).transpose()?;
+            let log_prob = score.map_or(0.0, |s| s.log_prob);
+            let in_data = known.as_ref().map(|k| k.contains(&name));
+            stream.item(&Drawn {
+                name,
+                log_prob,
+                in_data,
+                sampler: kind.name(),
+            })
+        };
+        with_sampler(&model, kind, shaping, self.seed, |sampler| {
+            generate_each(sampler, self.n as usize, &filter, &ctx.cancel, &mut emit)
+        })?;
+        stream.finish()
+    }
 }

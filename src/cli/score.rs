@@ -6,7 +6,7 @@ use super::Context;
 use bigram::cancel::WatchedRead;
 use bigram::data::Source;
 use bigram::error::DataError;
-use bigram::eval::{known_names, read_options_for, training_data_of, Score, Scorer};
+use bigram::eval::{known_names_of, Score, Scorer};
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -33,7 +33,13 @@ impl Report for Score {
     }
 }
 
-pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
+impl super::Run for ScoreArgs {
+    fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        run(self, ctx)
+    }
+}
+
+fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
     if args.names.is_empty() {
         // `--data` takes every word after it: names written after it became data files.
         let swallowed = args
@@ -60,18 +66,7 @@ pub fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
     } else {
         args.names.clone()
     };
-    let data = match args.data.is_empty() {
-        true => training_data_of(&model, &ctx.cancel)?,
-        false => Some(args.data.clone()),
-    };
-    let known = match data {
-        Some(data) => Some(known_names(
-            &model,
-            &data,
-            &read_options_for(&model, ctx.cancel.clone()),
-        )?),
-        None => None,
-    };
+    let known = known_names_of(&model, &args.data, &ctx.cancel)?;
     let scorer = Scorer::new(&model, known.as_ref())?;
     // Every name is checked before the first line is written.
     let scores: Vec<Score> = names

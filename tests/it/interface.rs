@@ -350,8 +350,13 @@ fn the_library_knows_nothing_of_the_command_line_and_files_stay_small() {
                 assert!(!text.contains(name), "{} names {name}", file.display());
             }
         } else if file.starts_with(src.join("cli")) {
+            // A command (flags → options → one library call → report) reads in a minute.
+            let limit = match text.contains("impl super::Run for") {
+                true => 150,
+                false => 300,
+            };
             let lines = text.lines().count();
-            assert!(lines <= 300, "{} has {lines} lines", file.display());
+            assert!(lines <= limit, "{} has {lines} lines", file.display());
         }
         // No function longer than 100 lines (rustfmt puts a function's closing brace at the
         // indentation of its `fn`).

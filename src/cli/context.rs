@@ -1,0 +1,52 @@
+//! What every command runs with ([`Context`]) and what the dispatcher asks of its flags
+//! ([`Run`]): the two things a command file takes from the CLI around it.
+
+use super::printer::Printer;
+use bigram::cancel::Cancel;
+
+/// A command's flags, as the dispatcher sees them: what it asks before running (which device,
+/// which reading flags the advice may name), and the run itself.
+pub trait Run {
+    /// The `--device` it was given, when it takes one: the CUDA backend is loaded first.
+    fn device(&self) -> Option<&str> {
+        None
+    }
+    /// Which of the reading flags the advice for a data file may name.
+    const READ_FLAGS: ReadFlags = ReadFlags::None;
+    /// Flags → options → one library call → report.
+    fn run(self, ctx: &Context) -> anyhow::Result<()>;
+}
+
+/// What every command runs with.
+pub struct Context {
+    /// The whole command line's clap description (for completion scripts).
+    pub cli: fn() -> clap::Command,
+    /// libtorch's intra-op thread count, already set.
+    pub threads: i32,
+    /// Where results and notes go.
+    pub printer: Printer,
+    /// Raised by Ctrl-C or SIGTERM.
+    pub cancel: Cancel,
+}
+
+impl Context {
+    /// What a command read: the data's summary line, and the split's.
+    pub fn note_data(&self, data: &bigram::dataset::Dataset) {
+        self.printer.note(data.summary());
+        if let Some(line) = data.split_summary() {
+            self.printer.note(line);
+        }
+    }
+}
+
+/// Whether the command that failed offers `--lowercase` and `--vocab` (so the advice may
+/// name them) or reads data with a model's vocabulary and no such flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFlags {
+    /// `--lowercase` and `--vocab` exist.
+    Both,
+    /// Only `--lowercase` exists (eval).
+    Lowercase,
+    /// Neither: the file has to be fixed.
+    None,
+}

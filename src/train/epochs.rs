@@ -1,0 +1,471 @@
+//! The epochs: full-batch gradient descent on the mean negative log likelihood plus
+//! an L2 penalty (the network's smoothing), exactly as the notebook does it.
+//!
+//! Three methods reach the same objective:
+//! - `onehot`: the notebook's operations (one-hot matmul, exp/sum, index, log, mean, backward),
+//!   bit-identical to PyTorch on the CPU;
+//! - `index`: a row lookup W[X] and tch's cross entropy, skipping the one-hot matmul;
+//! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
+//!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
+//!
+//! How each epoch's results come back to the host (in batches on CUDA), and when a loss has
+//! diverged, is `readback`'s; the counts method's objective is `counts`'s. This module knows
+//! nothing of files or flags: a whole run, from its data to a model, is [`super::fit`].
+
+use super::counts::CountsObjective;
+use super::readback::{epochs_per_read, warm_up, Epoch, EpochLog, OnEpoch};
+use crate::data::{Counts, Examples};
+use crate::error::{Result, Step, TrainError};
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// Largest one-hot input the `onehot` method builds. The one-hot matrix is the notebook's
+/// operation, not a necessity: past this size (its int64 and float copies, with libtorch's
+/// products beside them, would strain an ordinary workstation) the `index` and `counts`
+/// methods reach the same objective without it, and the error says so.
+pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
+
+/// How to compute each epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Method {
+    /// The notebook's one-hot matmul (PyTorch-exact).
+    #[default]
+    OneHot,
+    /// Row lookup and cross entropy.
+    Index,
+    /// Closed-form gradient over the counts matrix, in plain Rust.
+    Counts,
+}
+
+impl Method {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::OneHot => "onehot",
+            Method::Index => "index",
+            Method::Counts => "counts",
+        }
+    }
+
+    /// Whether it needs the list of examples (not just their counts).
+    pub fn needs_examples(self) -> bool {
+        self != Method::Counts
+    }
+}
+
+impl TrainConfig {
+    /// The step of these settings on a W the shape of `counts`.
+    pub fn step(&self, counts: &Counts) -> Step {
+        Step {
+            lr: self.lr,
+            reg: self.reg,
+            weights: counts.rows * counts.width,
+        }
+    }
+}
+
+/// Hyper-parameters of one training run.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainConfig {
+    /// Passes over the whole data set.
+    pub epochs: usize,
+    /// Learning rate of the plain gradient step.
+    pub lr: f64,
+    /// Weight of the mean(W²) penalty.
+    pub reg: f64,
+    /// Seed of the CPU generator that draws the initial weights.
+    pub seed: i64,
+    /// How epochs are computed.
+    pub method: Method,
+    /// Where the tensors live (`counts` always runs on the CPU).
+    pub device: Device,
+}
+
+/// What a run trains on: the examples (for `onehot` and `index`), their counts, and held-out
+/// counts to follow epoch by epoch.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainData<'a> {
+    /// The examples, when the method needs them.
+    pub examples: Option<&'a Examples>,
+    /// Their counts.
+    pub counts: &'a Counts,
+    /// Held-out counts whose NLL is followed.
+    pub dev: Option<&'a Counts>,
+}
+
+/// What training produced.
+#[derive(Debug)]
+pub struct Trained {
+    /// Final weights, on the CPU.
+    pub w: Tensor,
+    /// Loss (NLL + L2) of every epoch, from its forward pass, before its update.
+    pub losses: Vec<f64>,
+    /// NLL alone of every epoch.
+    pub nlls: Vec<f64>,
+    /// NLL of the held-out counts at every epoch, with the weights of that epoch's forward
+    /// pass (empty when none were given).
+    pub dev_nlls: Vec<f64>,
+    /// Seconds spent in the epochs (data loading and warm-up not included).
+    pub seconds: f64,
+    /// Seconds of the CUDA warm-up epoch (`None` on the CPU, which needs none).
+    pub warmup_seconds: Option<f64>,
+}
+
+/// Initial weights: a standard normal `rows × width` matrix from the CPU generator seeded with
+/// `seed` (the same numbers as `torch.randn((rows, width), generator=Generator().manual_seed(seed))`).
+/// Always drawn on the CPU, so a CUDA run starts from the CPU run's weights.
+pub fn initial_weights(seed: i64, rows: usize, width: usize) -> Tensor {
+    crate::device::with_cpu_seed(seed, || {
+        Tensor::randn([rows as i64, width as i64], (Kind::Float, Device::Cpu))
+    })
+}
+
+/// Train from the seed's initial weights.
+pub fn train(data: TrainData<'_>, config: &TrainConfig, on_epoch: OnEpoch<'_>) -> Result<Trained> {
+    let w0 = initial_weights(config.seed, data.counts.rows, data.counts.width);
+    train_from(w0, data, config, on_epoch)
+}
+
+/// Train from given initial weights (a checkpoint's, to resume).
+pub fn train_from(
+    w0: Tensor,
+    data: TrainData<'_>,
+    config: &TrainConfig,
+    on_epoch: OnEpoch<'_>,
+) -> Result<Trained> {
+    let want = vec![data.counts.rows, data.counts.width];
+    let got: Vec<usize> = w0.size().iter().map(|&d| d as usize).collect();
+    if got != want {
+        return Err(TrainError::InitShape { got, want }.into());
+    }
+    let needs = || {
+        TrainError::Internal(format!(
+            "the {} method needs the examples",
+            config.method.as_str()
+        ))
+    };
+    let step = config.step(data.counts);
+    let trained = match config.method {
+        Method::OneHot => {
+            let onehot = OneHot::new(
+                data.examples.ok_or_else(needs)?,
+                data.counts.rows,
+                config.device,
+            )?;
+            run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
+                onehot.epoch(w, config.lr, config.reg)
+            })?
+        }
+        Method::Index => {
+            let ex = data.examples.ok_or_else(needs)?;
+            let inputs = Tensor::from_slice(&ex.inputs).to_device(config.device);
+            let targets = Tensor::from_slice(&ex.targets).to_device(config.device);
+            run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
+                index_epoch(&inputs, &targets, w, config)
+            })?
+        }
+        Method::Counts => run_counts_epochs(w0, data, config, on_epoch)?,
+    };
+    // The last update comes after the last loss was checked: it can still overflow.
+    if !bool::try_from(trained.w.isfinite().all())? {
+        return Err(TrainError::DivergedAfter {
+            epochs: config.epochs,
+            step,
+        }
+        .into());
+    }
+    Ok(trained)
+}
+
+/// The epoch loop shared by the tensor methods: an optional warm-up on CUDA, then `epoch`
+/// (which updates W and returns its forward pass's loss and NLL) `config.epochs` times.
+fn run_tensor_epochs(
+    w0: Tensor,
+    dev: Option<&Counts>,
+    step: Step,
+    config: &TrainConfig,
+    on_epoch: OnEpoch<'_>,
+    mut epoch: impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
+) -> Result<Trained> {
+    let warmup_seconds = warm_up(&w0, config.device, &mut epoch)?;
+    let every = epochs_per_read(config.device);
+    let mut log = EpochLog::new(config.epochs, step, every, dev, on_epoch);
+    let mut w = w0.to_device(config.device).set_requires_grad(true);
+    let start = Instant::now();
+    for n in 1..=config.epochs {
+        log.observe(&w);
+        let (loss, nll) = epoch(&mut w)?;
+        log.push(n, loss, nll)?;
+    }
+    log.flush()?;
+    let seconds = start.elapsed().as_secs_f64();
+    let (losses, nlls, dev_nlls) = log.finish();
+    Ok(Trained {
+        w: w.detach().to_device(Device::Cpu),
+        losses,
+        nlls,
+        dev_nlls,
+        seconds,
+        warmup_seconds,
+    })
+}
+
+/// The `counts` method: the objective over the counts in f64, on the CPU.
+fn run_counts_epochs(
+    w0: Tensor,
+    data: TrainData<'_>,
+    config: &TrainConfig,
+    on_epoch: OnEpoch<'_>,
+) -> Result<Trained> {
+    let mut w: Vec<f64> = crate::model::tensor_to_vec(&w0)?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let mut objective = CountsObjective::new(w.len());
+    let mut scratch = CountsObjective::new(w.len());
+    let step = config.step(data.counts);
+    let mut log = EpochLog::new(config.epochs, step, 1, None, on_epoch);
+    let start = Instant::now();
+    for epoch in 1..=config.epochs {
+        let dev_nll = data.dev.map(|dev| scratch.evaluate(dev, &w, 0.0).1);
+        let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
+        for (wi, gi) in w.iter_mut().zip(&objective.grad) {
+            *wi -= config.lr * gi;
+        }
+        log.record(Epoch {
+            epoch,
+            loss,
+            nll,
+            dev_nll,
+        })?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let (losses, nlls, dev_nlls) = log.finish();
+    let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
+    Ok(Trained {
+        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
+        losses,
+        nlls,
+        dev_nlls,
+        seconds,
+        warmup_seconds: None,
+    })
+}
+
+/// The notebook's tensors for one-hot training, on one device.
+pub struct OneHot {
+    /// One-hot inputs, float, `examples × contexts`.
+    pub xenc: Tensor,
+    /// Target index of each example.
+    pub targets: Tensor,
+    /// 0..examples: each example's row, to pick its target's probability.
+    pub example_index: Tensor,
+}
+
+impl OneHot {
+    /// Encode examples for a model with `contexts` rows; refuses a one-hot matrix too large to
+    /// build (the other methods need none).
+    pub fn new(examples: &Examples, contexts: usize, device: Device) -> Result<Self> {
+        check_one_hot_size(examples.len(), contexts)?;
+        let inputs = Tensor::from_slice(&examples.inputs);
+        let xenc = inputs
+            .one_hot(contexts as i64)
+            .to_kind(Kind::Float)
+            .to_device(device);
+        let targets = Tensor::from_slice(&examples.targets).to_device(device);
+        let example_index = Tensor::arange(examples.len() as i64, (Kind::Int64, device));
+        Ok(Self {
+            xenc,
+            targets,
+            example_index,
+        })
+    }
+
+    /// Probabilities of the next character for every example: exp(xenc @ W), rows normalised.
+    pub fn probabilities(&self, w: &Tensor) -> Tensor {
+        let exp_logits = self.xenc.matmul(w).exp();
+        &exp_logits / exp_logits.sum_dim_intlist(1, true, None::<Kind>)
+    }
+
+    /// Forward pass: NLL of the targets, -mean(log p[row, target]).
+    pub fn nll(&self, w: &Tensor) -> Tensor {
+        let probs = self.probabilities(w);
+        let picked = probs.index(&[Some(&self.example_index), Some(&self.targets)]);
+        -picked.log().mean(None::<Kind>)
+    }
+
+    /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)`), its gradient,
+    /// update without tracking gradients. Returns the forward pass's loss and NLL (0-dim
+    /// tensors on the device), computed before the update.
+    pub fn epoch(&self, w: &mut Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
+        let nll = self.nll(w);
+        let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
+        let grad = gradient(&loss, w)?;
+        apply_update(w, &grad, lr)?;
+        Ok((loss, nll))
+    }
+}
+
+/// Refuses a one-hot input of `examples` rows of `contexts` too large to build: the int64
+/// one-hot and its float copy take 12 bytes a cell while both exist.
+pub fn check_one_hot_size(examples: usize, contexts: usize) -> Result<()> {
+    let bytes = examples as u128 * contexts as u128 * 12;
+    if bytes > MAX_ONE_HOT_BYTES {
+        return Err(TrainError::OneHotTooLarge {
+            gib: bytes as f64 / (1u64 << 30) as f64,
+            examples,
+            contexts,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The gradient of `loss` with respect to `w`, fresh each call: what PyTorch leaves in `W.grad`
+/// after `W.grad = None; loss.backward()`. Taking it from the backward pass directly, rather
+/// than zeroing `w.grad()` and accumulating into it, saves a fill and an add per epoch (two
+/// kernel launches on CUDA, where an epoch is launch-bound) and gives the same bits.
+pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let grad = Tensor::f_run_backward(&[loss], &[w], false, false)?.pop();
+    match grad {
+        Some(grad) if grad.defined() => Ok(grad),
+        _ => Err(TrainError::Internal("the backward pass gave W no gradient".into()).into()),
+    }
+}
+
+/// The update without tracking gradients: `W += -lr * grad`.
+pub fn apply_update(w: &mut Tensor, grad: &Tensor, lr: f64) -> Result<()> {
+    let step = grad * -lr;
+    tch::no_grad(|| w.f_add_(&step).map(|_| ()))?;
+    Ok(())
+}
+
+/// One epoch of the `index` method: W[X] and cross entropy, same objective and update.
+fn index_epoch(
+    inputs: &Tensor,
+    targets: &Tensor,
+    w: &mut Tensor,
+    config: &TrainConfig,
+) -> Result<(Tensor, Tensor)> {
+    let logits = w.index_select(0, inputs);
+    let nll = logits.cross_entropy_for_logits(targets);
+    let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
+    let grad = gradient(&loss, w)?;
+    apply_update(w, &grad, config.lr)?;
+    Ok((loss, nll))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_42_draws_the_notebook_weights() {
+        // In [10]: torch.randn((27, 1), generator=Generator().manual_seed(42)) starts
+        // 1.9269, 1.4873, 0.9007, -2.1055.
+        let w = initial_weights(42, 27, 1);
+        let v = crate::model::tensor_to_vec(&w).unwrap();
+        for (got, want) in v.iter().zip([1.9269, 1.4873, 0.9007, -2.1055]) {
+            assert!((got - want).abs() < 6e-5, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn an_epoch_steps_by_the_backward_gradient_and_leaves_no_grad_on_w() {
+        let examples = Examples {
+            inputs: vec![0, 1, 1, 2, 0, 2, 1],
+            targets: vec![1, 2, 0, 0, 2, 1, 1],
+        };
+        let onehot = OneHot::new(&examples, 3, Device::Cpu).unwrap();
+        let w0 = initial_weights(7, 3, 3);
+
+        // PyTorch's way, three epochs: W.grad = None, loss.backward(), W += -lr * W.grad. tch
+        // cannot unset a gradient, so each epoch starts from a fresh leaf with none.
+        let mut reference = w0.copy();
+        let mut want_losses = Vec::new();
+        for _ in 0..3 {
+            let mut leaf = reference.detach().set_requires_grad(true);
+            let loss = onehot.nll(&leaf) + leaf.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
+            loss.backward();
+            want_losses.push(loss.double_value(&[]));
+            let step = leaf.grad() * -5.0;
+            tch::no_grad(|| leaf.f_add_(&step).map(|_| ())).unwrap();
+            reference = leaf.detach();
+        }
+
+        let mut w = w0.copy().set_requires_grad(true);
+        let mut got_losses = Vec::new();
+        for _ in 0..3 {
+            let (loss, _) = onehot.epoch(&mut w, 5.0, 0.1).unwrap();
+            got_losses.push(loss.double_value(&[]));
+        }
+        assert!(!w.grad().defined(), "the epoch accumulated into W.grad");
+        assert_eq!(got_losses, want_losses);
+        let got: Vec<f32> = Vec::try_from(&w.detach().reshape([-1])).unwrap();
+        let want: Vec<f32> = Vec::try_from(&reference.detach().reshape([-1])).unwrap();
+        assert_eq!(got.len(), 9);
+        assert_ne!(
+            got,
+            crate::model::tensor_to_vec(&w0).unwrap(),
+            "W did not move"
+        );
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn every_method_stops_when_the_loss_explodes_and_names_the_l2_step() {
+        let mut counts = Counts::new(3, 2);
+        counts.cells = vec![0, 5, 2, 1, 0, 3, 4, 1, 0];
+        let examples = Examples {
+            inputs: vec![0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2],
+            targets: vec![1, 1, 1, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 0, 0, 1],
+        };
+        assert_eq!(examples.len() as u64, counts.total());
+        let data = TrainData {
+            examples: Some(&examples),
+            counts: &counts,
+            dev: None,
+        };
+        for method in [Method::OneHot, Method::Index, Method::Counts] {
+            // lr · reg = 50 · 100 is far past the 9 weights: W grows by |1 - 2·5000/9| a step.
+            let config = TrainConfig {
+                epochs: 50,
+                lr: 50.0,
+                reg: 100.0,
+                seed: 1,
+                method,
+                device: Device::Cpu,
+            };
+            let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
+            match err {
+                crate::Error::Train(TrainError::Diverged { epoch, step, .. }) => {
+                    assert!(epoch <= 3, "{method:?} ran to epoch {epoch}");
+                    assert!(step.l2_explodes(), "{method:?}: {step:?}");
+                }
+                other => panic!("{method:?}: {other}"),
+            }
+            // A workable step trains to the end with the loss going down.
+            let calm = TrainConfig {
+                lr: 1.0,
+                reg: 0.01,
+                ..config
+            };
+            let trained = train(data, &calm, &mut |_| Ok(())).unwrap();
+            assert_eq!(trained.losses.len(), 50);
+            assert!(trained.losses[49] < trained.losses[0], "{method:?}");
+            // A huge rate diverges without the L2 term being the cause.
+            let wild = TrainConfig {
+                lr: 1e6,
+                reg: 0.0,
+                ..config
+            };
+            match train(data, &wild, &mut |_| Ok(())).unwrap_err() {
+                crate::Error::Train(TrainError::Diverged { step, .. }) => {
+                    assert!(!step.l2_explodes(), "{method:?}")
+                }
+                other => panic!("{method:?}: {other}"),
+            }
+        }
+    }
+}
