@@ -1,183 +1,224 @@
-//! The notebook, cell by cell: what each cell `In [1]` … `In [43]` computes, in its order and
-//! under its number, with the tch calls that stand for its PyTorch lines (README, "Read the
-//! port"). Reading the names and reading numbers back are what can fail; the arithmetic between
-//! reads like PyTorch. What the cells show is kept in a [`Replay`] (`notebook/figures.rs`) and
-//! printed by [`Replay::render`] (`notebook/render.rs`); neither holds any of the maths.
+//! The notebook in Rust, cell by cell: each `In [n]` below is that cell's lines under the
+//! notebook's names, and ends by showing what the cell shows (`jup.show` for a tensor's repr,
+//! `jup.print` for a printed value); Jupyter's part, keeping and printing them as PyTorch does,
+//! is `notebook/jupyter.rs`. In [44] and In [45] are ours: the smoothing and generation the
+//! notebook's TODO asks for, as the lecture does them. Reading the names, device moves, Ctrl-C
+//! and error checks stay in [`replay`]; what the cells showed becomes a [`Replay`]
+//! (`notebook/figures.rs`), printed by `notebook/render.rs`. README, "Read the port".
+#![allow(non_snake_case)]
 
 mod figures;
+mod jupyter;
 mod render;
 
-pub use figures::{Corners, DataCells, Digests, ExampleCells, LayerCells, Replay, TrainingCells};
+pub use figures::{Continuation, Corners, DataCells, Digests, ExampleCells, LayerCells};
+pub use figures::{Replay, TrainingCells};
+pub use jupyter::{Jupyter, Shown};
 
 use crate::cancel::Cancel;
-use crate::data::{labels, read_names, ReadOptions, Source};
+use crate::data::{read_names, ReadOptions, Source};
 use crate::device::with_cpu_seed;
-use crate::error::{DataError, Result};
-use crate::model::tensor_to_vec;
-use crate::train::check_one_hot_size;
-use figures::dtype_name;
-use std::collections::{BTreeMap, HashMap};
+use crate::error::Result;
+use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
+use std::collections::BTreeMap;
 use tch::kind::FLOAT_CPU;
 use tch::{Device, IndexOp, Kind, Tensor};
 
 /// The seed of the notebook's generator.
 pub const SEED: i64 = 42;
-/// Epochs of `In [40]`.
+/// Epochs of `In [40]` (and of In [44]).
 pub const EPOCHS: usize = 100;
-/// Learning rate of `In [40]`.
+/// Learning rate of `In [40]` (and of In [44]).
 pub const LEARNING_RATE: f64 = 50.0;
 /// Learning rate of the single demonstration step, `In [26]`.
 pub const DEMO_LEARNING_RATE: f64 = 0.01;
+/// In [44]'s smoothing: `0.01 * (W**2).mean()` (`bigram train --reg`'s default).
+pub const REG: f64 = 0.01;
+/// In [45]'s generator seed (`bigram sample --seed`'s default).
+pub const SAMPLE_SEED: i64 = 2147483647;
+/// Names In [45] draws.
+pub const NAMES: usize = 5;
+/// In [45] cuts a name that has not ended by then (`bigram sample --max-len`'s default).
+pub const MAX_LEN: usize = 50;
 
-/// stoi of In [4]: each character's index.
-type Stoi = HashMap<char, i64>;
+/// stoi of In [4] (a BTreeMap: '.' sorts before 'a', so it keeps the dict's order).
+type Stoi = BTreeMap<char, i64>;
+/// itos of In [5].
+type Itos = BTreeMap<i64, char>;
 
 /// Replay the notebook on `sources`, its tensors on `device` (weights drawn on the CPU, as the
 /// notebook's are, then moved). Training stops between epochs once `cancel` is raised.
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
-    let (data, stoi, x_enc, y, c_enc) = data_cells(sources, device, cancel)?;
-    let (layer, mut w) = layer_cells(&c_enc, &x_enc, device)?;
-    let example = example_cells(&c_enc, &mut w, &stoi)?;
-    let training = training_cells(&x_enc, &y, &w, cancel)?;
-    Ok(Replay {
-        data,
-        layer,
-        example,
-        training,
-    })
-}
-
-/// In [1]..In [9]: the names, their bigrams, stoi and itos, X and y, and X one-hot. Returns
-/// what later cells use: stoi, X_enc, y and c_enc.
-fn data_cells(
-    sources: &[Source],
-    device: Device,
-    cancel: &Cancel,
-) -> Result<(DataCells, Stoi, Tensor, Tensor, Tensor)> {
-    // In [1]: the names as a list, one a line. The library reads and checks them: a line with
-    // anything but a–z is an error naming its file and line.
+    // In [1] reads the names: the library reads them and checks that each is a–z only.
     let options = ReadOptions {
         cancel: cancel.clone(),
         ..ReadOptions::default()
     };
     let names = read_names(sources, &options)?;
+    jupyter::check_size(&names, sources)?;
+    let mut jup = Jupyter::new(device);
+    let (stoi, itos) = vocabulary(&names, &mut jup);
+    let (X, y) = examples(&names, &stoi, &mut jup);
+    let c_enc = c_one_hot(&stoi, &mut jup)?;
+    let X_enc = one_hot(&X, &mut jup)?;
+    // The cells below multiply these by W, on the device.
+    let (c_enc, X_enc) = (jup.to_device(c_enc)?, jup.to_device(X_enc)?);
+    let y = jup.to_device(y.shallow_clone())?;
+    let mut W = layer(&c_enc, &X_enc, &stoi, &mut jup)?;
+    one_step(&c_enc, &mut W, &stoi, &mut jup)?;
+    let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
 
-    // In [2]: the first name's bigrams: its characters after a '.', beside them before a '.'.
+    // In [43]: train() as written, then as meant, each from the W In [26] left.
+    let start = W.detach().copy();
+    let mut W = start.copy().set_requires_grad(true);
+    let as_written = train(&X_enc, &y, &mut W, UpdateLine::AsWritten, cancel)?;
+    let last = as_written.last().copied().unwrap_or(f64::NAN);
+    jup.print(43, "as written", float_repr(last)); // train() returns loss.item(): a Python float
+    let mut W = start.copy().set_requires_grad(true);
+    let intended = train(&X_enc, &y, &mut W, UpdateLine::Intended, cancel)?;
+    let training = TrainingCells::new(as_written, intended, [&start, &W])?;
+
+    let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;
+    // Names are drawn on the CPU, from its seeded generator, as `bigram sample` draws them;
+    // none from weights whose training diverged (render.rs says so).
+    let drawn = match losses.iter().all(|loss| loss.is_finite()) {
+        true => generation(&W.f_to_device(Device::Cpu)?, &itos, &mut jup)?,
+        false => Vec::new(),
+    };
+    let continuation = Continuation::new(losses, drawn);
+    Ok(Replay::new(
+        demonstration,
+        training,
+        continuation,
+        jup.into_shown(),
+    ))
+}
+
+/// In [1], In [2], In [4], In [5]: the names, a name's bigrams, stoi and itos.
+fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
+    // repr() of a one-character str: 'c'
+    let quoted = |c: &char| str_repr(&c.to_string());
+
+    // In [1]
+    let first_three = names.iter().take(3).map(|name| str_repr(name));
+    jup.print(1, "the first three names", list_repr(first_three));
+
+    // In [2]: zip('.emma', 'emma.'), for the first name.
     let first = names.first().map_or("", String::as_str);
-    let first_bigrams: Vec<(char, char)> = format!(".{first}")
-        .chars()
-        .zip(format!("{first}.").chars())
-        .collect();
+    let (starts, ends) = (format!(".{first}"), format!("{first}."));
+    let bigrams = starts.chars().zip(ends.chars());
+    let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(&a), quoted(&b)));
+    jup.print(2, "the first name's bigrams", list_repr(tuples));
 
     // In [3] imports torch: the `use tch::…` lines above.
+    // In [4]
+    let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
+    let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string()));
+    jup.print(4, "stoi", dict_repr(pairs));
+    // In [5]
+    let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
+    let pairs = itos.iter().map(|(i, c)| (i.to_string(), quoted(c)));
+    jup.print(5, "itos", dict_repr(pairs));
+    (stoi, itos)
+}
 
-    // In [4]: stoi, '.' then a–z numbered from 0, the characters read_names allows.
-    let stoi: Stoi = std::iter::once('.').chain('a'..='z').zip(0..).collect();
-    // In [5]: itos, the same pairs the other way round.
-    let itos: BTreeMap<i64, char> = stoi.iter().map(|(&c, &i)| (i, c)).collect();
-
-    // In [6]: X, the first character of every bigram of every name; y, the one after it.
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for name in &names {
+/// In [6]: X, the first character of every bigram; y, the one after it.
+fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor) {
+    let (mut X, mut y) = (Vec::new(), Vec::new());
+    for name in names {
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
-            xs.push(stoi[&char1]);
-            ys.push(stoi[&char2]);
+            X.push(stoi[&char1]);
+            y.push(stoi[&char2]);
         }
     }
-    // The cells show X[:10], and X one-hot must fit in memory.
-    if xs.len() < 10 {
-        let need =
-            "the notebook replay shows the first 10 examples and needs at least that many bigrams";
-        return Err(DataError::TooSmall {
-            path: labels(sources),
-            need: need.into(),
-        }
-        .into());
-    }
-    check_one_hot_size(xs.len(), 27)?;
-    let x = Tensor::from_slice(&xs);
-    let y = Tensor::from_slice(&ys).f_to_device(device)?;
-
-    // In [7]: 'c' one-hot by hand: 27 zeros, then a 1 at c's index.
-    let c_enc = Tensor::zeros([27], (Kind::Float, device));
-    let _ = c_enc.i(stoi[&'c']).fill_(1.0);
-
-    // In [8]: X one-hot: a row of 27 integers per example, 1 at its character's index.
-    let x_enc = x.one_hot(27);
-    let x_enc_head = Vec::<Vec<i64>>::try_from(&x_enc.i(..5))?;
-
-    // In [9]: as floats, to be multiplied by float weights (and moved to `device`).
-    let x_enc = x_enc.to_kind(Kind::Float).f_to_device(device)?;
-
-    let cells = DataCells {
-        first_names: names.iter().take(3).cloned().collect(),
-        first_bigrams,
-        vocab: itos.values().collect(),
-        examples: xs.len(),
-        x_head: xs[..10].to_vec(),
-        y_head: ys[..10].to_vec(),
-        c_enc: tensor_to_vec(&c_enc)?,
-        x_enc_head,
-        x_enc_dtype: dtype_name(x_enc.kind()),
-    };
-    Ok((cells, stoi, x_enc, y, c_enc))
+    jup.print(6, "examples", X.len().to_string());
+    jup.print(6, "X[:10]", format!("{:?}", &X[..10]));
+    jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
+    (Tensor::from_slice(&X), Tensor::from_slice(&y)) // torch.tensor(X), torch.tensor(y)
 }
 
-/// In [10]..In [18]: one neuron, then a layer of 27 and its forward pass over every example.
-/// Returns the layer's weights W as well.
-fn layer_cells(c_enc: &Tensor, x_enc: &Tensor, device: Device) -> Result<(LayerCells, Tensor)> {
-    // In [10]: one neuron: 27 weights from a normal generator seeded with 42.
-    let neuron = with_cpu_seed(SEED, || Tensor::randn([27, 1], FLOAT_CPU)).f_to_device(device)?;
-    // In [11]: a one-hot input times the neuron picks one of its weights.
-    let c_dot_neuron = c_enc.matmul(&neuron);
-    // In [12]: 27 neurons, one a column, from the generator seeded again; W tracks gradients.
-    let w = with_cpu_seed(SEED, || Tensor::randn([27, 27], FLOAT_CPU))
-        .f_to_device(device)?
-        .set_requires_grad(true);
-    // In [13]: c's one-hot input picks row 3 of W.
-    let c_output = c_enc.matmul(&w);
-    // In [14] prints that row beside the letters: nothing to compute.
-    // In [15]: the logits of every example.
-    let logits = x_enc.matmul(&w);
-    // In [16]: exp makes them positive.
+/// In [7]: 'c' one-hot, by hand.
+fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
+    let c_index = stoi[&'c'];
+    let c_enc = Tensor::zeros([27], FLOAT_CPU); // torch.zeros(27): float32 on the CPU
+    let _ = c_enc.i(c_index).fill_(1.0); // c_enc[c_index] = 1: .i() is [], fill_ writes into it
+    jup.print(7, "c's index", c_index.to_string());
+    jup.show(7, "its one-hot encoding", &c_enc)?;
+    Ok(c_enc)
+}
+
+/// In [8], In [9]: X one-hot, then as floats.
+fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
+    let X_enc = X.one_hot(27); // F.one_hot(X, num_classes=27)
+    jup.show(8, "", &X_enc.i(..5))?; // X_enc[:5]
+    let X_enc = X_enc.to_kind(Kind::Float); // X_enc.float()
+    jup.show(9, "", &X_enc.i(0))?;
+    Ok(X_enc)
+}
+
+/// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
+fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
+    // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen)
+    let W = jup.randn(SEED, [27, 1])?;
+    jup.show(10, "one neuron's 27 weights", &W)?;
+    // In [11]
+    jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W
+
+    // In [12]: the generator seeded again; requires_grad=True
+    let W = jup.randn(SEED, [27, 27])?.set_requires_grad(true);
+    // In [13]
+    let c_output = c_enc.matmul(&W);
+    jup.show(13, "", &c_output)?;
+    // In [14]: for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
+    for (letter, i) in stoi.keys().zip(0..) {
+        let logit = c_output.f_double_value(&[i])?; // c_output[i].item()
+        jup.print(14, &letter.to_string(), format!("{logit:.4}"));
+    }
+    // In [15]
+    let logits = X_enc.matmul(&W);
+    jup.show(15, "", &logits)?;
+    // In [16]
     let pos_values = logits.exp();
-    // In [17]: each row divided by its sum: the probabilities of the next character.
+    jup.show(16, "", &pos_values)?;
+    // In [17]: pos_values.sum(dim=1, keepdims=True); None::<Kind>: the sum keeps the dtype
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
-    // In [18]: every row now sums to 1.
-    let row_sums = probs.sum_dim_intlist(1, true, None::<Kind>);
-
-    let shown = [&logits, &pos_values, &probs, &row_sums];
-    let cells = LayerCells::read(&neuron, &c_dot_neuron, &c_output, shown)?;
-    Ok((cells, w))
+    jup.show(17, "", &probs)?;
+    // In [18]
+    jup.show(18, "", &probs.sum_dim_intlist(1, true, None::<Kind>))?;
+    Ok(W)
 }
 
-/// In [19]..In [27]: one example, 'a' after 'c': its loss, W's gradient, and one small step,
-/// which moves `w`.
-fn example_cells(c_enc: &Tensor, w: &mut Tensor, stoi: &Stoi) -> Result<ExampleCells> {
-    // In [19]: the probabilities of the letter after 'c': its logits, exp, over their sum.
-    let c_logits = c_enc.matmul(w);
+/// In [19] … In [27]: one example, 'a' after 'c': its loss, W's gradient, and one small step,
+/// which moves `W`.
+fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<()> {
+    // In [19]
+    let c_logits = c_enc.matmul(W);
+    let c_pos = c_logits.exp();
+    let c_probs = &c_pos / c_pos.sum(None::<Kind>); // c_pos.sum()
+    jup.show(19, "", &c_probs)?;
+    // In [20]
+    let original_prediction = c_probs.i(stoi[&'a']); // c_probs[stoi["a"]]
+    jup.percent(20, "P('a' after 'c'), untrained", &original_prediction)?;
+    // In [21]
+    let loss = -original_prediction.log().mean(None::<Kind>);
+    jup.show(21, "", &loss)?;
+    // In [22]: W.grad = None (tch zeroes it instead; W has none yet), then loss.backward().
+    W.zero_grad();
+    loss.backward();
+    // In [23], In [24], In [25]
+    jup.print(23, "", size_repr(&W.grad().size())); // W.grad.size()
+    jup.show(24, "", &W.grad())?;
+    jup.show(25, "", &W.grad().i(3))?;
+    // In [26]: W.data += -0.01 * W.grad: no_grad is what `.data` means, a step autograd ignores
+    let step = W.grad() * -DEMO_LEARNING_RATE;
+    tch::no_grad(|| *W += step);
+    // In [27]
+    jup.percent(27, "before the step", &original_prediction)?;
+    let c_logits = c_enc.matmul(W);
     let c_pos = c_logits.exp();
     let c_probs = &c_pos / c_pos.sum(None::<Kind>);
-    // In [20]: the untrained model's probability that 'a' follows 'c'.
-    let original_prediction = c_probs.i(stoi[&'a']);
-    // In [21]: the negative log likelihood of that one example.
-    let loss = -original_prediction.log().mean(None::<Kind>);
-    // In [22]: clear W's gradient, then backpropagate: backward() fills W.grad.
-    w.zero_grad();
-    loss.backward();
-    // In [23], In [24], In [25]: W.grad, one derivative per weight: its shape, all of it, and
-    // row 3, the one row that is not zero (the row c picked).
-    let grad = w.grad();
-    // In [26]: one step of 0.01 against the gradient, with gradient tracking off.
-    let step = &grad * -DEMO_LEARNING_RATE;
-    tch::no_grad(|| *w += step);
-    // In [27]: the probability of 'a' after 'c' again, through the moved W.
-    let c_pos = c_enc.matmul(w).exp();
-    let new_prediction = (&c_pos / c_pos.sum(None::<Kind>)).i(stoi[&'a']);
-    ExampleCells::read(
-        [&c_probs, &original_prediction, &loss, &grad],
-        &new_prediction,
-    )
+    let new_prediction = c_probs.i(stoi[&'a']);
+    jup.percent(27, "after the step", &new_prediction)
 }
 
 /// The update line of `In [40]`.
@@ -190,54 +231,96 @@ pub enum UpdateLine {
 }
 
 /// In [40]: `train()`: [`EPOCHS`] passes over every example, each a forward pass,
-/// `backward()` and `line`'s update of `w` (a leaf tracking gradients). Returns the loss of
+/// `backward()` and `line`'s update of `W` (a leaf tracking gradients). Returns the loss of
 /// every epoch, taken before its update; `cancel` is checked between epochs.
 pub fn train(
-    x_enc: &Tensor,
+    X_enc: &Tensor,
     y: &Tensor,
-    w: &mut Tensor,
+    W: &mut Tensor,
     line: UpdateLine,
     cancel: &Cancel,
 ) -> Result<Vec<f64>> {
-    let rows = Tensor::arange(x_enc.size2()?.0, (Kind::Int64, x_enc.device()));
+    let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
     let mut losses = Vec::with_capacity(EPOCHS);
     for epoch in 1..=EPOCHS {
         cancel.check(|| format!("at epoch {epoch} of In [40]"))?;
-        // Forward: the logits, softmax, each example's probability of its y, their NLL.
-        let logits = x_enc.matmul(w);
+        let logits = X_enc.matmul(W);
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-        let predictions = probs.index(&[Some(&rows), Some(y)]);
+        let predictions = probs.index(&[Some(&rows), Some(y)]); // probs[torch.arange(n), y]
         let loss = -predictions.log().mean(None::<Kind>);
-        // Backward: clear W's gradient, then backward() fills W.grad.
-        w.zero_grad();
+        W.zero_grad();
         loss.backward();
-        // The update, with gradient tracking off: the line as written, or as meant.
-        let step = w.grad() * -LEARNING_RATE;
+        let step = W.grad() * -LEARNING_RATE;
         tch::no_grad(|| match line {
-            UpdateLine::AsWritten => w.set_data(&step),
-            UpdateLine::Intended => *w += step,
+            UpdateLine::AsWritten => W.set_data(&step), // W.data = step
+            UpdateLine::Intended => *W += step,
         });
-        losses.push(loss.f_double_value(&[])?);
+        losses.push(loss.f_double_value(&[])?); // loss.item()
     }
     Ok(losses)
 }
 
-/// In [40]..In [43]: `train()` twice from the weights In [26] left, its update line as written
-/// and as meant.
-fn training_cells(
-    x_enc: &Tensor,
+// In [30], the notebook's last cell, holds only comments (the steps of training once more).
+// The cells below are ours, not the notebook's: its TODO, smoothing and then generation.
+
+/// In [44]: smoothing as the lecture does it: W drawn afresh from the generator seeded with 42,
+/// then [`EPOCHS`] steps against the gradient of the NLL plus `0.01 * (W**2).mean()`, which
+/// pulls every weight towards 0, so every next letter keeps some probability. Returns W and
+/// the loss of every epoch.
+fn smoothing(
+    X_enc: &Tensor,
     y: &Tensor,
-    w: &Tensor,
+    jup: &mut Jupyter,
     cancel: &Cancel,
-) -> Result<TrainingCells> {
-    let start = w.detach().copy();
-    // In [43]: train() as written, then as meant from the same W; each returns its last loss.
-    let mut w = start.copy().set_requires_grad(true);
-    let as_written = train(x_enc, y, &mut w, UpdateLine::AsWritten, cancel)?;
-    let mut w = start.copy().set_requires_grad(true);
-    let intended = train(x_enc, y, &mut w, UpdateLine::Intended, cancel)?;
-    TrainingCells::new(as_written, intended, [&start, &w])
+) -> Result<(Tensor, Vec<f64>)> {
+    let mut W = jup.randn(SEED, [27, 27])?.set_requires_grad(true);
+    let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
+    let mut losses = Vec::with_capacity(EPOCHS);
+    for epoch in 1..=EPOCHS {
+        cancel.check(|| format!("at epoch {epoch} of In [44]"))?;
+        let logits = X_enc.matmul(&W);
+        let counts = logits.exp();
+        let probs = &counts / counts.sum_dim_intlist(1, true, None::<Kind>);
+        let nll = -probs
+            .index(&[Some(&rows), Some(y)])
+            .log()
+            .mean(None::<Kind>);
+        let loss = nll + W.pow_tensor_scalar(2).mean(None::<Kind>) * REG; // W**2
+        W.zero_grad();
+        loss.backward();
+        let step = W.grad() * -LEARNING_RATE;
+        tch::no_grad(|| W += step);
+        losses.push(loss.f_double_value(&[])?);
+    }
+    let last = losses.last().copied().unwrap_or(f64::NAN);
+    jup.print(44, "loss after the last epoch", float_repr(last));
+    Ok((W, losses))
 }
 
-// In [30], the notebook's last cell, holds only comments (the steps of training once more).
+/// In [45]: [`NAMES`] names, one character at a time: the last one, one-hot, through W,
+/// softmax, and one draw from the generator seeded with 2147483647, until '.'.
+fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
+    // g = torch.Generator().manual_seed(2147483647): multinomial draws from the seeded CPU one
+    with_cpu_seed(SAMPLE_SEED, || {
+        let mut names = Vec::with_capacity(NAMES);
+        for _ in 0..NAMES {
+            let (mut name, mut ix) = (String::new(), 0);
+            while name.len() < MAX_LEN {
+                let xenc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
+                let logits = xenc.matmul(W);
+                let counts = logits.exp();
+                let p = &counts / counts.sum_dim_intlist(1, true, None::<Kind>);
+                // torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+                ix = p.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
+                if ix == 0 {
+                    break;
+                }
+                name.push(itos[&ix]);
+            }
+            jup.print(45, "", name.clone());
+            names.push(name);
+        }
+        Ok(names)
+    })
+}

@@ -99,6 +99,46 @@ pub fn float_repr(x: f64) -> String {
     }
 }
 
+/// Python's `repr()` of a str: in single quotes, or double quotes when it holds a single
+/// quote and no double quote; backslashes and the quote used escaped.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr()` of a list whose items are already written as Python writes them.
+pub fn list_repr<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let items: Vec<String> = items.into_iter().map(|s| s.as_ref().to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Python's `repr()` of a dict, from its (key, value) pairs already written as Python does.
+pub fn dict_repr<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> String {
+    let pairs: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}: {}", k.as_ref(), v.as_ref()))
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
 /// Python's exponent: a sign and at least two digits (`e+16`, `e-05`).
 fn python_exponent(exponent: i32) -> String {
     let sign = if exponent < 0 { '-' } else { '+' };

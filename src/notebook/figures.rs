@@ -2,10 +2,12 @@
 //! `parity --notebook` all read it, so the printing can change without weakening the checks.
 //! Also the two ways a large tensor is shown: its corners and a digest of every element.
 
+use super::{Jupyter, Shown};
 use crate::error::Result;
 use crate::model::tensor_to_vec;
+use crate::pyrepr::dtype_name;
 use serde::Serialize;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 /// A 6×6 summary of a large matrix: its first and last three rows and columns, as PyTorch
 /// prints it.
@@ -22,6 +24,33 @@ pub struct Replay {
     pub example: ExampleCells,
     /// In [40]..In [43]: full training.
     pub training: TrainingCells,
+    /// In [44], In [45]: ours, past the notebook's TODO.
+    pub continuation: Continuation,
+    /// Every value the cells show, in order, as the notebook shows it.
+    pub shown: Vec<Shown>,
+}
+
+/// In [44], In [45]: smoothing and generation, the cells that finish the notebook.
+#[derive(Debug, Serialize)]
+pub struct Continuation {
+    /// In [44]: the loss of the last epoch (NLL plus the smoothing term), before its update.
+    pub loss: f64,
+    /// In [44]: the loss of every epoch.
+    #[serde(skip)]
+    pub losses: Vec<f64>,
+    /// In [45]: the names drawn.
+    pub names: Vec<String>,
+}
+
+impl Continuation {
+    /// In [44] and In [45] from the loss of every epoch and the names drawn.
+    pub(super) fn new(losses: Vec<f64>, names: Vec<String>) -> Self {
+        Self {
+            loss: losses.last().copied().unwrap_or(f64::NAN),
+            losses,
+            names,
+        }
+    }
 }
 
 /// In [1]..In [9].
@@ -123,6 +152,67 @@ pub struct TrainingCells {
     pub gradient_descent_weights: Vec<f32>,
 }
 
+/// What In [1] … In [27] show, as figures.
+pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
+
+impl Replay {
+    /// What In [1] … In [27] showed, read back from the names, X and y, and the tensors the
+    /// cells showed (`jup` lets go of them, so that the trainings do not carry them).
+    pub(super) fn read_cells(
+        names: &[String],
+        [X, y]: [&Tensor; 2],
+        jup: &mut Jupyter,
+    ) -> Result<Demonstration> {
+        let first = names.first().map_or("", String::as_str);
+        let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));
+        let data = DataCells {
+            first_names: names.iter().take(3).cloned().collect(),
+            first_bigrams: format!(".{first}")
+                .chars()
+                .zip(format!("{first}.").chars())
+                .collect(),
+            vocab: ".abcdefghijklmnopqrstuvwxyz".into(),
+            examples: X.numel(),
+            x_head: head(X)?,
+            y_head: head(y)?,
+            c_enc: tensor_to_vec(jup.tensor(7, 0)?)?,
+            x_enc_head: Vec::<Vec<i64>>::try_from(jup.tensor(8, 0)?)?,
+            x_enc_dtype: dtype_name(jup.tensor(9, 0)?.kind()).into(),
+        };
+        let cell = |n| jup.tensor(n, 0);
+        let layer = LayerCells::read(
+            cell(10)?,
+            cell(11)?,
+            cell(13)?,
+            [cell(15)?, cell(16)?, cell(17)?, cell(18)?],
+        )?;
+        let example = ExampleCells::read(
+            [cell(19)?, cell(20)?, cell(21)?, cell(24)?],
+            jup.tensor(27, 1)?,
+        )?;
+        jup.forget_tensors();
+        Ok((data, layer, example))
+    }
+
+    /// The record: the demonstration's figures, the trainings, the continuation and every
+    /// value shown.
+    pub(super) fn new(
+        (data, layer, example): Demonstration,
+        training: TrainingCells,
+        continuation: Continuation,
+        shown: Vec<Shown>,
+    ) -> Self {
+        Self {
+            data,
+            layer,
+            example,
+            training,
+            continuation,
+            shown,
+        }
+    }
+}
+
 impl LayerCells {
     /// What In [10]..In [18] show, read back from the neuron, c_enc @ neuron, c_enc @ W, and
     /// the matrices of In [15]..In [18]: the logits, exp, the probabilities and their row sums.
@@ -188,14 +278,6 @@ impl TrainingCells {
             start: tensor_to_vec(start)?,
             gradient_descent_weights: tensor_to_vec(end)?,
         })
-    }
-}
-
-/// A tensor kind as PyTorch names it (In [9]).
-pub fn dtype_name(kind: Kind) -> String {
-    match kind {
-        Kind::Float => "torch.float32".to_string(),
-        other => format!("{other:?}"),
     }
 }
 

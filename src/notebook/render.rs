@@ -1,211 +1,109 @@
-//! The replay as text: each cell's number, a line on what it does, and what it printed, with
-//! numbers formatted as PyTorch prints them at 4 decimals.
+//! The replay as text: each cell's number, a line of ours on what it does, and what it shows,
+//! each value exactly as the notebook shows it (the cells kept them as text, `jupyter.rs`).
 
-use super::{Corners, Replay};
+use super::Replay;
+use crate::pyrepr::float_repr;
 use std::fmt::Write as _;
 
-/// Cells as they are written out.
-struct Cells(String);
-
-impl Cells {
-    fn add(&mut self, n: u32, what: &str, body: String) {
-        let _ = writeln!(self.0, "In [{n}]: {what}\n{body}\n");
+/// Our line on what cell `n` does (the notebook's own words are not copied).
+fn about(n: u32) -> &'static str {
+    match n {
+        1 => "read names.txt, one name per line",
+        2 => "a name's bigrams, with '.' before and after it",
+        4 => "stoi: each character's index",
+        5 => "itos: back from index to character",
+        6 => "X holds each bigram's first character, y the one after it",
+        7 => "'c' one-hot encoded by hand",
+        8 => "one_hot of X, its first five rows (integers)",
+        9 => "converted to float for the matmul: the first row",
+        10 => "one neuron: 27 weights from a generator seeded with 42",
+        11 => "a one-hot input picks one weight",
+        13 => "27 neurons: c_enc @ W picks row 3 of the 27×27 matrix",
+        14 => "each logit beside its letter",
+        15 => "logits of every example, X_enc @ W",
+        16 => "exp makes them positive",
+        17 => "divided by their row sums: probabilities",
+        18 => "every row sums to 1",
+        19 => "probabilities of the letter after 'c'",
+        20 => "the untrained model's probability of 'a' after 'c'",
+        21 => "negative log likelihood of that one example",
+        23 => "backward(): one derivative per weight, W.grad's size",
+        24 => "W.grad: only the row 'c' selected is not zero",
+        25 => "row 3 of the gradient",
+        27 => "P('a' after 'c') after one step of 0.01 against the gradient",
+        43 => "train(): 100 epochs at learning rate 50",
+        44 => "smoothing: W from seed 42 again, 100 epochs of NLL + 0.01 * (W**2).mean()",
+        45 => "generation: 5 names from the smoothed W, generator seeded with 2147483647",
+        _ => "",
     }
 }
 
 impl Replay {
     /// The replay as text, cell by cell.
     pub fn render(&self) -> String {
-        let mut cells = Cells(String::new());
-        self.render_data(&mut cells);
-        self.render_layer(&mut cells);
-        self.render_example(&mut cells);
-        let t = &self.training;
-        cells.add(
-            43,
-            "train(): 100 epochs at learning rate 50",
-            format!(
-                "as written: {}\n\
-                 Note: `W.data = -50 * W.grad` assigns instead of stepping, so each epoch replaces W\n\
-                 by the scaled gradient of the previous W{}\n\
-                 with the intended `W.data += -50 * W.grad`, from the same starting weights: {}",
-                outcome(&t.as_written_by_epoch, |loss| loss.to_string()),
-                course(&t.as_written_by_epoch),
-                outcome(&t.gradient_descent_by_epoch, |loss| format!("{loss:.4}")),
-            ),
-        );
+        let mut out = String::new();
+        let mut cells: Vec<u32> = self.shown.iter().map(|s| s.cell).collect();
+        cells.dedup();
+        for cell in cells {
+            if cell == 44 {
+                out.push_str(
+                    "The notebook ends at In [43] with a TODO, smoothing then generation; \
+                     In [44] and In [45] are ours.\n\n",
+                );
+            }
+            let _ = writeln!(out, "In [{cell}]: {}", about(cell));
+            if cell == 43 {
+                out.push_str(&self.training_note());
+            } else if cell == 44 {
+                out.push_str(&self.smoothing_note());
+            } else {
+                for shown in self.shown.iter().filter(|s| s.cell == cell) {
+                    match shown.label.as_str() {
+                        "" => out.push_str(&shown.text),
+                        // A tensor of several lines starts on a line of its own, as print() has it.
+                        label if shown.text.contains('\n') => {
+                            let _ = write!(out, "{label}:\n{}", shown.text);
+                        }
+                        label => {
+                            let _ = write!(out, "{label}: {}", shown.text);
+                        }
+                    }
+                    out.push('\n');
+                }
+            }
+            out.push('\n');
+        }
         // Cells are separated by a blank line; the last one ends the output.
-        let end = cells.0.trim_end().len();
-        cells.0.truncate(end);
-        cells.0.push('\n');
-        cells.0
+        let end = out.trim_end().len();
+        out.truncate(end);
+        out.push('\n');
+        out
     }
 
-    fn render_data(&self, cells: &mut Cells) {
-        let d = &self.data;
-        let quoted: Vec<String> = d.first_names.iter().map(|n| format!("'{n}'")).collect();
-        cells.add(
-            1,
-            "read names.txt, one name per line",
-            format!("first three names: [{}]", quoted.join(", ")),
-        );
-        let bigrams: Vec<String> = d
-            .first_bigrams
-            .iter()
-            .map(|(a, b)| format!("('{a}', '{b}')"))
-            .collect();
-        let first = d.first_names.first().map_or("", String::as_str);
-        cells.add(
-            2,
-            "a name's bigrams, with '.' before and after it",
-            format!("{first}: [{}]", bigrams.join(", ")),
-        );
-        let chars = d.vocab.chars().enumerate();
-        let stoi: Vec<String> = chars.clone().map(|(i, c)| format!("'{c}': {i}")).collect();
-        let itos: Vec<String> = chars.map(|(i, c)| format!("{i}: '{c}'")).collect();
-        cells.add(
-            4,
-            "stoi: each character's index",
-            format!("{{{}}}", stoi.join(", ")),
-        );
-        cells.add(
-            5,
-            "itos: back from index to character",
-            format!("{{{}}}", itos.join(", ")),
-        );
-        cells.add(
-            6,
-            "X holds each bigram's first character, y the one after it",
-            format!(
-                "{} examples\nX[:10] = {:?}\ny[:10] = {:?}",
-                d.examples, d.x_head, d.y_head
+    /// In [44]: the last loss, or that the run diverged and In [45] has nothing to draw from.
+    fn smoothing_note(&self) -> String {
+        let losses = &self.continuation.losses;
+        let said = outcome(losses, float_repr);
+        match losses.iter().all(|loss| loss.is_finite()) {
+            true => format!("loss after the last epoch: {said}\n"),
+            false => format!(
+                "loss after the last epoch: {said}\nIn [45] draws no names from these weights.\n"
             ),
-        );
-        cells.add(
-            7,
-            "'c' one-hot encoded by hand",
-            format!("index 3: {}", format_vector(&d.c_enc)),
-        );
-        let rows: Vec<String> = d
-            .x_enc_head
-            .iter()
-            .map(|r| {
-                format!(
-                    "[{}]",
-                    r.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-                )
-            })
-            .collect();
-        cells.add(
-            8,
-            "one_hot of X[:5] (integers)",
-            format!("tensor([{}])", rows.join(",\n        ")),
-        );
-        cells.add(
-            9,
-            "converted to float for the matmul",
-            format!("X_enc dtype: {}", d.x_enc_dtype),
-        );
+        }
     }
 
-    fn render_layer(&self, cells: &mut Cells) {
-        let l = &self.layer;
-        cells.add(
-            10,
-            "one neuron: 27 weights from a generator seeded with 42",
-            format_vector(&l.neuron),
-        );
-        cells.add(
-            11,
-            "a one-hot input picks one weight",
-            format!("c_enc @ W = tensor([{:.4}])", l.c_dot_neuron),
-        );
-        cells.add(
-            13,
-            "27 neurons: c_enc @ W picks row 3 of the 27×27 matrix",
-            format_vector(&l.c_logits),
-        );
-        let listed: Vec<String> = self
-            .data
-            .vocab
-            .chars()
-            .zip(&l.c_logits)
-            .map(|(ch, v)| format!("{ch}: {v:.4}"))
-            .collect();
-        cells.add(14, "each logit beside its letter", listed.join("\n"));
-        cells.add(
-            15,
-            "logits of every example, X_enc @ W (corners)",
-            format_corners(&l.logits),
-        );
-        cells.add(16, "exp makes them positive", format_corners(&l.exp));
-        cells.add(
-            17,
-            "divided by their row sums: probabilities",
-            format_corners(&l.probs),
-        );
-        let sums: Vec<String> = l
-            .row_sums_ends
-            .iter()
-            .map(|s| format!("[{s:.4}]"))
-            .collect();
-        let (top, bottom) = sums.split_at(sums.len().min(3));
-        cells.add(
-            18,
-            "every row sums to 1",
-            format!(
-                "tensor([{},\n        ...,\n        {}])",
-                top.join(",\n        "),
-                bottom.join(",\n        ")
-            ),
-        );
-    }
-
-    fn render_example(&self, cells: &mut Cells) {
-        let e = &self.example;
-        cells.add(
-            19,
-            "probabilities of the letter after 'c'",
-            format_vector(&e.c_probs),
-        );
-        cells.add(
-            20,
-            "the untrained model's P('a' after 'c')",
-            format!("P('a' after 'c') = {}", percent(e.p_a_after_c)),
-        );
-        cells.add(
-            21,
-            "negative log likelihood of that one example",
-            format!("loss = tensor({:.4})", e.loss),
-        );
-        cells.add(
-            23,
-            "backward(): one derivative per weight",
-            format!("W.grad size: {:?}", e.grad_shape),
-        );
-        let width = self.data.vocab.chars().count();
-        let nonzero_rows: Vec<usize> = (0..width)
-            .filter(|r| e.grad[r * width..(r + 1) * width].iter().any(|&g| g != 0.0))
-            .collect();
-        cells.add(
-            24,
-            "only the row 'c' selected has a gradient",
-            format!("rows with a non-zero gradient: {nonzero_rows:?}"),
-        );
-        cells.add(
-            25,
-            "row 3 of the gradient",
-            format_vector(&e.grad[3 * width..4 * width]),
-        );
-        cells.add(
-            27,
-            "after one step of 0.01 against the gradient",
-            format!(
-                "P('a' after 'c'): {} before, {} after",
-                percent(e.p_a_after_c),
-                percent(e.p_a_after_c_after_step)
-            ),
-        );
+    /// In [43]: what train() returned as written, what that line does, and the intended run.
+    fn training_note(&self) -> String {
+        let t = &self.training;
+        format!(
+            "as written: {}\n\
+             Note: `W.data = -50 * W.grad` assigns instead of stepping, so each epoch replaces W\n\
+             by the scaled gradient of the previous W{}\n\
+             with the intended `W.data += -50 * W.grad`, from the same starting weights: {}\n",
+            outcome(&t.as_written_by_epoch, float_repr),
+            course(&t.as_written_by_epoch),
+            outcome(&t.gradient_descent_by_epoch, |loss| format!("{loss:.4}")),
+        )
     }
 }
 
@@ -240,86 +138,9 @@ fn course(losses: &[f64]) -> String {
     }
 }
 
-/// Format numbers as PyTorch does at 4 decimals: same width, right-aligned, wrapped at 80
-/// columns, `indent` spaces before continuation lines. Whole numbers alone are shown as PyTorch
-/// shows them, `0.` and `1.`.
-fn format_row(values: &[f32], indent: usize) -> String {
-    let whole = values.iter().all(|v| v.is_finite() && v.fract() == 0.0);
-    let cells: Vec<String> = values
-        .iter()
-        .map(|v| {
-            if whole {
-                format!("{v:.0}.")
-            } else {
-                format!("{v:.4}")
-            }
-        })
-        .collect();
-    let width = cells.iter().map(String::len).max().unwrap_or(0);
-    let per_line = ((80 - indent) / (width + 2)).max(1);
-    let lines: Vec<String> = cells
-        .chunks(per_line)
-        .map(|chunk| {
-            chunk
-                .iter()
-                .map(|c| format!("{c:>width$}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect();
-    lines.join(&format!(",\n{}", " ".repeat(indent)))
-}
-
-fn format_vector(values: &[f32]) -> String {
-    format!("tensor([{}])", format_row(values, 8))
-}
-
-fn format_corners(m: &Corners) -> String {
-    let cells: Vec<String> = m.iter().flatten().map(|v| format!("{v:.4}")).collect();
-    let width = cells.iter().map(String::len).max().unwrap_or(0);
-    let row = |r: &Vec<f32>| {
-        let c: Vec<String> = r
-            .iter()
-            .map(|v| format!("{:>width$}", format!("{v:.4}")))
-            .collect();
-        match c.len() {
-            6 => format!(
-                "[{}, {}, {},  ..., {}, {}, {}]",
-                c[0], c[1], c[2], c[3], c[4], c[5]
-            ),
-            _ => format!("[{}]", c.join(", ")),
-        }
-    };
-    let rows: Vec<String> = m.iter().map(row).collect();
-    let (top, bottom) = rows.split_at(rows.len().min(3));
-    format!(
-        "tensor([{},\n        ...,\n        {}])",
-        top.join(",\n        "),
-        bottom.join(",\n        ")
-    )
-}
-
-fn percent(p: f32) -> String {
-    format!("{:.2}%", p * 100.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_one_hot_vector_is_printed_as_pytorch_prints_whole_floats() {
-        // In [7] of the notebook, as PyTorch printed c's encoding.
-        let mut c_enc = [0.0f32; 27];
-        c_enc[3] = 1.0;
-        assert_eq!(
-            format_vector(&c_enc),
-            "tensor([0., 0., 0., 1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0.,\n        \
-             0., 0., 0., 0., 0., 0., 0., 0., 0.])"
-        );
-        // A vector with a fraction keeps 4 decimals (In [10]'s first weights).
-        assert_eq!(format_vector(&[1.9269, 1.0]), "tensor([1.9269, 1.0000])");
-    }
 
     #[test]
     fn the_note_on_training_says_how_the_loss_behaved() {

@@ -1,12 +1,15 @@
 //! The notebook's cells against `scripts/notebook_reference.py`: every figure `bigram notebook`
-//! prints, and every element of its large matrices (by digest) on the CPU.
+//! prints, every element of its large matrices (by digest) on the CPU, the continuation
+//! (In [44], In [45]), and, on the CPU, each value the cells show as text against PyTorch's.
 
-use super::report::{default_tolerance, parse_reference, run_python, ParityReport, Row, Rows};
+use super::report::{
+    default_tolerance, head, parse_reference, run_python, ParityReport, Row, Rows,
+};
 use crate::cancel::Cancel;
 use crate::data::Source;
 use crate::device::device_name;
 use crate::error::Result;
-use crate::notebook::Replay;
+use crate::notebook::{Replay, Shown};
 use serde::Deserialize;
 use std::path::PathBuf;
 use tch::Device;
@@ -45,6 +48,10 @@ struct NotebookReference {
     loss_gradient_descent: f64,
     losses_as_written: Vec<f64>,
     losses_gradient_descent: Vec<f64>,
+    continuation_losses: Vec<f64>,
+    continuation_names: Vec<String>,
+    /// Every value the cells show, as `[cell, text]`.
+    shown: Vec<(u32, String)>,
 }
 
 /// The notebook reference script, carried inside the binary.
@@ -155,7 +162,55 @@ fn compare_notebook(
         &t.gradient_descent_by_epoch,
         true,
     );
+    let c = &rs.continuation;
+    rows.floats(
+        "In [44] loss of every epoch, smoothed",
+        &py.continuation_losses,
+        &c.losses,
+        true,
+    );
+    rows.list("In [45] names", &py.continuation_names, &c.names);
+    if config.device == Device::Cpu {
+        compare_shown(&mut rows, &py.shown, &rs.shown);
+    }
     rows.rows
+}
+
+/// Each cell's shown values as text, against what PyTorch and Python print for the same
+/// values (on the CPU only: CUDA's figures match within a tolerance, which text cannot say).
+fn compare_shown(rows: &mut Rows, py: &[(u32, String)], rs: &[Shown]) {
+    let mut cells: Vec<u32> = py.iter().map(|(cell, _)| *cell).collect();
+    cells.extend(rs.iter().map(|s| s.cell));
+    cells.sort_unstable();
+    cells.dedup();
+    let one_line = |texts: Vec<&str>| {
+        head(
+            &texts
+                .iter()
+                .map(|t| t.replace('\n', "⏎"))
+                .collect::<Vec<_>>(),
+        )
+    };
+    for cell in cells {
+        let py: Vec<&str> = py
+            .iter()
+            .filter(|(c, _)| *c == cell)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let rs: Vec<&str> = rs
+            .iter()
+            .filter(|s| s.cell == cell)
+            .map(|s| s.text.as_str())
+            .collect();
+        let mismatches =
+            py.iter().zip(&rs).filter(|(a, b)| a != b).count() + py.len().abs_diff(rs.len());
+        rows.exact(
+            &format!("In [{cell}] as shown"),
+            one_line(py),
+            one_line(rs),
+            mismatches,
+        );
+    }
 }
 
 /// In [1]..In [9].
