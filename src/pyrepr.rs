@@ -12,6 +12,7 @@
 //! line when the last one would pass 80 columns.
 
 use crate::error::{Error, Result};
+use std::ffi::c_void;
 use tch::{Device, Kind, Tensor};
 
 /// Elements per dimension kept at each end of a summarized tensor.
@@ -269,8 +270,7 @@ pub fn dtype_name(kind: Kind) -> &'static str {
 
 extern "C" {
     /// `src/pyrepr/grad_fn.cpp`: the name of the tensor's grad_fn, its length returned.
-    fn bigram_grad_fn_name(tensor: *const std::ffi::c_void, out: *mut u8, capacity: usize)
-        -> usize;
+    fn bigram_grad_fn_name(tensor: *const c_void, out: *mut u8, capacity: usize) -> usize;
 }
 
 /// The name Python shows for `t.grad_fn` (`MmBackward0`), read from libtorch's autograd

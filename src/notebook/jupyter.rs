@@ -1,7 +1,8 @@
 //! What Jupyter does around the cells: it keeps what each cell shows (its printed values and
 //! its `Out[n]`), written as PyTorch and Python write them (`crate::pyrepr`), and, for the
 //! figures the replay reports, the tensors shown. It also holds the plumbing the notebook does
-//! not have: the device the tensors live on, and the seeded CPU generator that draws them.
+//! not have: the device the tensors live on, the seeded CPU generator that draws them, and the
+//! check that the data is large enough for the cells and small enough for X one-hot.
 
 use crate::data::{labels, Source};
 use crate::device::with_cpu_seed;
@@ -116,7 +117,8 @@ impl Jupyter {
 pub fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
     let bigrams: usize = names.iter().map(|name| name.len() + 1).sum();
     if bigrams < 10 {
-        let need = "the notebook replay shows the first 10 examples and needs that many bigrams";
+        let need =
+            "the notebook replay shows the first 10 examples and needs at least that many bigrams";
         let path = labels(sources);
         return Err(DataError::TooSmall {
             path,
