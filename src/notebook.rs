@@ -8,6 +8,7 @@
 #![allow(non_snake_case)]
 
 mod figures;
+mod ipynb;
 mod jupyter;
 mod render;
 
@@ -49,7 +50,7 @@ type Itos = BTreeMap<i64, char>;
 /// Replay the notebook on `sources`, its tensors on `device` (weights drawn on the CPU, as the
 /// notebook's are, then moved). Training stops between epochs once `cancel` is raised.
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
-    // In [1] reads the names: the library reads them and checks that each is a–z only.
+    // The names In [1] reads: the library reads them and checks that each is a–z only.
     let options = ReadOptions {
         cancel: cancel.clone(),
         ..ReadOptions::default()
@@ -149,8 +150,10 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [8], In [9]: X one-hot, then as floats.
 fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
+    // In [8]
     let X_enc = X.one_hot(27); // F.one_hot(X, num_classes=27)
     jup.show(8, "", &X_enc.i(..5))?; // X_enc[:5]
+    // In [9]
     let X_enc = X_enc.to_kind(Kind::Float); // X_enc.float()
     jup.show(9, "", &X_enc.i(0))?;
     Ok(X_enc)
@@ -205,9 +208,11 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     // In [22]: W.grad = None (tch zeroes it instead; W has none yet), then loss.backward().
     W.zero_grad();
     loss.backward();
-    // In [23], In [24], In [25]
+    // In [23]
     jup.print(23, "", size_repr(&W.grad().size())); // W.grad.size()
+    // In [24]
     jup.show(24, "", &W.grad())?;
+    // In [25]
     jup.show(25, "", &W.grad().i(3))?;
     // In [26]: W.data += -0.01 * W.grad: no_grad is what `.data` means, a step autograd ignores
     let step = W.grad() * -DEMO_LEARNING_RATE;

@@ -5,7 +5,9 @@ use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
 use bigram::notebook::{replay, Replay};
+use bigram::files::plan_outputs;
 use clap::Args;
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct NotebookArgs {
@@ -13,6 +15,11 @@ pub struct NotebookArgs {
     data: DataArgs,
     #[command(flatten)]
     device: DeviceArg,
+    /// Also write the port as a Jupyter notebook (nbformat 4, evcxr's Rust kernel): each cell's
+    /// Rust from src/notebook.rs, with what this run printed for it as its output. `-` writes
+    /// it to stdout, and the replay then goes to stderr.
+    #[arg(long, value_name = "FILE")]
+    ipynb: Option<PathBuf>,
 }
 
 impl Report for Replay {
@@ -33,6 +40,14 @@ impl super::Run for NotebookArgs {
 
 fn run(args: NotebookArgs, ctx: &Context) -> anyhow::Result<()> {
     let device = parse_device(&args.device.device)?;
+    let outputs = match &args.ipynb {
+        Some(path) => plan_outputs(&[("--ipynb", path)], &args.data.inputs())?,
+        None => Vec::new(),
+    };
     let replay = replay(&args.data.data, device, &ctx.cancel)?;
-    ctx.printer.print(&replay)
+    let pending = outputs
+        .iter()
+        .map(|output| output.stage(replay.ipynb().into_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+    ctx.printer.deliver(&replay, pending)
 }

@@ -24,6 +24,7 @@ mod distributed;
 mod eras;
 mod extras;
 mod interface;
+mod ipynb;
 mod methods;
 mod names;
 mod notebook;

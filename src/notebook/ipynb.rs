@@ -1,0 +1,254 @@
+//! The port as a Jupyter notebook (nbformat 4), for a learner who reads notebooks in Jupyter or
+//! on a code host's viewer: one code cell per cell of the notebook, holding that cell's Rust as
+//! `src/notebook.rs` writes it (read from the file itself when this program was built, so the
+//! two cannot drift apart), a few words of ours before each group of cells, and each cell's
+//! output as `bigram notebook` printed it in this run. Its kernel is evcxr's (Rust); nothing
+//! needs to run for it to be read.
+
+use super::Replay;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The port, as compiled into this program.
+const PORT: &str = include_str!("../notebook.rs");
+
+/// The notebook's cells in its order (In [30] comes last in the notebook), then ours.
+pub const CELLS: [u32; 32] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+    27, 40, 43, 30, 44, 45,
+];
+
+/// Our words before each group of cells: the first cell of the group, and the text.
+const GROUPS: [(u32, &str); 6] = [
+    (
+        1,
+        "## The data\n\nThe names, one per line; each name becomes bigrams with `.` before and \
+         after it, and each character an index (`stoi`, `itos`). `X` holds the first character \
+         of every bigram, `y` the one after it.",
+    ),
+    (
+        7,
+        "## One-hot inputs\n\nAn index becomes a row of 27 numbers with a single 1, first by \
+         hand for `c`, then for all of `X` with `one_hot`.",
+    ),
+    (
+        10,
+        "## From one neuron to a layer\n\nWeights drawn from a generator seeded with 42; a \
+         one-hot input times `W` picks a row of `W`. `exp` and a division by the row sums turn \
+         these logits into probabilities of the next character.",
+    ),
+    (
+        19,
+        "## One example, one step\n\nThe loss of `a` after `c`, its gradient through \
+         `backward()`, and one small step against it.",
+    ),
+    (
+        40,
+        "## Training\n\n`train()` repeats forward pass, `backward()` and update over every \
+         example. The cell's update line assigns instead of stepping; the output shows both.",
+    ),
+    (
+        44,
+        "## Past the notebook: smoothing, then generation\n\nThese cells are ours, not the \
+         notebook's: they finish its TODO as the lecture does, and give the names `bigram \
+         train` then `bigram sample -n 5` give.",
+    ),
+];
+
+impl Replay {
+    /// The port as a Jupyter notebook, its outputs this replay's.
+    pub fn ipynb(&self) -> String {
+        let outputs = cell_outputs(&self.render());
+        ipynb(|cell| outputs.get(&cell).cloned())
+    }
+}
+
+/// What the replay printed under each `In [n]: …` heading (the heading itself is the
+/// notebook's prompt, not the cell's output).
+fn cell_outputs(rendered: &str) -> BTreeMap<u32, String> {
+    let mut outputs: BTreeMap<u32, String> = BTreeMap::new();
+    let mut current = None;
+    for line in rendered.lines() {
+        let heading = line
+            .strip_prefix("In [")
+            .and_then(|rest| rest.split_once("]: "))
+            .and_then(|(n, _)| n.parse::<u32>().ok());
+        if heading.is_some() {
+            current = heading;
+            continue;
+        }
+        if let Some(cell) = current {
+            let text = outputs.entry(cell).or_default();
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    // Cells are separated by a blank line, which is not part of either.
+    for text in outputs.values_mut() {
+        let end = text.trim_end().len();
+        text.truncate(end);
+        text.push('\n');
+    }
+    outputs
+}
+
+/// The Rust of each cell that `source` marks, by number. A cell starts at a line `// In [n]`
+/// (or `/// In [n]` heading a function, which is then the whole cell) and runs to the next
+/// such line, a blank line or the end of its block.
+pub fn code_cells(source: &str) -> Vec<(u32, String)> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut cells = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some((number, whole_function)) = marker(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let indent = indentation(lines[i]);
+        let end = (i + 1..lines.len())
+            .find(|&j| {
+                if whole_function {
+                    lines[j - 1] == "}"
+                } else {
+                    marker(lines[j]).is_some()
+                        || lines[j].trim().is_empty()
+                        || indentation(lines[j]) < indent
+                }
+            })
+            .unwrap_or(lines.len());
+        let body: Vec<&str> = lines[i..end]
+            .iter()
+            .map(|line| line.get(indent..).unwrap_or(line.trim_start()))
+            .collect();
+        cells.push((number, body.join("\n").trim_end().to_string()));
+        i = end;
+    }
+    cells
+}
+
+/// The cell a line starts: `// In [n]` or `/// In [n]` naming one cell (not a list of them),
+/// and whether it heads a whole function.
+fn marker(line: &str) -> Option<(u32, bool)> {
+    let text = line.trim_start();
+    let (rest, doc) = match text.strip_prefix("/// In [") {
+        Some(rest) => (rest, true),
+        None => (text.strip_prefix("// In [")?, false),
+    };
+    let (number, after) = rest.split_once(']')?;
+    // "In [8], In [9]" and "In [10] … In [18]" introduce groups, not one cell.
+    if after.trim_start_matches([',', ' ', '…']).starts_with("In [") {
+        return None;
+    }
+    Some((number.parse().ok()?, doc && indentation(line) == 0))
+}
+
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// A notebook's `source`: its lines, each but the last ending in a newline.
+fn source_lines(text: &str) -> Value {
+    let lines: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
+    json!(lines)
+}
+
+/// The port as an nbformat 4 notebook, with `output(n)` (what `bigram notebook` printed for
+/// cell n, if anything) as each cell's output.
+pub fn ipynb(output: impl Fn(u32) -> Option<String>) -> String {
+    let code = code_cells(PORT);
+    let mut cells = Vec::new();
+    for number in CELLS {
+        if let Some((_, words)) = GROUPS.iter().find(|(first, _)| *first == number) {
+            cells.push(json!({
+                "cell_type": "markdown",
+                "id": format!("about-{number}"),
+                "metadata": {},
+                "source": source_lines(words),
+            }));
+        }
+        let rust = code.iter().find(|(n, _)| *n == number).map_or_else(
+            || format!("// In [{number}]: no Rust of its own"),
+            |(_, r)| r.clone(),
+        );
+        let outputs: Vec<Value> = output(number)
+            .map(|text| {
+                json!({"output_type": "stream", "name": "stdout", "text": source_lines(&text)})
+            })
+            .into_iter()
+            .collect();
+        cells.push(json!({
+            "cell_type": "code",
+            "execution_count": number,
+            "id": format!("in-{number}"),
+            "metadata": {},
+            "outputs": outputs,
+            "source": source_lines(&rust),
+        }));
+    }
+    let notebook = json!({
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
+            "language_info": {
+                "codemirror_mode": "rust",
+                "file_extension": ".rs",
+                "mimetype": "text/rust",
+                "name": "rust",
+                "pygment_lexer": "rust",
+                "version": "",
+            },
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    });
+    // Jupyter's own layout: one-space indents and a final newline.
+    let mut text = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut writer = serde_json::Serializer::with_formatter(&mut text, formatter);
+    serde::Serialize::serialize(&notebook, &mut writer).expect("a JSON value serialises");
+    String::from_utf8(text).expect("serde_json writes UTF-8") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_run_from_their_marker_to_the_next_or_the_end_of_their_block() {
+        let source = "\
+fn a() {
+    // In [1]
+    let x = 1;
+
+    // In [2]: a comment, after In [1]
+    let y = x;
+}
+
+// In [3], In [4]: a group, not a cell
+/// In [5]: a whole function
+fn b() {
+    body();
+}
+";
+        let cells = code_cells(source);
+        assert_eq!(
+            cells,
+            [
+                (1, "// In [1]\nlet x = 1;".to_string()),
+                (2, "// In [2]: a comment, after In [1]\nlet y = x;".to_string()),
+                (
+                    5,
+                    "/// In [5]: a whole function\nfn b() {\n    body();\n}".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_cell_of_the_notebook_has_its_rust_in_the_port() {
+        let numbers: Vec<u32> = code_cells(PORT).iter().map(|(n, _)| *n).collect();
+        for cell in CELLS {
+            assert!(numbers.contains(&cell), "In [{cell}] has no marked Rust");
+        }
+    }
+}
