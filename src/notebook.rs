@@ -153,7 +153,7 @@ fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
     // In [8]
     let X_enc = X.one_hot(27); // F.one_hot(X, num_classes=27)
     jup.show(8, "", &X_enc.i(..5))?; // X_enc[:5]
-    // In [9]
+                                     // In [9]
     let X_enc = X_enc.to_kind(Kind::Float); // X_enc.float()
     jup.show(9, "", &X_enc.i(0))?;
     Ok(X_enc)
@@ -210,7 +210,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     loss.backward();
     // In [23]
     jup.print(23, "", size_repr(&W.grad().size())); // W.grad.size()
-    // In [24]
+                                                    // In [24]
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;

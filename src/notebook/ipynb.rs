@@ -7,7 +7,6 @@
 
 use super::Replay;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// The port, as compiled into this program.
 const PORT: &str = include_str!("../notebook.rs");
@@ -58,38 +57,9 @@ const GROUPS: [(u32, &str); 6] = [
 impl Replay {
     /// The port as a Jupyter notebook, its outputs this replay's.
     pub fn ipynb(&self) -> String {
-        let outputs = cell_outputs(&self.render());
-        ipynb(|cell| outputs.get(&cell).cloned())
+        let shown = self.cells();
+        ipynb(|cell| shown.contains(&cell).then(|| self.cell_text(cell)))
     }
-}
-
-/// What the replay printed under each `In [n]: …` heading (the heading itself is the
-/// notebook's prompt, not the cell's output).
-fn cell_outputs(rendered: &str) -> BTreeMap<u32, String> {
-    let mut outputs: BTreeMap<u32, String> = BTreeMap::new();
-    let mut current = None;
-    for line in rendered.lines() {
-        let heading = line
-            .strip_prefix("In [")
-            .and_then(|rest| rest.split_once("]: "))
-            .and_then(|(n, _)| n.parse::<u32>().ok());
-        if heading.is_some() {
-            current = heading;
-            continue;
-        }
-        if let Some(cell) = current {
-            let text = outputs.entry(cell).or_default();
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    // Cells are separated by a blank line, which is not part of either.
-    for text in outputs.values_mut() {
-        let end = text.trim_end().len();
-        text.truncate(end);
-        text.push('\n');
-    }
-    outputs
 }
 
 /// The Rust of each cell that `source` marks, by number. A cell starts at a line `// In [n]`
@@ -136,7 +106,15 @@ fn marker(line: &str) -> Option<(u32, bool)> {
     };
     let (number, after) = rest.split_once(']')?;
     // "In [8], In [9]" and "In [10] … In [18]" introduce groups, not one cell.
-    if after.trim_start_matches([',', ' ', '…']).starts_with("In [") {
+    if after
+        .trim_start_matches([',', ' ', '…'])
+        .starts_with("In [")
+    {
+        return None;
+    }
+    // A doc comment names a cell that is a whole function as "/// In [n]: …"; other doc
+    // comments only mention a cell ("In [45]'s seed").
+    if doc && !after.starts_with(':') {
         return None;
     }
     Some((number.parse().ok()?, doc && indentation(line) == 0))
@@ -225,6 +203,8 @@ fn a() {
 }
 
 // In [3], In [4]: a group, not a cell
+/// In [4]'s constant, a mention, not a cell
+const C: u32 = 1;
 /// In [5]: a whole function
 fn b() {
     body();
@@ -235,7 +215,10 @@ fn b() {
             cells,
             [
                 (1, "// In [1]\nlet x = 1;".to_string()),
-                (2, "// In [2]: a comment, after In [1]\nlet y = x;".to_string()),
+                (
+                    2,
+                    "// In [2]: a comment, after In [1]\nlet y = x;".to_string()
+                ),
                 (
                     5,
                     "/// In [5]: a whole function\nfn b() {\n    body();\n}".to_string()

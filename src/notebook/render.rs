@@ -42,9 +42,7 @@ impl Replay {
     /// The replay as text, cell by cell.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let mut cells: Vec<u32> = self.shown.iter().map(|s| s.cell).collect();
-        cells.dedup();
-        for cell in cells {
+        for cell in self.cells() {
             if cell == 44 {
                 out.push_str(
                     "The notebook ends at In [43] with a TODO, smoothing then generation; \
@@ -52,11 +50,30 @@ impl Replay {
                 );
             }
             let _ = writeln!(out, "In [{cell}]: {}", about(cell));
-            if cell == 43 {
-                out.push_str(&self.training_note());
-            } else if cell == 44 {
-                out.push_str(&self.smoothing_note());
-            } else {
+            out.push_str(&self.cell_text(cell));
+            out.push('\n');
+        }
+        // Cells are separated by a blank line; the last one ends the output.
+        let end = out.trim_end().len();
+        out.truncate(end);
+        out.push('\n');
+        out
+    }
+
+    /// The cells that showed something, in order.
+    pub fn cells(&self) -> Vec<u32> {
+        let mut cells: Vec<u32> = self.shown.iter().map(|s| s.cell).collect();
+        cells.dedup();
+        cells
+    }
+
+    /// What cell `cell` showed, as `render` prints it under the cell's heading.
+    pub fn cell_text(&self, cell: u32) -> String {
+        match cell {
+            43 => self.training_note(),
+            44 => self.smoothing_note(),
+            _ => {
+                let mut out = String::new();
                 for shown in self.shown.iter().filter(|s| s.cell == cell) {
                     match shown.label.as_str() {
                         "" => out.push_str(&shown.text),
@@ -70,14 +87,9 @@ impl Replay {
                     }
                     out.push('\n');
                 }
+                out
             }
-            out.push('\n');
         }
-        // Cells are separated by a blank line; the last one ends the output.
-        let end = out.trim_end().len();
-        out.truncate(end);
-        out.push('\n');
-        out
     }
 
     /// In [44]: the last loss, or that the run diverged and In [45] has nothing to draw from.
