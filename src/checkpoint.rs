@@ -119,10 +119,30 @@ impl Model {
         if values.iter().any(|v| v.is_nan() || *v == f32::INFINITY) {
             return Err("W contains NaN or +inf".into());
         }
+        // Sampling ends a name only by drawing `.`: with it at -inf after every context, a
+        // name would grow until memory ran out.
+        if values
+            .chunks_exact(vocab.len())
+            .all(|row| row[0] == f32::NEG_INFINITY)
+        {
+            return Err("W gives the end of a name ('.') probability 0 after every context: no name could ever end".into());
+        }
         let counts = match tensors.tensor("N") {
             Ok(n) => Some(read_counts(&n, &shape, order, &vocab)?),
             Err(_) => None,
         };
+        // A count model's W is derived from N and the smoothing: commands that read W (eval,
+        // sample) and those that read N (merge, train --counts) must see one model.
+        if let (ModelKind::Counts, Some(n), Some(s)) = (header.kind, &counts, meta.smoothing) {
+            let derived = Model::from_counts(n, &vocab, order, s)
+                .weights()
+                .map_err(|e| e.to_string())?;
+            // Within a few float32 steps: another program's log may round differently.
+            let close = |a: f32, b: f32| a == b || (a - b).abs() <= 1e-5 * a.abs().max(1.0);
+            if derived.iter().zip(&values).any(|(&a, &b)| !close(a, b)) {
+                return Err("W disagrees with N: a count model's W is log(N + smoothing)".into());
+            }
+        }
         Ok(Self {
             w: Tensor::from_slice(&values).view([rows as i64, vocab.len() as i64]),
             vocab,

@@ -58,6 +58,14 @@ impl Dataset {
             names: fit.split.is_some(),
         };
         let mut corpus = Corpus::load(sources, read, fit.order, keep)?;
+        if let (true, Some(names)) = (fit.examples, &corpus.names) {
+            // The train part's examples are listed from its names: at most every name's.
+            let examples: u64 = names.iter().map(|n| n.chars().count() as u64 + 1).sum();
+            crate::memory::check(
+                examples * crate::data::EXAMPLE_BYTES,
+                crate::memory::Use::Examples,
+            )?;
+        }
         let splits = fit.split.map(|(spec, seed)| {
             let names = corpus.names.take().unwrap_or_default();
             Splits::new(

@@ -12,6 +12,41 @@ use thiserror::Error;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything the library can fail with.
+/// What grows with the data ([`crate::memory`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryUse {
+    /// The one-hot method's tensors (the notebook's xenc, logits, probabilities, gradients).
+    OneHot,
+    /// The index method's tensors (W[X], log-softmax, gradients).
+    Index,
+    /// The list of examples kept while reading (the notebook's X and y).
+    Examples,
+    /// The names kept while reading (for a split, or to tell known names from new ones).
+    Names,
+    /// The notebook replay's examples and their one-hot encoding, all held at once.
+    Notebook,
+    /// The stacks of this many threads (`--threads`).
+    Threads(usize),
+}
+
+impl MemoryUse {
+    /// In words, for messages.
+    pub fn as_str(self) -> String {
+        match self {
+            MemoryUse::Threads(n) => return format!("the stacks of {n} threads"),
+            MemoryUse::OneHot => "the onehot method's tensors",
+            MemoryUse::Index => "the index method's tensors",
+            MemoryUse::Examples => "the list of examples",
+            MemoryUse::Names => "the names kept in memory",
+            MemoryUse::Notebook => "the notebook replay's examples and their one-hot encoding",
+        }
+        .to_string()
+    }
+}
+
+/// Bytes in a GiB, for messages.
+const GIB: f64 = (1u64 << 30) as f64;
+
 #[derive(Debug, Error)]
 pub enum Error {
     /// A data file is missing, unreadable or holds something that is not a list of names.
@@ -41,6 +76,16 @@ pub enum Error {
     /// A request that cannot be met with these inputs (the text says which and why).
     #[error("{0}")]
     Invalid(String),
+    /// Memory that grows with the data would take more than this process has left.
+    #[error("{} would take about {:.2} GiB, and {:.2} GiB is left to this process", .what.as_str(), *.need as f64 / GIB, *.available as f64 / GIB)]
+    Memory {
+        /// What would take it.
+        what: MemoryUse,
+        /// Bytes it would take (an upper bound).
+        need: u64,
+        /// Bytes left (`ulimit -v`, the cgroup, the system).
+        available: u64,
+    },
     /// Stopped on request (a [`crate::cancel::Cancel`] was raised) before finishing.
     #[error("interrupted {at}")]
     Interrupted {
@@ -73,7 +118,8 @@ impl Error {
             | Error::Sample(_)
             | Error::Device(_)
             | Error::Merge(_)
-            | Error::Invalid(_) => true,
+            | Error::Invalid(_)
+            | Error::Memory { .. } => true,
             Error::Output(e) => !matches!(
                 e,
                 OutputError::WriteFailed { .. } | OutputError::Changed { .. }
@@ -374,6 +420,21 @@ pub enum OutputError {
         flag: &'static str,
         /// The path given.
         path: String,
+    },
+    /// The output is the file stderr was redirected to.
+    #[error("{flag} {path} is the file stderr goes to: the report written there would be lost when the output replaced it")]
+    IsStderr {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The path given.
+        path: String,
+    },
+    /// Stderr was redirected to a file the command reads: nothing is written there, this
+    /// message included.
+    #[error("stderr goes to {input}, which this command reads: writing there would change it")]
+    StderrIsInput {
+        /// The input (as given).
+        input: String,
     },
     /// Stdout was redirected to a file the command reads.
     #[error("stdout goes to {input}, which this command reads: writing there would change it")]

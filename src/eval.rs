@@ -87,7 +87,10 @@ pub fn known_names(
         names: true,
     };
     let corpus = Corpus::load(data, options, model.order, keep)?;
-    Ok(corpus.names.unwrap_or_default().into_iter().collect())
+    let names = corpus.names.unwrap_or_default();
+    // The set beside the list: an entry (a String moved in, and the table's slack) a name.
+    crate::memory::check(names.len() as u64 * 64, crate::memory::Use::Names)?;
+    Ok(names.into_iter().collect())
 }
 
 /// The names `data` holds, read the way `model` was trained, to tell known names from new

@@ -136,22 +136,10 @@ pub fn plan_outputs(
     inputs: &[InputPath<'_>],
 ) -> Result<Vec<Output>> {
     let mut planned: Vec<(Output, Option<Identity>)> = Vec::new();
-    let input_ids: Vec<(String, Identity)> = inputs
-        .iter()
-        .filter_map(|input| match input {
-            InputPath::File(path) => Some((path.display().to_string(), identity(path)?)),
-            InputPath::Stdin => Some(("standard input".to_string(), fd_identity(0)?)),
-        })
-        .collect();
-    // Results (or an output given as `-`) go to stdout: redirected to a file, that file is an
-    // output too (`--out - >> data.txt`, `--out /dev/stdout > model.safetensors`).
+    let input_ids = input_identities(inputs);
+    check_streams_against(&input_ids)?;
     let stdout = fd_identity(1);
-    if let Some((input, _)) = input_ids.iter().find(|(_, i)| Some(i) == stdout.as_ref()) {
-        return Err(OutputError::StdoutIsInput {
-            input: input.clone(),
-        }
-        .into());
-    }
+    let stderr = fd_identity(2);
     for &(flag, path) in outputs {
         let output = resolve(flag, path)?;
         let id = match &output.destination {
@@ -160,6 +148,15 @@ pub fn plan_outputs(
         };
         if id.is_some() && id == stdout {
             return Err(OutputError::IsStdout {
+                flag,
+                path: path.display().to_string(),
+            }
+            .into());
+        }
+        // `--out /dev/stderr 2> f`, `--out f 2> f`: the renamed file would take the place of
+        // the one the report is written to, and the report would be lost.
+        if id.is_some() && id == stderr {
+            return Err(OutputError::IsStderr {
                 flag,
                 path: path.display().to_string(),
             }
@@ -195,6 +192,52 @@ pub fn plan_outputs(
         planned.push((output, id));
     }
     Ok(planned.into_iter().map(|(o, _)| o).collect())
+}
+
+/// Check where stdout and stderr go against what a command reads, before any work: every
+/// command calls this (through [`plan_outputs`] when it has outputs of its own). Stdout or
+/// stderr redirected to a file the command reads (`>> data.txt`, `1<> model.safetensors`,
+/// `2>> data.txt`, through any name of the file) is refused: writing there would change it.
+pub fn check_streams(inputs: &[InputPath<'_>]) -> Result<()> {
+    check_streams_against(&input_identities(inputs))
+}
+
+fn check_streams_against(input_ids: &[(String, Identity)]) -> Result<()> {
+    for (fd, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
+        let id = fd_identity(fd);
+        if let Some((input, _)) = input_ids.iter().find(|(_, i)| Some(i) == id.as_ref()) {
+            let input = input.clone();
+            return Err(match stream {
+                Stream::Stdout => OutputError::StdoutIsInput { input },
+                Stream::Stderr => OutputError::StderrIsInput { input },
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// The inputs' identities, each with its name as given (standard input when it is a file).
+fn input_identities(inputs: &[InputPath<'_>]) -> Vec<(String, Identity)> {
+    inputs
+        .iter()
+        .filter_map(|input| match input {
+            InputPath::File(path) => Some((path.display().to_string(), identity(path)?)),
+            InputPath::Stdin => Some(("standard input".to_string(), fd_identity(0)?)),
+        })
+        .collect()
+}
+
+/// Whether `path` is the file standard input was redirected from (`--data d.txt - < d.txt`,
+/// or from any other name of it).
+pub fn is_stdin(path: &Path) -> bool {
+    let id = identity(path);
+    id.is_some() && id == fd_identity(0)
 }
 
 /// One output resolved: `-`, the null device, or a regular file (or a new one) whose folder
@@ -324,8 +367,8 @@ fn identity(path: &Path) -> Option<Identity> {
     std::fs::canonicalize(path).ok().map(Identity::Path)
 }
 
-/// The identity of what a standard stream (0 or 1) is, when it is a regular file (`< names.txt`,
-/// `> out.txt`).
+/// The identity of what a standard stream (0, 1 or 2) is, when it is a regular file
+/// (`< names.txt`, `> out.txt`, `2> log.txt`).
 #[cfg(unix)]
 fn fd_identity(fd: i32) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
@@ -338,11 +381,11 @@ fn fd_identity(_: i32) -> Option<Identity> {
     None
 }
 
-/// What a standard stream (0 or 1) is open on.
+/// What a standard stream (0, 1 or 2) is open on.
 #[cfg(unix)]
 fn fd_metadata(fd: i32) -> Option<std::fs::Metadata> {
     use std::os::fd::{AsFd, BorrowedFd};
-    // SAFETY: 0 and 1 stay open for the life of the process (Rust reopens them on /dev/null
+    // SAFETY: 0, 1 and 2 stay open for the life of the process (Rust reopens them on /dev/null
     // when they start closed); the borrow only lasts for this clone.
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     let owned = borrowed.as_fd().try_clone_to_owned().ok()?;

@@ -11,12 +11,14 @@
 
 pub mod cancel;
 pub mod checkpoint;
+pub mod child;
 pub mod data;
 pub mod dataset;
 pub mod device;
 pub mod error;
 pub mod eval;
 pub mod files;
+pub mod memory;
 pub mod merge;
 pub mod model;
 pub mod notebook;

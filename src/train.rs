@@ -10,8 +10,9 @@ mod readback;
 
 pub use counts::CountsObjective;
 pub use epochs::{
-    apply_update, check_one_hot_size, gradient, initial_weights, train, train_from, Method, OneHot,
-    TrainConfig, TrainData, Trained, MAX_ONE_HOT_BYTES,
+    apply_update, check_memory, check_memory_of_files, check_one_hot_size, gradient,
+    initial_weights, tensor_bytes, train, train_from, Method, OneHot, TrainConfig, TrainData,
+    Trained, MAX_ONE_HOT_BYTES,
 };
 pub use readback::{Epoch, OnEpoch, CUDA_SYNC_EPOCHS, EXPLODED};
 
@@ -220,6 +221,7 @@ pub fn fit(
             order,
             split,
         } => {
+            check_memory_of_files(config.method, sources, order)?;
             let options = FitOptions {
                 order,
                 examples: config.method.needs_examples(),

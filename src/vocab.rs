@@ -48,6 +48,13 @@ impl Vocab {
         let mut ascii = [NOT_IN_VOCAB; 256];
         let mut others = HashMap::new();
         for (i, &c) in chars.iter().enumerate() {
+            // A name is one line: a newline (or any control character) in the vocabulary
+            // would let one name print as several.
+            if c.is_control() {
+                return Err(Error::invalid(format!(
+                    "the vocabulary {symbols:?} holds the control character {c:?}"
+                )));
+            }
             let seen = if c.is_ascii() {
                 std::mem::replace(&mut ascii[c as usize], i as u8) != NOT_IN_VOCAB
             } else {

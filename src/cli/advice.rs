@@ -8,6 +8,7 @@ use bigram::error::{
     SampleError, Step, TrainError, VocabKind,
 };
 use bigram::files::Output;
+use bigram::memory::Use;
 use bigram::Error;
 
 /// A problem with the command line that clap cannot see (two flags that clash, a value that
@@ -81,12 +82,27 @@ fn explain(err: &Error, flags: ReadFlags) -> String {
         Error::Output(OutputError::IsStdout { flag, .. }) => {
             format!("{err}; write it with `{flag} -`, or redirect stdout elsewhere")
         }
+        Error::Output(OutputError::IsStderr { .. }) => {
+            format!("{err}; give another path, or redirect stderr elsewhere")
+        }
         Error::Output(OutputError::StdoutIsInput { .. }) => {
             format!("{err}; redirect stdout elsewhere")
         }
         Error::Output(OutputError::WriteFailed { .. }) => {
             format!("{err}; the output it was putting in place was not written")
         }
+        Error::Memory { what, .. } => match what {
+            Use::OneHot | Use::Index | Use::Examples => format!(
+                "{err}; use --method counts, whose memory does not grow with the data, or `bigram count` then `bigram train --counts`"
+            ),
+            Use::Names => format!(
+                "{err}; give a smaller data file (without --split, counting needs no names kept)"
+            ),
+            Use::Notebook => format!(
+                "{err}; replay the notebook on fewer names (`head -n 100000 FILE > part.txt`)"
+            ),
+            Use::Threads(_) => format!("{err}; give fewer --threads, or raise `ulimit -v`"),
+        },
         Error::Train(e) => train(e),
         Error::Sample(SampleError::NoDistribution { .. }) => format!(
             "{err}; retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix"

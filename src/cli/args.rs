@@ -19,13 +19,15 @@ pub struct DataArgs {
 impl DataArgs {
     /// The data as inputs an output must not replace.
     pub fn inputs(&self) -> Vec<bigram::files::InputPath<'_>> {
-        self.data
-            .iter()
-            .map(|source| match source.path() {
-                Some(path) => bigram::files::InputPath::File(path),
-                None => bigram::files::InputPath::Stdin,
-            })
-            .collect()
+        self.data.iter().map(input_of).collect()
+    }
+}
+
+/// A data source as an input an output must not replace.
+pub fn input_of(source: &Source) -> bigram::files::InputPath<'_> {
+    match source.path() {
+        Some(path) => bigram::files::InputPath::File(path),
+        None => bigram::files::InputPath::Stdin,
     }
 }
 
@@ -67,6 +69,10 @@ pub enum VocabArg {
     /// Every character in the data, sorted, `.` first.
     Auto,
 }
+
+/// The largest `--max-len`: a name of a million characters is already absurd, and one that
+/// never ends (a model that rarely draws `.`) stays within a few megabytes.
+pub const MAX_NAME_LEN: u64 = 1_000_000;
 
 /// The learning rate the notebook trains with, and the default of `--lr`.
 pub const DEFAULT_LR: f64 = 50.0;

@@ -1,6 +1,7 @@
 //! `bigram completions SHELL`: a completion script for bash, zsh, fish, elvish or PowerShell.
 
 use super::Context;
+use bigram::files::InputPath;
 use clap::Args;
 use clap_complete::Shell;
 
@@ -15,6 +16,9 @@ pub struct CompletionsArgs {
 }
 
 impl super::Run for CompletionsArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        Vec::new()
+    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         run(self, ctx)
     }

@@ -11,6 +11,8 @@ pub trait Run {
     fn device(&self) -> Option<&str> {
         None
     }
+    /// Everything it reads, which no output of it may replace, stdout and stderr included.
+    fn inputs(&self) -> Vec<bigram::files::InputPath<'_>>;
     /// Which of the reading flags the advice for a data file may name.
     const READ_FLAGS: ReadFlags = ReadFlags::None;
     /// Flags → options → one library call → report.

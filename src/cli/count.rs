@@ -88,6 +88,11 @@ impl Report for CountReport {
 }
 
 impl super::Run for CountArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        let mut inputs = self.read.data.inputs();
+        inputs.extend(self.vocab_from.as_deref().map(InputPath::File));
+        inputs
+    }
     const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@ use super::args::DataArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::eval::{evaluate, read_options_for};
+use bigram::files::InputPath;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -43,6 +44,11 @@ impl Report for EvalReport {
 }
 
 impl super::Run for EvalArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        let mut inputs = vec![InputPath::File(&self.model)];
+        inputs.extend(self.data.inputs());
+        inputs
+    }
     const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Lowercase;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

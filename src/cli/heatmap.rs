@@ -46,6 +46,12 @@ impl Report for HeatmapReport {
 }
 
 impl super::Run for HeatmapArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        match &self.model {
+            Some(model) => vec![InputPath::File(model)],
+            None => self.read.data.inputs(),
+        }
+    }
     const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

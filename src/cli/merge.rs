@@ -56,6 +56,9 @@ impl Report for MergeReport {
 }
 
 impl super::Run for MergeArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        self.inputs.iter().map(|p| InputPath::File(p)).collect()
+    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         run(self, ctx)
     }

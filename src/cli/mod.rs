@@ -13,6 +13,7 @@ mod split;
 mod version;
 
 use bigram::cancel::Cancel;
+use bigram::error::OutputError;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 pub use context::{Context, Run};
 use printer::{Printer, StdoutClosed};
@@ -73,6 +74,12 @@ macro_rules! commands {
                 }
             }
 
+            fn inputs(&self) -> Vec<bigram::files::InputPath<'_>> {
+                match self {
+                    $(Command::$variant(args) => args.inputs(),)*
+                }
+            }
+
             fn read_flags(&self) -> context::ReadFlags {
                 match self {
                     $(Command::$variant(_) => <$module::$args as Run>::READ_FLAGS,)*
@@ -123,7 +130,10 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_failed(&e),
+    };
     let Some(command) = cli.command.filter(|_| !cli.version) else {
         if !cli.version {
             printer::to_stderr(&format!(
@@ -144,6 +154,10 @@ pub fn main() -> i32 {
         .global
         .threads
         .unwrap_or_else(bigram::device::default_threads);
+    if let Err(e) = bigram::memory::check_threads(threads as usize) {
+        report_error(&advice::message(&e.into(), command.read_flags()));
+        return 2;
+    }
     bigram::device::set_threads(threads);
     let ctx = Context {
         cli: Cli::command,
@@ -152,6 +166,14 @@ pub fn main() -> i32 {
         cancel,
     };
     let flags = command.read_flags();
+    // Before any work, for every command: stdout or stderr redirected onto a file it reads.
+    if let Err(e) = bigram::files::check_streams(&command.inputs()) {
+        // With stderr on an input, even the message would change it: the exit code says it.
+        if !matches!(e, bigram::Error::Output(OutputError::StderrIsInput { .. })) {
+            report_error(&advice::message(&e.into(), flags));
+        }
+        return 2;
+    }
     let result = command.run(&ctx);
     match result {
         Ok(()) => 0,
@@ -175,6 +197,22 @@ pub fn main() -> i32 {
                 advice::exit_code(&e)
             }
         },
+    }
+}
+
+/// Help, the version, or a usage error, printed as clap prints them; help that cannot be
+/// written (`--help > /dev/full`) fails as every other output does, with exit 1.
+fn parse_failed(e: &clap::Error) -> i32 {
+    use std::io::Write;
+    let printed = e.print().and_then(|()| std::io::stdout().flush());
+    match printed {
+        // The reader went away (`--help | head -1`): the output simply ends there.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => e.exit_code(),
+        Err(err) if !e.use_stderr() => {
+            report_error(&format!("writing to stdout: {err}"));
+            1
+        }
+        _ => e.exit_code(),
     }
 }
 

@@ -4,6 +4,7 @@ use super::args::{DataArgs, DeviceArg};
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
+use bigram::files::InputPath;
 use bigram::notebook::{replay, Replay};
 use bigram::files::plan_outputs;
 use clap::Args;
@@ -29,6 +30,9 @@ impl Report for Replay {
 }
 
 impl super::Run for NotebookArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        self.data.inputs()
+    }
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)
     }

@@ -6,6 +6,7 @@ use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
 use bigram::error::ReferenceError;
+use bigram::files::InputPath;
 use bigram::parity::{self, NotebookParityConfig, ParityConfig, ParityReport};
 use clap::Args;
 use std::path::PathBuf;
@@ -37,8 +38,8 @@ pub struct ParityArgs {
     /// Names sampled from each model.
     #[arg(short = 'n', long = "count", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     n: u64,
-    /// Cap on a sampled name's length.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Cap on a sampled name's length (at most 1000000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=super::args::MAX_NAME_LEN))]
     max_len: u64,
     #[command(flatten)]
     order: OrderArg,
@@ -64,6 +65,11 @@ impl Report for ParityReport {
 struct ParityFailed(String);
 
 impl super::Run for ParityArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        let mut inputs = vec![InputPath::File(&self.data)];
+        inputs.extend(self.python.as_deref().map(InputPath::File));
+        inputs
+    }
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)
     }

@@ -6,6 +6,7 @@ use super::Context;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
 use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
+use bigram::files::InputPath;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -21,8 +22,9 @@ pub struct SampleArgs {
     /// Seed of the generator: the same seed gives the same names.
     #[arg(long, default_value_t = 2147483647, help_heading = "Sampling")]
     seed: i64,
-    /// Longest name in characters; a name that has not ended by then is cut there.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Sampling")]
+    /// Longest name in characters (at most 1000000); a name that has not ended by then is cut
+    /// there.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=super::args::MAX_NAME_LEN), help_heading = "Sampling")]
     max_len: u64,
     /// Shortest name in characters; shorter ones are drawn again.
     #[arg(long, default_value_t = 0, help_heading = "Sampling")]
@@ -87,6 +89,11 @@ impl Report for Drawn {
 }
 
 impl super::Run for SampleArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        let mut inputs = vec![InputPath::File(&self.model)];
+        inputs.extend(self.data.iter().map(super::args::input_of));
+        inputs
+    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let (min, max) = (self.min_len, self.max_len);
         if min > max {

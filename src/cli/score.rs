@@ -7,6 +7,7 @@ use bigram::cancel::WatchedRead;
 use bigram::data::Source;
 use bigram::error::DataError;
 use bigram::eval::{known_names_of, Score, Scorer};
+use bigram::files::InputPath;
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -34,6 +35,14 @@ impl Report for Score {
 }
 
 impl super::Run for ScoreArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        let mut inputs = vec![InputPath::File(&self.model)];
+        inputs.extend(self.data.iter().map(super::args::input_of));
+        if self.names.is_empty() {
+            inputs.push(InputPath::Stdin);
+        }
+        inputs
+    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         run(self, ctx)
     }
@@ -120,6 +129,13 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
         if !name.is_empty() {
             names.push(name.to_string());
         }
+    }
+    // Nothing to score is bad input, as an empty data file is for eval and count.
+    if names.is_empty() {
+        let empty = DataError::NoNames {
+            path: "stdin".into(),
+        };
+        return Err(bigram::Error::from(empty).into());
     }
     Ok(names)
 }

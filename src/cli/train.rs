@@ -90,6 +90,12 @@ impl Report for TrainReport {
 }
 
 impl super::Run for TrainArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        let counts = self.counts.as_deref().map(|c| vec![InputPath::File(c)]);
+        let mut inputs = counts.unwrap_or_else(|| self.read.data.inputs());
+        inputs.extend(self.init.as_deref().map(InputPath::File));
+        inputs
+    }
     const READ_FLAGS: ReadFlags = ReadFlags::Both;
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)
@@ -139,8 +145,5 @@ fn plan(args: &TrainArgs) -> anyhow::Result<Vec<Output>> {
     if let Some(plot) = &args.plot {
         outputs.push(("--plot", plot.as_path()));
     }
-    let counts = args.counts.as_deref().map(|c| vec![InputPath::File(c)]);
-    let mut inputs = counts.unwrap_or_else(|| args.read.data.inputs());
-    inputs.extend(args.init.as_deref().map(InputPath::File));
-    Ok(plan_outputs(&outputs, &inputs)?)
+    Ok(plan_outputs(&outputs, &super::Run::inputs(args))?)
 }

@@ -9,6 +9,7 @@ use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
 use bigram::train::{Epoch, Method};
 use bigram::tune::{best, tune, Knob, RunLogs, TuneRow};
+use bigram::files::InputPath;
 use clap::Args;
 use serde::Serialize;
 
@@ -91,6 +92,9 @@ impl Report for TuneReport {
 }
 
 impl super::Run for TuneArgs {
+    fn inputs(&self) -> Vec<InputPath<'_>> {
+        self.read.data.inputs()
+    }
     const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)

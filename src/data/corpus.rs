@@ -6,6 +6,14 @@ use super::read::{labels_of, resolve_vocab, scan_names, FileInfo, ReadOptions, S
 use super::source::{Input, Source};
 use crate::error::{DataError, Result};
 
+/// Bytes an example kept takes at most: its input and target (i64 each), three times over
+/// while a list grows (the old block and the one twice its size).
+pub const EXAMPLE_BYTES: u64 = 48;
+
+/// Bytes a name kept takes at most besides its text: the String (twice over while the list
+/// doubles) and the allocator's block around its text.
+const NAME_BYTES: u64 = 64;
+
 /// What to keep in memory besides the counts.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Keep {
@@ -70,7 +78,29 @@ impl Corpus {
         let mut counts = Counts::new(vocab.len(), order);
         let mut examples = keep.examples.then(Examples::default);
         let mut names = keep.names.then(Vec::new);
+        // What is kept grows with the data (a stream may never end): refused before the
+        // allocator would fail, with room for the lists' doubling as they grow.
+        // A quarter is left for what reading itself takes (buffers, the checksum thread).
+        let left = crate::memory::available().map_or(u64::MAX, |left| left - left / 4);
+        let mut kept = 0u64;
+        let what = match keep.examples {
+            true => crate::memory::Use::Examples,
+            false => crate::memory::Use::Names,
+        };
         let scan = scan_names(&inputs, options, &vocab, |name| {
+            if keep.examples {
+                kept += EXAMPLE_BYTES * (name.indices.len() as u64 + 1);
+            }
+            if keep.names {
+                kept += NAME_BYTES + name.text.len() as u64;
+            }
+            if kept > left {
+                return Err(crate::Error::Memory {
+                    what,
+                    need: kept,
+                    available: left,
+                });
+            }
             counts.add_name(name.indices);
             if let Some(ex) = examples.as_mut() {
                 ex.add_name(name.indices, counts.rows, counts.width);

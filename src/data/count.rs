@@ -503,11 +503,16 @@ pub(crate) fn count_fast(
         false => 1,
     };
     let (tally, sha256) = std::thread::scope(|scope| {
-        let hasher = scope.spawn(|| super::read::sha256_of(path, cancel));
+        let hasher = std::thread::Builder::new()
+            .spawn_scoped(scope, || super::read::sha256_of(path, cancel));
         let tally = count_range(&file, bounds, vocab, order, parts, CHUNK_BYTES, cancel);
-        let sha256 = hasher
-            .join()
-            .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked")));
+        let sha256 = match hasher {
+            Ok(hasher) => hasher
+                .join()
+                .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked"))),
+            // No thread to spare: the checksum is computed here, after the counting.
+            Err(_) => super::read::sha256_of(path, cancel),
+        };
         (tally, sha256)
     });
     cancel.check(|| format!("while reading {}", input.label))?;

@@ -14,13 +14,13 @@ mod read;
 mod source;
 mod split;
 
-pub use corpus::{read_names, Corpus, Keep};
+pub use corpus::{read_names, Corpus, Keep, EXAMPLE_BYTES};
 pub use examples::{for_each_pair, Counts, Examples};
 pub use range::ByteRange;
 pub use read::{
     sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
 };
-pub use source::{labels, Source};
+pub use source::{labels, size_of, Source};
 pub use split::{Part, SplitSpec, Splits};
 
 #[cfg(test)]

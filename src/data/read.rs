@@ -137,8 +137,8 @@ pub(crate) fn read_chunks(
 ) -> Result<(bool, Option<String>)> {
     let mut reader = input.open()?;
     let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
-    let hasher = checksum.then(|| {
-        std::thread::spawn(move || {
+    let spawned = checksum.then(|| {
+        std::thread::Builder::new().spawn(move || {
             let mut hasher = Sha256::new();
             for chunk in chunks {
                 hasher.update(&chunk[..]);
@@ -146,6 +146,9 @@ pub(crate) fn read_chunks(
             format!("{:x}", hasher.finalize())
         })
     });
+    // No thread to spare (the system's limit, an address-space cap): hash here, between reads.
+    let mut inline = matches!(spawned, Some(Err(_))).then(Sha256::new);
+    let hasher = spawned.and_then(std::result::Result::ok);
     let read_all = (|| -> Result<bool> {
         loop {
             cancel.check(|| format!("while reading {}", input.label))?;
@@ -166,6 +169,9 @@ pub(crate) fn read_chunks(
             if hasher.is_some() && to_hasher.send(Arc::clone(&chunk)).is_err() {
                 return Err(Error::internal("the checksum thread stopped"));
             }
+            if let Some(inline) = inline.as_mut() {
+                inline.update(&chunk[..]);
+            }
             if !f(&chunk)? {
                 return Ok(false);
             }
@@ -177,7 +183,7 @@ pub(crate) fn read_chunks(
             h.join()
                 .map_err(|_| Error::internal("the checksum thread panicked"))?,
         ),
-        None => None,
+        None => inline.map(|h| format!("{:x}", h.finalize())),
     };
     let complete = read_all?;
     Ok((complete, sha256.filter(|_| complete)))

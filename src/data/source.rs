@@ -59,6 +59,20 @@ impl fmt::Display for Source {
     }
 }
 
+/// The bytes of the sources together, when every one is a regular file (`None` for a stream,
+/// whose size is known only once it has been read).
+pub fn size_of(sources: &[Source]) -> Option<u64> {
+    sources
+        .iter()
+        .map(|s| {
+            std::fs::metadata(s.path()?)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        })
+        .sum()
+}
+
 /// The sources' names as one line: `a.txt, b.txt`.
 pub fn labels(sources: &[Source]) -> String {
     join_labels(sources.iter().map(Source::to_string))
@@ -102,8 +116,17 @@ impl Input {
             ));
         }
         let paths: Vec<&Path> = sources.iter().filter_map(Source::path).collect();
+        let reads_stdin = sources.contains(&Source::Stdin);
         for (i, path) in paths.iter().enumerate() {
             check_readable(path)?;
+            // `--data d.txt - < d.txt`: standard input is a name of the file too.
+            if reads_stdin && crate::files::is_stdin(path) {
+                return Err(DataError::Repeated {
+                    first: path.display().to_string(),
+                    second: "- (standard input)".into(),
+                }
+                .into());
+            }
             if let Some(first) = paths[..i].iter().find(|p| crate::files::same_file(p, path)) {
                 return Err(DataError::Repeated {
                     first: first.display().to_string(),

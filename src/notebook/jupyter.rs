@@ -126,5 +126,8 @@ pub fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
         }
         .into());
     }
-    check_one_hot_size(bigrams, 27)
+    check_one_hot_size(bigrams, 27)?;
+    // Its one-hot tensors, as the onehot method's, must fit in what is left.
+    let need = crate::train::tensor_bytes(crate::train::Method::OneHot, bigrams as u64, 27, 27);
+    crate::memory::check(need, crate::memory::Use::Notebook)
 }

@@ -94,7 +94,7 @@ pub fn compare_replay(replay: &Replay, config: &NotebookParityConfig) -> Result<
         "--threads".into(),
         config.threads.to_string(),
     ];
-    let stdout = run_python(&config.python, NOTEBOOK_SCRIPT, &args)?;
+    let stdout = run_python(&config.python, NOTEBOOK_SCRIPT, &args, &config.cancel)?;
     let py: NotebookReference = parse_reference(&stdout, config.threads)?;
     let rows = compare_notebook(&py, replay, config);
     Ok(ParityReport {

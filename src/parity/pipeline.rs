@@ -97,7 +97,7 @@ fn run_reference(config: &ParityConfig) -> Result<Reference> {
         .into_iter()
         .flat_map(|(flag, value)| [flag.to_string(), value])
         .collect();
-    let stdout = run_python(&config.python, REFERENCE_SCRIPT, &args)?;
+    let stdout = run_python(&config.python, REFERENCE_SCRIPT, &args, &config.cancel)?;
     parse_reference(&stdout, config.threads)
 }
 

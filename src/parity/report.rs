@@ -1,11 +1,11 @@
 //! What both parity comparisons share: the Python reference run (found, started, its output
 //! parsed) and the table of rows compared, with its tolerance.
 
+use crate::cancel::Cancel;
 use crate::error::{ReferenceError, Result};
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use tch::Device;
 
 /// Default tolerance for floats on CUDA, where kernels differ from the CPU's.
@@ -136,36 +136,29 @@ impl ParityReport {
     }
 }
 
-/// Run one of the reference scripts (sent on stdin) with `args`, and return its stdout.
-pub(super) fn run_python(python: &Path, script: &str, args: &[String]) -> Result<Vec<u8>> {
-    let mut child = Command::new(python)
-        .arg("-")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| ReferenceError::NotRunnable {
-            python: python.to_path_buf(),
-            source,
-        })?;
-    let sent = match child.stdin.take() {
-        Some(mut stdin) => stdin.write_all(script.as_bytes()),
-        None => Ok(()),
-    };
-    // A Python that exits before reading its script closes the pipe: its exit status and
-    // stderr below say why, so a broken pipe here is not the error to report.
-    if let Err(e) = sent {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(crate::Error::io(
-                "sending the reference script to Python",
-                e,
-            ));
-        }
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| crate::Error::io("waiting for the reference", e))?;
+/// Run one of the reference scripts (sent on stdin) with `args`, and return its stdout. A
+/// stop request ends the Python at once ([`crate::child`]).
+pub(super) fn run_python(
+    python: &Path,
+    script: &str,
+    args: &[String],
+    cancel: &Cancel,
+) -> Result<Vec<u8>> {
+    let mut command = Command::new(python);
+    command.arg("-").args(args);
+    let output = crate::child::run(
+        command,
+        script.as_bytes(),
+        cancel,
+        "the PyTorch reference",
+        |source| {
+            ReferenceError::NotRunnable {
+                python: python.to_path_buf(),
+                source,
+            }
+            .into()
+        },
+    )?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         if stderr.contains("No module named 'torch'") {

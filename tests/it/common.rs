@@ -292,3 +292,97 @@ pub fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// What a shell command line did: its exit code and stderr.
+pub struct ShellRun {
+    /// The exit code of the line.
+    pub code: Option<i32>,
+    /// What the line wrote on stderr (redirections inside the line take theirs away).
+    pub stderr: String,
+}
+
+/// Run `line` with `sh -c` in `dir`, as a user types it (`$BIGRAM` is the built binary), in a
+/// process group of its own; then check what every such run must hold: no panic, no aborted
+/// allocation, and no process of the group left behind.
+#[track_caller]
+pub fn shell(dir: &std::path::Path, line: &str) -> ShellRun {
+    use std::os::unix::process::CommandExt;
+    let child = std::process::Command::new("sh")
+        .args(["-c", line])
+        .current_dir(dir)
+        .env("BIGRAM", assert_cmd::cargo::cargo_bin("bigram"))
+        .env(OMP_WAIT.0, OMP_WAIT.1)
+        .envs(MALLOC)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let group = child.id();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{line}: {stderr}");
+    assert!(!stderr.contains("memory allocation"), "{line}: {stderr}");
+    assert_no_process_in_group(group, line);
+    ShellRun {
+        code: output.status.code(),
+        stderr,
+    }
+}
+
+/// No process of process group `group` is left (a child that outlived the command).
+#[track_caller]
+pub fn assert_no_process_in_group(group: u32, what: &str) {
+    // A process that is ending may take a moment to leave /proc.
+    for _ in 0..50 {
+        let left = processes_in_group(group);
+        if left.is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{what}: left running: {:?}", processes_in_group(group));
+}
+
+/// The processes of a process group, as `pid command` (zombies are gone already).
+pub fn processes_in_group(group: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() != Some(&"Z") && fields.get(2) == Some(&group.to_string().as_str()) {
+            found.push(head.replace(" (", " ").to_string());
+        }
+    }
+    found
+}
+
+/// Wait until process `pid` catches `signal` (its handlers are installed: a process that is
+/// still loading libtorch would die of the signal instead), at most 60 s.
+#[track_caller]
+pub fn wait_until_catching(pid: u32, signal: i32) {
+    let started = std::time::Instant::now();
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << (signal - 1)) != 0);
+        if caught {
+            return;
+        }
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "{pid} never caught {signal}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -613,7 +613,9 @@ fn a_checkpoint_on_a_device_is_refused_at_once_and_one_from_a_fifo_is_read() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Loading libtorch takes a while on a busy machine: the wait begins once it can be ended.
+    wait_until_catching(child.id(), libc::SIGINT);
+    std::thread::sleep(std::time::Duration::from_millis(300));
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let output = child.wait_with_output().unwrap();
@@ -842,4 +844,440 @@ fn small_things_said_plainly() {
     );
     let text = String::from_utf8_lossy(&tiny.stdout);
     assert!(text.contains("smoothing 1e-320"), "{text}");
+}
+
+/// A folder with data, a count model of it, and other names of both: a hard link and a
+/// symbolic link to each.
+fn data_and_model() -> tempfile::TempDir {
+    let dir = dir_with(&[("d.txt", NAMES), ("f", b"earlier notes\n")]);
+    count_at(dir.path(), "d.txt", "m.safetensors");
+    for (file, hard, soft) in [
+        ("d.txt", "hard.txt", "link.txt"),
+        ("m.safetensors", "hard.safetensors", "link.safetensors"),
+    ] {
+        std::fs::hard_link(dir.path().join(file), dir.path().join(hard)).unwrap();
+        std::os::unix::fs::symlink(file, dir.path().join(soft)).unwrap();
+    }
+    dir
+}
+
+/// `line` (a shell command line) in `dir` exits 2, says every `needle` on stderr, and leaves
+/// every file as it was.
+#[track_caller]
+fn refused_in_shell(dir: &Path, line: &str, needles: &[&str]) {
+    let before = snapshot(dir);
+    let run = shell(dir, line);
+    assert_eq!(run.code, Some(2), "{line}: {}", run.stderr);
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "{line}: {needle:?} not in {}",
+            run.stderr
+        );
+    }
+    assert_eq!(snapshot(dir), before, "{line} changed files");
+}
+
+#[test]
+fn stdout_and_stderr_never_write_onto_what_a_command_reads() {
+    let dir = data_and_model();
+    let stdout_on_input = "which this command reads";
+    for line in [
+        "$BIGRAM sample --model m.safetensors >> m.safetensors",
+        "$BIGRAM sample --model ./m.safetensors 1<> hard.safetensors",
+        "$BIGRAM sample --novel --model m.safetensors --data d.txt >> link.txt",
+        "$BIGRAM score emma --model m.safetensors >> m.safetensors",
+        "$BIGRAM score emma --model link.safetensors 1<> hard.safetensors",
+        "$BIGRAM score --model m.safetensors < d.txt >> hard.txt",
+        "$BIGRAM eval --model m.safetensors --data d.txt >> d.txt",
+        "$BIGRAM eval --model m.safetensors --data ./d.txt >> m.safetensors",
+        "$BIGRAM tune --smoothing 0,1 --data d.txt >> d.txt",
+        "$BIGRAM tune --smoothing 0,1 --data - < d.txt 1<> link.txt",
+        "$BIGRAM notebook --data d.txt >> d.txt",
+        "$BIGRAM notebook --data link.txt >> hard.txt",
+        "$BIGRAM parity --data d.txt >> d.txt",
+        "$BIGRAM parity --data d.txt --python /bin/sh >> ./d.txt",
+        "$BIGRAM heatmap --model m.safetensors --out h.png >> m.safetensors",
+        "$BIGRAM merge m.safetensors --out - >> hard.safetensors",
+    ] {
+        refused_in_shell(dir.path(), line, &["stdout goes to", stdout_on_input]);
+    }
+    // Stderr on an input: refused, and not even the message is written there.
+    for line in [
+        "$BIGRAM sample --model m.safetensors 2>> m.safetensors",
+        "$BIGRAM eval --model m.safetensors --data d.txt 2>> hard.txt",
+        "$BIGRAM count --data d.txt --out c.safetensors 2>> link.txt",
+    ] {
+        refused_in_shell(dir.path(), line, &[]);
+    }
+    // Not an input: the same commands run.
+    let run = shell(dir.path(), "$BIGRAM sample --model m.safetensors -n 3 >> f");
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let notes = std::fs::read_to_string(dir.path().join("f")).unwrap();
+    assert_eq!(notes.lines().count(), 4, "{notes}");
+}
+
+#[test]
+fn standard_input_is_the_file_it_was_redirected_from() {
+    let dir = data_and_model();
+    for line in [
+        "$BIGRAM count --data d.txt - --out c.safetensors < d.txt",
+        "$BIGRAM count --data - ./d.txt --out c.safetensors < hard.txt",
+        "$BIGRAM train --epochs 1 --data d.txt - --out c.safetensors < link.txt",
+        "$BIGRAM eval --model m.safetensors --data link.txt - < d.txt",
+        "$BIGRAM tune --smoothing 0,1 --data hard.txt - < d.txt",
+        "$BIGRAM count --data /dev/stdin - --out c.safetensors < d.txt",
+    ] {
+        refused_in_shell(dir.path(), line, &["(standard input)", "counted twice"]);
+    }
+    // Another file on stdin is data of its own.
+    std::fs::write(dir.path().join("e.txt"), b"zoe\nmia\n").unwrap();
+    let run = shell(
+        dir.path(),
+        "$BIGRAM count --data d.txt - --out c.safetensors < e.txt",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn an_output_is_never_the_file_stderr_goes_to() {
+    let dir = data_and_model();
+    for (line, log) in [
+        ("$BIGRAM count --data d.txt --out /dev/stderr 2> f", "f"),
+        (
+            "$BIGRAM count --data d.txt --out /proc/self/fd/2 2>> f",
+            "f",
+        ),
+        ("$BIGRAM count --data d.txt --out f 2>> f", "f"),
+        ("$BIGRAM merge m.safetensors --out ./f 2>> f", "f"),
+        ("$BIGRAM heatmap --data d.txt --out p.png 2> p.png", "p.png"),
+    ] {
+        let before = snapshot(dir.path());
+        let run = shell(dir.path(), line);
+        assert_eq!(run.code, Some(2), "{line}");
+        // The report's file keeps what the shell and bigram wrote there: the refusal.
+        let written = std::fs::read_to_string(dir.path().join(log)).unwrap();
+        assert!(
+            written.contains("is the file stderr goes to"),
+            "{line}: {written}"
+        );
+        std::fs::write(dir.path().join("f"), b"earlier notes\n").unwrap();
+        let _ = std::fs::remove_file(dir.path().join("p.png"));
+        assert_eq!(snapshot(dir.path()), before, "{line} changed files");
+    }
+}
+
+/// The pids whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let ppid = rest.split_whitespace().nth(1);
+        if ppid == Some(parent.to_string().as_str()) {
+            found.extend(
+                head.split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    found
+}
+
+#[test]
+fn a_signal_to_parity_alone_ends_its_reference_at_once_and_leaves_no_child() {
+    use std::os::unix::process::CommandExt;
+    let names = names_txt();
+    // SIGTERM (`timeout`, systemd, a CI runner), SIGINT sent to bigram alone, and SIGKILL,
+    // which bigram cannot act on: the kernel ends the child.
+    for (signal, code) in [
+        (libc::SIGTERM, Some(143)),
+        (libc::SIGINT, Some(130)),
+        (libc::SIGKILL, None),
+    ] {
+        let child = bigram_process()
+            .args(["parity", "--epochs", "3000", "--python"])
+            .arg(python())
+            .arg("--data")
+            .arg(&names)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let waited = std::time::Instant::now();
+        while children_of(pid).is_empty() {
+            assert!(waited.elapsed().as_secs() < 60, "no reference started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // Python is importing torch or training: either way far from done at 3000 epochs.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = std::time::Instant::now();
+        // SAFETY: signalling our own child, bigram alone (not its group).
+        unsafe { libc::kill(pid as i32, signal) };
+        let output = child.wait_with_output().unwrap();
+        let took = sent.elapsed();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprintln!("signal {signal}: bigram ended {took:?} after it");
+        assert_eq!(output.status.code(), code, "signal {signal}: {stderr}");
+        assert!(took.as_secs() < 5, "signal {signal}: {took:?}: {stderr}");
+        if code.is_some() {
+            assert!(stderr.contains("PyTorch reference"), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        assert_no_process_in_group(pid, &format!("parity, signal {signal}"));
+    }
+}
+
+/// `line` under `ulimit -v KIB` in `dir`: exit 2, every `needle` said, no panic and no
+/// aborted allocation (`shell`), and the folder's files as they were.
+#[track_caller]
+fn refused_under_cap(dir: &Path, kib: u64, line: &str, needles: &[&str]) {
+    refused_in_shell(dir, &format!("ulimit -v {kib}; {line}"), needles);
+}
+
+#[test]
+fn memory_that_grows_with_the_data_is_refused_before_it_is_taken() {
+    let dir = data_and_model();
+    // Large inputs sit in a folder of their own, which snapshots show as a folder unread.
+    let big = dir.path().join("big");
+    std::fs::create_dir(&big).unwrap();
+    // 500 MB that take no disk, all NUL bytes: read, they would be refused as text, so a
+    // refusal for memory proves it came from the size alone, before any reading.
+    let sparse = std::fs::File::create(big.join("500mb.txt")).unwrap();
+    sparse.set_len(500 << 20).unwrap();
+    // 25 MB of names, made here.
+    std::fs::write(big.join("names.txt"), "emma\n".repeat(5_000_000)).unwrap();
+    let tensors = [
+        "would take about",
+        "--method counts",
+        "bigram train --counts",
+    ];
+    for line in [
+        "$BIGRAM train --data big/500mb.txt --out w.safetensors",
+        "$BIGRAM train --method index --data big/500mb.txt --out w.safetensors",
+        "$BIGRAM train --method onehot --data big/names.txt --out w.safetensors",
+        "$BIGRAM train --method index --data big/names.txt big/500mb.txt --out w.safetensors",
+        "yes emma | $BIGRAM train --data - --out w.safetensors",
+        "$BIGRAM tune --method onehot --reg 0.1,1 --data big/names.txt",
+    ] {
+        refused_under_cap(dir.path(), 1_000_000, line, &tensors);
+    }
+    let names = [
+        "the names kept in memory would take about",
+        "smaller data file",
+    ];
+    for line in [
+        "$BIGRAM score emma --model m.safetensors --data big/names.txt",
+        "$BIGRAM sample --novel --model m.safetensors --data big/names.txt",
+        "$BIGRAM sample --json --model m.safetensors --data - < big/names.txt",
+    ] {
+        refused_under_cap(dir.path(), 1_000_000, line, &names);
+    }
+    // A split keeps the names (a smaller cap: the count model's memory is flat besides).
+    refused_under_cap(
+        dir.path(),
+        700_000,
+        "$BIGRAM count --split 80/10/10 --data big/names.txt --out c.safetensors",
+        &names,
+    );
+    refused_under_cap(
+        dir.path(),
+        1_000_000,
+        "$BIGRAM notebook --data big/names.txt",
+        &["the notebook replay's examples", "fewer names"],
+    );
+    // The advice works under the same cap: memory independent of the data.
+    for line in [
+        "$BIGRAM train --method counts --data big/names.txt --out w.safetensors",
+        "$BIGRAM count --data big/names.txt --out c.safetensors && $BIGRAM train --counts c.safetensors --out w.safetensors",
+    ] {
+        let run = shell(dir.path(), &format!("ulimit -v 1000000; {line}"));
+        assert_eq!(run.code, Some(0), "{line}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn threads_that_cannot_start_are_refused_with_one_line() {
+    let dir = data_and_model();
+    for line in [
+        "$BIGRAM count --threads 1024 --data d.txt --out c.safetensors",
+        "cat d.txt | $BIGRAM count --threads 1024 --data - --out c.safetensors",
+        "$BIGRAM train --threads 1024 --epochs 1 --data d.txt --out c.safetensors",
+        "$BIGRAM sample --threads 1024 --model m.safetensors",
+    ] {
+        refused_under_cap(
+            dir.path(),
+            3_000_000,
+            line,
+            &["the stacks of 1024 threads", "fewer --threads"],
+        );
+    }
+    let run = shell(
+        dir.path(),
+        "ulimit -v 3000000; cat d.txt | $BIGRAM count --threads 2 --data - --out c.safetensors",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+/// A checkpoint's bytes with its metadata, W and N (when it has one) changed by `edit`, written
+/// raw so that the reader, not the writer, is what is tested.
+fn rewritten(
+    bytes: &[u8],
+    edit: impl FnOnce(&mut std::collections::HashMap<String, String>, &mut [f32], &mut [i64]),
+) -> Vec<u8> {
+    use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+    let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap_or_default();
+    let tensors = SafeTensors::deserialize(bytes).unwrap();
+    let w_view = tensors.tensor("W").unwrap();
+    let shape = w_view.shape().to_vec();
+    let mut w: Vec<f32> = w_view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let mut n: Vec<i64> = tensors.tensor("N").map_or(Vec::new(), |v| {
+        v.data()
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
+            .collect()
+    });
+    edit(&mut meta, &mut w, &mut n);
+    let w: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let n: Vec<u8> = n.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut views = vec![("W", TensorView::new(Dtype::F32, shape.clone(), &w).unwrap())];
+    if !n.is_empty() {
+        views.push(("N", TensorView::new(Dtype::I64, shape, &n).unwrap()));
+    }
+    safetensors::serialize(views, &Some(meta)).unwrap()
+}
+
+#[test]
+fn checkpoints_that_would_print_other_names_than_they_say_are_refused_on_reading() {
+    let dir = data_and_model();
+    succeeds(
+        dir.path(),
+        &[
+            "train",
+            "--epochs",
+            "2",
+            "--data",
+            "d.txt",
+            "--out",
+            "net.safetensors",
+        ],
+    );
+    let net = std::fs::read(dir.path().join("net.safetensors")).unwrap();
+    let counts = std::fs::read(dir.path().join("m.safetensors")).unwrap();
+    let width = 27;
+    // '.' at -inf after every context: no name could ever end.
+    let never_ends = rewritten(&net, |_, w, _| {
+        w.iter_mut()
+            .step_by(width)
+            .for_each(|v| *v = f32::NEG_INFINITY)
+    });
+    write(&dir, "never-ends.safetensors", never_ends);
+    // The same but one context that can end: a model that can end its names is read.
+    let ends_once = rewritten(&net, |_, w, _| {
+        w.iter_mut()
+            .skip(width)
+            .step_by(width)
+            .for_each(|v| *v = f32::NEG_INFINITY)
+    });
+    write(&dir, "ends-once.safetensors", ends_once);
+    // A newline (or another control character) in the vocabulary.
+    for (file, symbol) in [("newline", "\n"), ("tab", "\t")] {
+        let bad = rewritten(&net, |meta, _, _| {
+            let vocab = meta["vocab"].replacen('z', symbol, 1);
+            meta.insert("vocab".into(), vocab);
+        });
+        write(&dir, &format!("{file}.safetensors"), bad);
+    }
+    // A count model whose W says other counts than its N (eval reads W; merge reads N).
+    let disagrees = rewritten(&counts, |_, _, n| n[1] += 1000);
+    write(&dir, "disagrees.safetensors", disagrees);
+    let w_moved = rewritten(&counts, |_, w, _| w[28] += 0.5);
+    write(&dir, "w-moved.safetensors", w_moved);
+    for (file, needle) in [
+        ("never-ends.safetensors", "no name could ever end"),
+        ("newline.safetensors", "control character '\\n'"),
+        ("tab.safetensors", "control character '\\t'"),
+        ("disagrees.safetensors", "W disagrees with N"),
+        ("w-moved.safetensors", "W disagrees with N"),
+    ] {
+        rejects(
+            &dir,
+            &["sample", "--fast", "--model", file],
+            &[file, needle],
+        );
+        rejects(
+            &dir,
+            &["eval", "--model", file, "--data", "d.txt"],
+            &[needle],
+        );
+        if file.starts_with('d') || file.starts_with('w') {
+            rejects(&dir, &["merge", file, "--out", "x.safetensors"], &[needle]);
+            rejects(
+                &dir,
+                &["train", "--counts", file, "--out", "x.safetensors"],
+                &[needle],
+            );
+        }
+    }
+    let run = shell(
+        dir.path(),
+        "$BIGRAM sample -n 3 --model ends-once.safetensors",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // --max-len is capped where a name stays a few megabytes.
+    for max_len in ["1000001", "18446744073709551615"] {
+        for command in ["sample", "parity"] {
+            rejects(
+                &dir,
+                &[command, "--max-len", max_len],
+                &["--max-len", "1000000"],
+            );
+        }
+    }
+    let run = shell(
+        dir.path(),
+        "$BIGRAM sample --fast -n 1 --max-len 1000000 --model m.safetensors >/dev/null",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn small_exits_are_consistent() {
+    let dir = data_and_model();
+    // Help that cannot be written fails like any other output.
+    for line in [
+        "$BIGRAM --help > /dev/full",
+        "$BIGRAM sample --help > /dev/full",
+    ] {
+        let run = shell(dir.path(), line);
+        assert_eq!(run.code, Some(1), "{line}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("No space left"),
+            "{line}: {}",
+            run.stderr
+        );
+    }
+    let run = shell(dir.path(), "$BIGRAM --help | head -c 1 >/dev/null");
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // Nothing on stdin to score is bad input, as an empty data file is for eval and count.
+    for line in [
+        "$BIGRAM score --model m.safetensors < /dev/null",
+        "printf '\\n  \\n' | $BIGRAM score --model m.safetensors --data d.txt",
+        "$BIGRAM eval --model m.safetensors --data - < /dev/null",
+        "$BIGRAM count --data - --out c.safetensors < /dev/null",
+    ] {
+        refused_in_shell(dir.path(), line, &["has no names"]);
+    }
 }

@@ -1,0 +1,153 @@
+//! Memory that grows with the data, checked before it is taken: a run that cannot fit is
+//! refused at its start (from the file's size), or as soon as the data read shows it (a
+//! stream), never aborted by the allocator halfway.
+//!
+//! What is left is the least of what the address-space limit (`ulimit -v`), the cgroup's
+//! memory limit and the system's available memory allow. The estimates are upper bounds of
+//! the largest tensors and lists a method holds at once; what is independent of the data
+//! (libtorch itself, the 27 × 27 counts) is already in the process when the check runs.
+
+use crate::error::{Error, Result};
+
+pub use crate::error::MemoryUse as Use;
+
+/// Refuse `need` bytes for `what` when more than is left to this process.
+pub fn check(need: u64, what: Use) -> Result<()> {
+    match available() {
+        Some(available) if need > available => Err(Error::Memory {
+            what,
+            need,
+            available,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuse `threads` threads when their stacks cannot all be mapped: under `ulimit -v`, OpenMP
+/// aborts the process when it cannot start a thread, and libtorch starts them all at its first
+/// parallel operation. Each takes a stack of `ulimit -s` (8 MiB when unlimited), besides the
+/// reading and counting threads bigram itself starts (which fall back when they cannot).
+pub fn check_threads(threads: usize) -> Result<()> {
+    let Some(left) = address_space_left() else {
+        return Ok(());
+    };
+    let need = threads as u64 * (stack_bytes() + (2 << 20));
+    match need > left {
+        true => Err(Error::Memory {
+            what: Use::Threads(threads),
+            need,
+            available: left,
+        }),
+        false => Ok(()),
+    }
+}
+
+/// The stack a new thread gets (`ulimit -s`; 8 MiB when unlimited).
+#[cfg(target_os = "linux")]
+fn stack_bytes() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct it is given.
+    let known = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) } == 0;
+    match known && limit.rlim_cur != libc::RLIM_INFINITY {
+        true => limit.rlim_cur,
+        false => 8 << 20,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stack_bytes() -> u64 {
+    8 << 20
+}
+
+/// Bytes this process may still take, when something says (`None`: no limit is known).
+pub fn available() -> Option<u64> {
+    [address_space_left(), cgroup_left(), system_available()]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// What `ulimit -v` leaves: the soft limit less the address space already mapped.
+#[cfg(target_os = "linux")]
+fn address_space_left() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    let mapped = status_kib("VmSize:")? * 1024;
+    Some(limit.rlim_cur.saturating_sub(mapped))
+}
+
+/// What the cgroup (v2) leaves: memory.max less memory.current.
+#[cfg(target_os = "linux")]
+fn cgroup_left() -> Option<u64> {
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = cgroup.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let dir = std::path::Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+    let read = |name: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(name))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(read("memory.max")?.saturating_sub(read("memory.current")?))
+}
+
+/// The system's available memory and free swap.
+#[cfg(target_os = "linux")]
+fn system_available() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        let line = info.lines().find(|l| l.starts_with(key))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((kib("MemAvailable:")? + kib("SwapFree:").unwrap_or(0)) * 1024)
+}
+
+/// A `/proc/self/status` figure in KiB.
+#[cfg(target_os = "linux")]
+fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn address_space_left() -> Option<u64> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cgroup_left() -> Option<u64> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn system_available() -> Option<u64> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_left_is_known_here_and_an_absurd_need_is_refused() {
+        let left = available().expect("Linux says how much memory is available");
+        assert!(left > 0);
+        assert!(check(1, Use::Examples).is_ok());
+        let err = check(u64::MAX, Use::OneHot).unwrap_err();
+        assert!(err.to_string().contains("onehot"), "{err}");
+        assert!(err.is_input(), "a refusal of what was asked: exit 2");
+    }
+}
