@@ -157,8 +157,12 @@ impl<'a> RunLogs<'a> {
         }
     }
 
-    /// A count model has no epochs: its train and dev NLLs, once.
-    pub fn record_counts(&mut self, rows: &[TuneRow]) -> Result<()> {
+    /// A count model has no epochs: its train and dev NLLs, once (nothing for the network,
+    /// whose epochs were recorded as they came).
+    pub fn record_counts(&mut self, knob: Knob, rows: &[TuneRow]) -> Result<()> {
+        if knob != Knob::Smoothing {
+            return Ok(());
+        }
         for row in rows {
             if let Some(log) = self.log(row.value)? {
                 log.scalars(

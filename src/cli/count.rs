@@ -96,53 +96,47 @@ impl super::Run for CountArgs {
     const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
+        let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;
+        let mut read = self.read.options(ctx);
+        read.range = self.range.or(self.shard);
+        if let Some(path) = &self.vocab_from {
+            let vocab = checkpoint::read(path, &ctx.cancel)?.model.vocab;
+            read.vocab = VocabChoice::Fixed(Box::new(vocab));
+        }
+        let fit = FitOptions {
+            order: self.order.get(),
+            examples: false,
+            split: self.split.get(),
+        };
+        let data = Dataset::load(&self.read.data.data, &read, fit)
+            .map_err(|e| nothing_saved(e, &outputs[0]))?;
+        ctx.note_data(&data);
+        let (counts, vocab) = (data.counts(), data.vocab());
+        let mut model = Model::from_counts(counts, vocab, fit.order, self.smoothing.value);
+        let nll = model.nll(counts)?;
+        model.meta = data.provenance().clone();
+        model.meta.smoothing = Some(self.smoothing.value);
+        model.meta.nll = Some(nll);
+        model.meta.threads = Some(ctx.threads);
+        ctx.cancel
+            .check(|| "after counting".into())
+            .map_err(|e| nothing_saved(e, &outputs[0]))?;
+        let pending = vec![outputs[0].stage(model.to_bytes()?)?];
+        let report = CountReport {
+            smoothing: self.smoothing.value,
+            order: fit.order,
+            threads: ctx.threads,
+            nll,
+            examples: counts.total(),
+            names: data.names().unwrap_or(0),
+            vocab: vocab.as_string(),
+            out: self.out.display().to_string(),
+            peak_rss_mib: peak_rss_mib(),
+            split: SplitReport::of(&data, &self.split, &model)?,
+            saved: super::printer::outcome(&outputs[0]),
+        };
+        ctx.printer.deliver(&report, pending)
     }
-}
-
-fn run(args: CountArgs, ctx: &Context) -> anyhow::Result<()> {
-    let mut inputs = args.read.data.inputs();
-    inputs.extend(args.vocab_from.as_deref().map(InputPath::File));
-    let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
-    let mut read = args.read.options(ctx);
-    read.range = args.range.or(args.shard);
-    if let Some(path) = &args.vocab_from {
-        let vocab = checkpoint::read(path, &ctx.cancel)?.model.vocab;
-        read.vocab = VocabChoice::Fixed(Box::new(vocab));
-    }
-    let fit = FitOptions {
-        order: args.order.get(),
-        examples: false,
-        split: args.split.get(),
-    };
-    let data = Dataset::load(&args.read.data.data, &read, fit)
-        .map_err(|e| nothing_saved(e, &outputs[0]))?;
-    ctx.note_data(&data);
-    let (counts, vocab) = (data.counts(), data.vocab());
-    let mut model = Model::from_counts(counts, vocab, fit.order, args.smoothing.value);
-    let nll = model.nll(counts)?;
-    model.meta = data.provenance().clone();
-    model.meta.smoothing = Some(args.smoothing.value);
-    model.meta.nll = Some(nll);
-    model.meta.threads = Some(ctx.threads);
-    ctx.cancel
-        .check(|| "after counting".into())
-        .map_err(|e| nothing_saved(e, &outputs[0]))?;
-    let pending = vec![outputs[0].stage(model.to_bytes()?)?];
-    let report = CountReport {
-        smoothing: args.smoothing.value,
-        order: fit.order,
-        threads: ctx.threads,
-        nll,
-        examples: counts.total(),
-        names: data.names().unwrap_or(0),
-        vocab: vocab.as_string(),
-        out: args.out.display().to_string(),
-        peak_rss_mib: peak_rss_mib(),
-        split: SplitReport::of(&data, &args.split, &model)?,
-        saved: super::printer::outcome(&outputs[0]),
-    };
-    ctx.printer.deliver(&report, pending)
 }
 
 /// This process's peak resident memory in MiB (VmHWM), where /proc tells it.

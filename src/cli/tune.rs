@@ -105,8 +105,7 @@ impl super::Run for TuneArgs {
             (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
             _ => usage!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
         };
-        let out_of_range = |v: &&f64| !v.is_finite() || **v < 0.0 || **v > 1e30;
-        if let Some(bad) = values.iter().find(out_of_range) {
+        if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < 0.0 || **v > 1e30) {
             usage!("every value to try must be a number from 0 to 1e30; got {bad}");
         }
         let tensorboard = self.tensorboard.checked()?;
@@ -130,11 +129,8 @@ impl super::Run for TuneArgs {
             let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
             ctx.cancel.check(at)
         };
-        let (order, on) = (fit.order, &mut on_epoch);
-        let rows = tune(splits, data.vocab(), order, knob, &values, &config, on)?;
-        if knob == Knob::Smoothing {
-            logs.record_counts(&rows)?;
-        }
+        let rows = tune(splits, data.vocab(), fit.order, knob, &values, &config, &mut on_epoch)?;
+        logs.record_counts(knob, &rows)?;
         let Some(best) = best(&rows).cloned() else {
             usage!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
         };

@@ -364,6 +364,43 @@ fn index_epoch(
     Ok((loss, nll))
 }
 
+/// Refuse a run whose tensors would take more memory than is left, before any is taken:
+/// `examples` is their count, or an upper bound of it (a file's size, before reading it).
+pub fn check_memory(method: Method, examples: u64, contexts: usize, width: usize) -> Result<()> {
+    let what = match method {
+        Method::OneHot => Use::OneHot,
+        Method::Index => Use::Index,
+        Method::Counts => return Ok(()),
+    };
+    memory::check(tensor_bytes(method, examples, contexts, width), what)
+}
+
+/// The most bytes `method`'s tensors take at once for `examples` examples (0 for counts).
+pub fn tensor_bytes(method: Method, examples: u64, contexts: usize, width: usize) -> u64 {
+    let (contexts, width) = (contexts as u64, width as u64);
+    let per_example = match method {
+        // Inputs, targets and rows as tensors; the int64 one-hot beside its float copy, or
+        // the float one-hot beside the forward and backward passes' examples × width floats.
+        Method::OneHot => 32 + (12 * contexts).max(4 * contexts + 28 * width),
+        // Inputs and targets as tensors; W[X], its log-softmax and their gradients.
+        Method::Index => 16 + 24 * width,
+        Method::Counts => 0,
+    };
+    examples.saturating_mul(per_example)
+}
+
+/// [`check_memory`] before reading: each byte of the data files gives at most one example
+/// (a character, or the end of a name), and the vocabulary has at least the 27 letters.
+/// Streams are checked as they are read ([`crate::data::Corpus::load`]).
+pub fn check_memory_of_files(method: Method, sources: &[Source], order: usize) -> Result<()> {
+    let Some(bytes) = crate::data::size_of(sources) else {
+        return Ok(());
+    };
+    let width = crate::vocab::Vocab::letters().len();
+    let contexts = crate::vocab::context_count(width, order);
+    check_memory(method, bytes + sources.len() as u64, contexts, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,41 +514,4 @@ mod tests {
             }
         }
     }
-}
-
-/// Refuse a run whose tensors would take more memory than is left, before any is taken:
-/// `examples` is their count, or an upper bound of it (a file's size, before reading it).
-pub fn check_memory(method: Method, examples: u64, contexts: usize, width: usize) -> Result<()> {
-    let what = match method {
-        Method::OneHot => Use::OneHot,
-        Method::Index => Use::Index,
-        Method::Counts => return Ok(()),
-    };
-    memory::check(tensor_bytes(method, examples, contexts, width), what)
-}
-
-/// The most bytes `method`'s tensors take at once for `examples` examples (0 for counts).
-pub fn tensor_bytes(method: Method, examples: u64, contexts: usize, width: usize) -> u64 {
-    let (contexts, width) = (contexts as u64, width as u64);
-    let per_example = match method {
-        // Inputs, targets and rows as tensors; the int64 one-hot beside its float copy, or
-        // the float one-hot beside the forward and backward passes' examples × width floats.
-        Method::OneHot => 32 + (12 * contexts).max(4 * contexts + 28 * width),
-        // Inputs and targets as tensors; W[X], its log-softmax and their gradients.
-        Method::Index => 16 + 24 * width,
-        Method::Counts => 0,
-    };
-    examples.saturating_mul(per_example)
-}
-
-/// [`check_memory`] before reading: each byte of the data files gives at most one example
-/// (a character, or the end of a name), and the vocabulary has at least the 27 letters.
-/// Streams are checked as they are read ([`crate::data::Corpus::load`]).
-pub fn check_memory_of_files(method: Method, sources: &[Source], order: usize) -> Result<()> {
-    let Some(bytes) = crate::data::size_of(sources) else {
-        return Ok(());
-    };
-    let width = crate::vocab::Vocab::letters().len();
-    let contexts = crate::vocab::context_count(width, order);
-    check_memory(method, bytes + sources.len() as u64, contexts, width)
 }
