@@ -64,12 +64,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let X_enc = one_hot(&X, &mut jup)?;
     // The cells below multiply these by W, on the device.
     let (c_enc, X_enc) = (jup.to_device(c_enc)?, jup.to_device(X_enc)?);
+    // shallow_clone: a second handle on y's data (X is used below as it is, on the CPU)
     let y = jup.to_device(y.shallow_clone())?;
     let mut W = layer(&c_enc, &X_enc, &stoi, &mut jup)?;
     one_step(&c_enc, &mut W, &stoi, &mut jup)?;
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
 
-    // In [43]: train() as written, then as meant, each from the W In [26] left.
+    // In [43]: train() twice from the W In [26] left: as written (its update line replaces W
+    // instead of stepping it, see UpdateLine), then as meant.
     let start = W.detach().copy();
     let mut W = start.copy().set_requires_grad(true);
     let as_written = train(&X_enc, &y, &mut W, UpdateLine::AsWritten, cancel)?;
@@ -142,7 +144,8 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     let c_index = stoi[&'c'];
     let c_enc = Tensor::zeros([27], FLOAT_CPU); // torch.zeros(27): float32 on the CPU
-    let _ = c_enc.i(c_index).fill_(1.0); // c_enc[c_index] = 1: .i() is [], fill_ writes into it
+                                                // c_enc[c_index] = 1: .i() is [], fill_ writes into it (and returns it, unused: `let _`)
+    let _ = c_enc.i(c_index).fill_(1.0);
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
     Ok(c_enc)
@@ -150,10 +153,10 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [8], In [9]: X one-hot, then as floats.
 fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
-    // In [8]
+    // In [8]: X_enc[:5] is X_enc.i(..5)
     let X_enc = X.one_hot(27); // F.one_hot(X, num_classes=27)
-    jup.show(8, "", &X_enc.i(..5))?; // X_enc[:5]
-                                     // In [9]
+    jup.show(8, "", &X_enc.i(..5))?;
+    // In [9]
     let X_enc = X_enc.to_kind(Kind::Float); // X_enc.float()
     jup.show(9, "", &X_enc.i(0))?;
     Ok(X_enc)
@@ -174,7 +177,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.show(13, "", &c_output)?;
     // In [14]: for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
     for (letter, i) in stoi.keys().zip(0..) {
-        let logit = c_output.f_double_value(&[i])?; // c_output[i].item()
+        // c_output[i].item(); f_ is the fallible twin, a Result where the plain one panics
+        let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
     // In [15]
@@ -208,9 +212,9 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     // In [22]: W.grad = None (tch zeroes it instead; W has none yet), then loss.backward().
     W.zero_grad();
     loss.backward();
-    // In [23]
-    jup.print(23, "", size_repr(&W.grad().size())); // W.grad.size()
-                                                    // In [24]
+    // In [23]: W.grad.size()
+    jup.print(23, "", size_repr(&W.grad().size()));
+    // In [24]
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
@@ -245,6 +249,7 @@ pub fn train(
     line: UpdateLine,
     cancel: &Cancel,
 ) -> Result<Vec<f64>> {
+    // torch.arange(X_enc.size(0)), made once: (kind, device) are its dtype and device
     let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
     let mut losses = Vec::with_capacity(EPOCHS);
     for epoch in 1..=EPOCHS {
@@ -252,7 +257,8 @@ pub fn train(
         let logits = X_enc.matmul(W);
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-        let predictions = probs.index(&[Some(&rows), Some(y)]); // probs[torch.arange(n), y]
+        // probs[torch.arange(n), y]: one index tensor per dimension (None would be `:`)
+        let predictions = probs.index(&[Some(&rows), Some(y)]);
         let loss = -predictions.log().mean(None::<Kind>);
         W.zero_grad();
         loss.backward();
