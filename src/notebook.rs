@@ -143,8 +143,9 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
 /// In [7]: 'c' one-hot, by hand.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     let c_index = stoi[&'c'];
-    let c_enc = Tensor::zeros([27], FLOAT_CPU); // torch.zeros(27): float32 on the CPU
-                                                // c_enc[c_index] = 1: .i() is [], fill_ writes into it (and returns it, unused: `let _`)
+    // torch.zeros(27): float32 on the CPU
+    let c_enc = Tensor::zeros([27], FLOAT_CPU);
+    // c_enc[c_index] = 1: .i() is [], fill_ writes into it (and returns it, unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
@@ -249,7 +250,7 @@ pub fn train(
     line: UpdateLine,
     cancel: &Cancel,
 ) -> Result<Vec<f64>> {
-    // torch.arange(X_enc.size(0)), made once: (kind, device) are its dtype and device
+    // torch.arange(X_enc.size(0)), made once: size2()?.0 is size(0); (kind, device) as usual
     let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
     let mut losses = Vec::with_capacity(EPOCHS);
     for epoch in 1..=EPOCHS {
