@@ -52,11 +52,6 @@ impl Model {
     /// The checkpoint's bytes: safetensors with a header in sorted key order. Metadata that
     /// [`Model::from_bytes`] would refuse is not written.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.meta.validate().map_err(|why| {
-            Error::internal(format!(
-                "refusing to write a checkpoint that could not be read back: {why}"
-            ))
-        })?;
         let w: Vec<u8> = self
             .weights()?
             .iter()
@@ -83,7 +78,14 @@ impl Model {
             order: self.order,
             kind: self.kind,
         };
-        let bytes = safetensors::serialize(tensors, &Some(to_metadata(&header, &self.meta)?))
+        let metadata = to_metadata(&header, &self.meta)?;
+        // The writer checks with the reader: nothing is written that every command refuses.
+        from_metadata(metadata.clone()).map_err(|why| {
+            Error::internal(format!(
+                "refusing to write a checkpoint that could not be read back: {why}"
+            ))
+        })?;
+        let bytes = safetensors::serialize(tensors, &Some(metadata))
             .map_err(|e| Error::internal(format!("cannot serialise the checkpoint: {e:?}")))?;
         canonical_header(&bytes)
     }
@@ -212,8 +214,10 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
         return Err(too_large(bytes.len() as u64).into());
     }
-    let model =
-        Model::from_bytes(&bytes).map_err(|why| CheckpointError::Invalid { path: shown, why })?;
+    let model = Model::from_bytes(&bytes).map_err(|why| CheckpointError::Invalid {
+        path: shown,
+        why: excerpt(why),
+    })?;
     use sha2::{Digest, Sha256};
     Ok(Loaded {
         model,
@@ -267,6 +271,19 @@ fn typed<T: serde::de::DeserializeOwned>(
 ) -> std::result::Result<T, String> {
     serde_path_to_error::deserialize(map)
         .map_err(|e| format!("metadata {:?} is {}", e.path().to_string(), e.inner()))
+}
+
+/// A reason for refusing a checkpoint as a message shows it: a bad value it quotes may be
+/// megabytes long, so a long reason keeps its start (what is wrong) and its end (why), with
+/// `…` for the middle.
+fn excerpt(why: String) -> String {
+    let chars = why.chars().count();
+    if chars <= 240 {
+        return why;
+    }
+    let head: String = why.chars().take(160).collect();
+    let tail: String = why.chars().skip(chars - 80).collect();
+    format!("{head} … {tail}")
 }
 
 /// A tensor's bytes once its dtype and shape are the ones a model of this order needs.

@@ -3,7 +3,8 @@
 //! different vocabularies, orders, case folding or splits do not add and are refused, and so
 //! is anything counted twice: a checkpoint given twice, two that counted the same data file
 //! (or overlapping byte ranges of it, `count --range`), or a piece that is already inside a
-//! merged one (however deep). Disjoint ranges of one file add.
+//! merged one (however deep). Disjoint ranges of one file add. Provenance is recorded flat,
+//! so a running total merged with one new piece at a time stays readable however long it runs.
 
 use crate::checkpoint::Loaded;
 use crate::data::Counts;
@@ -22,9 +23,9 @@ pub struct Part {
 }
 
 /// The count model of the parts' summed counts, smoothed with `smoothing` (default: the
-/// parts' own smoothing, which must then be the same for all). Its metadata lists the parts
-/// (`sources`, each with its checksum, its data files and its own pieces) and all their data
-/// files together.
+/// parts' own smoothing, which must then be the same for all). Its metadata lists the leaf
+/// pieces (`sources`, each with its checksum and data files: a merged part stands for the
+/// pieces it was merged from) and all their data files together.
 pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     let first = parts
         .first()
@@ -61,12 +62,18 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     }
     let mut model = Model::from_counts(&counts, vocab, order, smoothing);
     let nll = model.nll(&counts)?;
-    let files: Vec<DataFile> = sources.iter().flat_map(|s| s.data_files.clone()).collect();
+    // Only the leaves are recorded: nested one level per merge, a chain of merges would pass
+    // the depth the JSON reader takes. Their checksums still show anything counted twice.
+    let leaves: Vec<Piece> = (sources.iter().flat_map(pieces_of))
+        .filter(|p| p.sources.is_empty())
+        .cloned()
+        .collect();
+    let files: Vec<DataFile> = leaves.iter().flat_map(|s| s.data_files.clone()).collect();
     let meta = &mut model.meta;
     meta.smoothing = Some(smoothing);
     meta.nll = Some(nll);
     meta.data_files = Some(files);
-    meta.sources = Some(sources);
+    meta.sources = Some(leaves);
     meta.lowercase = Some(first_model.lowercase());
     meta.split = first_model.meta.split;
     meta.split_seed = first_model.meta.split_seed;

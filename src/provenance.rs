@@ -103,8 +103,8 @@ impl DataFile {
     }
 }
 
-/// One checkpoint a merged count model adds up, with what it held: its data files and, when
-/// it was itself a merge, its own pieces (so that a piece already inside is seen again).
+/// One checkpoint a merged count model adds up, with the data files it counted. A merge records
+/// only such leaves; checkpoints merged before that nest a merged piece's own pieces in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Piece {
     /// Its absolute path when merged.
@@ -113,7 +113,7 @@ pub struct Piece {
     pub sha256: String,
     /// The data files it counted.
     pub data_files: Vec<DataFile>,
-    /// The pieces it was merged from, when it was a merge.
+    /// The pieces it was merged from, when it was a merge (read, in older checkpoints).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Piece>,
 }

@@ -1281,3 +1281,104 @@ fn small_exits_are_consistent() {
         refused_in_shell(dir.path(), line, &["has no names"]);
     }
 }
+
+#[test]
+fn a_running_total_merged_one_piece_at_a_time_stays_readable() {
+    use bigram::data::Counts;
+    use bigram::merge::{merge, Part};
+    use bigram::model::Model;
+    let dir = tempfile::tempdir().unwrap();
+    let vocab = bigram::vocab::Vocab::letters();
+    // Pieces of different counts (so different checksums), saved as `bigram count` saves.
+    let piece = |k: u64| {
+        let mut counts = Counts::new(27, 2);
+        counts.cells[1] = k + 1;
+        counts.cells[27] = 1;
+        let mut model = Model::from_counts(&counts, &vocab, 2, 1.0);
+        model.meta.smoothing = Some(1.0);
+        let path = dir.path().join(format!("piece-{k}.safetensors"));
+        model.save(&path).unwrap();
+        path
+    };
+    let part = |path: &Path| Part {
+        path: path.to_path_buf(),
+        checkpoint: bigram::checkpoint::read(path, &bigram::cancel::Cancel::never()).unwrap(),
+    };
+    // 70 merges (what `bigram merge` runs), each of the running total and one new piece, each
+    // written and read back: provenance nested one level per merge made the 63rd unreadable.
+    let mut total = piece(0);
+    for k in 1..=70 {
+        let merged = merge(&[part(&total), part(&piece(k))], None).unwrap();
+        total = dir.path().join(format!("total-{k}.safetensors"));
+        merged.save(&total).unwrap();
+    }
+    let sources = part(&total).checkpoint.model.meta.sources.unwrap();
+    assert_eq!(sources.len(), 71, "every leaf piece, once");
+    assert!(sources.iter().all(|s| s.sources.is_empty()), "flat");
+    // Through the binary, as a user goes on: one more merge, then every command reads it.
+    piece(71);
+    let merged = "$BIGRAM merge total-70.safetensors piece-71.safetensors --out final.safetensors";
+    let run = shell(dir.path(), merged);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let n = part(&dir.path().join("final.safetensors"))
+        .checkpoint
+        .model
+        .counts
+        .unwrap();
+    // Nothing lost or doubled: a->. is 1 + 2 + ... + 72, .->a once per piece.
+    assert_eq!(
+        (n.cells[1], n.cells[27], n.total()),
+        (72 * 73 / 2, 72, 72 * 75 / 2)
+    );
+    std::fs::write(dir.path().join("d.txt"), "a\naa\n").unwrap();
+    for line in [
+        "$BIGRAM sample -n 2 --model final.safetensors",
+        "$BIGRAM score a --model final.safetensors",
+        "$BIGRAM eval --model final.safetensors --data d.txt",
+        "$BIGRAM heatmap --model final.safetensors --out h.png",
+        "$BIGRAM train --counts final.safetensors --epochs 1 --out net.safetensors",
+    ] {
+        let run = shell(dir.path(), line);
+        assert_eq!(run.code, Some(0), "{line}: {}", run.stderr);
+    }
+    // A leaf counted again, however many merges ago, is still refused, and so is a total
+    // merged with an earlier total of its own chain.
+    for again in ["piece-5.safetensors", "total-9.safetensors"] {
+        refused_in_shell(
+            dir.path(),
+            &format!("$BIGRAM merge final.safetensors {again} --out again.safetensors"),
+            &["the same checkpoint", again],
+        );
+    }
+}
+
+#[test]
+fn a_bad_metadata_value_is_quoted_short() {
+    let dir = data_and_model();
+    let counts = std::fs::read(dir.path().join("m.safetensors")).unwrap();
+    // 300 KB values: a number that is not one, a vocabulary that does not start with '.', and
+    // provenance that is not the JSON expected.
+    for (key, value) in [
+        ("smoothing", "7".repeat(300_000) + "x"),
+        ("vocab", "a".repeat(300_000)),
+        ("sources", "[".repeat(300_000)),
+    ] {
+        let long = rewritten(&counts, |meta, _, _| {
+            meta.insert(key.into(), value);
+        });
+        write(&dir, "long.safetensors", long);
+        for line in [
+            "$BIGRAM sample --model long.safetensors",
+            "$BIGRAM merge m.safetensors long.safetensors --out t.safetensors",
+        ] {
+            let before = snapshot(dir.path());
+            let run = shell(dir.path(), line);
+            let (code, stderr) = (run.code, run.stderr);
+            let start: String = stderr.chars().take(1000).collect();
+            assert_eq!(code, Some(2), "{line}: {start}");
+            assert!(stderr.len() < 600, "{key}: {} bytes: {start}", stderr.len());
+            assert!(stderr.contains("long.safetensors"), "{key}: {stderr}");
+            assert_eq!(snapshot(dir.path()), before, "{line} changed files");
+        }
+    }
+}
