@@ -69,7 +69,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="names files, or quoted glob patterns expanded here; every worker must see each "
         "file at the same path")
     add("--shards", "--pieces", type=int, default=1, metavar="K", dest="shards",
-        help="count each file as K shards of about equal bytes, a task each (default 1)")
+        help="count each file as K shards of about equal bytes, a task each (default 1; at "
+        "most one per byte of the file)")
     add("--out", default="counts.safetensors", metavar="PATH",
         help="the merged checkpoint; - writes it to stdout and the report to stderr")
     where = parser.add_mutually_exclusive_group()
@@ -154,7 +155,10 @@ def run(args: argparse.Namespace, say) -> dict:
         say(f"{PROG}: started a local cluster of {n} workers")
     try:
         workers = sorted(client.scheduler_info()["workers"]) or [None]
-        tasks = [(path, f"{i}/{args.shards}") for path in files for i in range(1, args.shards + 1)]
+        # A shard of no byte holds no line: a file is cut into at most one shard per byte, so
+        # asking for a billion makes no more tasks than the file has bytes.
+        cuts = [(path, min(args.shards, max(1, os.path.getsize(path)))) for path in files]
+        tasks = [(path, f"{i}/{k}") for path, k in cuts for i in range(1, k + 1)]
         # Spread round the workers, so that every one counts (Dask would also balance).
         futures = [
             client.submit(count_shard, bigram, path, shard, options, pure=False,

@@ -231,6 +231,38 @@ fn a_small_file_in_more_pieces_than_lines_with_blank_and_repeated_pieces_counts_
 }
 
 #[test]
+fn a_billion_pieces_of_a_small_file_are_at_most_one_a_byte_and_count_as_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20 lines of 2 bytes: a line starts at every even byte.
+    let text: String = ('a'..='t').map(|c| format!("{c}\n")).collect();
+    let small = write(&dir, "small.txt", &text);
+    let out = dir.path().join("out.safetensors");
+    let output = run(dask_count(&[
+        "--scheduler",
+        &cluster().address,
+        "--pieces",
+        "1000000000",
+        "--json",
+        "--data",
+    ])
+    .arg(&small)
+    .arg("--out")
+    .arg(&out));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report = json(&output);
+    // 40 bytes, 40 shards of a byte: the 20 that hold a line start, and 20 that hold none.
+    assert_eq!(
+        (&report["shards"], &report["empty"]),
+        (&20.into(), &20.into()),
+        "{report}"
+    );
+    let whole = dir.path().join("whole.safetensors");
+    whole_count(&small, &whole);
+    assert_same_counts(&out, &whole);
+}
+
+#[test]
 fn an_output_that_is_an_input_or_not_a_regular_file_is_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(&dir, "names.txt", "ann\nbob\n");
