@@ -1,15 +1,19 @@
-//! The notebook in Rust, cell by cell: each `In [n]` below is that cell's lines under the
-//! notebook's names, and ends by showing what the cell shows (`jup.show` for a tensor's repr,
-//! `jup.print` for a printed value); Jupyter's part, keeping and printing them as PyTorch does,
-//! is `notebook/jupyter.rs`. In [44] and In [45] are ours: the smoothing and generation the
-//! notebook's TODO asks for, as the lecture does them. Reading the names, device moves, Ctrl-C
-//! and error checks stay in [`replay`]; what the cells showed becomes a [`Replay`]
-//! (`notebook/figures.rs`), printed by `notebook/render.rs`. README, "Read the port".
+//! The notebook in Rust, cell by cell and in its order: In [1] … In [27], In [40], In [43],
+//! In [30], then In [44] and In [45], which are ours (the smoothing and generation that the
+//! notebook's TODO asks for, as the lecture does them). Each cell is the notebook's lines under
+//! the notebook's names, and ends by showing what the cell shows: `jup.show(n, "", t)` is cell
+//! n's `Out[n]`, a tensor's repr (with a label, a printed tensor), `jup.print(n, label, text)` a
+//! printed value, `jup.percent` a printed percentage. `jup` is Jupyter's display and nothing
+//! else (`notebook/jupyter.rs`). At the bottom, [`replay`] runs the cells in order, with the
+//! plumbing the notebook does not have: the names read and checked and the seeded `randn`
+//! (`notebook/plumbing.rs`), the device, Ctrl-C, and the record of what the cells showed
+//! ([`Replay`], `notebook/figures.rs`). README, "Read the port".
 #![allow(non_snake_case)]
 
 mod figures;
 mod ipynb;
 mod jupyter;
+mod plumbing;
 mod render;
 
 pub use figures::{Continuation, Corners, DataCells, Digests, ExampleCells, LayerCells};
@@ -17,15 +21,16 @@ pub use figures::{Replay, TrainingCells};
 pub use jupyter::{Jupyter, Shown};
 
 use crate::cancel::Cancel;
-use crate::data::{read_names, ReadOptions, Source};
+use crate::data::Source;
 use crate::device::with_cpu_seed;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
+use plumbing::randn;
 use std::collections::BTreeMap;
 use tch::kind::FLOAT_CPU;
 use tch::{Device, IndexOp, Kind, Tensor};
 
-/// The seed of the notebook's generator.
+/// The seed of the notebook's generator (In [10], In [12]; and In [44]).
 pub const SEED: i64 = 42;
 /// Epochs of `In [40]` (and of In [44]).
 pub const EPOCHS: usize = 100;
@@ -47,62 +52,12 @@ type Stoi = BTreeMap<char, i64>;
 /// itos of In [5].
 type Itos = BTreeMap<i64, char>;
 
-/// Replay the notebook on `sources`, its tensors on `device` (weights drawn on the CPU, as the
-/// notebook's are, then moved). Training stops between epochs once `cancel` is raised.
-pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
-    // The names In [1] reads: the library reads them and checks that each is a–z only.
-    let options = ReadOptions {
-        cancel: cancel.clone(),
-        ..ReadOptions::default()
-    };
-    let names = read_names(sources, &options)?;
-    jupyter::check_size(&names, sources)?;
-    let mut jup = Jupyter::new(device);
-    let (stoi, itos) = vocabulary(&names, &mut jup);
-    let (X, y) = examples(&names, &stoi, &mut jup);
-    let c_enc = c_one_hot(&stoi, &mut jup)?;
-    let X_enc = one_hot(&X, &mut jup)?;
-    // The cells below multiply these by W, on the device.
-    let (c_enc, X_enc) = (jup.to_device(c_enc)?, jup.to_device(X_enc)?);
-    // shallow_clone: a second handle on y's data (X is used below as it is, on the CPU)
-    let y = jup.to_device(y.shallow_clone())?;
-    let mut W = layer(&c_enc, &X_enc, &stoi, &mut jup)?;
-    one_step(&c_enc, &mut W, &stoi, &mut jup)?;
-    let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
-
-    // In [43]: train() twice from the W In [26] left: as written (its update line replaces W
-    // instead of stepping it, see UpdateLine), then as meant.
-    let start = W.detach().copy();
-    let mut W = start.copy().set_requires_grad(true);
-    let as_written = train(&X_enc, &y, &mut W, UpdateLine::AsWritten, cancel)?;
-    let last = as_written.last().copied().unwrap_or(f64::NAN);
-    jup.print(43, "as written", float_repr(last)); // train() returns loss.item(): a Python float
-    let mut W = start.copy().set_requires_grad(true);
-    let intended = train(&X_enc, &y, &mut W, UpdateLine::Intended, cancel)?;
-    let training = TrainingCells::new(as_written, intended, [&start, &W])?;
-
-    let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;
-    // Names are drawn on the CPU, from its seeded generator, as `bigram sample` draws them;
-    // none from weights whose training diverged (render.rs says so).
-    let drawn = match losses.iter().all(|loss| loss.is_finite()) {
-        true => generation(&W.f_to_device(Device::Cpu)?, &itos, &mut jup)?,
-        false => Vec::new(),
-    };
-    let continuation = Continuation::new(losses, drawn);
-    Ok(Replay::new(
-        demonstration,
-        training,
-        continuation,
-        jup.into_shown(),
-    ))
-}
-
 /// In [1], In [2], In [4], In [5]: the names, a name's bigrams, stoi and itos.
 fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     // repr() of a one-character str: 'c'
     let quoted = |c: &char| str_repr(&c.to_string());
 
-    // In [1]
+    // In [1]: `names`, names.txt's lines (read and checked by `replay()`, at the bottom)
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
@@ -113,7 +68,7 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(&a), quoted(&b)));
     jup.print(2, "the first name's bigrams", list_repr(tuples));
 
-    // In [3] imports torch: the `use tch::…` lines above.
+    // In [3] imports torch: the `use tch::…` lines at the top (tch: libtorch from Rust).
     // In [4]
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string()));
@@ -137,7 +92,9 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     jup.print(6, "examples", X.len().to_string());
     jup.print(6, "X[:10]", format!("{:?}", &X[..10]));
     jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
-    (Tensor::from_slice(&X), Tensor::from_slice(&y)) // torch.tensor(X), torch.tensor(y)
+    let X = Tensor::from_slice(&X); // X = torch.tensor(X)
+    let y = Tensor::from_slice(&y);
+    (X, y)
 }
 
 /// In [7]: 'c' one-hot, by hand.
@@ -166,19 +123,21 @@ fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen)
-    let W = jup.randn(SEED, [27, 1])?;
+    // (drawn on the CPU, as the notebook draws it, then put where c_enc is: plumbing.rs)
+    let W = randn(SEED, [27, 1], c_enc.device())?;
     jup.show(10, "one neuron's 27 weights", &W)?;
     // In [11]
     jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W
 
     // In [12]: the generator seeded again; requires_grad=True
-    let W = jup.randn(SEED, [27, 27])?.set_requires_grad(true);
+    let W = randn(SEED, [27, 27], c_enc.device())?.set_requires_grad(true);
     // In [13]
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
     // In [14]: for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
     for (letter, i) in stoi.keys().zip(0..) {
-        // c_output[i].item(); f_ is the fallible twin, a Result where the plain one panics
+        // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
+        // tensor); f_ is the fallible twin, a Result where the plain one panics
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -206,6 +165,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(19, "", &c_probs)?;
     // In [20]
     let original_prediction = c_probs.i(stoi[&'a']); // c_probs[stoi["a"]]
+                                                     // print(f"…{original_prediction * 100:.2f}%…")
     jup.percent(20, "P('a' after 'c'), untrained", &original_prediction)?;
     // In [21]
     let loss = -original_prediction.log().mean(None::<Kind>);
@@ -219,7 +179,8 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
-    // In [26]: W.data += -0.01 * W.grad: no_grad is what `.data` means, a step autograd ignores
+    // In [26]: W.data += -0.01 * W.grad. tch has no `.data`: `with torch.no_grad(): W += step`
+    // is the same step, one autograd does not record. `*W`: W is borrowed, *W is the tensor.
     let step = W.grad() * -DEMO_LEARNING_RATE;
     tch::no_grad(|| *W += step);
     // In [27]
@@ -242,7 +203,7 @@ pub enum UpdateLine {
 
 /// In [40]: `train()`: [`EPOCHS`] passes over every example, each a forward pass,
 /// `backward()` and `line`'s update of `W` (a leaf tracking gradients). Returns the loss of
-/// every epoch, taken before its update; `cancel` is checked between epochs.
+/// every epoch, taken before its update; `cancel` (Ctrl-C) is checked between epochs.
 pub fn train(
     X_enc: &Tensor,
     y: &Tensor,
@@ -250,22 +211,27 @@ pub fn train(
     line: UpdateLine,
     cancel: &Cancel,
 ) -> Result<Vec<f64>> {
-    // torch.arange(X_enc.size(0)), made once: size2()?.0 is size(0); (kind, device) as usual
+    // torch.arange(X_enc.size(0)), made once: size2()?.0 is size(0) of a 2-d tensor, and
+    // arange's options are (dtype, device)
     let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
     let mut losses = Vec::with_capacity(EPOCHS);
     for epoch in 1..=EPOCHS {
         cancel.check(|| format!("at epoch {epoch} of In [40]"))?;
+        // Forward pass: In [15] … In [17], then In [20] and In [21] for every example.
         let logits = X_enc.matmul(W);
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
         // probs[torch.arange(n), y]: one index tensor per dimension (None would be `:`)
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         let loss = -predictions.log().mean(None::<Kind>);
+        // Backward pass, then the update, under no_grad as in In [26].
         W.zero_grad();
         loss.backward();
+        // set_data(&step) is `W.data = step`: W stays the leaf that tracks gradients, with
+        // step's values.
         let step = W.grad() * -LEARNING_RATE;
         tch::no_grad(|| match line {
-            UpdateLine::AsWritten => W.set_data(&step), // W.data = step
+            UpdateLine::AsWritten => W.set_data(&step),
             UpdateLine::Intended => *W += step,
         });
         losses.push(loss.f_double_value(&[])?); // loss.item()
@@ -273,36 +239,60 @@ pub fn train(
     Ok(losses)
 }
 
+/// In [43]: `train()` from the W that In [26] left, run twice: as In [40] is written (its
+/// update line replaces W instead of stepping it), then as it is meant; both losses are shown.
+fn train_both_ways(
+    X_enc: &Tensor,
+    y: &Tensor,
+    W: &Tensor,
+    jup: &mut Jupyter,
+    cancel: &Cancel,
+) -> Result<TrainingCells> {
+    // W.detach().clone(): W's values, a tensor of their own outside the autograd graph
+    let start = W.detach().copy();
+    let mut W = start.copy().set_requires_grad(true);
+    let as_written = train(X_enc, y, &mut W, UpdateLine::AsWritten, cancel)?;
+    // train() returns loss.item(), a Python float: Jupyter shows its repr
+    let last = as_written.last().copied().unwrap_or(f64::NAN);
+    jup.print(43, "as written", float_repr(last));
+    let mut W = start.copy().set_requires_grad(true);
+    let intended = train(X_enc, y, &mut W, UpdateLine::Intended, cancel)?;
+    // Both runs, kept for the figures and `--json` (notebook/figures.rs).
+    TrainingCells::new(as_written, intended, [&start, &W])
+}
+
 // In [30], the notebook's last cell, holds only comments (the steps of training once more).
-// The cells below are ours, not the notebook's: its TODO, smoothing and then generation.
+
+// The cells below are ours, not the notebook's: its TODO, smoothing and then generation. They
+// keep the notebook's names; `ix` (the lecture's) and `ix_enc`, one drawn character's index
+// and its one-hot row, are ours: the notebook never draws a character.
 
 /// In [44]: smoothing as the lecture does it: W drawn afresh from the generator seeded with 42,
-/// then [`EPOCHS`] steps against the gradient of the NLL plus `0.01 * (W**2).mean()`, which
-/// pulls every weight towards 0, so every next letter keeps some probability. Returns W and
-/// the loss of every epoch.
+/// then [`EPOCHS`] steps of In [40]'s intended update on the NLL plus `0.01 * (W**2).mean()`,
+/// which pulls every weight towards 0, so every next letter keeps some probability. Returns W
+/// and the loss of every epoch.
 fn smoothing(
     X_enc: &Tensor,
     y: &Tensor,
     jup: &mut Jupyter,
     cancel: &Cancel,
 ) -> Result<(Tensor, Vec<f64>)> {
-    let mut W = jup.randn(SEED, [27, 27])?.set_requires_grad(true);
+    let mut W = randn(SEED, [27, 27], X_enc.device())?.set_requires_grad(true);
     let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
     let mut losses = Vec::with_capacity(EPOCHS);
     for epoch in 1..=EPOCHS {
         cancel.check(|| format!("at epoch {epoch} of In [44]"))?;
         let logits = X_enc.matmul(&W);
-        let counts = logits.exp();
-        let probs = &counts / counts.sum_dim_intlist(1, true, None::<Kind>);
-        let nll = -probs
-            .index(&[Some(&rows), Some(y)])
-            .log()
-            .mean(None::<Kind>);
-        let loss = nll + W.pow_tensor_scalar(2).mean(None::<Kind>) * REG; // W**2
+        let pos = logits.exp();
+        let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+        let predictions = probs.index(&[Some(&rows), Some(y)]);
+        // the loss of In [40], plus 0.01 * (W**2).mean()
+        let loss =
+            -predictions.log().mean(None::<Kind>) + W.pow_tensor_scalar(2).mean(None::<Kind>) * REG;
         W.zero_grad();
         loss.backward();
         let step = W.grad() * -LEARNING_RATE;
-        tch::no_grad(|| W += step);
+        tch::no_grad(|| W += step); // W is our own here, not borrowed as in train(): no `*`
         losses.push(loss.f_double_value(&[])?);
     }
     let last = losses.last().copied().unwrap_or(f64::NAN);
@@ -313,18 +303,20 @@ fn smoothing(
 /// In [45]: [`NAMES`] names, one character at a time: the last one, one-hot, through W,
 /// softmax, and one draw from the generator seeded with 2147483647, until '.'.
 fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
-    // g = torch.Generator().manual_seed(2147483647): multinomial draws from the seeded CPU one
+    // g = torch.Generator().manual_seed(2147483647): tch has no generator object, so
+    // with_cpu_seed seeds the CPU's own (under a lock) while the closure draws from it
     with_cpu_seed(SAMPLE_SEED, || {
         let mut names = Vec::with_capacity(NAMES);
         for _ in 0..NAMES {
-            let (mut name, mut ix) = (String::new(), 0);
+            let (mut name, mut ix) = (String::new(), 0); // ix: the last character's index
             while name.len() < MAX_LEN {
-                let xenc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
-                let logits = xenc.matmul(W);
-                let counts = logits.exp();
-                let p = &counts / counts.sum_dim_intlist(1, true, None::<Kind>);
-                // torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
-                ix = p.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
+                let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
+                let logits = ix_enc.matmul(W);
+                let pos = logits.exp();
+                let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+                // torch.multinomial(probs, 1, replacement=True, generator=g).item(): the draw
+                // is 1×1, so its one element is at [0, 0]
+                ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
                 if ix == 0 {
                     break;
                 }
@@ -335,4 +327,38 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
         }
         Ok(names)
     })
+}
+
+// The plumbing, below the cells: it reads the names, puts the tensors on the device, runs the
+// cells in order and keeps what they showed.
+
+/// Replay the notebook on `sources`, its tensors on `device` (weights drawn on the CPU, as the
+/// notebook's are, then moved). Training stops between epochs once `cancel` is raised.
+pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
+    let names = plumbing::names(sources, cancel)?;
+    let mut jup = Jupyter::new();
+    let (stoi, itos) = vocabulary(&names, &mut jup);
+    let (X, y) = examples(&names, &stoi, &mut jup);
+    let c_enc = c_one_hot(&stoi, &mut jup)?;
+    let X_enc = one_hot(&X, &mut jup)?;
+    // The cells from In [10] on multiply these by W, on the device (X stays on the CPU).
+    let (c_enc, X_enc) = (c_enc.f_to_device(device)?, X_enc.f_to_device(device)?);
+    let y = y.f_to_device(device)?;
+    let mut W = layer(&c_enc, &X_enc, &stoi, &mut jup)?;
+    one_step(&c_enc, &mut W, &stoi, &mut jup)?;
+    // What In [1] … In [27] showed, as figures; the tensors behind them are let go of here, so
+    // that the trainings do not carry them.
+    let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
+    let training = train_both_ways(&X_enc, &y, &W, &mut jup, cancel)?;
+    let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;
+    // Names are drawn on the CPU, from its seeded generator, as `bigram sample` draws them;
+    // none from weights whose training diverged (render.rs says so).
+    let drawn = if losses.iter().all(|loss| loss.is_finite()) {
+        generation(&W.f_to_device(Device::Cpu)?, &itos, &mut jup)?
+    } else {
+        Vec::new()
+    };
+    let continuation = Continuation::new(losses, drawn);
+    let shown = jup.into_shown();
+    Ok(Replay::new(demonstration, training, continuation, shown))
 }

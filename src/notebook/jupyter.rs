@@ -1,17 +1,12 @@
-//! What Jupyter does around the cells: it keeps what each cell shows (its printed values and
-//! its `Out[n]`), written as PyTorch and Python write them (`crate::pyrepr`), and, for the
-//! figures the replay reports, the tensors shown. It also holds the plumbing the notebook does
-//! not have: the device the tensors live on, the seeded CPU generator that draws them, and the
-//! check that the data is large enough for the cells and small enough for X one-hot.
+//! What Jupyter does around the cells, and only that: it keeps what each cell shows (its
+//! printed values and its `Out[n]`), written as PyTorch and Python write them
+//! (`crate::pyrepr`), and, for the figures the replay reports, the tensors shown. The device,
+//! the seeded generator and the data's checks are `replay.rs`'s.
 
-use crate::data::{labels, Source};
-use crate::device::with_cpu_seed;
-use crate::error::{DataError, Error, Result};
+use crate::error::{Error, Result};
 use crate::pyrepr::tensor_repr;
-use crate::train::check_one_hot_size;
 use serde::Serialize;
-use tch::kind::FLOAT_CPU;
-use tch::{Device, Tensor};
+use tch::Tensor;
 
 /// One value a cell shows, as text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -24,23 +19,18 @@ pub struct Shown {
     pub text: String,
 }
 
-/// The cells' surroundings: where tensors go, and what the cells have shown so far.
+/// Jupyter's display: what the cells have shown so far.
+#[derive(Default)]
 pub struct Jupyter {
-    /// The device the notebook's tensors live on.
-    pub device: Device,
     shown: Vec<Shown>,
     /// The tensor behind each shown value, where there is one (for the figures).
     tensors: Vec<Option<Tensor>>,
 }
 
 impl Jupyter {
-    /// Cells to come, their tensors on `device`.
-    pub fn new(device: Device) -> Self {
-        Self {
-            device,
-            shown: Vec::new(),
-            tensors: Vec::new(),
-        }
+    /// Nothing shown yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// `print(f"...{value}")` in cell `cell`: a value that is not a tensor, already written
@@ -68,18 +58,6 @@ impl Jupyter {
         let text = format!("{:.2}%", (p * 100.0).f_double_value(&[])?);
         self.keep(cell, label, text, Some(p.shallow_clone()));
         Ok(())
-    }
-
-    /// `torch.randn(shape, generator=torch.Generator().manual_seed(seed))`: drawn on the CPU,
-    /// as the notebook draws it, then moved to the device.
-    pub fn randn(&self, seed: i64, shape: [i64; 2]) -> Result<Tensor> {
-        let drawn = with_cpu_seed(seed, || Tensor::randn(shape, FLOAT_CPU));
-        Ok(drawn.f_to_device(self.device)?)
-    }
-
-    /// A tensor made in a cell, moved to the device.
-    pub fn to_device(&self, t: Tensor) -> Result<Tensor> {
-        Ok(t.f_to_device(self.device)?)
     }
 
     fn keep(&mut self, cell: u32, label: &str, text: String, tensor: Option<Tensor>) {
@@ -111,23 +89,4 @@ impl Jupyter {
     pub fn into_shown(self) -> Vec<Shown> {
         self.shown
     }
-}
-
-/// The cells show the first 10 examples, and X one-hot must fit in memory.
-pub fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
-    let bigrams: usize = names.iter().map(|name| name.len() + 1).sum();
-    if bigrams < 10 {
-        let need =
-            "the notebook replay shows the first 10 examples and needs at least that many bigrams";
-        let path = labels(sources);
-        return Err(DataError::TooSmall {
-            path,
-            need: need.into(),
-        }
-        .into());
-    }
-    check_one_hot_size(bigrams, 27)?;
-    // Its one-hot tensors, as the onehot method's, must fit in what is left.
-    let need = crate::train::tensor_bytes(crate::train::Method::OneHot, bigrams as u64, 27, 27);
-    crate::memory::check(need, crate::memory::Use::Notebook)
 }

@@ -1,0 +1,51 @@
+//! What the cells of `notebook.rs` need and the notebook does not have: the names read and
+//! checked (In [1]'s `open("names.txt")`), and a generator seeded for each draw (the cells'
+//! `randn`), its numbers then moved to the device the replay runs on. `replay()`, at the
+//! bottom of `notebook.rs`, runs the cells with them.
+
+use crate::cancel::Cancel;
+use crate::data::{labels, read_names, ReadOptions, Source};
+use crate::device::with_cpu_seed;
+use crate::error::{DataError, Result};
+use crate::train::check_one_hot_size;
+use tch::kind::FLOAT_CPU;
+use tch::{Device, Tensor};
+
+/// `torch.randn(shape, generator=torch.Generator().manual_seed(seed))`, then moved to
+/// `device`: drawn on the CPU, as the notebook draws it, so that every device starts from the
+/// same numbers. tch has no generator object: the CPU's own is seeded, under a lock.
+pub fn randn(seed: i64, shape: [i64; 2], device: Device) -> Result<Tensor> {
+    let drawn = with_cpu_seed(seed, || Tensor::randn(shape, FLOAT_CPU));
+    Ok(drawn.f_to_device(device)?)
+}
+
+/// The names of `sources`, read by the library (each checked to be a–z only; reading stops
+/// once `cancel` is raised), and enough of them for the cells but not too many for memory.
+pub fn names(sources: &[Source], cancel: &Cancel) -> Result<Vec<String>> {
+    let options = ReadOptions {
+        cancel: cancel.clone(),
+        ..ReadOptions::default()
+    };
+    let names = read_names(sources, &options)?;
+    check_size(&names, sources)?;
+    Ok(names)
+}
+
+/// The cells show the first 10 examples, and X one-hot must fit in memory.
+fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
+    let bigrams: usize = names.iter().map(|name| name.len() + 1).sum();
+    if bigrams < 10 {
+        let need =
+            "the notebook replay shows the first 10 examples and needs at least that many bigrams";
+        let path = labels(sources);
+        return Err(DataError::TooSmall {
+            path,
+            need: need.into(),
+        }
+        .into());
+    }
+    check_one_hot_size(bigrams, 27)?;
+    // Its one-hot tensors, as the onehot method's, must fit in what is left.
+    let need = crate::train::tensor_bytes(crate::train::Method::OneHot, bigrams as u64, 27, 27);
+    crate::memory::check(need, crate::memory::Use::Notebook)
+}
