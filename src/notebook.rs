@@ -4,10 +4,11 @@
 //! the notebook's names, and ends by showing what the cell shows: `jup.show(n, "", t)` is cell
 //! n's `Out[n]`, a tensor's repr (with a label, a printed tensor), `jup.print(n, label, text)` a
 //! printed value, `jup.percent` a printed percentage. `jup` is Jupyter's display and nothing
-//! else (`notebook/jupyter.rs`). At the bottom, [`replay`] runs the cells in order, with the
-//! plumbing the notebook does not have: the names read and checked and the seeded `randn`
-//! (`notebook/plumbing.rs`), the device, Ctrl-C, and the record of what the cells showed
-//! ([`Replay`], `notebook/figures.rs`). README, "Read the port".
+//! else (`notebook/jupyter.rs`). A `?` after a call passes its error up (a tensor operation can
+//! fail, on a device for one) where Python would raise. At the bottom, [`replay`] runs the
+//! cells in order, with the plumbing the notebook does not have: the names read and checked and
+//! the seeded `randn` (`notebook/plumbing.rs`), the device, Ctrl-C, and the record of what the
+//! cells showed ([`Replay`], `notebook/figures.rs`). README, "Read the port".
 #![allow(non_snake_case)]
 
 mod figures;
@@ -61,7 +62,7 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
-    // In [2]: zip('.emma', 'emma.'), for the first name.
+    // In [2]: zip('.emma', 'emma.'), for the first name (names[0]: "" if there were none)
     let first = names.first().map_or("", String::as_str);
     let (starts, ends) = (format!(".{first}"), format!("{first}."));
     let bigrams = starts.chars().zip(ends.chars());
@@ -90,6 +91,7 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
         }
     }
     jup.print(6, "examples", X.len().to_string());
+    // Rust's {:?} of a list of integers is Python's print of it: [0, 5, 13, …]
     jup.print(6, "X[:10]", format!("{:?}", &X[..10]));
     jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
     let X = Tensor::from_slice(&X); // X = torch.tensor(X)
@@ -163,9 +165,8 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     let c_pos = c_logits.exp();
     let c_probs = &c_pos / c_pos.sum(None::<Kind>); // c_pos.sum()
     jup.show(19, "", &c_probs)?;
-    // In [20]
-    let original_prediction = c_probs.i(stoi[&'a']); // c_probs[stoi["a"]]
-                                                     // print(f"…{original_prediction * 100:.2f}%…")
+    // In [20]: c_probs[stoi["a"]], printed as f"{original_prediction * 100:.2f}%"
+    let original_prediction = c_probs.i(stoi[&'a']);
     jup.percent(20, "P('a' after 'c'), untrained", &original_prediction)?;
     // In [21]
     let loss = -original_prediction.log().mean(None::<Kind>);
