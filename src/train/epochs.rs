@@ -273,16 +273,17 @@ pub struct OneHot {
 
 impl OneHot {
     /// Encode examples for a model with `contexts` rows; refuses a one-hot matrix too large to
-    /// build (the other methods need none).
+    /// build (the other methods need none). Here and in the epochs, every tensor the size of
+    /// the data comes from an `f_` call: libtorch out of memory is an error, not a panic.
     pub fn new(examples: &Examples, contexts: usize, device: Device) -> Result<Self> {
         check_one_hot_size(examples.len(), contexts)?;
-        let inputs = Tensor::from_slice(&examples.inputs);
+        let inputs = Tensor::f_from_slice(&examples.inputs)?;
         let xenc = inputs
-            .one_hot(contexts as i64)
-            .to_kind(Kind::Float)
-            .to_device(device);
-        let targets = Tensor::from_slice(&examples.targets).to_device(device);
-        let example_index = Tensor::arange(examples.len() as i64, (Kind::Int64, device));
+            .f_one_hot(contexts as i64)?
+            .f_to_kind(Kind::Float)?
+            .f_to_device(device)?;
+        let targets = Tensor::f_from_slice(&examples.targets)?.f_to_device(device)?;
+        let example_index = Tensor::f_arange(examples.len() as i64, (Kind::Int64, device))?;
         Ok(Self {
             xenc,
             targets,
@@ -291,23 +292,24 @@ impl OneHot {
     }
 
     /// Probabilities of the next character for every example: exp(xenc @ W), rows normalised.
-    pub fn probabilities(&self, w: &Tensor) -> Tensor {
-        let exp_logits = self.xenc.matmul(w).exp();
-        &exp_logits / exp_logits.sum_dim_intlist(1, true, None::<Kind>)
+    pub fn probabilities(&self, w: &Tensor) -> Result<Tensor> {
+        let exp_logits = self.xenc.f_matmul(w)?.f_exp()?;
+        let sums = exp_logits.f_sum_dim_intlist(1, true, None::<Kind>)?;
+        Ok(exp_logits.f_div(&sums)?)
     }
 
     /// Forward pass: NLL of the targets, -mean(log p[row, target]).
-    pub fn nll(&self, w: &Tensor) -> Tensor {
-        let probs = self.probabilities(w);
-        let picked = probs.index(&[Some(&self.example_index), Some(&self.targets)]);
-        -picked.log().mean(None::<Kind>)
+    pub fn nll(&self, w: &Tensor) -> Result<Tensor> {
+        let probs = self.probabilities(w)?;
+        let picked = probs.f_index(&[Some(&self.example_index), Some(&self.targets)])?;
+        Ok(picked.f_log()?.f_mean(None::<Kind>)?.f_neg()?)
     }
 
     /// One epoch of the notebook's loop: forward, loss (+ `reg * mean(W²)`), its gradient,
     /// update without tracking gradients. Returns the forward pass's loss and NLL (0-dim
     /// tensors on the device), computed before the update.
     pub fn epoch(&self, w: &mut Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
-        let nll = self.nll(w);
+        let nll = self.nll(w)?;
         let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
         let grad = gradient(&loss, w)?;
         apply_update(w, &grad, lr)?;
@@ -356,8 +358,11 @@ fn index_epoch(
     w: &mut Tensor,
     config: &TrainConfig,
 ) -> Result<(Tensor, Tensor)> {
-    let logits = w.index_select(0, inputs);
-    let nll = logits.cross_entropy_for_logits(targets);
+    // tch's cross_entropy_for_logits, through calls that can fail.
+    let log_probs = w
+        .f_index_select(0, inputs)?
+        .f_log_softmax(-1, Kind::Float)?;
+    let nll = log_probs.f_nll_loss::<Tensor>(targets, None, tch::Reduction::Mean, -100)?;
     let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
     let grad = gradient(&loss, w)?;
     apply_update(w, &grad, config.lr)?;
@@ -431,7 +436,8 @@ mod tests {
         let mut want_losses = Vec::new();
         for _ in 0..3 {
             let mut leaf = reference.detach().set_requires_grad(true);
-            let loss = onehot.nll(&leaf) + leaf.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
+            let loss =
+                onehot.nll(&leaf).unwrap() + leaf.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
             loss.backward();
             want_losses.push(loss.double_value(&[]));
             let step = leaf.grad() * -5.0;
@@ -457,6 +463,39 @@ mod tests {
         );
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn a_libtorch_failure_in_an_epoch_is_an_error_not_a_panic() {
+        // An out-of-memory error cannot be caused here past the memory check; a target outside
+        // the vocabulary fails in the same libtorch calls (one_hot, index, nll_loss).
+        let counts = Counts::new(3, 2);
+        let bad = Examples {
+            inputs: vec![0, 1, 2],
+            targets: vec![1, 2, 7],
+        };
+        let data = TrainData {
+            examples: Some(&bad),
+            counts: &counts,
+            dev: None,
+        };
+        for method in [Method::OneHot, Method::Index] {
+            let config = TrainConfig {
+                epochs: 1,
+                lr: 1.0,
+                reg: 0.0,
+                seed: 1,
+                method,
+                device: Device::Cpu,
+            };
+            let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
+            assert!(matches!(err, crate::Error::Torch(_)), "{method:?}: {err:?}");
+        }
+        let inputs_beyond = Examples {
+            inputs: vec![0, 5],
+            targets: vec![0, 1],
+        };
+        assert!(OneHot::new(&inputs_beyond, 3, Device::Cpu).is_err());
     }
 
     #[test]
