@@ -141,7 +141,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
         // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
         // tensor); f_ is the fallible twin, a Result where the plain one panics
         let logit = c_output.f_double_value(&[i])?;
-        jup.print(14, &letter.to_string(), format!("{logit:.4}"));
+        jup.print(14, &letter.to_string(), format!("{logit:.4}")); // Python's {logit:.4f}
     }
     // In [15]
     let logits = X_enc.matmul(&W);
@@ -180,8 +180,9 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
-    // In [26]: W.data += -0.01 * W.grad. tch has no `.data`: `with torch.no_grad(): W += step`
-    // is the same step, one autograd does not record. `*W`: W is borrowed, *W is the tensor.
+    // In [26]: W.data += -0.01 * W.grad. tch has no `.data`; the same step is `with
+    // torch.no_grad(): W += step`, here `tch::no_grad(|| …)`: the closure `|| …` runs with
+    // autograd off, so the step is not recorded. `*W`: W is borrowed, *W is the tensor itself.
     let step = W.grad() * -DEMO_LEARNING_RATE;
     tch::no_grad(|| *W += step);
     // In [27]
@@ -253,7 +254,8 @@ fn train_both_ways(
     let start = W.detach().copy();
     let mut W = start.copy().set_requires_grad(true);
     let as_written = train(X_enc, y, &mut W, UpdateLine::AsWritten, cancel)?;
-    // train() returns loss.item(), a Python float: Jupyter shows its repr
+    // The notebook's train() returns the last epoch's loss.item(), a Python float, and Jupyter
+    // shows its repr; ours returns every epoch's, the last one shown.
     let last = as_written.last().copied().unwrap_or(f64::NAN);
     jup.print(43, "as written", float_repr(last));
     let mut W = start.copy().set_requires_grad(true);
@@ -311,6 +313,7 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
         for _ in 0..NAMES {
             let (mut name, mut ix) = (String::new(), 0); // ix: the last character's index
             while name.len() < MAX_LEN {
+                // F.one_hot(torch.tensor([ix]), num_classes=27).float(), as In [8] and In [9]
                 let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
                 let logits = ix_enc.matmul(W);
                 let pos = logits.exp();
