@@ -11,7 +11,7 @@
 
 use crate::cancel::{Cancel, WatchedRead};
 use crate::data::Counts;
-use crate::error::{CheckpointError, Error, Result};
+use crate::error::{Error, Result};
 use crate::model::{Model, ModelKind};
 use crate::provenance::{text, Meta};
 use crate::vocab::{context_count, Vocab};
@@ -66,7 +66,7 @@ impl Model {
         });
         let view = |dtype, bytes| {
             TensorView::new(dtype, shape.clone(), bytes)
-                .map_err(|e| Error::internal(format!("cannot describe a tensor: {e:?}")))
+                .map_err(|e| Error::failed(format!("cannot describe a tensor: {e:?}")))
         };
         let mut tensors = vec![("W", view(Dtype::F32, &w)?)];
         if let Some(n) = &n {
@@ -81,12 +81,12 @@ impl Model {
         let metadata = to_metadata(&header, &self.meta)?;
         // The writer checks with the reader: nothing is written that every command refuses.
         from_metadata(metadata.clone()).map_err(|why| {
-            Error::internal(format!(
+            Error::failed(format!(
                 "refusing to write a checkpoint that could not be read back: {why}"
             ))
         })?;
         let bytes = safetensors::serialize(tensors, &Some(metadata))
-            .map_err(|e| Error::internal(format!("cannot serialise the checkpoint: {e:?}")))?;
+            .map_err(|e| Error::failed(format!("cannot serialise the checkpoint: {e:?}")))?;
         canonical_header(&bytes)
     }
 
@@ -172,27 +172,27 @@ pub struct Loaded {
 /// request ends a wait for its writer.
 pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     let shown = path.display().to_string();
-    let unreadable = |source| CheckpointError::Unreadable {
-        path: shown.clone(),
-        source,
-    };
-    let too_large = |size| CheckpointError::TooLarge {
-        path: shown.clone(),
-        size,
+    let unreadable = |e| Error::input(format!("cannot read checkpoint {shown}: {e}"));
+    let too_large = |size| {
+        Error::input(format!(
+            "{shown} is {size} bytes, too large to be a bigram checkpoint"
+        ))
     };
     let meta = match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(CheckpointError::NotFound { path: shown }.into())
+            crate::bail_input!(
+                "checkpoint {shown} not found; make one with `bigram train` or `bigram count`"
+            )
         }
-        Err(source) => return Err(unreadable(source).into()),
+        Err(e) => return Err(unreadable(e)),
         Ok(m) => m,
     };
     let mut bytes = Vec::new();
     if meta.is_dir() {
-        return Err(CheckpointError::IsDirectory { path: shown }.into());
+        crate::bail_input!("checkpoint path {shown} is a directory");
     } else if meta.is_file() {
         if meta.len() > MAX_CHECKPOINT_BYTES {
-            return Err(too_large(meta.len()).into());
+            return Err(too_large(meta.len()));
         }
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
@@ -205,19 +205,17 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
             .read_to_end(&mut bytes)
         {
             cancel.check(|| format!("while reading checkpoint {shown}"))?;
-            return Err(unreadable(source).into());
+            return Err(unreadable(source));
         }
     } else {
         let kind = crate::files::file_type_name(&meta);
-        return Err(CheckpointError::NotRegular { path: shown, kind }.into());
+        crate::bail_input!("checkpoint {shown} is a {kind}, not a regular file");
     }
     if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
-        return Err(too_large(bytes.len() as u64).into());
+        return Err(too_large(bytes.len() as u64));
     }
-    let model = Model::from_bytes(&bytes).map_err(|why| CheckpointError::Invalid {
-        path: shown,
-        why: excerpt(why),
-    })?;
+    let model = Model::from_bytes(&bytes)
+        .map_err(|why| Error::input(format!("{shown}: {}", excerpt(why))))?;
     use sha2::{Digest, Sha256};
     Ok(Loaded {
         model,
@@ -227,7 +225,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
 
 /// The metadata map safetensors writes: the header's keys and the meta's, as strings.
 fn to_metadata(header: &Header, meta: &Meta) -> Result<std::collections::HashMap<String, String>> {
-    let bad = |e: serde_json::Error| Error::internal(format!("cannot describe the metadata: {e}"));
+    let bad = |e: serde_json::Error| Error::failed(format!("cannot describe the metadata: {e}"));
     let mut map: std::collections::HashMap<String, String> =
         serde_json::from_value(serde_json::to_value(meta).map_err(bad)?).map_err(bad)?;
     let header: std::collections::HashMap<String, String> =
@@ -341,7 +339,7 @@ fn read_counts(
 /// ordered), padded with spaces to 8 bytes as the format does. The data offsets are relative
 /// to the end of the header, so the tensor bytes follow unchanged.
 fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>> {
-    let bad = || Error::internal("the checkpoint writer produced an unreadable header");
+    let bad = || Error::failed("the checkpoint writer produced an unreadable header");
     let len_bytes: [u8; 8] = bytes
         .get(..8)
         .and_then(|b| b.try_into().ok())

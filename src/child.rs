@@ -93,7 +93,7 @@ pub fn run(
     let joined = |handle: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
         handle
             .join()
-            .map_err(|_| Error::internal(format!("reading {what}'s output failed")))?
+            .map_err(|_| Error::failed(format!("reading {what}'s output failed")))?
             .map_err(|e| Error::io(format!("reading {what}'s output"), e))
     };
     let _ = writer.join();

@@ -4,7 +4,7 @@
 
 use crate::checkpoint::Loaded;
 use crate::data::{Corpus, Counts, Examples, Keep, ReadOptions, Source, SplitSpec, Splits};
-use crate::error::{CheckpointError, Result, TrainError};
+use crate::error::{Error, Result};
 use crate::model::{Model, ModelKind};
 use crate::provenance::{DataFile, Meta};
 use crate::vocab::Vocab;
@@ -112,18 +112,17 @@ impl Dataset {
     /// read, and there are no examples. Its record of the data is carried over.
     pub fn from_counts(loaded: &Loaded, path: &Path) -> Result<Self> {
         let model = &loaded.model;
-        let invalid = |why: &str| CheckpointError::Invalid {
-            path: path.display().to_string(),
-            why: why.to_string(),
-        };
+        let invalid = |why: &str| Error::input(format!("{}: {why}", path.display()));
         if model.kind != ModelKind::Counts {
-            return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`").into());
+            return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`"));
         }
         let counts = model.counts.clone().ok_or_else(|| {
             invalid("it has no raw counts (N); count the data again with this version of `bigram count`")
         })?;
         if counts.total() == 0 {
-            return Err(invalid("its counts are all zero: there is nothing to train on").into());
+            return Err(invalid(
+                "its counts are all zero: there is nothing to train on",
+            ));
         }
         let provenance = Meta {
             data_files: model.meta.data_files.clone(),
@@ -174,14 +173,10 @@ impl Dataset {
             kind(self.order, &self.vocab, self.lowercase),
         );
         if theirs != ours {
-            return Err(TrainError::InitMismatch {
-                model: theirs,
-                data: ours,
-            }
-            .into());
+            crate::bail_input!("the starting checkpoint is a model of {theirs}, and the data is read as {ours}; --init needs a checkpoint of the same vocabulary and order");
         }
         if !bool::try_from(model.w.isfinite().all())? {
-            return Err(TrainError::InitNotFinite.into());
+            crate::bail_input!("the starting checkpoint's weights are not all finite; start from a network, or from a count model with --smoothing above 0");
         }
         Ok(model.w.shallow_clone())
     }

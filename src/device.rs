@@ -1,7 +1,7 @@
 //! Where tensors live and how libtorch runs: parsing a device, the intra-op thread count, the
 //! global CPU generator, and what libtorch this process loaded.
 
-use crate::error::{DeviceError, Result};
+use crate::error::Result;
 use std::path::PathBuf;
 use tch::Device;
 
@@ -19,21 +19,24 @@ pub fn parse_device(spec: &str) -> Result<Device> {
         "cuda" => cuda(0),
         _ => match spec.strip_prefix("cuda:").map(str::parse::<usize>) {
             Some(Ok(n)) => cuda(n),
-            _ => Err(DeviceError::Unknown { spec }.into()),
+            _ => crate::bail_input!("unknown device {spec:?}; use cpu, cuda, cuda:N or auto"),
         },
     }
 }
 
 fn cuda(index: usize) -> Result<Device> {
     if let Err(error) = load_cuda_backend() {
-        return Err(DeviceError::CudaBackend { error }.into());
+        crate::bail_input!("CUDA was asked for, but libtorch's GPU backend did not load: {error}; use --device cpu or --device auto");
     }
     if !tch::Cuda::is_available() {
-        return Err(DeviceError::NoCuda.into());
+        crate::bail_input!("CUDA was asked for but is not available here (no GPU, or libtorch was built without CUDA); use --device cpu or --device auto");
     }
     let count = tch::Cuda::device_count() as usize;
     if index >= count {
-        return Err(DeviceError::NoSuchCuda { index, count }.into());
+        crate::bail_input!(
+            "device cuda:{index} does not exist; this machine has {count} CUDA device(s) (cuda:0..cuda:{})",
+            count.saturating_sub(1)
+        );
     }
     Ok(Device::Cuda(index))
 }

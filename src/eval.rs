@@ -29,6 +29,7 @@ pub fn read_options_for(model: &Model, cancel: crate::cancel::Cancel) -> ReadOpt
         cancel,
         threads: 0,
         range: None,
+        offers_flags: false,
     }
 }
 

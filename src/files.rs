@@ -8,7 +8,7 @@
 //! one exception: it means "keep nothing", so nothing is written to it. `-` is standard
 //! output, for binary data only when stdout is not a terminal.
 
-use crate::error::{OutputError, Result};
+use crate::error::{Error, Result};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,23 @@ impl Output {
     pub fn is_file(&self) -> bool {
         matches!(self.destination, Destination::File(_))
     }
+
+    /// An interruption before this output was written, saying that nothing was saved (and
+    /// that the old file is as it was); any other error as it is.
+    pub fn nothing_saved(&self, err: Error) -> Error {
+        match err {
+            Error::Interrupted { at } if self.is_file() => Error::Interrupted {
+                at: format!(
+                    "{at}; nothing was saved ({} is as it was)",
+                    self.given.display()
+                ),
+            },
+            Error::Interrupted { at } => Error::Interrupted {
+                at: format!("{at}; nothing was saved"),
+            },
+            other => other,
+        }
+    }
 }
 
 /// An output ready to be put in place. Dropped uncommitted, it leaves nothing behind.
@@ -104,13 +121,7 @@ impl Pending {
                 let mut out = std::io::stdout().lock();
                 out.write_all(&bytes)
                     .and_then(|()| out.flush())
-                    .map_err(|source| {
-                        OutputError::WriteFailed {
-                            path: "stdout".into(),
-                            source,
-                        }
-                        .into()
-                    })
+                    .map_err(|e| write_failed(Path::new("stdout"), e))
             }
             PendingKind::Discard => Ok(()),
         }
@@ -147,29 +158,16 @@ pub fn plan_outputs(
             _ => None,
         };
         if id.is_some() && id == stdout {
-            return Err(OutputError::IsStdout {
-                flag,
-                path: path.display().to_string(),
-            }
-            .into());
+            crate::bail_input!("{flag} {} is the file stdout goes to: the results printed there and the output would replace each other; write it with `{flag} -`, or redirect stdout elsewhere", path.display());
         }
         // `--out /dev/stderr 2> f`, `--out f 2> f`: the renamed file would take the place of
         // the one the report is written to, and the report would be lost.
         if id.is_some() && id == stderr {
-            return Err(OutputError::IsStderr {
-                flag,
-                path: path.display().to_string(),
-            }
-            .into());
+            crate::bail_input!("{flag} {} is the file stderr goes to: the report written there would be lost when the output replaced it; give another path, or redirect stderr elsewhere", path.display());
         }
         if let Some(id) = &id {
             if let Some((input, _)) = input_ids.iter().find(|(_, i)| i == id) {
-                return Err(OutputError::IsInput {
-                    flag,
-                    path: path.display().to_string(),
-                    input: input.clone(),
-                }
-                .into());
+                crate::bail_input!("{flag} {} is {input}, which this command reads: writing it would replace it; choose another path", path.display());
             }
         }
         for (other, other_id) in &planned {
@@ -181,12 +179,7 @@ pub fn plan_outputs(
                 _ => false,
             };
             if same {
-                return Err(OutputError::SameOutput {
-                    first: other.flag,
-                    second: flag,
-                    path: path.display().to_string(),
-                }
-                .into());
+                crate::bail_input!("{} and {flag} both name {}: one would replace the other; give each its own path", other.flag, path.display());
             }
         }
         planned.push((output, id));
@@ -208,10 +201,9 @@ fn check_streams_against(input_ids: &[(String, Identity)]) -> Result<()> {
         if let Some((input, _)) = input_ids.iter().find(|(_, i)| Some(i) == id.as_ref()) {
             let input = input.clone();
             return Err(match stream {
-                Stream::Stdout => OutputError::StdoutIsInput { input },
-                Stream::Stderr => OutputError::StderrIsInput { input },
-            }
-            .into());
+                Stream::Stdout => Error::input(format!("stdout goes to {input}, which this command reads: writing there would change it; redirect stdout elsewhere")),
+                Stream::Stderr => Error::StderrIsInput { input },
+            });
         }
     }
     Ok(())
@@ -251,7 +243,7 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
     };
     if path == Path::new("-") {
         if std::io::stdout().is_terminal() {
-            return Err(OutputError::StdoutIsTerminal { flag }.into());
+            crate::bail_input!("{flag} - writes binary data to stdout, and stdout is a terminal; redirect stdout to a file or a pipe");
         }
         // `> /dev/null`, or a stdout that was closed (Rust reopens it on the null device):
         // nothing written there is kept, and the report says so.
@@ -265,34 +257,28 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
         .to_string_lossy()
         .ends_with(std::path::MAIN_SEPARATOR)
     {
-        return Err(OutputError::IsDirectory { path: shown }.into());
+        return Err(is_directory(&shown));
     }
     match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => Err(OutputError::IsDirectory { path: shown }.into()),
+        Ok(m) if m.is_dir() => Err(is_directory(&shown)),
         Ok(m) if m.is_file() => {
             let resolved =
-                std::fs::canonicalize(path).map_err(|source| OutputError::Unwritable {
-                    path: shown.clone(),
-                    source,
-                })?;
+                std::fs::canonicalize(path).map_err(|e| unwritable(&shown, e))?;
             probe(&resolved, &shown)?;
             Ok(output(Destination::File(resolved)))
         }
         Ok(m) if is_null_device(&m) => Ok(output(Destination::Discard)),
-        Ok(m) => Err(OutputError::NotRegular {
-            flag,
-            path: shown,
-            kind: file_type_name(&m),
-        }
-        .into()),
-        Err(e) if std::fs::symlink_metadata(path).is_ok() => Err(OutputError::BadLink {
-            path: shown,
-            why: match e.raw_os_error() {
+        Ok(m) => Err(Error::input(format!(
+            "{flag} {shown} is a {}, not a regular file: bigram writes a file and renames it into place, which would replace it; give a file path, or `{flag} -` to write to stdout (`{flag} /dev/null` keeps nothing)",
+            file_type_name(&m)
+        ))),
+        Err(e) if std::fs::symlink_metadata(path).is_ok() => Err(Error::input(format!(
+            "cannot write {shown}: it is {}",
+            match e.raw_os_error() {
                 Some(libc::ELOOP) => "a loop of symbolic links",
                 _ => "a symbolic link to a file that does not exist",
-            },
-        }
-        .into()),
+            }
+        ))),
         Err(_) => Ok(output(Destination::File(new_file(path)?))),
     }
 }
@@ -306,21 +292,16 @@ fn new_file(path: &Path) -> Result<PathBuf> {
     let resolved_dir = match std::fs::metadata(&dir) {
         Ok(m) if m.is_dir() => std::fs::canonicalize(&dir).ok(),
         Ok(_) => {
-            return Err(OutputError::NotAFolder {
-                path: shown,
-                dir: shown_dir,
-            }
-            .into())
+            crate::bail_input!("cannot write {shown}: {shown_dir} is a file, not a folder")
         }
         Err(_) => None,
     };
-    let resolved_dir = resolved_dir.ok_or_else(|| OutputError::NoFolder {
-        path: shown.clone(),
-        dir: shown_dir,
+    let resolved_dir = resolved_dir.ok_or_else(|| {
+        Error::input(format!(
+            "cannot write {shown}: folder {shown_dir} does not exist"
+        ))
     })?;
-    let name = path.file_name().ok_or_else(|| OutputError::IsDirectory {
-        path: shown.clone(),
-    })?;
+    let name = path.file_name().ok_or_else(|| is_directory(&shown))?;
     let resolved = resolved_dir.join(name);
     probe(&resolved, &shown)?;
     Ok(resolved)
@@ -332,10 +313,7 @@ fn probe(resolved: &Path, shown: &str) -> Result<()> {
     tempfile::Builder::new()
         .prefix(".bigram-probe")
         .tempfile_in(parent_dir(resolved))
-        .map_err(|e| OutputError::Unwritable {
-            path: shown.to_string(),
-            source: std::io::Error::from(e.kind()),
-        })?;
+        .map_err(|e| unwritable(shown, std::io::Error::from(e.kind())))?;
     Ok(())
 }
 
@@ -466,10 +444,10 @@ pub fn check_png(output: &Output) -> Result<()> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
     if output.is_file() && !is_png {
-        return Err(OutputError::NotPng {
-            path: output.given.display().to_string(),
-        }
-        .into());
+        crate::bail_input!(
+            "{}: pictures are written as PNG; give a file name ending in .png",
+            output.given.display()
+        );
     }
     Ok(())
 }
@@ -530,12 +508,12 @@ impl Staged {
     fn check_target(&self) -> Result<Option<std::fs::Permissions>> {
         match std::fs::symlink_metadata(&self.target) {
             Ok(m) if m.is_file() => Ok(Some(m.permissions())),
-            Ok(m) => Err(OutputError::Changed {
-                flag: self.flag,
-                path: self.target.display().to_string(),
-                kind: file_type_name(&m),
-            }
-            .into()),
+            Ok(m) => Err(Error::failed(format!(
+                "{} {} became a {} while bigram ran: it was left as it is, and nothing was saved",
+                self.flag,
+                self.target.display(),
+                file_type_name(&m)
+            ))),
             Err(_) => Ok(None),
         }
     }
@@ -561,12 +539,21 @@ impl Staged {
     }
 }
 
-fn write_failed(path: &Path, source: std::io::Error) -> crate::Error {
-    OutputError::WriteFailed {
-        path: path.display().to_string(),
-        source,
-    }
-    .into()
+/// Writing or putting in place failed once the work was done (a full disk, a closed pipe).
+fn write_failed(path: &Path, e: std::io::Error) -> Error {
+    Error::failed(format!(
+        "cannot write {}: {e}; the output it was putting in place was not written",
+        path.display()
+    ))
+}
+
+/// An output path that cannot be written (a folder that refuses new files).
+fn unwritable(shown: &str, e: std::io::Error) -> Error {
+    Error::input(format!("cannot write {shown}: {e}"))
+}
+
+fn is_directory(shown: &str) -> Error {
+    Error::input(format!("cannot write {shown}: it is a directory"))
 }
 
 /// Write bytes to `path` atomically: staged beside it, then renamed.

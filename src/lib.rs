@@ -7,7 +7,7 @@
 //! original notebook cell by cell in one file to read beside it, `parity` compares both with
 //! PyTorch references, `plot` draws. No module imports one that imports it back.
 //! The library knows nothing of the command line: the `bigram` binary turns flags into these
-//! calls, and errors ([`Error`]) into advice.
+//! calls, and prints an [`Error`]'s message, which says what to do.
 
 pub mod cancel;
 pub mod checkpoint;
@@ -33,3 +33,15 @@ pub mod tune;
 pub mod vocab;
 
 pub use error::{Error, Result};
+
+/// A number as a person reads it, in messages and reports: as Rust writes it for everyday
+/// sizes, in exponent form when tiny or huge (a smoothing of 1e-320 is not written with 320
+/// digits).
+pub fn number(value: f64) -> String {
+    let size = value.abs();
+    if size != 0.0 && !(1e-4..1e16).contains(&size) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}

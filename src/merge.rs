@@ -8,7 +8,7 @@
 
 use crate::checkpoint::Loaded;
 use crate::data::Counts;
-use crate::error::{MergeError, MergeFact, Result};
+use crate::error::Result;
 use crate::model::{Model, ModelKind};
 use crate::provenance::{DataFile, Piece};
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ pub struct Part {
 pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     let first = parts
         .first()
-        .ok_or_else(|| crate::Error::invalid("nothing to merge"))?;
+        .ok_or_else(|| crate::Error::input("nothing to merge"))?;
     let mut pieces = Vec::with_capacity(parts.len());
     for part in parts {
         pieces.push(check(part, first, smoothing.is_none())?);
@@ -51,14 +51,14 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     let mut counts = pieces[0].clone();
     for piece in &pieces[1..] {
         if !counts.checked_add(piece) {
-            return Err(MergeError::Overflow.into());
+            crate::bail_input!("the merged counts overflow a 64-bit count");
         }
     }
     let first_model = &first.checkpoint.model;
     let smoothing = smoothing.or(first_model.meta.smoothing).unwrap_or(1.0);
     let (vocab, order) = (&first_model.vocab, first_model.order);
     if counts.total() == 0 {
-        return Err(MergeError::Empty.into());
+        crate::bail_input!("the pieces hold no bigrams: every count is zero");
     }
     let mut model = Model::from_counts(&counts, vocab, order, smoothing);
     let nll = model.nll(&counts)?;
@@ -84,12 +84,14 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
 fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a Counts> {
     let model = &part.checkpoint.model;
     if model.kind != ModelKind::Counts {
-        return Err(MergeError::NotCounts { path: name(part) }.into());
+        crate::bail_input!("{} is a trained network; only count models (from `bigram count` or `bigram merge`) can be merged", name(part));
     }
-    let counts = model
-        .counts
-        .as_ref()
-        .ok_or_else(|| MergeError::NoCounts { path: name(part) })?;
+    let counts = model.counts.as_ref().ok_or_else(|| {
+        crate::Error::input(format!(
+            "{} has no raw counts (N); count its data again with this version of `bigram count`",
+            name(part)
+        ))
+    })?;
     let facts = |m: &Model| {
         let split = match (m.meta.split, m.meta.split_seed) {
             (Some(spec), Some(seed)) => format!("{spec} with seed {seed}"),
@@ -98,26 +100,27 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
         };
         let smoothing = m.meta.smoothing.map(|s| s.to_string()).unwrap_or_default();
         [
-            (MergeFact::Vocabulary, m.vocab.as_string()),
-            (MergeFact::Order, m.order.to_string()),
-            (MergeFact::CaseFolding, m.lowercase().to_string()),
-            (MergeFact::Split, split),
-            (MergeFact::Smoothing, smoothing),
+            ("vocabularies", m.vocab.as_string()),
+            ("orders", m.order.to_string()),
+            ("case folding", m.lowercase().to_string()),
+            ("splits", split),
+            (SMOOTHINGS, smoothing),
         ]
     };
     let pairs = facts(&first.checkpoint.model).into_iter().zip(facts(model));
     for ((fact, a), (_, b)) in pairs {
         // A smoothing given for the merged model settles any difference between the parts'.
-        let settled = fact == MergeFact::Smoothing && !same_smoothing;
+        let settled = fact == SMOOTHINGS && !same_smoothing;
         if a != b && !settled {
-            return Err(MergeError::Mismatch {
-                fact,
-                first: name(first),
-                other: name(part),
-                first_value: a,
-                other_value: b,
-            }
-            .into());
+            let fix = match fact {
+                SMOOTHINGS => "pass --smoothing to choose the merged model's",
+                _ => "count every piece with the same --vocab, --order and --lowercase",
+            };
+            crate::bail_input!(
+                "{} and {} have different {fact}: {a:?} and {b:?}; {fix}",
+                name(first),
+                name(part)
+            );
         }
     }
     Ok(counts)
@@ -171,13 +174,15 @@ fn pieces_of(piece: &Piece) -> impl Iterator<Item = &Piece> {
     std::iter::once(piece).chain(all_pieces(piece))
 }
 
+/// The fact whose difference `--smoothing` settles.
+const SMOOTHINGS: &str = "smoothings";
+
 fn duplicate(parts: &[Part], first: usize, other: usize, what: String) -> crate::Error {
-    MergeError::Duplicate {
-        first: name(&parts[first]),
-        other: name(&parts[other]),
-        what,
-    }
-    .into()
+    crate::Error::input(format!(
+        "{} and {} both count {what}: merging would count it twice; give each piece once",
+        name(&parts[first]),
+        name(&parts[other])
+    ))
 }
 
 /// A data file as a refusal names it: its path (or standard input) and its range.

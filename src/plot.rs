@@ -19,7 +19,7 @@ fn register_font() {
 }
 
 fn drawing_error(e: impl std::fmt::Display) -> Error {
-    Error::internal(format!("cannot draw the picture: {e}"))
+    Error::failed(format!("cannot draw the picture: {e}"))
 }
 
 /// An RGB picture of `width × height` pixels, drawn by `draw`, as PNG bytes.
@@ -60,7 +60,7 @@ fn blue(t: f64) -> RGBColor {
 pub fn heatmap(vocab: &Vocab, values: &[f64], kind: CellValues, size: u32) -> Result<Vec<u8>> {
     let width = vocab.len();
     if values.len() != width * width {
-        return Err(Error::invalid(
+        return Err(Error::input(
             "a heatmap needs a square matrix over the vocabulary (bigram models only)",
         ));
     }
@@ -138,7 +138,7 @@ pub fn loss_curve(title: &str, series: &[(&str, &[f64])]) -> Result<Vec<u8>> {
         (lo.min(v), hi.max(v))
     });
     if epochs == 0 || !lo.is_finite() {
-        return Err(Error::invalid("nothing to plot: no finite loss"));
+        return Err(Error::input("nothing to plot: no finite loss"));
     }
     let pad = ((hi - lo) * 0.05).max(1e-3);
     png(1200, 800, |pixels| {

@@ -208,7 +208,7 @@ fn shown(t: &Tensor) -> Result<Shown> {
             Elements::Int(Vec::<i64>::try_from(&flat.to_kind(Kind::Int64))?)
         }
         other => {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Input(format!(
                 "printing a tensor of {other:?} as PyTorch does is not supported"
             )))
         }

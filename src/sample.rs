@@ -18,7 +18,7 @@
 //! (prefix, length, novelty) sit on top of the loop.
 
 use crate::cancel::Cancel;
-use crate::error::{Error, Result, SampleError};
+use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::vocab::next_context;
 use std::collections::HashSet;
@@ -243,17 +243,16 @@ fn context_text(model: &Model, context: usize) -> String {
 
 /// The error for a context whose next-character distribution cannot be drawn from.
 fn unusable_row(model: &Model, context: usize, why: &str) -> Error {
-    SampleError::NoDistribution {
-        context: context_text(model, context),
-        why: why.to_string(),
-    }
-    .into()
+    Error::input(format!(
+        "the model has no usable next-character distribution after {:?} ({why}); retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix",
+        context_text(model, context)
+    ))
 }
 
 /// A context's probabilities as the reference computes them: p = exp(logits) / sum, in
 /// float32 with libtorch, after the shaping when it changes anything (the shaping shifts the
 /// row by its maximum, so only unshaped logits can overflow). A row whose exp or sum
-/// overflows float32 is an [`SampleError::Overflow`]: PyTorch would get NaN there too, but the
+/// overflows float32 is an error: PyTorch would get NaN there too, but the
 /// model itself is usable in wider arithmetic.
 fn probability_row(model: &Model, shaping: &Shaping, context: usize) -> Result<Tensor> {
     let mut logits = model.w.get(context as i64);
@@ -267,12 +266,14 @@ fn probability_row(model: &Model, shaping: &Shaping, context: usize) -> Result<T
         let row = Vec::<f32>::try_from(&logits)?;
         let largest = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let exp_overflows = Vec::<f32>::try_from(&pos)?.iter().any(|v| v.is_infinite());
-        return Err(SampleError::Overflow {
-            context: context_text(model, context),
-            largest,
-            exp_overflows,
-        }
-        .into());
+        let what = match exp_overflows {
+            true => "exp overflows float32 above about 88.72",
+            false => "their exponentials add up past float32's largest value (about 3.4e38)",
+        };
+        crate::bail_input!(
+            "the logits after {:?} reach {largest} and {what}: the PyTorch samplers' p = exp(logits) / sum (float32, as in PyTorch) is not a distribution there; the model itself is fine: sample it with --sampler fast (float64, each row shifted by its maximum) or a --temperature other than 1 (each row shifted by its maximum before exp), which give other names than PyTorch would",
+            context_text(model, context)
+        );
     }
     Ok(&pos / sum)
 }
@@ -689,12 +690,7 @@ pub fn generate_each<E: From<Error>>(
         }
         rejected += 1;
         if rejected >= filter.max_attempts {
-            return Err(Error::from(SampleError::GaveUp {
-                rejected,
-                found,
-                wanted: n,
-            })
-            .into());
+            crate::bail_input!("gave up after {rejected} rejected draws with {found} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts");
         }
     }
     Ok(())
@@ -732,21 +728,14 @@ pub fn sample_names(
 /// A word as the model's indices: every character in its vocabulary, none the start/end
 /// token. `what` names the word in errors ("prefix", "name").
 pub fn encode_word(model: &Model, word: &str, what: &'static str) -> Result<Vec<usize>> {
-    let indices = model
-        .vocab
-        .encode(word)
-        .map_err(|ch| SampleError::NotInVocabulary {
-            what,
-            word: word.to_string(),
-            ch,
-            vocab: model.vocab.as_string(),
-        })?;
+    let indices = model.vocab.encode(word).map_err(|ch| {
+        Error::input(format!(
+            "{what} {word:?} has {ch:?}, which is not in the model's vocabulary {:?}",
+            model.vocab.as_string()
+        ))
+    })?;
     if indices.contains(&0) {
-        return Err(SampleError::Boundary {
-            what,
-            word: word.to_string(),
-        }
-        .into());
+        crate::bail_input!("{what} {word:?} contains '.', the start/end token");
     }
     Ok(indices)
 }

@@ -52,9 +52,9 @@ impl EventLog {
             log.file.flush()?;
             Ok(log)
         };
-        start().map_err(|source| crate::Error::Io {
+        start().map_err(|error| crate::Error::Io {
             context: format!("cannot start a TensorBoard log in {}", dir.display()),
-            source,
+            error,
         })
     }
 
@@ -81,7 +81,7 @@ impl EventLog {
     fn write_error(&self, source: io::Error) -> crate::Error {
         crate::Error::Io {
             context: format!("cannot write the TensorBoard log {}", self.path().display()),
-            source,
+            error: source,
         }
     }
 
@@ -127,9 +127,9 @@ impl EventLog {
             .map_err(|e| e.into_error())
             .and_then(|file| file.keep().map_err(|e| e.error))
             .map(|(_, path)| path)
-            .map_err(|source| crate::Error::Io {
+            .map_err(|error| crate::Error::Io {
                 context: format!("cannot keep the TensorBoard log {}", path.display()),
-                source,
+                error,
             })
     }
 

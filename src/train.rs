@@ -14,7 +14,7 @@ pub use epochs::{
     initial_weights, tensor_bytes, train, train_from, Method, OneHot, TrainConfig, TrainData,
     Trained, MAX_ONE_HOT_BYTES,
 };
-pub use readback::{Epoch, OnEpoch, CUDA_SYNC_EPOCHS, EXPLODED};
+pub use readback::{Epoch, OnEpoch, Step, CUDA_SYNC_EPOCHS, DEFAULT_LR, EXPLODED};
 
 use crate::cancel::Cancel;
 use crate::data::{ReadOptions, Source, SplitSpec};
@@ -107,10 +107,10 @@ pub fn method_for(counts: Option<&Path>, asked: Option<Method>, split: bool) -> 
     };
     let shown = counts.display();
     if asked.is_some_and(|m| m != Method::Counts) {
-        return Err(Error::invalid(format!("--counts {shown} gives counts, not examples: only --method counts trains from them; drop --method, or train on the data with --data")));
+        return Err(Error::input(format!("--counts {shown} gives counts, not examples: only --method counts trains from them; drop --method, or train on the data with --data")));
     }
     if split {
-        return Err(Error::invalid(format!("--split cuts the names, and --counts {shown} has only their counts; count each part on its own (bigram count --split) or train on the data with --data")));
+        return Err(Error::input(format!("--split cuts the names, and --counts {shown} has only their counts; count each part on its own (bigram count --split) or train on the data with --data")));
     }
     Ok(Method::Counts)
 }

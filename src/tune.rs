@@ -2,7 +2,7 @@
 //! the dev part, and keep the lowest.
 
 use crate::data::Splits;
-use crate::error::{Error, Result, TrainError};
+use crate::error::{Error, Result};
 use crate::model::{LogProbs, Model};
 use crate::tensorboard::EventLog;
 use crate::train::{train, Epoch, TrainConfig, TrainData};
@@ -76,12 +76,7 @@ pub fn tune(
                     let mut check = |e: &Epoch| on_epoch(value, e);
                     match train(data, &config, &mut check) {
                         Ok(trained) => trained.w,
-                        Err(Error::Train(TrainError::Diverged { epoch, .. })) => {
-                            return Ok(diverged(value, epoch))
-                        }
-                        Err(Error::Train(TrainError::DivergedAfter { epochs, .. })) => {
-                            return Ok(diverged(value, epochs))
-                        }
+                        Err(Error::Diverged { epoch, .. }) => return Ok(diverged(value, epoch)),
                         Err(e) => return Err(e),
                     }
                 }

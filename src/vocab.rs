@@ -35,12 +35,12 @@ impl Vocab {
     pub fn parse(symbols: &str) -> Result<Self> {
         let chars: Vec<char> = symbols.chars().collect();
         if chars.first() != Some(&BOUNDARY) {
-            return Err(Error::invalid(format!(
+            return Err(Error::input(format!(
                 "a vocabulary must start with '.', the boundary token; got {symbols:?}"
             )));
         }
         if chars.len() > MAX_SYMBOLS {
-            return Err(Error::invalid(format!(
+            return Err(Error::input(format!(
                 "a vocabulary of {} characters is too large ({MAX_SYMBOLS} at most)",
                 chars.len()
             )));
@@ -51,7 +51,7 @@ impl Vocab {
             // A name is one line: a newline (or any control character) in the vocabulary
             // would let one name print as several.
             if c.is_control() {
-                return Err(Error::invalid(format!(
+                return Err(Error::input(format!(
                     "the vocabulary {symbols:?} holds the control character {c:?}"
                 )));
             }
@@ -61,7 +61,7 @@ impl Vocab {
                 others.insert(c, i).is_some()
             };
             if seen {
-                return Err(Error::invalid(format!(
+                return Err(Error::input(format!(
                     "the vocabulary {symbols:?} lists {c:?} twice"
                 )));
             }

@@ -4,15 +4,12 @@ use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
 use bigram::train::{Method, TrainConfig};
 use clap::{Args, ValueEnum};
 
-/// The names file every command reads by default, where `scripts/setup.sh` puts it.
-pub const DEFAULT_DATA: &str = "data/names.txt";
-
 /// The data to read: one or more files, `-` for standard input.
 #[derive(Clone, Debug, Args)]
 pub struct DataArgs {
     /// Names files, one name per line, read as if they were one file; `-` reads standard
     /// input. Put names and other arguments before `--data` or after `--`.
-    #[arg(long, num_args = 1.., default_value = DEFAULT_DATA, value_name = "PATH")]
+    #[arg(long, num_args = 1.., default_value = bigram::data::DEFAULT_PATH, value_name = "PATH")]
     pub data: Vec<Source>,
 }
 
@@ -57,6 +54,7 @@ impl ReadArgs {
             cancel: ctx.cancel.clone(),
             threads: ctx.threads.max(1) as usize,
             range: None,
+            offers_flags: true,
         }
     }
 }
@@ -74,9 +72,6 @@ pub enum VocabArg {
 /// never ends (a model that rarely draws `.`) stays within a few megabytes.
 pub const MAX_NAME_LEN: u64 = 1_000_000;
 
-/// The learning rate the notebook trains with, and the default of `--lr`.
-pub const DEFAULT_LR: f64 = 50.0;
-
 /// Gradient-descent settings shared by train, tune and parity.
 #[derive(Clone, Copy, Debug, Args)]
 pub struct OptimArgs {
@@ -84,7 +79,7 @@ pub struct OptimArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     pub epochs: u64,
     /// Learning rate of each step W += -lr · grad.
-    #[arg(long, default_value_t = DEFAULT_LR, value_parser = positive)]
+    #[arg(long, default_value_t = bigram::train::DEFAULT_LR, value_parser = positive)]
     pub lr: f64,
     /// Seed of the CPU generator that draws the initial weights.
     #[arg(long, default_value_t = 42)]
@@ -233,7 +228,7 @@ impl TensorboardArg {
                 "--tensorboard {}: {why}; give a folder (it is created if missing)",
                 dir.display()
             );
-            return Err(bigram::Error::invalid(why).into());
+            return Err(bigram::Error::input(why).into());
         }
         Ok(Some(dir))
     }

@@ -5,7 +5,7 @@ use super::printer::Printer;
 use bigram::cancel::Cancel;
 
 /// A command's flags, as the dispatcher sees them: what it asks before running (which device,
-/// which reading flags the advice may name), and the run itself.
+/// which inputs), and the run itself.
 pub trait Run {
     /// The `--device` it was given, when it takes one: the CUDA backend is loaded first.
     fn device(&self) -> Option<&str> {
@@ -13,8 +13,6 @@ pub trait Run {
     }
     /// Everything it reads, which no output of it may replace, stdout and stderr included.
     fn inputs(&self) -> Vec<bigram::files::InputPath<'_>>;
-    /// Which of the reading flags the advice for a data file may name.
-    const READ_FLAGS: ReadFlags = ReadFlags::None;
     /// Flags → options → one library call → report.
     fn run(self, ctx: &Context) -> anyhow::Result<()>;
 }
@@ -39,16 +37,4 @@ impl Context {
             self.printer.note(line);
         }
     }
-}
-
-/// Whether the command that failed offers `--lowercase` and `--vocab` (so the advice may
-/// name them) or reads data with a model's vocabulary and no such flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadFlags {
-    /// `--lowercase` and `--vocab` exist.
-    Both,
-    /// Only `--lowercase` exists (eval).
-    Lowercase,
-    /// Neither: the file has to be fixed.
-    None,
 }

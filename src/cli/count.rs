@@ -1,6 +1,5 @@
 //! `bigram count`: the count model, P = (N + smoothing) / row sums, saved as a checkpoint.
 
-use super::advice::nothing_saved;
 use super::args::{OrderArg, ReadArgs, SmoothingArg, SplitArgs};
 use super::printer::Report;
 use super::split::SplitReport;
@@ -93,7 +92,6 @@ impl super::Run for CountArgs {
         inputs.extend(self.vocab_from.as_deref().map(InputPath::File));
         inputs
     }
-    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;
@@ -109,7 +107,7 @@ impl super::Run for CountArgs {
             split: self.split.get(),
         };
         let data = Dataset::load(&self.read.data.data, &read, fit)
-            .map_err(|e| nothing_saved(e, &outputs[0]))?;
+            .map_err(|e| outputs[0].nothing_saved(e))?;
         ctx.note_data(&data);
         let (counts, vocab) = (data.counts(), data.vocab());
         let mut model = Model::from_counts(counts, vocab, fit.order, self.smoothing.value);
@@ -120,7 +118,7 @@ impl super::Run for CountArgs {
         model.meta.threads = Some(ctx.threads);
         ctx.cancel
             .check(|| "after counting".into())
-            .map_err(|e| nothing_saved(e, &outputs[0]))?;
+            .map_err(|e| outputs[0].nothing_saved(e))?;
         let pending = vec![outputs[0].stage(model.to_bytes()?)?];
         let report = CountReport {
             smoothing: self.smoothing.value,

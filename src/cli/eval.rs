@@ -49,7 +49,6 @@ impl super::Run for EvalArgs {
         inputs.extend(self.data.inputs());
         inputs
     }
-    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Lowercase;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         run(self, ctx)
@@ -62,6 +61,7 @@ fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
     let mut options = read_options_for(&model, ctx.cancel.clone());
     options.lowercase |= args.lowercase;
     options.threads = ctx.threads.max(1) as usize;
+    options.offers_flags = true;
     let evaluation = evaluate(&model, &args.data.data, &options)?;
     ctx.printer.print(&EvalReport {
         model: args.model.display().to_string(),

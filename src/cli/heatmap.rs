@@ -1,6 +1,6 @@
 //! `bigram heatmap`: the bigram counts of the data, or a model's probabilities, as a PNG.
 
-use super::advice::usage;
+use bigram::bail_input;
 use super::args::ReadArgs;
 use super::printer::Report;
 use super::Context;
@@ -52,7 +52,6 @@ impl super::Run for HeatmapArgs {
             None => self.read.data.inputs(),
         }
     }
-    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         run(self, ctx)
@@ -70,7 +69,7 @@ fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
         Some(path) => {
             let model = bigram::checkpoint::read(path, &ctx.cancel)?.model;
             if model.order != 2 {
-                usage!(
+                bail_input!(
                     "{}: a heatmap shows bigram models; this one has order {}",
                     path.display(),
                     model.order

@@ -83,7 +83,7 @@ fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
     model.meta.threads = Some(ctx.threads);
     ctx.cancel
         .check(|| "after merging".into())
-        .map_err(|e| super::advice::nothing_saved(e, &outputs[0]))?;
+        .map_err(|e| outputs[0].nothing_saved(e))?;
     let pending = vec![outputs[0].stage(model.to_bytes()?)?];
     let report = MergeReport {
         inputs: parts.len(),

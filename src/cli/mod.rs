@@ -3,7 +3,6 @@
 //! flags, turns them into the library's options, calls the library, and hands a report to the
 //! printer.
 
-mod advice;
 mod args;
 mod context;
 mod printer;
@@ -13,7 +12,6 @@ mod split;
 mod version;
 
 use bigram::cancel::Cancel;
-use bigram::error::OutputError;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 pub use context::{Context, Run};
 use printer::{Printer, StdoutClosed};
@@ -77,12 +75,6 @@ macro_rules! commands {
             fn inputs(&self) -> Vec<bigram::files::InputPath<'_>> {
                 match self {
                     $(Command::$variant(args) => args.inputs(),)*
-                }
-            }
-
-            fn read_flags(&self) -> context::ReadFlags {
-                match self {
-                    $(Command::$variant(_) => <$module::$args as Run>::READ_FLAGS,)*
                 }
             }
 
@@ -155,7 +147,7 @@ pub fn main() -> i32 {
         .threads
         .unwrap_or_else(bigram::device::default_threads);
     if let Err(e) = bigram::memory::check_threads(threads as usize) {
-        report_error(&advice::message(&e.into(), command.read_flags()));
+        report_error(&e.to_string());
         return 2;
     }
     bigram::device::set_threads(threads);
@@ -165,12 +157,11 @@ pub fn main() -> i32 {
         printer: Printer::new(cli.global.json, cli.global.quiet),
         cancel,
     };
-    let flags = command.read_flags();
     // Before any work, for every command: stdout or stderr redirected onto a file it reads.
     if let Err(e) = bigram::files::check_streams(&command.inputs()) {
         // With stderr on an input, even the message would change it: the exit code says it.
-        if !matches!(e, bigram::Error::Output(OutputError::StderrIsInput { .. })) {
-            report_error(&advice::message(&e.into(), flags));
+        if !matches!(e, bigram::Error::StderrIsInput { .. }) {
+            report_error(&e.to_string());
         }
         return 2;
     }
@@ -187,14 +178,15 @@ pub fn main() -> i32 {
                     .downcast_ref::<bigram::Error>()
                     .is_some_and(|e| matches!(e, bigram::Error::Interrupted { .. }));
                 match stopped {
-                    true => report_error(&advice::message(&e, flags)),
+                    true => report_error(&message(&e)),
                     false => report_error("interrupted"),
                 }
                 signals::exit_code(signal)
             }
             None => {
-                report_error(&advice::message(&e, flags));
-                advice::exit_code(&e)
+                report_error(&message(&e));
+                e.downcast_ref::<bigram::Error>()
+                    .map_or(1, bigram::Error::exit_code)
             }
         },
     }
@@ -213,6 +205,15 @@ fn parse_failed(e: &clap::Error) -> i32 {
             1
         }
         _ => e.exit_code(),
+    }
+}
+
+/// What the user reads: the library's message (which says what to do), or the chain of a
+/// failure of the command line itself.
+fn message(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<bigram::Error>() {
+        Some(e) => e.to_string(),
+        None => format!("{err:#}"),
     }
 }
 

@@ -1,11 +1,10 @@
 //! `bigram parity`: compare with a PyTorch reference, quantity by quantity.
 
-use super::advice::usage;
+use bigram::bail_input;
 use super::args::{non_negative, smoothing_value, DeviceArg, OptimArgs, OrderArg, RegArg};
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::error::ReferenceError;
 use bigram::files::InputPath;
 use bigram::parity::{self, NotebookParityConfig, ParityConfig, ParityReport};
 use clap::Args;
@@ -19,7 +18,7 @@ count give the same bits. Both sides run with --threads (default: libtorch's cho
 )]
 pub struct ParityArgs {
     /// Names file (one; the reference reads it by path).
-    #[arg(long, default_value = super::args::DEFAULT_DATA, value_name = "PATH")]
+    #[arg(long, default_value = bigram::data::DEFAULT_PATH, value_name = "PATH")]
     data: PathBuf,
     /// Compare the notebook replay (`bigram notebook`) with the notebook's cells run by
     /// PyTorch, figure by figure, instead of the training pipeline.
@@ -81,14 +80,14 @@ impl super::Run for ParityArgs {
 
 fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
     if args.data.as_os_str() == "-" {
-        usage!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");
+        bail_input!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");
     }
     let device = parse_device(&args.device.device)?;
     let python = args
         .python
         .clone()
         .or_else(parity::default_python)
-        .ok_or(bigram::Error::Reference(ReferenceError::NoPython))?;
+        .ok_or_else(|| bigram::Error::input("no Python with torch is known; run scripts/setup.sh or pass --python PATH"))?;
     let report = if args.notebook {
         parity::run_notebook(&NotebookParityConfig {
             data: args.data.clone(),

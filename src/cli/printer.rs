@@ -188,13 +188,5 @@ fn closed_or(e: std::io::Error) -> anyhow::Error {
     }
 }
 
-/// A number as a person reads it: as Rust writes it for everyday sizes, in exponent form when
-/// tiny or huge (a smoothing of 1e-320 is not written with 320 digits).
-pub fn number(value: f64) -> String {
-    let size = value.abs();
-    if size != 0.0 && !(1e-4..1e16).contains(&size) {
-        format!("{value:e}")
-    } else {
-        format!("{value}")
-    }
-}
+/// Numbers are written as the library's messages write them.
+pub use bigram::number;

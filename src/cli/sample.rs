@@ -1,6 +1,6 @@
 //! `bigram sample`: names from a checkpoint, written as they are drawn.
 
-use super::advice::usage;
+use bigram::bail_input;
 use super::printer::Report;
 use super::Context;
 use bigram::data::Source;
@@ -97,22 +97,22 @@ impl super::Run for SampleArgs {
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let (min, max) = (self.min_len, self.max_len);
         if min > max {
-            usage!("--min-len {min} is above --max-len {max}");
+            bail_input!("--min-len {min} is above --max-len {max}");
         }
         if !self.data.is_empty() && !self.novel && !ctx.printer.json() {
-            usage!("--data tells known names from new ones, which only --novel and --json use; add one of them or drop --data");
+            bail_input!("--data tells known names from new ones, which only --novel and --json use; add one of them or drop --data");
         }
         let model = bigram::checkpoint::read(&self.model, &ctx.cancel)?.model;
         let prefix = encode_word(&model, &self.prefix, "prefix")?;
         if prefix.len() as u64 > self.max_len {
-            usage!("the prefix is longer than --max-len {}", self.max_len);
+            bail_input!("the prefix is longer than --max-len {}", self.max_len);
         }
         let known = match self.novel || ctx.printer.json() {
             true => known_names_of(&model, &self.data, &ctx.cancel)?,
             false => None,
         };
         if self.novel && known.is_none() {
-            usage!("--novel needs the training data, and the checkpoint's data file is gone or changed; pass --data PATH");
+            bail_input!("--novel needs the training data, and the checkpoint's data file is gone or changed; pass --data PATH");
         }
         let filter = Filter {
             prefix,

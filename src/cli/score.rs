@@ -1,11 +1,10 @@
 //! `bigram score`: log-probability, NLL per bigram and rank of names under a checkpoint.
 
-use super::advice::usage;
+use bigram::bail_input;
 use super::printer::Report;
 use super::Context;
 use bigram::cancel::WatchedRead;
 use bigram::data::Source;
-use bigram::error::DataError;
 use bigram::eval::{known_names_of, Score, Scorer};
 use bigram::files::InputPath;
 use clap::Args;
@@ -57,17 +56,17 @@ fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
             .filter_map(Source::path)
             .find(|p| !p.exists());
         if let Some(path) = swallowed {
-            usage!(
+            bail_input!(
                 "{} is not a file: `--data` takes every word after it as a data file; give the names before --data (bigram score emma --data names.txt)",
                 path.display()
             );
         }
         if args.data.contains(&Source::Stdin) {
-            usage!("stdin cannot give both the names and the data; give the names as arguments with --data -");
+            bail_input!("stdin cannot give both the names and the data; give the names as arguments with --data -");
         }
     }
     if args.names.iter().any(|n| n.trim().is_empty()) {
-        usage!("an empty name has nothing to score: give names with at least one character");
+        bail_input!("an empty name has nothing to score: give names with at least one character");
     }
     let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
     let names = if args.names.is_empty() {
@@ -105,7 +104,7 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         if ctx.printer.quiet() {
-            usage!("give names to score, or pipe them in, one per line");
+            bail_input!("give names to score, or pipe them in, one per line");
         }
         ctx.printer.note(
             "reading names from stdin, one per line; end with Ctrl-D (or give names as arguments)",
@@ -119,11 +118,7 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
         ctx.cancel.check(at)?;
         let line = line.map_err(|source| match ctx.cancel.check(at) {
             Err(stopped) => stopped,
-            Ok(()) => DataError::Unreadable {
-                path: "stdin".into(),
-                source,
-            }
-            .into(),
+            Ok(()) => bigram::data::unreadable("stdin", source),
         })?;
         let name = line.trim();
         if !name.is_empty() {
@@ -132,10 +127,7 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
     }
     // Nothing to score is bad input, as an empty data file is for eval and count.
     if names.is_empty() {
-        let empty = DataError::NoNames {
-            path: "stdin".into(),
-        };
-        return Err(bigram::Error::from(empty).into());
+        return Err(bigram::data::no_names("stdin").into());
     }
     Ok(names)
 }

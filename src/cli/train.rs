@@ -1,7 +1,5 @@
 //! `bigram train`: fit the network by gradient descent and save a checkpoint.
 
-use super::advice::nothing_saved;
-use super::context::ReadFlags;
 use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
 use super::args::TensorboardArg;
 use super::printer::Report;
@@ -96,7 +94,6 @@ impl super::Run for TrainArgs {
         inputs.extend(self.init.as_deref().map(InputPath::File));
         inputs
     }
-    const READ_FLAGS: ReadFlags = ReadFlags::Both;
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)
     }
@@ -121,7 +118,7 @@ impl super::Run for TrainArgs {
         };
         let bar = EpochBar::new(self.optim.epochs, ctx.printer.quiet());
         let fitted = fit(&run, &mut |data| ctx.note_data(data), &mut |e| bar.update(e.epoch, e.loss))
-            .map_err(|e| nothing_saved(e, &outputs[0]))?;
+            .map_err(|e| outputs[0].nothing_saved(e))?;
         // The picture first: one that cannot be drawn or written replaces nothing.
         let picture = outputs.get(1).map(|p| p.stage(fitted.loss_curve()?)).transpose()?;
         let mut pending = vec![outputs[0].stage(fitted.model.to_bytes()?)?];

@@ -1,6 +1,6 @@
 //! `bigram tune`: one fit per value of the L2 weight (or smoothing), judged on the dev part.
 
-use super::advice::usage;
+use bigram::bail_input;
 use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, TensorboardArg};
 use super::printer::Report;
 use super::Context;
@@ -95,7 +95,6 @@ impl super::Run for TuneArgs {
     fn inputs(&self) -> Vec<InputPath<'_>> {
         self.read.data.inputs()
     }
-    const READ_FLAGS: super::context::ReadFlags = super::context::ReadFlags::Both;
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)
     }
@@ -103,10 +102,10 @@ impl super::Run for TuneArgs {
         let (knob, values) = match (&self.reg, &self.smoothing) {
             (Some(reg), None) => (Knob::Reg, reg.clone()),
             (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
-            _ => usage!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
+            _ => bail_input!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
         };
         if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < 0.0 || **v > 1e30) {
-            usage!("every value to try must be a number from 0 to 1e30; got {bad}");
+            bail_input!("every value to try must be a number from 0 to 1e30; got {bad}");
         }
         let tensorboard = self.tensorboard.checked()?;
         let device = parse_device(&self.device.device)?;
@@ -119,7 +118,7 @@ impl super::Run for TuneArgs {
         let data = Dataset::load(&self.read.data.data, &self.read.options(ctx), fit)?;
         ctx.note_data(&data);
         let Some(splits) = data.splits.as_ref().filter(|s| !s.dev.names.is_empty()) else {
-            usage!("the split {} leaves no dev names to tune on", self.split);
+            bail_input!("the split {} leaves no dev names to tune on", self.split);
         };
         let config = self.optim.config(0.0, method, device);
         let name = |value| format!("{}={}", knob.as_str(), super::printer::number(value));
@@ -132,7 +131,7 @@ impl super::Run for TuneArgs {
         let rows = tune(splits, data.vocab(), fit.order, knob, &values, &config, &mut on_epoch)?;
         logs.record_counts(knob, &rows)?;
         let Some(best) = best(&rows).cloned() else {
-            usage!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
+            bail_input!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
         };
         let best_row = rows
             .iter()

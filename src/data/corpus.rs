@@ -4,7 +4,7 @@ use super::count::count_fast;
 use super::examples::{Counts, Examples};
 use super::read::{labels_of, resolve_vocab, scan_names, FileInfo, ReadOptions, Scan, VocabChoice};
 use super::source::{Input, Source};
-use crate::error::{DataError, Result};
+use crate::error::Result;
 
 /// Bytes an example kept takes at most: its input and target (i64 each), three times over
 /// while a list grows (the old block and the one twice its size).
@@ -139,10 +139,7 @@ impl Corpus {
             files.push(FileInfo::of(input, sha256));
         }
         if names == 0 {
-            return Err(DataError::NoNames {
-                path: labels_of(inputs),
-            }
-            .into());
+            return Err(super::source::no_names(&labels_of(inputs)));
         }
         let scan = Scan {
             files,

@@ -15,7 +15,7 @@ use super::read::{ReadOptions, MAX_LINE_BYTES};
 use super::source::Input;
 use super::source::CHUNK_BYTES;
 use crate::cancel::Cancel;
-use crate::error::{DataError, Result};
+use crate::error::Result;
 use crate::vocab::{next_context, Vocab, NOT_IN_VOCAB};
 
 /// Files smaller than this are counted in one part (threads would cost more than they save).
@@ -491,10 +491,7 @@ pub(crate) fn count_fast(
     let Some(path) = input.file() else {
         return Ok(None);
     };
-    let unreadable = |source| DataError::Unreadable {
-        path: input.label.clone(),
-        source,
-    };
+    let unreadable = |e| super::source::unreadable(&input.label, e);
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let bounds = input.range.unwrap_or((0, ReadAt::size(&file)));
     let parts = match bounds.1 - bounds.0 >= PARALLEL_MIN_BYTES {
@@ -509,7 +506,7 @@ pub(crate) fn count_fast(
         let sha256 = match hasher {
             Ok(hasher) => hasher
                 .join()
-                .unwrap_or_else(|_| Err(crate::Error::internal("the checksum thread panicked"))),
+                .unwrap_or_else(|_| Err(crate::Error::failed("the checksum thread panicked"))),
             // No thread to spare: the checksum is computed here, after the counting.
             Err(_) => super::read::sha256_of(path, cancel),
         };

@@ -2,8 +2,8 @@
 //!
 //! Data comes from files or standard input, one name per line, read in large chunks and never
 //! all held at once, so counting works on data of any size in flat memory. CRLF endings and
-//! surrounding blanks are accepted and blank lines skipped; every other surprise is a
-//! [`DataError`](crate::error::DataError) naming the file and line. This module owns reading
+//! surrounding blanks are accepted and blank lines skipped; every other surprise is an error
+//! naming the file and line, and what to do. This module owns reading
 //! and validation; what a model does with the examples lives in `model` and `train`.
 
 mod corpus;
@@ -20,7 +20,7 @@ pub use range::ByteRange;
 pub use read::{
     sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
 };
-pub use source::{labels, size_of, Source};
+pub use source::{labels, no_names, size_of, unreadable, Source, DEFAULT_PATH};
 pub use split::{Part, SplitSpec, Splits};
 
 #[cfg(test)]
@@ -68,17 +68,15 @@ mod tests {
     #[test]
     fn upper_case_is_an_error_naming_the_line_unless_folded() {
         let f = write(b"emma\nOlivia\n");
-        let err =
-            Corpus::load(&source(&f), &ReadOptions::default(), 2, Keep::default()).unwrap_err();
-        match err {
-            crate::Error::Data(crate::error::DataError::UnknownCharacter {
-                line,
-                ch,
-                lower_known,
-                ..
-            }) => assert_eq!((line, ch, lower_known), (2, 'O', true)),
-            other => panic!("{other}"),
-        }
+        let offered = ReadOptions {
+            offers_flags: true,
+            ..Default::default()
+        };
+        let err = Corpus::load(&source(&f), &offered, 2, Keep::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(":2:") && msg.contains("'O'"), "{msg}");
+        // The upper-case letter's lower-case form is known: folding is the fix.
+        assert!(msg.contains("--lowercase"), "{msg}");
         let opts = ReadOptions {
             lowercase: true,
             ..Default::default()

@@ -1,12 +1,12 @@
 //! Reading names: files in large chunks (never whole), lines trimmed and checked against a
 //! vocabulary, each name handed to a visitor with its line number. CRLF endings, blanks
-//! around names and blank lines are accepted; anything else unusual is a [`DataError`] that
+//! around names and blank lines are accepted; anything else unusual is an error that
 //! names the file and line.
 
 use super::range::holds;
-use super::source::{join_labels, Input, CHUNK_BYTES};
+use super::source::{join_labels, no_names, unreadable, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;
-use crate::error::{DataError, Error, Result, VocabKind};
+use crate::error::{Error, Result};
 use crate::vocab::{fold_case, Vocab, BOUNDARY, MAX_SYMBOLS, NOT_IN_VOCAB};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -29,16 +29,6 @@ pub enum VocabChoice {
     Fixed(Box<Vocab>),
 }
 
-impl VocabChoice {
-    fn kind(&self) -> VocabKind {
-        match self {
-            VocabChoice::Letters => VocabKind::Letters,
-            VocabChoice::Auto => VocabKind::FromData,
-            VocabChoice::Fixed(_) => VocabKind::Model,
-        }
-    }
-}
-
 /// How to read names.
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
@@ -52,6 +42,9 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Read only the lines that start in this part of the (one, regular) file.
     pub range: Option<super::ByteRange>,
+    /// Whether the caller offers `--lowercase` and `--vocab auto`, so that a message about a
+    /// character the vocabulary lacks may suggest them (otherwise it says to fix the file).
+    pub offers_flags: bool,
 }
 
 /// One name, as the reader hands it to a visitor.
@@ -156,18 +149,14 @@ pub(crate) fn read_chunks(
             if let Err(source) = (&mut reader).take(CHUNK_BYTES as u64).read_to_end(&mut buf) {
                 // A watched stream fails its read when stop is asked for: that is the stop.
                 cancel.check(|| format!("while reading {}", input.label))?;
-                return Err(DataError::Unreadable {
-                    path: input.label.clone(),
-                    source,
-                }
-                .into());
+                return Err(unreadable(&input.label, source));
             }
             if buf.is_empty() {
                 return Ok(true);
             }
             let chunk = Arc::new(buf);
             if hasher.is_some() && to_hasher.send(Arc::clone(&chunk)).is_err() {
-                return Err(Error::internal("the checksum thread stopped"));
+                return Err(Error::failed("the checksum thread stopped"));
             }
             if let Some(inline) = inline.as_mut() {
                 inline.update(&chunk[..]);
@@ -181,7 +170,7 @@ pub(crate) fn read_chunks(
     let sha256 = match hasher {
         Some(h) => Some(
             h.join()
-                .map_err(|_| Error::internal("the checksum thread panicked"))?,
+                .map_err(|_| Error::failed("the checksum thread panicked"))?,
         ),
         None => inline.map(|h| format!("{:x}", h.finalize())),
     };
@@ -217,12 +206,10 @@ pub(crate) fn for_each_line(
         }
         match std::str::from_utf8(bytes) {
             Ok(text) => visit(line, text),
-            Err(e) => Err(DataError::NotUtf8 {
-                path: path.to_string(),
-                line,
-                byte: e.valid_up_to() + 1,
-            }
-            .into()),
+            Err(e) => Err(Error::input(format!(
+                "{path}:{line}: not valid UTF-8 (byte {} of the line); names files must be UTF-8 text",
+                e.valid_up_to() + 1
+            ))),
         }
     };
     let (_, sha256) = read_chunks(input, cancel, checksum, |chunk| {
@@ -264,12 +251,7 @@ pub(crate) fn for_each_line(
 
 fn check_line_length(path: &str, line: usize, len: usize) -> Result<()> {
     if len > MAX_LINE_BYTES {
-        return Err(DataError::LineTooLong {
-            path: path.to_string(),
-            line,
-            limit: MAX_LINE_BYTES,
-        }
-        .into());
+        crate::bail_input!("{path}:{line}: line longer than {MAX_LINE_BYTES} bytes; is this a file of names, one per line?");
     }
     Ok(())
 }
@@ -283,11 +265,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// the calling thread (the parallel counter runs it on a thread of its own).
 pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
     let shown = path.display().to_string();
-    let unreadable = |source| DataError::Unreadable {
-        path: shown.clone(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut file = std::fs::File::open(path).map_err(|e| unreadable(&shown, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK_BYTES];
     loop {
@@ -296,7 +274,7 @@ pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
             Ok(0) => return Ok(format!("{:x}", hasher.finalize())),
             Ok(n) => hasher.update(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(unreadable(e).into()),
+            Err(e) => return Err(unreadable(&shown, e)),
         }
     }
 }
@@ -336,12 +314,10 @@ fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
     }
     let symbols = seen.len() + usize::from(!seen.contains(&BOUNDARY));
     if symbols > MAX_SYMBOLS {
-        return Err(DataError::VocabularyTooLarge {
-            path: labels_of(inputs),
-            symbols,
-            max: MAX_SYMBOLS,
-        }
-        .into());
+        crate::bail_input!(
+            "{} has {symbols} distinct characters with '.', more than a vocabulary holds ({MAX_SYMBOLS}); is this a file of names? Keep to letters (the default vocabulary, with --lowercase), or remove the rare characters",
+            labels_of(inputs)
+        );
     }
     Vocab::from_chars(seen)
 }
@@ -380,10 +356,7 @@ pub(crate) fn scan_names(
         files.push(FileInfo::of(input, sha256));
     }
     if names == 0 {
-        return Err(DataError::NoNames {
-            path: labels_of(inputs),
-        }
-        .into());
+        return Err(no_names(&labels_of(inputs)));
     }
     Ok(Scan {
         files,
@@ -428,25 +401,25 @@ fn shown(text: &str) -> String {
 }
 
 fn control(path: &str, line: usize, text: &str, ch: char) -> Error {
-    DataError::ControlCharacter {
-        path: path.to_string(),
-        line,
-        name: shown(text),
-        ch,
-    }
-    .into()
+    let at = format!(
+        "{path}:{line}: control character U+{:04X} in {:?}",
+        ch as u32,
+        shown(text)
+    );
+    Error::Input(match ch {
+        '\r' => format!("{at}: the file's lines end with a carriage return alone (old Mac style); convert them to newlines, e.g. tr '\\r' '\\n' < old.txt > new.txt"),
+        _ => format!("{at}; names files are text, one name per line: remove it"),
+    })
 }
 
 fn boundary(path: &str, line: usize, text: &str) -> Error {
-    DataError::Boundary {
-        path: path.to_string(),
-        line,
-        name: shown(text),
-    }
-    .into()
+    Error::Input(format!(
+        "{path}:{line}: {:?} contains '.', which is the start/end token and cannot be part of a name; remove it",
+        shown(text)
+    ))
 }
 
-/// The error for a character the vocabulary does not have, with the facts a fix needs.
+/// The error for a character the vocabulary does not have, with the fix that applies.
 fn bad_char(
     path: &str,
     line: usize,
@@ -461,19 +434,23 @@ fn bad_char(
     if c.is_control() {
         return control(path, line, text, c);
     }
+    let name = shown(text);
+    let at = format!(
+        "{path}:{line}: character {c:?} (U+{:04X}) in {name:?} is not in the vocabulary",
+        c as u32
+    );
     let lower = c.to_lowercase().next().unwrap_or(c);
-    let lower_known = match &options.vocab {
-        VocabChoice::Fixed(_) => vocab.index(lower).is_some(),
-        _ => lower.is_ascii_lowercase(),
+    let fixed = matches!(options.vocab, VocabChoice::Fixed(_));
+    let lower_known = match fixed {
+        true => vocab.index(lower).is_some(),
+        false => lower.is_ascii_lowercase(),
     };
-    DataError::UnknownCharacter {
-        path: path.to_string(),
-        line,
-        name: shown(text),
-        ch: c,
-        lowercase: options.lowercase,
-        lower_known,
-        vocab: options.vocab.kind(),
-    }
-    .into()
+    Error::Input(match () {
+        _ if !options.offers_flags => format!("{at} this command reads with; fix the file"),
+        _ if c.is_uppercase() && !options.lowercase && lower_known => format!(
+            "{path}:{line}: upper-case {c:?} in {name:?}; pass --lowercase to fold names to lower case"
+        ),
+        _ if fixed => format!("{at}; the model's vocabulary cannot encode it"),
+        _ => format!("{at}; pass --vocab auto to build the vocabulary from the data"),
+    })
 }

@@ -6,10 +6,25 @@
 //! (so that `merge` sees the same data counted twice) but no path to find it by later.
 
 use crate::cancel::{Cancel, WatchedRead};
-use crate::error::{DataError, Error, Result};
+use crate::error::{Error, Result};
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+
+/// The names file read when none is given, where `scripts/setup.sh` puts it.
+pub const DEFAULT_PATH: &str = "data/names.txt";
+
+/// A data file that cannot be read.
+pub fn unreadable(label: &str, e: std::io::Error) -> Error {
+    Error::input(format!("cannot read data file {label}: {e}"))
+}
+
+/// Data without a single name.
+pub fn no_names(labels: &str) -> Error {
+    Error::input(format!(
+        "data file {labels} has no names (it is empty or has only blank lines)"
+    ))
+}
 
 /// Bytes read at a time.
 pub(crate) const CHUNK_BYTES: usize = 1 << 20;
@@ -108,12 +123,10 @@ impl Input {
     /// or any other stream given as a path, when it must be read more than once.
     pub fn prepare(sources: &[Source], passes: usize, cancel: &Cancel) -> Result<Vec<Input>> {
         if sources.is_empty() {
-            return Err(Error::invalid("no data file was given"));
+            crate::bail_input!("no data file was given");
         }
         if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
-            return Err(Error::invalid(
-                "standard input (-) can be given as data only once",
-            ));
+            crate::bail_input!("standard input (-) can be given as data only once");
         }
         let paths: Vec<&Path> = sources.iter().filter_map(Source::path).collect();
         let reads_stdin = sources.contains(&Source::Stdin);
@@ -121,18 +134,10 @@ impl Input {
             check_readable(path)?;
             // `--data d.txt - < d.txt`: standard input is a name of the file too.
             if reads_stdin && crate::files::is_stdin(path) {
-                return Err(DataError::Repeated {
-                    first: path.display().to_string(),
-                    second: "- (standard input)".into(),
-                }
-                .into());
+                return Err(repeated(path, Path::new("- (standard input)")));
             }
             if let Some(first) = paths[..i].iter().find(|p| crate::files::same_file(p, path)) {
-                return Err(DataError::Repeated {
-                    first: first.display().to_string(),
-                    second: path.display().to_string(),
-                }
-                .into());
+                return Err(repeated(first, path));
             }
         }
         sources
@@ -165,17 +170,14 @@ impl Input {
     pub fn open(&self) -> Result<Box<dyn Read + Send>> {
         match &self.kind {
             InputKind::File(path) => {
-                let file = std::fs::File::open(path).map_err(|source| DataError::Unreadable {
-                    path: self.label.clone(),
-                    source,
-                })?;
+                let file = std::fs::File::open(path).map_err(|e| unreadable(&self.label, e))?;
                 Ok(Box::new(file))
             }
             InputKind::Stream(reader) => reader
                 .lock()
                 .ok()
                 .and_then(|mut r| r.take())
-                .ok_or_else(|| Error::internal(format!("{} was read twice", self.label))),
+                .ok_or_else(|| Error::failed(format!("{} was read twice", self.label))),
             InputKind::Spooled(tmp) => {
                 let file = tmp
                     .reopen()
@@ -190,23 +192,20 @@ impl Input {
     /// would be ambiguous.
     pub fn restrict(inputs: &mut [Input], range: super::ByteRange) -> Result<()> {
         let [input] = inputs else {
-            return Err(Error::invalid(format!(
+            crate::bail_input!(
                 "a byte range ({range}) is read from one data file, not {}",
                 inputs.len()
-            )));
+            );
         };
         let InputKind::File(path) = &input.kind else {
-            return Err(Error::invalid(format!(
+            crate::bail_input!(
                 "a byte range ({range}) is read from a regular file, and {} is a stream \
                  (standard input, a pipe or a device cannot be read at an offset)",
                 input.label
-            )));
+            );
         };
         let size = std::fs::metadata(path)
-            .map_err(|source| DataError::Unreadable {
-                path: input.label.clone(),
-                source,
-            })?
+            .map_err(|e| unreadable(&input.label, e))?
             .len();
         input.range = Some(range.bounds(size));
         Ok(())
@@ -230,17 +229,28 @@ impl Input {
 fn check_readable(path: &Path) -> Result<()> {
     let shown = path.display().to_string();
     match std::fs::metadata(path) {
+        // The default file is missing: setup has not been run.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && shown == DEFAULT_PATH => {
+            crate::bail_input!("data file {shown} not found; run scripts/setup.sh to fetch it, or pass --data PATH")
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(DataError::NotFound { path: shown }.into())
+            crate::bail_input!("data file {shown} not found")
         }
-        Err(source) => Err(DataError::Unreadable {
-            path: shown,
-            source,
+        Err(e) => Err(unreadable(&shown, e)),
+        Ok(m) if m.is_dir() => {
+            crate::bail_input!("data path {shown} is a directory; pass the names file itself")
         }
-        .into()),
-        Ok(m) if m.is_dir() => Err(DataError::IsDirectory { path: shown }.into()),
         Ok(_) => Ok(()),
     }
+}
+
+/// One file given twice.
+fn repeated(first: &Path, second: &Path) -> Error {
+    Error::input(format!(
+        "data file {} is {} again: its names would be counted twice; give each file once",
+        second.display(),
+        first.display()
+    ))
 }
 
 fn is_regular(path: &Path) -> bool {
@@ -254,10 +264,6 @@ fn stream(
     cancel: &Cancel,
     open: impl FnOnce() -> std::io::Result<Box<dyn Read + Send>> + Send + 'static,
 ) -> Result<InputKind> {
-    let unreadable = |source| DataError::Unreadable {
-        path: label.to_string(),
-        source,
-    };
     // Opened and read watched, so that a stop request is seen while the stream is quiet (or
     // a fifo waits for its writer), not only between chunks. An error opening it comes with
     // the first read.
@@ -277,7 +283,7 @@ fn stream(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 cancel.check(|| format!("while reading {label}"))?;
-                return Err(unreadable(e).into());
+                return Err(unreadable(label, e));
             }
         };
         tmp.write_all(&buf[..n])

@@ -77,7 +77,7 @@ impl Jupyter {
             .filter_map(|(_, t)| t.as_ref());
         tensors
             .nth(k)
-            .ok_or_else(|| Error::Internal(format!("In [{cell}] showed no tensor number {k}")))
+            .ok_or_else(|| Error::Failed(format!("In [{cell}] showed no tensor number {k}")))
     }
 
     /// Lets go of the tensors shown so far (what is shown stays).

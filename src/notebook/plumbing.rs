@@ -6,7 +6,7 @@
 use crate::cancel::Cancel;
 use crate::data::{labels, read_names, ReadOptions, Source};
 use crate::device::with_cpu_seed;
-use crate::error::{DataError, Result};
+use crate::error::Result;
 use crate::train::check_one_hot_size;
 use tch::kind::FLOAT_CPU;
 use tch::{Device, Tensor};
@@ -35,14 +35,10 @@ pub fn names(sources: &[Source], cancel: &Cancel) -> Result<Vec<String>> {
 fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
     let bigrams: usize = names.iter().map(|name| name.len() + 1).sum();
     if bigrams < 10 {
-        let need =
-            "the notebook replay shows the first 10 examples and needs at least that many bigrams";
-        let path = labels(sources);
-        return Err(DataError::TooSmall {
-            path,
-            need: need.into(),
-        }
-        .into());
+        crate::bail_input!(
+            "{}: the notebook replay shows the first 10 examples and needs at least that many bigrams",
+            labels(sources)
+        );
     }
     check_one_hot_size(bigrams, 27)?;
     // Its one-hot tensors, as the onehot method's, must fit in what is left.

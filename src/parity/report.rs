@@ -2,7 +2,7 @@
 //! parsed) and the table of rows compared, with its tolerance.
 
 use crate::cancel::Cancel;
-use crate::error::{ReferenceError, Result};
+use crate::error::{Error, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +10,10 @@ use tch::Device;
 
 /// Default tolerance for floats on CUDA, where kernels differ from the CPU's.
 pub const CUDA_TOLERANCE: f64 = 1e-4;
+
+/// What to do when no Python with torch can run the references.
+const NO_TORCH_FIX: &str =
+    "run scripts/setup.sh, or pass --python PATH to a Python with torch 2.13";
 
 /// The PyTorch version the references must run (the one tch 0.26 binds).
 pub const TORCH_VERSION: &str = "2.13.0";
@@ -151,28 +155,27 @@ pub(super) fn run_python(
         script.as_bytes(),
         cancel,
         "the PyTorch reference",
-        |source| {
-            ReferenceError::NotRunnable {
-                python: python.to_path_buf(),
-                source,
-            }
-            .into()
+        |e| {
+            Error::input(format!(
+                "cannot run Python at {}: {e}; {NO_TORCH_FIX}",
+                python.display()
+            ))
         },
     )?;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         if stderr.contains("No module named 'torch'") {
-            return Err(ReferenceError::NoTorch {
-                python: python.to_path_buf(),
-            }
-            .into());
+            crate::bail_input!(
+                "the Python at {} has no torch; {NO_TORCH_FIX}",
+                python.display()
+            );
         }
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-        return Err(ReferenceError::Failed {
-            status: output.status.to_string(),
-            stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-        }
-        .into());
+        return Err(Error::failed(format!(
+            "the PyTorch reference failed ({}):\n{}",
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )));
     }
     Ok(output.stdout)
 }
@@ -186,16 +189,19 @@ pub(super) fn parse_reference<T: serde::de::DeserializeOwned>(
     struct Threads {
         threads: i32,
     }
-    let seen: Threads =
-        serde_json::from_slice(stdout).map_err(|e| ReferenceError::Output(e.to_string()))?;
+    let unexpected = |e: serde_json::Error| {
+        Error::failed(format!(
+            "the PyTorch reference printed something unexpected: {e}"
+        ))
+    };
+    let seen: Threads = serde_json::from_slice(stdout).map_err(unexpected)?;
     if seen.threads != threads {
-        return Err(ReferenceError::Threads {
-            reference: seen.threads,
-            ours: threads,
-        }
-        .into());
+        return Err(Error::failed(format!(
+            "the reference ran with {} threads, not {threads}",
+            seen.threads
+        )));
     }
-    Ok(serde_json::from_slice(stdout).map_err(|e| ReferenceError::Output(e.to_string()))?)
+    serde_json::from_slice(stdout).map_err(unexpected)
 }
 
 pub(super) fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, Option<usize>) {

@@ -13,9 +13,10 @@
 //! nothing of files or flags: a whole run, from its data to a model, is [`super::fit`].
 
 use super::counts::CountsObjective;
+use super::readback::Step;
 use super::readback::{epochs_per_read, warm_up, Epoch, EpochLog, OnEpoch};
 use crate::data::{Counts, Examples, Source};
-use crate::error::{Result, Step, TrainError};
+use crate::error::{Error, Result};
 use crate::memory::{self, Use};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
@@ -137,10 +138,10 @@ pub fn train_from(
     let want = vec![data.counts.rows, data.counts.width];
     let got: Vec<usize> = w0.size().iter().map(|&d| d as usize).collect();
     if got != want {
-        return Err(TrainError::InitShape { got, want }.into());
+        crate::bail_input!("the initial weights have shape {got:?}; this data needs {want:?}; --init needs a checkpoint of the same vocabulary and order");
     }
     let needs = || {
-        TrainError::Internal(format!(
+        Error::failed(format!(
             "the {} method needs the examples",
             config.method.as_str()
         ))
@@ -177,11 +178,11 @@ pub fn train_from(
     };
     // The last update comes after the last loss was checked: it can still overflow.
     if !bool::try_from(trained.w.isfinite().all())? {
-        return Err(TrainError::DivergedAfter {
-            epochs: config.epochs,
-            step,
-        }
-        .into());
+        let at = format!(
+            "after epoch {}: the final weights are not finite",
+            config.epochs
+        );
+        return Err(step.diverged(config.epochs, &at));
     }
     Ok(trained)
 }
@@ -322,12 +323,10 @@ impl OneHot {
 pub fn check_one_hot_size(examples: usize, contexts: usize) -> Result<()> {
     let bytes = examples as u128 * contexts as u128 * 12;
     if bytes > MAX_ONE_HOT_BYTES {
-        return Err(TrainError::OneHotTooLarge {
-            gib: bytes as f64 / (1u64 << 30) as f64,
-            examples,
-            contexts,
-        }
-        .into());
+        crate::bail_input!(
+            "the one-hot input would take {:.1} GiB ({examples} examples × {contexts} contexts); use --method index or --method counts, which reach the same objective without it",
+            bytes as f64 / (1u64 << 30) as f64
+        );
     }
     Ok(())
 }
@@ -340,7 +339,7 @@ pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
     let grad = Tensor::f_run_backward(&[loss], &[w], false, false)?.pop();
     match grad {
         Some(grad) if grad.defined() => Ok(grad),
-        _ => Err(TrainError::Internal("the backward pass gave W no gradient".into()).into()),
+        _ => Err(Error::failed("the backward pass gave W no gradient")),
     }
 }
 
@@ -524,9 +523,12 @@ mod tests {
             };
             let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
             match err {
-                crate::Error::Train(TrainError::Diverged { epoch, step, .. }) => {
+                Error::Diverged { epoch, message } => {
                     assert!(epoch <= 3, "{method:?} ran to epoch {epoch}");
-                    assert!(step.l2_explodes(), "{method:?}: {step:?}");
+                    assert!(
+                        message.contains("the L2 term alone"),
+                        "{method:?}: {message}"
+                    );
                 }
                 other => panic!("{method:?}: {other}"),
             }
@@ -546,8 +548,8 @@ mod tests {
                 ..config
             };
             match train(data, &wild, &mut |_| Ok(())).unwrap_err() {
-                crate::Error::Train(TrainError::Diverged { step, .. }) => {
-                    assert!(!step.l2_explodes(), "{method:?}")
+                Error::Diverged { message, .. } => {
+                    assert!(!message.contains("L2"), "{method:?}: {message}")
                 }
                 other => panic!("{method:?}: {other}"),
             }

@@ -5,7 +5,7 @@
 //! before the clock starts. Progress, interrupts and the divergence check happen at the reads.
 
 use crate::data::Counts;
-use crate::error::{Result, Step, TrainError};
+use crate::error::{Error, Result};
 use crate::model::LogProbs;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
@@ -34,14 +34,69 @@ pub const EXPLODED: f64 = 10.0;
 
 /// The divergence an epoch's `loss` shows, if any: not finite, or past [`EXPLODED`] times the
 /// first epoch's (`first`).
-fn diverged(epoch: usize, loss: f64, first: Option<f64>, step: Step) -> Option<TrainError> {
+fn diverged(epoch: usize, loss: f64, first: Option<f64>, step: Step) -> Option<Error> {
     let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
-    (!loss.is_finite() || exploded).then_some(TrainError::Diverged {
-        epoch,
-        loss,
-        first,
-        step,
-    })
+    let change = match first {
+        Some(first) if loss.is_finite() => format!("the loss grew from {first:.4} to {loss:.4e}"),
+        _ => format!("the loss became {loss}"),
+    };
+    (!loss.is_finite() || exploded)
+        .then(|| step.diverged(epoch, &format!("at epoch {epoch}: {change}")))
+}
+
+/// The learning rate the notebook trains with (and the command line's default): a divergence's
+/// message names first the knob that is out of range at this rate.
+pub const DEFAULT_LR: f64 = 50.0;
+
+/// What a gradient step was made of: what a divergence's message needs to name the knob.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    /// The learning rate.
+    pub lr: f64,
+    /// The weight of the L2 penalty reg · mean(W²).
+    pub reg: f64,
+    /// How many weights W has (the mean's denominator).
+    pub weights: usize,
+}
+
+impl Step {
+    /// Each step scales W by `1 - 2·lr·reg/weights` for the L2 term alone: past `lr·reg >
+    /// weights` that factor is below -1 and W grows every epoch, whatever the data says.
+    fn l2_factor(&self) -> f64 {
+        1.0 - 2.0 * (self.lr * self.reg / self.weights.max(1) as f64)
+    }
+
+    /// Whether the L2 term alone makes W grow (so `--reg` matters as much as `--lr`).
+    fn l2_explodes(&self) -> bool {
+        self.l2_factor() < -1.0
+    }
+
+    /// "training diverged {at}", with the knob to turn: `--lr`, or, when the L2 term alone
+    /// makes W grow, first the one of `--reg` and `--lr` that is out of range on its own.
+    pub fn diverged(&self, epoch: usize, at: &str) -> Error {
+        let (lr, reg) = (crate::number(self.lr), crate::number(self.reg));
+        let message = if !self.l2_explodes() {
+            format!(
+                "training diverged {at}; lower --lr (now {lr}) and try again; nothing was saved"
+            )
+        } else {
+            let at_default_rate = Step {
+                lr: DEFAULT_LR,
+                ..*self
+            };
+            let knobs = match at_default_rate.l2_explodes() {
+                true => format!("--reg (now {reg}) or --lr (now {lr})"),
+                false => format!("--lr (now {lr}) or --reg (now {reg})"),
+            };
+            format!(
+                "training diverged {at}; the L2 term alone scales W by {:.3} every epoch (lr × reg = {} is above the {} weights), so W grows whatever the data: lower {knobs}; nothing was saved",
+                self.l2_factor(),
+                crate::number(self.lr * self.reg),
+                self.weights
+            )
+        };
+        Error::Diverged { epoch, message }
+    }
 }
 
 /// Epochs between reads of the losses on CUDA: progress, interrupts and the divergence check
@@ -192,7 +247,7 @@ impl<'a> EpochLog<'a> {
     pub(super) fn record(&mut self, epoch: Epoch) -> Result<()> {
         let first = self.losses.first().copied();
         if let Some(e) = diverged(epoch.epoch, epoch.loss, first, self.step) {
-            return Err(e.into());
+            return Err(e);
         }
         self.losses.push(epoch.loss);
         self.nlls.push(epoch.nll);
