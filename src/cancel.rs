@@ -55,7 +55,8 @@ impl Cancel {
 /// terminal, an idle pipe, a fifo nobody has opened for writing yet). The signal handlers
 /// restart an interrupted `open(2)` or `read(2)`, so a call blocked on stdin would not return
 /// until data came; here the stream is opened and read on a helper thread, and this side
-/// waits for it in short slices, checking the flag between them.
+/// waits for it in short slices, checking the flag between them. When no thread can start,
+/// the stream is read on this one, checking the flag between reads.
 ///
 /// Once stop is asked for, `read` fails with an error whose inner error is [`Stopped`]; callers
 /// report it as the interruption (see [`Cancel::check`]). The helper thread may stay blocked in
@@ -63,6 +64,8 @@ impl Cancel {
 /// the helper saw it: a helper that died early is an error, never a short stream.
 pub struct WatchedRead {
     pieces: Receiver<Piece>,
+    /// The stream itself, read on this thread, when no helper thread could start.
+    inline: Option<Box<dyn Read + Send>>,
     current: Vec<u8>,
     offset: usize,
     state: State,
@@ -82,6 +85,17 @@ enum State {
     Ended,
     /// Failed: the error's kind and text, given again to every later read.
     Failed(std::io::ErrorKind, String),
+}
+
+impl State {
+    fn failed(e: std::io::Error) -> Self {
+        // Never `Interrupted`: `read_to_end` and friends would retry it forever.
+        let kind = match e.kind() {
+            std::io::ErrorKind::Interrupted => std::io::ErrorKind::Other,
+            kind => kind,
+        };
+        State::Failed(kind, e.to_string())
+    }
 }
 
 /// The error a [`WatchedRead`] returns once stop was asked for.
@@ -104,33 +118,46 @@ impl WatchedRead {
 
     /// Open a stream with `open` and read it, both on a helper thread (opening a fifo waits
     /// for a writer), watching `cancel` meanwhile. An error from `open` is the first read's.
-    pub fn open<R: Read>(
-        open: impl FnOnce() -> std::io::Result<R> + Send + 'static,
-        cancel: Cancel,
-    ) -> Self {
+    pub fn open<R, F>(open: F, cancel: Cancel) -> Self
+    where
+        R: Read + Send + 'static,
+        F: FnOnce() -> std::io::Result<R> + Send + 'static,
+    {
         // Two chunks in flight: the helper keeps reading while this side works on one.
         let (send, pieces) = sync_channel(2);
-        let helper = send.clone();
+        // The opener goes to the helper once it runs, so that this side keeps it otherwise.
+        let (give, take) = sync_channel::<F>(1);
         let spawned = std::thread::Builder::new()
             .name("stream-reader".into())
             .spawn(move || {
+                let Ok(open) = take.recv() else { return };
                 let last = match open() {
-                    Ok(inner) => read_into(inner, &helper),
+                    Ok(inner) => read_into(inner, &send),
                     Err(e) => Piece::Failed(e),
                 };
-                let _ = helper.send(last);
+                let _ = send.send(last);
             });
-        if let Err(e) = spawned {
-            // No thread to read on: a read error, rather than a read that cannot be stopped.
-            let _ = send.try_send(Piece::Failed(e));
-        }
-        Self {
+        let mut read = Self {
             pieces,
+            inline: None,
             current: Vec::new(),
             offset: 0,
             state: State::Open,
             cancel,
+        };
+        match spawned {
+            Ok(_) => {
+                let _ = give.send(open);
+            }
+            // No thread to spare (the system's limit, an address-space cap): the stream is read
+            // here, where a quiet one holds a stop off until its next bytes (a second signal
+            // still ends the process at once).
+            Err(_) => match open() {
+                Ok(inner) => read.inline = Some(Box::new(inner)),
+                Err(e) => read.state = State::failed(e),
+            },
         }
+        read
     }
 }
 
@@ -166,14 +193,7 @@ impl WatchedRead {
                     return Ok(());
                 }
                 Ok(Piece::End) => self.state = State::Ended,
-                Ok(Piece::Failed(e)) => {
-                    // Never `Interrupted`: `read_to_end` and friends would retry it forever.
-                    let kind = match e.kind() {
-                        std::io::ErrorKind::Interrupted => std::io::ErrorKind::Other,
-                        kind => kind,
-                    };
-                    self.state = State::Failed(kind, e.to_string());
-                }
+                Ok(Piece::Failed(e)) => self.state = State::failed(e),
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => {
                     self.state = State::Failed(
@@ -189,6 +209,12 @@ impl WatchedRead {
 
 impl Read for WatchedRead {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(inner) = &mut self.inline {
+            if self.cancel.reason().is_some() {
+                return Err(std::io::Error::other(Stopped));
+            }
+            return inner.read(buf);
+        }
         while self.offset == self.current.len() {
             match &self.state {
                 State::Ended => return Ok(0),

@@ -1126,6 +1126,37 @@ fn threads_that_cannot_start_are_refused_with_one_line() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
 
+#[test]
+fn threads_that_cannot_start_fall_back_and_give_the_same_bytes() {
+    let dir = data_and_model();
+    // Every thread bigram starts asks for an 8 GiB stack (RUST_MIN_STACK), which `ulimit -v`
+    // cannot map: the counting threads, the checksum thread and the stdin reader all fail to
+    // start. `ulimit -s 1024` keeps libtorch's 1024 thread stacks within the cap, so that
+    // --threads 1024 is not refused before any of them is tried.
+    let cap = "ulimit -s 1024; ulimit -v 5000000; export RUST_MIN_STACK=8589934592;";
+    for (line, out) in [
+        (
+            "$BIGRAM count --threads 1024 --data d.txt --out OUT",
+            "c.safetensors",
+        ),
+        (
+            "cat d.txt | $BIGRAM count --threads 1024 --data - --out OUT",
+            "s.safetensors",
+        ),
+        (
+            "cat d.txt | $BIGRAM score --threads 1024 --model m.safetensors > OUT",
+            "scores.txt",
+        ),
+    ] {
+        let free = shell(dir.path(), &line.replace("OUT", &format!("free-{out}")));
+        assert_eq!(free.code, Some(0), "{line}: {}", free.stderr);
+        let capped = shell(dir.path(), &format!("{cap} {}", line.replace("OUT", out)));
+        assert_eq!(capped.code, Some(0), "{line}: {}", capped.stderr);
+        let bytes = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        assert!(bytes(out) == bytes(&format!("free-{out}")), "{line}");
+    }
+}
+
 /// A checkpoint's bytes with its metadata, W and N (when it has one) changed by `edit`, written
 /// raw so that the reader, not the writer, is what is tested.
 fn rewritten(
