@@ -28,7 +28,8 @@ use tch::{Device, Kind, Tensor};
 /// ends a name can draw for a long time under a large length cap.
 const CANCEL_EVERY: usize = 4096;
 
-/// Which sampler draws the characters.
+/// Which sampler draws the characters. Adding one: a variant, its line in
+/// [`SamplerKind::describe`] and in [`SamplerKind::ALL`], and its arm in [`with_sampler`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SamplerKind {
     /// PyTorch 2.7 and later: `torch.multinomial(p, 1)`, which takes argmax(p / q) with
@@ -45,14 +46,32 @@ pub enum SamplerKind {
 }
 
 impl SamplerKind {
-    /// The name the command line and `--json` use.
-    pub fn name(self) -> &'static str {
+    /// Every sampler, in the order a caller lists them.
+    pub const ALL: [SamplerKind; 4] = [
+        SamplerKind::Torch,
+        SamplerKind::Torch20,
+        SamplerKind::Torch113,
+        SamplerKind::Fast,
+    ];
+
+    /// Its name (as the command line and `--json` write it) and a line saying what it is.
+    pub fn describe(self) -> (&'static str, &'static str) {
         match self {
-            SamplerKind::Torch => "torch",
-            SamplerKind::Torch20 => "torch-2.0",
-            SamplerKind::Torch113 => "torch-1.13",
-            SamplerKind::Fast => "fast",
+            SamplerKind::Torch => ("torch", "PyTorch 2.7 and later (2.13 checked): torch.multinomial(p, 1) from the same seed"),
+            SamplerKind::Torch20 => ("torch-2.0", "PyTorch 2.0 to 2.6 on x86 (2.6.0 checked): the names most learners of the lecture got"),
+            SamplerKind::Torch113 => ("torch-1.13", "PyTorch before 2.0 (1.13 and earlier, the makemore lecture's names): the cumulative draw"),
+            SamplerKind::Fast => ("fast", "no PyTorch: plain Rust, far faster, other names than PyTorch's"),
         }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// The sampler of this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
     }
 }
 
@@ -743,6 +762,14 @@ pub fn encode_word(model: &Model, word: &str, what: &'static str) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_sampler_is_found_by_its_own_name() {
+        for kind in SamplerKind::ALL {
+            assert_eq!(SamplerKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(SamplerKind::from_name("torch-2.7"), None);
+    }
 
     #[test]
     fn shaping_shifts_divides_and_keeps_the_top_k_with_ties() {

@@ -134,7 +134,7 @@ pub fn main() -> i32 {
             ));
             return 2;
         }
-        return run_version(&cli.global, cancel);
+        return run_version(&context(&cli.global, cancel));
     };
     // Before any tensor operation: libtorch asks once which devices exist.
     if command.device().is_some_and(bigram::device::may_be_cuda) {
@@ -142,21 +142,12 @@ pub fn main() -> i32 {
         let _ = bigram::device::load_cuda_backend();
     }
     // Before any tensor operation: the count decides how reductions split, hence the bits.
-    let threads = cli
-        .global
-        .threads
-        .unwrap_or_else(bigram::device::default_threads);
-    if let Err(e) = bigram::memory::check_threads(threads as usize) {
+    let ctx = context(&cli.global, cancel);
+    if let Err(e) = bigram::memory::check_threads(ctx.threads as usize) {
         report_error(&e.to_string());
         return 2;
     }
-    bigram::device::set_threads(threads);
-    let ctx = Context {
-        cli: Cli::command,
-        threads,
-        printer: Printer::new(cli.global.json, cli.global.quiet),
-        cancel,
-    };
+    bigram::device::set_threads(ctx.threads);
     // Before any work, for every command: stdout or stderr redirected onto a file it reads.
     if let Err(e) = bigram::files::check_streams(&command.inputs()) {
         // With stderr on an input, even the message would change it: the exit code says it.
@@ -222,18 +213,21 @@ fn report_error(message: &str) {
     printer::to_stderr(&format!("error: {message}\n"));
 }
 
-/// `bigram --version`.
-fn run_version(global: &GlobalArgs, cancel: Cancel) -> i32 {
-    let threads = global
-        .threads
-        .unwrap_or_else(bigram::device::default_threads);
-    let ctx = Context {
+/// What a command (or `--version`) runs with: `--threads`, or libtorch's default count.
+fn context(global: &GlobalArgs, cancel: Cancel) -> Context {
+    Context {
         cli: Cli::command,
-        threads,
+        threads: global
+            .threads
+            .unwrap_or_else(bigram::device::default_threads),
         printer: Printer::new(global.json, global.quiet),
         cancel,
-    };
-    match version::run(&ctx) {
+    }
+}
+
+/// `bigram --version`.
+fn run_version(ctx: &Context) -> i32 {
+    match version::run(ctx) {
         Err(e) if !e.is::<StdoutClosed>() => {
             report_error(&format!("{e:#}"));
             1

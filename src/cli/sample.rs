@@ -7,7 +7,7 @@ use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
 use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
 use bigram::files::InputPath;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -45,8 +45,8 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 100_000, help_heading = "Sampling")]
     max_attempts: u64,
     /// How a character is drawn; the distribution is the same, the names differ.
-    #[arg(long, value_enum, default_value_t = Sampler::Torch, help_heading = "Sampling")]
-    sampler: Sampler,
+    #[arg(long, value_name = "SAMPLER", value_parser = sampler_parser(), default_value = SamplerKind::default().name(), help_heading = "Sampling")]
+    sampler: SamplerKind,
     /// The same as --sampler fast.
     #[arg(long, conflicts_with = "sampler", help_heading = "Sampling")]
     fast: bool,
@@ -56,30 +56,11 @@ pub struct SampleArgs {
     data: Vec<Source>,
 }
 
-/// The samplers, as `--sampler` names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Sampler {
-    /// PyTorch 2.7 and later (2.13 checked): torch.multinomial(p, 1) from the same seed
-    Torch,
-    /// PyTorch 2.0 to 2.6 on x86 (2.6.0 checked): the names most learners of the lecture got
-    #[value(name = "torch-2.0")]
-    Torch20,
-    /// PyTorch before 2.0 (1.13 and earlier, the makemore lecture's names): the cumulative draw
-    #[value(name = "torch-1.13")]
-    Torch113,
-    /// no PyTorch: plain Rust, far faster, other names than PyTorch's
-    Fast,
-}
-
-impl From<Sampler> for SamplerKind {
-    fn from(sampler: Sampler) -> Self {
-        match sampler {
-            Sampler::Torch => SamplerKind::Torch,
-            Sampler::Torch20 => SamplerKind::Torch20,
-            Sampler::Torch113 => SamplerKind::Torch113,
-            Sampler::Fast => SamplerKind::Fast,
-        }
-    }
+/// `--sampler`: the library's samplers, each with its line of help.
+fn sampler_parser() -> impl clap::builder::TypedValueParser<Value = SamplerKind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = SamplerKind::ALL.map(|kind| PossibleValue::new(kind.name()).help(kind.describe().1));
+    PossibleValuesParser::new(values).try_map(|name| SamplerKind::from_name(&name).ok_or("unknown sampler"))
 }
 
 impl Report for Drawn {
@@ -127,7 +108,7 @@ impl super::Run for SampleArgs {
             top_k: self.top_k.map(|k| k as usize),
         };
         let kind = self.fast.then_some(SamplerKind::Fast);
-        let kind = kind.unwrap_or(SamplerKind::from(self.sampler));
+        let kind = kind.unwrap_or(self.sampler);
         let scorer = ctx.printer.json().then(|| Scorer::new(&model, None)).transpose()?;
         let mut stream = ctx.printer.stream();
         // Names are written as they are drawn: any -n works in constant memory.
