@@ -9,9 +9,10 @@
 //! Files are written through a temporary file and a rename; reading is bounded in size and
 //! refuses anything but a regular file.
 
-use crate::cancel::{Cancel, WatchedRead};
+use crate::cancel::Cancel;
 use crate::data::Counts;
 use crate::error::{Error, Result};
+use crate::io::WatchedRead;
 use crate::model::{Model, ModelKind};
 use crate::provenance::{text, Meta};
 use crate::vocab::{context_count, Vocab};
@@ -92,7 +93,7 @@ impl Model {
 
     /// Write the checkpoint atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::files::write_atomically(path, &self.to_bytes()?)
+        crate::io::write_atomically(path, &self.to_bytes()?)
     }
 
     /// Read a checkpoint, checking that it is one of ours and that its tensors fit its
@@ -172,32 +173,23 @@ pub struct Loaded {
 /// request ends a wait for its writer.
 pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     let shown = path.display().to_string();
-    let unreadable = |e| Error::input(format!("cannot read checkpoint {shown}: {e}"));
+    let unreadable = |e| crate::io::unreadable("checkpoint", &shown, e);
     let too_large = |size| {
         Error::input(format!(
             "{shown} is {size} bytes, too large to be a bigram checkpoint"
         ))
     };
-    let meta = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            crate::bail_input!(
-                "checkpoint {shown} not found; make one with `bigram train` or `bigram count`"
-            )
-        }
-        Err(e) => return Err(unreadable(e)),
-        Ok(m) => m,
-    };
+    let missing = "; make one with `bigram train` or `bigram count`";
+    let meta = crate::io::input_metadata(path, "checkpoint", missing)?;
     let mut bytes = Vec::new();
-    if meta.is_dir() {
-        crate::bail_input!("checkpoint path {shown} is a directory");
-    } else if meta.is_file() {
+    if meta.is_file() {
         if meta.len() > MAX_CHECKPOINT_BYTES {
             return Err(too_large(meta.len()));
         }
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
             .map_err(unreadable)?;
-    } else if crate::files::is_fifo(&meta) {
+    } else if crate::io::is_fifo(&meta) {
         let owned = path.to_path_buf();
         let stream = WatchedRead::open(move || std::fs::File::open(owned), cancel.clone());
         if let Err(source) = stream
@@ -208,7 +200,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
             return Err(unreadable(source));
         }
     } else {
-        let kind = crate::files::file_type_name(&meta);
+        let kind = crate::io::file_type_name(&meta);
         crate::bail_input!("checkpoint {shown} is a {kind}, not a regular file");
     }
     if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {

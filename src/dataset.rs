@@ -130,7 +130,7 @@ impl Dataset {
             split: model.meta.split,
             split_seed: model.meta.split_seed,
             counts_from: Some(DataFile {
-                path: Some(crate::files::absolute(path).display().to_string()),
+                path: Some(crate::io::absolute(path).display().to_string()),
                 sha256: Some(loaded.sha256.clone()),
                 range: None,
             }),

@@ -17,7 +17,7 @@ pub mod dataset;
 pub mod device;
 pub mod error;
 pub mod eval;
-pub mod files;
+pub mod io;
 pub mod memory;
 pub mod merge;
 pub mod model;

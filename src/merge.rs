@@ -211,5 +211,5 @@ fn name(part: &Part) -> String {
 }
 
 fn absolute(part: &Part) -> String {
-    crate::files::absolute(&part.path).display().to_string()
+    crate::io::absolute(&part.path).display().to_string()
 }

@@ -141,7 +141,7 @@ impl Start {
             .map(|s| s.to_string())
             .or_else(|| meta.init.as_ref().and_then(|i| i.seed.clone()));
         Self {
-            path: crate::files::absolute(path),
+            path: crate::io::absolute(path),
             sha256,
             epochs_total: meta.epochs_total.or(meta.epochs).unwrap_or(0),
             seed,

@@ -159,7 +159,7 @@ pub fn unusable_folder(dir: &Path) -> Option<String> {
         match std::fs::metadata(place) {
             Ok(m) if m.is_dir() => return None,
             Ok(m) => {
-                let kind = crate::files::file_type_name(&m);
+                let kind = crate::io::file_type_name(&m);
                 return Some(format!("{} is a {kind}, not a folder", place.display()));
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

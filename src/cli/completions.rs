@@ -1,7 +1,7 @@
 //! `bigram completions SHELL`: a completion script for bash, zsh, fish, elvish or PowerShell.
 
 use super::Context;
-use bigram::files::InputPath;
+use bigram::io::InputPath;
 use clap::Args;
 use clap_complete::Shell;
 

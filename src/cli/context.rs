@@ -12,7 +12,7 @@ pub trait Run {
         None
     }
     /// Everything it reads, which no output of it may replace, stdout and stderr included.
-    fn inputs(&self) -> Vec<bigram::files::InputPath<'_>>;
+    fn inputs(&self) -> Vec<bigram::io::InputPath<'_>>;
     /// Flags → options → one library call → report.
     fn run(self, ctx: &Context) -> anyhow::Result<()>;
 }

@@ -7,7 +7,7 @@ use super::Context;
 use bigram::checkpoint;
 use bigram::data::{ByteRange, VocabChoice};
 use bigram::dataset::{Dataset, FitOptions};
-use bigram::files::{plan_outputs, InputPath};
+use bigram::io::{plan_outputs, InputPath};
 use bigram::model::Model;
 use clap::Args;
 use serde::Serialize;

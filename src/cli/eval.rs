@@ -4,7 +4,7 @@ use super::args::DataArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::eval::{evaluate, read_options_for};
-use bigram::files::InputPath;
+use bigram::io::InputPath;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;

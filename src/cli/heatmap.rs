@@ -5,7 +5,7 @@ use super::args::ReadArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::data::{Corpus, Keep};
-use bigram::files::{check_png, plan_outputs, InputPath};
+use bigram::io::{check_png, plan_outputs, InputPath};
 use bigram::plot::CellValues;
 use clap::Args;
 use serde::Serialize;

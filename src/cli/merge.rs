@@ -3,7 +3,7 @@
 use super::args::smoothing_value;
 use super::printer::Report;
 use super::Context;
-use bigram::files::{plan_outputs, InputPath};
+use bigram::io::{plan_outputs, InputPath};
 use bigram::merge::{merge, Part};
 use clap::Args;
 use serde::Serialize;

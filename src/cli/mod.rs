@@ -72,7 +72,7 @@ macro_rules! commands {
                 }
             }
 
-            fn inputs(&self) -> Vec<bigram::files::InputPath<'_>> {
+            fn inputs(&self) -> Vec<bigram::io::InputPath<'_>> {
                 match self {
                     $(Command::$variant(args) => args.inputs(),)*
                 }
@@ -149,7 +149,7 @@ pub fn main() -> i32 {
     }
     bigram::device::set_threads(ctx.threads);
     // Before any work, for every command: stdout or stderr redirected onto a file it reads.
-    if let Err(e) = bigram::files::check_streams(&command.inputs()) {
+    if let Err(e) = bigram::io::check_streams(&command.inputs()) {
         // With stderr on an input, even the message would change it: the exit code says it.
         if !matches!(e, bigram::Error::StderrIsInput { .. }) {
             report_error(&e.to_string());

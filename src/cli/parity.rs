@@ -5,7 +5,7 @@ use super::args::{non_negative, smoothing_value, DeviceArg, OptimArgs, OrderArg,
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::files::InputPath;
+use bigram::io::InputPath;
 use bigram::parity::{self, NotebookParityConfig, ParityConfig, ParityReport};
 use clap::Args;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 //! closed or full loses its notes quietly and changes nothing else. A command whose output
 //! file is stdout (`--out -`) prints its results on stderr instead ([`Printer::deliver`]).
 
-use bigram::files::{Destination, Output, Pending};
+use bigram::io::{Destination, Output, Pending};
 use serde::Serialize;
 use std::io::{BufWriter, Write};
 

@@ -6,7 +6,7 @@ use super::Context;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
 use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
-use bigram::files::InputPath;
+use bigram::io::InputPath;
 use clap::Args;
 use std::path::PathBuf;
 

@@ -3,10 +3,10 @@
 use bigram::bail_input;
 use super::printer::Report;
 use super::Context;
-use bigram::cancel::WatchedRead;
+use bigram::io::WatchedRead;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Score, Scorer};
-use bigram::files::InputPath;
+use bigram::io::InputPath;
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;

@@ -7,7 +7,7 @@ use super::progress::EpochBar;
 use super::split::SplitReport;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::files::{check_png, plan_outputs, InputPath, Output};
+use bigram::io::{check_png, plan_outputs, InputPath, Output};
 use bigram::tensorboard::EventLog;
 use bigram::train::{fit, method_for, Fit, Summary, TrainOn};
 use clap::Args;

@@ -9,7 +9,7 @@ use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
 use bigram::train::{Epoch, Method};
 use bigram::tune::{best, tune, Knob, RunLogs, TuneRow};
-use bigram::files::InputPath;
+use bigram::io::InputPath;
 use clap::Args;
 use serde::Serialize;
 

@@ -108,7 +108,7 @@ impl FileInfo {
     pub(crate) fn of(input: &Input, sha256: Option<String>) -> Self {
         let path = input
             .has_path()
-            .then(|| input.file().map(crate::files::absolute))
+            .then(|| input.file().map(crate::io::absolute))
             .flatten();
         Self {
             label: input.label.clone(),

@@ -5,8 +5,9 @@
 //! passes are needed it is first copied to a temporary file; checkpoints record its checksum
 //! (so that `merge` sees the same data counted twice) but no path to find it by later.
 
-use crate::cancel::{Cancel, WatchedRead};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
+use crate::io::WatchedRead;
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ pub const DEFAULT_PATH: &str = "data/names.txt";
 
 /// A data file that cannot be read.
 pub fn unreadable(label: &str, e: std::io::Error) -> Error {
-    Error::input(format!("cannot read data file {label}: {e}"))
+    crate::io::unreadable("data file", label, e)
 }
 
 /// Data without a single name.
@@ -133,10 +134,10 @@ impl Input {
         for (i, path) in paths.iter().enumerate() {
             check_readable(path)?;
             // `--data d.txt - < d.txt`: standard input is a name of the file too.
-            if reads_stdin && crate::files::is_stdin(path) {
+            if reads_stdin && crate::io::is_stdin(path) {
                 return Err(repeated(path, Path::new("- (standard input)")));
             }
-            if let Some(first) = paths[..i].iter().find(|p| crate::files::same_file(p, path)) {
+            if let Some(first) = paths[..i].iter().find(|p| crate::io::same_file(p, path)) {
                 return Err(repeated(first, path));
             }
         }
@@ -227,21 +228,12 @@ impl Input {
 }
 
 fn check_readable(path: &Path) -> Result<()> {
-    let shown = path.display().to_string();
-    match std::fs::metadata(path) {
-        // The default file is missing: setup has not been run.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && shown == DEFAULT_PATH => {
-            crate::bail_input!("data file {shown} not found; run scripts/setup.sh to fetch it, or pass --data PATH")
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            crate::bail_input!("data file {shown} not found")
-        }
-        Err(e) => Err(unreadable(&shown, e)),
-        Ok(m) if m.is_dir() => {
-            crate::bail_input!("data path {shown} is a directory; pass the names file itself")
-        }
-        Ok(_) => Ok(()),
-    }
+    // The default file is missing: setup has not been run.
+    let missing = match path == Path::new(DEFAULT_PATH) {
+        true => "; run scripts/setup.sh to fetch it, or pass --data PATH",
+        false => "",
+    };
+    crate::io::input_metadata(path, "data file", missing).map(drop)
 }
 
 /// One file given twice.

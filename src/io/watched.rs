@@ -1,0 +1,273 @@
+//! A reader that sees a stop request while its stream is quiet.
+
+use crate::cancel::Cancel;
+use std::io::Read;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::time::Duration;
+
+/// How often a reader blocked on a quiet stream looks at the flag.
+const WATCH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Bytes a watched stream's helper thread reads at a time.
+const WATCH_CHUNK_BYTES: usize = 1 << 20;
+
+/// A reader that stays responsive to a stop request while its stream has nothing to give (a
+/// terminal, an idle pipe, a fifo nobody has opened for writing yet). The signal handlers
+/// restart an interrupted `open(2)` or `read(2)`, so a call blocked on stdin would not return
+/// until data came; here the stream is opened and read on a helper thread, and this side
+/// waits for it in short slices, checking the flag between them. When no thread can start,
+/// the stream is read on this one, checking the flag between reads.
+///
+/// Once stop is asked for, `read` fails with an error whose inner error is [`Stopped`]; callers
+/// report it as the interruption (see [`Cancel::check`]). The helper thread may stay blocked in
+/// its read until data comes or the process ends. The end of the stream is only reported when
+/// the helper saw it: a helper that died early is an error, never a short stream.
+pub struct WatchedRead {
+    pieces: Receiver<Piece>,
+    /// The stream itself, read on this thread, when no helper thread could start.
+    inline: Option<Box<dyn Read + Send>>,
+    current: Vec<u8>,
+    offset: usize,
+    state: State,
+    cancel: Cancel,
+}
+
+/// What the helper thread sends.
+enum Piece {
+    Bytes(Vec<u8>),
+    End,
+    Failed(std::io::Error),
+}
+
+/// Where the stream stands on this side.
+enum State {
+    Open,
+    Ended,
+    /// Failed: the error's kind and text, given again to every later read.
+    Failed(std::io::ErrorKind, String),
+}
+
+impl State {
+    fn failed(e: std::io::Error) -> Self {
+        // Never `Interrupted`: `read_to_end` and friends would retry it forever.
+        let kind = match e.kind() {
+            std::io::ErrorKind::Interrupted => std::io::ErrorKind::Other,
+            kind => kind,
+        };
+        State::Failed(kind, e.to_string())
+    }
+}
+
+/// The error a [`WatchedRead`] returns once stop was asked for.
+#[derive(Debug)]
+pub struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stop was asked for")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+impl WatchedRead {
+    /// Read `inner` on a helper thread, watching `cancel` while waiting for it.
+    pub fn new(inner: impl Read + Send + 'static, cancel: Cancel) -> Self {
+        Self::open(move || Ok(inner), cancel)
+    }
+
+    /// Open a stream with `open` and read it, both on a helper thread (opening a fifo waits
+    /// for a writer), watching `cancel` meanwhile. An error from `open` is the first read's.
+    pub fn open<R, F>(open: F, cancel: Cancel) -> Self
+    where
+        R: Read + Send + 'static,
+        F: FnOnce() -> std::io::Result<R> + Send + 'static,
+    {
+        // Two chunks in flight: the helper keeps reading while this side works on one.
+        let (send, pieces) = sync_channel(2);
+        // The opener goes to the helper once it runs, so that this side keeps it otherwise.
+        let (give, take) = sync_channel::<F>(1);
+        let spawned = std::thread::Builder::new()
+            .name("stream-reader".into())
+            .spawn(move || {
+                let Ok(open) = take.recv() else { return };
+                let last = match open() {
+                    Ok(inner) => read_into(inner, &send),
+                    Err(e) => Piece::Failed(e),
+                };
+                let _ = send.send(last);
+            });
+        let mut read = Self {
+            pieces,
+            inline: None,
+            current: Vec::new(),
+            offset: 0,
+            state: State::Open,
+            cancel,
+        };
+        match spawned {
+            Ok(_) => {
+                let _ = give.send(open);
+            }
+            // No thread to spare (the system's limit, an address-space cap): the stream is read
+            // here, where a quiet one holds a stop off until its next bytes (a second signal
+            // still ends the process at once).
+            Err(_) => match open() {
+                Ok(inner) => read.inline = Some(Box::new(inner)),
+                Err(e) => read.state = State::failed(e),
+            },
+        }
+        read
+    }
+}
+
+/// The helper's loop: sends chunks, and returns what ends the stream (its end or an error).
+/// One buffer is reused; each chunk sent is as long as what one read gave.
+fn read_into(mut inner: impl Read, send: &SyncSender<Piece>) -> Piece {
+    let mut buf = vec![0u8; WATCH_CHUNK_BYTES];
+    loop {
+        match inner.read(&mut buf) {
+            Ok(0) => return Piece::End,
+            Ok(n) => {
+                if send.send(Piece::Bytes(buf[..n].to_vec())).is_err() {
+                    return Piece::End; // the reading side is gone; nobody will see this
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Piece::Failed(e),
+        }
+    }
+}
+
+impl WatchedRead {
+    /// Wait for the next piece from the helper, checking the flag every slice.
+    fn next_piece(&mut self) -> std::io::Result<()> {
+        loop {
+            if self.cancel.reason().is_some() {
+                return Err(std::io::Error::other(Stopped));
+            }
+            match self.pieces.recv_timeout(WATCH_INTERVAL) {
+                Ok(Piece::Bytes(chunk)) => {
+                    self.current = chunk;
+                    self.offset = 0;
+                    return Ok(());
+                }
+                Ok(Piece::End) => self.state = State::Ended,
+                Ok(Piece::Failed(e)) => self.state = State::failed(e),
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.state = State::Failed(
+                        std::io::ErrorKind::Other,
+                        "the thread reading the stream stopped before its end".into(),
+                    )
+                }
+            }
+            return Ok(());
+        }
+    }
+}
+
+impl Read for WatchedRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(inner) = &mut self.inline {
+            if self.cancel.reason().is_some() {
+                return Err(std::io::Error::other(Stopped));
+            }
+            return inner.read(buf);
+        }
+        while self.offset == self.current.len() {
+            match &self.state {
+                State::Ended => return Ok(0),
+                State::Failed(kind, text) => return Err(std::io::Error::new(*kind, text.clone())),
+                State::Open if buf.is_empty() => return Ok(0),
+                State::Open => self.next_piece()?,
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.offset);
+        buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A stream that gives nothing until `release` is dropped, like a quiet pipe.
+    struct Quiet(std::sync::mpsc::Receiver<()>);
+
+    impl Read for Quiet {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            let _ = self.0.recv();
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn a_watched_read_blocked_on_a_quiet_stream_stops_when_asked() {
+        let (release, quiet) = std::sync::mpsc::channel::<()>();
+        let flag = Arc::new(AtomicUsize::new(0));
+        let mut reader = WatchedRead::new(Quiet(quiet), Cancel::new(Arc::clone(&flag)));
+        let (read_returned, returned) = std::sync::mpsc::channel::<()>();
+        let raiser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            flag.store(2, Ordering::Relaxed);
+            // If the flag goes unseen, end the stream after 5 s: the read then gives Ok(0)
+            // and fails the test instead of hanging it.
+            let _ = returned.recv_timeout(Duration::from_secs(5));
+            drop(release);
+        });
+        let result = reader.read(&mut [0u8; 8]);
+        drop(read_returned);
+        raiser.join().unwrap();
+        let err = result.unwrap_err();
+        assert!(err.get_ref().is_some_and(|e| e.is::<Stopped>()), "{err}");
+    }
+
+    /// Gives `first` once, then fails as a dying thread would.
+    struct DiesAfter(Option<Vec<u8>>);
+
+    impl Read for DiesAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let first = self.0.take().expect("the helper died");
+            buf[..first.len()].copy_from_slice(&first);
+            Ok(first.len())
+        }
+    }
+
+    #[test]
+    fn a_helper_that_dies_or_fails_is_an_error_not_a_short_stream() {
+        let mut reader = WatchedRead::new(DiesAfter(Some(b"emma\n".to_vec())), Cancel::never());
+        let mut got = Vec::new();
+        let err = reader.read_to_end(&mut got).unwrap_err();
+        assert_eq!(got, b"emma\n");
+        assert!(err.to_string().contains("stopped before its end"), "{err}");
+
+        let missing = || -> std::io::Result<std::io::Empty> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such fifo",
+            ))
+        };
+        let mut reader = WatchedRead::open(missing, Cancel::never());
+        for _ in 0..2 {
+            let err = reader.read(&mut [0u8; 8]).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_watched_read_passes_every_byte_through_in_order() {
+        let data: Vec<u8> = (0..3 * WATCH_CHUNK_BYTES + 17)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut reader = WatchedRead::new(std::io::Cursor::new(data.clone()), Cancel::never());
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        assert_eq!(got.len(), data.len());
+        assert!(got == data);
+    }
+}
