@@ -87,12 +87,16 @@ pub fn with_sampler<T, E: From<Error>>(
 ) -> std::result::Result<T, E> {
     match kind {
         SamplerKind::Torch => {
-            let mut sampler = ExactSampler::new(model, shaping);
+            let mut sampler = ExactSampler(Rows::new(model, shaping));
             crate::device::with_cpu_seed(seed, || draw(&mut sampler))
         }
-        SamplerKind::Torch20 => draw(&mut ExponentialRaceSampler::new(model, shaping, seed)),
+        SamplerKind::Torch20 => draw(&mut ExponentialRaceSampler {
+            rows: Rows::new(model, shaping),
+            // All that PyTorch's generator keeps of the seed.
+            generator: Mt19937::new(seed as u32),
+        }),
         SamplerKind::Torch113 => {
-            let mut sampler = CumulativeSampler::new(model, shaping);
+            let mut sampler = CumulativeSampler(Rows::new(model, shaping));
             crate::device::with_cpu_seed(seed, || draw(&mut sampler))
         }
         SamplerKind::Fast => {
@@ -303,41 +307,60 @@ fn first_line(message: &str) -> &str {
     line.strip_prefix("Internal torch error: ").unwrap_or(line)
 }
 
-/// The PyTorch-exact sampler. Draw inside [`crate::device::with_cpu_seed`].
-pub struct ExactSampler<'a> {
+/// What the PyTorch samplers share: the model, the shaping, and each context's row in the
+/// form the sampler draws from, made from [`probability_row`] on the context's first draw.
+struct Rows<'a, T> {
     model: &'a Model,
     shaping: Shaping,
-    /// Each context's probability row, computed once with the reference's operations.
-    rows: Vec<Option<Tensor>>,
+    rows: Vec<Option<T>>,
 }
 
-impl<'a> ExactSampler<'a> {
-    /// A sampler over a model's rows.
-    pub fn new(model: &'a Model, shaping: Shaping) -> Self {
+impl<'a, T> Rows<'a, T> {
+    fn new(model: &'a Model, shaping: Shaping) -> Self {
+        let rows = (0..model.rows()).map(|_| None).collect();
         Self {
             model,
             shaping,
-            rows: (0..model.rows()).map(|_| None).collect(),
+            rows,
         }
     }
 
-    fn probabilities(&mut self, context: usize) -> Result<&Tensor> {
-        if self.rows[context].is_none() {
-            self.rows[context] = Some(probability_row(self.model, &self.shaping, context)?);
+    /// Context `context`'s row: `make` of its probabilities, computed once.
+    fn get(&mut self, context: usize, make: impl FnOnce(Tensor) -> Result<T>) -> Result<&T> {
+        let slot = &mut self.rows[context];
+        match slot {
+            Some(row) => Ok(row),
+            None => Ok(slot.insert(make(probability_row(self.model, &self.shaping, context)?)?)),
         }
-        Ok(self.rows[context].as_ref().expect("filled just above"))
     }
 }
 
+/// A row as PyTorch's kernel takes it, or why the kernel refuses it.
+type Checked = std::result::Result<Vec<f32>, &'static str>;
+
+impl Rows<'_, Checked> {
+    /// [`Rows::get`] of a row `make` checks; a refused row is the error.
+    fn checked(&mut self, context: usize, make: fn(Vec<f32>) -> Checked) -> Result<&[f32]> {
+        let model = self.model;
+        self.get(context, |p| Ok(make(Vec::<f32>::try_from(&p)?)))?
+            .as_deref()
+            .map_err(|why| unusable_row(model, context, why))
+    }
+}
+
+/// The PyTorch-exact sampler. Draw inside [`crate::device::with_cpu_seed`].
+struct ExactSampler<'a>(Rows<'a, Tensor>);
+
 impl NextChar for ExactSampler<'_> {
     fn model(&self) -> &Model {
-        self.model
+        self.0.model
     }
 
     fn next(&mut self, context: usize) -> Result<usize> {
-        let model = self.model;
-        let p = self.probabilities(context)?;
-        let ix = p
+        let model = self.0.model;
+        let ix = self
+            .0
+            .get(context, Ok)?
             .f_multinomial(1, true)
             .and_then(|drawn| drawn.f_int64_value(&[0]))
             .map_err(|e| unusable_row(model, context, first_line(&e.to_string())))?;
@@ -346,25 +369,9 @@ impl NextChar for ExactSampler<'_> {
 }
 
 /// The cumulative sampler of PyTorch before 2.0 (`torch.multinomial` with more than one
-/// sample still runs it on the CPU). Draw inside [`crate::device::with_cpu_seed`].
-pub struct CumulativeSampler<'a> {
-    model: &'a Model,
-    shaping: Shaping,
-    /// Each context's cumulative table, or why PyTorch's kernel would refuse its row; filled
-    /// on first use.
-    tables: Vec<Option<std::result::Result<Vec<f32>, &'static str>>>,
-}
-
-impl<'a> CumulativeSampler<'a> {
-    /// A sampler over a model's rows.
-    pub fn new(model: &'a Model, shaping: Shaping) -> Self {
-        Self {
-            model,
-            shaping,
-            tables: (0..model.rows()).map(|_| None).collect(),
-        }
-    }
-}
+/// sample still runs it on the CPU), over each context's cumulative table. Draw inside
+/// [`crate::device::with_cpu_seed`].
+struct CumulativeSampler<'a>(Rows<'a, Checked>);
 
 /// Why PyTorch's multinomial refuses probabilities `p`, if it does: its kernels of every era
 /// check the same three things before drawing.
@@ -382,7 +389,7 @@ fn refusal(p: &[f32]) -> Option<&'static str> {
 
 /// The kernel's table for probabilities `p`: a running sum in float32, each entry divided by
 /// the total in float32, the last bucket set to 1. The error is the kernel's reason to refuse.
-fn cumulative_table(p: &[f32]) -> std::result::Result<Vec<f32>, &'static str> {
+fn cumulative_table(p: &[f32]) -> Checked {
     if let Some(why) = refusal(p) {
         return Err(why);
     }
@@ -425,21 +432,11 @@ fn cumulative_pick(table: &[f32], u: f64) -> usize {
 
 impl NextChar for CumulativeSampler<'_> {
     fn model(&self) -> &Model {
-        self.model
+        self.0.model
     }
 
     fn next(&mut self, context: usize) -> Result<usize> {
-        let slot = &mut self.tables[context];
-        let table = match slot {
-            Some(table) => table,
-            None => {
-                let p = probability_row(self.model, &self.shaping, context)?;
-                slot.insert(cumulative_table(&Vec::<f32>::try_from(&p)?))
-            }
-        };
-        let table = table
-            .as_ref()
-            .map_err(|why| unusable_row(self.model, context, why))?;
+        let table = self.0.checked(context, |p| cumulative_table(&p))?;
         Ok(cumulative_pick(table, uniform_double()?))
     }
 }
@@ -545,45 +542,20 @@ fn race_winner(p: &[f32], q: &[f32]) -> usize {
 /// `torch.multinomial(p, 1)` as PyTorch 2.0 to 2.6 drew it on x86: argmax(p / q) with q from
 /// [`mkl_exponentials`], one 32-bit number of PyTorch's generator per character. The
 /// generator is the sampler's own, seeded as `torch.manual_seed` seeds PyTorch's.
-pub struct ExponentialRaceSampler<'a> {
-    model: &'a Model,
-    shaping: Shaping,
-    /// Each context's probabilities, or why PyTorch would refuse them; filled on first use.
-    rows: Vec<Option<std::result::Result<Vec<f32>, &'static str>>>,
+struct ExponentialRaceSampler<'a> {
+    rows: Rows<'a, Checked>,
     generator: Mt19937,
-}
-
-impl<'a> ExponentialRaceSampler<'a> {
-    /// A sampler over a model's rows, its generator seeded with the low 32 bits of `seed`
-    /// (all that PyTorch's generator keeps of it).
-    pub fn new(model: &'a Model, shaping: Shaping, seed: i64) -> Self {
-        Self {
-            model,
-            shaping,
-            rows: (0..model.rows()).map(|_| None).collect(),
-            generator: Mt19937::new(seed as u32),
-        }
-    }
 }
 
 impl NextChar for ExponentialRaceSampler<'_> {
     fn model(&self) -> &Model {
-        self.model
+        self.rows.model
     }
 
     fn next(&mut self, context: usize) -> Result<usize> {
-        let slot = &mut self.rows[context];
-        let p = match slot {
-            Some(p) => p,
-            None => {
-                let p = probability_row(self.model, &self.shaping, context)?;
-                let p = Vec::<f32>::try_from(&p)?;
-                slot.insert(refusal(&p).map_or(Ok(p), Err))
-            }
-        };
-        let p = p
-            .as_ref()
-            .map_err(|why| unusable_row(self.model, context, why))?;
+        let p = self
+            .rows
+            .checked(context, |p| refusal(&p).map_or(Ok(p), Err))?;
         let q = mkl_exponentials(self.generator.next_u32(), p.len())?;
         Ok(race_winner(p, &q))
     }
