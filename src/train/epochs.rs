@@ -140,34 +140,23 @@ pub fn train_from(
     if got != want {
         crate::bail_input!("the initial weights have shape {got:?}; this data needs {want:?}; --init needs a checkpoint of the same vocabulary and order");
     }
-    let needs = || {
-        Error::failed(format!(
-            "the {} method needs the examples",
-            config.method.as_str()
-        ))
+    let (rows, width) = (data.counts.rows, data.counts.width);
+    let count = data.examples.map_or(0, |ex| ex.len() as u64);
+    check_memory(config.method, count, rows, width)?;
+    let examples = || {
+        let needs = format!("the {} method needs the examples", config.method.as_str());
+        data.examples.ok_or_else(|| Error::failed(needs))
     };
     let step = config.step(data.counts);
     let trained = match config.method {
         Method::OneHot => {
-            let examples = data.examples.ok_or_else(needs)?.len() as u64;
-            check_memory(config.method, examples, data.counts.rows, data.counts.width)?;
-            let onehot = OneHot::new(
-                data.examples.ok_or_else(needs)?,
-                data.counts.rows,
-                config.device,
-            )?;
+            let onehot = OneHot::new(examples()?, rows, config.device)?;
             run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
                 onehot.epoch(w, config.lr, config.reg)
             })?
         }
         Method::Index => {
-            let ex = data.examples.ok_or_else(needs)?;
-            check_memory(
-                config.method,
-                ex.len() as u64,
-                data.counts.rows,
-                data.counts.width,
-            )?;
+            let ex = examples()?;
             let inputs = Tensor::f_from_slice(&ex.inputs)?.f_to_device(config.device)?;
             let targets = Tensor::f_from_slice(&ex.targets)?.f_to_device(config.device)?;
             run_tensor_epochs(w0, data.dev, step, config, on_epoch, |w| {
@@ -310,11 +299,7 @@ impl OneHot {
     /// update without tracking gradients. Returns the forward pass's loss and NLL (0-dim
     /// tensors on the device), computed before the update.
     pub fn epoch(&self, w: &mut Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
-        let nll = self.nll(w)?;
-        let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
-        let grad = gradient(&loss, w)?;
-        apply_update(w, &grad, lr)?;
-        Ok((loss, nll))
+        descend(w, self.nll(w)?, lr, reg)
     }
 }
 
@@ -362,9 +347,15 @@ fn index_epoch(
         .f_index_select(0, inputs)?
         .f_log_softmax(-1, Kind::Float)?;
     let nll = log_probs.f_nll_loss::<Tensor>(targets, None, tch::Reduction::Mean, -100)?;
-    let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * config.reg;
+    descend(w, nll, config.lr, config.reg)
+}
+
+/// The rest of an epoch of either tensor method, from its NLL: the loss (+ `reg * mean(W²)`),
+/// its gradient and the update. Returns the loss and NLL of the weights before the update.
+fn descend(w: &mut Tensor, nll: Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
+    let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
     let grad = gradient(&loss, w)?;
-    apply_update(w, &grad, config.lr)?;
+    apply_update(w, &grad, lr)?;
     Ok((loss, nll))
 }
 
