@@ -2,9 +2,7 @@
 //! prints, every element of its large matrices (by digest) on the CPU, the continuation
 //! (In [44], In [45]), and, on the CPU, each value the cells show as text against PyTorch's.
 
-use super::report::{
-    default_tolerance, head, parse_reference, run_python, ParityReport, Row, Rows,
-};
+use super::report::{head, run_reference, wide, ParityReport, Row, Rows};
 use crate::cancel::Cancel;
 use crate::data::Source;
 use crate::device::device_name;
@@ -87,15 +85,9 @@ pub fn run_notebook(config: &NotebookParityConfig) -> Result<ParityReport> {
 /// cells run by PyTorch at that count: the second half of [`run_notebook`], for a replay that
 /// is already at hand.
 pub fn compare_replay(replay: &Replay, config: &NotebookParityConfig) -> Result<ParityReport> {
-    let data = std::fs::canonicalize(&config.data).unwrap_or_else(|_| config.data.clone());
-    let args = [
-        "--data".to_string(),
-        data.display().to_string(),
-        "--threads".into(),
-        config.threads.to_string(),
-    ];
-    let stdout = run_python(&config.python, NOTEBOOK_SCRIPT, &args, &config.cancel)?;
-    let py: NotebookReference = parse_reference(&stdout, config.threads)?;
+    let (script, data, threads) = (NOTEBOOK_SCRIPT, &config.data, config.threads);
+    let py: NotebookReference =
+        run_reference(&config.python, script, data, threads, &[], &config.cancel)?;
     let rows = compare_notebook(&py, replay, config);
     Ok(ParityReport {
         torch: py.torch,
@@ -112,10 +104,7 @@ fn compare_notebook(
     rs: &Replay,
     config: &NotebookParityConfig,
 ) -> Vec<Row> {
-    let tolerance = config
-        .tolerance
-        .unwrap_or_else(|| default_tolerance(config.device));
-    let mut rows = Rows::new(tolerance);
+    let mut rows = Rows::new(config.tolerance, config.device);
     compare_data(&mut rows, py, rs);
     compare_layer(&mut rows, py, rs, config.device == Device::Cpu);
     let e = &rs.example;
@@ -296,8 +285,4 @@ fn compare_layer(rows: &mut Rows, py: &NotebookReference, rs: &Replay, digests: 
             &l.digests.row_sums,
         );
     }
-}
-
-fn wide(v: &[f32]) -> Vec<f64> {
-    v.iter().map(|&x| f64::from(x)).collect()
 }

@@ -1,7 +1,7 @@
 //! The training pipeline against `scripts/reference.py`: examples, initial and final weights,
 //! every epoch's loss, the NLLs, and the names both models sample.
 
-use super::report::{default_tolerance, parse_reference, run_python, ParityReport, Rows};
+use super::report::{run_reference, wide, ParityReport, Row, Rows};
 use crate::cancel::Cancel;
 use crate::data::{Corpus, Keep, ReadOptions, Source};
 use crate::device::device_name;
@@ -51,10 +51,19 @@ pub struct ParityConfig {
     pub cancel: Cancel,
 }
 
-/// What the reference prints.
+/// What the reference prints: both sides' figures, and its own.
 #[derive(Debug, Deserialize)]
 struct Reference {
     torch: String,
+    #[serde(flatten)]
+    side: Side,
+    cumulative_check: CumulativeCheck,
+    train_seconds: f64,
+}
+
+/// What each side computes, in the reference's terms.
+#[derive(Debug, Deserialize)]
+struct Side {
     examples: usize,
     initial_w: Vec<f64>,
     losses: Vec<f64>,
@@ -65,8 +74,6 @@ struct Reference {
     count_names: Vec<String>,
     network_names_cumulative: Vec<String>,
     count_names_cumulative: Vec<String>,
-    cumulative_check: CumulativeCheck,
-    train_seconds: f64,
 }
 
 /// The reference's check of its plain cumulative sampler against PyTorch's kernel.
@@ -78,10 +85,8 @@ struct CumulativeCheck {
 }
 
 /// Run the Python reference and parse its JSON.
-fn run_reference(config: &ParityConfig) -> Result<Reference> {
-    let data = std::fs::canonicalize(&config.data).unwrap_or_else(|_| config.data.clone());
+fn python_reference(config: &ParityConfig) -> Result<Reference> {
     let flags = [
-        ("--data", data.display().to_string()),
         ("--seed", config.seed.to_string()),
         ("--epochs", config.epochs.to_string()),
         ("--lr", config.lr.to_string()),
@@ -91,14 +96,20 @@ fn run_reference(config: &ParityConfig) -> Result<Reference> {
         ("-n", config.n.to_string()),
         ("--max-len", config.max_len.to_string()),
         ("--order", config.order.to_string()),
-        ("--threads", config.threads.to_string()),
     ];
     let args: Vec<String> = flags
         .into_iter()
         .flat_map(|(flag, value)| [flag.to_string(), value])
         .collect();
-    let stdout = run_python(&config.python, REFERENCE_SCRIPT, &args, &config.cancel)?;
-    parse_reference(&stdout, config.threads)
+    let (python, data, threads) = (&config.python, &config.data, config.threads);
+    run_reference(
+        python,
+        REFERENCE_SCRIPT,
+        data,
+        threads,
+        &args,
+        &config.cancel,
+    )
 }
 
 /// Compare the reference and the Rust side.
@@ -120,13 +131,13 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         config.order,
         keep,
     )?;
-    let reference = run_reference(config)?;
+    let reference = python_reference(config)?;
     config
         .cancel
         .check(|| "after the PyTorch reference".into())?;
     let counts = &corpus.counts;
     let w0 = initial_weights(config.seed, counts.rows, counts.width);
-    let initial = wide(tensor_to_vec(&w0)?);
+    let initial = wide(&tensor_to_vec(&w0)?);
     let train_config = TrainConfig {
         epochs: config.epochs,
         lr: config.lr,
@@ -157,20 +168,20 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     let network_names_cumulative = names(&network, SamplerKind::Torch113)?;
     let count_names_cumulative = names(&count_model, SamplerKind::Torch113)?;
 
-    let ours = RustSide {
+    let ours = Side {
         examples: corpus.examples.as_ref().map_or(0, |e| e.len()),
-        initial,
+        initial_w: initial,
         losses: trained.losses.clone(),
-        final_w: wide(tensor_to_vec(&trained.w)?),
+        final_w: wide(&tensor_to_vec(&trained.w)?),
         final_nll: network.nll(counts)?,
         count_nll: count_model.nll(counts)?,
         network_names,
         count_names,
         network_names_cumulative,
         count_names_cumulative,
-        shape: format!("{}×{}", counts.rows, counts.width),
     };
-    let rows = compare(config, &reference, &ours);
+    let shape = format!("{}×{}", counts.rows, counts.width);
+    let rows = compare(config, &reference, &ours, &shape);
     Ok(ParityReport {
         torch: reference.torch,
         threads: config.threads,
@@ -181,32 +192,14 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     })
 }
 
-/// What the Rust side computed, in the reference's terms.
-struct RustSide {
-    examples: usize,
-    initial: Vec<f64>,
-    losses: Vec<f64>,
-    final_w: Vec<f64>,
-    final_nll: f64,
-    count_nll: f64,
-    network_names: Vec<String>,
-    count_names: Vec<String>,
-    network_names_cumulative: Vec<String>,
-    count_names_cumulative: Vec<String>,
-    shape: String,
-}
-
-fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::report::Row> {
-    let tolerance = config
-        .tolerance
-        .unwrap_or_else(|| default_tolerance(config.device));
-    let mut rows = Rows::new(tolerance);
-    let shape = &rs.shape;
+fn compare(config: &ParityConfig, reference: &Reference, rs: &Side, shape: &str) -> Vec<Row> {
+    let mut rows = Rows::new(config.tolerance, config.device);
+    let py = &reference.side;
     rows.one("examples", &py.examples, &rs.examples);
     rows.floats(
         &format!("initial W ({shape}), last value"),
         &py.initial_w,
-        &rs.initial,
+        &rs.initial_w,
         false,
     );
     rows.floats(
@@ -246,7 +239,7 @@ fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::r
     );
     // The reference's plain cumulative draws against the kernel PyTorch still runs for more
     // than one sample: the rows below compare with PyTorch's kernel, not only our reading.
-    let check = &py.cumulative_check;
+    let check = &reference.cumulative_check;
     rows.exact(
         &format!(
             "torch-1.13 draws = torch.multinomial(p, {})",
@@ -267,8 +260,4 @@ fn compare(config: &ParityConfig, py: &Reference, rs: &RustSide) -> Vec<super::r
         &rs.count_names_cumulative,
     );
     rows.rows
-}
-
-fn wide(v: Vec<f32>) -> Vec<f64> {
-    v.into_iter().map(f64::from).collect()
 }

@@ -73,11 +73,6 @@ pub struct ParityReport {
 }
 
 impl ParityReport {
-    /// True when every row holds.
-    pub fn passed(&self) -> bool {
-        self.rows.iter().all(|r| r.ok)
-    }
-
     /// The first quantity that diverged, in pipeline order.
     pub fn first_failure(&self) -> Option<&Row> {
         self.rows.iter().find(|r| !r.ok)
@@ -140,16 +135,21 @@ impl ParityReport {
     }
 }
 
-/// Run one of the reference scripts (sent on stdin) with `args`, and return its stdout. A
-/// stop request ends the Python at once ([`crate::child`]).
-pub(super) fn run_python(
+/// Run one of the reference scripts (sent on stdin) on `data` at `threads` threads, with
+/// `args` besides, and parse the JSON it prints. A stop request ends the Python at once
+/// ([`crate::child`]).
+pub(super) fn run_reference<T: serde::de::DeserializeOwned>(
     python: &Path,
     script: &str,
+    data: &Path,
+    threads: i32,
     args: &[String],
     cancel: &Cancel,
-) -> Result<Vec<u8>> {
+) -> Result<T> {
+    let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
     let mut command = Command::new(python);
-    command.arg("-").args(args);
+    command.arg("-").arg("--data").arg(data);
+    command.arg("--threads").arg(threads.to_string()).args(args);
     let output = crate::child::run(
         command,
         script.as_bytes(),
@@ -177,14 +177,11 @@ pub(super) fn run_python(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
     }
-    Ok(output.stdout)
+    parse_reference(&output.stdout, threads)
 }
 
 /// Parse a reference's JSON and check that it ran with the asked thread count.
-pub(super) fn parse_reference<T: serde::de::DeserializeOwned>(
-    stdout: &[u8],
-    threads: i32,
-) -> Result<T> {
+fn parse_reference<T: serde::de::DeserializeOwned>(stdout: &[u8], threads: i32) -> Result<T> {
     #[derive(serde::Deserialize)]
     struct Threads {
         threads: i32,
@@ -225,7 +222,13 @@ pub(super) struct Rows {
 }
 
 impl Rows {
-    pub(super) fn new(tolerance: f64) -> Self {
+    /// A table whose floats are within `tolerance`: by default 0 on the CPU, where both sides
+    /// run the same kernels, and [`CUDA_TOLERANCE`] on CUDA.
+    pub(super) fn new(tolerance: Option<f64>, device: Device) -> Self {
+        let tolerance = tolerance.unwrap_or(match device {
+            Device::Cpu => 0.0,
+            _ => CUDA_TOLERANCE,
+        });
         Self {
             tolerance,
             rows: Vec::new(),
@@ -315,9 +318,7 @@ pub(super) fn head<T: std::fmt::Display>(v: &[T]) -> String {
     s
 }
 
-pub(super) fn default_tolerance(device: Device) -> f64 {
-    match device {
-        Device::Cpu => 0.0,
-        _ => CUDA_TOLERANCE,
-    }
+/// float32 values as the float64 the table compares.
+pub(super) fn wide(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
 }
