@@ -256,7 +256,7 @@ fn train_both_ways(
     let as_written = train(X_enc, y, &mut W, UpdateLine::AsWritten, cancel)?;
     // The notebook's train() returns the last epoch's loss.item(), a Python float, and Jupyter
     // shows its repr; ours returns every epoch's, the last one shown.
-    let last = as_written.last().copied().unwrap_or(f64::NAN);
+    let last = as_written.last().copied().unwrap_or(f64::NAN); // as_written[-1]
     jup.print(43, "as written", float_repr(last));
     let mut W = start.copy().set_requires_grad(true);
     let intended = train(X_enc, y, &mut W, UpdateLine::Intended, cancel)?;
