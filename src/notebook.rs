@@ -1,14 +1,18 @@
 //! The notebook in Rust, cell by cell and in its order: In [1] … In [27], In [40], In [43],
 //! In [30], then In [44] and In [45], which are ours (the smoothing and generation that the
-//! notebook's TODO asks for, as the lecture does them). Each cell is the notebook's lines under
-//! the notebook's names, and ends by showing what the cell shows: `jup.show(n, "", t)` is cell
-//! n's `Out[n]`, a tensor's repr (with a label, a printed tensor), `jup.print(n, label, text)` a
-//! printed value, `jup.percent` a printed percentage. `jup` is Jupyter's display and nothing
-//! else (`notebook/jupyter.rs`). A `?` after a call passes its error up (a tensor operation can
-//! fail, on a device for one) where Python would raise. At the bottom, [`replay`] runs the
+//! notebook's TODO asks for, as the makemore lecture does them). Each cell is the notebook's
+//! lines under the notebook's names, and ends by showing what the cell shows. `jup` is Jupyter's
+//! display and nothing else (`notebook/jupyter.rs`), with one rule: `jup.show` takes a tensor
+//! (written as its repr), `jup.print` a value already written as text, `jup.percent` a
+//! probability (as `{p * 100:.2f}%`); an empty label `""` makes it the cell's `Out[n]`, a label
+//! makes it a `print()` (the labels are our words, not the notebook's). A `?` after a
+//! call passes its error up where Python would raise; the fallible `f_` twin of a tch method
+//! (`f_double_value`) is used where the failure comes from outside the code (a device, the
+//! data), the plain one for arithmetic that cannot fail. At the bottom, [`replay`] runs the
 //! cells in order, with the plumbing the notebook does not have: the names read and checked and
 //! the seeded `randn` (`notebook/plumbing.rs`), the device, Ctrl-C, and the record of what the
 //! cells showed ([`Replay`], `notebook/figures.rs`). README, "Read the port".
+// The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
 mod figures;
@@ -58,7 +62,8 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     // repr() of a one-character str: 'c'
     let quoted = |c: &char| str_repr(&c.to_string());
 
-    // In [1]: `names`, names.txt's lines (read and checked by `replay()`, at the bottom)
+    // In [1]: names = open("names.txt").read().splitlines(), done in `replay()` at the bottom
+    // by plumbing::names, which also checks every name is a–z
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
@@ -113,8 +118,8 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [8], In [9]: X one-hot, then as floats.
 fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
-    // In [8]: X_enc[:5] is X_enc.i(..5)
-    let X_enc = X.one_hot(27); // F.one_hot(X, num_classes=27)
+    // In [8]: F.one_hot(X, num_classes=27), then X_enc[:5], which tch spells X_enc.i(..5)
+    let X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
     // In [9]
     let X_enc = X_enc.to_kind(Kind::Float); // X_enc.float()
@@ -129,7 +134,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     let W = randn(SEED, [27, 1], c_enc.device())?;
     jup.show(10, "one neuron's 27 weights", &W)?;
     // In [11]
-    jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W
+    jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W; matmul borrows W: &W
 
     // In [12]: the generator seeded again; requires_grad=True
     let W = randn(SEED, [27, 27], c_enc.device())?.set_requires_grad(true);
@@ -137,6 +142,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
     // In [14]: for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
+    // zip(0..) counts in i64, the index type tch takes (enumerate would count in usize)
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
         // tensor); f_ is the fallible twin, a Result where the plain one panics
@@ -149,7 +155,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     // In [16]
     let pos_values = logits.exp();
     jup.show(16, "", &pos_values)?;
-    // In [17]: pos_values.sum(dim=1, keepdims=True); None::<Kind>: the sum keeps the dtype
+    // In [17]: pos_values.sum(dim=1, keepdims=True); None::<Kind>: the sum keeps the dtype.
+    // tch's `a / b` consumes a Tensor given by value; `&pos_values` lends it, so it lives on.
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
     // In [18]
@@ -160,7 +167,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
 /// In [19] … In [27]: one example, 'a' after 'c': its loss, W's gradient, and one small step,
 /// which moves `W`.
 fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<()> {
-    // In [19]
+    // In [19]: W is already a reference here (`&mut Tensor`), so no `&` as in In [11]
     let c_logits = c_enc.matmul(W);
     let c_pos = c_logits.exp();
     let c_probs = &c_pos / c_pos.sum(None::<Kind>); // c_pos.sum()
@@ -180,10 +187,10 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
-    // In [26]: W.data += -0.01 * W.grad. tch has no `.data`; the same step is `with
-    // torch.no_grad(): W += step`, here `tch::no_grad(|| …)`: the closure `|| …` runs with
-    // autograd off, so the step is not recorded. `*W`: W is borrowed, *W is the tensor itself.
-    let step = W.grad() * -DEMO_LEARNING_RATE;
+    // In [26]: W.data += -0.01 * W.grad. tch has no `.data`; PyTorch's other spelling of it,
+    // `with torch.no_grad(): W += step`, is here `tch::no_grad(|| …)`: the closure `|| …` runs
+    // with autograd off, so the step is not recorded. `*W`: W is borrowed, *W is the tensor itself.
+    let step = W.grad() * -DEMO_LEARNING_RATE; // -0.01 * W.grad (the constants at the top)
     tch::no_grad(|| *W += step);
     // In [27]
     jup.percent(27, "before the step", &original_prediction)?;
@@ -204,8 +211,10 @@ pub enum UpdateLine {
 }
 
 /// In [40]: `train()`: [`EPOCHS`] passes over every example, each a forward pass,
-/// `backward()` and `line`'s update of `W` (a leaf tracking gradients). Returns the loss of
-/// every epoch, taken before its update; `cancel` (Ctrl-C) is checked between epochs.
+/// `backward()` and `line`'s update of `W` (a leaf tracking gradients). The notebook's train()
+/// uses the globals X_enc, y and W; ours takes them, and `line`, so that In [43] can run it as
+/// written and as meant from the same W. Returns the loss of every epoch (for the figures),
+/// taken before its update; `cancel` (Ctrl-C) is checked between epochs.
 pub fn train(
     X_enc: &Tensor,
     y: &Tensor,
@@ -213,24 +222,27 @@ pub fn train(
     line: UpdateLine,
     cancel: &Cancel,
 ) -> Result<Vec<f64>> {
-    // torch.arange(X_enc.size(0)), made once: size2()?.0 is size(0) of a 2-d tensor, and
-    // arange's options are (dtype, device)
+    // torch.arange(X_enc.size(0)), made once as it is the same every epoch (the same values):
+    // size2()?.0 is size(0) of a 2-d tensor, and arange's options are (dtype, device)
     let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
     let mut losses = Vec::with_capacity(EPOCHS);
+    // for _ in range(100): EPOCHS is 100; `epoch` only names where a Ctrl-C stopped
     for epoch in 1..=EPOCHS {
         cancel.check(|| format!("at epoch {epoch} of In [40]"))?;
-        // Forward pass: In [15] … In [17], then In [20] and In [21] for every example.
+        // Forward: every example's row of W (In [15]), softmax (In [16], In [17]),
         let logits = X_enc.matmul(W);
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-        // probs[torch.arange(n), y]: one index tensor per dimension (None would be `:`)
+        // the probability of each example's label, probs[torch.arange(n), y] (one index
+        // tensor per dimension; None would be `:`), and the NLL loss, as In [21]
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         let loss = -predictions.log().mean(None::<Kind>);
-        // Backward pass, then the update, under no_grad as in In [26].
+        // Backward: clear the gradient (W.grad = None, In [22]), backpropagate,
         W.zero_grad();
         loss.backward();
-        // set_data(&step) is `W.data = step`: W stays the leaf that tracks gradients, with
-        // step's values.
+        // and update W by -50 * W.grad (LEARNING_RATE is 50), under no_grad as in In [26]; the
+        // match picks the line: set_data(&step) is `W.data = step` (W stays the leaf tracking
+        // gradients, with step's values), `*W += step` is `W.data += step`.
         let step = W.grad() * -LEARNING_RATE;
         tch::no_grad(|| match line {
             UpdateLine::AsWritten => W.set_data(&step),
@@ -242,7 +254,8 @@ pub fn train(
 }
 
 /// In [43]: `train()` from the W that In [26] left, run twice: as In [40] is written (its
-/// update line replaces W instead of stepping it), then as it is meant; both losses are shown.
+/// update line replaces W instead of stepping it), then as it is meant. The cell shows the first
+/// run's last loss; `bigram notebook` adds the second's and a note (`notebook/render.rs`).
 fn train_both_ways(
     X_enc: &Tensor,
     y: &Tensor,
@@ -252,11 +265,13 @@ fn train_both_ways(
 ) -> Result<TrainingCells> {
     // W.detach().clone(): W's values, a tensor of their own outside the autograd graph
     let start = W.detach().copy();
+    // each run trains its own copy of start, a leaf again: requires_grad_() as in In [12]
     let mut W = start.copy().set_requires_grad(true);
     let as_written = train(X_enc, y, &mut W, UpdateLine::AsWritten, cancel)?;
     // The notebook's train() returns the last epoch's loss.item(), a Python float, and Jupyter
     // shows its repr; ours returns every epoch's, the last one shown.
-    let last = as_written.last().copied().unwrap_or(f64::NAN); // as_written[-1]
+    // as_written[-1]: Out[43] in the notebook, labelled here as the cell is run twice
+    let last = as_written.last().copied().unwrap_or(f64::NAN);
     jup.print(43, "as written", float_repr(last));
     let mut W = start.copy().set_requires_grad(true);
     let intended = train(X_enc, y, &mut W, UpdateLine::Intended, cancel)?;
@@ -270,10 +285,10 @@ fn train_both_ways(
 // keep the notebook's names; `ix` (the lecture's) and `ix_enc`, one drawn character's index
 // and its one-hot row, are ours: the notebook never draws a character.
 
-/// In [44]: smoothing as the lecture does it: W drawn afresh from the generator seeded with 42,
-/// then [`EPOCHS`] steps of In [40]'s intended update on the NLL plus `0.01 * (W**2).mean()`,
-/// which pulls every weight towards 0, so every next letter keeps some probability. Returns W
-/// and the loss of every epoch.
+/// In [44]: smoothing as the makemore lecture does it (Karpathy's, which the notebook follows):
+/// W drawn afresh from the generator seeded with 42, then [`EPOCHS`] steps of In [40]'s
+/// intended update on the NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0,
+/// so every next letter keeps some probability. Returns W and the loss of every epoch.
 fn smoothing(
     X_enc: &Tensor,
     y: &Tensor,
@@ -350,8 +365,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let y = y.f_to_device(device)?;
     let mut W = layer(&c_enc, &X_enc, &stoi, &mut jup)?;
     one_step(&c_enc, &mut W, &stoi, &mut jup)?;
-    // What In [1] … In [27] showed, as figures; the tensors behind them are let go of here, so
-    // that the trainings do not carry them.
+    // What In [1] … In [27] showed, as figures; `jup` then drops the tensors it kept for them,
+    // so that the trainings run without that memory held.
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     let training = train_both_ways(&X_enc, &y, &W, &mut jup, cancel)?;
     let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;
