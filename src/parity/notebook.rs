@@ -2,7 +2,7 @@
 //! prints, every element of its large matrices (by digest) on the CPU, the continuation
 //! (In [44], In [45]), and, on the CPU, each value the cells show as text against PyTorch's.
 
-use super::report::{head, run_reference, wide, ParityReport, Row, Rows};
+use super::report::{run_reference, wide, ParityReport, Row, Rows};
 use crate::cancel::Cancel;
 use crate::data::Source;
 use crate::device::device_name;
@@ -172,14 +172,6 @@ fn compare_shown(rows: &mut Rows, py: &[(u32, String)], rs: &[Shown]) {
     cells.extend(rs.iter().map(|s| s.cell));
     cells.sort_unstable();
     cells.dedup();
-    let one_line = |texts: Vec<&str>| {
-        head(
-            &texts
-                .iter()
-                .map(|t| t.replace('\n', "⏎"))
-                .collect::<Vec<_>>(),
-        )
-    };
     for cell in cells {
         let py: Vec<&str> = py
             .iter()
@@ -191,14 +183,7 @@ fn compare_shown(rows: &mut Rows, py: &[(u32, String)], rs: &[Shown]) {
             .filter(|s| s.cell == cell)
             .map(|s| s.text.as_str())
             .collect();
-        let mismatches =
-            py.iter().zip(&rs).filter(|(a, b)| a != b).count() + py.len().abs_diff(rs.len());
-        rows.exact(
-            &format!("In [{cell}] as shown"),
-            one_line(py),
-            one_line(rs),
-            mismatches,
-        );
+        rows.list(&format!("In [{cell}] as shown"), &py, &rs);
     }
 }
 

@@ -302,10 +302,11 @@ impl Rows {
     }
 }
 
-/// The first three items of a list, each cut at 16 characters.
-pub(super) fn head<T: std::fmt::Display>(v: &[T]) -> String {
+/// The first three items of a list, each on one line (a newline shown as ⏎) and cut at 16
+/// characters.
+fn head<T: std::fmt::Display>(v: &[T]) -> String {
     let short = |n: &T| {
-        let n = n.to_string();
+        let n = n.to_string().replace('\n', "⏎");
         match n.char_indices().nth(16) {
             Some((cut, _)) => format!("{}…", &n[..cut]),
             None => n,
