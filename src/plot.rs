@@ -1,6 +1,6 @@
 //! Pictures: the bigram heatmap and the loss curve, drawn with plotters and the embedded
 //! DejaVu Sans font (no system font needed) into memory and encoded as PNG bytes. Writing them
-//! is the caller's (through `files`), so a full disk is a plain write error.
+//! is the caller's (through `io`), so a full disk is a plain write error.
 
 use crate::error::{Error, Result};
 use crate::vocab::Vocab;
