@@ -83,12 +83,12 @@ fn address_space_left() -> Option<u64> {
     {
         return None;
     }
-    let mapped = status_kib("VmSize:")? * 1024;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let mapped = kib(&status, "VmSize:")? * 1024;
     Some(limit.rlim_cur.saturating_sub(mapped))
 }
 
-/// What the cgroup (v2) leaves: memory.max less memory.current.
-#[cfg(target_os = "linux")]
+/// What the cgroup (v2) leaves: memory.max less memory.current (`None` without /proc).
 fn cgroup_left() -> Option<u64> {
     let cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
     let path = cgroup.lines().find_map(|l| l.strip_prefix("0::"))?;
@@ -103,37 +103,20 @@ fn cgroup_left() -> Option<u64> {
     Some(read("memory.max")?.saturating_sub(read("memory.current")?))
 }
 
-/// The system's available memory and free swap.
-#[cfg(target_os = "linux")]
+/// The system's available memory and free swap (`None` without /proc).
 fn system_available() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib = |key: &str| -> Option<u64> {
-        let line = info.lines().find(|l| l.starts_with(key))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    Some((kib("MemAvailable:")? + kib("SwapFree:").unwrap_or(0)) * 1024)
+    Some((kib(&info, "MemAvailable:")? + kib(&info, "SwapFree:").unwrap_or(0)) * 1024)
 }
 
-/// A `/proc/self/status` figure in KiB.
-#[cfg(target_os = "linux")]
-fn status_kib(key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
+/// The figure in KiB on the line of a /proc file that starts with `key`.
+fn kib(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(not(target_os = "linux"))]
 fn address_space_left() -> Option<u64> {
-    None
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cgroup_left() -> Option<u64> {
-    None
-}
-
-#[cfg(not(target_os = "linux"))]
-fn system_available() -> Option<u64> {
     None
 }
 

@@ -22,11 +22,14 @@ fn drawing_error(e: impl std::fmt::Display) -> Error {
     Error::failed(format!("cannot draw the picture: {e}"))
 }
 
+/// What drawing gives: plotters' errors, each made one message in [`png`].
+type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
+
 /// An RGB picture of `width × height` pixels, drawn by `draw`, as PNG bytes.
-fn png(width: u32, height: u32, draw: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+fn png(width: u32, height: u32, draw: impl FnOnce(&mut [u8]) -> Drawn) -> Result<Vec<u8>> {
     use image::ImageEncoder;
     let mut pixels = vec![0u8; width as usize * height as usize * 3];
-    draw(&mut pixels)?;
+    draw(&mut pixels).map_err(drawing_error)?;
     let mut bytes = Vec::new();
     image::codecs::png::PngEncoder::new(&mut bytes)
         .write_image(&pixels, width, height, image::ExtendedColorType::Rgb8)
@@ -76,10 +79,10 @@ fn draw_heatmap(
     values: &[f64],
     kind: CellValues,
     size: u32,
-) -> Result<()> {
+) -> Drawn {
     let width = vocab.len();
     let root = BitMapBackend::with_buffer(pixels, (size, size)).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing_error)?;
+    root.fill(&WHITE)?;
     let cell = size as i32 / width as i32;
     let margin = (size as i32 - cell * width as i32) / 2;
     let max = values
@@ -99,8 +102,7 @@ fn draw_heatmap(
             root.draw(&Rectangle::new(
                 [(x, y), (x + cell, y + cell)],
                 blue(t).filled(),
-            ))
-            .map_err(drawing_error)?;
+            ))?;
             let ink = if t > 0.5 { WHITE } else { RGBColor(40, 40, 40) };
             let pair: String = [vocab.char(row), vocab.char(col)].iter().collect();
             let label = match kind {
@@ -112,17 +114,15 @@ fn draw_heatmap(
                 pair,
                 (centre, y + cell * 3 / 10),
                 letters.color(&ink),
-            ))
-            .map_err(drawing_error)?;
+            ))?;
             root.draw(&Text::new(
                 label,
                 (centre, y + cell * 7 / 10),
                 numbers.color(&ink),
-            ))
-            .map_err(drawing_error)?;
+            ))?;
         }
     }
-    root.present().map_err(drawing_error)?;
+    root.present()?;
     Ok(())
 }
 
@@ -152,16 +152,15 @@ fn draw_curves(
     series: &[(&str, &[f64])],
     epochs: usize,
     range: std::ops::Range<f64>,
-) -> Result<()> {
+) -> Drawn {
     let root = BitMapBackend::with_buffer(pixels, (1200, 800)).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing_error)?;
+    root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FONT, 30))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(1f64..epochs.max(2) as f64, range)
-        .map_err(drawing_error)?;
+        .build_cartesian_2d(1f64..epochs.max(2) as f64, range)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
@@ -169,8 +168,7 @@ fn draw_curves(
         .y_desc("loss")
         .label_style((FONT, 18))
         .axis_desc_style((FONT, 20))
-        .draw()
-        .map_err(drawing_error)?;
+        .draw()?;
     let colours = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -182,8 +180,7 @@ fn draw_curves(
             .draw_series(LineSeries::new(
                 values.iter().enumerate().map(|(i, v)| (i as f64 + 1.0, *v)),
                 colour.stroke_width(3),
-            ))
-            .map_err(drawing_error)?
+            ))?
             .label(*name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
@@ -194,8 +191,7 @@ fn draw_curves(
         .label_font((FONT, 20))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
-        .draw()
-        .map_err(drawing_error)?;
-    root.present().map_err(drawing_error)?;
+        .draw()?;
+    root.present()?;
     Ok(())
 }

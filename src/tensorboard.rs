@@ -75,14 +75,10 @@ impl EventLog {
             }
             log.file.flush()
         };
-        write(self).map_err(|source| self.write_error(source))
-    }
-
-    fn write_error(&self, source: io::Error) -> crate::Error {
-        crate::Error::Io {
+        write(self).map_err(|error| crate::Error::Io {
             context: format!("cannot write the TensorBoard log {}", self.path().display()),
-            error: source,
-        }
+            error,
+        })
     }
 
     /// Where the log is being written.
