@@ -109,7 +109,7 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     let c_index = stoi[&'c'];
     // torch.zeros(27): float32 on the CPU
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
-    // c_enc[c_index] = 1: .i() is [], fill_ writes into it (and returns it, unused: `let _`)
+    // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
@@ -165,7 +165,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
 }
 
 /// In [19] … In [27]: one example, 'a' after 'c': its loss, W's gradient, and one small step,
-/// which moves `W`.
+/// which changes `W`'s values.
 fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<()> {
     // In [19]: W is already a reference here (`&mut Tensor`), so no `&` as in In [11]
     let c_logits = c_enc.matmul(W);
@@ -265,7 +265,7 @@ fn train_both_ways(
 ) -> Result<TrainingCells> {
     // W.detach().clone(): W's values, a tensor of their own outside the autograd graph
     let start = W.detach().copy();
-    // each run trains its own copy of start, a leaf again: requires_grad_() as in In [12]
+    // each run trains its own copy of start, a leaf again, with requires_grad=True as in In [12]
     let mut W = start.copy().set_requires_grad(true);
     let as_written = train(X_enc, y, &mut W, UpdateLine::AsWritten, cancel)?;
     // The notebook's train() returns the last epoch's loss.item(), a Python float, and Jupyter
