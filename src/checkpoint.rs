@@ -14,10 +14,11 @@ use crate::data::Counts;
 use crate::error::{Error, Result};
 use crate::io::WatchedRead;
 use crate::model::{Model, ModelKind};
-use crate::provenance::{text, Meta};
+use crate::provenance::{text, DataFile, Meta};
 use crate::vocab::{context_count, Vocab};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use tch::Tensor;
@@ -215,22 +216,57 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     })
 }
 
+/// Every key a checkpoint's metadata holds: [`Header`]'s fields, then [`Meta`]'s, as their
+/// serde derives name them. The writer and the reader are those derives, so a field added to
+/// either struct is written, read and listed here at once.
+pub fn keys() -> Vec<&'static str> {
+    [fields_of::<Header>(), fields_of::<Meta>()].concat()
+}
+
+/// The field names a struct's derived `Deserialize` passes to the deserializer.
+fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor};
+    type Fail = serde::de::value::Error;
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Fields<'_> {
+        type Error = Fail;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> std::result::Result<V::Value, Fail> {
+            Err(Fail::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> std::result::Result<V::Value, Fail> {
+            *self.0 = fields;
+            Err(Fail::custom("only the field names were wanted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
 /// The metadata map safetensors writes: the header's keys and the meta's, as strings.
-fn to_metadata(header: &Header, meta: &Meta) -> Result<std::collections::HashMap<String, String>> {
-    let bad = |e: serde_json::Error| Error::failed(format!("cannot describe the metadata: {e}"));
-    let mut map: std::collections::HashMap<String, String> =
-        serde_json::from_value(serde_json::to_value(meta).map_err(bad)?).map_err(bad)?;
-    let header: std::collections::HashMap<String, String> =
-        serde_json::from_value(serde_json::to_value(header).map_err(bad)?).map_err(bad)?;
-    map.extend(header);
+fn to_metadata(header: &Header, meta: &Meta) -> Result<HashMap<String, String>> {
+    fn strings(value: impl Serialize) -> serde_json::Result<HashMap<String, String>> {
+        serde_json::from_value(serde_json::to_value(value)?)
+    }
+    let bad = |e| Error::failed(format!("cannot describe the metadata: {e}"));
+    let mut map = strings(meta).map_err(bad)?;
+    map.extend(strings(header).map_err(bad)?);
     Ok(map)
 }
 
 /// Parse and validate a file's metadata: the format first (a file of another format may mean
 /// anything by its other keys), then every value, naming the key of the first that is wrong.
-fn from_metadata(
-    map: std::collections::HashMap<String, String>,
-) -> std::result::Result<(Header, Meta), String> {
+fn from_metadata(mut map: HashMap<String, String>) -> std::result::Result<(Header, Meta), String> {
     match map.get("format").map(String::as_str) {
         None => return Err(format!("{NOT_OURS}: metadata has no \"format\"")),
         Some(FORMAT) => {}
@@ -243,6 +279,19 @@ fn from_metadata(
     for key in ["vocab", "order", "kind"] {
         if !map.contains_key(key) {
             return Err(format!("{NOT_OURS}: metadata has no {key:?}"));
+        }
+    }
+    // Checkpoints written before `data_files` record their one data file as `data_path` and
+    // `data_sha256`: read as the list that replaced them.
+    if !map.contains_key("data_files") {
+        if let Some(path) = map.remove("data_path") {
+            let file = DataFile {
+                path: Some(path),
+                sha256: map.remove("data_sha256"),
+                range: None,
+            };
+            let files = serde_json::to_string(&[file]).map_err(|e| e.to_string())?;
+            map.insert("data_files".into(), files);
         }
     }
     let value = serde_json::to_value(map).map_err(|e| e.to_string())?;
@@ -346,246 +395,4 @@ fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>> {
     out.extend_from_slice(&json);
     out.extend_from_slice(&bytes[8 + len..]);
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::provenance::{DataFile, Piece, Start};
-
-    fn model() -> Model {
-        let w = Tensor::from_slice(&(0..729).map(|i| (i as f32).sin()).collect::<Vec<_>>())
-            .view([27, 27]);
-        let mut m = Model::network(w, &Vocab::letters(), 2);
-        m.meta.seed = Some(7);
-        m.meta.lr = Some(50.0);
-        m
-    }
-
-    /// Bytes of a checkpoint whose metadata is `meta` exactly (no checks on the way out).
-    fn with_metadata(meta: &[(&str, &str)]) -> Vec<u8> {
-        let w = vec![0u8; 27 * 27 * 4];
-        let view = TensorView::new(Dtype::F32, vec![27, 27], &w).unwrap();
-        let meta: std::collections::HashMap<String, String> = meta
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        safetensors::serialize([("W", view)], &Some(meta)).unwrap()
-    }
-
-    const NETWORK: [(&str, &str); 4] = [
-        ("format", FORMAT),
-        ("vocab", ".abcdefghijklmnopqrstuvwxyz"),
-        ("order", "2"),
-        ("kind", "network"),
-    ];
-
-    #[test]
-    fn checkpoint_round_trips_bit_for_bit() {
-        let m = model();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.safetensors");
-        m.save(&path).unwrap();
-        let back = Model::load(&path).unwrap();
-        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
-        assert_eq!(bits(back.weights().unwrap()), bits(m.weights().unwrap()));
-        assert_eq!(back.meta.seed, Some(7));
-        assert_eq!(back.kind, ModelKind::Network);
-        assert!(back.counts.is_none());
-    }
-
-    /// Every field of [`Meta`] filled in.
-    fn full_meta() -> Meta {
-        let file = |p: &str| DataFile {
-            path: Some(p.into()),
-            sha256: Some(format!("{p}-sum")),
-            range: Some([3, 14]),
-        };
-        let piece = Piece {
-            path: "/a.safetensors".into(),
-            sha256: "aa".into(),
-            data_files: vec![file("/a.txt")],
-            sources: vec![Piece {
-                path: "/b.safetensors".into(),
-                sha256: "bb".into(),
-                data_files: vec![DataFile {
-                    path: None,
-                    sha256: None,
-                    range: None,
-                }],
-                sources: Vec::new(),
-            }],
-        };
-        Meta {
-            data_files: Some(vec![file("/x.txt"), file("/y.txt")]),
-            lowercase: Some(true),
-            split: Some("80/10/10".parse().unwrap()),
-            split_seed: Some(7),
-            counts_from: Some(file("/c.safetensors")),
-            sources: Some(vec![piece]),
-            seed: Some(-3),
-            init: Some(Start {
-                path: "/i.safetensors".into(),
-                sha256: "ii".into(),
-                epochs_total: 60,
-                seed: Some("42".into()),
-            }),
-            epochs: Some(40),
-            epochs_total: Some(100),
-            lr: Some(0.1),
-            reg: Some(1e-320),
-            method: Some("index".into()),
-            device: Some("cuda:1".into()),
-            threads: Some(3),
-            final_loss: Some(2.490492343902588),
-            nll: Some(f64::INFINITY),
-            smoothing: Some(0.5),
-            // Legacy fields are read, never written: checked below.
-            data_path: None,
-            data_sha256: None,
-        }
-    }
-
-    #[test]
-    fn every_metadata_field_is_written_and_read_back() {
-        let full = full_meta();
-        // Every field is filled in: a new field left out of this test fails here.
-        let value = serde_json::to_value(&full).unwrap();
-        let listed = value.as_object().unwrap().len();
-        assert_eq!(
-            listed, 18,
-            "a Meta field is not written, or this test misses it"
-        );
-        let mut m = model();
-        m.meta = full.clone();
-        let back = Model::from_bytes(&m.to_bytes().unwrap()).unwrap();
-        assert_eq!(back.meta, full);
-        assert_eq!(back.kind, ModelKind::Network);
-        assert_eq!(
-            (back.order, back.vocab.as_string()),
-            (2, m.vocab.as_string())
-        );
-
-        let mut old = NETWORK.to_vec();
-        old.extend([("data_path", "/old.txt"), ("data_sha256", "ff")]);
-        let legacy = Model::from_bytes(&with_metadata(&old)).unwrap();
-        let recorded = DataFile {
-            path: Some("/old.txt".into()),
-            sha256: Some("ff".into()),
-            range: None,
-        };
-        assert_eq!(legacy.meta.data_files(), vec![recorded]);
-    }
-
-    #[test]
-    fn the_checkpoints_page_lists_exactly_the_keys_written() {
-        let page = include_str!("../docs/checkpoints.md");
-        let section = page
-            .split("# Checkpoints\n")
-            .nth(1)
-            .and_then(|rest| rest.split("\n## ").next())
-            .expect("docs/checkpoints.md has a Checkpoints section");
-        // The first column of the table: `key` or `key`, `key`.
-        let mut listed: Vec<String> = section
-            .lines()
-            .filter(|l| l.starts_with("| `"))
-            .flat_map(|l| {
-                let first = l.split('|').nth(1).unwrap_or_default();
-                first
-                    .split(',')
-                    .map(|k| k.trim().trim_matches('`').to_string())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        listed.sort();
-        let mut m = model();
-        m.meta = full_meta();
-        let mut written: Vec<String> = to_metadata(
-            &Header {
-                format: FORMAT.into(),
-                vocab: m.vocab.as_string(),
-                order: 2,
-                kind: ModelKind::Network,
-            },
-            &m.meta,
-        )
-        .unwrap()
-        .into_keys()
-        .collect();
-        written.sort();
-        assert_eq!(listed, written);
-    }
-
-    #[test]
-    fn an_unknown_or_missing_format_is_refused() {
-        for format in [Some("bigram-checkpoint/2"), Some("hello"), None] {
-            let mut meta: Vec<(&str, &str)> = NETWORK[1..].to_vec();
-            if let Some(f) = format {
-                meta.push(("format", f));
-            }
-            let err = Model::from_bytes(&with_metadata(&meta)).unwrap_err();
-            match format {
-                Some(f) => assert!(err.contains(&format!("{f:?}")), "{err}"),
-                None => assert!(err.contains("no \"format\""), "{err}"),
-            }
-        }
-        assert!(Model::from_bytes(&with_metadata(&NETWORK)).is_ok());
-    }
-
-    #[test]
-    fn values_that_make_no_sense_are_refused_by_name() {
-        for (key, value) in [
-            ("smoothing", "-1"),
-            ("smoothing", "NaN"),
-            ("smoothing", "abc"),
-            ("smoothing", "inf"),
-            ("lr", "0"),
-            ("epochs", "-5"),
-            ("method", "sgd"),
-            ("lowercase", "yes"),
-            ("data_files", "[{]"),
-            ("order", "4"),
-            ("kind", "lstm"),
-        ] {
-            let mut meta: Vec<(&str, &str)> =
-                NETWORK.iter().filter(|(k, _)| *k != key).copied().collect();
-            meta.push((key, value));
-            let err = Model::from_bytes(&with_metadata(&meta)).unwrap_err();
-            assert!(err.contains(key), "{key}={value}: {err}");
-        }
-    }
-
-    #[test]
-    fn the_same_model_gives_the_same_bytes() {
-        let first = model().to_bytes().unwrap();
-        for _ in 0..5 {
-            assert_eq!(model().to_bytes().unwrap(), first);
-        }
-    }
-
-    #[test]
-    fn count_models_keep_their_raw_counts() {
-        let mut counts = Counts::new(27, 2);
-        counts.add_name(&[5, 13, 13, 1]);
-        let m = Model::from_counts(&counts, &Vocab::letters(), 2, 1.0);
-        let back = Model::from_bytes(&m.to_bytes().unwrap()).unwrap();
-        assert_eq!(back.counts.as_ref(), Some(&counts));
-        assert_eq!(back.kind, ModelKind::Counts);
-    }
-
-    #[test]
-    fn counts_whose_total_overflows_are_refused() {
-        let mut counts = Counts::new(27, 2);
-        counts.cells.iter_mut().for_each(|c| *c = 1 << 62);
-        let m = Model::from_counts(&counts, &Vocab::letters(), 2, 1.0);
-        let err = Model::from_bytes(&m.to_bytes().unwrap()).unwrap_err();
-        assert!(err.contains("64-bit"), "{err}");
-    }
-
-    #[test]
-    fn garbage_is_a_clear_error_not_a_panic() {
-        let err = Model::from_bytes(b"hello world, not safetensors").unwrap_err();
-        assert!(err.contains("not a bigram checkpoint"), "{err}");
-        assert!(Model::from_bytes(&[]).is_err());
-    }
 }

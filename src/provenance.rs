@@ -1,7 +1,7 @@
 //! Provenance: how a model was made, as its checkpoint records it ([`Meta`]): the data it
 //! was fitted on, how it was trained or smoothed, where a resumed run started, the pieces a
-//! merged count model adds up. A new checkpoint field is a new field of [`Meta`] (and a row
-//! in docs/checkpoints.md, which a test holds to the keys written). How the record is stored
+//! merged count model adds up. A new checkpoint field is a new field of [`Meta`] and a row in
+//! docs/checkpoints.md, nothing else ([`crate::checkpoint::keys`]). How the record is stored
 //! in a file is `checkpoint`'s; what the model computes is `model`'s.
 
 use crate::data::SplitSpec;
@@ -66,12 +66,6 @@ pub struct Meta {
     /// A count model's additive smoothing.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub smoothing: Option<f64>,
-    /// The data file of checkpoints written before `data_files` (read, never written).
-    #[serde(default, skip_serializing)]
-    pub data_path: Option<String>,
-    /// Its sha256 (read, never written).
-    #[serde(default, skip_serializing)]
-    pub data_sha256: Option<String>,
 }
 
 /// One data file as a checkpoint records it.
@@ -179,18 +173,9 @@ impl Meta {
         Ok(())
     }
 
-    /// The data files it records (`data_files`, or the `data_path` and `data_sha256` of older
-    /// checkpoints); empty when none are.
+    /// The data files it records; empty when none are.
     pub fn data_files(&self) -> Vec<DataFile> {
-        match (&self.data_files, &self.data_path) {
-            (Some(files), _) => files.clone(),
-            (None, Some(path)) => vec![DataFile {
-                path: Some(path.clone()),
-                sha256: self.data_sha256.clone(),
-                range: None,
-            }],
-            _ => Vec::new(),
-        }
+        self.data_files.clone().unwrap_or_default()
     }
 }
 

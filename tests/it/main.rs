@@ -18,6 +18,7 @@ static TUNE_ALLOCATOR: extern "C" fn() = {
 
 mod bad_input;
 mod bench;
+mod checkpoint;
 mod commands;
 mod cuda;
 mod distributed;
