@@ -1,13 +1,8 @@
-//! Checkpoints: a model as a safetensors file that Python reads as it is.
-//!
-//! The file holds `W` (float32, contexts × vocabulary), for a count model also `N` (int64, the
-//! raw counts), and string metadata. What the metadata may say is one typed description,
-//! [`Header`] (what the tensors mean) with [`Meta`] (how the model was made): writing fills it
-//! in and serialises it, reading parses and validates it, and nothing else assembles or picks
-//! apart metadata strings. The header's keys are written in sorted order, so the same model
-//! gives the same bytes (the same command on the same data writes a byte-identical file).
-//! Files are written through a temporary file and a rename; reading is bounded in size and
-//! refuses anything but a regular file.
+//! Checkpoints: a model as a safetensors file that Python reads as it is (docs/checkpoints.md
+//! says what it holds). Its metadata is one typed description, [`Header`] with [`Meta`]:
+//! writing serialises it with its keys sorted (the same model gives the same bytes), reading
+//! parses and validates it, and nothing else handles metadata strings. Files are written
+//! through a temporary file and a rename; reading is bounded in size.
 
 use crate::cancel::Cancel;
 use crate::data::Counts;
@@ -32,10 +27,7 @@ pub const MAX_CHECKPOINT_BYTES: u64 = 512 << 20;
 
 const NOT_OURS: &str = "not a bigram checkpoint (expected a safetensors file written by `bigram train` or `bigram count`)";
 
-/// What a checkpoint's tensors mean: the first part of its metadata. The rest, how the model
-/// was made, is [`Meta`]; both are read from and written to the same string map. Every value
-/// is stored as a string (safetensors metadata maps strings to strings): numbers and flags as
-/// Rust writes them, lists and records as JSON.
+/// What a checkpoint's tensors mean; how the model was made is [`Meta`], in the same string map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     /// [`FORMAT`].
@@ -46,7 +38,6 @@ pub struct Header {
     #[serde(with = "text")]
     pub order: usize,
     /// `network` or `counts`.
-    #[serde(with = "text")]
     pub kind: ModelKind,
 }
 
@@ -170,8 +161,8 @@ pub struct Loaded {
 
 /// Read the checkpoint at `path`: a regular file, or a fifo (`--model <(ssh host cat m)`), of at
 /// most [`MAX_CHECKPOINT_BYTES`], parsed and validated. A device or a socket is refused (it
-/// would never end, or never start). A fifo is opened and read watching `cancel`, so a stop
-/// request ends a wait for its writer.
+/// would never end, or never start). It is opened and read watching `cancel`, so a stop
+/// request ends a wait for a fifo's writer.
 pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     let shown = path.display().to_string();
     let unreadable = |e| crate::io::unreadable("checkpoint", &shown, e);
@@ -182,27 +173,22 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     };
     let missing = "; make one with `bigram train` or `bigram count`";
     let meta = crate::io::input_metadata(path, "checkpoint", missing)?;
-    let mut bytes = Vec::new();
-    if meta.is_file() {
-        if meta.len() > MAX_CHECKPOINT_BYTES {
-            return Err(too_large(meta.len()));
-        }
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_CHECKPOINT_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(unreadable)?;
-    } else if crate::io::is_fifo(&meta) {
-        let owned = path.to_path_buf();
-        let stream = WatchedRead::open(move || std::fs::File::open(owned), cancel.clone());
-        if let Err(source) = stream
-            .take(MAX_CHECKPOINT_BYTES + 1)
-            .read_to_end(&mut bytes)
-        {
-            cancel.check(|| format!("while reading checkpoint {shown}"))?;
-            return Err(unreadable(source));
-        }
-    } else {
+    if !meta.is_file() && !crate::io::is_fifo(&meta) {
         let kind = crate::io::file_type_name(&meta);
         crate::bail_input!("checkpoint {shown} is a {kind}, not a regular file");
+    }
+    if meta.len() > MAX_CHECKPOINT_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let owned = path.to_path_buf();
+    let stream = WatchedRead::open(move || std::fs::File::open(owned), cancel.clone());
+    let mut bytes = Vec::new();
+    if let Err(source) = stream
+        .take(MAX_CHECKPOINT_BYTES + 1)
+        .read_to_end(&mut bytes)
+    {
+        cancel.check(|| format!("while reading checkpoint {shown}"))?;
+        return Err(unreadable(source));
     }
     if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
         return Err(too_large(bytes.len() as u64));

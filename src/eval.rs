@@ -159,11 +159,6 @@ impl<'a> Scorer<'a> {
         self.ranked.as_ref().map(Vec::len)
     }
 
-    /// The log-probability of a name given as indices.
-    pub fn log_prob(&self, indices: &[usize]) -> f64 {
-        self.log_probs.of_name(indices)
-    }
-
     /// Score one name.
     pub fn score(&self, name: &str) -> Result<Score> {
         let indices = encode_word(self.model, name, "name")?;

@@ -12,8 +12,9 @@ use crate::provenance::Meta;
 use crate::vocab::{context_count, Vocab};
 use tch::{Kind, Tensor};
 
-/// How the weights were obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the weights were obtained, named in checkpoints as `network` or `counts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Trained by gradient descent on the one-hot network.
     Network,
@@ -27,24 +28,6 @@ impl ModelKind {
         match self {
             ModelKind::Network => "network",
             ModelKind::Counts => "counts",
-        }
-    }
-}
-
-impl std::fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ModelKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "network" => Ok(ModelKind::Network),
-            "counts" => Ok(ModelKind::Counts),
-            other => Err(format!("unknown model kind {other:?}")),
         }
     }
 }

@@ -10,11 +10,10 @@ mod readback;
 
 pub use counts::CountsObjective;
 pub use epochs::{
-    apply_update, check_memory, check_memory_of_files, check_one_hot_size, gradient,
-    initial_weights, tensor_bytes, train, train_from, Method, OneHot, TrainConfig, TrainData,
-    Trained, MAX_ONE_HOT_BYTES,
+    check_one_hot_size, initial_weights, tensor_bytes, train, train_from, Method, OneHot,
+    TrainConfig, TrainData, Trained,
 };
-pub use readback::{Epoch, OnEpoch, Step, CUDA_SYNC_EPOCHS, DEFAULT_LR, EXPLODED};
+pub use readback::{Epoch, OnEpoch, DEFAULT_LR};
 
 use crate::cancel::Cancel;
 use crate::data::{ReadOptions, Source, SplitSpec};
@@ -23,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::provenance::{Meta, Start};
 use crate::tensorboard::EventLog;
+use epochs::check_memory_of_files;
 use std::path::Path;
 use std::time::Instant;
 use tch::Device;

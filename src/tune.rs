@@ -76,7 +76,14 @@ pub fn tune(
                     let mut check = |e: &Epoch| on_epoch(value, e);
                     match train(data, &config, &mut check) {
                         Ok(trained) => trained.w,
-                        Err(Error::Diverged { epoch, .. }) => return Ok(diverged(value, epoch)),
+                        Err(Error::Diverged { epoch, .. }) => {
+                            return Ok(TuneRow {
+                                value,
+                                train_nll: f64::INFINITY,
+                                dev_nll: f64::INFINITY,
+                                diverged_at: Some(epoch),
+                            })
+                        }
                         Err(e) => return Err(e),
                     }
                 }
@@ -93,23 +100,11 @@ pub fn tune(
         .collect()
 }
 
-fn diverged(value: f64, epoch: usize) -> TuneRow {
-    TuneRow {
-        value,
-        train_nll: f64::INFINITY,
-        dev_nll: f64::INFINITY,
-        diverged_at: Some(epoch),
-    }
-}
-
 /// The row with the lowest finite dev NLL (the first of equals).
 pub fn best(rows: &[TuneRow]) -> Option<&TuneRow> {
     rows.iter()
         .filter(|r| r.dev_nll.is_finite())
-        .fold(None, |best: Option<&TuneRow>, r| match best {
-            Some(b) if b.dev_nll <= r.dev_nll => Some(b),
-            _ => Some(r),
-        })
+        .min_by(|a, b| a.dev_nll.total_cmp(&b.dev_nll))
 }
 
 /// One TensorBoard log per value tried, `DIR/<knob>=<value>`, started at its first record and

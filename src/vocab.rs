@@ -136,14 +136,9 @@ pub fn context_count(width: usize, order: usize) -> usize {
     width.pow(order as u32 - 1)
 }
 
-/// The row of a context: its `order - 1` previous characters read as a number in base `width`,
-/// oldest first (a bigram's context is just the previous character's index).
-pub fn context_index(context: &[usize], width: usize) -> usize {
-    context.iter().fold(0, |acc, &ix| acc * width + ix)
-}
-
-/// The row after `context` once `ix` has been read: the last `order - 1` characters, where
-/// `rows = width^(order-1)` (for bigrams just `ix`, without a division).
+/// The row after `context` once `ix` has been read: the last `order - 1` characters read as a
+/// number in base `width`, oldest first, where `rows = width^(order-1)` (for bigrams just `ix`,
+/// without a division).
 #[inline]
 pub fn next_context(context: usize, ix: usize, width: usize, rows: usize) -> usize {
     if rows == width {
@@ -195,8 +190,9 @@ mod tests {
     fn trigram_context_is_base_width() {
         assert_eq!(context_count(27, 2), 27);
         assert_eq!(context_count(27, 3), 729);
-        assert_eq!(context_index(&[0, 0], 27), 0);
-        assert_eq!(context_index(&[2, 5], 27), 59);
-        assert_eq!(context_index(&[7], 27), 7);
+        assert_eq!(next_context(0, 0, 27, 729), 0);
+        assert_eq!(next_context(2, 5, 27, 729), 59);
+        assert_eq!(next_context(7 * 27 + 2, 5, 27, 729), 59);
+        assert_eq!(next_context(3, 7, 27, 27), 7);
     }
 }

@@ -8,13 +8,10 @@
 //! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
 //!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
 //!
-//! How each epoch's results come back to the host (in batches on CUDA), and when a loss has
-//! diverged, is `readback`'s; the counts method's objective is `counts`'s. This module knows
-//! nothing of files or flags: a whole run, from its data to a model, is [`super::fit`].
+//! Reading results back and spotting divergence is `readback`'s; a whole run is [`super::fit`].
 
 use super::counts::CountsObjective;
-use super::readback::Step;
-use super::readback::{epochs_per_read, warm_up, Epoch, EpochLog, OnEpoch};
+use super::readback::{warm_up, Epoch, EpochLog, OnEpoch, Step, CUDA_SYNC_EPOCHS};
 use crate::data::{Counts, Examples, Source};
 use crate::error::{Error, Result};
 use crate::memory::{self, Use};
@@ -52,17 +49,6 @@ impl Method {
     /// Whether it needs the list of examples (not just their counts).
     pub fn needs_examples(self) -> bool {
         self != Method::Counts
-    }
-}
-
-impl TrainConfig {
-    /// The step of these settings on a W the shape of `counts`.
-    pub fn step(&self, counts: &Counts) -> Step {
-        Step {
-            lr: self.lr,
-            reg: self.reg,
-            weights: counts.rows * counts.width,
-        }
     }
 }
 
@@ -147,7 +133,11 @@ pub fn train_from(
         let needs = format!("the {} method needs the examples", config.method.as_str());
         data.examples.ok_or_else(|| Error::failed(needs))
     };
-    let step = config.step(data.counts);
+    let step = Step {
+        lr: config.lr,
+        reg: config.reg,
+        weights: rows * width,
+    };
     let trained = match config.method {
         Method::OneHot => {
             let onehot = OneHot::new(examples()?, rows, config.device)?;
@@ -163,7 +153,7 @@ pub fn train_from(
                 index_epoch(&inputs, &targets, w, config)
             })?
         }
-        Method::Counts => run_counts_epochs(w0, data, config, on_epoch)?,
+        Method::Counts => run_counts_epochs(w0, data, step, config, on_epoch)?,
     };
     // The last update comes after the last loss was checked: it can still overflow.
     if !bool::try_from(trained.w.isfinite().all())? {
@@ -187,7 +177,11 @@ fn run_tensor_epochs(
     mut epoch: impl FnMut(&mut Tensor) -> Result<(Tensor, Tensor)>,
 ) -> Result<Trained> {
     let warmup_seconds = warm_up(&w0, config.device, &mut epoch)?;
-    let every = epochs_per_read(config.device);
+    let every = if config.device.is_cuda() {
+        CUDA_SYNC_EPOCHS
+    } else {
+        1
+    };
     let mut log = EpochLog::new(config.epochs, step, every, dev, on_epoch);
     let mut w = w0.to_device(config.device).set_requires_grad(true);
     let start = Instant::now();
@@ -213,6 +207,7 @@ fn run_tensor_epochs(
 fn run_counts_epochs(
     w0: Tensor,
     data: TrainData<'_>,
+    step: Step,
     config: &TrainConfig,
     on_epoch: OnEpoch<'_>,
 ) -> Result<Trained> {
@@ -222,7 +217,6 @@ fn run_counts_epochs(
         .collect();
     let mut objective = CountsObjective::new(w.len());
     let mut scratch = CountsObjective::new(w.len());
-    let step = config.step(data.counts);
     let mut log = EpochLog::new(config.epochs, step, 1, None, on_epoch);
     let start = Instant::now();
     for epoch in 1..=config.epochs {
@@ -320,19 +314,12 @@ pub fn check_one_hot_size(examples: usize, contexts: usize) -> Result<()> {
 /// after `W.grad = None; loss.backward()`. Taking it from the backward pass directly, rather
 /// than zeroing `w.grad()` and accumulating into it, saves a fill and an add per epoch (two
 /// kernel launches on CUDA, where an epoch is launch-bound) and gives the same bits.
-pub fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
+fn gradient(loss: &Tensor, w: &Tensor) -> Result<Tensor> {
     let grad = Tensor::f_run_backward(&[loss], &[w], false, false)?.pop();
     match grad {
         Some(grad) if grad.defined() => Ok(grad),
         _ => Err(Error::failed("the backward pass gave W no gradient")),
     }
-}
-
-/// The update without tracking gradients: `W += -lr * grad`.
-pub fn apply_update(w: &mut Tensor, grad: &Tensor, lr: f64) -> Result<()> {
-    let step = grad * -lr;
-    tch::no_grad(|| w.f_add_(&step).map(|_| ()))?;
-    Ok(())
 }
 
 /// One epoch of the `index` method: W[X] and cross entropy, same objective and update.
@@ -354,8 +341,9 @@ fn index_epoch(
 /// its gradient and the update. Returns the loss and NLL of the weights before the update.
 fn descend(w: &mut Tensor, nll: Tensor, lr: f64, reg: f64) -> Result<(Tensor, Tensor)> {
     let loss = &nll + w.pow_tensor_scalar(2).mean(None::<Kind>) * reg;
-    let grad = gradient(&loss, w)?;
-    apply_update(w, &grad, lr)?;
+    let step = gradient(&loss, w)? * -lr;
+    // The update without tracking gradients: `W += -lr * grad`.
+    tch::no_grad(|| w.f_add_(&step).map(|_| ()))?;
     Ok((loss, nll))
 }
 
@@ -394,156 +382,4 @@ pub fn check_memory_of_files(method: Method, sources: &[Source], order: usize) -
     let width = crate::vocab::Vocab::letters().len();
     let contexts = crate::vocab::context_count(width, order);
     check_memory(method, bytes + sources.len() as u64, contexts, width)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_42_draws_the_notebook_weights() {
-        // In [10]: torch.randn((27, 1), generator=Generator().manual_seed(42)) starts
-        // 1.9269, 1.4873, 0.9007, -2.1055.
-        let w = initial_weights(42, 27, 1);
-        let v = crate::model::tensor_to_vec(&w).unwrap();
-        for (got, want) in v.iter().zip([1.9269, 1.4873, 0.9007, -2.1055]) {
-            assert!((got - want).abs() < 6e-5, "{got} vs {want}");
-        }
-    }
-
-    #[test]
-    fn an_epoch_steps_by_the_backward_gradient_and_leaves_no_grad_on_w() {
-        let examples = Examples {
-            inputs: vec![0, 1, 1, 2, 0, 2, 1],
-            targets: vec![1, 2, 0, 0, 2, 1, 1],
-        };
-        let onehot = OneHot::new(&examples, 3, Device::Cpu).unwrap();
-        let w0 = initial_weights(7, 3, 3);
-
-        // PyTorch's way, three epochs: W.grad = None, loss.backward(), W += -lr * W.grad. tch
-        // cannot unset a gradient, so each epoch starts from a fresh leaf with none.
-        let mut reference = w0.copy();
-        let mut want_losses = Vec::new();
-        for _ in 0..3 {
-            let mut leaf = reference.detach().set_requires_grad(true);
-            let loss =
-                onehot.nll(&leaf).unwrap() + leaf.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
-            loss.backward();
-            want_losses.push(loss.double_value(&[]));
-            let step = leaf.grad() * -5.0;
-            tch::no_grad(|| leaf.f_add_(&step).map(|_| ())).unwrap();
-            reference = leaf.detach();
-        }
-
-        let mut w = w0.copy().set_requires_grad(true);
-        let mut got_losses = Vec::new();
-        for _ in 0..3 {
-            let (loss, _) = onehot.epoch(&mut w, 5.0, 0.1).unwrap();
-            got_losses.push(loss.double_value(&[]));
-        }
-        assert!(!w.grad().defined(), "the epoch accumulated into W.grad");
-        assert_eq!(got_losses, want_losses);
-        let got: Vec<f32> = Vec::try_from(&w.detach().reshape([-1])).unwrap();
-        let want: Vec<f32> = Vec::try_from(&reference.detach().reshape([-1])).unwrap();
-        assert_eq!(got.len(), 9);
-        assert_ne!(
-            got,
-            crate::model::tensor_to_vec(&w0).unwrap(),
-            "W did not move"
-        );
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&got), bits(&want));
-    }
-
-    #[test]
-    fn a_libtorch_failure_in_an_epoch_is_an_error_not_a_panic() {
-        // An out-of-memory error cannot be caused here past the memory check; a target outside
-        // the vocabulary fails in the same libtorch calls (one_hot, index, nll_loss).
-        let counts = Counts::new(3, 2);
-        let bad = Examples {
-            inputs: vec![0, 1, 2],
-            targets: vec![1, 2, 7],
-        };
-        let data = TrainData {
-            examples: Some(&bad),
-            counts: &counts,
-            dev: None,
-        };
-        for method in [Method::OneHot, Method::Index] {
-            let config = TrainConfig {
-                epochs: 1,
-                lr: 1.0,
-                reg: 0.0,
-                seed: 1,
-                method,
-                device: Device::Cpu,
-            };
-            let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
-            assert!(matches!(err, crate::Error::Torch(_)), "{method:?}: {err:?}");
-        }
-        let inputs_beyond = Examples {
-            inputs: vec![0, 5],
-            targets: vec![0, 1],
-        };
-        assert!(OneHot::new(&inputs_beyond, 3, Device::Cpu).is_err());
-    }
-
-    #[test]
-    fn every_method_stops_when_the_loss_explodes_and_names_the_l2_step() {
-        let mut counts = Counts::new(3, 2);
-        counts.cells = vec![0, 5, 2, 1, 0, 3, 4, 1, 0];
-        let examples = Examples {
-            inputs: vec![0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2],
-            targets: vec![1, 1, 1, 1, 1, 2, 2, 0, 2, 2, 2, 0, 0, 0, 0, 1],
-        };
-        assert_eq!(examples.len() as u64, counts.total());
-        let data = TrainData {
-            examples: Some(&examples),
-            counts: &counts,
-            dev: None,
-        };
-        for method in [Method::OneHot, Method::Index, Method::Counts] {
-            // lr · reg = 50 · 100 is far past the 9 weights: W grows by |1 - 2·5000/9| a step.
-            let config = TrainConfig {
-                epochs: 50,
-                lr: 50.0,
-                reg: 100.0,
-                seed: 1,
-                method,
-                device: Device::Cpu,
-            };
-            let err = train(data, &config, &mut |_| Ok(())).unwrap_err();
-            match err {
-                Error::Diverged { epoch, message } => {
-                    assert!(epoch <= 3, "{method:?} ran to epoch {epoch}");
-                    assert!(
-                        message.contains("the L2 term alone"),
-                        "{method:?}: {message}"
-                    );
-                }
-                other => panic!("{method:?}: {other}"),
-            }
-            // A workable step trains to the end with the loss going down.
-            let calm = TrainConfig {
-                lr: 1.0,
-                reg: 0.01,
-                ..config
-            };
-            let trained = train(data, &calm, &mut |_| Ok(())).unwrap();
-            assert_eq!(trained.losses.len(), 50);
-            assert!(trained.losses[49] < trained.losses[0], "{method:?}");
-            // A huge rate diverges without the L2 term being the cause.
-            let wild = TrainConfig {
-                lr: 1e6,
-                reg: 0.0,
-                ..config
-            };
-            match train(data, &wild, &mut |_| Ok(())).unwrap_err() {
-                Error::Diverged { message, .. } => {
-                    assert!(!message.contains("L2"), "{method:?}: {message}")
-                }
-                other => panic!("{method:?}: {other}"),
-            }
-        }
-    }
 }

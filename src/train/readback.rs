@@ -103,14 +103,6 @@ impl Step {
 /// happen at these points.
 pub const CUDA_SYNC_EPOCHS: usize = 25;
 
-/// How many epochs pass between reads on `device`.
-pub(super) fn epochs_per_read(device: Device) -> usize {
-    match device.is_cuda() {
-        true => CUDA_SYNC_EPOCHS,
-        false => 1,
-    }
-}
-
 /// On CUDA, one epoch on a copy of `w0` (its seconds): kernels load and memory is set aside
 /// before the timed epochs. Nothing on the CPU.
 pub(super) fn warm_up(
@@ -128,40 +120,17 @@ pub(super) fn warm_up(
     Ok(Some(start.elapsed().as_secs_f64()))
 }
 
-/// The held-out NLL of each epoch's weights. On CUDA the weights are copied on the device and
-/// read back with the losses, so following the dev part adds no per-epoch stall.
-struct DevNlls<'a> {
-    dev: Option<&'a Counts>,
-    pending: Vec<Tensor>,
-}
-
-impl DevNlls<'_> {
-    fn observe(&mut self, w: &Tensor) {
-        if self.dev.is_some() {
-            self.pending.push(w.detach().copy());
-        }
-    }
-
-    /// The NLLs of the weights observed since the last read, in order.
-    fn read(&mut self) -> Result<Vec<f64>> {
-        let (Some(dev), false) = (self.dev, self.pending.is_empty()) else {
-            return Ok(Vec::new());
-        };
-        let weights = Tensor::stack(&std::mem::take(&mut self.pending), 0).to_device(Device::Cpu);
-        (0..weights.size()[0])
-            .map(|i| Ok(LogProbs::of_logits(&weights.get(i))?.nll(dev)))
-            .collect()
-    }
-}
-
 /// Losses and NLLs per epoch (and the dev part's, when one is followed), read back to the host
-/// every `every` epochs, each checked to be finite and not exploded ([`super::EXPLODED`]), and
+/// every `every` epochs, each checked to be finite and not exploded ([`EXPLODED`]), and
 /// reported to the caller's callback.
 pub(super) struct EpochLog<'a> {
     every: usize,
     step: Step,
     pending: Vec<(usize, Tensor, Tensor)>,
-    dev: DevNlls<'a>,
+    dev: Option<&'a Counts>,
+    /// Copies of the weights whose dev NLLs are pending: on CUDA they stay on the device and
+    /// are read back with the losses, so following the dev part adds no per-epoch stall.
+    dev_weights: Vec<Tensor>,
     losses: Vec<f64>,
     nlls: Vec<f64>,
     dev_nlls: Vec<f64>,
@@ -182,10 +151,8 @@ impl<'a> EpochLog<'a> {
             every,
             step,
             pending: Vec::new(),
-            dev: DevNlls {
-                dev,
-                pending: Vec::new(),
-            },
+            dev,
+            dev_weights: Vec::new(),
             losses: Vec::with_capacity(capacity),
             nlls: Vec::with_capacity(capacity),
             dev_nlls: Vec::new(),
@@ -195,7 +162,9 @@ impl<'a> EpochLog<'a> {
 
     /// The weights of the coming epoch's forward pass, whose dev NLL that epoch reports.
     pub(super) fn observe(&mut self, w: &Tensor) {
-        self.dev.observe(w);
+        if self.dev.is_some() {
+            self.dev_weights.push(w.detach().copy());
+        }
     }
 
     pub(super) fn push(&mut self, epoch: usize, loss: Tensor, nll: Tensor) -> Result<()> {
@@ -232,7 +201,7 @@ impl<'a> EpochLog<'a> {
             let nlls = losses.split_off(pending.len());
             (losses, nlls)
         };
-        let mut dev_nlls = self.dev.read()?.into_iter();
+        let mut dev_nlls = self.read_dev_nlls()?.into_iter();
         for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
             self.record(Epoch {
                 epoch,
@@ -242,6 +211,18 @@ impl<'a> EpochLog<'a> {
             })?;
         }
         Ok(())
+    }
+
+    /// The dev NLLs of the weights observed since the last read, in order.
+    fn read_dev_nlls(&mut self) -> Result<Vec<f64>> {
+        let (Some(dev), false) = (self.dev, self.dev_weights.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let weights =
+            Tensor::stack(&std::mem::take(&mut self.dev_weights), 0).to_device(Device::Cpu);
+        (0..weights.size()[0])
+            .map(|i| Ok(LogProbs::of_logits(&weights.get(i))?.nll(dev)))
+            .collect()
     }
 
     pub(super) fn record(&mut self, epoch: Epoch) -> Result<()> {

@@ -36,3 +36,4 @@ mod pyrepr;
 mod scale;
 mod setup;
 mod tensorboard;
+mod training;
