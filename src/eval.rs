@@ -47,7 +47,11 @@ pub fn evaluate(model: &Model, data: &[Source], options: &ReadOptions) -> Result
 /// bytes (its metadata lists them with their checksums; data from stdin cannot be found).
 /// Checksumming stops once `cancel` is raised.
 pub fn training_data_of(model: &Model, cancel: &Cancel) -> Result<Option<Vec<Source>>> {
-    let Some(files) = recorded_files(model) else {
+    let files = model.meta.data_files().into_iter();
+    let recorded: Option<Vec<(PathBuf, String)>> = files
+        .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
+        .collect();
+    let Some(files) = recorded.filter(|files| !files.is_empty()) else {
         return Ok(None);
     };
     let mut sources = Vec::with_capacity(files.len());
@@ -64,39 +68,9 @@ pub fn training_data_of(model: &Model, cancel: &Cancel) -> Result<Option<Vec<Sou
     Ok(Some(sources))
 }
 
-/// The data files and checksums a checkpoint's metadata records; `None` when any is unknown
-/// (standard input) or none is recorded.
-fn recorded_files(model: &Model) -> Option<Vec<(PathBuf, String)>> {
-    let files = model.meta.data_files();
-    if files.is_empty() {
-        return None;
-    }
-    files
-        .into_iter()
-        .map(|f| Some((PathBuf::from(f.path?), f.sha256?)))
-        .collect()
-}
-
-/// Every distinct name in `data`, read the way `model` was trained.
-pub fn known_names(
-    model: &Model,
-    data: &[Source],
-    options: &ReadOptions,
-) -> Result<HashSet<String>> {
-    let keep = Keep {
-        examples: false,
-        names: true,
-    };
-    let corpus = Corpus::load(data, options, model.order, keep)?;
-    let names = corpus.names.unwrap_or_default();
-    // The set beside the list: an entry (a String moved in, and the table's slack) a name.
-    crate::memory::check(names.len() as u64 * 64, crate::memory::Use::Names)?;
-    Ok(names.into_iter().collect())
-}
-
-/// The names `data` holds, read the way `model` was trained, to tell known names from new
-/// ones; with no `data`, the checkpoint's own training data when it is still there unchanged
-/// (checksummed here, so only when asked), else `None`.
+/// The distinct names `data` holds, read the way `model` was trained, to tell known names from
+/// new ones; with no `data`, the checkpoint's own training data when it is still there
+/// unchanged (checksummed here, so only when asked), else `None`.
 pub fn known_names_of(
     model: &Model,
     data: &[Source],
@@ -106,10 +80,19 @@ pub fn known_names_of(
         true => training_data_of(model, cancel)?,
         false => Some(data.to_vec()),
     };
+    let Some(data) = recorded else {
+        return Ok(None);
+    };
+    let keep = Keep {
+        examples: false,
+        names: true,
+    };
     let options = read_options_for(model, cancel.clone());
-    recorded
-        .map(|data| known_names(model, &data, &options))
-        .transpose()
+    let corpus = Corpus::load(&data, &options, model.order, keep)?;
+    let names = corpus.names.unwrap_or_default();
+    // The set beside the list: an entry (a String moved in, and the table's slack) a name.
+    crate::memory::check(names.len() as u64 * 64, crate::memory::Use::Names)?;
+    Ok(Some(names.into_iter().collect()))
 }
 
 /// A name's score.

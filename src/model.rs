@@ -67,12 +67,9 @@ impl Model {
     pub fn from_counts(counts: &Counts, vocab: &Vocab, order: usize, smoothing: f64) -> Self {
         let w = (counts.to_tensor() + smoothing).to_kind(Kind::Float).log();
         Self {
-            w,
-            vocab: vocab.clone(),
-            order,
             kind: ModelKind::Counts,
             counts: Some(counts.clone()),
-            meta: Meta::default(),
+            ..Self::network(w, vocab, order)
         }
     }
 

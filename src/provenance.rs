@@ -8,62 +8,45 @@ use crate::data::SplitSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// How a model was made, as its checkpoint records it. Every field is optional: a network
-/// fills in its training, a count model its smoothing, both where their data came from.
+/// How a model was made, as its checkpoint records it: each field is a key, and the table in
+/// docs/checkpoints.md (held to these fields by a test) says what each holds. Every field is
+/// optional: a network fills in its training, a count model its smoothing, both their data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
-    /// Each data file read, with its sha256 (both `null` for standard input).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
     pub data_files: Option<Vec<DataFile>>,
-    /// Whether names were folded to lower case (data is read the same way later).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub lowercase: Option<bool>,
-    /// The split the model was fitted on the train part of.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub split: Option<SplitSpec>,
-    /// The seed of that split's shuffle.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub split_seed: Option<u64>,
-    /// The count checkpoint a network was trained from (`train --counts`).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
     pub counts_from: Option<DataFile>,
-    /// The checkpoints a merged count model adds up (`bigram merge`).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
     pub sources: Option<Vec<Piece>>,
-    /// The seed of a network's initial weights (absent when it resumed from a checkpoint).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub seed: Option<i64>,
-    /// The checkpoint a network resumed from (`train --init`).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
     pub init: Option<Start>,
-    /// Epochs of this run.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub epochs: Option<u64>,
-    /// Epochs since the seed's weights, through every resume.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub epochs_total: Option<u64>,
-    /// Learning rate.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub lr: Option<f64>,
-    /// Weight of the L2 penalty.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub reg: Option<f64>,
-    /// How epochs were computed: `onehot`, `index` or `counts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    /// Where training ran (`cpu`, `cuda:0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
-    /// libtorch's intra-op thread count (exact results hold for one count).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub threads: Option<i32>,
-    /// The last epoch's loss (NLL + L2), from its forward pass.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub final_loss: Option<f64>,
-    /// The NLL of the saved weights on the data they were fitted on.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub nll: Option<f64>,
-    /// A count model's additive smoothing.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
     pub smoothing: Option<f64>,
 }

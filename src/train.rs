@@ -115,38 +115,23 @@ pub fn method_for(counts: Option<&Path>, asked: Option<Method>, split: bool) -> 
     Ok(Method::Counts)
 }
 
-/// What a run did, in numbers (`train --json` prints them).
+/// What a run did, in numbers: `train --json` prints them, and docs/training.md says what each is.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Summary {
-    /// Epochs of this run.
     pub epochs: u64,
-    /// Learning rate.
     pub lr: f64,
-    /// Weight of the L2 penalty.
     pub reg: f64,
-    /// The seed of the initial weights (`None` when resuming from a checkpoint).
     pub seed: Option<i64>,
-    /// The method that ran.
     pub method: &'static str,
-    /// 2 or 3.
     pub order: usize,
-    /// Where it ran.
     pub device: String,
-    /// libtorch's thread count.
     pub threads: i32,
-    /// The last epoch's loss (NLL + L2), from its forward pass.
     pub loss: f64,
-    /// The last epoch's NLL alone.
     pub last_epoch_nll: f64,
-    /// The NLL of the saved weights on the data.
     pub nll: f64,
-    /// Examples fitted on.
     pub examples: u64,
-    /// Seconds in the epochs alone.
     pub seconds: f64,
-    /// Seconds of CUDA's warm-up epoch (`None` on the CPU).
     pub warmup_seconds: Option<f64>,
-    /// Seconds reading the data.
     pub load_seconds: f64,
 }
 

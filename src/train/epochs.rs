@@ -1,14 +1,7 @@
-//! The epochs: full-batch gradient descent on the mean negative log likelihood plus
-//! an L2 penalty (the network's smoothing), exactly as the notebook does it.
-//!
-//! Three methods reach the same objective:
-//! - `onehot`: the notebook's operations (one-hot matmul, exp/sum, index, log, mean, backward),
-//!   bit-identical to PyTorch on the CPU;
-//! - `index`: a row lookup W[X] and tch's cross entropy, skipping the one-hot matmul;
-//! - `counts`: the objective rewritten over the counts matrix C, with the gradient written out,
-//!   O(contexts × vocab) per epoch instead of O(examples × contexts × vocab).
-//!
-//! Reading results back and spotting divergence is `readback`'s; a whole run is [`super::fit`].
+//! The epochs: full-batch gradient descent on the mean negative log likelihood plus an L2
+//! penalty (the network's smoothing), as the notebook does it, by one of three [`Method`]s
+//! that reach the same objective (docs/training.md compares them). Reading results back and
+//! spotting divergence is `readback`'s; a whole run is [`super::fit`].
 
 use super::counts::CountsObjective;
 use super::readback::{warm_up, Epoch, EpochLog, OnEpoch, Step, CUDA_SYNC_EPOCHS};

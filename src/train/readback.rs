@@ -1,8 +1,6 @@
-//! Reading each epoch's results back to the host. On the CPU every epoch's loss is read as it
-//! comes; on CUDA a host read per epoch would stall the GPU, so losses (and the weights the
-//! dev part is measured with) stay on the device and come back [`CUDA_SYNC_EPOCHS`] at a time,
-//! in one transfer, and a warm-up epoch on a copy of the weights pays for CUDA's start-up
-//! before the clock starts. Progress, interrupts and the divergence check happen at the reads.
+//! Reading each epoch's results back to the host: every epoch on the CPU; on CUDA
+//! [`CUDA_SYNC_EPOCHS`] at a time, after a warm-up epoch (docs/gpu.md says why). Progress,
+//! interrupts and the divergence check happen at the reads.
 
 use crate::data::Counts;
 use crate::error::{Error, Result};

@@ -4,6 +4,7 @@
 
 use crate::common::*;
 
+use bigram::tensorboard::EventLog;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -282,4 +283,22 @@ fn a_run_that_fails_leaves_no_log_and_no_folder_behind() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(snapshot(dir.path()).len(), 1, "only names.txt is left");
     assert!(!dir.path().join("runs").exists());
+}
+
+#[test]
+fn a_log_not_kept_leaves_neither_its_file_nor_the_folders_made_for_it() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("runs/a");
+    let mut log = EventLog::create(&dir, "a run").unwrap();
+    log.scalars(1, &[("Loss/train", 2.5)]).unwrap();
+    assert!(log.path().exists());
+    drop(log);
+    assert!(!root.path().join("runs").exists());
+
+    let mut log = EventLog::create(&dir, "a run").unwrap();
+    log.scalars(1, &[("Loss/train", 2.5)]).unwrap();
+    let kept = log.keep().unwrap();
+    assert!(kept.exists());
+    let name = kept.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("events.out.tfevents."), "{name}");
 }
