@@ -476,6 +476,3 @@ impl Layout<'_> {
         )
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,10 +1,13 @@
 //! `--device cuda`, on a machine that has a CUDA device. Without one, each test says it was
 //! skipped (on stderr, seen with `cargo test -- --nocapture`) and passes: CI has no GPU, and a
-//! GPU machine runs these by hand (docs/gpu.md).
+//! GPU machine runs these by hand (docs/gpu.md). Parsing a device and reading the runtime are
+//! tested on every machine.
 
 use crate::common::*;
 
+use bigram::device::{load_cuda_backend, parse_device, runtime};
 use bigram::model::Model;
+use tch::Device;
 
 /// CUDA devices the `bigram` binary sees (`bigram --version --json`).
 fn cuda_devices() -> u64 {
@@ -224,4 +227,44 @@ fn the_cuda_backend_loads_only_for_a_device_that_may_be_cuda_and_is_the_one_libt
     ] {
         assert!(!starts_cuda_backend(args), "{args:?} loaded it");
     }
+}
+
+#[test]
+fn cpu_and_auto_always_parse() {
+    assert_eq!(parse_device("cpu").unwrap(), Device::Cpu);
+    assert_eq!(parse_device("CPU").unwrap(), Device::Cpu);
+    assert!(parse_device("auto").is_ok());
+}
+
+#[test]
+fn nonsense_is_an_input_error() {
+    let err = parse_device("tpu").unwrap_err();
+    assert!(err.is_input());
+    assert!(parse_device("cuda:x").is_err());
+}
+
+#[test]
+fn missing_cuda_is_an_input_error() {
+    let said = match load_cuda_backend() {
+        Err(_) => Some("did not load"),
+        Ok(()) if !tch::Cuda::is_available() => Some("not available"),
+        Ok(()) => None,
+    };
+    if let Some(said) = said {
+        let err = parse_device("cuda").unwrap_err();
+        assert!(err.is_input());
+        assert!(err.to_string().contains(said), "{err}");
+    }
+    let err = parse_device("cuda:999").unwrap_err();
+    assert!(err.is_input());
+}
+
+#[test]
+fn the_loaded_libtorch_says_its_version() {
+    let runtime = runtime();
+    if cfg!(target_os = "linux") {
+        let version = runtime.libtorch.expect("libtorch's folder has its version");
+        assert!(version.starts_with("2."), "{version}");
+    }
+    assert!(runtime.default_threads >= 1);
 }
