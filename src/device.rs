@@ -47,18 +47,11 @@ pub fn may_be_cuda(spec: &str) -> bool {
     !spec.trim().eq_ignore_ascii_case("cpu")
 }
 
-/// Load libtorch's GPU backend, once per process; what the loader said if it failed.
-///
-/// The binary does not link it: `libtorch_cuda`'s start-up registers every CUDA kernel, about
-/// 0.13 s of the 0.38 s a process took to start here, paid by counting, sampling and every
-/// error message on machines that may have no GPU. This loads `libtorch.so` from the folder of
-/// the loaded `libtorch_cpu`, which brings the backend its build has (`libtorch_cuda` for
-/// CUDA, nothing more for a CPU-only libtorch), as linking it did.
-///
-/// libtorch asks which devices exist once and keeps the answer (a seed, a backward pass and a
-/// CUDA query all ask), so this must run before the first tensor operation: `parse_device`
-/// and [`runtime`] call it, and the command line calls it right after parsing its flags. A
-/// process linked with the backend (the test executables) loads nothing new.
+/// Load libtorch's GPU backend, once per process; what the loader said if it failed. The
+/// binary does not link it, to start 0.13 s sooner (docs/gpu.md): this loads `libtorch.so`
+/// beside the loaded `libtorch_cpu`, which brings the backend its build has. libtorch asks
+/// which devices exist once and keeps the answer, so this must run before the first tensor
+/// operation. A process linked with the backend (the test executables) loads nothing new.
 pub fn load_cuda_backend() -> std::result::Result<(), String> {
     static LOADED: std::sync::OnceLock<std::result::Result<(), String>> =
         std::sync::OnceLock::new();
@@ -111,12 +104,6 @@ pub fn device_name(device: Device) -> String {
     }
 }
 
-/// The intra-op thread count libtorch picks by itself: the cores this process may run on (its
-/// CPU affinity), fewer when `OMP_NUM_THREADS` or `MKL_NUM_THREADS` says so.
-pub fn default_threads() -> i32 {
-    tch::get_num_threads()
-}
-
 /// Set libtorch's intra-op thread count. Call it before the first tensor operation: a
 /// reduction split over another number of threads adds in another order, so exact results
 /// hold for one count. Setting it explicitly also stops oneMKL from choosing fewer threads
@@ -153,14 +140,12 @@ pub fn tune_allocator() {
     }
 }
 
-/// What this process runs on: for `bigram --version` and bug reports.
+/// What this process runs on, for `bigram --version` and bug reports: the loaded libtorch's
+/// version (when it says) and folder, the CUDA devices it sees, and its own thread count.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Runtime {
-    /// The libtorch version found beside the loaded library, when it says.
     pub libtorch: Option<String>,
-    /// The folder of the loaded libtorch.
     pub libtorch_dir: Option<PathBuf>,
-    /// CUDA devices libtorch sees (0 without CUDA).
     pub cuda_devices: usize,
     /// The CUDA runtime version libtorch's CUDA backend was built for (`12.8`, `13.0`), when
     /// that backend is loaded: present on a CUDA build even where no GPU is.
@@ -169,11 +154,9 @@ pub struct Runtime {
     /// Why libtorch's GPU backend did not load, when it was there and failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cuda_backend_error: Option<String>,
-    /// libtorch's own intra-op thread count.
     pub default_threads: i32,
 }
 
-/// Look at the libtorch this process loaded.
 pub fn runtime() -> Runtime {
     let libtorch_dir = loaded_library_dir("libtorch_cpu");
     let libtorch = libtorch_dir.as_deref().and_then(version_near);
@@ -193,7 +176,7 @@ pub fn runtime() -> Runtime {
         cuda_devices,
         cuda_runtime,
         cuda_backend_error,
-        default_threads: default_threads(),
+        default_threads: tch::get_num_threads(),
     }
 }
 
@@ -210,48 +193,16 @@ fn version_near(lib: &std::path::Path) -> Option<String> {
     Some(value.trim_matches(|c| c == '\'' || c == '"').to_string())
 }
 
-/// The folder of a loaded shared library whose file name starts with `stem`.
-#[cfg(target_os = "linux")]
+/// The folder of a loaded shared library whose file name starts with `stem`, from this
+/// process's memory map (None where there is no /proc).
 fn loaded_library_dir(stem: &str) -> Option<PathBuf> {
-    use std::ffi::CStr;
-    struct Search<'a> {
-        stem: &'a str,
-        found: Option<PathBuf>,
-    }
-    unsafe extern "C" fn visit(
-        info: *mut libc::dl_phdr_info,
-        _size: libc::size_t,
-        data: *mut libc::c_void,
-    ) -> libc::c_int {
-        // SAFETY: the loader passes a valid info; `data` is the Search given below.
-        let (info, search) = unsafe { (&*info, &mut *(data as *mut Search<'_>)) };
-        if info.dlpi_name.is_null() {
-            return 0;
-        }
-        // SAFETY: dlpi_name is a NUL-terminated path owned by the loader.
-        let name = unsafe { CStr::from_ptr(info.dlpi_name) }.to_string_lossy();
-        let path = PathBuf::from(name.as_ref());
-        let matches = path
-            .file_name()
-            .is_some_and(|f| f.to_string_lossy().starts_with(search.stem));
-        if matches {
-            search.found = path.parent().map(|p| p.to_path_buf());
-            return 1;
-        }
-        0
-    }
-    let mut search = Search { stem, found: None };
-    // SAFETY: the callback only reads what the loader passes and writes into `search`.
-    unsafe {
-        libc::dl_iterate_phdr(
-            Some(visit),
-            &mut search as *mut Search<'_> as *mut libc::c_void,
-        );
-    }
-    search.found.and_then(|p| std::fs::canonicalize(p).ok())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn loaded_library_dir(_stem: &str) -> Option<PathBuf> {
-    None
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let library = maps
+        .lines()
+        .filter_map(|line| line.find('/').map(|at| std::path::Path::new(&line[at..])))
+        .find(|path| {
+            let name = path.file_name().map(|name| name.to_string_lossy());
+            name.is_some_and(|name| name.starts_with(stem))
+        })?;
+    std::fs::canonicalize(library.parent()?).ok()
 }

@@ -9,10 +9,8 @@
 
 use thiserror::Error;
 
-/// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything the library can fail with.
 #[derive(Debug, Error)]
 pub enum Error {
     /// A problem with what the caller asked for (a file, a value, a checkpoint, a device): the
@@ -23,46 +21,32 @@ pub enum Error {
     /// write that failed once the work was done, the PyTorch reference.
     #[error("{0}")]
     Failed(String),
-    /// Memory that grows with the data would take more than this process has left.
+    /// Memory that grows with the data would take more than this process has left (`ulimit
+    /// -v`, the cgroup, the system); `need` is an upper bound in bytes.
     #[error("{} would take about {:.2} GiB, and {:.2} GiB is left to this process; {}", .what.as_str(), *.need as f64 / GIB, *.available as f64 / GIB, .what.advice())]
     Memory {
-        /// What would take it.
         what: MemoryUse,
-        /// Bytes it would take (an upper bound).
         need: u64,
-        /// Bytes left (`ulimit -v`, the cgroup, the system).
         available: u64,
     },
-    /// Training diverged (a tuning run records the epoch and goes on with the next value).
+    /// Training diverged at `epoch` (1-based); the message says which knob to turn. A tuning
+    /// run records it and goes on with the next value.
     #[error("{message}")]
-    Diverged {
-        /// The 1-based epoch it was seen at.
-        epoch: usize,
-        /// What happened and which knob to turn.
-        message: String,
-    },
-    /// Stopped on request (a [`crate::cancel::Cancel`] was raised) before finishing.
+    Diverged { epoch: usize, message: String },
+    /// Stopped on request (a [`crate::cancel::Cancel`] was raised) `at` a point such as "at
+    /// epoch 3 of 100".
     #[error("interrupted {at}")]
-    Interrupted {
-        /// Where: "at epoch 3 of 100", "while reading data/names.txt"...
-        at: String,
-    },
+    Interrupted { at: String },
     /// Stderr goes to a file the command reads: nothing may be written there, this message
     /// included, so the exit code alone says it.
     #[error("stderr goes to {input}, which this command reads: writing there would change it")]
-    StderrIsInput {
-        /// The input (as given).
-        input: String,
-    },
-    /// libtorch reported an error.
+    StderrIsInput { input: String },
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
-    /// An I/O error outside the cases above.
+    /// An I/O error outside the cases above, with what was being done.
     #[error("{context}: {error}")]
     Io {
-        /// What was being done.
         context: String,
-        /// The error.
         error: std::io::Error,
     },
 }
@@ -77,17 +61,14 @@ macro_rules! bail_input {
 }
 
 impl Error {
-    /// A problem with the caller's input; the message says what to do.
     pub fn input(msg: impl Into<String>) -> Self {
         Error::Input(msg.into())
     }
 
-    /// A failure that is not the caller's input.
     pub fn failed(msg: impl Into<String>) -> Self {
         Error::Failed(msg.into())
     }
 
-    /// An I/O error with what was being done.
     pub fn io(context: impl Into<String>, error: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -109,36 +90,29 @@ impl Error {
     /// The command line's exit code: 2 for a problem with the input (the message says what
     /// to do), 1 for anything else. After an interrupt the caller exits 128 + the signal.
     pub fn exit_code(&self) -> i32 {
-        match self.is_input() {
-            true => 2,
-            false => 1,
+        if self.is_input() {
+            2
+        } else {
+            1
         }
     }
 }
 
-/// Bytes in a GiB, for messages.
 const GIB: f64 = (1u64 << 30) as f64;
 
 /// What grows with the data ([`crate::memory`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemoryUse {
-    /// The one-hot method's tensors (the notebook's xenc, logits, probabilities, gradients).
     OneHot,
-    /// The index method's tensors (W[X], log-softmax, gradients).
     Index,
-    /// The list of examples kept while reading (the notebook's X and y).
     Examples,
-    /// The names kept while reading (for a split, or to tell known names from new ones).
     Names,
-    /// The notebook replay's examples and their one-hot encoding, all held at once.
     Notebook,
-    /// The stacks of this many threads (`--threads`).
     Threads(usize),
 }
 
 impl MemoryUse {
-    /// In words, for messages.
-    pub fn as_str(self) -> String {
+    fn as_str(self) -> String {
         match self {
             MemoryUse::Threads(n) => return format!("the stacks of {n} threads"),
             MemoryUse::OneHot => "the onehot method's tensors",

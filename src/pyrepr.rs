@@ -15,25 +15,21 @@ use crate::error::{Error, Result};
 use std::ffi::c_void;
 use tch::{Device, Kind, Tensor};
 
-/// Elements per dimension kept at each end of a summarized tensor.
+// PyTorch's default print options: the elements kept at each end of a summarized dimension,
+// the element count above which a tensor is summarized, the columns of a line, the decimals.
 const EDGE_ITEMS: usize = 3;
-/// More elements than this and the tensor is summarized.
 const THRESHOLD: usize = 1000;
-/// Columns a line may take.
 const LINE_WIDTH: usize = 80;
-/// Decimals of a float.
 const PRECISION: usize = 4;
-/// `tensor(`: what continuation lines are indented by.
+/// What continuation lines are indented by.
 const PREFIX: &str = "tensor(";
 
-/// The elements a repr shows, as Python sees them after `tolist()`.
+/// The elements a repr shows, as Python sees them after `tolist()`: any floating dtype widened
+/// exactly to f64, any integer dtype to i64.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Elements {
-    /// Any floating dtype, widened exactly to f64.
     Float(Vec<f64>),
-    /// Any integer dtype.
     Int(Vec<i64>),
-    /// bool.
     Bool(Vec<bool>),
 }
 
@@ -47,15 +43,13 @@ impl Elements {
     }
 }
 
-/// What a tensor's repr is made of: its shape, the elements it shows and its suffixes.
+/// What a tensor's repr is made of: its whole shape; the elements shown, row-major (all, or
+/// for a tensor of more than 1000, the first and last 3 along each dimension longer than 6);
+/// the suffixes, in PyTorch's order (`dtype=…`, `grad_fn=<…>`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shown {
-    /// The tensor's shape (all of it, summarized or not).
     pub shape: Vec<usize>,
-    /// The elements shown, row-major: all of them, or, for a tensor of more than 1000, the
-    /// first and last 3 along each dimension longer than 6.
     pub elements: Elements,
-    /// The suffixes after the elements, in PyTorch's order (`dtype=…`, `grad_fn=<…>`).
     pub suffixes: Vec<String>,
 }
 
@@ -251,7 +245,6 @@ fn python_tuple(shape: &[usize]) -> String {
     }
 }
 
-/// A dtype as PyTorch names it: `torch.float32`.
 pub fn dtype_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Float => "torch.float32",
@@ -412,9 +405,8 @@ impl<'a> Formatter<'a> {
 /// The nesting of brackets: which elements go where, with `...` for what is left out.
 struct Layout<'a> {
     formatter: Formatter<'a>,
-    /// The shape of the elements kept.
+    /// The shape of the elements kept, and the tensor's.
     shown: Vec<usize>,
-    /// The tensor's shape.
     shape: &'a [usize],
     summarize: bool,
 }

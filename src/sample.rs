@@ -1,21 +1,12 @@
 //! Drawing names from a model.
 //!
 //! One loop draws a name: from the context's row, draw the next character, stop at `.` or at
-//! the length cap. Four samplers ([`SamplerKind`]) differ only in how they draw one character:
-//! - the exact sampler repeats the reference step: p = exp(row) / sum(exp(row)) with libtorch,
-//!   one `multinomial` draw from the CPU generator seeded by the caller; with the same seed and
-//!   weights it gives PyTorch 2.13's names (and those of every PyTorch from 2.7 on);
-//! - the exponential-race sampler draws from the same p the way PyTorch 2.0 to 2.6 did on x86
-//!   (the names most learners of the lecture got): argmax(p / q), q from oneMKL's exponential
-//!   stream seeded by one draw of PyTorch's Mersenne Twister;
-//! - the cumulative sampler draws from the same p the way PyTorch did before 2.0 (the names
-//!   of the makemore lecture): a float32 running sum, one uniform double from the same
-//!   generator, a binary search;
-//! - the fast sampler looks up precomputed cumulative tables with a small seeded generator in
-//!   plain Rust: same distribution, different (but reproducible) names.
-//!
-//! Temperature and top-k reshape a row's logits in one place ([`Shaping`]) for both. Filters
-//! (prefix, length, novelty) sit on top of the loop.
+//! the length cap. Four samplers ([`SamplerKind`]; which PyTorch each matches, and why, in
+//! docs/sampling.md) differ only in how they draw one character, each said at its type: the
+//! exact one is libtorch's `multinomial` itself, the PyTorch 2.0 and 1.13 ones repeat those
+//! kernels in Rust, and the fast one reads precomputed tables. Temperature and top-k reshape
+//! a row's logits in one place ([`Shaping`]). Filters (prefix, length, novelty) sit on top of
+//! the loop.
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -32,21 +23,15 @@ const CANCEL_EVERY: usize = 4096;
 /// [`SamplerKind::describe`] and in [`SamplerKind::ALL`], and its arm in [`with_sampler`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SamplerKind {
-    /// PyTorch 2.7 and later: `torch.multinomial(p, 1)`, which takes argmax(p / q) with
-    /// q ~ Exp(1) from the generator.
     #[default]
     Torch,
-    /// PyTorch 2.0 to 2.6 on x86: the same argmax(p / q), with q from oneMKL's stream.
     Torch20,
-    /// PyTorch before 2.0: the cumulative draw, which `torch.multinomial` still makes for
-    /// more than one sample.
     Torch113,
-    /// Plain Rust: the same distribution, other names.
     Fast,
 }
 
 impl SamplerKind {
-    /// Every sampler, in the order a caller lists them.
+    /// Every sampler, in the order `--help` lists them.
     pub const ALL: [SamplerKind; 4] = [
         SamplerKind::Torch,
         SamplerKind::Torch20,
@@ -64,12 +49,10 @@ impl SamplerKind {
         }
     }
 
-    /// Its name.
     pub fn name(self) -> &'static str {
         self.describe().0
     }
 
-    /// The sampler of this name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.name() == name)
     }
@@ -110,14 +93,12 @@ pub fn with_sampler<T, E: From<Error>>(
 /// One name drawn, as `sample --json` reports it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Drawn {
-    /// The name.
     pub name: String,
-    /// Its log-probability under the model (0 when it was not scored).
+    /// 0 when it was not scored.
     pub log_prob: f64,
     /// Whether the known names hold it (when some were given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_data: Option<bool>,
-    /// The sampler that drew it.
     pub sampler: &'static str,
 }
 
@@ -170,23 +151,17 @@ impl Shaping {
     }
 }
 
-/// The float types [`Shaping::apply`] works in.
+/// The float types [`Shaping::apply`] works in: what f32 and f64 have in common, for it.
 pub trait Logit:
     Copy + PartialOrd + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self>
 {
-    /// -inf.
     const NEG_INFINITY: Self;
     /// The smallest value above 0 (a subnormal).
     const SMALLEST_POSITIVE: Self;
-    /// The largest finite value.
     const MAX: Self;
-    /// The value nearest to `v`.
     fn from_f64(v: f64) -> Self;
-    /// The larger of two values.
     fn max(self, other: Self) -> Self;
-    /// The smaller of two values.
     fn min(self, other: Self) -> Self;
-    /// A total order (for sorting).
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
 }
 
@@ -216,7 +191,6 @@ logit!(f64);
 
 /// Draws the next character of a context.
 pub trait NextChar {
-    /// The model drawn from.
     fn model(&self) -> &Model;
     /// The index of the next character after context row `context`.
     fn next(&mut self, context: usize) -> Result<usize>;
@@ -252,7 +226,7 @@ pub fn draw_name(
     Ok(name)
 }
 
-/// The characters of context row `context`, oldest first.
+/// The characters of a context row, oldest first.
 fn context_text(model: &Model, context: usize) -> String {
     let width = model.vocab.len();
     let mut chars = Vec::new();
@@ -264,7 +238,6 @@ fn context_text(model: &Model, context: usize) -> String {
     chars.iter().rev().collect()
 }
 
-/// The error for a context whose next-character distribution cannot be drawn from.
 fn unusable_row(model: &Model, context: usize, why: &str) -> Error {
     Error::input(format!(
         "the model has no usable next-character distribution after {:?} ({why}); retrain it (a smaller --lr, or --smoothing above 0) or choose another --prefix",
@@ -325,7 +298,7 @@ impl<'a, T> Rows<'a, T> {
         }
     }
 
-    /// Context `context`'s row: `make` of its probabilities, computed once.
+    /// A context's row: `make` of its probabilities, computed once.
     fn get(&mut self, context: usize, make: impl FnOnce(Tensor) -> Result<T>) -> Result<&T> {
         let slot = &mut self.rows[context];
         match slot {
@@ -348,7 +321,8 @@ impl Rows<'_, Checked> {
     }
 }
 
-/// The PyTorch-exact sampler. Draw inside [`crate::device::with_cpu_seed`].
+/// The sampler of PyTorch 2.7 and later: p = exp(row) / sum(exp(row)) with libtorch, one
+/// `multinomial` draw from the CPU generator. Draw inside [`crate::device::with_cpu_seed`].
 struct ExactSampler<'a>(Rows<'a, Tensor>);
 
 impl NextChar for ExactSampler<'_> {
@@ -418,16 +392,7 @@ fn uniform_double() -> Result<f64> {
 /// The bucket a uniform `u` in [0, 1) falls in: the kernel's binary search for the first
 /// entry that is not below `u`, each entry compared as a double.
 fn cumulative_pick(table: &[f32], u: f64) -> usize {
-    let (mut left, mut right) = (0, table.len());
-    while right > left {
-        let mid = left + (right - left) / 2;
-        if f64::from(table[mid]) < u {
-            left = mid + 1;
-        } else {
-            right = mid;
-        }
-    }
-    left
+    table.partition_point(|&c| f64::from(c) < u)
 }
 
 impl NextChar for CumulativeSampler<'_> {
@@ -468,7 +433,6 @@ impl Mt19937 {
         }
     }
 
-    /// Renew all 624 words of the state in place.
     fn twist(&mut self) {
         for i in 0..MT_WORDS {
             let y = (self.state[i] & 0x8000_0000) | (self.state[(i + 1) % MT_WORDS] & 0x7fff_ffff);
@@ -478,7 +442,7 @@ impl Mt19937 {
         self.next = 0;
     }
 
-    /// The next 32-bit number (the generator's `random()`).
+    /// The generator's `random()`.
     fn next_u32(&mut self) -> u32 {
         if self.next == MT_WORDS {
             self.twist();
@@ -573,7 +537,6 @@ pub struct FastSampler<'a> {
 }
 
 impl<'a> FastSampler<'a> {
-    /// Tables for a model, reshaped as asked, and a generator seeded with `seed`.
     pub fn new(model: &'a Model, shaping: Shaping, seed: u64) -> Result<Self> {
         let width = model.vocab.len();
         let logits = model.weights()?;
@@ -625,20 +588,16 @@ impl NextChar for FastSampler<'_> {
     }
 }
 
-/// Which names to keep.
+/// Which names to keep: those that start with `prefix`, have at least `min_len` characters
+/// (at most `max_len`: the cap cuts a name that never reaches `.`), are not in `exclude`, and,
+/// when `distinct`, not drawn before. The others are redrawn, `max_attempts` times at most.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    /// Names must start with these indices.
     pub prefix: Vec<usize>,
-    /// Names shorter than this (in characters) are redrawn.
     pub min_len: usize,
-    /// Names are cut at this many characters (the cap for a name that never reaches `.`).
     pub max_len: usize,
-    /// Names in this set are redrawn (novel names only).
     pub exclude: Option<HashSet<String>>,
-    /// Each name at most once: repeats are redrawn.
     pub distinct: bool,
-    /// Rejected draws allowed before giving up.
     pub max_attempts: usize,
 }
 

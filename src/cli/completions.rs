@@ -20,19 +20,15 @@ impl super::Run for CompletionsArgs {
         Vec::new()
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
+        let mut script = Vec::new();
+        clap_complete::generate(
+            self.shell,
+            &mut (ctx.cli)(),
+            "bigram",
+            &mut script,
+        );
+        let mut stream = ctx.printer.stream();
+        stream.text(&String::from_utf8_lossy(&script))?;
+        stream.finish()
     }
-}
-
-fn run(args: CompletionsArgs, ctx: &Context) -> anyhow::Result<()> {
-    let mut script = Vec::new();
-    clap_complete::generate(
-        args.shell,
-        &mut (ctx.cli)(),
-        "bigram",
-        &mut script,
-    );
-    let mut stream = ctx.printer.stream();
-    stream.text(&String::from_utf8_lossy(&script))?;
-    stream.finish()
 }

@@ -49,27 +49,22 @@ impl super::Run for EvalArgs {
         inputs.extend(self.data.inputs());
         inputs
     }
-
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
+        let model = bigram::checkpoint::read(&self.model, &ctx.cancel)?.model;
+        // Read the data the way the model was trained on it.
+        let mut options = read_options_for(&model, ctx.cancel.clone());
+        options.lowercase |= self.lowercase;
+        options.threads = ctx.threads.max(1) as usize;
+        options.offers_flags = true;
+        let evaluation = evaluate(&model, &self.data.data, &options)?;
+        ctx.printer.print(&EvalReport {
+            model: self.model.display().to_string(),
+            data: bigram::data::labels(&self.data.data),
+            kind: model.kind.as_str(),
+            threads: ctx.threads,
+            nll: evaluation.nll,
+            examples: evaluation.examples,
+            names: evaluation.names,
+        })
     }
-}
-
-fn run(args: EvalArgs, ctx: &Context) -> anyhow::Result<()> {
-    let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
-    // Read the data the way the model was trained on it.
-    let mut options = read_options_for(&model, ctx.cancel.clone());
-    options.lowercase |= args.lowercase;
-    options.threads = ctx.threads.max(1) as usize;
-    options.offers_flags = true;
-    let evaluation = evaluate(&model, &args.data.data, &options)?;
-    ctx.printer.print(&EvalReport {
-        model: args.model.display().to_string(),
-        data: bigram::data::labels(&args.data.data),
-        kind: model.kind.as_str(),
-        threads: ctx.threads,
-        nll: evaluation.nll,
-        examples: evaluation.examples,
-        names: evaluation.names,
-    })
 }

@@ -52,55 +52,46 @@ impl super::Run for HeatmapArgs {
             None => self.read.data.inputs(),
         }
     }
-
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
-    }
-}
-
-fn run(args: HeatmapArgs, ctx: &Context) -> anyhow::Result<()> {
-    let inputs = match &args.model {
-        Some(model) => vec![InputPath::File(model)],
-        None => args.read.data.inputs(),
-    };
-    let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
-    check_png(&outputs[0])?;
-    let (vocab, values, kind) = match &args.model {
-        Some(path) => {
-            let model = bigram::checkpoint::read(path, &ctx.cancel)?.model;
-            if model.order != 2 {
-                bail_input!(
-                    "{}: a heatmap shows bigram models; this one has order {}",
-                    path.display(),
-                    model.order
-                );
+        let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;
+        check_png(&outputs[0])?;
+        let (vocab, values, kind) = match &self.model {
+            Some(path) => {
+                let model = bigram::checkpoint::read(path, &ctx.cancel)?.model;
+                if model.order != 2 {
+                    bail_input!(
+                        "{}: a heatmap shows bigram models; this one has order {}",
+                        path.display(),
+                        model.order
+                    );
+                }
+                let probs: Vec<f64> = model
+                    .log_probs()?
+                    .cells()
+                    .iter()
+                    .map(|lp| lp.exp())
+                    .collect();
+                (model.vocab, probs, CellValues::Probabilities)
             }
-            let probs: Vec<f64> = model
-                .log_probs()?
-                .cells()
-                .iter()
-                .map(|lp| lp.exp())
-                .collect();
-            (model.vocab, probs, CellValues::Probabilities)
-        }
-        None => {
-            let options = args.read.options(ctx);
-            let corpus = Corpus::load(&args.read.data.data, &options, 2, Keep::default())?;
-            ctx.printer.note(corpus.summary());
-            let values = corpus.counts.cells.iter().map(|&c| c as f64).collect();
-            (corpus.scan.vocab, values, CellValues::Counts)
-        }
-    };
-    let picture = bigram::plot::heatmap(&vocab, &values, kind, args.size)?;
-    let pending = vec![outputs[0].stage(picture)?];
-    let report = HeatmapReport {
-        out: args.out.display().to_string(),
-        size: args.size,
-        shows: match kind {
-            CellValues::Counts => "counts",
-            CellValues::Probabilities => "probabilities",
-        },
-        shown: super::printer::shown(&outputs[0]),
-    };
-    ctx.printer.deliver(&report, pending)
+            None => {
+                let options = self.read.options(ctx);
+                let corpus = Corpus::load(&self.read.data.data, &options, 2, Keep::default())?;
+                ctx.printer.note(corpus.summary());
+                let values = corpus.counts.cells.iter().map(|&c| c as f64).collect();
+                (corpus.scan.vocab, values, CellValues::Counts)
+            }
+        };
+        let picture = bigram::plot::heatmap(&vocab, &values, kind, self.size)?;
+        let pending = vec![outputs[0].stage(picture)?];
+        let report = HeatmapReport {
+            out: self.out.display().to_string(),
+            size: self.size,
+            shows: match kind {
+                CellValues::Counts => "counts",
+                CellValues::Probabilities => "probabilities",
+            },
+            shown: super::printer::shown(&outputs[0]),
+        };
+        ctx.printer.deliver(&report, pending)
+    }
 }

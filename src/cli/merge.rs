@@ -60,38 +60,33 @@ impl super::Run for MergeArgs {
         self.inputs.iter().map(|p| InputPath::File(p)).collect()
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
-    }
-}
-
-fn run(args: MergeArgs, ctx: &Context) -> anyhow::Result<()> {
-    let inputs: Vec<InputPath> = args.inputs.iter().map(|p| InputPath::File(p)).collect();
-    let outputs = plan_outputs(&[("--out", &args.out)], &inputs)?;
-    let parts = args
-        .inputs
-        .iter()
-        .map(|path| {
-            ctx.cancel
-                .check(|| "while reading the checkpoints".into())?;
-            Ok(Part {
-                path: path.clone(),
-                checkpoint: bigram::checkpoint::read(path, &ctx.cancel)?,
+        let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;
+        let parts = self
+            .inputs
+            .iter()
+            .map(|path| {
+                ctx.cancel
+                    .check(|| "while reading the checkpoints".into())?;
+                Ok(Part {
+                    path: path.clone(),
+                    checkpoint: bigram::checkpoint::read(path, &ctx.cancel)?,
+                })
             })
-        })
-        .collect::<bigram::Result<Vec<Part>>>()?;
-    let mut model = merge(&parts, args.smoothing)?;
-    model.meta.threads = Some(ctx.threads);
-    ctx.cancel
-        .check(|| "after merging".into())
-        .map_err(|e| outputs[0].nothing_saved(e))?;
-    let pending = vec![outputs[0].stage(model.to_bytes()?)?];
-    let report = MergeReport {
-        inputs: parts.len(),
-        examples: model.counts.as_ref().map_or(0, |c| c.total()),
-        smoothing: model.meta.smoothing.unwrap_or(f64::NAN),
-        nll: model.meta.nll.unwrap_or(f64::NAN),
-        out: args.out.display().to_string(),
-        saved: super::printer::outcome(&outputs[0]),
-    };
-    ctx.printer.deliver(&report, pending)
+            .collect::<bigram::Result<Vec<Part>>>()?;
+        let mut model = merge(&parts, self.smoothing)?;
+        model.meta.threads = Some(ctx.threads);
+        ctx.cancel
+            .check(|| "after merging".into())
+            .map_err(|e| outputs[0].nothing_saved(e))?;
+        let pending = vec![outputs[0].stage(model.to_bytes()?)?];
+        let report = MergeReport {
+            inputs: parts.len(),
+            examples: model.counts.as_ref().map_or(0, |c| c.total()),
+            smoothing: model.meta.smoothing.unwrap_or(f64::NAN),
+            nll: model.meta.nll.unwrap_or(f64::NAN),
+            out: self.out.display().to_string(),
+            saved: super::printer::outcome(&outputs[0]),
+        };
+        ctx.printer.deliver(&report, pending)
+    }
 }

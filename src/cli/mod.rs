@@ -217,9 +217,7 @@ fn report_error(message: &str) {
 fn context(global: &GlobalArgs, cancel: Cancel) -> Context {
     Context {
         cli: Cli::command,
-        threads: global
-            .threads
-            .unwrap_or_else(bigram::device::default_threads),
+        threads: global.threads.unwrap_or_else(tch::get_num_threads),
         printer: Printer::new(global.json, global.quiet),
         cancel,
     }

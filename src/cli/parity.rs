@@ -7,6 +7,7 @@ use super::Context;
 use bigram::device::parse_device;
 use bigram::io::InputPath;
 use bigram::parity::{self, NotebookParityConfig, ParityConfig, ParityReport};
+use bigram::train::Method;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -72,54 +73,45 @@ impl super::Run for ParityArgs {
     fn device(&self) -> Option<&str> {
         Some(&self.device.device)
     }
-
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
-    }
-}
-
-fn run(args: ParityArgs, ctx: &Context) -> anyhow::Result<()> {
-    if args.data.as_os_str() == "-" {
-        bail_input!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");
-    }
-    let device = parse_device(&args.device.device)?;
-    let python = args
-        .python
-        .clone()
-        .or_else(parity::default_python)
-        .ok_or_else(|| bigram::Error::input("no Python with torch is known; run scripts/setup.sh or pass --python PATH"))?;
-    let report = if args.notebook {
-        parity::run_notebook(&NotebookParityConfig {
-            data: args.data.clone(),
-            device,
-            tolerance: args.tolerance,
-            python,
-            threads: ctx.threads,
-            cancel: ctx.cancel.clone(),
-        })?
-    } else {
-        parity::run(&ParityConfig {
-            data: args.data.clone(),
-            seed: args.optim.seed,
-            epochs: args.optim.epochs as usize,
-            lr: args.optim.lr,
-            reg: args.reg.value,
-            smoothing: args.smoothing,
-            sample_seed: args.sample_seed,
-            n: args.n as usize,
-            max_len: args.max_len as usize,
-            order: args.order.get(),
-            device,
-            tolerance: args.tolerance,
-            python,
-            threads: ctx.threads,
-            cancel: ctx.cancel.clone(),
-        })?
-    };
-    // A failure is the result even when nobody reads the table to its end.
-    let printed = ctx.printer.print(&report);
-    match report.first_failure() {
-        Some(row) => Err(ParityFailed(row.quantity.clone()).into()),
-        None => printed,
+        if self.data.as_os_str() == "-" {
+            bail_input!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");
+        }
+        let device = parse_device(&self.device.device)?;
+        let python = self
+            .python
+            .clone()
+            .or_else(parity::default_python)
+            .ok_or_else(|| bigram::Error::input("no Python with torch is known; run scripts/setup.sh or pass --python PATH"))?;
+        let report = if self.notebook {
+            parity::run_notebook(&NotebookParityConfig {
+                data: self.data.clone(),
+                device,
+                tolerance: self.tolerance,
+                python,
+                threads: ctx.threads,
+                cancel: ctx.cancel.clone(),
+            })?
+        } else {
+            parity::run(&ParityConfig {
+                data: self.data.clone(),
+                train: self.optim.config(self.reg.value, Method::OneHot, device),
+                smoothing: self.smoothing,
+                sample_seed: self.sample_seed,
+                n: self.n as usize,
+                max_len: self.max_len as usize,
+                order: self.order.get(),
+                tolerance: self.tolerance,
+                python,
+                threads: ctx.threads,
+                cancel: ctx.cancel.clone(),
+            })?
+        };
+        // A failure is the result even when nobody reads the table to its end.
+        let printed = ctx.printer.print(&report);
+        match report.first_failure() {
+            Some(row) => Err(ParityFailed(row.quantity.clone()).into()),
+            None => printed,
+        }
     }
 }

@@ -43,60 +43,56 @@ impl super::Run for ScoreArgs {
         inputs
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
-    }
-}
-
-fn run(args: ScoreArgs, ctx: &Context) -> anyhow::Result<()> {
-    if args.names.is_empty() {
-        // `--data` takes every word after it: names written after it became data files.
-        let swallowed = args
-            .data
+        if self.names.is_empty() {
+            // `--data` takes every word after it: names written after it became data files.
+            let swallowed = self
+                .data
+                .iter()
+                .filter_map(Source::path)
+                .find(|p| !p.exists());
+            if let Some(path) = swallowed {
+                bail_input!(
+                    "{} is not a file: `--data` takes every word after it as a data file; give the names before --data (bigram score emma --data names.txt)",
+                    path.display()
+                );
+            }
+            if self.data.contains(&Source::Stdin) {
+                bail_input!("stdin cannot give both the names and the data; give the names as arguments with --data -");
+            }
+        }
+        if self.names.iter().any(|n| n.trim().is_empty()) {
+            bail_input!("an empty name has nothing to score: give names with at least one character");
+        }
+        let model = bigram::checkpoint::read(&self.model, &ctx.cancel)?.model;
+        let names = if self.names.is_empty() {
+            read_stdin_names(ctx)?
+        } else {
+            self.names.clone()
+        };
+        let known = known_names_of(&model, &self.data, &ctx.cancel)?;
+        let scorer = Scorer::new(&model, known.as_ref())?;
+        // Every name is checked before the first line is written.
+        let scores: Vec<Score> = names
             .iter()
-            .filter_map(Source::path)
-            .find(|p| !p.exists());
-        if let Some(path) = swallowed {
-            bail_input!(
-                "{} is not a file: `--data` takes every word after it as a data file; give the names before --data (bigram score emma --data names.txt)",
-                path.display()
-            );
+            .map(|name| scorer.score(name))
+            .collect::<bigram::Result<_>>()?;
+        let mut stream = ctx.printer.stream();
+        if !ctx.printer.json() {
+            let of = scorer
+                .ranked_among()
+                .map(|n| format!(" (of {n})"))
+                .unwrap_or_default();
+            let rank = format!("rank{of}");
+            stream.text(&format!(
+                "{:<20} {:>10} {:>12} {rank:>8}\n",
+                "name", "log p", "nll/bigram"
+            ))?;
         }
-        if args.data.contains(&Source::Stdin) {
-            bail_input!("stdin cannot give both the names and the data; give the names as arguments with --data -");
+        for score in &scores {
+            stream.item(score)?;
         }
+        stream.finish()
     }
-    if args.names.iter().any(|n| n.trim().is_empty()) {
-        bail_input!("an empty name has nothing to score: give names with at least one character");
-    }
-    let model = bigram::checkpoint::read(&args.model, &ctx.cancel)?.model;
-    let names = if args.names.is_empty() {
-        read_stdin_names(ctx)?
-    } else {
-        args.names.clone()
-    };
-    let known = known_names_of(&model, &args.data, &ctx.cancel)?;
-    let scorer = Scorer::new(&model, known.as_ref())?;
-    // Every name is checked before the first line is written.
-    let scores: Vec<Score> = names
-        .iter()
-        .map(|name| scorer.score(name))
-        .collect::<bigram::Result<_>>()?;
-    let mut stream = ctx.printer.stream();
-    if !ctx.printer.json() {
-        let of = scorer
-            .ranked_among()
-            .map(|n| format!(" (of {n})"))
-            .unwrap_or_default();
-        let rank = format!("rank{of}");
-        stream.text(&format!(
-            "{:<20} {:>10} {:>12} {rank:>8}\n",
-            "name", "log p", "nll/bigram"
-        ))?;
-    }
-    for score in &scores {
-        stream.item(score)?;
-    }
-    stream.finish()
 }
 
 /// Names from stdin, one per line. On a terminal, say so first rather than wait in silence.

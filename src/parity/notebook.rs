@@ -55,20 +55,17 @@ struct NotebookReference {
 /// The notebook reference script, carried inside the binary.
 pub const NOTEBOOK_SCRIPT: &str = include_str!("../../scripts/notebook_reference.py");
 
-/// What `parity --notebook` compares.
+/// What `parity --notebook` compares: the replay of `data` on `device` against the cells run
+/// by `python` (with torch 2.13), both at `threads` intra-op threads, floats within
+/// `tolerance` (None: 0 on the CPU, [`super::CUDA_TOLERANCE`] on CUDA); `cancel` is checked
+/// between epochs.
 #[derive(Clone, Debug)]
 pub struct NotebookParityConfig {
-    /// The names file.
     pub data: PathBuf,
-    /// Device of the Rust replay.
     pub device: Device,
-    /// Allowed |difference| for floats (None: 0 on the CPU, [`CUDA_TOLERANCE`] on CUDA).
     pub tolerance: Option<f64>,
-    /// The Python with torch 2.13.
     pub python: PathBuf,
-    /// Intra-op threads on both sides.
     pub threads: i32,
-    /// Checked between epochs.
     pub cancel: Cancel,
 }
 
@@ -108,55 +105,47 @@ fn compare_notebook(
     compare_data(&mut rows, py, rs);
     compare_layer(&mut rows, py, rs, config.device == Device::Cpu);
     let e = &rs.example;
-    rows.floats("In [19] P(next | c)", &py.c_probs, &wide(&e.c_probs), false);
-    let one = |v: f32| [f64::from(v)];
-    rows.floats(
+    rows.floats("In [19] P(next | c)", &py.c_probs, &wide(&e.c_probs));
+    rows.float(
         "In [20] P('a' after 'c')",
-        &[py.p_a_after_c],
-        &one(e.p_a_after_c),
-        false,
+        py.p_a_after_c,
+        f64::from(e.p_a_after_c),
     );
-    rows.floats("In [21] loss", &[py.loss], &one(e.loss), false);
+    rows.float("In [21] loss", py.loss, f64::from(e.loss));
     rows.list("In [23] W.grad size", &py.grad_shape, &e.grad_shape);
-    rows.floats("In [24] W.grad (27×27)", &py.grad, &wide(&e.grad), false);
-    rows.floats(
+    rows.floats("In [24] W.grad (27×27)", &py.grad, &wide(&e.grad));
+    rows.float(
         "In [27] P('a' after 'c') after one step",
-        &[py.p_a_after_c_after_step],
-        &one(e.p_a_after_c_after_step),
-        false,
+        py.p_a_after_c_after_step,
+        f64::from(e.p_a_after_c_after_step),
     );
     let t = &rs.training;
-    rows.floats(
+    rows.float(
         "In [43] train() as written",
-        &[py.loss_as_written],
-        &[t.loss_as_written],
-        false,
+        py.loss_as_written,
+        t.loss_as_written,
     );
-    rows.floats(
+    rows.float(
         "In [43] train() as meant (+=)",
-        &[py.loss_gradient_descent],
-        &[t.loss_gradient_descent],
-        false,
+        py.loss_gradient_descent,
+        t.loss_gradient_descent,
     );
     // Every epoch's loss too: the In [43] note describes their course.
-    rows.floats(
+    rows.losses(
         "In [40] loss of every epoch, as written",
         &py.losses_as_written,
         &t.as_written_by_epoch,
-        true,
     );
-    rows.floats(
+    rows.losses(
         "In [40] loss of every epoch, as meant (+=)",
         &py.losses_gradient_descent,
         &t.gradient_descent_by_epoch,
-        true,
     );
     let c = &rs.continuation;
-    rows.floats(
+    rows.losses(
         "In [44] loss of every epoch, smoothed",
         &py.continuation_losses,
         &c.losses,
-        true,
     );
     rows.list("In [45] names", &py.continuation_names, &c.names);
     if config.device == Device::Cpu {
@@ -201,7 +190,7 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
     rows.one("In [6] examples", &py.examples, &d.examples);
     rows.list("In [6] X[:10]", &py.x_head, &d.x_head);
     rows.list("In [6] y[:10]", &py.y_head, &d.y_head);
-    rows.floats("In [7] c one-hot", &py.c_enc, &wide(&d.c_enc), false);
+    rows.floats("In [7] c one-hot", &py.c_enc, &wide(&d.c_enc));
     rows.list(
         "In [8] one_hot(X)[:5]",
         &py.x_enc_head.concat(),
@@ -214,54 +203,47 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
 /// tolerance, which a digest cannot express).
 fn compare_layer(rows: &mut Rows, py: &NotebookReference, rs: &Replay, digests: bool) {
     let l = &rs.layer;
-    rows.floats(
-        "In [10] one neuron (27×1)",
-        &py.neuron,
-        &wide(&l.neuron),
-        false,
-    );
-    rows.floats(
+    rows.floats("In [10] one neuron (27×1)", &py.neuron, &wide(&l.neuron));
+    rows.float(
         "In [11] c_enc @ neuron",
-        &[py.c_dot_neuron],
-        &[f64::from(l.c_dot_neuron)],
-        false,
+        py.c_dot_neuron,
+        f64::from(l.c_dot_neuron),
     );
-    rows.floats("In [13] c_enc @ W", &py.c_logits, &wide(&l.c_logits), false);
-    let matrices = [
-        (
-            "In [15] logits",
-            &py.logits,
-            &l.logits,
-            &py.logits_sha256,
-            &l.digests.logits,
-        ),
-        (
-            "In [16] exp(logits)",
-            &py.exp,
-            &l.exp,
-            &py.exp_sha256,
-            &l.digests.exp,
-        ),
-        (
-            "In [17] probabilities",
-            &py.probs,
-            &l.probs,
-            &py.probs_sha256,
-            &l.digests.probs,
-        ),
-    ];
-    for (name, py_m, rs_m, py_hash, rs_hash) in matrices {
-        let rs_flat: Vec<f64> = rs_m.iter().flat_map(|r| wide(r)).collect();
-        rows.floats(&format!("{name}, corners"), &py_m.concat(), &rs_flat, false);
+    rows.floats("In [13] c_enc @ W", &py.c_logits, &wide(&l.c_logits));
+    let mut matrix = |name: &str, py: &[Vec<f64>], rs: &[Vec<f32>], hashes: [&String; 2]| {
+        let rs_flat: Vec<f64> = rs.iter().flat_map(|r| wide(r)).collect();
+        rows.floats(&format!("{name}, corners"), &py.concat(), &rs_flat);
         if digests {
-            rows.one(&format!("{name}, every element (sha256)"), py_hash, rs_hash);
+            rows.one(
+                &format!("{name}, every element (sha256)"),
+                hashes[0],
+                hashes[1],
+            );
         }
-    }
+    };
+    let d = &l.digests;
+    matrix(
+        "In [15] logits",
+        &py.logits,
+        &l.logits,
+        [&py.logits_sha256, &d.logits],
+    );
+    matrix(
+        "In [16] exp(logits)",
+        &py.exp,
+        &l.exp,
+        [&py.exp_sha256, &d.exp],
+    );
+    matrix(
+        "In [17] probabilities",
+        &py.probs,
+        &l.probs,
+        [&py.probs_sha256, &d.probs],
+    );
     rows.floats(
         "In [18] row sums, first and last three",
         &py.row_sums_head_tail,
         &wide(&l.row_sums_ends),
-        false,
     );
     if digests {
         rows.one(

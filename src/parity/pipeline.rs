@@ -8,46 +8,31 @@ use crate::device::device_name;
 use crate::error::Result;
 use crate::model::{tensor_to_vec, Model};
 use crate::sample::{sample_names, SamplerKind};
-use crate::train::{initial_weights, train_from, Epoch, Method, TrainConfig, TrainData};
+use crate::train::{initial_weights, train_from, Epoch, TrainConfig, TrainData};
 use serde::Deserialize;
 use std::path::PathBuf;
-use tch::Device;
 
 /// The reference script, carried inside the binary so `parity` works from any folder.
 pub const REFERENCE_SCRIPT: &str = include_str!("../../scripts/reference.py");
 
-/// What to compare.
+/// What to compare: the network trained on `data` as `train` says (by the notebook's one-hot
+/// method, as the reference trains it; the Rust side on `train.device`), the count model with
+/// `smoothing`, and `n` names of at most `max_len` characters drawn from each with
+/// `sample_seed`, at `order`. Floats agree within `tolerance` (None: 0 on the CPU,
+/// [`super::report::CUDA_TOLERANCE`] on CUDA); `python` has torch 2.13; both sides run
+/// `threads` intra-op threads; `cancel` is checked between epochs.
 #[derive(Clone, Debug)]
 pub struct ParityConfig {
-    /// The names file.
     pub data: PathBuf,
-    /// Seed of the initial weights.
-    pub seed: i64,
-    /// Training epochs.
-    pub epochs: usize,
-    /// Learning rate.
-    pub lr: f64,
-    /// L2 weight.
-    pub reg: f64,
-    /// Count-model smoothing.
+    pub train: TrainConfig,
     pub smoothing: f64,
-    /// Seed of the sampler.
     pub sample_seed: i64,
-    /// Names to sample from each model.
     pub n: usize,
-    /// Cap on a sampled name's length.
     pub max_len: usize,
-    /// 2 (bigram) or 3 (trigram).
     pub order: usize,
-    /// Device of the Rust side.
-    pub device: Device,
-    /// Allowed |difference| for floats (None: 0 on the CPU, [`super::report::CUDA_TOLERANCE`] on CUDA).
     pub tolerance: Option<f64>,
-    /// The Python with torch 2.13.
     pub python: PathBuf,
-    /// Intra-op threads on both sides.
     pub threads: i32,
-    /// Checked between epochs.
     pub cancel: Cancel,
 }
 
@@ -87,10 +72,10 @@ struct CumulativeCheck {
 /// Run the Python reference and parse its JSON.
 fn python_reference(config: &ParityConfig) -> Result<Reference> {
     let flags = [
-        ("--seed", config.seed.to_string()),
-        ("--epochs", config.epochs.to_string()),
-        ("--lr", config.lr.to_string()),
-        ("--reg", config.reg.to_string()),
+        ("--seed", config.train.seed.to_string()),
+        ("--epochs", config.train.epochs.to_string()),
+        ("--lr", config.train.lr.to_string()),
+        ("--reg", config.train.reg.to_string()),
         ("--smoothing", config.smoothing.to_string()),
         ("--sample-seed", config.sample_seed.to_string()),
         ("-n", config.n.to_string()),
@@ -136,16 +121,8 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         .cancel
         .check(|| "after the PyTorch reference".into())?;
     let counts = &corpus.counts;
-    let w0 = initial_weights(config.seed, counts.rows, counts.width);
+    let w0 = initial_weights(config.train.seed, counts.rows, counts.width);
     let initial = wide(&tensor_to_vec(&w0)?);
-    let train_config = TrainConfig {
-        epochs: config.epochs,
-        lr: config.lr,
-        reg: config.reg,
-        seed: config.seed,
-        method: Method::OneHot,
-        device: config.device,
-    };
     let data = TrainData {
         examples: corpus.examples.as_ref(),
         counts,
@@ -154,9 +131,9 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     let mut check = |e: &Epoch| {
         config
             .cancel
-            .check(|| format!("at epoch {} of {}", e.epoch, config.epochs))
+            .check(|| format!("at epoch {} of {}", e.epoch, config.train.epochs))
     };
-    let trained = train_from(w0, data, &train_config, &mut check)?;
+    let trained = train_from(w0, data, &config.train, &mut check)?;
     let vocab = &corpus.scan.vocab;
     let network = Model::network(trained.w.shallow_clone(), vocab, config.order);
     let count_model = Model::from_counts(counts, vocab, config.order, config.smoothing);
@@ -185,7 +162,7 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     Ok(ParityReport {
         torch: reference.torch,
         threads: config.threads,
-        device: device_name(config.device),
+        device: device_name(config.train.device),
         rows,
         pytorch_train_seconds: Some(reference.train_seconds),
         rust_train_seconds: Some(trained.seconds),
@@ -193,38 +170,29 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
 }
 
 fn compare(config: &ParityConfig, reference: &Reference, rs: &Side, shape: &str) -> Vec<Row> {
-    let mut rows = Rows::new(config.tolerance, config.device);
+    let mut rows = Rows::new(config.tolerance, config.train.device);
     let py = &reference.side;
     rows.one("examples", &py.examples, &rs.examples);
     rows.floats(
         &format!("initial W ({shape}), last value"),
         &py.initial_w,
         &rs.initial_w,
-        false,
     );
-    rows.floats(
-        &format!("loss, epochs 1..{} (last shown)", config.epochs),
+    rows.losses(
+        &format!("loss, epochs 1..{} (last shown)", config.train.epochs),
         &py.losses,
         &rs.losses,
-        true,
     );
     rows.floats(
         &format!("final W ({shape}), last value"),
         &py.final_w,
         &rs.final_w,
-        false,
     );
-    rows.floats(
-        "NLL of the final W",
-        &[py.final_nll],
-        &[rs.final_nll],
-        false,
-    );
-    rows.floats(
+    rows.float("NLL of the final W", py.final_nll, rs.final_nll);
+    rows.float(
         &format!("count model NLL (smoothing {})", config.smoothing),
-        &[py.count_nll],
-        &[rs.count_nll],
-        false,
+        py.count_nll,
+        rs.count_nll,
     );
     let seed = config.sample_seed;
     rows.list(

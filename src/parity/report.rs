@@ -38,47 +38,38 @@ pub fn default_python() -> Option<PathBuf> {
     python.is_file().then_some(python)
 }
 
-/// One line of the table.
+/// One line of the table: a quantity, PyTorch's value and Rust's (or short forms of them).
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
-    /// What is compared.
     pub quantity: String,
-    /// PyTorch's value (or a short form of it).
     pub pytorch: String,
-    /// Rust's value.
     pub rust: String,
     /// Largest |difference| (floats), or the number of mismatches (integers, names).
     pub difference: String,
-    /// What is allowed.
     pub tolerance: String,
     /// Within tolerance.
     pub ok: bool,
 }
 
-/// The comparison.
+/// The comparison: the reference's PyTorch version, the threads on both sides, the Rust side's
+/// device, every quantity in pipeline order, and the seconds of training on each side (absent
+/// for the notebook comparison).
 #[derive(Clone, Debug, Serialize)]
 pub struct ParityReport {
-    /// PyTorch version of the reference.
     pub torch: String,
-    /// Threads on both sides.
     pub threads: i32,
-    /// Device of the Rust side.
     pub device: String,
-    /// Every compared quantity, in pipeline order.
     pub rows: Vec<Row>,
-    /// Seconds of training on each side (absent for the notebook comparison).
     pub pytorch_train_seconds: Option<f64>,
-    /// Seconds of training in Rust.
     pub rust_train_seconds: Option<f64>,
 }
 
 impl ParityReport {
-    /// The first quantity that diverged, in pipeline order.
+    /// The first quantity that diverged.
     pub fn first_failure(&self) -> Option<&Row> {
         self.rows.iter().find(|r| !r.ok)
     }
 
-    /// The table as text.
     pub fn render(&self) -> String {
         let header = ["quantity", "PyTorch", "Rust", "max |diff|", "tolerance", ""];
         let cells: Vec<[String; 6]> = self
@@ -243,9 +234,17 @@ impl Rows {
         }
     }
 
-    /// Floats compared element by element; the last value is shown. With `per_epoch`, a
-    /// mismatch says from which epoch (1-based) it starts.
-    pub(super) fn floats(&mut self, quantity: &str, py: &[f64], rs: &[f64], per_epoch: bool) {
+    /// Floats compared element by element; the last value is shown.
+    pub(super) fn floats(&mut self, quantity: &str, py: &[f64], rs: &[f64]) {
+        self.compare_floats(quantity, py, rs, false);
+    }
+
+    /// One loss per epoch: a mismatch says from which epoch (1-based) it starts.
+    pub(super) fn losses(&mut self, quantity: &str, py: &[f64], rs: &[f64]) {
+        self.compare_floats(quantity, py, rs, true);
+    }
+
+    fn compare_floats(&mut self, quantity: &str, py: &[f64], rs: &[f64], per_epoch: bool) {
         let (diff, first) = max_abs_diff(py, rs);
         let ok = py.len() == rs.len() && diff <= self.tolerance;
         let from = match (per_epoch, first) {
@@ -265,6 +264,11 @@ impl Rows {
             tolerance: self.tolerance_text(),
             ok,
         });
+    }
+
+    /// One float.
+    pub(super) fn float(&mut self, quantity: &str, py: f64, rs: f64) {
+        self.floats(quantity, &[py], &[rs]);
     }
 
     /// Values that must be equal; `mismatches` is how many differ.
