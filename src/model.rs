@@ -22,16 +22,6 @@ pub enum ModelKind {
     Counts,
 }
 
-impl ModelKind {
-    /// The name stored in checkpoints.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelKind::Network => "network",
-            ModelKind::Counts => "counts",
-        }
-    }
-}
-
 /// Logits for the next character given the previous `order - 1` characters.
 #[derive(Debug)]
 pub struct Model {

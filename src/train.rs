@@ -221,13 +221,10 @@ pub fn fit(
         Some(loaded) => data.initial_weights_from(&loaded.model)?,
         None => initial_weights(config.seed, data.counts().rows, data.counts().width),
     };
-    let mut log = match fit.tensorboard {
-        Some(dir) => Some(EventLog::create(
-            dir,
-            &settings(&config, &data, fit.threads),
-        )?),
-        None => None,
-    };
+    let mut log = fit
+        .tensorboard
+        .map(|dir| EventLog::create(dir, &settings(&config, &data, fit.threads)))
+        .transpose()?;
     let mut each_epoch = |e: &Epoch| {
         on_epoch(e)?;
         if let Some(log) = log.as_mut() {

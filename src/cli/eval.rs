@@ -27,7 +27,7 @@ pub struct EvalArgs {
 struct EvalReport {
     model: String,
     data: String,
-    kind: &'static str,
+    kind: bigram::model::ModelKind,
     threads: i32,
     nll: f64,
     examples: u64,
@@ -60,7 +60,7 @@ impl super::Run for EvalArgs {
         ctx.printer.print(&EvalReport {
             model: self.model.display().to_string(),
             data: bigram::data::labels(&self.data.data),
-            kind: model.kind.as_str(),
+            kind: model.kind,
             threads: ctx.threads,
             nll: evaluation.nll,
             examples: evaluation.examples,
