@@ -69,28 +69,18 @@ pub fn float_repr(x: f64) -> String {
     if !x.is_finite() {
         return non_finite(x).into();
     }
-    // Rust's `{:e}` gives the same shortest round-trip digits, only laid out differently.
+    // Rust writes the same shortest round-trip digits as Python, only laid out differently.
     let sci = format!("{x:e}");
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
     if !(-4..16).contains(&exponent) {
-        return format!("{sign}{mantissa}{}", python_exponent(exponent));
+        return format!("{mantissa}{}", python_exponent(exponent));
     }
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let point = exponent + 1; // digits before the decimal point
-    if point <= 0 {
-        let zeros = "0".repeat(point.unsigned_abs() as usize);
-        format!("{sign}0.{zeros}{digits}")
+    let positional = format!("{x}");
+    if positional.contains('.') {
+        positional
     } else {
-        let point = point as usize;
-        let digits = format!("{digits:0<point$}");
-        let (whole, fraction) = digits.split_at(point);
-        let fraction = if fraction.is_empty() { "0" } else { fraction };
-        format!("{sign}{whole}.{fraction}")
+        positional + ".0"
     }
 }
 

@@ -75,7 +75,7 @@ impl Report for CountReport {
     fn render(&self) -> String {
         let mut text = format!(
             "count model (smoothing {}): nll {:.4} over {} examples\n",
-            super::printer::number(self.smoothing),
+            bigram::number(self.smoothing),
             self.nll,
             self.examples
         );

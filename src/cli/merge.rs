@@ -49,7 +49,7 @@ impl Report for MergeReport {
             self.inputs,
             self.examples,
             self.nll,
-            super::printer::number(self.smoothing),
+            bigram::number(self.smoothing),
             self.saved
         )
     }

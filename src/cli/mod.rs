@@ -118,7 +118,7 @@ pub fn main() -> i32 {
     let cancel = match signals::install() {
         Ok(cancel) => cancel,
         Err(e) => {
-            printer::to_stderr(&format!("error: cannot install signal handlers: {e}\n"));
+            report_error(&format!("cannot install signal handlers: {e}"));
             return 1;
         }
     };
@@ -128,13 +128,14 @@ pub fn main() -> i32 {
     };
     let Some(command) = cli.command.filter(|_| !cli.version) else {
         if !cli.version {
-            printer::to_stderr(&format!(
-                "error: no command given\n\n{}\n",
+            report_error(&format!(
+                "no command given\n\n{}",
                 Cli::command().render_help()
             ));
             return 2;
         }
-        return run_version(&context(&cli.global, cancel));
+        let ctx = context(&cli.global, cancel);
+        return exit_code(version::run(&ctx), &ctx.cancel);
     };
     // Before any tensor operation: libtorch asks once which devices exist.
     if command.device().is_some_and(bigram::device::may_be_cuda) {
@@ -156,12 +157,16 @@ pub fn main() -> i32 {
         }
         return 2;
     }
-    let result = command.run(&ctx);
+    exit_code(command.run(&ctx), &ctx.cancel)
+}
+
+/// The exit code of a run (a command, or `--version`), its error printed.
+fn exit_code(result: anyhow::Result<()>, cancel: &Cancel) -> i32 {
     match result {
         Ok(()) => 0,
         // The reader of stdout went away: the output simply ends there.
         Err(e) if e.is::<StdoutClosed>() => 0,
-        Err(e) => match ctx.cancel.reason() {
+        Err(e) => match cancel.reason() {
             // Whatever failed once an interrupt arrived (a child killed by the same Ctrl-C,
             // an epoch that stopped) failed because of it.
             Some(signal) => {
@@ -220,16 +225,5 @@ fn context(global: &GlobalArgs, cancel: Cancel) -> Context {
         threads: global.threads.unwrap_or_else(tch::get_num_threads),
         printer: Printer::new(global.json, global.quiet),
         cancel,
-    }
-}
-
-/// `bigram --version`.
-fn run_version(ctx: &Context) -> i32 {
-    match version::run(ctx) {
-        Err(e) if !e.is::<StdoutClosed>() => {
-            report_error(&format!("{e:#}"));
-            1
-        }
-        _ => 0,
     }
 }

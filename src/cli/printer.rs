@@ -22,8 +22,10 @@ pub struct StdoutClosed;
 /// Where results and notes go.
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
-    json: bool,
-    quiet: bool,
+    /// Results are JSON (`--json`).
+    pub json: bool,
+    /// Notes are silenced (`--quiet`).
+    pub quiet: bool,
     /// Results go to stderr: stdout carries an output file.
     results_on_stderr: bool,
 }
@@ -36,16 +38,6 @@ impl Printer {
             quiet,
             results_on_stderr: false,
         }
-    }
-
-    /// Whether results are JSON.
-    pub fn json(&self) -> bool {
-        self.json
-    }
-
-    /// Whether notes are silenced.
-    pub fn quiet(&self) -> bool {
-        self.quiet
     }
 
     /// Print one report: one JSON object, or its text.
@@ -187,6 +179,3 @@ fn closed_or(e: std::io::Error) -> anyhow::Error {
         anyhow::Error::new(e).context("writing to stdout")
     }
 }
-
-/// Numbers are written as the library's messages write them.
-pub use bigram::number;

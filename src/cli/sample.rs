@@ -80,7 +80,7 @@ impl super::Run for SampleArgs {
         if min > max {
             bail_input!("--min-len {min} is above --max-len {max}");
         }
-        if !self.data.is_empty() && !self.novel && !ctx.printer.json() {
+        if !self.data.is_empty() && !self.novel && !ctx.printer.json {
             bail_input!("--data tells known names from new ones, which only --novel and --json use; add one of them or drop --data");
         }
         let model = bigram::checkpoint::read(&self.model, &ctx.cancel)?.model;
@@ -88,7 +88,7 @@ impl super::Run for SampleArgs {
         if prefix.len() as u64 > self.max_len {
             bail_input!("the prefix is longer than --max-len {}", self.max_len);
         }
-        let known = match self.novel || ctx.printer.json() {
+        let known = match self.novel || ctx.printer.json {
             true => known_names_of(&model, &self.data, &ctx.cancel)?,
             false => None,
         };
@@ -109,7 +109,7 @@ impl super::Run for SampleArgs {
         };
         let kind = self.fast.then_some(SamplerKind::Fast);
         let kind = kind.unwrap_or(self.sampler);
-        let scorer = ctx.printer.json().then(|| Scorer::new(&model, None)).transpose()?;
+        let scorer = ctx.printer.json.then(|| Scorer::new(&model, None)).transpose()?;
         let mut stream = ctx.printer.stream();
         // Names are written as they are drawn: any -n works in constant memory.
         let mut emit = |name: String| -> anyhow::Result<()> {

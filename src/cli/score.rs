@@ -77,7 +77,7 @@ impl super::Run for ScoreArgs {
             .map(|name| scorer.score(name))
             .collect::<bigram::Result<_>>()?;
         let mut stream = ctx.printer.stream();
-        if !ctx.printer.json() {
+        if !ctx.printer.json {
             let of = scorer
                 .ranked_among()
                 .map(|n| format!(" (of {n})"))
@@ -99,7 +99,7 @@ impl super::Run for ScoreArgs {
 fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        if ctx.printer.quiet() {
+        if ctx.printer.quiet {
             bail_input!("give names to score, or pipe them in, one per line");
         }
         ctx.printer.note(

@@ -116,7 +116,7 @@ impl super::Run for TrainArgs {
             cancel: &ctx.cancel,
             tensorboard,
         };
-        let bar = EpochBar::new(self.optim.epochs, ctx.printer.quiet());
+        let bar = EpochBar::new(self.optim.epochs, ctx.printer.quiet);
         let fitted = fit(&run, &mut |data| ctx.note_data(data), &mut |e| bar.update(e.epoch, e.loss))
             .map_err(|e| outputs[0].nothing_saved(e))?;
         // The picture first: one that cannot be drawn or written replaces nothing.

@@ -72,7 +72,7 @@ impl Report for TuneReport {
         let mut text = format!("{:>12} {:>10} {:>10}\n", name, "train NLL", "dev NLL");
         for (i, row) in self.rows.iter().enumerate() {
             let mark = if i == self.best_row { "  <- best" } else { "" };
-            let value = super::printer::number(row.value);
+            let value = bigram::number(row.value);
             text += &match row.diverged_at {
                 Some(epoch) => {
                     format!("{value:>12}   diverged at epoch {epoch} (lower --lr, or this value)\n")
@@ -85,7 +85,7 @@ impl Report for TuneReport {
         }
         text + &format!(
             "best: {name} {} (dev NLL {:.4})\n",
-            super::printer::number(self.best.value),
+            bigram::number(self.best.value),
             self.best.dev_nll
         )
     }
@@ -121,7 +121,7 @@ impl super::Run for TuneArgs {
             bail_input!("the split {} leaves no dev names to tune on", self.split);
         };
         let config = self.optim.config(0.0, method, device);
-        let name = |value| format!("{}={}", knob.as_str(), super::printer::number(value));
+        let name = |value| format!("{}={}", knob.as_str(), bigram::number(value));
         let mut logs = RunLogs::new(tensorboard, &name);
         let mut on_epoch = |value: f64, e: &Epoch| {
             logs.record(value, e)?;

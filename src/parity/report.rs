@@ -192,7 +192,9 @@ fn parse_reference<T: serde::de::DeserializeOwned>(stdout: &[u8], threads: i32) 
     serde_json::from_slice(stdout).map_err(unexpected)
 }
 
-pub(super) fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, Option<usize>) {
+/// The largest |difference| (NaN against a number counts as infinite), and where the first
+/// difference is.
+fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, Option<usize>) {
     let mut worst = 0.0f64;
     let mut first = None;
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
@@ -226,14 +228,6 @@ impl Rows {
         }
     }
 
-    pub(super) fn tolerance_text(&self) -> String {
-        if self.tolerance == 0.0 {
-            "identical".to_string()
-        } else {
-            format!("{:e}", self.tolerance)
-        }
-    }
-
     /// Floats compared element by element; the last value is shown.
     pub(super) fn floats(&mut self, quantity: &str, py: &[f64], rs: &[f64]) {
         self.compare_floats(quantity, py, rs, false);
@@ -261,7 +255,10 @@ impl Rows {
             } else {
                 format!("{diff:.1e}{from}")
             },
-            tolerance: self.tolerance_text(),
+            tolerance: match self.tolerance {
+                0.0 => "identical".into(),
+                t => format!("{t:e}"),
+            },
             ok,
         });
     }
