@@ -1,17 +1,14 @@
-//! The notebook in Rust, cell by cell and in its order: In [1] … In [27], In [40], In [43],
-//! In [30], then In [44] and In [45], which are ours (the smoothing and generation that the
-//! notebook's TODO asks for, as the makemore lecture does them). Each cell is the notebook's
-//! lines under the notebook's names, and ends by showing what the cell shows. `jup` is Jupyter's
-//! display and nothing else (`notebook/jupyter.rs`), with one rule: `jup.show` takes a tensor
-//! (written as its repr), `jup.print` a value already written as text, `jup.percent` a
-//! probability (as `{p * 100:.2f}%`); an empty label `""` makes it the cell's `Out[n]`, a label
-//! makes it a `print()` (the labels are our words, not the notebook's). A `?` after a
-//! call passes its error up where Python would raise; the fallible `f_` twin of a tch method
-//! (`f_double_value`) is used where the failure comes from outside the code (a device, the
-//! data), the plain one for arithmetic that cannot fail. At the bottom, [`replay`] runs the
-//! cells in order, with the plumbing the notebook does not have: the names read and checked and
-//! the seeded `randn` (`notebook/plumbing.rs`), the device, Ctrl-C, and the record of what the
-//! cells showed ([`Replay`], `notebook/figures.rs`). README, "Read the port".
+//! The notebook in Rust, cell by cell in its order, under its names (`W`, `X_enc`, `c_probs`…).
+//! Each cell ends with what it shows, through `jup`, which stands for Jupyter's display:
+//! - `jup.show(n, label, &t)`: a tensor, as PyTorch prints it;
+//! - `jup.print(n, label, text)`: any other value, written as Python writes it;
+//! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
+//! - `jup.say(n, words)`: a print() of words only (our words, not the notebook's).
+//!
+//! One call per print() (In [7]'s print() of two values: one per value). The label is what the
+//! print() writes before its value, in our words; `""` shows the value alone, as Out[n] does.
+//! In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
+//! `replay()`, at the bottom, runs the cells with the rest: the file, the device, Ctrl-C.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
@@ -30,40 +27,23 @@ use crate::data::Source;
 use crate::device::with_cpu_seed;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
-use plumbing::randn;
+use plumbing::{randn, Losses};
 use std::collections::BTreeMap;
 use tch::kind::FLOAT_CPU;
 use tch::{Device, IndexOp, Kind, Tensor};
-
-/// The seed of the notebook's generator (In [10], In [12]; and In [44]).
-pub const SEED: i64 = 42;
-/// Epochs of `In [40]` (and of In [44]).
-pub const EPOCHS: usize = 100;
-/// Learning rate of `In [40]` (and of In [44]).
-pub const LEARNING_RATE: f64 = 50.0;
-/// Learning rate of the single demonstration step, `In [26]`.
-pub const DEMO_LEARNING_RATE: f64 = 0.01;
-/// In [44]'s smoothing: `0.01 * (W**2).mean()` (`bigram train --reg`'s default).
-pub const REG: f64 = 0.01;
-/// In [45]'s generator seed (`bigram sample --seed`'s default).
-pub const SAMPLE_SEED: i64 = 2147483647;
-/// Names In [45] draws.
-pub const NAMES: usize = 5;
-/// In [45] cuts a name that has not ended by then (`bigram sample --max-len`'s default).
-pub const MAX_LEN: usize = 50;
 
 /// stoi of In [4] (a BTreeMap: '.' sorts before 'a', so it keeps the dict's order).
 type Stoi = BTreeMap<char, i64>;
 /// itos of In [5].
 type Itos = BTreeMap<i64, char>;
 
-/// In [1], In [2], In [4], In [5]: the names, a name's bigrams, stoi and itos.
+/// In [1], In [2], In [4], In [5]: the names (read by `replay()`), a name's bigrams, stoi and
+/// itos.
 fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     // repr() of a one-character str: 'c'
     let quoted = |c: &char| str_repr(&c.to_string());
 
-    // In [1]: names = open("names.txt").read().splitlines(), done in `replay()` at the bottom
-    // by plumbing::names, which also checks every name is a–z
+    // In [1]: names = open("names.txt", "r").read().splitlines() is plumbing::names, in replay()
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
@@ -75,7 +55,7 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     jup.print(2, "the first name's bigrams", list_repr(tuples));
 
     // In [3] imports torch: the `use tch::…` lines at the top (tch: libtorch from Rust).
-    // In [4]
+    // In [4]: enumerate(), written zip(0..): each char with 0, 1, 2… as i64, tch's index type
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string()));
     jup.print(4, "stoi", dict_repr(pairs));
@@ -91,6 +71,7 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     let (mut X, mut y) = (Vec::new(), Vec::new());
     for name in names {
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
+            // stoi[char1]: a Rust map is indexed by a reference to its key, &char1
             X.push(stoi[&char1]);
             y.push(stoi[&char2]);
         }
@@ -106,11 +87,13 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
 
 /// In [7]: 'c' one-hot, by hand.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
+    // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
     // torch.zeros(27): float32 on the CPU
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
+    // One print() of two values: one call for each. `?` passes an error up, where Python raises.
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
     Ok(c_enc)
@@ -131,23 +114,24 @@ fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen)
     // (drawn on the CPU, as the notebook draws it, then put where c_enc is: plumbing.rs)
-    let W = randn(SEED, [27, 1], c_enc.device())?;
+    let W = randn(42, [27, 1], c_enc.device())?;
     jup.show(10, "one neuron's 27 weights", &W)?;
     // In [11]
+    jup.say(11, "c_enc's only 1 is at index 3, so c_enc @ W is W[3]:");
     jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W; matmul borrows W: &W
 
     // In [12]: the generator seeded again; requires_grad=True
-    let W = randn(SEED, [27, 27], c_enc.device())?.set_requires_grad(true);
+    let W = randn(42, [27, 27], c_enc.device())?.set_requires_grad(true);
     // In [13]
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
-    // In [14]: for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
-    // zip(0..) counts in i64, the index type tch takes (enumerate would count in usize)
+    // In [14]: zip(stoi.keys(), c_output) as each letter with its index i, then c_output[i]
+    jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
         // tensor); f_ is the fallible twin, a Result where the plain one panics
         let logit = c_output.f_double_value(&[i])?;
-        jup.print(14, &letter.to_string(), format!("{logit:.4}")); // Python's {logit:.4f}
+        jup.print(14, &letter.to_string(), format!("{logit:.4}")); // f"{letter}: {logit:.4f}"
     }
     // In [15]
     let logits = X_enc.matmul(&W);
@@ -190,7 +174,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     // In [26]: W.data += -0.01 * W.grad. tch has no `.data`; PyTorch's other spelling of it,
     // `with torch.no_grad(): W += step`, is here `tch::no_grad(|| …)`: the closure `|| …` runs
     // with autograd off, so the step is not recorded. `*W`: W is borrowed, *W is the tensor itself.
-    let step = W.grad() * -DEMO_LEARNING_RATE; // -0.01 * W.grad (the constants at the top)
+    let step = W.grad() * -0.01;
     tch::no_grad(|| *W += step);
     // In [27]
     jup.percent(27, "before the step", &original_prediction)?;
@@ -201,7 +185,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.percent(27, "after the step", &new_prediction)
 }
 
-/// The update line of `In [40]`.
+/// In [40]'s update line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpdateLine {
     /// `W.data = -50 * W.grad`, as the cell is written: W becomes the scaled gradient.
@@ -210,73 +194,64 @@ pub enum UpdateLine {
     Intended,
 }
 
-/// In [40]: `train()`: [`EPOCHS`] passes over every example, each a forward pass,
-/// `backward()` and `line`'s update of `W` (a leaf tracking gradients). The notebook's train()
-/// uses the globals X_enc, y and W; ours takes them, and `line`, so that In [43] can run it as
-/// written and as meant from the same W. Returns the loss of every epoch (for the figures),
-/// taken before its update; `cancel` (Ctrl-C) is checked between epochs.
+/// In [40]: `train()`. The notebook's train() reads the globals X_enc, y and W; Rust has no
+/// globals, so ours takes them. Two arguments are ours: `line`, which update line to run (the
+/// notebook runs it as written; `replay()` also runs it as meant), and `losses`, which keeps
+/// each epoch's loss for the figures and stops the loop on Ctrl-C. Returns `loss.item()`.
 pub fn train(
     X_enc: &Tensor,
     y: &Tensor,
     W: &mut Tensor,
     line: UpdateLine,
-    cancel: &Cancel,
-) -> Result<Vec<f64>> {
-    // torch.arange(X_enc.size(0)), made once as it is the same every epoch (the same values):
-    // size2()?.0 is size(0) of a 2-d tensor, and arange's options are (dtype, device)
-    let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
-    let mut losses = Vec::with_capacity(EPOCHS);
-    // for _ in range(100): EPOCHS is 100; `epoch` only names where a Ctrl-C stopped
-    for epoch in 1..=EPOCHS {
-        cancel.check(|| format!("at epoch {epoch} of In [40]"))?;
-        // Forward: every example's row of W (In [15]), softmax (In [16], In [17]),
+    losses: &mut Losses,
+) -> Result<f64> {
+    // `loss` is declared before the loop, as Python's outlives it for the return at the end
+    let mut loss = Tensor::new();
+    // for _ in range(100): 100 passes over all the examples
+    for _ in 0..100 {
+        // Forward pass: each example's one-hot row picks its row of W (as c_enc did, In [13])
         let logits = X_enc.matmul(W);
+        // softmax: exp, then each row divided by its sum (In [16], In [17])
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-        // the probability of each example's label, probs[torch.arange(n), y] (one index
-        // tensor per dimension; None would be `:`), and the NLL loss, as In [21]
+        // each row's probability for its label, probs[torch.arange(X_enc.size(0)), y]: one
+        // index tensor per dimension (None would be `:`)
+        let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
-        let loss = -predictions.log().mean(None::<Kind>);
-        // Backward: clear the gradient (W.grad = None, In [22]), backpropagate,
+        // the NLL loss, as In [21]
+        loss = -predictions.log().mean(None::<Kind>);
+
+        // Backward pass: drop the last gradient (W.grad = None, In [22]), backpropagate,
         W.zero_grad();
         loss.backward();
-        // and update W by -50 * W.grad (LEARNING_RATE is 50), under no_grad as in In [26]; the
-        // match picks the line: set_data(&step) is `W.data = step` (W stays the leaf tracking
-        // gradients, with step's values), `*W += step` is `W.data += step`.
-        let step = W.grad() * -LEARNING_RATE;
+        // then move W by -50 times its gradient, under no_grad as in In [26]: set_data(&step)
+        // is the cell's `W.data = step`, `*W += step` the `W.data += step` it means
+        let step = W.grad() * -50.0;
         tch::no_grad(|| match line {
             UpdateLine::AsWritten => W.set_data(&step),
             UpdateLine::Intended => *W += step,
         });
-        losses.push(loss.f_double_value(&[])?); // loss.item()
+        losses.record(&loss)?; // ours: the loss for the figures; Ctrl-C stops here
     }
-    Ok(losses)
+    Ok(loss.f_double_value(&[])?) // loss.item()
 }
 
-/// In [43]: `train()` from the W that In [26] left, run twice: as In [40] is written (its
-/// update line replaces W instead of stepping it), then as it is meant. The cell shows the first
-/// run's last loss; `bigram notebook` adds the second's and a note (`notebook/render.rs`).
-fn train_both_ways(
+/// The notebook's In [43], one call of train(), on the W that In [26] left (its numbering jumps
+/// from 27 to 40: cells its author ran are not in it, so that W is the nearest we have). Returns
+/// every epoch's loss.
+fn call_train(
     X_enc: &Tensor,
     y: &Tensor,
-    W: &Tensor,
+    W: &mut Tensor,
     jup: &mut Jupyter,
     cancel: &Cancel,
-) -> Result<TrainingCells> {
-    // W.detach().clone(): W's values, a tensor of their own outside the autograd graph
-    let start = W.detach().copy();
-    // each run trains its own copy of start, a leaf again, with requires_grad=True as in In [12]
-    let mut W = start.copy().set_requires_grad(true);
-    let as_written = train(X_enc, y, &mut W, UpdateLine::AsWritten, cancel)?;
-    // The notebook's train() returns the last epoch's loss.item(), a Python float, and Jupyter
-    // shows its repr; ours returns every epoch's, the last one shown.
-    // as_written[-1]: Out[43] in the notebook, labelled here as the cell is run twice
-    let last = as_written.last().copied().unwrap_or(f64::NAN);
-    jup.print(43, "as written", float_repr(last));
-    let mut W = start.copy().set_requires_grad(true);
-    let intended = train(X_enc, y, &mut W, UpdateLine::Intended, cancel)?;
-    // Both runs, kept for the figures and `--json` (notebook/figures.rs).
-    TrainingCells::new(as_written, intended, [&start, &W])
+) -> Result<Vec<f64>> {
+    let mut losses = Losses::new(43, cancel);
+    // In [43]
+    let loss = train(X_enc, y, W, UpdateLine::AsWritten, &mut losses)?;
+    jup.print(43, "", float_repr(loss));
+
+    Ok(losses.into())
 }
 
 // In [30], the notebook's last cell, holds only comments (the steps of training once more).
@@ -286,48 +261,49 @@ fn train_both_ways(
 // and its one-hot row, are ours: the notebook never draws a character.
 
 /// In [44]: smoothing as the makemore lecture does it (Karpathy's, which the notebook follows):
-/// W drawn afresh from the generator seeded with 42, then [`EPOCHS`] steps of In [40]'s
-/// intended update on the NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0,
-/// so every next letter keeps some probability. Returns W and the loss of every epoch.
+/// W drawn again from the generator seeded with 42, then 100 epochs of In [40] as meant, on the
+/// NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0, so every next letter
+/// keeps some probability (`bigram train`'s defaults). Returns W and every epoch's loss.
 fn smoothing(
     X_enc: &Tensor,
     y: &Tensor,
     jup: &mut Jupyter,
     cancel: &Cancel,
 ) -> Result<(Tensor, Vec<f64>)> {
-    let mut W = randn(SEED, [27, 27], X_enc.device())?.set_requires_grad(true);
-    let rows = Tensor::arange(X_enc.size2()?.0, (Kind::Int64, X_enc.device()));
-    let mut losses = Vec::with_capacity(EPOCHS);
-    for epoch in 1..=EPOCHS {
-        cancel.check(|| format!("at epoch {epoch} of In [44]"))?;
+    let mut losses = Losses::new(44, cancel); // ours, as in train()
+    let mut W = randn(42, [27, 27], X_enc.device())?.set_requires_grad(true);
+    let mut loss = Tensor::new();
+    for _ in 0..100 {
         let logits = X_enc.matmul(&W);
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+        let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         // the loss of In [40], plus 0.01 * (W**2).mean()
-        let loss =
-            -predictions.log().mean(None::<Kind>) + W.pow_tensor_scalar(2).mean(None::<Kind>) * REG;
+        loss = -predictions.log().mean(None::<Kind>)
+            + W.pow_tensor_scalar(2).mean(None::<Kind>) * 0.01;
         W.zero_grad();
         loss.backward();
-        let step = W.grad() * -LEARNING_RATE;
+        let step = W.grad() * -50.0;
         tch::no_grad(|| W += step); // W is our own here, not borrowed as in train(): no `*`
-        losses.push(loss.f_double_value(&[])?);
+        losses.record(&loss)?;
     }
-    let last = losses.last().copied().unwrap_or(f64::NAN);
-    jup.print(44, "loss after the last epoch", float_repr(last));
-    Ok((W, losses))
+    let loss = loss.f_double_value(&[])?; // loss.item()
+    jup.print(44, "loss after the last epoch", float_repr(loss));
+    Ok((W, losses.into()))
 }
 
-/// In [45]: [`NAMES`] names, one character at a time: the last one, one-hot, through W,
-/// softmax, and one draw from the generator seeded with 2147483647, until '.'.
+/// In [45]: 5 names, one character at a time: the last one, one-hot, through W, softmax, and
+/// one draw from the generator seeded with 2147483647, until '.' (or 50 characters, `bigram
+/// sample --max-len`'s default).
 fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
     // g = torch.Generator().manual_seed(2147483647): tch has no generator object, so
     // with_cpu_seed seeds the CPU's own (under a lock) while the closure draws from it
-    with_cpu_seed(SAMPLE_SEED, || {
-        let mut names = Vec::with_capacity(NAMES);
-        for _ in 0..NAMES {
+    with_cpu_seed(2147483647, || {
+        let mut names = Vec::new();
+        for _ in 0..5 {
             let (mut name, mut ix) = (String::new(), 0); // ix: the last character's index
-            while name.len() < MAX_LEN {
+            while name.len() < 50 {
                 // F.one_hot(torch.tensor([ix]), num_classes=27).float(), as In [8] and In [9]
                 let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
                 let logits = ix_enc.matmul(W);
@@ -341,7 +317,7 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
                 }
                 name.push(itos[&ix]);
             }
-            jup.print(45, "", name.clone());
+            jup.print(45, "", name.clone()); // print(name)
             names.push(name);
         }
         Ok(names)
@@ -368,7 +344,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // What In [1] … In [27] showed, as figures; `jup` then drops the tensors it kept for them,
     // so that the trainings run without that memory held.
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
-    let training = train_both_ways(&X_enc, &y, &W, &mut jup, cancel)?;
+    let start = W.detach().copy(); // In [43] changes W; our run below starts where it did
+    let as_written = call_train(&X_enc, &y, &mut W, &mut jup, cancel)?;
+    // Ours: In [40] as meant, from the same W, for the line under Out[43] (render.rs) and for
+    // the test that `bigram train` gives the same bits
+    let (mut W, mut intended) = (
+        start.copy().set_requires_grad(true),
+        Losses::new(43, cancel),
+    );
+    train(&X_enc, &y, &mut W, UpdateLine::Intended, &mut intended)?;
+    let training = TrainingCells::new(as_written, intended.into(), [&start, &W])?;
     let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;
     // Names are drawn on the CPU, from its seeded generator, as `bigram sample` draws them;
     // none from weights whose training diverged (render.rs says so).
@@ -378,6 +363,5 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Vec::new()
     };
     let continuation = Continuation::new(losses, drawn);
-    let shown = jup.into_shown();
-    Ok(Replay::new(demonstration, training, continuation, shown))
+    Ok(Replay::new(demonstration, training, continuation, jup))
 }

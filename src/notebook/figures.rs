@@ -28,6 +28,9 @@ pub struct Replay {
     pub continuation: Continuation,
     /// Every value the cells show, in order, as the notebook shows it.
     pub shown: Vec<Shown>,
+    /// The cells' print()s of words only, ours (In [11], In [14]): each before its cell's values.
+    #[serde(skip)]
+    pub said: Vec<(u32, String)>,
 }
 
 /// In [44], In [45]: smoothing and generation, the cells that finish the notebook.
@@ -194,14 +197,15 @@ impl Replay {
         Ok((data, layer, example))
     }
 
-    /// The record: the demonstration's figures, the trainings, the continuation and every
-    /// value shown.
+    /// The record: the demonstration's figures, the trainings, the continuation and what `jup`
+    /// showed.
     pub(super) fn new(
         (data, layer, example): Demonstration,
         training: TrainingCells,
         continuation: Continuation,
-        shown: Vec<Shown>,
+        jup: Jupyter,
     ) -> Self {
+        let (shown, said) = jup.into_shown();
         Self {
             data,
             layer,
@@ -209,6 +213,7 @@ impl Replay {
             training,
             continuation,
             shown,
+            said,
         }
     }
 }

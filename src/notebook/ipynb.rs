@@ -44,7 +44,8 @@ const GROUPS: [(u32, &str); 6] = [
     (
         40,
         "## Training\n\n`train()` repeats forward pass, `backward()` and update over every \
-         example. The cell's update line assigns instead of stepping; the output shows both.",
+         example. The cell's update line assigns instead of stepping; under Out[43], a note of \
+         ours gives the loss of the line it means.",
     ),
     (
         44,

@@ -1,7 +1,7 @@
 //! What Jupyter does around the cells, and only that: it keeps what each cell shows (its
 //! printed values and its `Out[n]`), written as PyTorch and Python write them
 //! (`crate::pyrepr`), and, for the figures the replay reports, the tensors shown. The device,
-//! the seeded generator and the data's checks are `replay.rs`'s.
+//! the seeded generator and the data's checks are `plumbing.rs`'s.
 
 use crate::error::{Error, Result};
 use crate::pyrepr::tensor_repr;
@@ -23,6 +23,8 @@ pub struct Shown {
 #[derive(Default)]
 pub struct Jupyter {
     shown: Vec<Shown>,
+    /// The words-only print()s: the cell and the words.
+    said: Vec<(u32, String)>,
     /// The tensor behind each shown value, where there is one (for the figures).
     tensors: Vec<Option<Tensor>>,
 }
@@ -37,6 +39,12 @@ impl Jupyter {
     /// as Python writes it.
     pub fn print(&mut self, cell: u32, label: &str, text: impl Into<String>) {
         self.keep(cell, label, text.into(), None);
+    }
+
+    /// `print("...")` in cell `cell`, of words only (ours): printed before the cell's values,
+    /// and not a value (parity compares the values).
+    pub fn say(&mut self, cell: u32, words: &str) {
+        self.said.push((cell, words.into()));
     }
 
     /// A tensor the cell shows: `print(t)` after `label`, or its `Out[n]` for an empty label.
@@ -85,8 +93,8 @@ impl Jupyter {
         self.tensors.iter_mut().for_each(|t| *t = None);
     }
 
-    /// What the cells showed, in order.
-    pub fn into_shown(self) -> Vec<Shown> {
-        self.shown
+    /// What the cells showed, in order, and the words they said.
+    pub fn into_shown(self) -> (Vec<Shown>, Vec<(u32, String)>) {
+        (self.shown, self.said)
     }
 }

@@ -1,7 +1,8 @@
 //! What the cells of `notebook.rs` need and the notebook does not have: the names read and
-//! checked (In [1]'s `open("names.txt")`), and a generator seeded for each draw (the cells'
-//! `randn`), its numbers then moved to the device the replay runs on. `replay()`, at the
-//! bottom of `notebook.rs`, runs the cells with them.
+//! checked (In [1]'s `open("names.txt")`), a generator seeded for each draw (the cells'
+//! `randn`), its numbers then moved to the device the replay runs on, and each epoch's loss
+//! kept with a Ctrl-C check ([`Losses`]). `replay()`, at the bottom of `notebook.rs`, runs the
+//! cells with them.
 
 use crate::cancel::Cancel;
 use crate::data::{labels, read_names, ReadOptions, Source};
@@ -17,6 +18,39 @@ use tch::{Device, Tensor};
 pub fn randn(seed: i64, shape: [i64; 2], device: Device) -> Result<Tensor> {
     let drawn = with_cpu_seed(seed, || Tensor::randn(shape, FLOAT_CPU));
     Ok(drawn.f_to_device(device)?)
+}
+
+/// Each epoch's loss of a training cell, kept for the figures and parity, and the place its
+/// loop stops once Ctrl-C is pressed.
+pub struct Losses<'a> {
+    cell: u32,
+    cancel: &'a Cancel,
+    losses: Vec<f64>,
+}
+
+impl<'a> Losses<'a> {
+    /// None yet, for the loop of cell `cell`.
+    pub fn new(cell: u32, cancel: &'a Cancel) -> Self {
+        Self {
+            cell,
+            cancel,
+            losses: Vec::new(),
+        }
+    }
+
+    /// Keeps `loss.item()`, then stops the loop if Ctrl-C was pressed.
+    pub fn record(&mut self, loss: &Tensor) -> Result<()> {
+        self.losses.push(loss.f_double_value(&[])?);
+        let (epoch, cell) = (self.losses.len(), self.cell);
+        self.cancel
+            .check(|| format!("after epoch {epoch} of In [{cell}]"))
+    }
+}
+
+impl From<Losses<'_>> for Vec<f64> {
+    fn from(losses: Losses<'_>) -> Self {
+        losses.losses
+    }
 }
 
 /// The names of `sources`, read by the library (each checked to be a–z only; reading stops

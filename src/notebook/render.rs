@@ -67,29 +67,28 @@ impl Replay {
         cells
     }
 
-    /// What cell `cell` showed, as `render` prints it under the cell's heading.
+    /// What cell `cell` showed, as `render` prints it under the cell's heading: its words-only
+    /// print()s, then its values; In [43] adds our note on its update line.
     pub fn cell_text(&self, cell: u32) -> String {
-        match cell {
-            43 => self.training_note(),
-            44 => self.smoothing_note(),
-            _ => {
-                let mut out = String::new();
-                for shown in self.shown.iter().filter(|s| s.cell == cell) {
-                    match shown.label.as_str() {
-                        "" => out.push_str(&shown.text),
-                        // A tensor of several lines starts on a line of its own, as print() has it.
-                        label if shown.text.contains('\n') => {
-                            let _ = write!(out, "{label}:\n{}", shown.text);
-                        }
-                        label => {
-                            let _ = write!(out, "{label}: {}", shown.text);
-                        }
-                    }
-                    out.push('\n');
-                }
-                out
-            }
+        if cell == 44 {
+            return self.smoothing_note();
         }
+        let mut out = String::new();
+        for (_, words) in self.said.iter().filter(|(c, _)| *c == cell) {
+            let _ = writeln!(out, "{words}");
+        }
+        for shown in self.shown.iter().filter(|s| s.cell == cell) {
+            let _ = match shown.label.as_str() {
+                "" => writeln!(out, "{}", shown.text),
+                // A tensor of several lines starts on a line of its own, as print() has it.
+                label if shown.text.contains('\n') => writeln!(out, "{label}:\n{}", shown.text),
+                label => writeln!(out, "{label}: {}", shown.text),
+            };
+        }
+        if cell == 43 {
+            out.push_str(&self.training_note());
+        }
+        out
     }
 
     /// In [44]: the last loss, or that the run diverged and In [45] has nothing to draw from.
@@ -104,15 +103,13 @@ impl Replay {
         }
     }
 
-    /// In [43]: what train() returned as written, what that line does, and the intended run.
+    /// In [43]: what the cell's update line does, and what the line it means gives (ours).
     fn training_note(&self) -> String {
         let t = &self.training;
         format!(
-            "as written: {}\n\
-             Note: `W.data = -50 * W.grad` assigns instead of stepping, so each epoch replaces W\n\
+            "Note: `W.data = -50 * W.grad` assigns instead of stepping, so each epoch replaces W\n\
              by the scaled gradient of the previous W{}\n\
-             with the intended `W.data += -50 * W.grad`, from the same starting weights: {}\n",
-            outcome(&t.as_written_by_epoch, float_repr),
+             Ours, not the notebook's: `W.data += -50 * W.grad`, from the same starting weights: {}\n",
             course(&t.as_written_by_epoch),
             outcome(&t.gradient_descent_by_epoch, |loss| format!("{loss:.4}")),
         )

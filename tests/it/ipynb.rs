@@ -87,10 +87,11 @@ fn the_notebook_validates_and_holds_the_ports_rust_and_this_runs_outputs() {
     }
     let in_43 = code.iter().find(|c| c["execution_count"] == 43).unwrap();
     let in_43 = text(&in_43["outputs"][0]["text"]);
-    let loss_line = printed
-        .lines()
-        .find(|l| l.starts_with("as written"))
-        .unwrap();
+    // Out[43]: the line under In [43]'s heading.
+    let mut lines = printed.lines();
+    lines.find(|l| l.starts_with("In [43]:")).unwrap();
+    let loss_line = lines.next().unwrap();
+    assert!(loss_line.parse::<f64>().is_ok(), "{loss_line}");
     assert!(in_43.contains(loss_line), "{in_43}");
     // Markdown of our own before the groups.
     assert!(

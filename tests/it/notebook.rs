@@ -7,11 +7,16 @@ use crate::common::*;
 
 use bigram::cancel::Cancel;
 use bigram::data::Source;
-use bigram::notebook::{replay, Replay, EPOCHS, LEARNING_RATE, SEED};
+use bigram::notebook::{replay, Replay};
 use bigram::train::{train_from, Method, TrainConfig, TrainData};
 use std::path::Path;
 use std::sync::OnceLock;
 use tch::{Device, Tensor};
+
+/// The notebook's In [40]: 100 epochs at learning rate 50, from W drawn with seed 42 (In [12]).
+const EPOCHS: usize = 100;
+const LEARNING_RATE: f64 = 50.0;
+const SEED: i64 = 42;
 
 /// Half a unit in the 4th decimal, plus float noise: the notebook prints 4 decimals.
 const PRINTED: f64 = 6e-5;
@@ -255,15 +260,13 @@ fn every_figure_is_pytorchs_and_printed_as_pytorchs() {
             .unwrap()
     };
     let text = notebook_text();
-    for printed in [
-        format!("as written: {}", row("In [43] train() as written")),
-        format!(
-            "same starting weights: {:.4}",
-            row("In [43] train() as meant (+=)")
-        ),
-    ] {
-        assert!(text.contains(&printed), "{printed:?} not printed");
-    }
+    // Out[43], on the line under the cell's heading, then our run as meant in the note.
+    let in_43 = section(&text, 43);
+    let out = row("In [43] train() as written").to_string();
+    assert_eq!(in_43.lines().nth(1), Some(out.as_str()), "{in_43}");
+    let meant = row("In [43] train() as meant (+=)");
+    let printed = format!("same starting weights: {meant:.4}");
+    assert!(in_43.contains(&printed), "{printed:?} not printed");
 }
 
 /// The replay (src/notebook.rs) against the cells run by PyTorch
@@ -392,8 +395,9 @@ fn on_other_data_the_training_note_says_what_happened_there() {
     let high = last_half.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     assert!(high - low > 0.1, "PyTorch's loss settled: {last_half:?}");
     let text = notebook_on(&five);
+    let out = losses[EPOCHS - 1].to_string();
+    assert_eq!(section(&text, 43).lines().nth(1), Some(out.as_str()));
     for said in [
-        format!("as written: {}\n", losses[EPOCHS - 1]),
         format!("it moved between {low:.2} and {high:.2} over the last 50 epochs."),
         format!(
             "from the same starting weights: {:.4}\n",
@@ -441,6 +445,18 @@ fn notebook_text() -> String {
 #[test]
 fn notebook_command_prints_the_figures() {
     let text = notebook_text();
+    // In [11] and In [14] print words of ours before their values, as the notebook's print()s do.
+    let [in_11, in_14] = [11, 14].map(|cell| section(&text, cell).lines().collect::<Vec<_>>());
+    assert!(
+        in_11[1].ends_with(':') && in_11[1].contains("c_enc @ W"),
+        "{in_11:?}"
+    );
+    assert_eq!(in_11[2], "tensor([-2.1055])");
+    assert!(
+        in_14[1].ends_with(':') && in_14[1].contains("'c'"),
+        "{in_14:?}"
+    );
+    assert_eq!(in_14[2..4], [".: -0.3387", "a: -1.3407"]);
     // In [4] and In [5] as the notebook printed them, character for character.
     for printed in [
         "{'.': 0, 'a': 1, 'b': 2, 'c': 3, 'd': 4, 'e': 5, 'f': 6, 'g': 7, 'h': 8, 'i': 9, 'j': 10, 'k': 11, 'l': 12, 'm': 13, 'n': 14, 'o': 15, 'p': 16, 'q': 17, 'r': 18, 's': 19, 't': 20, 'u': 21, 'v': 22, 'w': 23, 'x': 24, 'y': 25, 'z': 26}",
