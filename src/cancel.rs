@@ -1,8 +1,8 @@
 //! A request to stop, raised from elsewhere (the binary's signal handler) and checked by the
 //! library's long loops: reading data chunk by chunk (checksums and copies of stdin too),
 //! training epoch by epoch, drawing name by name (and inside a long name), and
-//! [`crate::io::WatchedRead`] while a stream is quiet. The library never installs handlers itself; it only looks at the
-//! flag.
+//! [`crate::io::WatchedRead`] while a stream is quiet. The library never installs handlers
+//! itself; it only looks at the flag.
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -31,11 +31,24 @@ pub struct Dataset {
     examples: Option<Examples>,
     /// The split, when asked for.
     pub splits: Option<Splits>,
-    split: Option<(SplitSpec, u64)>,
     names: Option<usize>,
     lowercase: bool,
     summary: String,
     provenance: Meta,
+}
+
+/// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`) read from
+/// `path`; a trained network, or a count model saved without them, is refused.
+pub fn raw_counts<'a>(model: &'a Model, path: &Path) -> Result<&'a Counts> {
+    let invalid = |why: &str| Error::input(format!("{}: {why}", path.display()));
+    if model.kind != ModelKind::Counts {
+        return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`"));
+    }
+    model.counts.as_ref().ok_or_else(|| {
+        invalid(
+            "it has no raw counts (N); count the data again with this version of `bigram count`",
+        )
+    })
 }
 
 /// The NLL of each part of a split under a model.
@@ -101,7 +114,6 @@ impl Dataset {
             counts: corpus.counts,
             examples: corpus.examples,
             splits,
-            split: fit.split,
             names: Some(corpus.scan.names),
             lowercase: read.lowercase,
             provenance,
@@ -112,17 +124,12 @@ impl Dataset {
     /// read, and there are no examples. Its record of the data is carried over.
     pub fn from_counts(loaded: &Loaded, path: &Path) -> Result<Self> {
         let model = &loaded.model;
-        let invalid = |why: &str| Error::input(format!("{}: {why}", path.display()));
-        if model.kind != ModelKind::Counts {
-            return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`"));
-        }
-        let counts = model.counts.clone().ok_or_else(|| {
-            invalid("it has no raw counts (N); count the data again with this version of `bigram count`")
-        })?;
+        let counts = raw_counts(model, path)?.clone();
         if counts.total() == 0 {
-            return Err(invalid(
-                "its counts are all zero: there is nothing to train on",
-            ));
+            crate::bail_input!(
+                "{}: its counts are all zero: there is nothing to train on",
+                path.display()
+            );
         }
         let provenance = Meta {
             data_files: model.meta.data_files.clone(),
@@ -150,7 +157,6 @@ impl Dataset {
             counts,
             examples: None,
             splits: None,
-            split: None,
             names: None,
             lowercase: model.lowercase(),
             provenance,
@@ -225,8 +231,8 @@ impl Dataset {
 
     /// One line saying how the names were split (for stderr).
     pub fn split_summary(&self) -> Option<String> {
-        let (spec, seed) = self.split?;
         let s = self.splits.as_ref()?;
+        let (spec, seed) = (self.provenance.split?, self.provenance.split_seed?);
         Some(format!(
             "split {spec} with seed {seed}: {} / {} / {} names",
             s.train.names.len(),

@@ -31,7 +31,9 @@ pub fn check_threads(threads: usize) -> Result<()> {
     let Some(left) = address_space_left() else {
         return Ok(());
     };
-    let need = threads as u64 * (stack_bytes() + (2 << 20));
+    // A new thread's stack is `ulimit -s`, 8 MiB when unlimited.
+    let stack = soft_limit(Limit::Stack).unwrap_or(8 << 20);
+    let need = threads as u64 * (stack + (2 << 20));
     match need > left {
         true => Err(Error::Memory {
             what: Use::Threads(threads),
@@ -42,26 +44,6 @@ pub fn check_threads(threads: usize) -> Result<()> {
     }
 }
 
-/// The stack a new thread gets (`ulimit -s`; 8 MiB when unlimited).
-#[cfg(target_os = "linux")]
-fn stack_bytes() -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one rlimit struct it is given.
-    let known = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) } == 0;
-    match known && limit.rlim_cur != libc::RLIM_INFINITY {
-        true => limit.rlim_cur,
-        false => 8 << 20,
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn stack_bytes() -> u64 {
-    8 << 20
-}
-
 /// Bytes this process may still take, when something says (`None`: no limit is known).
 pub fn available() -> Option<u64> {
     [address_space_left(), cgroup_left(), system_available()]
@@ -70,22 +52,39 @@ pub fn available() -> Option<u64> {
         .min()
 }
 
-/// What `ulimit -v` leaves: the soft limit less the address space already mapped.
-#[cfg(target_os = "linux")]
+/// What `ulimit -v` leaves: the soft limit less the address space already mapped (`None`
+/// without /proc).
 fn address_space_left() -> Option<u64> {
+    let limit = soft_limit(Limit::AddressSpace)?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let mapped = kib(&status, "VmSize:")? * 1024;
+    Some(limit.saturating_sub(mapped))
+}
+
+enum Limit {
+    AddressSpace,
+    Stack,
+}
+
+/// A soft limit (`ulimit -v`, `ulimit -s`), when there is one.
+#[cfg(unix)]
+fn soft_limit(which: Limit) -> Option<u64> {
+    let resource = match which {
+        Limit::AddressSpace => libc::RLIMIT_AS,
+        Limit::Stack => libc::RLIMIT_STACK,
+    };
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes one rlimit struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0
-        || limit.rlim_cur == libc::RLIM_INFINITY
-    {
-        return None;
-    }
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let mapped = kib(&status, "VmSize:")? * 1024;
-    Some(limit.rlim_cur.saturating_sub(mapped))
+    let known = unsafe { libc::getrlimit(resource, &mut limit) } == 0;
+    (known && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+}
+
+#[cfg(not(unix))]
+fn soft_limit(_: Limit) -> Option<u64> {
+    None
 }
 
 /// What the cgroup (v2) leaves: memory.max less memory.current (`None` without /proc).
@@ -113,11 +112,6 @@ fn system_available() -> Option<u64> {
 fn kib(text: &str, key: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn address_space_left() -> Option<u64> {
-    None
 }
 
 #[cfg(test)]

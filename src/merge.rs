@@ -9,7 +9,7 @@
 use crate::checkpoint::Loaded;
 use crate::data::Counts;
 use crate::error::Result;
-use crate::model::{Model, ModelKind};
+use crate::model::Model;
 use crate::provenance::{DataFile, Piece};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -83,15 +83,7 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
 /// A part's counts, once it is a count model whose counts add to the first part's.
 fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a Counts> {
     let model = &part.checkpoint.model;
-    if model.kind != ModelKind::Counts {
-        crate::bail_input!("{} is a trained network; only count models (from `bigram count` or `bigram merge`) can be merged", name(part));
-    }
-    let counts = model.counts.as_ref().ok_or_else(|| {
-        crate::Error::input(format!(
-            "{} has no raw counts (N); count its data again with this version of `bigram count`",
-            name(part)
-        ))
-    })?;
+    let counts = crate::dataset::raw_counts(model, &part.path)?;
     let facts = |m: &Model| {
         let split = match (m.meta.split, m.meta.split_seed) {
             (Some(spec), Some(seed)) => format!("{spec} with seed {seed}"),
@@ -133,22 +125,21 @@ fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
     // Checkpoints first: a checkpoint given twice is said to be that, not its data.
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, source) in sources.iter().enumerate() {
-        let mut own: Vec<&str> = Vec::new();
-        for key in pieces_of(source).map(|p| p.sha256.as_str()) {
-            if !own.contains(&key) {
-                own.push(key);
+        for piece in pieces_of(source) {
+            // Only a key seen in another part is counted twice.
+            match seen.insert(&piece.sha256, i) {
+                Some(j) if j != i => {
+                    return Err(duplicate(parts, j, i, "the same checkpoint".into()))
+                }
+                _ => {}
             }
-        }
-        for key in own {
-            if let Some(&j) = seen.get(key) {
-                return Err(duplicate(parts, j, i, "the same checkpoint".into()));
-            }
-            seen.insert(key, i);
         }
     }
     let mut counted: Vec<(usize, &DataFile)> = Vec::new();
     for (i, source) in sources.iter().enumerate() {
-        let own: Vec<&DataFile> = pieces_of(source).flat_map(|p| &p.data_files).collect();
+        let own: Vec<&DataFile> = (pieces_of(source).into_iter())
+            .flat_map(|p| &p.data_files)
+            .collect();
         for (k, file) in own.iter().enumerate() {
             // A merged part lists its pieces' files again: those are one count, not two.
             if own[..k].contains(file) {
@@ -170,8 +161,10 @@ fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
 }
 
 /// A piece and every piece inside it, however deep.
-fn pieces_of(piece: &Piece) -> impl Iterator<Item = &Piece> {
-    std::iter::once(piece).chain(all_pieces(piece))
+fn pieces_of(piece: &Piece) -> Vec<&Piece> {
+    std::iter::once(piece)
+        .chain(piece.sources.iter().flat_map(pieces_of))
+        .collect()
 }
 
 /// The fact whose difference `--smoothing` settles.
@@ -195,15 +188,6 @@ fn described(file: &DataFile) -> String {
         Some([start, end]) => format!("{what} bytes {start}..{end}"),
         None => what,
     }
-}
-
-/// Every piece inside a merged piece, however deep.
-fn all_pieces(piece: &Piece) -> Vec<&Piece> {
-    piece
-        .sources
-        .iter()
-        .flat_map(|p| std::iter::once(p).chain(all_pieces(p)))
-        .collect()
 }
 
 fn name(part: &Part) -> String {

@@ -185,47 +185,6 @@ impl ReadAt for std::fs::File {
     }
 }
 
-/// The bytes `[start, end)` of another source, as a source of their own.
-struct Window<'a, R: ?Sized> {
-    src: &'a R,
-    start: u64,
-    end: u64,
-}
-
-impl<R: ReadAt + ?Sized> ReadAt for Window<'_, R> {
-    fn size(&self) -> u64 {
-        self.end - self.start
-    }
-
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-        let left = self.size().saturating_sub(offset);
-        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        self.src.read_at(&mut buf[..n], self.start + offset)
-    }
-}
-
-/// Count the lines of `src` that start in the bytes `[start, end)`: the bytes from the first
-/// line start at or after `start` to the first at or after `end`, counted as a file of their
-/// own by [`count_in_parts`].
-pub fn count_range(
-    src: &(impl ReadAt + ?Sized),
-    (start, end): (u64, u64),
-    vocab: &Vocab,
-    order: usize,
-    parts: usize,
-    chunk: usize,
-    cancel: &Cancel,
-) -> std::io::Result<Option<Tally>> {
-    let first = next_line_start(src, start)?;
-    let last = next_line_start(src, end)?.max(first);
-    let window = Window {
-        src,
-        start: first,
-        end: last,
-    };
-    count_in_parts(&window, vocab, order, parts, chunk, cancel)
-}
-
 /// The line start at or after `offset`: just past the next newline (or the end).
 fn next_line_start(src: &(impl ReadAt + ?Sized), offset: u64) -> std::io::Result<u64> {
     if offset == 0 {
@@ -423,16 +382,31 @@ pub fn count_in_parts(
     chunk: usize,
     cancel: &Cancel,
 ) -> std::io::Result<Option<Tally>> {
+    count_range(src, (0, src.size()), vocab, order, parts, chunk, cancel)
+}
+
+/// [`count_in_parts`] for the lines of `src` that start in the bytes `[start, end)`: those from
+/// the first line start at or after `start` to the first at or after `end`.
+fn count_range(
+    src: &(impl ReadAt + ?Sized),
+    (start, end): (u64, u64),
+    vocab: &Vocab,
+    order: usize,
+    parts: usize,
+    chunk: usize,
+    cancel: &Cancel,
+) -> std::io::Result<Option<Tally>> {
     let Some(class) = classes(vocab) else {
         return Ok(None);
     };
-    let len = src.size();
-    let mut cuts = vec![0u64];
+    let first = next_line_start(src, start)?;
+    let last = next_line_start(src, end)?.max(first);
+    let mut cuts = vec![first];
     for k in 1..parts.max(1) as u64 {
-        let cut = next_line_start(src, len * k / parts as u64)?;
-        cuts.push(cut.max(*cuts.last().unwrap_or(&0)));
+        let cut = next_line_start(src, first + (last - first) * k / parts as u64)?;
+        cuts.push(cut.clamp(*cuts.last().unwrap_or(&first), last));
     }
-    cuts.push(len);
+    cuts.push(last);
     let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
     let count = |range| count_part(src, range, &class, vocab, order, chunk, cancel);
     let count = &count;
@@ -460,22 +434,20 @@ pub fn count_in_parts(
             }))
             .collect()
     });
-    let mut total: Option<Tally> = None;
+    let mut total = Tally {
+        counts: Counts::new(vocab.len(), order),
+        names: 0,
+        longest: 0,
+    };
     for tally in tallies {
         let Some(tally) = tally? else {
             return Ok(None);
         };
-        total = Some(match total {
-            None => tally,
-            Some(mut sum) => {
-                sum.counts.add(&tally.counts);
-                sum.names += tally.names;
-                sum.longest = sum.longest.max(tally.longest);
-                sum
-            }
-        });
+        total.counts.add(&tally.counts);
+        total.names += tally.names;
+        total.longest = total.longest.max(tally.longest);
     }
-    Ok(total)
+    Ok(Some(total))
 }
 
 /// Count one file on the fast path: in parallel parts (one per core, for files large enough

@@ -17,9 +17,7 @@ mod split;
 pub use corpus::{read_names, Corpus, Keep, EXAMPLE_BYTES};
 pub use examples::{for_each_pair, Counts, Examples};
 pub use range::ByteRange;
-pub use read::{
-    sha256_file, sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES,
-};
+pub use read::{sha256_of, FileInfo, Name, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};
 pub use source::{labels, no_names, size_of, unreadable, Source, DEFAULT_PATH};
 pub use split::{Part, SplitSpec, Splits};
 
@@ -110,7 +108,7 @@ mod tests {
             assert_eq!(two.scan.files.len(), 2);
             assert_eq!(
                 two.scan.files[1].sha256.as_deref(),
-                Some(sha256_file(b.path()).unwrap().as_str())
+                Some(sha256_of(b.path(), &Cancel::never()).unwrap().as_str())
             );
         }
     }
@@ -159,7 +157,7 @@ mod tests {
         assert_eq!(c.counts.total(), 600_000 * 8 + 600_000 * 4);
         assert_eq!(
             c.scan.files[0].sha256.as_deref(),
-            Some(sha256_file(f.path()).unwrap().as_str())
+            Some(sha256_of(f.path(), &Cancel::never()).unwrap().as_str())
         );
         let listed = Corpus::load(&source(&f), &ReadOptions::default(), 2, BOTH).unwrap();
         assert_eq!(listed.counts, c.counts);

@@ -77,11 +77,6 @@ impl fmt::Display for ByteRange {
     }
 }
 
-/// Whether a line starting at `line_start` belongs to the bytes `[start, end)`.
-pub(crate) fn holds(bounds: (u64, u64), line_start: u64) -> bool {
-    bounds.0 <= line_start && line_start < bounds.1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,7 @@
 //! around names and blank lines are accepted; anything else unusual is an error that
 //! names the file and line.
 
-use super::range::holds;
-use super::source::{join_labels, no_names, unreadable, Input, CHUNK_BYTES};
+use super::source::{no_names, unreadable, Input, InputKind, CHUNK_BYTES};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::vocab::{fold_case, Vocab, BOUNDARY, MAX_SYMBOLS, NOT_IN_VOCAB};
@@ -87,7 +86,8 @@ pub struct Scan {
 impl Scan {
     /// The files' names as one line: `a.txt, b.txt`.
     pub fn labels(&self) -> String {
-        join_labels(self.files.iter().map(|f| f.label.as_str()))
+        let labels: Vec<&str> = self.files.iter().map(|f| f.label.as_str()).collect();
+        labels.join(", ")
     }
 
     /// One line saying what was read, given the number of examples (for stderr).
@@ -106,10 +106,10 @@ impl Scan {
 
 impl FileInfo {
     pub(crate) fn of(input: &Input, sha256: Option<String>) -> Self {
-        let path = input
-            .has_path()
-            .then(|| input.file().map(crate::io::absolute))
-            .flatten();
+        let path = match &input.kind {
+            InputKind::File(path) => Some(crate::io::absolute(path)),
+            _ => None,
+        };
         Self {
             label: input.label.clone(),
             path,
@@ -146,10 +146,8 @@ pub(crate) fn read_chunks(
         loop {
             cancel.check(|| format!("while reading {}", input.label))?;
             let mut buf = Vec::with_capacity(CHUNK_BYTES);
-            if let Err(source) = (&mut reader).take(CHUNK_BYTES as u64).read_to_end(&mut buf) {
-                // A watched stream fails its read when stop is asked for: that is the stop.
-                cancel.check(|| format!("while reading {}", input.label))?;
-                return Err(unreadable(&input.label, source));
+            if let Err(e) = (&mut reader).take(CHUNK_BYTES as u64).read_to_end(&mut buf) {
+                return Err(crate::io::read_failed(cancel, "data file", &input.label, e));
             }
             if buf.is_empty() {
                 return Ok(true);
@@ -178,13 +176,14 @@ pub(crate) fn read_chunks(
     Ok((complete, sha256.filter(|_| complete)))
 }
 
-/// Call `visit` with each non-blank, trimmed line of an input (1-based line number, text), and
-/// return its sha256 when `checksum`. Only one line is ever buffered. An input restricted to a
+/// Call `visit` with each non-blank, trimmed line of an input (1-based line number, text, folded
+/// to lower case with `options.lowercase`), and return its sha256 when `checksum`. Only one
+/// line is ever buffered. An input restricted to a
 /// byte range is still read from its start, so that line numbers are the file's own and the
 /// checksum the whole file's; lines that do not start in the range are only looked past.
 pub(crate) fn for_each_line(
     input: &Input,
-    cancel: &Cancel,
+    options: &ReadOptions,
     checksum: bool,
     mut visit: impl FnMut(usize, &str) -> Result<()>,
 ) -> Result<Option<String>> {
@@ -205,6 +204,7 @@ pub(crate) fn for_each_line(
             return Ok(());
         }
         match std::str::from_utf8(bytes) {
+            Ok(text) if options.lowercase => visit(line, &fold_case(text)),
             Ok(text) => visit(line, text),
             Err(e) => Err(Error::input(format!(
                 "{path}:{line}: not valid UTF-8 (byte {} of the line); names files must be UTF-8 text",
@@ -212,7 +212,7 @@ pub(crate) fn for_each_line(
             ))),
         }
     };
-    let (_, sha256) = read_chunks(input, cancel, checksum, |chunk| {
+    let (_, sha256) = read_chunks(input, &options.cancel, checksum, |chunk| {
         if line_at >= bounds.1 {
             // Past the range: read on only for the checksum.
             return Ok(checksum);
@@ -220,7 +220,7 @@ pub(crate) fn for_each_line(
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', chunk) {
             line += 1;
-            if !holds(bounds, line_at) {
+            if !(bounds.0..bounds.1).contains(&line_at) {
                 // A line before the range: looked past, never held.
             } else if carry.is_empty() {
                 handle(line, &chunk[start..end])?;
@@ -236,7 +236,7 @@ pub(crate) fn for_each_line(
                 return Ok(checksum);
             }
         }
-        if holds(bounds, line_at) {
+        if (bounds.0..bounds.1).contains(&line_at) {
             carry.extend_from_slice(&chunk[start..]);
             check_line_length(path, line + 1, carry.len())?;
         }
@@ -256,13 +256,9 @@ fn check_line_length(path: &str, line: usize, len: usize) -> Result<()> {
     Ok(())
 }
 
-/// The sha256 of a file, hex (to recognise training data later).
-pub fn sha256_file(path: &Path) -> Result<String> {
-    sha256_of(path, &Cancel::never())
-}
-
-/// [`sha256_file`], stopping between chunks once `cancel` is raised. Hashes as it reads, in
-/// the calling thread (the parallel counter runs it on a thread of its own).
+/// The sha256 of a file, hex (to recognise training data later), stopping between chunks once
+/// `cancel` is raised. Hashes as it reads, in the calling thread (the parallel counter runs it
+/// on a thread of its own).
 pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
     let shown = path.display().to_string();
     let mut file = std::fs::File::open(path).map_err(|e| unreadable(&shown, e))?;
@@ -292,14 +288,7 @@ pub(crate) fn resolve_vocab(inputs: &[Input], options: &ReadOptions) -> Result<V
 fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
     let mut seen = std::collections::BTreeSet::new();
     for input in inputs {
-        for_each_line(input, &options.cancel, false, |line, text| {
-            let folded;
-            let text = if options.lowercase {
-                folded = fold_case(text);
-                folded.as_str()
-            } else {
-                text
-            };
+        for_each_line(input, options, false, |line, text| {
             if text.contains(BOUNDARY) {
                 return Err(boundary(&input.label, line, text));
             }
@@ -332,17 +321,10 @@ pub(crate) fn scan_names(
 ) -> Result<Scan> {
     let (mut names, mut longest) = (0usize, 0usize);
     let mut indices: Vec<usize> = Vec::new();
-    let mut folded = String::new();
     let mut files = Vec::with_capacity(inputs.len());
     for input in inputs {
         let path = input.label.as_str();
-        let sha256 = for_each_line(input, &options.cancel, true, |line, text| {
-            let text = if options.lowercase {
-                folded = fold_case(text);
-                folded.as_str()
-            } else {
-                text
-            };
+        let sha256 = for_each_line(input, options, true, |line, text| {
             encode_name(text, vocab, &mut indices)
                 .map_err(|c| bad_char(path, line, text, c, vocab, options))?;
             names += 1;
@@ -367,7 +349,8 @@ pub(crate) fn scan_names(
 }
 
 pub(crate) fn labels_of(inputs: &[Input]) -> String {
-    join_labels(inputs.iter().map(|i| i.label.as_str()))
+    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    labels.join(", ")
 }
 
 /// The indices of a name's characters, or the first character it may not have.

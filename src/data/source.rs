@@ -2,15 +2,16 @@
 //!
 //! A file can be read twice (a first pass builds the vocabulary with `--vocab auto`); its path
 //! and checksum are what checkpoints record. Standard input can be read once, and when two
-//! passes are needed it is first copied to a temporary file; checkpoints record its checksum
+//! passes are needed it is first spooled ([`WatchedRead::spool`]); checkpoints record its checksum
 //! (so that `merge` sees the same data counted twice) but no path to find it by later.
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::io::WatchedRead;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The names file read when none is given, where `scripts/setup.sh` puts it.
 pub const DEFAULT_PATH: &str = "data/names.txt";
@@ -40,15 +41,6 @@ pub enum Source {
 }
 
 impl Source {
-    /// `-` is standard input, anything else a file path.
-    pub fn parse(arg: &str) -> Self {
-        if arg == "-" {
-            Source::Stdin
-        } else {
-            Source::File(PathBuf::from(arg))
-        }
-    }
-
     /// The file's path; `None` for standard input.
     pub fn path(&self) -> Option<&Path> {
         match self {
@@ -61,8 +53,12 @@ impl Source {
 impl std::str::FromStr for Source {
     type Err = std::convert::Infallible;
 
+    /// `-` is standard input, anything else a file path.
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Ok(Source::parse(s))
+        Ok(match s {
+            "-" => Source::Stdin,
+            path => Source::File(PathBuf::from(path)),
+        })
     }
 }
 
@@ -91,14 +87,8 @@ pub fn size_of(sources: &[Source]) -> Option<u64> {
 
 /// The sources' names as one line: `a.txt, b.txt`.
 pub fn labels(sources: &[Source]) -> String {
-    join_labels(sources.iter().map(Source::to_string))
-}
-
-/// Names joined as one line: `a.txt, b.txt`.
-pub(crate) fn join_labels<S: AsRef<str>>(labels: impl IntoIterator<Item = S>) -> String {
-    let labels: Vec<S> = labels.into_iter().collect();
-    let refs: Vec<&str> = labels.iter().map(AsRef::as_ref).collect();
-    refs.join(", ")
+    let labels: Vec<String> = sources.iter().map(Source::to_string).collect();
+    labels.join(", ")
 }
 
 /// A source ready to be read, possibly more than once.
@@ -114,7 +104,7 @@ pub(crate) enum InputKind {
     /// A file, read (and checksummed) on every pass.
     File(PathBuf),
     /// Standard input or another stream, read once as it flows.
-    Stream(std::sync::Mutex<Option<Box<dyn Read + Send>>>),
+    Stream(Mutex<Option<Box<dyn Read + Send>>>),
     /// Standard input copied to a temporary file for a second pass; never checksummed.
     Spooled(tempfile::NamedTempFile),
 }
@@ -145,18 +135,17 @@ impl Input {
             .iter()
             .map(|source| {
                 let label = source.to_string();
+                // Streams are read watched, so that a stop request is seen while one is quiet
+                // (or a fifo waits for its writer).
+                let stream = |reader: WatchedRead| match passes {
+                    0 | 1 => Ok(InputKind::Stream(Mutex::new(Some(Box::new(reader))))),
+                    _ => reader.spool("data file", &label).map(InputKind::Spooled),
+                };
                 let kind = match source {
                     Source::File(path) if is_regular(path) => InputKind::File(path.clone()),
-                    // A pipe or a device (`/dev/stdin`, `<(...)`) streams: read it like stdin.
-                    Source::File(path) => {
-                        let path = path.clone();
-                        stream(&label, passes, cancel, move || {
-                            std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn Read + Send>)
-                        })?
-                    }
-                    Source::Stdin => stream(&label, passes, cancel, || {
-                        Ok(Box::new(std::io::stdin()) as Box<dyn Read + Send>)
-                    })?,
+                    // A pipe or a device (`/dev/stdin`, `<(...)`): read like stdin.
+                    Source::File(path) => stream(WatchedRead::path(path, cancel))?,
+                    Source::Stdin => stream(WatchedRead::new(std::io::stdin(), cancel.clone()))?,
                 };
                 Ok(Input {
                     label,
@@ -212,11 +201,6 @@ impl Input {
         Ok(())
     }
 
-    /// Whether this input can be found again by its path (files, not streams).
-    pub fn has_path(&self) -> bool {
-        matches!(self.kind, InputKind::File(_))
-    }
-
     /// The file to read in parallel parts, when it is one.
     pub fn file(&self) -> Option<&Path> {
         match &self.kind {
@@ -247,38 +231,4 @@ fn repeated(first: &Path, second: &Path) -> Error {
 
 fn is_regular(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
-}
-
-/// A stream read in one pass, or copied to a temporary file first when it must be read twice.
-fn stream(
-    label: &str,
-    passes: usize,
-    cancel: &Cancel,
-    open: impl FnOnce() -> std::io::Result<Box<dyn Read + Send>> + Send + 'static,
-) -> Result<InputKind> {
-    // Opened and read watched, so that a stop request is seen while the stream is quiet (or
-    // a fifo waits for its writer), not only between chunks. An error opening it comes with
-    // the first read.
-    let reader: Box<dyn Read + Send> = Box::new(WatchedRead::open(open, cancel.clone()));
-    if passes <= 1 {
-        return Ok(InputKind::Stream(std::sync::Mutex::new(Some(reader))));
-    }
-    let mut tmp = tempfile::NamedTempFile::new()
-        .map_err(|e| Error::io(format!("creating a temporary copy of {label}"), e))?;
-    let mut reader = reader;
-    let mut buf = vec![0u8; CHUNK_BYTES];
-    loop {
-        cancel.check(|| format!("while reading {label}"))?;
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(InputKind::Spooled(tmp)),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                cancel.check(|| format!("while reading {label}"))?;
-                return Err(unreadable(label, e));
-            }
-        };
-        tmp.write_all(&buf[..n])
-            .map_err(|e| Error::io(format!("copying {label} to a temporary file"), e))?;
-    }
 }

@@ -15,23 +15,22 @@ impl std::str::FromStr for SplitSpec {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let parts: Vec<&str> = s.split('/').collect();
-        let percents: Vec<u32> = parts
-            .iter()
-            .map(|p| p.trim().parse::<u8>().map(u32::from))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| format!("{s:?} is not TRAIN/DEV/TEST percentages like 80/10/10"))?;
-        match percents[..] {
-            [train, dev, test] if train + dev + test == 100 && train > 0 => Ok(Self {
-                percents: [train, dev, test],
-            }),
-            [_, _, _] => Err(format!(
-                "{s:?}: the three parts must add up to 100, with some for training"
-            )),
-            _ => Err(format!(
+        let percents: Option<Vec<u32>> = (s.split('/'))
+            .map(|p| p.trim().parse::<u8>().ok().map(u32::from))
+            .collect();
+        let Some([train, dev, test]) = percents.as_deref() else {
+            return Err(format!(
                 "{s:?} is not TRAIN/DEV/TEST percentages like 80/10/10"
-            )),
+            ));
+        };
+        if train + dev + test != 100 || *train == 0 {
+            return Err(format!(
+                "{s:?}: the three parts must add up to 100, with some for training"
+            ));
         }
+        Ok(Self {
+            percents: [*train, *dev, *test],
+        })
     }
 }
 

@@ -35,17 +35,10 @@ pub struct Output {
 }
 
 impl Output {
-    /// Whether it goes to standard output (so results must not).
-    pub fn is_stdout(&self) -> bool {
-        self.destination == Destination::Stdout
-    }
-
     /// Stage `bytes` for this output; nothing visible changes until [`Pending::commit`].
     pub fn stage(&self, bytes: Vec<u8>) -> Result<Pending> {
         let kind = match &self.destination {
-            Destination::File(path) => {
-                PendingKind::File(Staged::with_bytes(path, &bytes)?.named_by(self.flag))
-            }
+            Destination::File(path) => PendingKind::File(Staged::new(path, self.flag, &bytes)?),
             Destination::Stdout => PendingKind::Stdout(bytes),
             Destination::Discard => PendingKind::Discard,
         };
@@ -63,17 +56,15 @@ impl Output {
     /// An interruption before this output was written, saying that nothing was saved (and
     /// that the old file is as it was); any other error as it is.
     pub fn nothing_saved(&self, err: Error) -> Error {
-        match err {
-            Error::Interrupted { at } if self.is_file() => Error::Interrupted {
-                at: format!(
-                    "{at}; nothing was saved ({} is as it was)",
-                    self.given.display()
-                ),
-            },
-            Error::Interrupted { at } => Error::Interrupted {
-                at: format!("{at}; nothing was saved"),
-            },
-            other => other,
+        let Error::Interrupted { at } = err else {
+            return err;
+        };
+        let kept = match self.is_file() {
+            true => format!(" ({} is as it was)", self.given.display()),
+            false => String::new(),
+        };
+        Error::Interrupted {
+            at: format!("{at}; nothing was saved{kept}"),
         }
     }
 }
@@ -157,15 +148,15 @@ pub fn plan_outputs(
             Destination::File(resolved) => identity(resolved),
             _ => None,
         };
-        if id.is_some() && id == stdout {
-            crate::bail_input!("{flag} {} is the file stdout goes to: the results printed there and the output would replace each other; write it with `{flag} -`, or redirect stdout elsewhere", path.display());
-        }
-        // `--out /dev/stderr 2> f`, `--out f 2> f`: the renamed file would take the place of
-        // the one the report is written to, and the report would be lost.
-        if id.is_some() && id == stderr {
-            crate::bail_input!("{flag} {} is the file stderr goes to: the report written there would be lost when the output replaced it; give another path, or redirect stderr elsewhere", path.display());
-        }
         if let Some(id) = &id {
+            if Some(id) == stdout.as_ref() {
+                crate::bail_input!("{flag} {} is the file stdout goes to: the results printed there and the output would replace each other; write it with `{flag} -`, or redirect stdout elsewhere", path.display());
+            }
+            // `--out /dev/stderr 2> f`, `--out f 2> f`: the renamed file would take the place
+            // of the one the report is written to, and the report would be lost.
+            if Some(id) == stderr.as_ref() {
+                crate::bail_input!("{flag} {} is the file stderr goes to: the report written there would be lost when the output replaced it; give another path, or redirect stderr elsewhere", path.display());
+            }
             if let Some((input, _)) = input_ids.iter().find(|(_, i)| i == id) {
                 crate::bail_input!("{flag} {} is {input}, which this command reads: writing it would replace it; choose another path", path.display());
             }
@@ -196,22 +187,21 @@ pub fn check_streams(inputs: &[InputPath<'_>]) -> Result<()> {
 }
 
 fn check_streams_against(input_ids: &[(String, Identity)]) -> Result<()> {
-    for (fd, stream) in [(1, Stream::Stdout), (2, Stream::Stderr)] {
-        let id = fd_identity(fd);
-        if let Some((input, _)) = input_ids.iter().find(|(_, i)| Some(i) == id.as_ref()) {
-            let input = input.clone();
-            return Err(match stream {
-                Stream::Stdout => Error::input(format!("stdout goes to {input}, which this command reads: writing there would change it; redirect stdout elsewhere")),
-                Stream::Stderr => Error::StderrIsInput { input },
-            });
-        }
+    // The input that standard stream `fd` writes to, if any.
+    let input_at = |fd| {
+        let id = fd_identity(fd)?;
+        input_ids
+            .iter()
+            .find(|(_, i)| *i == id)
+            .map(|(input, _)| input.clone())
+    };
+    if let Some(input) = input_at(1) {
+        crate::bail_input!("stdout goes to {input}, which this command reads: writing there would change it; redirect stdout elsewhere");
     }
-    Ok(())
-}
-
-enum Stream {
-    Stdout,
-    Stderr,
+    match input_at(2) {
+        Some(input) => Err(Error::StderrIsInput { input }),
+        None => Ok(()),
+    }
 }
 
 /// The inputs' identities, each with its name as given (standard input when it is a file).
@@ -228,8 +218,7 @@ fn input_identities(inputs: &[InputPath<'_>]) -> Vec<(String, Identity)> {
 /// Whether `path` is the file standard input was redirected from (`--data d.txt - < d.txt`,
 /// or from any other name of it).
 pub fn is_stdin(path: &Path) -> bool {
-    let id = identity(path);
-    id.is_some() && id == fd_identity(0)
+    identity(path).is_some_and(|id| Some(id) == fd_identity(0))
 }
 
 /// One output resolved: `-`, the null device, or a regular file (or a new one) whose folder
@@ -289,14 +278,10 @@ fn new_file(path: &Path) -> Result<PathBuf> {
     let shown = path.display().to_string();
     let dir = parent_dir(path);
     let shown_dir = dir.display().to_string();
-    let resolved_dir = match std::fs::metadata(&dir) {
-        Ok(m) if m.is_dir() => std::fs::canonicalize(&dir).ok(),
-        Ok(_) => {
-            crate::bail_input!("cannot write {shown}: {shown_dir} is a file, not a folder")
-        }
-        Err(_) => None,
-    };
-    let resolved_dir = resolved_dir.ok_or_else(|| {
+    if std::fs::metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+        crate::bail_input!("cannot write {shown}: {shown_dir} is a file, not a folder");
+    }
+    let resolved_dir = std::fs::canonicalize(&dir).map_err(|_| {
         Error::input(format!(
             "cannot write {shown}: folder {shown_dir} does not exist"
         ))
@@ -329,8 +314,7 @@ enum Identity {
 
 /// Whether two paths name one existing file, however each reaches it.
 pub fn same_file(a: &Path, b: &Path) -> bool {
-    let id = identity(a);
-    id.is_some() && id == identity(b)
+    identity(a).is_some_and(|id| Some(id) == identity(b))
 }
 
 #[cfg(unix)]
@@ -476,8 +460,8 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// `bytes` staged for `target`, with `target`'s extension.
-    pub fn with_bytes(target: &Path, bytes: &[u8]) -> Result<Self> {
+    /// `bytes` staged for `target`, with `target`'s extension; `flag` names it in messages.
+    pub fn new(target: &Path, flag: &'static str, bytes: &[u8]) -> Result<Self> {
         let suffix = target
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
@@ -493,13 +477,8 @@ impl Staged {
         Ok(Self {
             tmp,
             target: target.to_path_buf(),
-            flag: "output",
+            flag,
         })
-    }
-
-    /// This file, its destination named by `flag` in messages.
-    pub fn named_by(self, flag: &'static str) -> Self {
-        Self { flag, ..self }
     }
 
     /// Refuse a destination that stopped being a regular file since the outputs were planned
@@ -558,7 +537,7 @@ fn is_directory(shown: &str) -> Error {
 
 /// Write bytes to `path` atomically: staged beside it, then renamed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    Staged::with_bytes(path, bytes)?.commit()
+    Staged::new(path, "output", bytes)?.commit()
 }
 
 #[cfg(test)]
@@ -571,10 +550,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("m.safetensors");
         std::fs::write(&target, b"old").unwrap();
-        drop(Staged::with_bytes(&target, b"new").unwrap());
+        drop(Staged::new(&target, "--out", b"new").unwrap());
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        Staged::with_bytes(&target, b"new")
+        Staged::new(&target, "--out", b"new")
             .unwrap()
             .commit()
             .unwrap();

@@ -4,6 +4,7 @@
 
 use crate::common::*;
 
+use bigram::cancel::Cancel;
 use bigram::data::ReadOptions;
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::model::Model;
@@ -178,7 +179,11 @@ fn several_files_and_stdin_read_as_one() {
     for (entry, path) in files.iter().zip(&files_of(&two)) {
         assert_eq!(
             entry.sha256.as_deref(),
-            Some(bigram::data::sha256_file(path).unwrap().as_str())
+            Some(
+                bigram::data::sha256_of(path, &Cancel::never())
+                    .unwrap()
+                    .as_str()
+            )
         );
     }
     let stdin = Model::load(&out("stdin.safetensors")).unwrap();
@@ -186,7 +191,11 @@ fn several_files_and_stdin_read_as_one() {
     assert!(files[0].path.is_none(), "stdin has no path: {files:?}");
     assert_eq!(
         files[0].sha256.as_deref(),
-        Some(bigram::data::sha256_file(&names_txt()).unwrap().as_str()),
+        Some(
+            bigram::data::sha256_of(&names_txt(), &Cancel::never())
+                .unwrap()
+                .as_str()
+        ),
         "the checksum of the bytes stdin gave"
     );
     // A network too: the one-hot examples of two files are those of their concatenation.
@@ -274,7 +283,7 @@ fn training_resumed_from_a_checkpoint_is_the_uninterrupted_run() {
         "the chain remembers its seed"
     );
     assert!(resumed.meta.seed.is_none(), "this run drew no weights");
-    let sha = bigram::data::sha256_file(Path::new(&first_path)).unwrap();
+    let sha = bigram::data::sha256_of(Path::new(&first_path), &Cancel::never()).unwrap();
     assert_eq!(chain.sha256, sha);
 
     // Every one of the 8 losses is the straight run's, epoch 13 onwards.

@@ -1,7 +1,12 @@
-//! A reader that sees a stop request while its stream is quiet.
+//! Inputs: paths checked before reading, which name what they are for ("data file",
+//! "checkpoint") and what is wrong; and reads of streams (standard input, fifos, devices) that
+//! see a stop request while the stream is quiet, copied to a temporary file when they must be
+//! read twice.
 
 use crate::cancel::Cancel;
-use std::io::Read;
+use crate::error::{Error, Result};
+use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
@@ -119,6 +124,31 @@ impl WatchedRead {
         }
         read
     }
+
+    /// The stream at `path` (a fifo, a device), opened on the helper thread: opening a fifo
+    /// waits for its writer.
+    pub fn path(path: &Path, cancel: &Cancel) -> Self {
+        let path = path.to_path_buf();
+        Self::open(move || std::fs::File::open(path), cancel.clone())
+    }
+
+    /// The rest of the stream copied to a temporary file, for a stream that must be read more
+    /// than once; `what` and `label` name it in messages ("data file", "stdin").
+    pub fn spool(mut self, what: &str, label: &str) -> Result<tempfile::NamedTempFile> {
+        let mut tmp = tempfile::NamedTempFile::new()
+            .map_err(|e| Error::io(format!("creating a temporary copy of {label}"), e))?;
+        let mut buf = vec![0u8; WATCH_CHUNK_BYTES];
+        loop {
+            let n = match self.read(&mut buf) {
+                Ok(0) => return Ok(tmp),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_failed(&self.cancel, what, label, e)),
+            };
+            tmp.write_all(&buf[..n])
+                .map_err(|e| Error::io(format!("copying {label} to a temporary file"), e))?;
+        }
+    }
 }
 
 /// The helper's loop: sends chunks, and returns what ends the stream (its end or an error).
@@ -187,6 +217,37 @@ impl Read for WatchedRead {
         buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
         self.offset += n;
         Ok(n)
+    }
+}
+
+/// A path to be read, looked at before reading: refused when it is missing (`missing` is the
+/// advice then, e.g. "; make one with `bigram train`"), a folder, or cannot be looked at.
+/// `what` names it in the message ("data file", "checkpoint").
+pub fn input_metadata(path: &Path, what: &str, missing: &str) -> Result<std::fs::Metadata> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            crate::bail_input!("{what} {} not found{missing}", path.display())
+        }
+        Err(e) => Err(unreadable(what, &path.display().to_string(), e)),
+        Ok(m) if m.is_dir() => crate::bail_input!(
+            "{what} {} is a directory; pass the file itself",
+            path.display()
+        ),
+        Ok(m) => Ok(m),
+    }
+}
+
+/// An input that cannot be opened or read (`label` as the user gave it, or "stdin").
+pub fn unreadable(what: &str, label: &str, e: std::io::Error) -> Error {
+    Error::input(format!("cannot read {what} {label}: {e}"))
+}
+
+/// A read of an input that failed: the interruption once stop was asked for (a watched read
+/// fails then), else [`unreadable`].
+pub fn read_failed(cancel: &Cancel, what: &str, label: &str, e: std::io::Error) -> Error {
+    match cancel.check(|| format!("while reading {label}")) {
+        Err(stopped) => stopped,
+        Ok(()) => unreadable(what, label, e),
     }
 }
 
