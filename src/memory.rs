@@ -113,18 +113,3 @@ fn kib(text: &str, key: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn what_is_left_is_known_here_and_an_absurd_need_is_refused() {
-        let left = available().expect("Linux says how much memory is available");
-        assert!(left > 0);
-        assert!(check(1, Use::Examples).is_ok());
-        let err = check(u64::MAX, Use::OneHot).unwrap_err();
-        assert!(err.to_string().contains("onehot"), "{err}");
-        assert!(err.is_input(), "a refusal of what was asked: exit 2");
-    }
-}
