@@ -6,7 +6,7 @@
 //! - `jup.say(n, words)`: a print() of words only (our words, not the notebook's).
 //!
 //! One call per print() (In [7]'s print() of two values: one per value). The label is what the
-//! print() writes before its value, in our words; `""` shows the value alone, as Out[n] does.
+//! print() writes before its value, in our words; `""` is the value alone (Out[n], print(W)).
 //! In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
 //! `replay()`, at the bottom, runs the cells with the rest: the file, the device, Ctrl-C.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
@@ -58,11 +58,11 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     // In [4]: enumerate(), written zip(0..): each char with 0, 1, 2… as i64, tch's index type
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string()));
-    jup.print(4, "stoi", dict_repr(pairs));
+    jup.print(4, "", dict_repr(pairs));
     // In [5]
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
     let pairs = itos.iter().map(|(i, c)| (i.to_string(), quoted(c)));
-    jup.print(5, "itos", dict_repr(pairs));
+    jup.print(5, "", dict_repr(pairs));
     (stoi, itos)
 }
 
@@ -115,7 +115,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen)
     // (drawn on the CPU, as the notebook draws it, then put where c_enc is: plumbing.rs)
     let W = randn(42, [27, 1], c_enc.device())?;
-    jup.show(10, "one neuron's 27 weights", &W)?;
+    jup.say(10, "A neuron: 27 weights, one per element of an input:");
+    jup.show(10, "", &W)?;
     // In [11]
     jup.say(11, "c_enc's only 1 is at index 3, so c_enc @ W is W[3]:");
     jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W; matmul borrows W: &W
@@ -205,7 +206,7 @@ pub fn train(
     line: UpdateLine,
     losses: &mut Losses,
 ) -> Result<f64> {
-    // `loss` is declared before the loop, as Python's outlives it for the return at the end
+    // `loss` is declared before the loop (empty for now), as Python's outlives the loop
     let mut loss = Tensor::new();
     // for _ in range(100): 100 passes over all the examples
     for _ in 0..100 {
@@ -346,12 +347,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     let start = W.detach().copy(); // In [43] changes W; our run below starts where it did
     let as_written = call_train(&X_enc, &y, &mut W, &mut jup, cancel)?;
-    // Ours: In [40] as meant, from the same W, for the line under Out[43] (render.rs) and for
-    // the test that `bigram train` gives the same bits
-    let (mut W, mut intended) = (
-        start.copy().set_requires_grad(true),
-        Losses::new(43, cancel),
-    );
+    // Ours: In [40] as meant (+=), from the same W, for the line under Out[43] (render.rs) and
+    // for the test that `bigram train` gives the same bits
+    let mut W = start.copy().set_requires_grad(true);
+    let mut intended = Losses::new(43, cancel);
     train(&X_enc, &y, &mut W, UpdateLine::Intended, &mut intended)?;
     let training = TrainingCells::new(as_written, intended.into(), [&start, &W])?;
     let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;

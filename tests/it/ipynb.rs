@@ -139,3 +139,20 @@ fn an_ipynb_that_names_an_input_or_lies_under_a_file_is_refused_and_a_full_disk_
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(snapshot(dir.path()), before, "a partial notebook was left");
 }
+
+#[test]
+fn every_cell_marker_sits_where_its_code_starts() {
+    // rustfmt moves a comment that follows a line with a trailing comment under that comment,
+    // far to the right: a `// In [n]` moved so would start no cell in the exported notebook.
+    let port = std::fs::read_to_string(project_root().join("src/notebook.rs")).unwrap();
+    let lines: Vec<&str> = port.lines().collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    for (i, line) in lines.iter().enumerate() {
+        if !line.trim_start().starts_with("// In [") {
+            continue;
+        }
+        let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
+        let next = next.unwrap_or_else(|| panic!("line {}: nothing after {line:?}", i + 1));
+        assert_eq!(indent(line), indent(next), "line {}: {line:?}", i + 1);
+    }
+}
