@@ -1,11 +1,14 @@
 //! The epochs through the library: the seed's weights are the notebook's, an epoch is
-//! PyTorch's step bit for bit, and a failing or diverging epoch is an error that says why.
+//! PyTorch's step bit for bit, the counts method's gradient is autograd's, and a failing or
+//! diverging epoch is an error that says why.
 
 use bigram::data::{Counts, Examples};
 use bigram::model::tensor_to_vec;
-use bigram::train::{initial_weights, train, Method, OneHot, TrainConfig, TrainData};
+use bigram::train::{
+    initial_weights, train, CountsObjective, Method, OneHot, TrainConfig, TrainData,
+};
 use bigram::Error;
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
 #[test]
 fn seed_42_draws_the_notebook_weights() {
@@ -146,5 +149,31 @@ fn every_method_stops_when_the_loss_explodes_and_names_the_l2_step() {
             }
             other => panic!("{method:?}: {other}"),
         }
+    }
+}
+
+#[test]
+fn counts_gradient_matches_autograd_on_the_same_objective() {
+    let mut counts = Counts::new(27, 2);
+    for (i, c) in counts.cells.iter_mut().enumerate() {
+        *c = ((i * 7919) % 13) as u64;
+    }
+    let w: Vec<f64> = (0..27 * 27)
+        .map(|i| ((i * 37) % 11) as f64 / 4.0 - 1.25)
+        .collect();
+    let mut objective = CountsObjective::new(w.len());
+    let (loss, _) = objective.evaluate(&counts, &w, 0.1);
+
+    let wt = Tensor::from_slice(&w)
+        .view([27, 27])
+        .set_requires_grad(true);
+    let c = counts.to_tensor().to_kind(Kind::Double);
+    let nll = -(&c * wt.log_softmax(1, None::<Kind>)).sum(None::<Kind>) / c.sum(None::<Kind>);
+    let auto = nll + wt.pow_tensor_scalar(2).mean(None::<Kind>) * 0.1;
+    auto.backward();
+    assert!((auto.double_value(&[]) - loss).abs() < 1e-12);
+    let g: Vec<f64> = Vec::try_from(&wt.grad().reshape([-1])).unwrap();
+    for (a, b) in g.iter().zip(&objective.grad) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
     }
 }
