@@ -61,13 +61,10 @@ pub fn load_cuda_backend() -> std::result::Result<(), String> {
 #[cfg(target_os = "linux")]
 fn open_gpu_backend() -> std::result::Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
-    let Some(library) = loaded_library_dir("libtorch_cpu").map(|dir| dir.join("libtorch.so"))
-    else {
+    let library = loaded_library_dir("libtorch_cpu").map(|dir| dir.join("libtorch.so"));
+    let Some(library) = library.filter(|library| library.exists()) else {
         return Ok(());
     };
-    if !library.exists() {
-        return Ok(());
-    }
     let Ok(path) = std::ffi::CString::new(library.as_os_str().as_bytes()) else {
         return Ok(());
     };

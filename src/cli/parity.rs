@@ -1,7 +1,7 @@
 //! `bigram parity`: compare with a PyTorch reference, quantity by quantity.
 
 use bigram::bail_input;
-use super::args::{non_negative, smoothing_value, DeviceArg, OptimArgs, OrderArg, RegArg};
+use super::args::{non_negative, DeviceArg, OptimArgs, OrderArg, RegArg, SmoothingArg};
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
@@ -29,9 +29,8 @@ pub struct ParityArgs {
     optim: OptimArgs,
     #[command(flatten)]
     reg: RegArg,
-    /// Count-model smoothing.
-    #[arg(long, default_value_t = 1.0, value_parser = smoothing_value)]
-    smoothing: f64,
+    #[command(flatten)]
+    smoothing: SmoothingArg,
     /// Seed of the sampler.
     #[arg(long, default_value_t = 2147483647)]
     sample_seed: i64,
@@ -96,7 +95,7 @@ impl super::Run for ParityArgs {
             parity::run(&ParityConfig {
                 data: self.data.clone(),
                 train: self.optim.config(self.reg.value, Method::OneHot, device),
-                smoothing: self.smoothing,
+                smoothing: self.smoothing.value,
                 sample_seed: self.sample_seed,
                 n: self.n as usize,
                 max_len: self.max_len as usize,
