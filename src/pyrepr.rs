@@ -33,16 +33,6 @@ pub enum Elements {
     Bool(Vec<bool>),
 }
 
-impl Elements {
-    fn len(&self) -> usize {
-        match self {
-            Elements::Float(v) => v.len(),
-            Elements::Int(v) => v.len(),
-            Elements::Bool(v) => v.len(),
-        }
-    }
-}
-
 /// What a tensor's repr is made of: its whole shape; the elements shown, row-major (all, or
 /// for a tensor of more than 1000, the first and last 3 along each dimension longer than 6);
 /// the suffixes, in PyTorch's order (`dtype=…`, `grad_fn=<…>`).
@@ -202,7 +192,7 @@ fn shown(t: &Tensor) -> Result<Shown> {
         suffixes.push(format!("device='cuda:{index}'"));
     }
     let default_dtype = matches!(kind, Kind::Float | Kind::Int64 | Kind::Bool);
-    if shape.iter().product::<usize>() == 0 {
+    if shape.contains(&0) {
         if shape.len() != 1 {
             suffixes.push(format!("size={}", python_tuple(&shape)));
         }
@@ -279,7 +269,7 @@ impl Shown {
     /// The repr: `tensor(` + the elements + the suffixes + `)`.
     pub fn repr(&self) -> String {
         let indent = PREFIX.len();
-        let body = if self.elements.len() == 0 {
+        let body = if self.shape.contains(&0) {
             "[]".to_string()
         } else {
             let summarize = self.shape.iter().product::<usize>() > THRESHOLD;
