@@ -32,7 +32,6 @@ pub struct Dataset {
     /// The split, when asked for.
     pub splits: Option<Splits>,
     names: Option<usize>,
-    lowercase: bool,
     summary: String,
     provenance: Meta,
 }
@@ -115,7 +114,6 @@ impl Dataset {
             examples: corpus.examples,
             splits,
             names: Some(corpus.scan.names),
-            lowercase: read.lowercase,
             provenance,
         })
     }
@@ -158,7 +156,6 @@ impl Dataset {
             examples: None,
             splits: None,
             names: None,
-            lowercase: model.lowercase(),
             provenance,
         })
     }
@@ -176,7 +173,11 @@ impl Dataset {
         };
         let (theirs, ours) = (
             kind(model.order, &model.vocab, model.lowercase()),
-            kind(self.order, &self.vocab, self.lowercase),
+            kind(
+                self.order,
+                &self.vocab,
+                self.provenance.lowercase == Some(true),
+            ),
         );
         if theirs != ours {
             crate::bail_input!("the starting checkpoint is a model of {theirs}, and the data is read as {ours}; --init needs a checkpoint of the same vocabulary and order");

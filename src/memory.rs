@@ -13,14 +13,7 @@ pub use crate::error::MemoryUse as Use;
 
 /// Refuse `need` bytes for `what` when more than is left to this process.
 pub fn check(need: u64, what: Use) -> Result<()> {
-    match available() {
-        Some(available) if need > available => Err(Error::Memory {
-            what,
-            need,
-            available,
-        }),
-        _ => Ok(()),
-    }
+    refuse_past(need, available(), what)
 }
 
 /// Refuse `threads` threads when their stacks cannot all be mapped: under `ulimit -v`, OpenMP
@@ -28,19 +21,20 @@ pub fn check(need: u64, what: Use) -> Result<()> {
 /// parallel operation. Each takes a stack of `ulimit -s` (8 MiB when unlimited), besides the
 /// reading and counting threads bigram itself starts (which fall back when they cannot).
 pub fn check_threads(threads: usize) -> Result<()> {
-    let Some(left) = address_space_left() else {
-        return Ok(());
-    };
-    // A new thread's stack is `ulimit -s`, 8 MiB when unlimited.
     let stack = soft_limit(Limit::Stack).unwrap_or(8 << 20);
     let need = threads as u64 * (stack + (2 << 20));
-    match need > left {
-        true => Err(Error::Memory {
-            what: Use::Threads(threads),
+    refuse_past(need, address_space_left(), Use::Threads(threads))
+}
+
+/// The refusal of `need` bytes for `what` past what is `available`, when that is known.
+fn refuse_past(need: u64, available: Option<u64>, what: Use) -> Result<()> {
+    match available {
+        Some(available) if need > available => Err(Error::Memory {
+            what,
             need,
-            available: left,
+            available,
         }),
-        false => Ok(()),
+        _ => Ok(()),
     }
 }
 

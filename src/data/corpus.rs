@@ -28,8 +28,6 @@ pub struct Keep {
 pub struct Corpus {
     /// What the pass found (files, vocabulary, sizes, checksums).
     pub scan: Scan,
-    /// Model order the counts and examples were made for (2 = bigram).
-    pub order: usize,
     /// Counts of every (context, next) pair.
     pub counts: Counts,
     /// Every example, when asked for.
@@ -87,12 +85,12 @@ impl Corpus {
             true => crate::memory::Use::Examples,
             false => crate::memory::Use::Names,
         };
-        let scan = scan_names(&inputs, options, &vocab, |name| {
+        let scan = scan_names(&inputs, options, &vocab, |text, indices| {
             if keep.examples {
-                kept += EXAMPLE_BYTES * (name.indices.len() as u64 + 1);
+                kept += EXAMPLE_BYTES * (indices.len() as u64 + 1);
             }
             if keep.names {
-                kept += NAME_BYTES + name.text.len() as u64;
+                kept += NAME_BYTES + text.len() as u64;
             }
             if kept > left {
                 return Err(crate::Error::Memory {
@@ -101,18 +99,17 @@ impl Corpus {
                     available: left,
                 });
             }
-            counts.add_name(name.indices);
+            counts.add_name(indices);
             if let Some(ex) = examples.as_mut() {
-                ex.add_name(name.indices, counts.rows, counts.width);
+                ex.add_name(indices, counts.rows, counts.width);
             }
             if let Some(list) = names.as_mut() {
-                list.push(name.text.to_string());
+                list.push(text.to_string());
             }
             Ok(())
         })?;
         Ok(Self {
             scan,
-            order,
             counts,
             examples,
             names,
@@ -149,7 +146,6 @@ impl Corpus {
         };
         Ok(Some(Self {
             scan,
-            order,
             counts,
             examples: None,
             names: None,
@@ -158,6 +154,16 @@ impl Corpus {
 
     /// One line saying what was read (for stderr).
     pub fn summary(&self) -> String {
-        self.scan.summary(self.counts.total())
+        let scan = &self.scan;
+        let labels: Vec<&str> = scan.files.iter().map(|f| f.label.as_str()).collect();
+        format!(
+            "{}: {} names, longest {} characters, {} examples, vocabulary of {} ({})",
+            labels.join(", "),
+            scan.names,
+            scan.longest,
+            self.counts.total(),
+            scan.vocab.len(),
+            scan.vocab.as_string()
+        )
     }
 }

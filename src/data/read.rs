@@ -46,16 +46,6 @@ pub struct ReadOptions {
     pub offers_flags: bool,
 }
 
-/// One name, as the reader hands it to a visitor.
-pub struct Name<'a> {
-    /// 1-based line number in its file.
-    pub line: usize,
-    /// The name after trimming (and folding, with `lowercase`).
-    pub text: &'a str,
-    /// Vocabulary index of each character.
-    pub indices: &'a [usize],
-}
-
 /// One file (or stdin) that was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileInfo {
@@ -81,27 +71,6 @@ pub struct Scan {
     pub names: usize,
     /// Length of the longest name, in characters.
     pub longest: usize,
-}
-
-impl Scan {
-    /// The files' names as one line: `a.txt, b.txt`.
-    pub fn labels(&self) -> String {
-        let labels: Vec<&str> = self.files.iter().map(|f| f.label.as_str()).collect();
-        labels.join(", ")
-    }
-
-    /// One line saying what was read, given the number of examples (for stderr).
-    pub fn summary(&self, examples: u64) -> String {
-        format!(
-            "{}: {} names, longest {} characters, {} examples, vocabulary of {} ({})",
-            self.labels(),
-            self.names,
-            self.longest,
-            examples,
-            self.vocab.len(),
-            self.vocab.as_string()
-        )
-    }
 }
 
 impl FileInfo {
@@ -312,12 +281,13 @@ fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
 }
 
 /// Read the inputs, check every name against `vocab` (from [`resolve_vocab`]), and call
-/// `visit` with each one.
+/// `visit` with each one: its text (trimmed, and folded with `lowercase`) and the vocabulary
+/// index of each character.
 pub(crate) fn scan_names(
     inputs: &[Input],
     options: &ReadOptions,
     vocab: &Vocab,
-    mut visit: impl FnMut(Name<'_>) -> Result<()>,
+    mut visit: impl FnMut(&str, &[usize]) -> Result<()>,
 ) -> Result<Scan> {
     let (mut names, mut longest) = (0usize, 0usize);
     let mut indices: Vec<usize> = Vec::new();
@@ -329,11 +299,7 @@ pub(crate) fn scan_names(
                 .map_err(|c| bad_char(path, line, text, c, vocab, options))?;
             names += 1;
             longest = longest.max(indices.len());
-            visit(Name {
-                line,
-                text,
-                indices: &indices,
-            })
+            visit(text, &indices)
         })?;
         files.push(FileInfo::of(input, sha256));
     }
