@@ -130,16 +130,12 @@ impl Dataset {
             );
         }
         let provenance = Meta {
-            data_files: model.meta.data_files.clone(),
-            lowercase: model.meta.lowercase,
-            split: model.meta.split,
-            split_seed: model.meta.split_seed,
             counts_from: Some(DataFile {
                 path: Some(crate::io::absolute(path).display().to_string()),
                 sha256: Some(loaded.sha256.clone()),
                 range: None,
             }),
-            ..Meta::default()
+            ..model.meta.of_data()
         };
         Ok(Self {
             summary: format!(

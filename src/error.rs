@@ -76,15 +76,18 @@ impl Error {
         }
     }
 
-    /// True when the caller can fix it by changing its input.
+    /// True when the caller can fix it by changing its input (each variant is named, so that a
+    /// new one has to say which it is).
     pub fn is_input(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Error::Input(_)
-                | Error::Memory { .. }
-                | Error::Diverged { .. }
-                | Error::StderrIsInput { .. }
-        )
+            | Error::Memory { .. }
+            | Error::Diverged { .. }
+            | Error::StderrIsInput { .. } => true,
+            Error::Failed(_) | Error::Interrupted { .. } | Error::Torch(_) | Error::Io { .. } => {
+                false
+            }
+        }
     }
 
     /// The command line's exit code: 2 for a problem with the input (the message says what

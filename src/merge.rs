@@ -10,7 +10,7 @@ use crate::checkpoint::Loaded;
 use crate::data::Counts;
 use crate::error::Result;
 use crate::model::Model;
-use crate::provenance::{DataFile, Piece};
+use crate::provenance::{DataFile, Meta, Piece};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -69,14 +69,14 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
         .cloned()
         .collect();
     let files: Vec<DataFile> = leaves.iter().flat_map(|s| s.data_files.clone()).collect();
-    let meta = &mut model.meta;
-    meta.smoothing = Some(smoothing);
-    meta.nll = Some(nll);
-    meta.data_files = Some(files);
-    meta.sources = Some(leaves);
-    meta.lowercase = Some(first_model.lowercase());
-    meta.split = first_model.meta.split;
-    meta.split_seed = first_model.meta.split_seed;
+    model.meta = Meta {
+        smoothing: Some(smoothing),
+        nll: Some(nll),
+        data_files: Some(files),
+        sources: Some(leaves),
+        lowercase: Some(first_model.lowercase()),
+        ..first_model.meta.of_data()
+    };
     Ok(model)
 }
 

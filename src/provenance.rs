@@ -127,6 +127,19 @@ impl Start {
 }
 
 impl Meta {
+    /// The record of the data alone (its files, case folding and split), which a model made
+    /// from another's counts carries over (`train --counts`, `merge`). A new field about the
+    /// data is added here as well as above.
+    pub fn of_data(&self) -> Meta {
+        Meta {
+            data_files: self.data_files.clone(),
+            lowercase: self.lowercase,
+            split: self.split,
+            split_seed: self.split_seed,
+            ..Meta::default()
+        }
+    }
+
     /// The values that must make sense for a model to be used: a smoothing that is a finite
     /// number of at least 0, a positive learning rate, a known method... The first wrong one
     /// is named.
