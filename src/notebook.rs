@@ -1,34 +1,45 @@
 //! The notebook in Rust, cell by cell in its order, under its names (`W`, `X_enc`, `c_probs`…).
-//! Each cell ends with what it shows, through `jup`, which stands for Jupyter's display:
+//! Each cell shows what the notebook's shows, at the same point, via `jup` (Jupyter's display):
 //! - `jup.show(n, label, &t)`: a tensor, as PyTorch prints it;
 //! - `jup.print(n, label, text)`: any other value, written as Python writes it;
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
-//! - `jup.say(n, words)`: a print() of words only (our words, not the notebook's).
+//! - `jup.say(n, words)`: a print() of words only.
 //!
-//! One call per print() (In [7]'s print() of two values: one per value). The label is what the
-//! print() writes before its value, in our words; `""` is the value alone (Out[n], print(W)).
-//! In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
-//! `replay()`, at the bottom, runs the cells with the rest: the file, the device, Ctrl-C.
+//! One call per printed value. The label is what the print() writes before the value; `""` is
+//! the value alone (Out[n], print(W)). The values are PyTorch's, byte for byte; the words are
+//! ours, as the notebook's text is not ours to copy.
+//!
+//! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
+//! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
+//! use. In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
+//! `replay()`, at the bottom, runs the cells with the rest: the file, the device, Ctrl-C. Where
+//! tch spells a call differently from PyTorch: the README's table, "Read the port".
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
+// Not cells: the files under notebook/ hold what the notebook does not have (the names read
+// and checked, Jupyter's display, the record of what was shown), and the `use` lines bring in
+// Rust's tools. The cells start at In [1], below the last `use`, which is In [3].
 mod figures;
 mod ipynb;
 mod jupyter;
 mod plumbing;
 mod render;
 
-pub use figures::{Continuation, Corners, DataCells, Digests, ExampleCells, LayerCells};
-pub use figures::{Replay, TrainingCells};
-pub use jupyter::{Jupyter, Shown};
+pub use figures::Replay;
+pub use jupyter::Shown;
 
 use crate::cancel::Cancel;
 use crate::data::Source;
 use crate::device::with_cpu_seed;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
+use figures::{Continuation, TrainingCells};
+use jupyter::Jupyter;
 use plumbing::{randn, Losses};
 use std::collections::BTreeMap;
+
+// In [3]: import torch. tch is PyTorch's own C++ library, libtorch, called from Rust.
 use tch::kind::FLOAT_CPU;
 use tch::{Device, IndexOp, Kind, Tensor};
 
@@ -40,26 +51,28 @@ type Itos = BTreeMap<i64, char>;
 /// In [1], In [2], In [4], In [5]: the names (read by `replay()`), a name's bigrams, stoi and
 /// itos.
 fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
-    // repr() of a one-character str: 'c'
+    // repr() of a one-character str: 'c'. `|c| …` is a closure, Python's `lambda c: …`
     let quoted = |c: &char| str_repr(&c.to_string());
 
     // In [1]: names = open("names.txt", "r").read().splitlines() is plumbing::names, in replay()
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
-    // In [2]: zip('.emma', 'emma.'), for the first name (names[0]: "" if there were none)
-    let first = names.first().map_or("", String::as_str);
+    // In [2]: zip('.emma', 'emma.'), from the first name ("emma" in names.txt; replay() has
+    // checked there are names)
+    let first = &names[0];
     let (starts, ends) = (format!(".{first}"), format!("{first}."));
     let bigrams = starts.chars().zip(ends.chars());
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(&a), quoted(&b)));
     jup.print(2, "the first name's bigrams", list_repr(tuples));
 
-    // In [3] imports torch: the `use tch::…` lines at the top (tch: libtorch from Rust).
-    // In [4]: enumerate(), written zip(0..): each char with 0, 1, 2… as i64, tch's index type
+    // (In [3], import torch, is the `use tch` lines at the top.)
+    // In [4]: "." + string.ascii_lowercase; enumerate() is written zip(0..): each char with 0,
+    // 1, 2… as i64, tch's index type; collect() builds the type on the left, here the dict
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string()));
     jup.print(4, "", dict_repr(pairs));
-    // In [5]
+    // In [5]: iter() gives references to the pairs; the & in |(&c, &i)| takes out the values
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
     let pairs = itos.iter().map(|(i, c)| (i.to_string(), quoted(c)));
     jup.print(5, "", dict_repr(pairs));
@@ -113,7 +126,8 @@ fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen)
-    // (drawn on the CPU, as the notebook draws it, then put where c_enc is: plumbing.rs)
+    // drawn on the CPU, as the notebook draws it (plumbing.rs), then put on c_enc's device: the
+    // CPU, or a GPU if replay() (at the bottom) was asked for one. The notebook runs on the CPU.
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -130,7 +144,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
-        // tensor); f_ is the fallible twin, a Result where the plain one panics
+        // tensor). f_ is tch's fallible twin, a Result where the plain one panics: we use it
+        // where a value leaves a tensor (item), a draw or a device move; the maths stays plain.
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}")); // f"{letter}: {logit:.4f}"
     }
@@ -183,7 +198,8 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     let c_pos = c_logits.exp();
     let c_probs = &c_pos / c_pos.sum(None::<Kind>);
     let new_prediction = c_probs.i(stoi[&'a']);
-    jup.percent(27, "after the step", &new_prediction)
+    jup.percent(27, "after the step", &new_prediction)?;
+    Ok(())
 }
 
 /// In [40]'s update line.
@@ -216,7 +232,7 @@ pub fn train(
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
         // each row's probability for its label, probs[torch.arange(X_enc.size(0)), y]: one
-        // index tensor per dimension (None would be `:`)
+        // index tensor per dimension (None would be `:`); arange's options: (dtype, device)
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         // the NLL loss, as In [21]
@@ -225,8 +241,8 @@ pub fn train(
         // Backward pass: drop the last gradient (W.grad = None, In [22]), backpropagate,
         W.zero_grad();
         loss.backward();
-        // then move W by -50 times its gradient, under no_grad as in In [26]: set_data(&step)
-        // is the cell's `W.data = step`, `*W += step` the `W.data += step` it means
+        // then update W, under no_grad as in In [26]: as written (set_data, `W.data = step`) W
+        // becomes the step; as meant (`*W += step`, `W.data += step`) it moves by the step
         let step = W.grad() * -50.0;
         tch::no_grad(|| match line {
             UpdateLine::AsWritten => W.set_data(&step),
@@ -234,7 +250,8 @@ pub fn train(
         });
         losses.record(&loss)?; // ours: the loss for the figures; Ctrl-C stops here
     }
-    Ok(loss.f_double_value(&[])?) // loss.item()
+    // return loss.item() (`Ok(…?)`: tch's error, if any, becomes ours)
+    Ok(loss.f_double_value(&[])?)
 }
 
 /// The notebook's In [43], one call of train(), on the W that In [26] left (its numbering jumps
@@ -261,10 +278,10 @@ fn call_train(
 // keep the notebook's names; `ix` (the lecture's) and `ix_enc`, one drawn character's index
 // and its one-hot row, are ours: the notebook never draws a character.
 
-/// In [44]: smoothing as the makemore lecture does it (Karpathy's, which the notebook follows):
-/// W drawn again from the generator seeded with 42, then 100 epochs of In [40] as meant, on the
-/// NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0, so every next letter
-/// keeps some probability (`bigram train`'s defaults). Returns W and every epoch's loss.
+/// In [44]: smoothing (as Andrej Karpathy's makemore lecture does it for this model): W drawn
+/// again from the generator seeded with 42, then 100 epochs of In [40] as meant, on the NLL
+/// plus `0.01 * (W**2).mean()`, which pulls every weight towards 0, so that every next letter
+/// keeps some probability. Shows the last epoch's loss; returns W and every epoch's loss.
 fn smoothing(
     X_enc: &Tensor,
     y: &Tensor,
@@ -290,20 +307,21 @@ fn smoothing(
         losses.record(&loss)?;
     }
     let loss = loss.f_double_value(&[])?; // loss.item()
-    jup.print(44, "loss after the last epoch", float_repr(loss));
+    jup.print(44, "the last epoch's loss", float_repr(loss));
     Ok((W, losses.into()))
 }
 
-/// In [45]: 5 names, one character at a time: the last one, one-hot, through W, softmax, and
-/// one draw from the generator seeded with 2147483647, until '.' (or 50 characters, `bigram
-/// sample --max-len`'s default).
+/// In [45]: 5 names, one character at a time: the last character drawn (at first '.', index 0),
+/// one-hot, through W, softmax, and one draw from the generator seeded with 2147483647, until
+/// '.' is drawn (or the name reaches 50 characters, a cap of ours so that every name ends).
 fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
     // g = torch.Generator().manual_seed(2147483647): tch has no generator object, so
     // with_cpu_seed seeds the CPU's own (under a lock) while the closure draws from it
     with_cpu_seed(2147483647, || {
         let mut names = Vec::new();
         for _ in 0..5 {
-            let (mut name, mut ix) = (String::new(), 0); // ix: the last character's index
+            // ix: the index of the last character drawn, 0 ('.') to start
+            let (mut name, mut ix) = (String::new(), 0);
             while name.len() < 50 {
                 // F.one_hot(torch.tensor([ix]), num_classes=27).float(), as In [8] and In [9]
                 let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
@@ -318,7 +336,7 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
                 }
                 name.push(itos[&ix]);
             }
-            jup.print(45, "", name.clone()); // print(name)
+            jup.print(45, "", &name); // print(name)
             names.push(name);
         }
         Ok(names)
