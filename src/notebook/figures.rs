@@ -2,7 +2,7 @@
 //! `parity --notebook` all read it, so the printing can change without weakening the checks.
 //! Also the two ways a large tensor is shown: its corners and a digest of every element.
 
-use super::{Jupyter, Shown};
+use super::jupyter::{Jupyter, Shown};
 use crate::error::Result;
 use crate::model::tensor_to_vec;
 use crate::pyrepr::dtype_name;
