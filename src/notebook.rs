@@ -1,13 +1,13 @@
 //! The notebook in Rust, cell by cell in its order, under its names (`W`, `X_enc`, `c_probs`…).
 //! Each cell shows what the notebook's shows, at the same point, via `jup` (Jupyter's display):
 //! - `jup.show(n, label, &t)`: a tensor, as PyTorch prints it;
-//! - `jup.print(n, label, text)`: any other value, written as Python writes it;
+//! - `jup.print(n, label, text)`: any other value, as Python prints it (the text from pyrepr);
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
 //! One call per printed value. The label is what the print() writes before the value; `""` is
-//! the value alone (Out[n], print(W)). The values are PyTorch's, byte for byte; the words are
-//! ours, as the notebook's text is not ours to copy.
+//! the value alone (Out[n], print(W)). The values are PyTorch 2.13's, byte for byte; the words
+//! are ours, as the notebook's text is not ours to copy.
 //!
 //! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
 //! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
@@ -18,8 +18,8 @@
 #![allow(non_snake_case)]
 
 // Not cells: the files under notebook/ hold what the notebook does not have (the names read
-// and checked, Jupyter's display, the record of what was shown), and the `use` lines bring in
-// Rust's tools. The cells start at In [1], below the last `use`, which is In [3].
+// and checked, Jupyter's display, the record of what was shown); the `use` lines bring in
+// Rust's tools, and In [3] (import torch) is the `use tch` lines. The cells start below them.
 mod figures;
 mod ipynb;
 mod jupyter;
@@ -41,7 +41,7 @@ use std::collections::BTreeMap;
 
 // In [3]: import torch. tch is PyTorch's own C++ library, libtorch, called from Rust.
 use tch::kind::FLOAT_CPU;
-use tch::{Device, IndexOp, Kind, Tensor};
+use tch::{Device, IndexOp, Kind, Tensor}; // IndexOp: .i(), Python's [] on a tensor
 
 /// stoi of In [4] (a BTreeMap: '.' sorts before 'a', so it keeps the dict's order).
 type Stoi = BTreeMap<char, i64>;
@@ -51,7 +51,7 @@ type Itos = BTreeMap<i64, char>;
 /// In [1], In [2], In [4], In [5]: the names (read by `replay()`), a name's bigrams, stoi and
 /// itos.
 fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
-    // repr() of a one-character str: 'c'. `|c| …` is a closure, Python's `lambda c: …`
+    // quoted('c') is Python's repr 'c' (pyrepr writes Python's reprs); `|c| …` is `lambda c: …`
     let quoted = |c: &char| str_repr(&c.to_string());
 
     // In [1]: names = open("names.txt", "r").read().splitlines() is plumbing::names, in replay()
@@ -61,7 +61,7 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
     // In [2]: zip('.emma', 'emma.'), from the first name ("emma" in names.txt; replay() has
     // checked there are names)
     let first = &names[0];
-    let (starts, ends) = (format!(".{first}"), format!("{first}."));
+    let (starts, ends) = (format!(".{first}"), format!("{first}.")); // format!: an f-string
     let bigrams = starts.chars().zip(ends.chars());
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(&a), quoted(&b)));
     jup.print(2, "the first name's bigrams", list_repr(tuples));
@@ -98,11 +98,11 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     (X, y)
 }
 
-/// In [7]: 'c' one-hot, by hand.
+/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error; `Ok(x)` returns x.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
-    // torch.zeros(27): float32 on the CPU
+    // torch.zeros(27): float32 on the CPU. No `mut`: a Tensor is a handle to its data
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
@@ -113,7 +113,7 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
 }
 
 /// In [8], In [9]: X one-hot, then as floats.
-fn one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
+fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
     // In [8]: F.one_hot(X, num_classes=27), then X_enc[:5], which tch spells X_enc.i(..5)
     let X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
@@ -144,8 +144,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
-        // tensor). f_ is tch's fallible twin, a Result where the plain one panics: we use it
-        // where a value leaves a tensor (item), a draw or a device move; the maths stays plain.
+        // tensor). f_ is tch's fallible twin, a Result where the plain one panics: we use it where
+        // a value leaves a tensor (item), a multinomial draw or a device move; the maths is plain.
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}")); // f"{letter}: {logit:.4f}"
     }
@@ -178,7 +178,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     // In [21]
     let loss = -original_prediction.log().mean(None::<Kind>);
     jup.show(21, "", &loss)?;
-    // In [22]: W.grad = None (tch zeroes it instead; W has none yet), then loss.backward().
+    // In [22]: W.grad = None, then loss.backward(). tch can't unset a grad, it zeroes it (none yet)
     W.zero_grad();
     loss.backward();
     // In [23]: W.grad.size()
@@ -238,7 +238,7 @@ pub fn train(
         // the NLL loss, as In [21]
         loss = -predictions.log().mean(None::<Kind>);
 
-        // Backward pass: drop the last gradient (W.grad = None, In [22]), backpropagate,
+        // Backward pass: zero the last gradient (tch's W.grad = None, In [22]), backpropagate,
         W.zero_grad();
         loss.backward();
         // then update W, under no_grad as in In [26]: as written (set_data, `W.data = step`) W
@@ -254,9 +254,9 @@ pub fn train(
     Ok(loss.f_double_value(&[])?)
 }
 
-/// The notebook's In [43], one call of train(), on the W that In [26] left (its numbering jumps
-/// from 27 to 40: cells its author ran are not in it, so that W is the nearest we have). Returns
-/// every epoch's loss.
+/// The notebook's In [43], one call of train(), on the W that In [26] left (cells 28–39 are not in
+/// the notebook). Out[43] agrees with the notebook's 3.08566…; the last digits depend on the
+/// PyTorch version and thread count. Returns every epoch's loss.
 fn call_train(
     X_enc: &Tensor,
     y: &Tensor,
@@ -275,13 +275,13 @@ fn call_train(
 // In [30], the notebook's last cell, holds only comments (the steps of training once more).
 
 // The cells below are ours, not the notebook's: its TODO, smoothing and then generation. They
-// keep the notebook's names; `ix` (the lecture's) and `ix_enc`, one drawn character's index
+// keep the notebook's names; `ix` (makemore's) and `ix_enc`, one drawn character's index
 // and its one-hot row, are ours: the notebook never draws a character.
 
 /// In [44]: smoothing (as Andrej Karpathy's makemore lecture does it for this model): W drawn
 /// again from the generator seeded with 42, then 100 epochs of In [40] as meant, on the NLL
-/// plus `0.01 * (W**2).mean()`, which pulls every weight towards 0, so that every next letter
-/// keeps some probability. Shows the last epoch's loss; returns W and every epoch's loss.
+/// plus `0.01 * (W**2).mean()` (so train()'s loop is written again, with that term), which pulls
+/// every weight towards 0: every next letter keeps some probability. Returns W and the losses.
 fn smoothing(
     X_enc: &Tensor,
     y: &Tensor,
@@ -297,7 +297,7 @@ fn smoothing(
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
-        // the loss of In [40], plus 0.01 * (W**2).mean()
+        // the loss of In [40], plus 0.01 * (W**2).mean(): W**2 is pow_tensor_scalar(2)
         loss = -predictions.log().mean(None::<Kind>)
             + W.pow_tensor_scalar(2).mean(None::<Kind>) * 0.01;
         W.zero_grad();
@@ -354,7 +354,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let (stoi, itos) = vocabulary(&names, &mut jup);
     let (X, y) = examples(&names, &stoi, &mut jup);
     let c_enc = c_one_hot(&stoi, &mut jup)?;
-    let X_enc = one_hot(&X, &mut jup)?;
+    let X_enc = X_one_hot(&X, &mut jup)?;
     // The cells from In [10] on multiply these by W, on the device (X stays on the CPU).
     let (c_enc, X_enc) = (c_enc.f_to_device(device)?, X_enc.f_to_device(device)?);
     let y = y.f_to_device(device)?;
