@@ -1,7 +1,7 @@
 //! The notebook in Rust, cell by cell in its order, under its names (`W`, `X_enc`, `c_probs`…).
 //! Each cell shows what the notebook's shows, at the same point, via `jup` (Jupyter's display):
 //! - `jup.show(n, label, &t)`: a tensor, as PyTorch prints it;
-//! - `jup.print(n, label, text)`: any other value, as Python prints it (the text from pyrepr);
+//! - `jup.print(n, label, text)`: any other value, as Python prints it (pyrepr, or Rust format!);
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
@@ -81,7 +81,7 @@ fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
 
 /// In [6]: X, the first character of every bigram; y, the one after it.
 fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor) {
-    let (mut X, mut y) = (Vec::new(), Vec::new());
+    let (mut X, mut y) = (Vec::new(), Vec::new()); // X = [], y = []; `mut`: they will change
     for name in names {
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
             // stoi[char1]: a Rust map is indexed by a reference to its key, &char1
@@ -125,9 +125,9 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
-    // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen)
-    // drawn on the CPU, as the notebook draws it (plumbing.rs), then put on c_enc's device: the
-    // CPU, or a GPU if replay() (at the bottom) was asked for one. The notebook runs on the CPU.
+    // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen).
+    // tch has no generator object: plumbing's randn(seed, shape, device) seeds one and draws on
+    // the CPU, as the notebook does, then puts W where c_enc is (replay() chooses the device).
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -202,7 +202,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     Ok(())
 }
 
-/// In [40]'s update line.
+/// In [40]'s update line: the cell writes `=` where In [26] writes `+=`, so W is replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpdateLine {
     /// `W.data = -50 * W.grad`, as the cell is written: W becomes the scaled gradient.
@@ -254,9 +254,9 @@ pub fn train(
     Ok(loss.f_double_value(&[])?)
 }
 
-/// The notebook's In [43], one call of train(), on the W that In [26] left (cells 28–39 are not in
-/// the notebook). Out[43] agrees with the notebook's 3.08566…; the last digits depend on the
-/// PyTorch version and thread count. Returns every epoch's loss.
+/// The notebook's In [43], one call of train(), on the W that In [26] left (its numbering skips
+/// cells its author ran). Out[43] is PyTorch 2.13's value; the notebook's 3.085660934448242 came
+/// from an older PyTorch, so only its last digits differ. Returns every epoch's loss.
 fn call_train(
     X_enc: &Tensor,
     y: &Tensor,
@@ -311,14 +311,14 @@ fn smoothing(
     Ok((W, losses.into()))
 }
 
-/// In [45]: 5 names, one character at a time: the last character drawn (at first '.', index 0),
+/// In [45]: 5 names from In [44]'s W, a character at a time: the last one drawn ('.', 0, first),
 /// one-hot, through W, softmax, and one draw from the generator seeded with 2147483647, until
 /// '.' is drawn (or the name reaches 50 characters, a cap of ours so that every name ends).
 fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
     // g = torch.Generator().manual_seed(2147483647): tch has no generator object, so
     // with_cpu_seed seeds the CPU's own (under a lock) while the closure draws from it
     with_cpu_seed(2147483647, || {
-        let mut names = Vec::new();
+        let mut drawn = Vec::new();
         for _ in 0..5 {
             // ix: the index of the last character drawn, 0 ('.') to start
             let (mut name, mut ix) = (String::new(), 0);
@@ -337,9 +337,9 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
                 name.push(itos[&ix]);
             }
             jup.print(45, "", &name); // print(name)
-            names.push(name);
+            drawn.push(name);
         }
-        Ok(names)
+        Ok(drawn)
     })
 }
 
