@@ -102,7 +102,7 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
-    // torch.zeros(27): float32 on the CPU. No `mut`: a Tensor is a handle to its data
+    // torch.zeros(27): float32 on the CPU (no `mut`: fill_ below writes through a view of it)
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
@@ -126,7 +126,7 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen).
-    // tch has no generator object: plumbing's randn(seed, shape, device) seeds one and draws on
+    // tch has no generator object: plumbing's randn(seed, shape, device) seeds the CPU's, draws on
     // the CPU, as the notebook does, then puts W where c_enc is (replay() chooses the device).
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
@@ -187,7 +187,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
-    // In [26]: W.data += -0.01 * W.grad. tch has no `.data`; PyTorch's other spelling of it,
+    // In [26]: W.data += -0.01 * W.grad. tch has no `.data` to add to; PyTorch's other spelling,
     // `with torch.no_grad(): W += step`, is here `tch::no_grad(|| …)`: the closure `|| …` runs
     // with autograd off, so the step is not recorded. `*W`: W is borrowed, *W is the tensor itself.
     let step = W.grad() * -0.01;
