@@ -13,15 +13,16 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::vocab::next_context;
 use std::collections::HashSet;
+use strum::VariantArray;
 use tch::{Device, Kind, Tensor};
 
 /// How often, in characters, a name being drawn checks for a stop request: a model that never
 /// ends a name can draw for a long time under a large length cap.
 const CANCEL_EVERY: usize = 4096;
 
-/// Which sampler draws the characters. Adding one: a variant, its line in
-/// [`SamplerKind::describe`] and in [`SamplerKind::ALL`], and its arm in [`with_sampler`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which sampler draws the characters. Adding one: a variant (`VARIANTS` lists it), its line
+/// in [`SamplerKind::describe`] and its arm in [`with_sampler`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::VariantArray)]
 pub enum SamplerKind {
     #[default]
     Torch,
@@ -31,14 +32,6 @@ pub enum SamplerKind {
 }
 
 impl SamplerKind {
-    /// Every sampler, in the order `--help` lists them.
-    pub const ALL: [SamplerKind; 4] = [
-        SamplerKind::Torch,
-        SamplerKind::Torch20,
-        SamplerKind::Torch113,
-        SamplerKind::Fast,
-    ];
-
     /// Its name (as the command line and `--json` write it) and a line saying what it is.
     pub fn describe(self) -> (&'static str, &'static str) {
         match self {
@@ -54,7 +47,10 @@ impl SamplerKind {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.name() == name)
+        Self::VARIANTS
+            .iter()
+            .copied()
+            .find(|kind| kind.name() == name)
     }
 }
 
@@ -696,7 +692,7 @@ mod tests {
 
     #[test]
     fn each_sampler_is_found_by_its_own_name() {
-        for kind in SamplerKind::ALL {
+        for &kind in SamplerKind::VARIANTS {
             assert_eq!(SamplerKind::from_name(kind.name()), Some(kind));
         }
         assert_eq!(SamplerKind::from_name("torch-2.7"), None);

@@ -171,7 +171,8 @@ impl SplitArgs {
     }
 }
 
-/// Where tensors live.
+/// Where tensors live. The dispatcher finds this flag by its id, `device`, in any command that
+/// takes it, and loads the CUDA backend before any tensor work.
 #[derive(Clone, Debug, Args)]
 pub struct DeviceArg {
     /// cpu, cuda, cuda:N, or auto (CUDA when available). Initial weights are always drawn on

@@ -4,13 +4,9 @@
 use super::printer::Printer;
 use bigram::cancel::Cancel;
 
-/// A command's flags, as the dispatcher sees them: what it asks before running (which device,
-/// which inputs), and the run itself.
+/// A command's flags, as the dispatcher sees them: what it reads, checked before running, and
+/// the run itself.
 pub trait Run {
-    /// The `--device` it was given, when it takes one: the CUDA backend is loaded first.
-    fn device(&self) -> Option<&str> {
-        None
-    }
     /// Everything it reads, which no output of it may replace, stdout and stderr included.
     fn inputs(&self) -> Vec<bigram::io::InputPath<'_>>;
     /// Flags → options → one library call → report.

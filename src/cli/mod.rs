@@ -12,7 +12,7 @@ mod split;
 mod version;
 
 use bigram::cancel::Cancel;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 pub use context::{Context, Run};
 use printer::{Printer, StdoutClosed};
 
@@ -66,12 +66,6 @@ macro_rules! commands {
         }
 
         impl Command {
-            fn device(&self) -> Option<&str> {
-                match self {
-                    $(Command::$variant(args) => args.device(),)*
-                }
-            }
-
             fn inputs(&self) -> Vec<bigram::io::InputPath<'_>> {
                 match self {
                     $(Command::$variant(args) => args.inputs(),)*
@@ -122,8 +116,9 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command().try_get_matches();
+    let (cli, matches) = match parsed.and_then(|m| Ok((Cli::from_arg_matches(&m)?, m))) {
+        Ok(parsed) => parsed,
         Err(e) => return parse_failed(&e),
     };
     let Some(command) = cli.command.filter(|_| !cli.version) else {
@@ -137,8 +132,12 @@ pub fn main() -> i32 {
         let ctx = context(&cli.global, cancel);
         return exit_code(version::run(&ctx), &ctx.cancel);
     };
-    // Before any tensor operation: libtorch asks once which devices exist.
-    if command.device().is_some_and(bigram::device::may_be_cuda) {
+    // Before any tensor operation: libtorch asks once which devices exist. Any command with
+    // the shared `--device` flag (args::DeviceArg) has it, by its id.
+    let device = matches
+        .subcommand()
+        .and_then(|(_, m)| m.try_get_one("device").ok()?);
+    if device.is_some_and(|spec: &String| bigram::device::may_be_cuda(spec)) {
         // A failure is reported where the device is parsed.
         let _ = bigram::device::load_cuda_backend();
     }

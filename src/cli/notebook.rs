@@ -33,9 +33,6 @@ impl super::Run for NotebookArgs {
     fn inputs(&self) -> Vec<InputPath<'_>> {
         self.data.inputs()
     }
-    fn device(&self) -> Option<&str> {
-        Some(&self.device.device)
-    }
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         run(self, ctx)

@@ -69,9 +69,6 @@ impl super::Run for ParityArgs {
         inputs.extend(self.python.as_deref().map(InputPath::File));
         inputs
     }
-    fn device(&self) -> Option<&str> {
-        Some(&self.device.device)
-    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         if self.data.as_os_str() == "-" {
             bail_input!("parity needs the names in a file: the PyTorch reference reads it by path too; save standard input to a file and pass --data FILE");

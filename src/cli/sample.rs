@@ -59,7 +59,8 @@ pub struct SampleArgs {
 /// `--sampler`: the library's samplers, each with its line of help.
 fn sampler_parser() -> impl clap::builder::TypedValueParser<Value = SamplerKind> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    let values = SamplerKind::ALL.map(|kind| PossibleValue::new(kind.name()).help(kind.describe().1));
+    use strum::VariantArray;
+    let values = SamplerKind::VARIANTS.iter().map(|kind| PossibleValue::new(kind.name()).help(kind.describe().1));
     PossibleValuesParser::new(values).try_map(|name| SamplerKind::from_name(&name).ok_or("unknown sampler"))
 }
 

@@ -94,9 +94,6 @@ impl super::Run for TrainArgs {
         inputs.extend(self.init.as_deref().map(InputPath::File));
         inputs
     }
-    fn device(&self) -> Option<&str> {
-        Some(&self.device.device)
-    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let split = self.split.split.is_some();
         let method = method_for(self.counts.as_deref(), self.method.map(Into::into), split)?;

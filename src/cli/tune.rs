@@ -95,9 +95,6 @@ impl super::Run for TuneArgs {
     fn inputs(&self) -> Vec<InputPath<'_>> {
         self.read.data.inputs()
     }
-    fn device(&self) -> Option<&str> {
-        Some(&self.device.device)
-    }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let (knob, values) = match (&self.reg, &self.smoothing) {
             (Some(reg), None) => (Knob::Reg, reg.clone()),
