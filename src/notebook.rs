@@ -5,72 +5,63 @@
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
-//! One call per printed value. The label is what the print() writes before the value; `""` is
-//! the value alone (Out[n], print(W)). The values are PyTorch 2.13's, byte for byte; the words
-//! are ours, as the notebook's text is not ours to copy.
+//! One call per printed value. The values are what PyTorch 2.13 prints for the same cells, byte
+//! for byte: the notebook's own, except Out[43] (see In [43]). The words around them are ours: a
+//! label is our short stand-in for what the print() writes before the value, and `""` means the
+//! value alone (Out[n], print(W)).
 //!
 //! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
 //! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
-//! use. In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
-//! `replay()`, at the bottom, runs the cells with the rest: the file, the device, Ctrl-C. Where
-//! tch spells a call differently from PyTorch: the README's table, "Read the port".
+//! use. Three things the notebook has no need of:
+//! - `?` after a call passes its error up to the caller, where Python would raise;
+//! - tch's `f_` methods (`f_double_value`) are the fallible twins of the plain ones: a Result
+//!   instead of a panic. We use them where a value leaves a tensor (`.item()`), for the random
+//!   draw and for device moves; the maths is written plain;
+//! - `.device()`: the CPU or a GPU, which `replay()` chooses; the notebook runs on the CPU.
+//!
+//! In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
+//! Where tch spells a call differently from PyTorch: the README's table, "Read the port".
+//!
+//! Besides tch, the cells use a few helpers of ours: `jup`; `randn(seed, shape, device)`, a
+//! seeded draw (notebook/plumbing.rs); `str_repr`, `list_repr`, `dict_repr`, `size_repr` and
+//! `float_repr`, which write Python's reprs (pyrepr.rs); `quoted(c)`, Python's repr of a char.
+//! Their `use` lines sit at the bottom with `replay()`, which runs the cells with what the
+//! notebook does not have: the file, the device, Ctrl-C.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
-
-// Not cells: the files under notebook/ hold what the notebook does not have (the names read
-// and checked, Jupyter's display, the record of what was shown); the `use` lines bring in
-// Rust's tools, and In [3] (import torch) is the `use tch` lines. The cells start below them.
-mod figures;
-mod ipynb;
-mod jupyter;
-mod plumbing;
-mod render;
-
-pub use figures::Replay;
-pub use jupyter::Shown;
-
-use crate::cancel::Cancel;
-use crate::data::Source;
-use crate::device::with_cpu_seed;
-use crate::error::Result;
-use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
-use figures::{Continuation, TrainingCells};
-use jupyter::Jupyter;
-use plumbing::{randn, Losses};
-use std::collections::BTreeMap;
 
 // In [3]: import torch. tch is PyTorch's own C++ library, libtorch, called from Rust.
 use tch::kind::FLOAT_CPU;
 use tch::{Device, IndexOp, Kind, Tensor}; // IndexOp: .i(), Python's [] on a tensor
 
-/// stoi of In [4] (a BTreeMap: '.' sorts before 'a', so it keeps the dict's order).
-type Stoi = BTreeMap<char, i64>;
-/// itos of In [5].
-type Itos = BTreeMap<i64, char>;
-
-/// In [1], In [2], In [4], In [5]: the names (read by `replay()`), a name's bigrams, stoi and
-/// itos.
-fn vocabulary(names: &[String], jup: &mut Jupyter) -> (Stoi, Itos) {
-    // quoted('c') is Python's repr 'c' (pyrepr writes Python's reprs); `|c| …` is `lambda c: …`
-    let quoted = |c: &char| str_repr(&c.to_string());
-
-    // In [1]: names = open("names.txt", "r").read().splitlines() is plumbing::names, in replay()
+/// In [1], In [2]: the names (read by `replay()`, as `names.txt`'s lines; `&[String]`, a list
+/// of strings, lent) and a name's bigrams.
+fn names_and_bigrams(names: &[String], jup: &mut Jupyter) {
+    // In [1]: names[:3], each name written as Python's repr 'emma' (for display only);
+    // `|name| …` is `lambda name: …`
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
-    // In [2]: zip('.emma', 'emma.'), from the first name ("emma" in names.txt; replay() has
-    // checked there are names)
+    // In [2]: zip('.emma', 'emma.'), from the first name, "emma" in names.txt
     let first = &names[0];
     let (starts, ends) = (format!(".{first}"), format!("{first}.")); // format!: an f-string
     let bigrams = starts.chars().zip(ends.chars());
+    // display only: each pair written as Python prints a tuple, ('.', 'e')
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(&a), quoted(&b)));
     jup.print(2, "the first name's bigrams", list_repr(tuples));
+}
 
-    // (In [3], import torch, is the `use tch` lines at the top.)
-    // In [4]: "." + string.ascii_lowercase; enumerate() is written zip(0..): each char with 0,
-    // 1, 2… as i64, tch's index type; collect() builds the type on the left, here the dict
+/// stoi's type (In [4]), named by `type`: a BTreeMap, a dict kept in key order ('.' first).
+type Stoi = BTreeMap<char, i64>;
+/// itos's type (In [5]).
+type Itos = BTreeMap<i64, char>;
+
+/// In [4], In [5]: stoi and itos.
+fn vocabulary(jup: &mut Jupyter) -> (Stoi, Itos) {
+    // In [4]: "." + string.ascii_lowercase, enumerated. zip(0..) pairs each char with 0, 1, 2…
+    // (as i64, tch's index type); collect() builds the type written on the left, a dict here.
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
-    let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string()));
+    let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string())); // display only
     jup.print(4, "", dict_repr(pairs));
     // In [5]: iter() gives references to the pairs; the & in |(&c, &i)| takes out the values
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
@@ -91,9 +82,10 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     }
     jup.print(6, "examples", X.len().to_string());
     // Rust's {:?} of a list of integers is Python's print of it: [0, 5, 13, …]
-    jup.print(6, "X[:10]", format!("{:?}", &X[..10]));
+    jup.print(6, "X[:10]", format!("{:?}", &X[..10])); // &X[..10]: X[:10], borrowed
     jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
-    let X = Tensor::from_slice(&X); // X = torch.tensor(X)
+    // X = torch.tensor(X): `let X` again makes a new X (the list's name is reused, "shadowed")
+    let X = Tensor::from_slice(&X);
     let y = Tensor::from_slice(&y);
     (X, y)
 }
@@ -106,7 +98,7 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
-    // One print() of two values: one call for each. `?` passes an error up, where Python raises.
+    // One print() of two values: one call for each
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
     Ok(c_enc)
@@ -125,9 +117,9 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
-    // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen).
-    // tch has no generator object: plumbing's randn(seed, shape, device) seeds the CPU's, draws on
-    // the CPU, as the notebook does, then puts W where c_enc is (replay() chooses the device).
+    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has
+    // no generator object: randn(seed, shape, device) seeds the CPU's and draws there, as the
+    // notebook does, then puts W on c_enc's device.
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -140,14 +132,13 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     // In [13]
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
-    // In [14]: zip(stoi.keys(), c_output) as each letter with its index i, then c_output[i]
+    // In [14]: zip(stoi.keys(), c_output): each letter, with its index i for c_output[i]
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
-        // c_output[i].item(): the index list holds one index per dimension (`&[]` for a 0-d
-        // tensor). f_ is tch's fallible twin, a Result where the plain one panics: we use it where
-        // a value leaves a tensor (item), a multinomial draw or a device move; the maths is plain.
+        // c_output.f_double_value(&[i]) is c_output[i].item(), which f"{logit:.4f}" does;
+        // &[i] gives one index per dimension (&[] for a 0-d tensor)
         let logit = c_output.f_double_value(&[i])?;
-        jup.print(14, &letter.to_string(), format!("{logit:.4}")); // f"{letter}: {logit:.4f}"
+        jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
     // In [15]
     let logits = X_enc.matmul(&W);
@@ -155,7 +146,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     // In [16]
     let pos_values = logits.exp();
     jup.show(16, "", &pos_values)?;
-    // In [17]: pos_values.sum(dim=1, keepdims=True); None::<Kind>: the sum keeps the dtype.
+    // In [17]: pos_values.sum(dim=1, keepdims=True). The last argument is a dtype, or None to
+    // keep the tensor's; `None::<Kind>` is None with its type (Kind, a dtype) spelled out.
     // tch's `a / b` consumes a Tensor given by value; `&pos_values` lends it, so it lives on.
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
@@ -165,7 +157,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
 }
 
 /// In [19] … In [27]: one example, 'a' after 'c': its loss, W's gradient, and one small step,
-/// which changes `W`'s values.
+/// which changes `W`'s values. `Result<()>`: nothing (`()`, Python's None) or an error.
 fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<()> {
     // In [19]: W is already a reference here (`&mut Tensor`), so no `&` as in In [11]
     let c_logits = c_enc.matmul(W);
@@ -187,10 +179,10 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
-    // In [26]: W.data += -0.01 * W.grad. tch has no `.data` to add to; PyTorch's other spelling,
-    // `with torch.no_grad(): W += step`, is here `tch::no_grad(|| …)`: the closure `|| …` runs
-    // with autograd off, so the step is not recorded. `*W`: W is borrowed, *W is the tensor itself.
+    // In [26]: W.data += -0.01 * W.grad, which PyTorch also spells `with torch.no_grad(): W +=
+    // step`. tch has the second: no_grad runs the closure `|| …` with autograd off.
     let step = W.grad() * -0.01;
+    // W is a reference here; *W is the tensor it refers to
     tch::no_grad(|| *W += step);
     // In [27]
     jup.percent(27, "before the step", &original_prediction)?;
@@ -202,26 +194,10 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     Ok(())
 }
 
-/// In [40]'s update line: the cell writes `=` where In [26] writes `+=`, so W is replaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpdateLine {
-    /// `W.data = -50 * W.grad`, as the cell is written: W becomes the scaled gradient.
-    AsWritten,
-    /// `W.data += -50 * W.grad`, the step against the gradient that the cell means.
-    Intended,
-}
-
-/// In [40]: `train()`. The notebook's train() reads the globals X_enc, y and W; Rust has no
-/// globals, so ours takes them. Two arguments are ours: `line`, which update line to run (the
-/// notebook runs it as written; `replay()` also runs it as meant), and `losses`, which keeps
-/// each epoch's loss for the figures and stops the loop on Ctrl-C. Returns `loss.item()`.
-pub fn train(
-    X_enc: &Tensor,
-    y: &Tensor,
-    W: &mut Tensor,
-    line: UpdateLine,
-    losses: &mut Losses,
-) -> Result<f64> {
+/// In [40]: `train()`, which returns `loss.item()`. The notebook's reads the globals X_enc, y
+/// and W; ours takes them, and `losses`, an argument of ours: it keeps each epoch's loss for our
+/// figures and stops the loop on Ctrl-C.
+fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Result<f64> {
     // `loss` is declared before the loop (empty for now), as Python's outlives the loop
     let mut loss = Tensor::new();
     // for _ in range(100): 100 passes over all the examples
@@ -231,92 +207,105 @@ pub fn train(
         // softmax: exp, then each row divided by its sum (In [16], In [17])
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-        // each row's probability for its label, probs[torch.arange(X_enc.size(0)), y]: one
-        // index tensor per dimension (None would be `:`); arange's options: (dtype, device)
+        // probs[torch.arange(X_enc.size(0)), y]: row i's probability of y[i]. tch takes an
+        // Option per dimension, Some(index) or None (Python's `:`); `y` is already a reference,
+        // so no `&`. arange's options: (dtype, device).
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         // the NLL loss, as In [21]
         loss = -predictions.log().mean(None::<Kind>);
 
-        // Backward pass: zero the last gradient (tch's W.grad = None, In [22]), backpropagate,
+        // Backward pass: zero the last gradient (tch's W.grad = None, In [22]), backpropagate
         W.zero_grad();
         loss.backward();
-        // then update W, under no_grad as in In [26]: as written (set_data, `W.data = step`) W
-        // becomes the step; as meant (`*W += step`, `W.data += step`) it moves by the step
-        let step = W.grad() * -50.0;
-        tch::no_grad(|| match line {
-            UpdateLine::AsWritten => W.set_data(&step),
-            UpdateLine::Intended => *W += step,
-        });
-        losses.record(&loss)?; // ours: the loss for the figures; Ctrl-C stops here
+        // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step, not
+        // moved by it (see In [43]); set_data is tch's `W.data =`
+        W.set_data(&(W.grad() * -50.0));
+        losses.record(&loss)?; // ours: keep the loss; Ctrl-C stops here
     }
-    // return loss.item() (`Ok(…?)`: tch's error, if any, becomes ours)
+    // return loss.item(); `Ok(…?)` converts tch's error, if any, to this file's error type
     Ok(loss.f_double_value(&[])?)
 }
 
-/// The notebook's In [43], one call of train(), on the W that In [26] left (its numbering skips
-/// cells its author ran). Out[43] is PyTorch 2.13's value; the notebook's 3.085660934448242 came
-/// from an older PyTorch, so only its last digits differ. Returns every epoch's loss.
+/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (the
+/// numbers the notebook skips are runs that are not in it). Out[43] is PyTorch 2.13's value at
+/// the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came from an
+/// older PyTorch, so only its last digits differ.
+/// As the update line replaces W, the loss stalls near 3.09: `replay()` also runs the line as
+/// meant, with `train_as_meant` below, and prints that loss under Out[43] as ours.
 fn call_train(
     X_enc: &Tensor,
     y: &Tensor,
     W: &mut Tensor,
+    losses: &mut Losses,
     jup: &mut Jupyter,
-    cancel: &Cancel,
-) -> Result<Vec<f64>> {
-    let mut losses = Losses::new(43, cancel);
-    // In [43]
-    let loss = train(X_enc, y, W, UpdateLine::AsWritten, &mut losses)?;
+) -> Result<()> {
+    let loss = train(X_enc, y, W, losses)?;
     jup.print(43, "", float_repr(loss));
-
-    Ok(losses.into())
+    Ok(())
 }
 
 // In [30], the notebook's last cell, holds only comments (the steps of training once more).
 
-// The cells below are ours, not the notebook's: its TODO, smoothing and then generation. They
-// keep the notebook's names; `ix` (makemore's) and `ix_enc`, one drawn character's index
-// and its one-hot row, are ours: the notebook never draws a character.
+// The cells below are ours, not the notebook's: its TODO, that is smoothing (In [44], which
+// starts with the In [40] it means) and generation (In [45]). They keep the notebook's names;
+// `ix` and `ix_enc`, one drawn character's index and its one-hot row, are ours.
 
-/// In [44]: smoothing (as Andrej Karpathy's makemore lecture does it for this model): W drawn
-/// again from the generator seeded with 42, then 100 epochs of In [40] as meant, on the NLL
-/// plus `0.01 * (W**2).mean()` (so train()'s loop is written again, with that term), which pulls
-/// every weight towards 0: every next letter keeps some probability. Returns W and the losses.
-fn smoothing(
+/// In [44]: first, train() of In [40] as it is meant, with two changes, each marked `changed`:
+/// the update line steps W (`+=`), and `l2 * (W**2).mean()` is added to the loss. In [44]'s
+/// smoothing below passes l2 = 0.01; `replay()` also runs it with 0, In [40] as meant, for the
+/// note under Out[43].
+fn train_as_meant(
     X_enc: &Tensor,
     y: &Tensor,
-    jup: &mut Jupyter,
-    cancel: &Cancel,
-) -> Result<(Tensor, Vec<f64>)> {
-    let mut losses = Losses::new(44, cancel); // ours, as in train()
-    let mut W = randn(42, [27, 27], X_enc.device())?.set_requires_grad(true);
+    W: &mut Tensor,
+    l2: f64,
+    losses: &mut Losses,
+) -> Result<f64> {
     let mut loss = Tensor::new();
     for _ in 0..100 {
-        let logits = X_enc.matmul(&W);
+        let logits = X_enc.matmul(W);
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
-        // the loss of In [40], plus 0.01 * (W**2).mean(): W**2 is pow_tensor_scalar(2)
-        loss = -predictions.log().mean(None::<Kind>)
-            + W.pow_tensor_scalar(2).mean(None::<Kind>) * 0.01;
+        let nll = -predictions.log().mean(None::<Kind>);
+        // changed: nll + l2 * (W**2).mean() (W**2 is pow_tensor_scalar(2)); with 0, nll alone
+        loss = if l2 > 0.0 {
+            nll + W.pow_tensor_scalar(2).mean(None::<Kind>) * l2
+        } else {
+            nll
+        };
         W.zero_grad();
         loss.backward();
+        // changed: W.data += -50 * W.grad, a step as in In [26] (no_grad runs the closure
+        // `|| …` with autograd off; *W is the tensor W refers to)
         let step = W.grad() * -50.0;
-        tch::no_grad(|| W += step); // W is our own here, not borrowed as in train(): no `*`
+        tch::no_grad(|| *W += step);
         losses.record(&loss)?;
     }
-    let loss = loss.f_double_value(&[])?; // loss.item()
-    jup.print(44, "the last epoch's loss", float_repr(loss));
-    Ok((W, losses.into()))
+    Ok(loss.f_double_value(&[])?)
 }
 
-/// In [45]: 5 names from In [44]'s W, a character at a time: the last one drawn ('.', 0, first),
-/// one-hot, through W, softmax, and one draw from the generator seeded with 2147483647, until
-/// '.' is drawn (or the name reaches 50 characters, a cap of ours so that every name ends).
+/// In [44]: then smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it,
+/// but with W drawn again from the notebook's seed 42 (the lecture's is 2147483647): 100 epochs of
+/// In [40] as meant on the NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0
+/// so that every next letter keeps some probability. Returns W.
+fn smoothing(X_enc: &Tensor, y: &Tensor, losses: &mut Losses, jup: &mut Jupyter) -> Result<Tensor> {
+    let mut W = randn(42, [27, 27], X_enc.device())?.set_requires_grad(true);
+    let loss = train_as_meant(X_enc, y, &mut W, 0.01, losses)?;
+    jup.print(44, "the last epoch's loss", float_repr(loss));
+    Ok(W)
+}
+
+/// In [45]: 5 names from In [44]'s W, a character at a time, starting from '.' (index 0): the
+/// last character drawn, one-hot, through W, softmax, and one draw from the generator seeded
+/// with 2147483647, until '.' is drawn again (or the name reaches 50 characters, a cap of ours
+/// so that every name ends).
 fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
     // g = torch.Generator().manual_seed(2147483647): tch has no generator object, so
-    // with_cpu_seed seeds the CPU's own (under a lock) while the closure draws from it
+    // with_cpu_seed seeds the CPU's own (under a lock) while the closure `|| { … }` draws from
+    // it; a `?` inside passes an error out of the closure, and with_cpu_seed returns it
     with_cpu_seed(2147483647, || {
         let mut drawn = Vec::new();
         for _ in 0..5 {
@@ -343,15 +332,43 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
     })
 }
 
-// The plumbing, below the cells: it reads the names, puts the tensors on the device, runs the
-// cells in order and keeps what they showed.
+// The plumbing, below the cells: what the cells use and the notebook does not have, and
+// replay(), which reads the names, puts the tensors on the device, runs the cells in order and
+// keeps what they showed. The files under notebook/: figures.rs (the record of what was shown),
+// jupyter.rs (Jupyter's display), plumbing.rs (reading, the seeded randn, Losses), render.rs and
+// ipynb.rs (the text and .ipynb outputs). `mod` names those files; `pub use` lends two of their
+// types to the rest of the program, `use` brings names in.
+mod figures;
+mod ipynb;
+mod jupyter;
+mod plumbing;
+mod render;
+
+pub use figures::Replay;
+pub use jupyter::Shown;
+
+use crate::cancel::Cancel;
+use crate::data::Source;
+use crate::device::with_cpu_seed;
+use crate::error::Result;
+use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
+use figures::{Continuation, TrainingCells};
+use jupyter::Jupyter;
+use plumbing::{randn, Losses};
+use std::collections::BTreeMap;
+
+/// Python's repr of a character, 'c'.
+fn quoted(c: &char) -> String {
+    str_repr(&c.to_string())
+}
 
 /// Replay the notebook on `sources`, its tensors on `device` (weights drawn on the CPU, as the
 /// notebook's are, then moved). Training stops between epochs once `cancel` is raised.
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
     let names = plumbing::names(sources, cancel)?;
     let mut jup = Jupyter::new();
-    let (stoi, itos) = vocabulary(&names, &mut jup);
+    names_and_bigrams(&names, &mut jup);
+    let (stoi, itos) = vocabulary(&mut jup);
     let (X, y) = examples(&names, &stoi, &mut jup);
     let c_enc = c_one_hot(&stoi, &mut jup)?;
     let X_enc = X_one_hot(&X, &mut jup)?;
@@ -364,14 +381,18 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // so that the trainings run without that memory held.
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     let start = W.detach().copy(); // In [43] changes W; our run below starts where it did
-    let as_written = call_train(&X_enc, &y, &mut W, &mut jup, cancel)?;
+    let mut as_written = Losses::new(43, cancel);
+    call_train(&X_enc, &y, &mut W, &mut as_written, &mut jup)?;
     // Ours: In [40] as meant (+=), from the same W, for the line under Out[43] (render.rs) and
     // for the test that `bigram train` gives the same bits
     let mut W = start.copy().set_requires_grad(true);
     let mut intended = Losses::new(43, cancel);
-    train(&X_enc, &y, &mut W, UpdateLine::Intended, &mut intended)?;
-    let training = TrainingCells::new(as_written, intended.into(), [&start, &W])?;
-    let (W, losses) = smoothing(&X_enc, &y, &mut jup, cancel)?;
+    train_as_meant(&X_enc, &y, &mut W, 0.0, &mut intended)?;
+    // .into(): each Losses becomes the Vec of its losses
+    let training = TrainingCells::new(as_written.into(), intended.into(), [&start, &W])?;
+    let mut losses = Losses::new(44, cancel);
+    let W = smoothing(&X_enc, &y, &mut losses, &mut jup)?;
+    let losses: Vec<f64> = losses.into();
     // Names are drawn on the CPU, from its seeded generator, as `bigram sample` draws them;
     // none from weights whose training diverged (render.rs says so).
     let drawn = if losses.iter().all(|loss| loss.is_finite()) {

@@ -145,10 +145,17 @@ pub fn ipynb(output: impl Fn(u32) -> Option<String>) -> String {
                 "source": source_lines(words),
             }));
         }
-        let rust = code.iter().find(|(n, _)| *n == number).map_or_else(
-            || format!("// In [{number}]: no Rust of its own"),
-            |(_, r)| r.clone(),
-        );
+        // A cell may be marked more than once (In [44]'s two functions): its parts, in order.
+        let parts: Vec<&str> = code
+            .iter()
+            .filter(|(n, _)| *n == number)
+            .map(|(_, r)| r.as_str())
+            .collect();
+        let rust = if parts.is_empty() {
+            format!("// In [{number}]: no Rust of its own")
+        } else {
+            parts.join("\n\n")
+        };
         let outputs: Vec<Value> = output(number)
             .map(|text| {
                 json!({"output_type": "stream", "name": "stdout", "text": source_lines(&text)})
