@@ -6,8 +6,7 @@ use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
 use bigram::io::InputPath;
-use bigram::parity::{self, NotebookParityConfig, ParityConfig, ParityReport};
-use bigram::train::Method;
+use bigram::parity::{self, ParityConfig, ParityReport, Pipeline};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -79,29 +78,29 @@ impl super::Run for ParityArgs {
             .clone()
             .or_else(parity::default_python)
             .ok_or_else(|| bigram::Error::input("no Python with torch is known; run scripts/setup.sh or pass --python PATH"))?;
+        let config = ParityConfig {
+            data: self.data.clone(),
+            device,
+            tolerance: self.tolerance,
+            python,
+            threads: ctx.threads,
+            cancel: ctx.cancel.clone(),
+        };
         let report = if self.notebook {
-            parity::run_notebook(&NotebookParityConfig {
-                data: self.data.clone(),
-                device,
-                tolerance: self.tolerance,
-                python,
-                threads: ctx.threads,
-                cancel: ctx.cancel.clone(),
-            })?
+            parity::run_notebook(&config)?
         } else {
-            parity::run(&ParityConfig {
-                data: self.data.clone(),
-                train: self.optim.config(self.reg.value, Method::OneHot, device),
+            let pipeline = Pipeline {
+                epochs: self.optim.epochs as usize,
+                lr: self.optim.lr,
+                reg: self.reg.value,
+                seed: self.optim.seed,
                 smoothing: self.smoothing.value,
                 sample_seed: self.sample_seed,
                 n: self.n as usize,
                 max_len: self.max_len as usize,
                 order: self.order.get(),
-                tolerance: self.tolerance,
-                python,
-                threads: ctx.threads,
-                cancel: ctx.cancel.clone(),
-            })?
+            };
+            parity::run(&config, &pipeline)?
         };
         // A failure is the result even when nobody reads the table to its end.
         let printed = ctx.printer.print(&report);

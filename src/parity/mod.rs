@@ -11,6 +11,6 @@ mod notebook;
 mod pipeline;
 mod report;
 
-pub use notebook::{compare_replay, run_notebook, NotebookParityConfig, NOTEBOOK_SCRIPT};
-pub use pipeline::{run, ParityConfig, REFERENCE_SCRIPT};
-pub use report::{default_python, ParityReport, Row, CUDA_TOLERANCE, TORCH_VERSION};
+pub use notebook::{compare_replay, run_notebook, NOTEBOOK_SCRIPT};
+pub use pipeline::{run, Pipeline, REFERENCE_SCRIPT};
+pub use report::{default_python, ParityConfig, ParityReport, Row, CUDA_TOLERANCE, TORCH_VERSION};

@@ -2,14 +2,12 @@
 //! prints, every element of its large matrices (by digest) on the CPU, the continuation
 //! (In [44], In [45]), and, on the CPU, each value the cells show as text against PyTorch's.
 
-use super::report::{run_reference, wide, ParityReport, Row, Rows};
-use crate::cancel::Cancel;
+use super::report::{run_reference, wide, ParityConfig, ParityReport, Row, Rows};
 use crate::data::Source;
 use crate::device::device_name;
 use crate::error::Result;
 use crate::notebook::{Replay, Shown};
 use serde::Deserialize;
-use std::path::PathBuf;
 use tch::Device;
 
 /// What `scripts/notebook_reference.py` prints: every figure of the notebook.
@@ -55,22 +53,8 @@ struct NotebookReference {
 /// The notebook reference script, carried inside the binary.
 pub const NOTEBOOK_SCRIPT: &str = include_str!("../../scripts/notebook_reference.py");
 
-/// What `parity --notebook` compares: the replay of `data` on `device` against the cells run
-/// by `python` (with torch 2.13), both at `threads` intra-op threads, floats within
-/// `tolerance` (None: 0 on the CPU, [`super::CUDA_TOLERANCE`] on CUDA); `cancel` is checked
-/// between epochs.
-#[derive(Clone, Debug)]
-pub struct NotebookParityConfig {
-    pub data: PathBuf,
-    pub device: Device,
-    pub tolerance: Option<f64>,
-    pub python: PathBuf,
-    pub threads: i32,
-    pub cancel: Cancel,
-}
-
 /// Replay the notebook in Rust and with PyTorch, and compare every figure it prints.
-pub fn run_notebook(config: &NotebookParityConfig) -> Result<ParityReport> {
+pub fn run_notebook(config: &ParityConfig) -> Result<ParityReport> {
     crate::device::set_threads(config.threads);
     // The replay first: a data file it refuses gets its one-line error.
     let sources = [Source::File(config.data.clone())];
@@ -81,10 +65,8 @@ pub fn run_notebook(config: &NotebookParityConfig) -> Result<ParityReport> {
 /// Compare a replay of `config.data`, made on `config.device` at `config.threads`, with the
 /// cells run by PyTorch at that count: the second half of [`run_notebook`], for a replay that
 /// is already at hand.
-pub fn compare_replay(replay: &Replay, config: &NotebookParityConfig) -> Result<ParityReport> {
-    let (script, data, threads) = (NOTEBOOK_SCRIPT, &config.data, config.threads);
-    let py: NotebookReference =
-        run_reference(&config.python, script, data, threads, &[], &config.cancel)?;
+pub fn compare_replay(replay: &Replay, config: &ParityConfig) -> Result<ParityReport> {
+    let py: NotebookReference = run_reference(config, NOTEBOOK_SCRIPT, &[])?;
     let rows = compare_notebook(&py, replay, config);
     Ok(ParityReport {
         torch: py.torch,
@@ -96,11 +78,7 @@ pub fn compare_replay(replay: &Replay, config: &NotebookParityConfig) -> Result<
     })
 }
 
-fn compare_notebook(
-    py: &NotebookReference,
-    rs: &Replay,
-    config: &NotebookParityConfig,
-) -> Vec<Row> {
+fn compare_notebook(py: &NotebookReference, rs: &Replay, config: &ParityConfig) -> Vec<Row> {
     let mut rows = Rows::new(config.tolerance, config.device);
     compare_data(&mut rows, py, rs);
     compare_layer(&mut rows, py, rs, config.device == Device::Cpu);

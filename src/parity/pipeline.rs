@@ -1,39 +1,33 @@
 //! The training pipeline against `scripts/reference.py`: examples, initial and final weights,
 //! every epoch's loss, the NLLs, and the names both models sample.
 
-use super::report::{run_reference, wide, ParityReport, Row, Rows};
-use crate::cancel::Cancel;
+use super::report::{run_reference, wide, ParityConfig, ParityReport, Row, Rows};
 use crate::data::{Corpus, Keep, ReadOptions, Source};
 use crate::device::device_name;
 use crate::error::Result;
 use crate::model::{tensor_to_vec, Model};
 use crate::sample::{sample_names, SamplerKind};
-use crate::train::{initial_weights, train_from, Epoch, TrainConfig, TrainData};
+use crate::train::{initial_weights, train_from, Epoch, Method, TrainConfig, TrainData};
 use serde::Deserialize;
-use std::path::PathBuf;
 
 /// The reference script, carried inside the binary so `parity` works from any folder.
 pub const REFERENCE_SCRIPT: &str = include_str!("../../scripts/reference.py");
 
-/// What to compare: the network trained on `data` as `train` says (by the notebook's one-hot
-/// method, as the reference trains it; the Rust side on `train.device`), the count model with
-/// `smoothing`, and `n` names of at most `max_len` characters drawn from each with
-/// `sample_seed`, at `order`. Floats agree within `tolerance` (None: 0 on the CPU,
-/// [`super::report::CUDA_TOLERANCE`] on CUDA); `python` has torch 2.13; both sides run
-/// `threads` intra-op threads; `cancel` is checked between epochs.
+/// What the pipeline comparison trains and draws: the network, by the notebook's one-hot
+/// method as the reference trains it, for `epochs` at learning rate `lr` with L2 weight `reg`
+/// from weights seeded with `seed`; the count model with `smoothing`; and `n` names of at most
+/// `max_len` characters drawn from each with `sample_seed`, at `order`.
 #[derive(Clone, Debug)]
-pub struct ParityConfig {
-    pub data: PathBuf,
-    pub train: TrainConfig,
+pub struct Pipeline {
+    pub epochs: usize,
+    pub lr: f64,
+    pub reg: f64,
+    pub seed: i64,
     pub smoothing: f64,
     pub sample_seed: i64,
     pub n: usize,
     pub max_len: usize,
     pub order: usize,
-    pub tolerance: Option<f64>,
-    pub python: PathBuf,
-    pub threads: i32,
-    pub cancel: Cancel,
 }
 
 /// What the reference prints: both sides' figures, and its own.
@@ -70,35 +64,27 @@ struct CumulativeCheck {
 }
 
 /// Run the Python reference and parse its JSON.
-fn python_reference(config: &ParityConfig) -> Result<Reference> {
+fn python_reference(config: &ParityConfig, pipeline: &Pipeline) -> Result<Reference> {
     let flags = [
-        ("--seed", config.train.seed.to_string()),
-        ("--epochs", config.train.epochs.to_string()),
-        ("--lr", config.train.lr.to_string()),
-        ("--reg", config.train.reg.to_string()),
-        ("--smoothing", config.smoothing.to_string()),
-        ("--sample-seed", config.sample_seed.to_string()),
-        ("-n", config.n.to_string()),
-        ("--max-len", config.max_len.to_string()),
-        ("--order", config.order.to_string()),
+        ("--seed", pipeline.seed.to_string()),
+        ("--epochs", pipeline.epochs.to_string()),
+        ("--lr", pipeline.lr.to_string()),
+        ("--reg", pipeline.reg.to_string()),
+        ("--smoothing", pipeline.smoothing.to_string()),
+        ("--sample-seed", pipeline.sample_seed.to_string()),
+        ("-n", pipeline.n.to_string()),
+        ("--max-len", pipeline.max_len.to_string()),
+        ("--order", pipeline.order.to_string()),
     ];
     let args: Vec<String> = flags
         .into_iter()
         .flat_map(|(flag, value)| [flag.to_string(), value])
         .collect();
-    let (python, data, threads) = (&config.python, &config.data, config.threads);
-    run_reference(
-        python,
-        REFERENCE_SCRIPT,
-        data,
-        threads,
-        &args,
-        &config.cancel,
-    )
+    run_reference(config, REFERENCE_SCRIPT, &args)
 }
 
 /// Compare the reference and the Rust side.
-pub fn run(config: &ParityConfig) -> Result<ParityReport> {
+pub fn run(config: &ParityConfig, pipeline: &Pipeline) -> Result<ParityReport> {
     crate::device::set_threads(config.threads);
     // Read the data first: a file the Rust side refuses gets its one-line error, not a
     // Python traceback.
@@ -113,15 +99,23 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     let corpus = Corpus::load(
         &[Source::File(config.data.clone())],
         &read,
-        config.order,
+        pipeline.order,
         keep,
     )?;
-    let reference = python_reference(config)?;
+    let reference = python_reference(config, pipeline)?;
     config
         .cancel
         .check(|| "after the PyTorch reference".into())?;
     let counts = &corpus.counts;
-    let w0 = initial_weights(config.train.seed, counts.rows, counts.width);
+    let train = TrainConfig {
+        epochs: pipeline.epochs,
+        lr: pipeline.lr,
+        reg: pipeline.reg,
+        seed: pipeline.seed,
+        method: Method::OneHot,
+        device: config.device,
+    };
+    let w0 = initial_weights(train.seed, counts.rows, counts.width);
     let initial = wide(&tensor_to_vec(&w0)?);
     let data = TrainData {
         examples: corpus.examples.as_ref(),
@@ -131,14 +125,20 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
     let mut check = |e: &Epoch| {
         config
             .cancel
-            .check(|| format!("at epoch {} of {}", e.epoch, config.train.epochs))
+            .check(|| format!("at epoch {} of {}", e.epoch, train.epochs))
     };
-    let trained = train_from(w0, data, &config.train, &mut check)?;
+    let trained = train_from(w0, data, &train, &mut check)?;
     let vocab = &corpus.scan.vocab;
-    let network = Model::network(trained.w.shallow_clone(), vocab, config.order);
-    let count_model = Model::from_counts(counts, vocab, config.order, config.smoothing);
+    let network = Model::network(trained.w.shallow_clone(), vocab, pipeline.order);
+    let count_model = Model::from_counts(counts, vocab, pipeline.order, pipeline.smoothing);
     let names = |model: &Model, kind: SamplerKind| {
-        sample_names(model, kind, config.sample_seed, config.n, config.max_len)
+        sample_names(
+            model,
+            kind,
+            pipeline.sample_seed,
+            pipeline.n,
+            pipeline.max_len,
+        )
     };
     let network_names = names(&network, SamplerKind::Torch)?;
     let count_names = names(&count_model, SamplerKind::Torch)?;
@@ -158,19 +158,25 @@ pub fn run(config: &ParityConfig) -> Result<ParityReport> {
         count_names_cumulative,
     };
     let shape = format!("{}×{}", counts.rows, counts.width);
-    let rows = compare(config, &reference, &ours, &shape);
+    let rows = compare(config, pipeline, &reference, &ours, &shape);
     Ok(ParityReport {
         torch: reference.torch,
         threads: config.threads,
-        device: device_name(config.train.device),
+        device: device_name(config.device),
         rows,
         pytorch_train_seconds: Some(reference.train_seconds),
         rust_train_seconds: Some(trained.seconds),
     })
 }
 
-fn compare(config: &ParityConfig, reference: &Reference, rs: &Side, shape: &str) -> Vec<Row> {
-    let mut rows = Rows::new(config.tolerance, config.train.device);
+fn compare(
+    config: &ParityConfig,
+    pipeline: &Pipeline,
+    reference: &Reference,
+    rs: &Side,
+    shape: &str,
+) -> Vec<Row> {
+    let mut rows = Rows::new(config.tolerance, config.device);
     let py = &reference.side;
     rows.one("examples", &py.examples, &rs.examples);
     rows.floats(
@@ -179,7 +185,7 @@ fn compare(config: &ParityConfig, reference: &Reference, rs: &Side, shape: &str)
         &rs.initial_w,
     );
     rows.losses(
-        &format!("loss, epochs 1..{} (last shown)", config.train.epochs),
+        &format!("loss, epochs 1..{} (last shown)", pipeline.epochs),
         &py.losses,
         &rs.losses,
     );
@@ -190,11 +196,11 @@ fn compare(config: &ParityConfig, reference: &Reference, rs: &Side, shape: &str)
     );
     rows.float("NLL of the final W", py.final_nll, rs.final_nll);
     rows.float(
-        &format!("count model NLL (smoothing {})", config.smoothing),
+        &format!("count model NLL (smoothing {})", pipeline.smoothing),
         py.count_nll,
         rs.count_nll,
     );
-    let seed = config.sample_seed;
+    let seed = pipeline.sample_seed;
     rows.list(
         &format!("network names (seed {seed})"),
         &py.network_names,

@@ -4,9 +4,23 @@
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use tch::Device;
+
+/// Where and how a comparison runs, the pipeline's or the notebook's: on the names in `data`
+/// (the reference reads it by path), the Rust side on `device`, floats within `tolerance`
+/// (None: 0 on the CPU, [`CUDA_TOLERANCE`] on CUDA), the reference run by `python` (with
+/// torch 2.13), both sides at `threads` intra-op threads; `cancel` is checked between epochs.
+#[derive(Clone, Debug)]
+pub struct ParityConfig {
+    pub data: PathBuf,
+    pub device: Device,
+    pub tolerance: Option<f64>,
+    pub python: PathBuf,
+    pub threads: i32,
+    pub cancel: Cancel,
+}
 
 /// Default tolerance for floats on CUDA, where kernels differ from the CPU's.
 pub const CUDA_TOLERANCE: f64 = 1e-4;
@@ -126,25 +140,23 @@ impl ParityReport {
     }
 }
 
-/// Run one of the reference scripts (sent on stdin) on `data` at `threads` threads, with
-/// `args` besides, and parse the JSON it prints. A stop request ends the Python at once
-/// ([`crate::child`]).
+/// Run one of the reference scripts (sent on stdin) with `config`'s Python on its data at its
+/// thread count, with `args` besides, and parse the JSON it prints. A stop request ends the
+/// Python at once ([`crate::child`]).
 pub(super) fn run_reference<T: serde::de::DeserializeOwned>(
-    python: &Path,
+    config: &ParityConfig,
     script: &str,
-    data: &Path,
-    threads: i32,
     args: &[String],
-    cancel: &Cancel,
 ) -> Result<T> {
-    let data = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
+    let (python, threads) = (&config.python, config.threads);
+    let data = std::fs::canonicalize(&config.data).unwrap_or_else(|_| config.data.clone());
     let mut command = Command::new(python);
     command.arg("-").arg("--data").arg(data);
     command.arg("--threads").arg(threads.to_string()).args(args);
     let output = crate::child::run(
         command,
         script.as_bytes(),
-        cancel,
+        &config.cancel,
         "the PyTorch reference",
         |e| {
             Error::input(format!(

@@ -214,7 +214,7 @@ fn pytorch_beside_the_replay() -> &'static serde_json::Value {
     REPORT.get_or_init(|| {
         let report = bigram::parity::compare_replay(
             run(),
-            &bigram::parity::NotebookParityConfig {
+            &bigram::parity::ParityConfig {
                 data: names_txt(),
                 device: Device::Cpu,
                 tolerance: None,
