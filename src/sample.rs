@@ -523,7 +523,7 @@ impl NextChar for ExponentialRaceSampler<'_> {
 
 /// The throughput sampler: per-context cumulative probabilities (f64) and a seeded wyrand
 /// generator; one uniform number and a binary search per character.
-pub struct FastSampler<'a> {
+struct FastSampler<'a> {
     model: &'a Model,
     width: usize,
     /// Row-major cumulative probabilities; a row of NaN marks a context with no usable
@@ -533,7 +533,7 @@ pub struct FastSampler<'a> {
 }
 
 impl<'a> FastSampler<'a> {
-    pub fn new(model: &'a Model, shaping: Shaping, seed: u64) -> Result<Self> {
+    fn new(model: &'a Model, shaping: Shaping, seed: u64) -> Result<Self> {
         let width = model.vocab.len();
         let logits = model.weights()?;
         let mut cumulative = Vec::with_capacity(logits.len());
@@ -642,18 +642,8 @@ pub fn generate_each<E: From<Error>>(
     Ok(())
 }
 
-/// [`generate_each`], collected.
-pub fn generate(sampler: &mut dyn NextChar, n: usize, filter: &Filter) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    generate_each::<Error>(sampler, n, filter, &Cancel::never(), |name| {
-        names.push(name);
-        Ok(())
-    })?;
-    Ok(names)
-}
-
 /// A sampler with no options: its generator seeded with `seed`, `n` names of at most
-/// `max_len` characters.
+/// `max_len` characters, collected.
 pub fn sample_names(
     model: &Model,
     kind: SamplerKind,
@@ -666,9 +656,14 @@ pub fn sample_names(
         max_attempts: usize::MAX,
         ..Filter::default()
     };
+    let mut names = Vec::new();
     with_sampler(model, kind, Shaping::default(), seed, |sampler| {
-        generate(sampler, n, &filter)
-    })
+        generate_each::<Error>(sampler, n, &filter, &Cancel::never(), |name| {
+            names.push(name);
+            Ok(())
+        })
+    })?;
+    Ok(names)
 }
 
 /// A word as the model's indices: every character in its vocabulary, none the start/end

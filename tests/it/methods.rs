@@ -5,7 +5,7 @@ use crate::common::*;
 
 use bigram::data::{Corpus, Keep, ReadOptions};
 use bigram::model::Model;
-use bigram::sample::{generate, FastSampler, Filter, Shaping};
+use bigram::sample::{sample_names, SamplerKind};
 use bigram::train::{train, Method, TrainConfig, TrainData};
 
 fn losses(corpus: &Corpus, method: Method) -> Vec<f64> {
@@ -125,18 +125,10 @@ fn fast_sampler_has_the_models_letter_frequencies() {
     let corpus =
         Corpus::load(&names_source(), &ReadOptions::default(), 2, Keep::default()).unwrap();
     let model = Model::from_counts(&corpus.counts, &corpus.scan.vocab, 2, 1.0);
-    let filter = Filter {
-        max_len: 50,
-        max_attempts: usize::MAX,
-        ..Default::default()
-    };
+    // Names of at most 50 characters from the fast sampler seeded with `seed`.
+    let fast_names = |seed, n| sample_names(&model, SamplerKind::Fast, seed, n, 50).unwrap();
     let n = 100_000;
-    let fast = generate(
-        &mut FastSampler::new(&model, Shaping::default(), 1).unwrap(),
-        n,
-        &filter,
-    )
-    .unwrap();
+    let fast = fast_names(1, n);
     let (p, q) = (
         expected_letter_frequencies(&model),
         letter_frequencies(&fast, &model),
@@ -153,18 +145,6 @@ fn fast_sampler_has_the_models_letter_frequencies() {
         );
     }
     // And not by accident: the same seed gives the same names, another seed others.
-    let again = generate(
-        &mut FastSampler::new(&model, Shaping::default(), 1).unwrap(),
-        1000,
-        &filter,
-    )
-    .unwrap();
-    assert_eq!(again[..], fast[..1000]);
-    let other = generate(
-        &mut FastSampler::new(&model, Shaping::default(), 2).unwrap(),
-        1000,
-        &filter,
-    )
-    .unwrap();
-    assert_ne!(other[..], fast[..1000]);
+    assert_eq!(fast_names(1, 1000)[..], fast[..1000]);
+    assert_ne!(fast_names(2, 1000)[..], fast[..1000]);
 }
