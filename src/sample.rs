@@ -12,6 +12,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::vocab::next_context;
+use num_traits::{float::TotalOrder, Float};
 use std::collections::HashSet;
 use strum::VariantArray;
 use tch::{Device, Kind, Tensor};
@@ -126,13 +127,15 @@ impl Shaping {
     /// overflow exp), divided by the temperature, and -inf outside the top k. A k of 0 or of
     /// the row's width or more keeps every character. In f32 for the exact sampler (the
     /// weights' own type, as libtorch would compute it), in f64 for the fast sampler's tables.
-    pub fn apply<F: Logit>(&self, logits: &[F]) -> Vec<F> {
-        let max = logits.iter().copied().fold(F::NEG_INFINITY, F::max);
+    pub fn apply<F: Float + TotalOrder>(&self, logits: &[F]) -> Vec<F> {
+        let max = logits.iter().copied().fold(F::neg_infinity(), F::max);
         // A temperature outside F's range would round to 0 or infinity and give NaN (0/0,
-        // -inf/inf): the nearest value in range gives the same limit (greedy, or flat).
-        let temperature = F::from_f64(self.temperature)
-            .max(F::SMALLEST_POSITIVE)
-            .min(F::MAX);
+        // -inf/inf): the nearest value in range gives the same limit (greedy, or flat). The
+        // smallest positive value is a subnormal, the smallest normal times epsilon.
+        let temperature = num_traits::cast::<f64, F>(self.temperature)
+            .unwrap_or_else(F::max_value)
+            .max(F::min_positive_value() * F::epsilon())
+            .min(F::max_value());
         let mut shaped: Vec<F> = logits.iter().map(|&v| (v - max) / temperature).collect();
         if let Some(k) = self.top_k.filter(|&k| k > 0 && k < logits.len()) {
             let mut sorted = shaped.clone();
@@ -141,49 +144,11 @@ impl Shaping {
             shaped
                 .iter_mut()
                 .filter(|v| **v < threshold)
-                .for_each(|v| *v = F::NEG_INFINITY);
+                .for_each(|v| *v = F::neg_infinity());
         }
         shaped
     }
 }
-
-/// The float types [`Shaping::apply`] works in: what f32 and f64 have in common, for it.
-pub trait Logit:
-    Copy + PartialOrd + std::ops::Sub<Output = Self> + std::ops::Div<Output = Self>
-{
-    const NEG_INFINITY: Self;
-    /// The smallest value above 0 (a subnormal).
-    const SMALLEST_POSITIVE: Self;
-    const MAX: Self;
-    fn from_f64(v: f64) -> Self;
-    fn max(self, other: Self) -> Self;
-    fn min(self, other: Self) -> Self;
-    fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
-}
-
-macro_rules! logit {
-    ($t:ty) => {
-        impl Logit for $t {
-            const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
-            const SMALLEST_POSITIVE: Self = <$t>::from_bits(1);
-            const MAX: Self = <$t>::MAX;
-            fn from_f64(v: f64) -> Self {
-                v as $t
-            }
-            fn max(self, other: Self) -> Self {
-                <$t>::max(self, other)
-            }
-            fn min(self, other: Self) -> Self {
-                <$t>::min(self, other)
-            }
-            fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
-                <$t>::total_cmp(self, other)
-            }
-        }
-    };
-}
-logit!(f32);
-logit!(f64);
 
 /// Draws the next character of a context.
 pub trait NextChar {
