@@ -12,33 +12,26 @@
 //!
 //! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
 //! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
-//! use. Three things the notebook has no need of:
-//! - `?` after a call passes its error up to the caller, where Python would raise;
-//! - tch's `f_` methods (`f_double_value`) are the fallible twins of the plain ones: a Result
-//!   instead of a panic. We use them where a value leaves a tensor (`.item()`), for the random
-//!   draw and for device moves; the maths is written plain;
-//! - `.device()`: the CPU or a GPU, which `replay()` chooses; the notebook runs on the CPU.
-//!
-//! In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
+//! use. In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
 //! Where tch spells a call differently from PyTorch: the README's table, "Read the port".
 //!
-//! Besides tch, the cells use a few helpers of ours: `jup`; `randn(seed, shape, device)`, a
-//! seeded draw (notebook/plumbing.rs); `str_repr`, `list_repr`, `dict_repr`, `size_repr` and
-//! `float_repr`, which write Python's reprs (pyrepr.rs); `quoted(c)`, Python's repr of a char.
-//! Their `use` lines sit at the bottom with `replay()`, which runs the cells with what the
-//! notebook does not have: the file, the device, Ctrl-C.
+//! Besides tch, the cells use helpers of ours: `jup`; `randn(seed, shape, device)`, a seeded
+//! draw (notebook/plumbing.rs); `str_repr`, `list_repr`, `dict_repr`, `size_repr`, `float_repr`
+//! and `quoted`, which write Python's reprs (pyrepr.rs). Their `use` lines sit at the bottom with
+//! `replay()`, which runs the cells with what the notebook does not have: the file, the device
+//! (CPU or GPU), Ctrl-C.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
-// In [3]: import torch. tch is PyTorch's own C++ library, libtorch, called from Rust.
+// In [3]: import torch. tch: Rust's bindings to libtorch, PyTorch's C++ core.
 use tch::kind::FLOAT_CPU;
 use tch::{Device, IndexOp, Kind, Tensor}; // IndexOp: .i(), Python's [] on a tensor
 
 /// In [1], In [2]: the names (read by `replay()`, as `names.txt`'s lines; `&[String]`, a list
 /// of strings, lent) and a name's bigrams.
 fn names_and_bigrams(names: &[String], jup: &mut Jupyter) {
-    // In [1]: names[:3], each name written as Python's repr 'emma' (for display only);
-    // `|name| …` is `lambda name: …`
+    // In [1]: names[:3], each name written as Python's repr 'emma' (for display only).
+    // iter() gives each name in turn (a reference to it); `|name| …` is `lambda name: …`
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
@@ -63,16 +56,18 @@ fn vocabulary(jup: &mut Jupyter) -> (Stoi, Itos) {
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string())); // display only
     jup.print(4, "", dict_repr(pairs));
-    // In [5]: iter() gives references to the pairs; the & in |(&c, &i)| takes out the values
+    // In [5]: iter() gives the pairs as references; the & in |(&c, &i)| takes out the values
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
     let pairs = itos.iter().map(|(i, c)| (i.to_string(), quoted(c)));
     jup.print(5, "", dict_repr(pairs));
-    (stoi, itos)
+    (stoi, itos) // the last expression, with no `;`, is what the function returns
 }
 
 /// In [6]: X, the first character of every bigram; y, the one after it.
 fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor) {
-    let (mut X, mut y) = (Vec::new(), Vec::new()); // X = [], y = []; `mut`: they will change
+    // X = [], y = []. `Type::f` is a function of the type, as Vec::new() (or torch.tensor);
+    // `mut`: these lists will change
+    let (mut X, mut y) = (Vec::new(), Vec::new());
     for name in names {
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
             // stoi[char1]: a Rust map is indexed by a reference to its key, &char1
@@ -90,15 +85,17 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     (X, y)
 }
 
-/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error; `Ok(x)` returns x.
+/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error (this file's Result,
+/// whose error type is fixed); `Ok(x)` returns x.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
-    // torch.zeros(27): float32 on the CPU (no `mut`: fill_ below writes through a view of it)
+    // torch.zeros(27): float32 on the CPU. No `mut`: fill_ below changes the numbers through a
+    // view of c_enc (.i() makes a new Tensor sharing c_enc's memory), not through c_enc itself
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
     let _ = c_enc.i(c_index).fill_(1.0);
-    // One print() of two values: one call for each
+    // One print() of two values: one call for each. `?` passes an error up, where Python raises.
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
     Ok(c_enc)
@@ -119,7 +116,7 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has
     // no generator object: randn(seed, shape, device) seeds the CPU's and draws there, as the
-    // notebook does, then puts W on c_enc's device.
+    // notebook does, then puts W on c_enc's device (the CPU or a GPU: replay() chooses).
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -136,7 +133,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output.f_double_value(&[i]) is c_output[i].item(), which f"{logit:.4f}" does;
-        // &[i] gives one index per dimension (&[] for a 0-d tensor)
+        // &[i]: one index per dimension. f_: tch's fallible twin, a Result instead of a panic
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -170,7 +167,8 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     // In [21]
     let loss = -original_prediction.log().mean(None::<Kind>);
     jup.show(21, "", &loss)?;
-    // In [22]: W.grad = None, then loss.backward(). tch can't unset a grad, it zeroes it (none yet)
+    // In [22]: W.grad = None, then loss.backward(). tch can't unset a grad: it zeroes it, which
+    // does nothing here, as W has no gradient yet
     W.zero_grad();
     loss.backward();
     // In [23]: W.grad.size()
@@ -179,9 +177,10 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     jup.show(24, "", &W.grad())?;
     // In [25]
     jup.show(25, "", &W.grad().i(3))?;
-    // In [26]: W.data += -0.01 * W.grad, which PyTorch also spells `with torch.no_grad(): W +=
-    // step`. tch has the second: no_grad runs the closure `|| …` with autograd off.
-    let step = W.grad() * -0.01;
+    // In [26]: W.data += -0.01 * W.grad, a change autograd does not record. tch spells it as
+    // PyTorch's `with torch.no_grad(): W += step`: no_grad runs the closure `|| …` with autograd
+    // off. (tch's `W.data =` is set_data, In [40]; it has no `W.data +=`.)
+    let step = -0.01 * W.grad();
     // W is a reference here; *W is the tensor it refers to
     tch::no_grad(|| *W += step);
     // In [27]
@@ -220,41 +219,17 @@ fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Res
         loss.backward();
         // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step, not
         // moved by it (see In [43]); set_data is tch's `W.data =`
-        W.set_data(&(W.grad() * -50.0));
-        losses.record(&loss)?; // ours: keep the loss; Ctrl-C stops here
+        W.set_data(&(-50.0 * W.grad()));
+        losses.record(&loss)?; // ours, not the notebook's: keep the loss; Ctrl-C stops here
     }
     // return loss.item(); `Ok(…?)` converts tch's error, if any, to this file's error type
     Ok(loss.f_double_value(&[])?)
 }
 
-/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (the
-/// numbers the notebook skips are runs that are not in it). Out[43] is PyTorch 2.13's value at
-/// the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came from an
-/// older PyTorch, so only its last digits differ.
-/// As the update line replaces W, the loss stalls near 3.09: `replay()` also runs the line as
-/// meant, with `train_as_meant` below, and prints that loss under Out[43] as ours.
-fn call_train(
-    X_enc: &Tensor,
-    y: &Tensor,
-    W: &mut Tensor,
-    losses: &mut Losses,
-    jup: &mut Jupyter,
-) -> Result<()> {
-    let loss = train(X_enc, y, W, losses)?;
-    jup.print(43, "", float_repr(loss));
-    Ok(())
-}
-
-// In [30], the notebook's last cell, holds only comments (the steps of training once more).
-
-// The cells below are ours, not the notebook's: its TODO, that is smoothing (In [44], which
-// starts with the In [40] it means) and generation (In [45]). They keep the notebook's names;
-// `ix` and `ix_enc`, one drawn character's index and its one-hot row, are ours.
-
-/// In [44]: first, train() of In [40] as it is meant, with two changes, each marked `changed`:
-/// the update line steps W (`+=`), and `l2 * (W**2).mean()` is added to the loss. In [44]'s
-/// smoothing below passes l2 = 0.01; `replay()` also runs it with 0, In [40] as meant, for the
-/// note under Out[43].
+/// In [40]: ours, not the notebook's: train() as the cell means it. Its loop is train()'s, line
+/// for line, but for two lines marked `changed`: the update steps W (`+=`), and `l2 *
+/// (W**2).mean()` is added to the loss. `replay()` runs it with l2 = 0, In [40] as meant, for
+/// the note under Out[43]; In [44]'s smoothing with 0.01.
 fn train_as_meant(
     X_enc: &Tensor,
     y: &Tensor,
@@ -270,9 +245,10 @@ fn train_as_meant(
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         let nll = -predictions.log().mean(None::<Kind>);
-        // changed: nll + l2 * (W**2).mean() (W**2 is pow_tensor_scalar(2)); with 0, nll alone
+        // changed: nll + l2 * (W**2).mean(), W**2 being pow_tensor_scalar(2); with 0, the nll
+        // alone. `if c { a } else { b }` is Python's `a if c else b`
         loss = if l2 > 0.0 {
-            nll + W.pow_tensor_scalar(2).mean(None::<Kind>) * l2
+            nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>)
         } else {
             nll
         };
@@ -280,14 +256,38 @@ fn train_as_meant(
         loss.backward();
         // changed: W.data += -50 * W.grad, a step as in In [26] (no_grad runs the closure
         // `|| …` with autograd off; *W is the tensor W refers to)
-        let step = W.grad() * -50.0;
+        let step = -50.0 * W.grad();
         tch::no_grad(|| *W += step);
         losses.record(&loss)?;
     }
     Ok(loss.f_double_value(&[])?)
 }
 
-/// In [44]: then smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it,
+/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (of
+/// cells 28 to 42, only In [30] and In [40] are in the notebook). Out[43] is PyTorch 2.13's
+/// value at the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came
+/// from an older PyTorch, so only its last digits differ. As the update line replaces W, the
+/// loss stalls near 3.09: `replay()` also runs In [40] as meant (`train_as_meant`, above) and
+/// prints its loss under Out[43], as ours.
+fn call_train(
+    X_enc: &Tensor,
+    y: &Tensor,
+    W: &mut Tensor,
+    losses: &mut Losses,
+    jup: &mut Jupyter,
+) -> Result<()> {
+    let loss = train(X_enc, y, W, losses)?;
+    jup.print(43, "", float_repr(loss));
+    Ok(())
+}
+
+// In [30], the notebook's last cell, holds only comments (the steps of training once more).
+
+// The cells below are ours, not the notebook's: its TODO, smoothing (In [44]) and generation
+// (In [45]). They keep the notebook's names; `ix` and `ix_enc`, one drawn character's index and
+// its one-hot row, are ours.
+
+/// In [44]: smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it,
 /// but with W drawn again from the notebook's seed 42 (the lecture's is 2147483647): 100 epochs of
 /// In [40] as meant on the NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0
 /// so that every next letter keeps some probability. Returns W.
@@ -336,8 +336,8 @@ fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>>
 // replay(), which reads the names, puts the tensors on the device, runs the cells in order and
 // keeps what they showed. The files under notebook/: figures.rs (the record of what was shown),
 // jupyter.rs (Jupyter's display), plumbing.rs (reading, the seeded randn, Losses), render.rs and
-// ipynb.rs (the text and .ipynb outputs). `mod` names those files; `pub use` lends two of their
-// types to the rest of the program, `use` brings names in.
+// ipynb.rs (the text and .ipynb outputs). `mod` names those files; `pub use` re-exports two of
+// their types to the rest of the program; `use` brings names in.
 mod figures;
 mod ipynb;
 mod jupyter;
@@ -363,7 +363,8 @@ fn quoted(c: &char) -> String {
 }
 
 /// Replay the notebook on `sources`, its tensors on `device` (weights drawn on the CPU, as the
-/// notebook's are, then moved). Training stops between epochs once `cancel` is raised.
+/// notebook's are, then moved): In [1] … In [27], In [43] (which runs In [40]) and In [40] as
+/// meant, then ours, In [44] and In [45]. Training stops between epochs once `cancel` is raised.
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
     let names = plumbing::names(sources, cancel)?;
     let mut jup = Jupyter::new();
