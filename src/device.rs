@@ -58,9 +58,9 @@ pub fn load_cuda_backend() -> std::result::Result<(), String> {
     LOADED.get_or_init(open_gpu_backend).clone()
 }
 
-#[cfg(target_os = "linux")]
 fn open_gpu_backend() -> std::result::Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
+    // Without /proc (macOS, where CUDA does not exist) there is nothing to find or load.
     let library = loaded_library_dir("libtorch_cpu").map(|dir| dir.join("libtorch.so"));
     let Some(library) = library.filter(|library| library.exists()) else {
         return Ok(());
@@ -84,12 +84,6 @@ fn open_gpu_backend() -> std::result::Result<(), String> {
             .to_string_lossy()
             .into_owned()
     })
-}
-
-/// Where CUDA exists, it comes linked (or not at all).
-#[cfg(not(target_os = "linux"))]
-fn open_gpu_backend() -> std::result::Result<(), String> {
-    Ok(())
 }
 
 /// A device's name as the user would type it.

@@ -9,6 +9,10 @@
 //! The library knows nothing of the command line: the `bigram` binary turns flags into these
 //! calls, and prints an [`Error`]'s message, which says what to do.
 
+// libtorch, and the Unix file APIs used throughout (inodes, fifos, pread): Linux and macOS.
+#[cfg(not(unix))]
+compile_error!("bigram builds on Unix only (Linux, macOS)");
+
 pub mod cancel;
 pub mod checkpoint;
 pub mod child;

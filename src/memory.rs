@@ -61,7 +61,6 @@ enum Limit {
 }
 
 /// A soft limit (`ulimit -v`, `ulimit -s`), when there is one.
-#[cfg(unix)]
 fn soft_limit(which: Limit) -> Option<u64> {
     let resource = match which {
         Limit::AddressSpace => libc::RLIMIT_AS,
@@ -74,11 +73,6 @@ fn soft_limit(which: Limit) -> Option<u64> {
     // SAFETY: getrlimit writes one rlimit struct it is given.
     let known = unsafe { libc::getrlimit(resource, &mut limit) } == 0;
     (known && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
-}
-
-#[cfg(not(unix))]
-fn soft_limit(_: Limit) -> Option<u64> {
-    None
 }
 
 /// What the cgroup (v2) leaves: memory.max less memory.current (`None` without /proc).

@@ -179,7 +179,6 @@ fn new_event_file(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
     );
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).rand_bytes(4);
-    #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
     builder.tempfile_in(dir)
 }

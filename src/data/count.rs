@@ -174,7 +174,6 @@ impl ReadAt for [u8] {
     }
 }
 
-#[cfg(unix)]
 impl ReadAt for std::fs::File {
     fn size(&self) -> u64 {
         self.metadata().map(|m| m.len()).unwrap_or(0)
@@ -452,7 +451,6 @@ fn count_range(
 
 /// Count one file on the fast path: in parallel parts (one per core, for files large enough
 /// to gain), with its sha256 computed on another thread meanwhile. `None` to hand over.
-#[cfg(unix)]
 pub(crate) fn count_fast(
     input: &Input,
     vocab: &Vocab,
@@ -489,15 +487,4 @@ pub(crate) fn count_fast(
         return Ok(None);
     };
     Ok(Some((tally, Some(sha256?))))
-}
-
-/// Elsewhere the line reader counts.
-#[cfg(not(unix))]
-pub(crate) fn count_fast(
-    _input: &Input,
-    _vocab: &Vocab,
-    _order: usize,
-    _options: &ReadOptions,
-) -> Result<Option<(Tally, Option<String>)>> {
-    Ok(None)
 }

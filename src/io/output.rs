@@ -302,49 +302,31 @@ fn probe(resolved: &Path, shown: &str) -> Result<()> {
     Ok(())
 }
 
-/// A file's identity: its device and inode where there are inodes (so that two paths to one
-/// file, a symbolic link, a hard link, `./x` and `x`, are seen as one), else its canonical path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Identity {
-    #[cfg_attr(not(unix), allow(dead_code))]
-    Inode(u64, u64),
-    #[cfg_attr(unix, allow(dead_code))]
-    Path(PathBuf),
-}
+/// A file's identity: its device and inode, so that two paths to one file (a symbolic link, a
+/// hard link, `./x` and `x`) are seen as one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Identity(u64, u64);
 
 /// Whether two paths name one existing file, however each reaches it.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     identity(a).is_some_and(|id| Some(id) == identity(b))
 }
 
-#[cfg(unix)]
 fn identity(path: &Path) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
-    Some(Identity::Inode(m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn identity(path: &Path) -> Option<Identity> {
-    std::fs::canonicalize(path).ok().map(Identity::Path)
+    Some(Identity(m.dev(), m.ino()))
 }
 
 /// The identity of what a standard stream (0, 1 or 2) is, when it is a regular file
 /// (`< names.txt`, `> out.txt`, `2> log.txt`).
-#[cfg(unix)]
 fn fd_identity(fd: i32) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = fd_metadata(fd)?;
-    m.is_file().then(|| Identity::Inode(m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn fd_identity(_: i32) -> Option<Identity> {
-    None
+    m.is_file().then(|| Identity(m.dev(), m.ino()))
 }
 
 /// What a standard stream (0, 1 or 2) is open on.
-#[cfg(unix)]
 fn fd_metadata(fd: i32) -> Option<std::fs::Metadata> {
     use std::os::fd::{AsFd, BorrowedFd};
     // SAFETY: 0, 1 and 2 stay open for the life of the process (Rust reopens them on /dev/null
@@ -354,11 +336,6 @@ fn fd_metadata(fd: i32) -> Option<std::fs::Metadata> {
     std::fs::File::from(owned).metadata().ok()
 }
 
-#[cfg(not(unix))]
-fn fd_metadata(_: i32) -> Option<std::fs::Metadata> {
-    None
-}
-
 /// The null device (`/dev/null`, or a node made with its numbers).
 #[cfg(target_os = "linux")]
 fn is_null_device(m: &std::fs::Metadata) -> bool {
@@ -366,50 +343,34 @@ fn is_null_device(m: &std::fs::Metadata) -> bool {
     m.file_type().is_char_device() && libc::major(m.rdev()) == 1 && libc::minor(m.rdev()) == 3
 }
 
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(not(target_os = "linux"))]
 fn is_null_device(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     m.file_type().is_char_device()
         && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == m.rdev())
 }
 
-#[cfg(not(unix))]
-fn is_null_device(_: &std::fs::Metadata) -> bool {
-    false
-}
-
 /// Whether it is a fifo (a named pipe, or `<(...)`).
 pub fn is_fifo(m: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        m.file_type().is_fifo()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = m;
-        false
-    }
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_fifo()
 }
 
 /// What a file system object is, in words ("fifo", "character device"...).
 pub fn file_type_name(m: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = m.file_type();
-        if t.is_fifo() {
-            return "fifo";
-        }
-        if t.is_char_device() {
-            return "character device";
-        }
-        if t.is_block_device() {
-            return "block device";
-        }
-        if t.is_socket() {
-            return "socket";
-        }
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_fifo() {
+        return "fifo";
+    }
+    if t.is_char_device() {
+        return "character device";
+    }
+    if t.is_block_device() {
+        return "block device";
+    }
+    if t.is_socket() {
+        return "socket";
     }
     if m.is_dir() {
         "directory"
@@ -503,7 +464,6 @@ impl Staged {
     pub fn commit(self) -> Result<()> {
         let mode = self.check_target()?;
         let target = self.target;
-        #[cfg(unix)]
         let mode = mode.or_else(|| {
             use std::os::unix::fs::PermissionsExt;
             Some(std::fs::Permissions::from_mode(0o644))
