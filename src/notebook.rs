@@ -1,7 +1,7 @@
 //! The notebook in Rust, cell by cell in its order, under its names (`W`, `X_enc`, `c_probs`…).
 //! Each cell shows what the notebook's shows, at the same point, via `jup` (Jupyter's display):
 //! - `jup.show(n, label, &t)`: a tensor, as PyTorch prints it;
-//! - `jup.print(n, label, text)`: any other value, as Python prints it (pyrepr, or Rust format!);
+//! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
@@ -16,10 +16,10 @@
 //! Where tch spells a call differently from PyTorch: the README's table, "Read the port".
 //!
 //! Besides tch, the cells use helpers of ours: `jup`; `randn(seed, shape, device)`, a seeded
-//! draw (notebook/plumbing.rs); `str_repr`, `list_repr`, `dict_repr`, `size_repr`, `float_repr`
-//! and `quoted`, which write Python's reprs (pyrepr.rs). Their `use` lines sit at the bottom with
-//! `replay()`, which runs the cells with what the notebook does not have: the file, the device
-//! (CPU or GPU), Ctrl-C.
+//! draw (notebook/plumbing.rs); `str_repr`, `list_repr`, `dict_repr`, `size_repr` and
+//! `float_repr`, which write Python's reprs (pyrepr.rs), and `quoted`, a char's. They and their
+//! `use` lines sit at the bottom with `replay()`, which runs the cells with what the notebook
+//! does not have: the file, the device (CPU or GPU), Ctrl-C.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
@@ -65,7 +65,7 @@ fn vocabulary(jup: &mut Jupyter) -> (Stoi, Itos) {
 
 /// In [6]: X, the first character of every bigram; y, the one after it.
 fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor) {
-    // X = [], y = []. `Type::f` is a function of the type, as Vec::new() (or torch.tensor);
+    // X = [], y = []. Vec::new(): the type Vec's own function `new`, like Python's list();
     // `mut`: these lists will change
     let (mut X, mut y) = (Vec::new(), Vec::new());
     for name in names {
@@ -116,7 +116,8 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has
     // no generator object: randn(seed, shape, device) seeds the CPU's and draws there, as the
-    // notebook does, then puts W on c_enc's device (the CPU or a GPU: replay() chooses).
+    // notebook does, then puts W on the run's device, which c_enc already has (the CPU or a
+    // GPU: replay() chooses).
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -133,7 +134,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output.f_double_value(&[i]) is c_output[i].item(), which f"{logit:.4f}" does;
-        // &[i]: one index per dimension. f_: tch's fallible twin, a Result instead of a panic
+        // &[i]: one index per dimension. f_: tch's fallible twin, a Result instead of a panic,
+        // used where a value leaves a tensor (.item()), a draw or a device move (exp() can't fail)
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -246,7 +248,8 @@ fn train_as_meant(
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         let nll = -predictions.log().mean(None::<Kind>);
         // changed: nll + l2 * (W**2).mean(), W**2 being pow_tensor_scalar(2); with 0, the nll
-        // alone. `if c { a } else { b }` is Python's `a if c else b`
+        // alone, so that l2 = 0 runs exactly train()'s ops. `if c { a } else { b }` is Python's
+        // `a if c else b`
         loss = if l2 > 0.0 {
             nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>)
         } else {
@@ -263,8 +266,8 @@ fn train_as_meant(
     Ok(loss.f_double_value(&[])?)
 }
 
-/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (of
-/// cells 28 to 42, only In [30] and In [40] are in the notebook). Out[43] is PyTorch 2.13's
+/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (we
+/// take it that the cells the notebook does not keep did not change W). Out[43] is PyTorch 2.13's
 /// value at the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came
 /// from an older PyTorch, so only its last digits differ. As the update line replaces W, the
 /// loss stalls near 3.09: `replay()` also runs In [40] as meant (`train_as_meant`, above) and
