@@ -40,7 +40,7 @@ fn names_and_bigrams(names: &[String], jup: &mut Jupyter) {
     let (starts, ends) = (format!(".{first}"), format!("{first}.")); // format!: an f-string
     let bigrams = starts.chars().zip(ends.chars());
     // display only: each pair written as Python prints a tuple, ('.', 'e')
-    let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(&a), quoted(&b)));
+    let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(a), quoted(b)));
     jup.print(2, "the first name's bigrams", list_repr(tuples));
 }
 
@@ -54,11 +54,12 @@ fn vocabulary(jup: &mut Jupyter) -> (Stoi, Itos) {
     // In [4]: "." + string.ascii_lowercase, enumerated. zip(0..) pairs each char with 0, 1, 2…
     // (as i64, tch's index type); collect() builds the type written on the left, a dict here.
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
-    let pairs = stoi.iter().map(|(c, i)| (quoted(c), i.to_string())); // display only
+    // display only. iter() gives the pairs as references; the & in |(&c, i)| takes out the char
+    let pairs = stoi.iter().map(|(&c, i)| (quoted(c), i.to_string()));
     jup.print(4, "", dict_repr(pairs));
-    // In [5]: iter() gives the pairs as references; the & in |(&c, &i)| takes out the values
+    // In [5]
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
-    let pairs = itos.iter().map(|(i, c)| (i.to_string(), quoted(c)));
+    let pairs = itos.iter().map(|(i, &c)| (i.to_string(), quoted(c)));
     jup.print(5, "", dict_repr(pairs));
     (stoi, itos) // the last expression, with no `;`, is what the function returns
 }
@@ -90,10 +91,10 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
-    // torch.zeros(27): float32 on the CPU. No `mut`: fill_ below changes the numbers through a
-    // view of c_enc (.i() makes a new Tensor sharing c_enc's memory), not through c_enc itself
+    // torch.zeros(27): float32 on the CPU
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
-    // c_enc[c_index] = 1: .i() is [], a view of c_enc; fill_ sets it (its return unused: `let _`)
+    // c_enc[c_index] = 1: .i() is [], a view of c_enc (a new Tensor sharing its memory), and
+    // fill_ sets it; its return is unused (`let _`). c_enc needs no `mut`: only the view changes.
     let _ = c_enc.i(c_index).fill_(1.0);
     // One print() of two values: one call for each. `?` passes an error up, where Python raises.
     jup.print(7, "c's index", c_index.to_string());
@@ -114,10 +115,8 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
-    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has
-    // no generator object: randn(seed, shape, device) seeds the CPU's and draws there, as the
-    // notebook does, then puts W on the run's device, which c_enc already has (the CPU or a
-    // GPU: replay() chooses).
+    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)), drawn on
+    // the CPU (plumbing's randn), then put on the run's device, CPU or GPU, which c_enc has
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -134,8 +133,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output.f_double_value(&[i]) is c_output[i].item(), which f"{logit:.4f}" does;
-        // &[i]: one index per dimension. f_: tch's fallible twin, a Result instead of a panic,
-        // used where a value leaves a tensor (.item()), a draw or a device move (exp() can't fail)
+        // &[i]: one index per dimension. f_ methods return a Result instead of panicking; the
+        // README's "Read the port" says where we use them.
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -228,10 +227,34 @@ fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Res
     Ok(loss.f_double_value(&[])?)
 }
 
-/// In [40]: ours, not the notebook's: train() as the cell means it. Its loop is train()'s, line
-/// for line, but for two lines marked `changed`: the update steps W (`+=`), and `l2 *
-/// (W**2).mean()` is added to the loss. `replay()` runs it with l2 = 0, In [40] as meant, for
-/// the note under Out[43]; In [44]'s smoothing with 0.01.
+/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (we
+/// take it that the cells the notebook does not keep did not change W). Out[43] is PyTorch 2.13's
+/// value at the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came
+/// from an older PyTorch, so only its last digits differ. As the update line replaces W, the
+/// loss stalls near 3.09: `replay()` also runs In [40] as meant (`train_as_meant`, In [44]) and
+/// prints its loss under Out[43], as ours.
+fn call_train(
+    X_enc: &Tensor,
+    y: &Tensor,
+    W: &mut Tensor,
+    losses: &mut Losses,
+    jup: &mut Jupyter,
+) -> Result<()> {
+    let loss = train(X_enc, y, W, losses)?;
+    jup.print(43, "", float_repr(loss));
+    Ok(())
+}
+
+// In [30], the notebook's last cell, holds only comments (the steps of training once more).
+
+// The cells below are ours, not the notebook's: its TODO, smoothing (In [44]) and generation
+// (In [45]). They keep the notebook's names; `ix` and `ix_enc`, one drawn character's index and
+// its one-hot row, are ours.
+
+/// In [44]: ours, In [40]'s train() as the cell means it. Its loop is train()'s but for two
+/// changes, each marked `changed`: the update steps W (`+=`), and `l2 * (W**2).mean()` is added
+/// to the loss. `replay()` runs it with l2 = 0 for the note under Out[43], the smoothing below
+/// with 0.01.
 fn train_as_meant(
     X_enc: &Tensor,
     y: &Tensor,
@@ -265,30 +288,6 @@ fn train_as_meant(
     }
     Ok(loss.f_double_value(&[])?)
 }
-
-/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (we
-/// take it that the cells the notebook does not keep did not change W). Out[43] is PyTorch 2.13's
-/// value at the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came
-/// from an older PyTorch, so only its last digits differ. As the update line replaces W, the
-/// loss stalls near 3.09: `replay()` also runs In [40] as meant (`train_as_meant`, above) and
-/// prints its loss under Out[43], as ours.
-fn call_train(
-    X_enc: &Tensor,
-    y: &Tensor,
-    W: &mut Tensor,
-    losses: &mut Losses,
-    jup: &mut Jupyter,
-) -> Result<()> {
-    let loss = train(X_enc, y, W, losses)?;
-    jup.print(43, "", float_repr(loss));
-    Ok(())
-}
-
-// In [30], the notebook's last cell, holds only comments (the steps of training once more).
-
-// The cells below are ours, not the notebook's: its TODO, smoothing (In [44]) and generation
-// (In [45]). They keep the notebook's names; `ix` and `ix_enc`, one drawn character's index and
-// its one-hot row, are ours.
 
 /// In [44]: smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it,
 /// but with W drawn again from the notebook's seed 42 (the lecture's is 2147483647): 100 epochs of
@@ -361,7 +360,7 @@ use plumbing::{randn, Losses};
 use std::collections::BTreeMap;
 
 /// Python's repr of a character, 'c'.
-fn quoted(c: &char) -> String {
+fn quoted(c: char) -> String {
     str_repr(&c.to_string())
 }
 

@@ -44,8 +44,8 @@ const GROUPS: [(u32, &str); 6] = [
     (
         40,
         "## Training\n\n`train()` repeats forward pass, `backward()` and update over every \
-         example. The cell's update line assigns instead of stepping; `train_as_meant`, ours, \
-         steps, and under Out[43] a note of ours gives its loss.",
+         example. The cell's update line assigns instead of stepping; under Out[43], a note of \
+         ours gives the loss of the line it means (`train_as_meant`, In [44]).",
     ),
     (
         44,
