@@ -28,6 +28,7 @@ type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
 /// An RGB picture of `width × height` pixels, drawn by `draw`, as PNG bytes.
 fn png(width: u32, height: u32, draw: impl FnOnce(&mut [u8]) -> Drawn) -> Result<Vec<u8>> {
     use image::ImageEncoder;
+    register_font();
     let mut pixels = vec![0u8; width as usize * height as usize * 3];
     draw(&mut pixels).map_err(drawing_error)?;
     let mut bytes = Vec::new();
@@ -37,8 +38,9 @@ fn png(width: u32, height: u32, draw: impl FnOnce(&mut [u8]) -> Drawn) -> Result
     Ok(bytes)
 }
 
-/// What the heatmap's cells show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the heatmap's cells show (`heatmap --json` writes it in lower case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CellValues {
     /// Bigram counts (integers).
     Counts,
@@ -67,7 +69,6 @@ pub fn heatmap(vocab: &Vocab, values: &[f64], kind: CellValues, size: u32) -> Re
             "a heatmap needs a square matrix over the vocabulary (bigram models only)",
         ));
     }
-    register_font();
     png(size, size, |pixels| {
         draw_heatmap(pixels, vocab, values, kind, size)
     })
@@ -128,7 +129,6 @@ fn draw_heatmap(
 
 /// Draw loss curves against the epoch: each series is (name, one value per epoch). PNG bytes.
 pub fn loss_curve(title: &str, series: &[(&str, &[f64])]) -> Result<Vec<u8>> {
-    register_font();
     let epochs = series.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     let finite = series
         .iter()

@@ -31,7 +31,7 @@ pub struct HeatmapArgs {
 struct HeatmapReport {
     out: String,
     size: u32,
-    shows: &'static str,
+    shows: CellValues,
     #[serde(skip)]
     shown: String,
 }
@@ -86,10 +86,7 @@ impl super::Run for HeatmapArgs {
         let report = HeatmapReport {
             out: self.out.display().to_string(),
             size: self.size,
-            shows: match kind {
-                CellValues::Counts => "counts",
-                CellValues::Probabilities => "probabilities",
-            },
+            shows: kind,
             shown: super::printer::shown(&outputs[0]),
         };
         ctx.printer.deliver(&report, pending)
