@@ -1,5 +1,5 @@
-//! What both parity comparisons share: the Python reference run (found, started, its output
-//! parsed) and the table of rows compared, with its tolerance.
+//! What both parity comparisons share: their config, the Python reference run (found,
+//! started, its output parsed) and the table of rows compared, with its tolerance.
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
