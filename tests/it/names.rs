@@ -4,6 +4,7 @@
 use crate::common::*;
 
 use bigram::model::Model;
+use bigram::sample::{SamplerKind, Shaping};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -401,4 +402,54 @@ fn logits_that_overflow_float32_exp_are_explained_and_the_fast_sampler_works() {
         stderr.contains("reach 88 and their exponentials add up past"),
         "{stderr}"
     );
+}
+
+#[test]
+fn each_sampler_is_found_by_its_own_name() {
+    use strum::VariantArray;
+    for &kind in SamplerKind::VARIANTS {
+        assert_eq!(SamplerKind::from_name(kind.name()), Some(kind));
+    }
+    assert_eq!(SamplerKind::from_name("torch-2.7"), None);
+}
+
+#[test]
+fn shaping_shifts_divides_and_keeps_the_top_k_with_ties() {
+    let shaping = Shaping {
+        temperature: 0.5,
+        top_k: Some(2),
+    };
+    let shaped = shaping.apply(&[1.0f64, 3.0, 3.0, 0.0]);
+    assert_eq!(shaped, vec![f64::NEG_INFINITY, 0.0, 0.0, f64::NEG_INFINITY]);
+    let single = shaping.apply(&[1.0f32, 3.0, 3.0, 0.0]);
+    assert_eq!(single, vec![f32::NEG_INFINITY, 0.0, 0.0, f32::NEG_INFINITY]);
+    let all = Shaping {
+        temperature: 2.0,
+        top_k: Some(9),
+    };
+    assert_eq!(all.apply(&[2.0f64, 0.0]), vec![0.0, -1.0]);
+    // Below f32's smallest positive value: still the largest logits alone, in both types.
+    let frozen = Shaping {
+        temperature: 1e-46,
+        top_k: None,
+    };
+    let logits = [1.0, 3.0, 3.0 - 1e-6, 3.0, 0.0];
+    let weights: Vec<f64> = frozen.apply(&logits).into_iter().map(f64::exp).collect();
+    assert_eq!(weights, [0.0, 1.0, 0.0, 1.0, 0.0]);
+    let single: Vec<f32> = frozen.apply(&logits.map(|v| v as f32));
+    let weights: Vec<f32> = single.into_iter().map(f32::exp).collect();
+    assert_eq!(weights, [0.0, 1.0, 0.0, 1.0, 0.0]);
+    // Above f32's largest value, with an impossible character (-inf): flat, not NaN.
+    let flat = Shaping {
+        temperature: 1e39,
+        top_k: None,
+    };
+    let weights: Vec<f32> = flat
+        .apply(&[1.0f32, f32::NEG_INFINITY, 3.0])
+        .into_iter()
+        .map(f32::exp)
+        .collect();
+    assert_eq!(weights, [1.0, 0.0, 1.0]);
+    assert!(Shaping::default().is_identity(27));
+    assert!(!shaping.is_identity(27));
 }
