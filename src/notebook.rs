@@ -15,11 +15,12 @@
 //! use. In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
 //! Where tch spells a call differently from PyTorch: the README's table, "Read the port".
 //!
-//! Besides tch, the cells use helpers of ours: `jup`; `randn(seed, shape, device)`, a seeded
-//! draw (notebook/plumbing.rs); `str_repr`, `list_repr`, `dict_repr`, `size_repr` and
-//! `float_repr`, which write Python's reprs (pyrepr.rs), and `quoted`, a char's. They and their
-//! `use` lines sit at the bottom with `replay()`, which runs the cells with what the notebook
-//! does not have: the file, the device (CPU or GPU), Ctrl-C.
+//! Besides tch, the cells use helpers of ours: `jup`; `randn(seed, shape, device)` and
+//! `with_cpu_seed`, seeded draws (notebook/plumbing.rs, device.rs); `str_repr`, `list_repr`,
+//! `dict_repr`, `size_repr` and `float_repr`, which write Python's reprs (pyrepr.rs), and
+//! `quoted`, a char's. Their `use` lines (and `quoted`) sit at the bottom with `replay()`, which
+//! runs the cells with what the notebook does not have: the file, the device, Ctrl-C. (`//!`
+//! documents this file, `///` the item below it; `//` is a plain comment.)
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
@@ -86,17 +87,19 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     (X, y)
 }
 
-/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error (this file's Result,
-/// whose error type is fixed); `Ok(x)` returns x.
+/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error (the Result of
+/// `use crate::error::Result`, at the bottom, whose error type is fixed); `Ok(x)` returns x.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
     // torch.zeros(27): float32 on the CPU
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc (a new Tensor sharing its memory), and
-    // fill_ sets it; its return is unused (`let _`). c_enc needs no `mut`: only the view changes.
+    // fill_ sets it, so c_enc's values change; its return is unused (`let _`). No `mut` on
+    // c_enc: Rust asks for it only on what a method is called on, here the view.
     let _ = c_enc.i(c_index).fill_(1.0);
-    // One print() of two values: one call for each. `?` passes an error up, where Python raises.
+    // One print() of two values: one call for each. show can fail (writing a tensor's repr
+    // reads it back); `?` then passes the error up, where Python raises.
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
     Ok(c_enc)
@@ -133,8 +136,8 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
         // c_output.f_double_value(&[i]) is c_output[i].item(), which f"{logit:.4f}" does;
-        // &[i]: one index per dimension. f_ methods return a Result instead of panicking; the
-        // README's "Read the port" says where we use them.
+        // &[i]: one index per dimension. An f_ method is the fallible twin of the plain one: a
+        // Result instead of a panic (the README's "Read the port" says where we use them).
         let logit = c_output.f_double_value(&[i])?;
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -251,10 +254,10 @@ fn call_train(
 // (In [45]). They keep the notebook's names; `ix` and `ix_enc`, one drawn character's index and
 // its one-hot row, are ours.
 
-/// In [44]: ours, In [40]'s train() as the cell means it. Its loop is train()'s but for two
-/// changes, each marked `changed`: the update steps W (`+=`), and `l2 * (W**2).mean()` is added
-/// to the loss. `replay()` runs it with l2 = 0 for the note under Out[43], the smoothing below
-/// with 0.01.
+/// In [44]: its first part, `train_as_meant`, ours: In [40]'s train() as the cell means it,
+/// which In [44]'s smoothing (below) runs with l2 = 0.01 and `replay()` with l2 = 0 for the note
+/// under Out[43]. Its loop is train()'s but for two changes, each marked `changed`: the update
+/// steps W (`+=`), and `l2 * (W**2).mean()` is added to the loss.
 fn train_as_meant(
     X_enc: &Tensor,
     y: &Tensor,
@@ -271,8 +274,8 @@ fn train_as_meant(
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         let nll = -predictions.log().mean(None::<Kind>);
         // changed: nll + l2 * (W**2).mean(), W**2 being pow_tensor_scalar(2); with 0, the nll
-        // alone, so that l2 = 0 runs exactly train()'s ops. `if c { a } else { b }` is Python's
-        // `a if c else b`
+        // alone, so that with l2 = 0 the loss is train()'s, bit for bit. `if c { a } else { b }`
+        // is Python's `a if c else b`
         loss = if l2 > 0.0 {
             nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>)
         } else {
@@ -289,7 +292,7 @@ fn train_as_meant(
     Ok(loss.f_double_value(&[])?)
 }
 
-/// In [44]: smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it,
+/// In [44]: then smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it,
 /// but with W drawn again from the notebook's seed 42 (the lecture's is 2147483647): 100 epochs of
 /// In [40] as meant on the NLL plus `0.01 * (W**2).mean()`, which pulls every weight towards 0
 /// so that every next letter keeps some probability. Returns W.
@@ -383,7 +386,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // What In [1] … In [27] showed, as figures; `jup` then drops the tensors it kept for them,
     // so that the trainings run without that memory held.
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
-    let start = W.detach().copy(); // In [43] changes W; our run below starts where it did
+    // Our run below starts from the W that In [43] changes (detach().copy(): W.detach().clone())
+    let start = W.detach().copy();
     let mut as_written = Losses::new(43, cancel);
     call_train(&X_enc, &y, &mut W, &mut as_written, &mut jup)?;
     // Ours: In [40] as meant (+=), from the same W, for the line under Out[43] (render.rs) and

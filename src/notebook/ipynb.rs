@@ -241,5 +241,13 @@ fn b() {
         for cell in CELLS {
             assert!(numbers.contains(&cell), "In [{cell}] has no marked Rust");
         }
+        // A cell's parts are joined, so a stray `// In [n]` in the plumbing would join it too:
+        // only In [44] has two parts (train_as_meant, then smoothing).
+        let mut twice: Vec<u32> = CELLS
+            .into_iter()
+            .filter(|cell| numbers.iter().filter(|n| *n == cell).count() > 1)
+            .collect();
+        twice.dedup();
+        assert_eq!(twice, [44]);
     }
 }
