@@ -5,22 +5,15 @@
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
-//! One call per printed value. The values are what PyTorch 2.13 prints for the same cells, byte
-//! for byte: the notebook's own, except Out[43] (see In [43]). The words around them are ours: a
-//! label is our short stand-in for what the print() writes before the value, and `""` means the
-//! value alone (Out[n], print(W)).
+//! One call per printed value: the values as PyTorch 2.13 prints them, the words ours (a label
+//! stands for the print()'s text before the value; `""`, the value alone, is Out[n]).
 //!
 //! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
 //! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
 //! use. In [44] and In [45] are ours: the smoothing and generation the notebook's TODO asks for.
-//! Where tch spells a call differently from PyTorch: the README's table, "Read the port".
-//!
-//! Besides tch, the cells use helpers of ours: `jup`; `randn(seed, shape, device)` and
-//! `with_cpu_seed`, seeded draws (notebook/plumbing.rs, device.rs); `str_repr`, `list_repr`,
-//! `dict_repr`, `size_repr` and `float_repr`, which write Python's reprs (pyrepr.rs), and
-//! `quoted`, a char's. Their `use` lines (and `quoted`) sit at the bottom with `replay()`, which
-//! runs the cells with what the notebook does not have: the file, the device, Ctrl-C. (`//!`
-//! documents this file, `///` the item below it; `//` is a plain comment.)
+//! tch's spellings of PyTorch's calls: the README's table, "Read the port". Our helpers are
+//! named where first used; their `use` lines sit at the bottom, with `replay()`, which runs the
+//! cells with what the notebook does not have: the file, the device, Ctrl-C.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
@@ -31,8 +24,9 @@ use tch::{Device, IndexOp, Kind, Tensor}; // IndexOp: .i(), Python's [] on a ten
 /// In [1], In [2]: the names (read by `replay()`, as `names.txt`'s lines; `&[String]`, a list
 /// of strings, lent) and a name's bigrams.
 fn names_and_bigrams(names: &[String], jup: &mut Jupyter) {
-    // In [1]: names[:3], each name written as Python's repr 'emma' (for display only).
-    // iter() gives each name in turn (a reference to it); `|name| …` is `lambda name: …`
+    // In [1]: names[:3], each name as Python's repr 'emma' (str_repr and list_repr, ours, in
+    // pyrepr.rs, write Python's reprs). iter() gives each name in turn (a reference to it);
+    // `|name| …` is `lambda name: …`
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
@@ -40,7 +34,8 @@ fn names_and_bigrams(names: &[String], jup: &mut Jupyter) {
     let first = &names[0];
     let (starts, ends) = (format!(".{first}"), format!("{first}.")); // format!: an f-string
     let bigrams = starts.chars().zip(ends.chars());
-    // display only: each pair written as Python prints a tuple, ('.', 'e')
+    // display only: each pair written as Python prints a tuple, ('.', 'e'); quoted(c), ours
+    // (at the bottom), is a char's repr
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(a), quoted(b)));
     jup.print(2, "the first name's bigrams", list_repr(tuples));
 }
@@ -57,6 +52,7 @@ fn vocabulary(jup: &mut Jupyter) -> (Stoi, Itos) {
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     // display only. iter() gives the pairs as references; the & in |(&c, i)| takes out the char
     let pairs = stoi.iter().map(|(&c, i)| (quoted(c), i.to_string()));
+    // dict_repr: pyrepr's, as str_repr
     jup.print(4, "", dict_repr(pairs));
     // In [5]
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
@@ -118,8 +114,9 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
-    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)), drawn on
-    // the CPU (plumbing's randn), then put on the run's device, CPU or GPU, which c_enc has
+    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has no
+    // generator object: randn(seed, shape, device), ours (notebook/plumbing.rs), seeds the
+    // CPU's, draws there, then puts W on the run's device, CPU or GPU, which c_enc has
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -175,7 +172,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
     // does nothing here, as W has no gradient yet
     W.zero_grad();
     loss.backward();
-    // In [23]: W.grad.size()
+    // In [23]: W.grad.size(), written by size_repr (pyrepr's) as torch.Size([27, 27])
     jup.print(23, "", size_repr(&W.grad().size()));
     // In [24]
     jup.show(24, "", &W.grad())?;
@@ -244,7 +241,7 @@ fn call_train(
     jup: &mut Jupyter,
 ) -> Result<()> {
     let loss = train(X_enc, y, W, losses)?;
-    jup.print(43, "", float_repr(loss));
+    jup.print(43, "", float_repr(loss)); // float_repr (pyrepr's): Python's repr of a float
     Ok(())
 }
 
@@ -309,8 +306,9 @@ fn smoothing(X_enc: &Tensor, y: &Tensor, losses: &mut Losses, jup: &mut Jupyter)
 /// so that every name ends).
 fn generation(W: &Tensor, itos: &Itos, jup: &mut Jupyter) -> Result<Vec<String>> {
     // g = torch.Generator().manual_seed(2147483647): tch has no generator object, so
-    // with_cpu_seed seeds the CPU's own (under a lock) while the closure `|| { … }` draws from
-    // it; a `?` inside passes an error out of the closure, and with_cpu_seed returns it
+    // with_cpu_seed, ours (device.rs), seeds the CPU's own (under a lock) while the closure
+    // `|| { … }` draws from it; a `?` inside passes an error out of the closure, and
+    // with_cpu_seed returns it
     with_cpu_seed(2147483647, || {
         let mut drawn = Vec::new();
         for _ in 0..5 {
