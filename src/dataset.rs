@@ -1,8 +1,9 @@
 //! The data a model is fitted on: read from names (the whole data, or the train part of a
 //! split of it), or taken from a count checkpoint's counts; with what checkpoints record
-//! about where it came from.
+//! about where it came from. And the count model fitted on it ([`count`]), whose record says so.
 
 use crate::checkpoint::Loaded;
+use crate::data::VocabChoice;
 use crate::data::{Corpus, Counts, Examples, Keep, ReadOptions, Source, SplitSpec, Splits};
 use crate::error::{Error, Result};
 use crate::model::{Model, ModelKind};
@@ -34,6 +35,73 @@ pub struct Dataset {
     names: Option<usize>,
     summary: String,
     provenance: Meta,
+}
+
+/// A count model to make (`bigram count`).
+#[derive(Clone, Debug)]
+pub struct Count<'a> {
+    /// The names files, read as one.
+    pub sources: &'a [Source],
+    /// How to read them (with the stop flag, checked between chunks).
+    pub read: ReadOptions,
+    /// A checkpoint whose vocabulary reads the names, instead of `read.vocab`'s.
+    pub vocab_from: Option<&'a Path>,
+    /// 2 for bigrams, 3 for trigrams.
+    pub order: usize,
+    /// Split the names (a spec and the shuffle's seed) and count the train part.
+    pub split: Option<(SplitSpec, u64)>,
+    /// Added to every count before normalising.
+    pub smoothing: f64,
+    /// libtorch's thread count, recorded with the model.
+    pub threads: i32,
+}
+
+/// The count model of the names `count` asks for, with the data it was fitted on: `loaded` sees
+/// the data once it is read, and a stop request is honoured until the model is made.
+pub fn count(count: &Count<'_>, loaded: &mut dyn FnMut(&Dataset)) -> Result<(Model, Dataset)> {
+    let mut read = count.read.clone();
+    if let Some(path) = count.vocab_from {
+        let vocab = crate::checkpoint::read(path, &read.cancel)?.model.vocab;
+        read.vocab = VocabChoice::Fixed(Box::new(vocab));
+    }
+    let fit = FitOptions {
+        order: count.order,
+        examples: false,
+        split: count.split,
+    };
+    let data = Dataset::load(count.sources, &read, fit)?;
+    loaded(&data);
+    let (counts, meta) = (data.counts(), data.provenance().clone());
+    let model = count_model(
+        counts,
+        data.vocab(),
+        count.order,
+        count.smoothing,
+        count.threads,
+        meta,
+    )?;
+    read.cancel.check(|| "after counting".into())?;
+    Ok((model, data))
+}
+
+/// The count model of `counts`, P = (N + smoothing) / row sums, with its record: the data's
+/// (`data`), the smoothing, its NLL on the counts and libtorch's thread count.
+pub fn count_model(
+    counts: &Counts,
+    vocab: &Vocab,
+    order: usize,
+    smoothing: f64,
+    threads: i32,
+    data: Meta,
+) -> Result<Model> {
+    let mut model = Model::from_counts(counts, vocab, order, smoothing);
+    model.meta = Meta {
+        smoothing: Some(smoothing),
+        nll: Some(model.nll(counts)?),
+        threads: Some(threads),
+        ..data
+    };
+    Ok(model)
 }
 
 /// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`) read from
@@ -240,7 +308,7 @@ impl Dataset {
 
     /// What a checkpoint records of where the data came from: each file with its checksum
     /// (stdin with none), the case folding, the split, and the count checkpoint the counts
-    /// were taken from. The other fields are left for the command to fill in.
+    /// were taken from. The other fields are left for the fit to fill in.
     pub fn provenance(&self) -> &Meta {
         &self.provenance
     }

@@ -50,9 +50,17 @@ pub fn available() -> Option<u64> {
 /// without /proc).
 fn address_space_left() -> Option<u64> {
     let limit = soft_limit(Limit::AddressSpace)?;
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let mapped = kib(&status, "VmSize:")? * 1024;
-    Some(limit.saturating_sub(mapped))
+    Some(limit.saturating_sub(own_kib("VmSize:")? * 1024))
+}
+
+/// This process's peak resident memory in MiB (VmHWM), where /proc tells it.
+pub fn peak_rss_mib() -> Option<f64> {
+    Some(own_kib("VmHWM:")? as f64 / 1024.0)
+}
+
+/// A figure of this process's /proc status, in KiB.
+fn own_kib(key: &str) -> Option<u64> {
+    kib(&std::fs::read_to_string("/proc/self/status").ok()?, key)
 }
 
 enum Limit {

@@ -6,6 +6,7 @@
 //! merged one (however deep). Disjoint ranges of one file add. Provenance is recorded flat,
 //! so a running total merged with one new piece at a time stays readable however long it runs.
 
+use crate::cancel::Cancel;
 use crate::checkpoint::Loaded;
 use crate::data::Counts;
 use crate::error::Result;
@@ -15,25 +16,39 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// One count checkpoint to merge.
-pub struct Part {
+struct Part {
     /// Where it was read from.
-    pub path: PathBuf,
+    path: PathBuf,
     /// Its model (a count model with raw counts) and checksum.
-    pub checkpoint: Loaded,
+    checkpoint: Loaded,
 }
 
-/// The count model of the parts' summed counts, smoothed with `smoothing` (default: the
-/// parts' own smoothing, which must then be the same for all). Its metadata lists the leaf
-/// pieces (`sources`, each with its checksum and data files: a merged part stands for the
-/// pieces it was merged from) and all their data files together.
-pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
+/// The count model of the summed counts of the count checkpoints at `paths`, smoothed with
+/// `smoothing` (default: the parts' own smoothing, which must then be the same for all), and
+/// libtorch's `threads` recorded. Its metadata lists the leaf pieces (`sources`, each with its
+/// checksum and data files: a merged part stands for the pieces it was merged from) and all
+/// their data files together. A stop request is honoured until the model is made.
+pub fn merge(
+    paths: &[PathBuf],
+    smoothing: Option<f64>,
+    threads: i32,
+    cancel: &Cancel,
+) -> Result<Model> {
+    let parts = paths
+        .iter()
+        .map(|path| {
+            cancel.check(|| "while reading the checkpoints".into())?;
+            let checkpoint = crate::checkpoint::read(path, cancel)?;
+            let path = path.clone();
+            Ok(Part { path, checkpoint })
+        })
+        .collect::<Result<Vec<Part>>>()?;
     let first = parts
         .first()
         .ok_or_else(|| crate::Error::input("nothing to merge"))?;
-    let mut pieces = Vec::with_capacity(parts.len());
-    for part in parts {
-        pieces.push(check(part, first, smoothing.is_none())?);
-    }
+    let pieces = (parts.iter())
+        .map(|part| check(part, first, smoothing.is_none()))
+        .collect::<Result<Vec<_>>>()?;
     let sources: Vec<Piece> = parts
         .iter()
         .map(|part| {
@@ -47,7 +62,7 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
         })
         .collect();
     // Anything counted twice is said to be that, before its sum is looked at.
-    refuse_repeats(parts, &sources)?;
+    refuse_repeats(&parts, &sources)?;
     let mut counts = pieces[0].clone();
     for piece in &pieces[1..] {
         if !counts.checked_add(piece) {
@@ -60,8 +75,6 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
     if counts.total() == 0 {
         crate::bail_input!("the pieces hold no bigrams: every count is zero");
     }
-    let mut model = Model::from_counts(&counts, vocab, order, smoothing);
-    let nll = model.nll(&counts)?;
     // Only the leaves are recorded: nested one level per merge, a chain of merges would pass
     // the depth the JSON reader takes. Their checksums still show anything counted twice.
     let leaves: Vec<Piece> = (sources.iter().flat_map(pieces_of))
@@ -69,14 +82,14 @@ pub fn merge(parts: &[Part], smoothing: Option<f64>) -> Result<Model> {
         .cloned()
         .collect();
     let files: Vec<DataFile> = leaves.iter().flat_map(|s| s.data_files.clone()).collect();
-    model.meta = Meta {
-        smoothing: Some(smoothing),
-        nll: Some(nll),
+    let data = Meta {
         data_files: Some(files),
         sources: Some(leaves),
         lowercase: Some(first_model.lowercase()),
         ..first_model.meta.of_data()
     };
+    let model = crate::dataset::count_model(&counts, vocab, order, smoothing, threads, data)?;
+    cancel.check(|| "after merging".into())?;
     Ok(model)
 }
 

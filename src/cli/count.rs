@@ -4,11 +4,9 @@ use super::args::{OrderArg, ReadArgs, SmoothingArg, SplitArgs};
 use super::printer::Report;
 use super::split::SplitReport;
 use super::Context;
-use bigram::checkpoint;
-use bigram::data::{ByteRange, VocabChoice};
-use bigram::dataset::{Dataset, FitOptions};
+use bigram::data::ByteRange;
+use bigram::dataset::Count;
 use bigram::io::{plan_outputs, InputPath};
-use bigram::model::Model;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -97,50 +95,31 @@ impl super::Run for CountArgs {
         let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;
         let mut read = self.read.options(ctx);
         read.range = self.range.or(self.shard);
-        if let Some(path) = &self.vocab_from {
-            let vocab = checkpoint::read(path, &ctx.cancel)?.model.vocab;
-            read.vocab = VocabChoice::Fixed(Box::new(vocab));
-        }
-        let fit = FitOptions {
+        let count = Count {
+            sources: &self.read.data.data,
+            read,
+            vocab_from: self.vocab_from.as_deref(),
             order: self.order.get(),
-            examples: false,
             split: self.split.get(),
+            smoothing: self.smoothing.value,
+            threads: ctx.threads,
         };
-        let data = Dataset::load(&self.read.data.data, &read, fit)
-            .map_err(|e| outputs[0].nothing_saved(e))?;
-        ctx.note_data(&data);
-        let (counts, vocab) = (data.counts(), data.vocab());
-        let mut model = Model::from_counts(counts, vocab, fit.order, self.smoothing.value);
-        let nll = model.nll(counts)?;
-        model.meta = data.provenance().clone();
-        model.meta.smoothing = Some(self.smoothing.value);
-        model.meta.nll = Some(nll);
-        model.meta.threads = Some(ctx.threads);
-        ctx.cancel
-            .check(|| "after counting".into())
+        let (model, data) = bigram::dataset::count(&count, &mut |data| ctx.note_data(data))
             .map_err(|e| outputs[0].nothing_saved(e))?;
         let pending = vec![outputs[0].stage(model.to_bytes()?)?];
         let report = CountReport {
             smoothing: self.smoothing.value,
-            order: fit.order,
+            order: count.order,
             threads: ctx.threads,
-            nll,
-            examples: counts.total(),
+            nll: model.meta.nll.unwrap_or(f64::NAN),
+            examples: data.counts().total(),
             names: data.names().unwrap_or(0),
-            vocab: vocab.as_string(),
+            vocab: data.vocab().as_string(),
             out: self.out.display().to_string(),
-            peak_rss_mib: peak_rss_mib(),
+            peak_rss_mib: bigram::memory::peak_rss_mib(),
             split: SplitReport::of(&data, &self.split, &model)?,
             saved: super::printer::outcome(&outputs[0]),
         };
         ctx.printer.deliver(&report, pending)
     }
-}
-
-/// This process's peak resident memory in MiB (VmHWM), where /proc tells it.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }

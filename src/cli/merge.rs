@@ -4,7 +4,7 @@ use super::args::smoothing_value;
 use super::printer::Report;
 use super::Context;
 use bigram::io::{plan_outputs, InputPath};
-use bigram::merge::{merge, Part};
+use bigram::merge::merge;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -61,26 +61,11 @@ impl super::Run for MergeArgs {
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;
-        let parts = self
-            .inputs
-            .iter()
-            .map(|path| {
-                ctx.cancel
-                    .check(|| "while reading the checkpoints".into())?;
-                Ok(Part {
-                    path: path.clone(),
-                    checkpoint: bigram::checkpoint::read(path, &ctx.cancel)?,
-                })
-            })
-            .collect::<bigram::Result<Vec<Part>>>()?;
-        let mut model = merge(&parts, self.smoothing)?;
-        model.meta.threads = Some(ctx.threads);
-        ctx.cancel
-            .check(|| "after merging".into())
+        let model = merge(&self.inputs, self.smoothing, ctx.threads, &ctx.cancel)
             .map_err(|e| outputs[0].nothing_saved(e))?;
         let pending = vec![outputs[0].stage(model.to_bytes()?)?];
         let report = MergeReport {
-            inputs: parts.len(),
+            inputs: self.inputs.len(),
             examples: model.counts.as_ref().map_or(0, |c| c.total()),
             smoothing: model.meta.smoothing.unwrap_or(f64::NAN),
             nll: model.meta.nll.unwrap_or(f64::NAN),

@@ -1316,7 +1316,7 @@ fn small_exits_are_consistent() {
 #[test]
 fn a_running_total_merged_one_piece_at_a_time_stays_readable() {
     use bigram::data::Counts;
-    use bigram::merge::{merge, Part};
+    use bigram::merge::merge;
     use bigram::model::Model;
     let dir = tempfile::tempdir().unwrap();
     let vocab = bigram::vocab::Vocab::letters();
@@ -1331,19 +1331,20 @@ fn a_running_total_merged_one_piece_at_a_time_stays_readable() {
         model.save(&path).unwrap();
         path
     };
-    let part = |path: &Path| Part {
-        path: path.to_path_buf(),
-        checkpoint: bigram::checkpoint::read(path, &bigram::cancel::Cancel::never()).unwrap(),
+    let read = |path: &Path| {
+        let never = bigram::cancel::Cancel::never();
+        bigram::checkpoint::read(path, &never).unwrap().model
     };
     // 70 merges (what `bigram merge` runs), each of the running total and one new piece, each
     // written and read back: provenance nested one level per merge made the 63rd unreadable.
     let mut total = piece(0);
     for k in 1..=70 {
-        let merged = merge(&[part(&total), part(&piece(k))], None).unwrap();
+        let never = bigram::cancel::Cancel::never();
+        let merged = merge(&[total.clone(), piece(k)], None, 1, &never).unwrap();
         total = dir.path().join(format!("total-{k}.safetensors"));
         merged.save(&total).unwrap();
     }
-    let sources = part(&total).checkpoint.model.meta.sources.unwrap();
+    let sources = read(&total).meta.sources.unwrap();
     assert_eq!(sources.len(), 71, "every leaf piece, once");
     assert!(sources.iter().all(|s| s.sources.is_empty()), "flat");
     // Through the binary, as a user goes on: one more merge, then every command reads it.
@@ -1351,11 +1352,7 @@ fn a_running_total_merged_one_piece_at_a_time_stays_readable() {
     let merged = "$BIGRAM merge total-70.safetensors piece-71.safetensors --out final.safetensors";
     let run = shell(dir.path(), merged);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let n = part(&dir.path().join("final.safetensors"))
-        .checkpoint
-        .model
-        .counts
-        .unwrap();
+    let n = read(&dir.path().join("final.safetensors")).counts.unwrap();
     // Nothing lost or doubled: a->. is 1 + 2 + ... + 72, .->a once per piece.
     assert_eq!(
         (n.cells[1], n.cells[27], n.total()),
