@@ -38,7 +38,6 @@ pub struct Dataset {
 }
 
 /// A count model to make (`bigram count`).
-#[derive(Clone, Debug)]
 pub struct Count<'a> {
     /// The names files, read as one.
     pub sources: &'a [Source],
@@ -58,29 +57,31 @@ pub struct Count<'a> {
 
 /// The count model of the names `count` asks for, with the data it was fitted on: `loaded` sees
 /// the data once it is read, and a stop request is honoured until the model is made.
-pub fn count(count: &Count<'_>, loaded: &mut dyn FnMut(&Dataset)) -> Result<(Model, Dataset)> {
-    let mut read = count.read.clone();
+pub fn count(mut count: Count<'_>, loaded: &mut dyn FnMut(&Dataset)) -> Result<(Model, Dataset)> {
     if let Some(path) = count.vocab_from {
-        let vocab = crate::checkpoint::read(path, &read.cancel)?.model.vocab;
-        read.vocab = VocabChoice::Fixed(Box::new(vocab));
+        let vocab = crate::checkpoint::read(path, &count.read.cancel)?
+            .model
+            .vocab;
+        count.read.vocab = VocabChoice::Fixed(Box::new(vocab));
     }
+    let (order, split) = (count.order, count.split);
     let fit = FitOptions {
-        order: count.order,
+        order,
         examples: false,
-        split: count.split,
+        split,
     };
-    let data = Dataset::load(count.sources, &read, fit)?;
+    let data = Dataset::load(count.sources, &count.read, fit)?;
     loaded(&data);
     let (counts, meta) = (data.counts(), data.provenance().clone());
     let model = count_model(
         counts,
         data.vocab(),
-        count.order,
+        order,
         count.smoothing,
         count.threads,
         meta,
     )?;
-    read.cancel.check(|| "after counting".into())?;
+    count.read.cancel.check(|| "after counting".into())?;
     Ok((model, data))
 }
 
@@ -157,25 +158,16 @@ impl Dataset {
                 fit.examples,
             )
         });
-        let files: Vec<DataFile> = corpus
-            .scan
-            .files
-            .iter()
-            .map(|f| DataFile {
-                path: f.path.as_ref().map(|p| p.display().to_string()),
-                sha256: f.sha256.clone(),
-                range: f.range.map(|(start, end)| [start, end]),
-            })
-            .collect();
+        let summary = corpus.summary();
         let provenance = Meta {
-            data_files: Some(files),
+            data_files: Some(corpus.scan.files),
             lowercase: Some(read.lowercase),
             split: fit.split.map(|(spec, _)| spec),
             split_seed: fit.split.map(|(_, seed)| seed),
             ..Meta::default()
         };
         Ok(Self {
-            summary: corpus.summary(),
+            summary,
             vocab: corpus.scan.vocab,
             order: fit.order,
             counts: corpus.counts,

@@ -104,12 +104,12 @@ impl super::Run for CountArgs {
             smoothing: self.smoothing.value,
             threads: ctx.threads,
         };
-        let (model, data) = bigram::dataset::count(&count, &mut |data| ctx.note_data(data))
+        let (model, data) = bigram::dataset::count(count, &mut |data| ctx.note_data(data))
             .map_err(|e| outputs[0].nothing_saved(e))?;
         let pending = vec![outputs[0].stage(model.to_bytes()?)?];
         let report = CountReport {
             smoothing: self.smoothing.value,
-            order: count.order,
+            order: self.order.get(),
             threads: ctx.threads,
             nll: model.meta.nll.unwrap_or(f64::NAN),
             examples: data.counts().total(),

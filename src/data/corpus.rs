@@ -2,7 +2,7 @@
 
 use super::count::count_fast;
 use super::examples::{Counts, Examples};
-use super::read::{labels_of, resolve_vocab, scan_names, FileInfo, ReadOptions, Scan, VocabChoice};
+use super::read::{labels_of, resolve_vocab, scan_names, ReadOptions, Scan, VocabChoice};
 use super::source::{Input, Source};
 use crate::error::Result;
 
@@ -133,12 +133,14 @@ impl Corpus {
             counts.add(&tally.counts);
             names += tally.names;
             longest = longest.max(tally.longest);
-            files.push(FileInfo::of(input, sha256));
+            files.push(input.record(sha256));
         }
+        let labels = labels_of(inputs);
         if names == 0 {
-            return Err(super::source::no_names(&labels_of(inputs)));
+            return Err(super::source::no_names(&labels));
         }
         let scan = Scan {
+            labels,
             files,
             vocab: vocab.clone(),
             names,
@@ -155,10 +157,9 @@ impl Corpus {
     /// One line saying what was read (for stderr).
     pub fn summary(&self) -> String {
         let scan = &self.scan;
-        let labels: Vec<&str> = scan.files.iter().map(|f| f.label.as_str()).collect();
         format!(
             "{}: {} names, longest {} characters, {} examples, vocabulary of {} ({})",
-            labels.join(", "),
+            scan.labels,
             scan.names,
             scan.longest,
             self.counts.total(),

@@ -370,23 +370,11 @@ fn count_part(
     Ok(counter.finish())
 }
 
-/// Count `src` cut into `parts` pieces at line starts, each read `chunk` bytes at a time on
-/// its own thread, and add the tallies (counts of disjoint lines add exactly). `None` when any
-/// part hands over.
+/// Count the lines of `src` that start in the bytes `[start, end)` (from the first line start
+/// at or after `start` to the first at or after `end`), cut into `parts` pieces at line starts,
+/// each read `chunk` bytes at a time on its own thread, and add the tallies (counts of disjoint
+/// lines add exactly). `None` when any part hands over.
 pub fn count_in_parts(
-    src: &(impl ReadAt + ?Sized),
-    vocab: &Vocab,
-    order: usize,
-    parts: usize,
-    chunk: usize,
-    cancel: &Cancel,
-) -> std::io::Result<Option<Tally>> {
-    count_range(src, (0, src.size()), vocab, order, parts, chunk, cancel)
-}
-
-/// [`count_in_parts`] for the lines of `src` that start in the bytes `[start, end)`: those from
-/// the first line start at or after `start` to the first at or after `end`.
-fn count_range(
     src: &(impl ReadAt + ?Sized),
     (start, end): (u64, u64),
     vocab: &Vocab,
@@ -472,7 +460,7 @@ pub(crate) fn count_fast(
     let (tally, sha256) = std::thread::scope(|scope| {
         let hasher = std::thread::Builder::new()
             .spawn_scoped(scope, || super::read::sha256_of(path, cancel));
-        let tally = count_range(&file, bounds, vocab, order, parts, CHUNK_BYTES, cancel);
+        let tally = count_in_parts(&file, bounds, vocab, order, parts, CHUNK_BYTES, cancel);
         let sha256 = match hasher {
             Ok(hasher) => hasher
                 .join()

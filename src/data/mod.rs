@@ -17,6 +17,6 @@ mod split;
 pub use corpus::{read_names, Corpus, Keep, EXAMPLE_BYTES};
 pub use examples::{for_each_pair, Counts, Examples};
 pub use range::ByteRange;
-pub use read::{sha256_of, FileInfo, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};
+pub use read::{sha256_of, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};
 pub use source::{labels, no_names, size_of, unreadable, Source, DEFAULT_PATH};
 pub use split::{Part, SplitSpec, Splits};

@@ -3,13 +3,14 @@
 //! around names and blank lines are accepted; anything else unusual is an error that
 //! names the file and line.
 
-use super::source::{no_names, unreadable, Input, InputKind, CHUNK_BYTES};
+use super::source::{no_names, unreadable, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
+use crate::provenance::DataFile;
 use crate::vocab::{fold_case, Vocab, BOUNDARY, MAX_SYMBOLS, NOT_IN_VOCAB};
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Longest accepted line, in bytes: a guard against feeding the tool a file that is not a
@@ -46,46 +47,19 @@ pub struct ReadOptions {
     pub offers_flags: bool,
 }
 
-/// One file (or stdin) that was read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileInfo {
-    /// How it was named ("stdin" for standard input).
-    pub label: String,
-    /// Its absolute path; `None` for standard input.
-    pub path: Option<PathBuf>,
-    /// sha256 of its bytes, hex (standard input's too, though it cannot be checked again);
-    /// the whole file's when only a range of it was read.
-    pub sha256: Option<String>,
-    /// The bytes `[start, end)` whose lines were read, when not the whole file.
-    pub range: Option<(u64, u64)>,
-}
-
 /// What a pass over the data found.
 #[derive(Clone, Debug)]
 pub struct Scan {
-    /// The files, in the order read.
-    pub files: Vec<FileInfo>,
+    /// How the inputs were named, as one line (`a.txt, b.txt`; `stdin` for standard input).
+    pub labels: String,
+    /// The files, in the order read, as checkpoints record them.
+    pub files: Vec<DataFile>,
     /// The vocabulary the names were checked against.
     pub vocab: Vocab,
     /// Number of names (non-blank lines).
     pub names: usize,
     /// Length of the longest name, in characters.
     pub longest: usize,
-}
-
-impl FileInfo {
-    pub(crate) fn of(input: &Input, sha256: Option<String>) -> Self {
-        let path = match &input.kind {
-            InputKind::File(path) => Some(crate::io::absolute(path)),
-            _ => None,
-        };
-        Self {
-            label: input.label.clone(),
-            path,
-            sha256,
-            range: input.range,
-        }
-    }
 }
 
 /// Feed an input to `f` in large chunks, hashing every byte on a second thread meanwhile when
@@ -301,12 +275,14 @@ pub(crate) fn scan_names(
             longest = longest.max(indices.len());
             visit(text, &indices)
         })?;
-        files.push(FileInfo::of(input, sha256));
+        files.push(input.record(sha256));
     }
+    let labels = labels_of(inputs);
     if names == 0 {
-        return Err(no_names(&labels_of(inputs)));
+        return Err(no_names(&labels));
     }
     Ok(Scan {
+        labels,
         files,
         vocab: vocab.clone(),
         names,

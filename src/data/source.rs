@@ -8,6 +8,7 @@
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::io::WatchedRead;
+use crate::provenance::DataFile;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -199,6 +200,21 @@ impl Input {
             .len();
         input.range = Some(range.bounds(size));
         Ok(())
+    }
+
+    /// What a checkpoint records of it, read with checksum `sha256`: its absolute path (none
+    /// for a stream) and the range read.
+    pub fn record(&self, sha256: Option<String>) -> DataFile {
+        let path = match &self.kind {
+            InputKind::File(path) => Some(crate::io::absolute(path).display().to_string()),
+            _ => None,
+        };
+        let range = self.range.map(|(start, end)| [start, end]);
+        DataFile {
+            path,
+            sha256,
+            range,
+        }
     }
 
     /// The file to read in parallel parts, when it is one.
