@@ -5,8 +5,9 @@
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
-//! One call per printed value: the values as PyTorch 2.13 prints them, the words ours (a label
-//! stands for the print()'s text before the value; `""`, the value alone, is Out[n]).
+//! There is one call per printed value. The values are printed as PyTorch 2.13 prints them; the
+//! words are ours: a label stands for the text a print() writes before its value, and an empty
+//! label `""` shows the value alone, as Out[n] does.
 //!
 //! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
 //! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
@@ -19,7 +20,8 @@
 
 // In [3]: import torch. tch: Rust's bindings to libtorch, PyTorch's C++ core.
 use tch::kind::FLOAT_CPU;
-use tch::{Device, IndexOp, Kind, Tensor}; // IndexOp: .i(), Python's [] on a tensor
+// IndexOp is a trait: its method .i(), Python's [] on a tensor, works once `use` brings it in
+use tch::{Device, IndexOp, Kind, Tensor};
 
 /// In [1], In [2]: the names (read by `replay()`, as `names.txt`'s lines; `&[String]`, a list
 /// of strings, lent) and a name's bigrams.
@@ -52,7 +54,7 @@ fn vocabulary(jup: &mut Jupyter) -> (Stoi, Itos) {
     let stoi: Stoi = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     // display only. iter() gives the pairs as references; the & in |(&c, i)| takes out the char
     let pairs = stoi.iter().map(|(&c, i)| (quoted(c), i.to_string()));
-    // dict_repr: pyrepr's, as str_repr
+    // dict_repr, from pyrepr.rs like str_repr, writes Python's repr of a dict
     jup.print(4, "", dict_repr(pairs));
     // In [5]
     let itos: Itos = stoi.iter().map(|(&c, &i)| (i, c)).collect();
@@ -83,8 +85,8 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
     (X, y)
 }
 
-/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error (the Result of
-/// `use crate::error::Result`, at the bottom, whose error type is fixed); `Ok(x)` returns x.
+/// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error (short for
+/// `Result<Tensor, crate::error::Error>`, our error type); `Ok(x)` returns x.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
@@ -115,8 +117,9 @@ fn X_one_hot(X: &Tensor, jup: &mut Jupyter) -> Result<Tensor> {
 /// In [10] … In [18]: one neuron, then a layer of 27 and its forward pass over every example.
 fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has no
-    // generator object: randn(seed, shape, device), ours (notebook/plumbing.rs), seeds the
-    // CPU's, draws there, then puts W on the run's device, CPU or GPU, which c_enc has
+    // generator object: randn(seed, shape, device), ours (notebook/plumbing.rs), seeds the CPU's
+    // random generator and draws from it, then puts W on the run's device (CPU or GPU), which
+    // c_enc is on
     let W = randn(42, [27, 1], c_enc.device())?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
@@ -132,7 +135,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     // In [14]: zip(stoi.keys(), c_output): each letter, with its index i for c_output[i]
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
-        // c_output.f_double_value(&[i]) is c_output[i].item(), which f"{logit:.4f}" does;
+        // c_output.f_double_value(&[i]) is c_output[i].item(), as f"{logit:.4f}" calls it;
         // &[i]: one index per dimension. An f_ method is the fallible twin of the plain one: a
         // Result instead of a panic (the README's "Read the port" says where we use them).
         let logit = c_output.f_double_value(&[i])?;
@@ -223,16 +226,14 @@ fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Res
         W.set_data(&(-50.0 * W.grad()));
         losses.record(&loss)?; // ours, not the notebook's: keep the loss; Ctrl-C stops here
     }
-    // return loss.item(); `Ok(…?)` converts tch's error, if any, to this file's error type
+    // return loss.item(); `Ok(…?)` converts tch's error, if any, to our error type
     Ok(loss.f_double_value(&[])?)
 }
 
-/// In [43]: train(), once, on the W that In [26] left, as running the cells in order gives (we
-/// take it that the cells the notebook does not keep did not change W). Out[43] is PyTorch 2.13's
-/// value at the thread count it ran with (docs/parity.md); the notebook's 3.085660934448242 came
-/// from an older PyTorch, so only its last digits differ. As the update line replaces W, the
-/// loss stalls near 3.09: `replay()` also runs In [40] as meant (`train_as_meant`, In [44]) and
-/// prints its loss under Out[43], as ours.
+/// In [43]: train(), once, on the W that In [26] left. As the update line replaces W, the loss
+/// stalls near 3.09; `replay()` also runs In [40] as meant (`train_as_meant`, In [44]) and
+/// prints its loss under Out[43], as ours. (Out[43] is PyTorch 2.13's figure: the notebook's
+/// 3.085660934448242 came from an older PyTorch; the README says more.)
 fn call_train(
     X_enc: &Tensor,
     y: &Tensor,
@@ -271,8 +272,8 @@ fn train_as_meant(
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         let nll = -predictions.log().mean(None::<Kind>);
         // changed: nll + l2 * (W**2).mean(), W**2 being pow_tensor_scalar(2); with 0, the nll
-        // alone, so that with l2 = 0 the loss is train()'s, bit for bit. `if c { a } else { b }`
-        // is Python's `a if c else b`
+        // alone, so that with l2 = 0 the loss is computed as train() computes it, op for op.
+        // `if c { a } else { b }` is Python's `a if c else b`
         loss = if l2 > 0.0 {
             nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>)
         } else {
@@ -388,8 +389,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let start = W.detach().copy();
     let mut as_written = Losses::new(43, cancel);
     call_train(&X_enc, &y, &mut W, &mut as_written, &mut jup)?;
-    // Ours: In [40] as meant (+=), from the same W, for the line under Out[43] (render.rs) and
-    // for the test that `bigram train` gives the same bits
+    // Ours: In [40] as meant (+=), from the same W, for the line under Out[43] (render.rs)
     let mut W = start.copy().set_requires_grad(true);
     let mut intended = Losses::new(43, cancel);
     train_as_meant(&X_enc, &y, &mut W, 0.0, &mut intended)?;
