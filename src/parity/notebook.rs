@@ -2,7 +2,7 @@
 //! prints, every element of its large matrices (by digest) on the CPU, the continuation
 //! (In [44], In [45]), and, on the CPU, each value the cells show as text against PyTorch's.
 
-use super::report::{run_reference, wide, ParityConfig, ParityReport, Row, Rows};
+use super::report::{run_reference, ParityConfig, ParityReport, Row, Rows};
 use crate::data::Source;
 use crate::device::device_name;
 use crate::error::Result;
@@ -83,19 +83,15 @@ fn compare_notebook(py: &NotebookReference, rs: &Replay, config: &ParityConfig) 
     compare_data(&mut rows, py, rs);
     compare_layer(&mut rows, py, rs, config.device == Device::Cpu);
     let e = &rs.example;
-    rows.floats("In [19] P(next | c)", &py.c_probs, &wide(&e.c_probs));
-    rows.float(
-        "In [20] P('a' after 'c')",
-        py.p_a_after_c,
-        f64::from(e.p_a_after_c),
-    );
-    rows.float("In [21] loss", py.loss, f64::from(e.loss));
+    rows.floats("In [19] P(next | c)", &py.c_probs, &e.c_probs);
+    rows.float("In [20] P('a' after 'c')", py.p_a_after_c, e.p_a_after_c);
+    rows.float("In [21] loss", py.loss, e.loss);
     rows.list("In [23] W.grad size", &py.grad_shape, &e.grad_shape);
-    rows.floats("In [24] W.grad (27×27)", &py.grad, &wide(&e.grad));
+    rows.floats("In [24] W.grad (27×27)", &py.grad, &e.grad);
     rows.float(
         "In [27] P('a' after 'c') after one step",
         py.p_a_after_c_after_step,
-        f64::from(e.p_a_after_c_after_step),
+        e.p_a_after_c_after_step,
     );
     let t = &rs.training;
     rows.float(
@@ -168,7 +164,7 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
     rows.one("In [6] examples", &py.examples, &d.examples);
     rows.list("In [6] X[:10]", &py.x_head, &d.x_head);
     rows.list("In [6] y[:10]", &py.y_head, &d.y_head);
-    rows.floats("In [7] c one-hot", &py.c_enc, &wide(&d.c_enc));
+    rows.floats("In [7] c one-hot", &py.c_enc, &d.c_enc);
     rows.list(
         "In [8] one_hot(X)[:5]",
         &py.x_enc_head.concat(),
@@ -181,16 +177,11 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
 /// tolerance, which a digest cannot express).
 fn compare_layer(rows: &mut Rows, py: &NotebookReference, rs: &Replay, digests: bool) {
     let l = &rs.layer;
-    rows.floats("In [10] one neuron (27×1)", &py.neuron, &wide(&l.neuron));
-    rows.float(
-        "In [11] c_enc @ neuron",
-        py.c_dot_neuron,
-        f64::from(l.c_dot_neuron),
-    );
-    rows.floats("In [13] c_enc @ W", &py.c_logits, &wide(&l.c_logits));
+    rows.floats("In [10] one neuron (27×1)", &py.neuron, &l.neuron);
+    rows.float("In [11] c_enc @ neuron", py.c_dot_neuron, l.c_dot_neuron);
+    rows.floats("In [13] c_enc @ W", &py.c_logits, &l.c_logits);
     let mut matrix = |name: &str, py: &[Vec<f64>], rs: &[Vec<f32>], hashes: [&String; 2]| {
-        let rs_flat: Vec<f64> = rs.iter().flat_map(|r| wide(r)).collect();
-        rows.floats(&format!("{name}, corners"), &py.concat(), &rs_flat);
+        rows.floats(&format!("{name}, corners"), &py.concat(), &rs.concat());
         if digests {
             rows.one(
                 &format!("{name}, every element (sha256)"),
@@ -221,7 +212,7 @@ fn compare_layer(rows: &mut Rows, py: &NotebookReference, rs: &Replay, digests: 
     rows.floats(
         "In [18] row sums, first and last three",
         &py.row_sums_head_tail,
-        &wide(&l.row_sums_ends),
+        &l.row_sums_ends,
     );
     if digests {
         rows.one(

@@ -240,9 +240,11 @@ impl Rows {
         }
     }
 
-    /// Floats compared element by element; the last value is shown.
-    pub(super) fn floats(&mut self, quantity: &str, py: &[f64], rs: &[f64]) {
-        self.compare_floats(quantity, py, rs, false);
+    /// Floats compared element by element, Rust's float32 or float64 as float64; the last
+    /// value is shown.
+    pub(super) fn floats<T: Copy + Into<f64>>(&mut self, quantity: &str, py: &[f64], rs: &[T]) {
+        let rs: Vec<f64> = rs.iter().map(|&x| x.into()).collect();
+        self.compare_floats(quantity, py, &rs, false);
     }
 
     /// One loss per epoch: a mismatch says from which epoch (1-based) it starts.
@@ -276,8 +278,8 @@ impl Rows {
     }
 
     /// One float.
-    pub(super) fn float(&mut self, quantity: &str, py: f64, rs: f64) {
-        self.floats(quantity, &[py], &[rs]);
+    pub(super) fn float(&mut self, quantity: &str, py: f64, rs: impl Into<f64>) {
+        self.floats(quantity, &[py], &[rs.into()]);
     }
 
     /// Values that must be equal; `mismatches` is how many differ.
