@@ -189,14 +189,15 @@ def main():
         args.repeats, args.count_mb = 1, 50
     if args.tiny:
         args.repeats, args.epochs, args.names, args.count_mb = 1, 2, 200, 2
-    tmp = tempfile.mkdtemp(prefix="bigram-bench-")
-    if args.count_only:
-        rows = count_rows(args, tmp)
-        args.torch_version = "not used"
-    else:
-        rows = train_rows(args, tmp)
-    if args.device == "cpu" and not args.count_only:
-        rows += sample_rows(args, tmp) + count_rows(args, tmp)
+    # Its inputs and outputs go with it, whether it ends or fails.
+    with tempfile.TemporaryDirectory(prefix="bigram-bench-") as tmp:
+        if args.count_only:
+            rows = count_rows(args, tmp)
+            args.torch_version = "not used"
+        else:
+            rows = train_rows(args, tmp)
+        if args.device == "cpu" and not args.count_only:
+            rows += sample_rows(args, tmp) + count_rows(args, tmp)
 
     # The reference said its version; on CUDA, torch is imported here already.
     torch_version = getattr(args, "torch_version", None) or sys.modules["torch"].__version__
