@@ -41,20 +41,3 @@ impl Cancel {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn raising_the_flag_stops_the_next_check() {
-        let flag = Arc::new(AtomicUsize::new(0));
-        let cancel = Cancel::new(Arc::clone(&flag));
-        assert!(cancel.check(|| "here".into()).is_ok());
-        flag.store(15, Ordering::Relaxed);
-        assert_eq!(cancel.reason(), Some(15));
-        let err = cancel.check(|| "at epoch 2 of 9".into()).unwrap_err();
-        assert_eq!(err.to_string(), "interrupted at epoch 2 of 9");
-        assert!(Cancel::never().check(|| unreachable!()).is_ok());
-    }
-}

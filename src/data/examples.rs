@@ -125,38 +125,3 @@ impl Examples {
         self.inputs.is_empty()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::vocab::Vocab;
-
-    #[test]
-    fn emma_gives_the_notebook_bigrams() {
-        let mut ex = Examples::default();
-        let emma: Vec<usize> = Vocab::letters().encode("emma").unwrap();
-        ex.add_name(&emma, 27, 27);
-        // ('.','e'), ('e','m'), ('m','m'), ('m','a'), ('a','.')
-        assert_eq!(ex.inputs, vec![0, 5, 13, 13, 1]);
-        assert_eq!(ex.targets, vec![5, 13, 13, 1, 0]);
-    }
-
-    #[test]
-    fn trigram_contexts_start_with_two_dots() {
-        let mut ex = Examples::default();
-        ex.add_name(&[1, 2], 729, 27); // "ab"
-        assert_eq!(ex.inputs, vec![0, 1, 27 + 2]);
-        assert_eq!(ex.targets, vec![1, 2, 0]);
-    }
-
-    #[test]
-    fn counts_add_cell_by_cell() {
-        let mut a = Counts::new(27, 2);
-        a.add_name(&[1, 2]);
-        let mut b = Counts::new(27, 2);
-        b.add_name(&[1]);
-        a.add(&b);
-        assert_eq!(a.total(), 3 + 2);
-        assert_eq!(a.cells[1], 2, "'.' then 'a' twice");
-    }
-}

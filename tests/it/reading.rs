@@ -136,3 +136,102 @@ fn chunk_boundaries_do_not_split_names() {
     let listed = Corpus::load(&source(&f), &ReadOptions::default(), 2, BOTH).unwrap();
     assert_eq!(listed.counts, c.counts);
 }
+
+#[test]
+fn emma_gives_the_notebook_bigrams() {
+    let mut ex = Examples::default();
+    let emma: Vec<usize> = Vocab::letters().encode("emma").unwrap();
+    ex.add_name(&emma, 27, 27);
+    // ('.','e'), ('e','m'), ('m','m'), ('m','a'), ('a','.')
+    assert_eq!(ex.inputs, vec![0, 5, 13, 13, 1]);
+    assert_eq!(ex.targets, vec![5, 13, 13, 1, 0]);
+}
+
+#[test]
+fn trigram_contexts_start_with_two_dots() {
+    let mut ex = Examples::default();
+    ex.add_name(&[1, 2], 729, 27); // "ab"
+    assert_eq!(ex.inputs, vec![0, 1, 27 + 2]);
+    assert_eq!(ex.targets, vec![1, 2, 0]);
+}
+
+#[test]
+fn counts_add_cell_by_cell() {
+    let mut a = Counts::new(27, 2);
+    a.add_name(&[1, 2]);
+    let mut b = Counts::new(27, 2);
+    b.add_name(&[1]);
+    a.add(&b);
+    assert_eq!(a.total(), 3 + 2);
+    assert_eq!(a.cells[1], 2, "'.' then 'a' twice");
+}
+
+#[test]
+fn ranges_and_shards_parse_and_cover_the_file() {
+    assert_eq!(
+        ByteRange::parse_bytes("10:20"),
+        Ok(ByteRange::Bytes {
+            start: 10,
+            end: Some(20)
+        })
+    );
+    assert_eq!(
+        ByteRange::parse_bytes("7:").map(|r| r.bounds(100)),
+        Ok((7, 100))
+    );
+    for bad in ["10", "20:10", "a:b", "-1:3"] {
+        assert!(ByteRange::parse_bytes(bad).is_err(), "{bad}");
+    }
+    for bad in ["0/3", "4/3", "1", "1/0", "x/2"] {
+        assert!(ByteRange::parse_shard(bad).is_err(), "{bad}");
+    }
+    // Shards meet end to end and cover every byte, whatever the size.
+    for size in [0u64, 1, 2, 10, 1001] {
+        let mut next = 0;
+        for i in 1..=7 {
+            let (s, e) = ByteRange::parse_shard(&format!("{i}/7"))
+                .unwrap()
+                .bounds(size);
+            assert_eq!(s, next);
+            next = e;
+        }
+        assert_eq!(next, size);
+    }
+}
+
+#[test]
+fn split_specs_parse_and_refuse_nonsense() {
+    assert_eq!(
+        "80/10/10".parse::<SplitSpec>().unwrap().percents,
+        [80, 10, 10]
+    );
+    assert!("80/10".parse::<SplitSpec>().is_err());
+    assert!("80/10/20".parse::<SplitSpec>().is_err());
+    assert!("0/50/50".parse::<SplitSpec>().is_err());
+    assert!("a/b/c".parse::<SplitSpec>().is_err());
+    assert!("4294967295/101/0".parse::<SplitSpec>().is_err());
+}
+
+#[test]
+fn splits_add_up_and_depend_only_on_the_seed() {
+    let names: Vec<String> = (0..1003).map(|i| "a".repeat(i % 7 + 1)).collect();
+    let v = Vocab::letters();
+    let spec: SplitSpec = "80/10/10".parse().unwrap();
+    let a = Splits::new(names.clone(), &v, 2, spec, 42, true);
+    let b = Splits::new(names.clone(), &v, 2, spec, 42, false);
+    let c = Splits::new(names.clone(), &v, 2, spec, 43, false);
+    assert_eq!(
+        (a.train.names.len(), a.dev.names.len(), a.test.names.len()),
+        (802, 100, 101)
+    );
+    assert_eq!(a.train.names, b.train.names);
+    assert_ne!(a.train.names, c.train.names);
+    let total: u64 = a.parts().iter().map(|(_, p)| p.counts.total()).sum();
+    let whole: u64 = names.iter().map(|n| n.len() as u64 + 1).sum();
+    assert_eq!(total, whole);
+    assert_eq!(
+        a.train.examples.as_ref().map(|e| e.len() as u64),
+        Some(a.train.counts.total())
+    );
+    assert!(b.train.examples.is_none() && a.dev.examples.is_none());
+}

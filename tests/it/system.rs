@@ -201,3 +201,15 @@ fn what_is_left_is_known_here_and_an_absurd_need_is_refused() {
     assert!(err.to_string().contains("onehot"), "{err}");
     assert!(err.is_input(), "a refusal of what was asked: exit 2");
 }
+
+#[test]
+fn raising_the_flag_stops_the_next_check() {
+    let flag = Arc::new(AtomicUsize::new(0));
+    let cancel = Cancel::new(Arc::clone(&flag));
+    assert!(cancel.check(|| "here".into()).is_ok());
+    flag.store(15, Ordering::Relaxed);
+    assert_eq!(cancel.reason(), Some(15));
+    let err = cancel.check(|| "at epoch 2 of 9".into()).unwrap_err();
+    assert_eq!(err.to_string(), "interrupted at epoch 2 of 9");
+    assert!(Cancel::never().check(|| unreachable!()).is_ok());
+}
