@@ -180,8 +180,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     if meta.len() > MAX_CHECKPOINT_BYTES {
         return Err(too_large(meta.len()));
     }
-    let owned = path.to_path_buf();
-    let stream = WatchedRead::open(move || std::fs::File::open(owned), cancel.clone());
+    let stream = WatchedRead::path(path, cancel);
     let mut bytes = Vec::new();
     if let Err(source) = stream
         .take(MAX_CHECKPOINT_BYTES + 1)

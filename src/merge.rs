@@ -54,7 +54,7 @@ pub fn merge(
         .map(|part| {
             let meta = &part.checkpoint.model.meta;
             Piece {
-                path: absolute(part),
+                path: crate::io::absolute(&part.path).display().to_string(),
                 sha256: part.checkpoint.sha256.clone(),
                 data_files: meta.data_files(),
                 sources: meta.sources.clone().unwrap_or_default(),
@@ -123,8 +123,8 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
             };
             crate::bail_input!(
                 "{} and {} have different {fact}: {a:?} and {b:?}; {fix}",
-                name(first),
-                name(part)
+                first.path.display(),
+                part.path.display()
             );
         }
     }
@@ -186,8 +186,8 @@ const SMOOTHINGS: &str = "smoothings";
 fn duplicate(parts: &[Part], first: usize, other: usize, what: String) -> crate::Error {
     crate::Error::input(format!(
         "{} and {} both count {what}: merging would count it twice; give each piece once",
-        name(&parts[first]),
-        name(&parts[other])
+        parts[first].path.display(),
+        parts[other].path.display()
     ))
 }
 
@@ -201,12 +201,4 @@ fn described(file: &DataFile) -> String {
         Some([start, end]) => format!("{what} bytes {start}..{end}"),
         None => what,
     }
-}
-
-fn name(part: &Part) -> String {
-    part.path.display().to_string()
-}
-
-fn absolute(part: &Part) -> String {
-    crate::io::absolute(&part.path).display().to_string()
 }

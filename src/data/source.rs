@@ -123,7 +123,12 @@ impl Input {
         let paths: Vec<&Path> = sources.iter().filter_map(Source::path).collect();
         let reads_stdin = sources.contains(&Source::Stdin);
         for (i, path) in paths.iter().enumerate() {
-            check_readable(path)?;
+            // The default file is missing: setup has not been run.
+            let missing = match *path == Path::new(DEFAULT_PATH) {
+                true => "; run scripts/setup.sh to fetch it, or pass --data PATH",
+                false => "",
+            };
+            crate::io::input_metadata(path, "data file", missing)?;
             // `--data d.txt - < d.txt`: standard input is a name of the file too.
             if reads_stdin && crate::io::is_stdin(path) {
                 return Err(repeated(path, Path::new("- (standard input)")));
@@ -225,15 +230,6 @@ impl Input {
             InputKind::Stream(_) => None,
         }
     }
-}
-
-fn check_readable(path: &Path) -> Result<()> {
-    // The default file is missing: setup has not been run.
-    let missing = match path == Path::new(DEFAULT_PATH) {
-        true => "; run scripts/setup.sh to fetch it, or pass --data PATH",
-        false => "",
-    };
-    crate::io::input_metadata(path, "data file", missing).map(drop)
 }
 
 /// One file given twice.

@@ -125,8 +125,8 @@ impl WatchedRead {
         read
     }
 
-    /// The stream at `path` (a fifo, a device), opened on the helper thread: opening a fifo
-    /// waits for its writer.
+    /// The file at `path` (a fifo or a device too), opened on the helper thread: opening a
+    /// fifo waits for its writer.
     pub fn path(path: &Path, cancel: &Cancel) -> Self {
         let path = path.to_path_buf();
         Self::open(move || std::fs::File::open(path), cancel.clone())
