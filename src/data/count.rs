@@ -155,17 +155,11 @@ impl<'a> PartCounter<'a> {
 
 /// Bytes that can be read at any offset, from several threads: a file, or memory in tests.
 pub trait ReadAt: Sync {
-    /// Total length in bytes.
-    fn size(&self) -> u64;
     /// Read into `buf` from `offset`; fewer bytes only at the end.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
 }
 
 impl ReadAt for [u8] {
-    fn size(&self) -> u64 {
-        self.len() as u64
-    }
-
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         let start = (offset as usize).min(self.len());
         let n = buf.len().min(self.len() - start);
@@ -175,10 +169,6 @@ impl ReadAt for [u8] {
 }
 
 impl ReadAt for std::fs::File {
-    fn size(&self) -> u64 {
-        self.metadata().map(|m| m.len()).unwrap_or(0)
-    }
-
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         std::os::unix::fs::FileExt::read_at(self, buf, offset)
     }
@@ -191,17 +181,16 @@ fn next_line_start(src: &(impl ReadAt + ?Sized), offset: u64) -> std::io::Result
     }
     let mut buf = vec![0u8; 64 << 10];
     let mut at = offset - 1;
-    while at < src.size() {
+    loop {
         let n = src.read_at(&mut buf, at)?;
         if n == 0 {
-            break;
+            return Ok(at);
         }
         if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
             return Ok(at + i as u64 + 1);
         }
         at += n as u64;
     }
-    Ok(src.size())
 }
 
 /// Counting state across the chunks of one part of plain bigram data: nothing but
@@ -451,7 +440,8 @@ pub(crate) fn count_fast(
     };
     let unreadable = |e| super::source::unreadable(&input.label, e);
     let file = std::fs::File::open(path).map_err(unreadable)?;
-    let bounds = input.range.unwrap_or((0, ReadAt::size(&file)));
+    let size = file.metadata().map_err(unreadable)?.len();
+    let bounds = input.range.unwrap_or((0, size));
     let parts = match bounds.1 - bounds.0 >= PARALLEL_MIN_BYTES {
         true if options.threads > 0 => options.threads,
         true => std::thread::available_parallelism().map_or(1, |n| n.get()),
