@@ -7,7 +7,7 @@
 //!
 //! There is one call per printed value. The values are printed as PyTorch 2.13 prints them; the
 //! words are ours: a label stands for the text a print() writes before its value, and an empty
-//! label `""` shows the value alone, as Out[n] does.
+//! label `""` shows the value alone, as Out[n] or a bare print(x) does.
 //!
 //! Rust has no notebook-wide variables, so the cells are grouped in functions: each takes what
 //! its cells read (`&x` lends x to read it, `&mut x` to change it) and returns what later cells
@@ -86,7 +86,7 @@ fn examples(names: &[String], stoi: &Stoi, jup: &mut Jupyter) -> (Tensor, Tensor
 }
 
 /// In [7]: 'c' one-hot, by hand. `Result<Tensor>`: a Tensor or an error (short for
-/// `Result<Tensor, crate::error::Error>`, our error type); `Ok(x)` returns x.
+/// `Result<Tensor, crate::error::Error>`, our error type); `Ok(x)` wraps x as the success.
 fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     // stoi["c"]: &'c' is a reference to the char 'c' (a map is indexed by one), not a lifetime
     let c_index = stoi[&'c'];
@@ -94,7 +94,7 @@ fn c_one_hot(stoi: &Stoi, jup: &mut Jupyter) -> Result<Tensor> {
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [], a view of c_enc (a new Tensor sharing its memory), and
     // fill_ sets it, so c_enc's values change; its return is unused (`let _`). No `mut` on
-    // c_enc: Rust asks for it only on what a method is called on, here the view.
+    // c_enc: Rust asks for it on what is borrowed to be changed (`&mut`), here the view.
     let _ = c_enc.i(c_index).fill_(1.0);
     // One print() of two values: one call for each. show can fail (writing a tensor's repr
     // reads it back); `?` then passes the error up, where Python raises.
@@ -135,7 +135,7 @@ fn layer(c_enc: &Tensor, X_enc: &Tensor, stoi: &Stoi, jup: &mut Jupyter) -> Resu
     // In [14]: zip(stoi.keys(), c_output): each letter, with its index i for c_output[i]
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, i) in stoi.keys().zip(0..) {
-        // c_output.f_double_value(&[i]) is c_output[i].item(), as f"{logit:.4f}" calls it;
+        // The f-string formats c_output[i].item(); c_output.f_double_value(&[i]) reads it.
         // &[i]: one index per dimension. An f_ method is the fallible twin of the plain one: a
         // Result instead of a panic (the README's "Read the port" says where we use them).
         let logit = c_output.f_double_value(&[i])?;
@@ -199,7 +199,7 @@ fn one_step(c_enc: &Tensor, W: &mut Tensor, stoi: &Stoi, jup: &mut Jupyter) -> R
 
 /// In [40]: `train()`, which returns `loss.item()`. The notebook's reads the globals X_enc, y
 /// and W; ours takes them, and `losses`, an argument of ours: it keeps each epoch's loss for our
-/// figures and stops the loop on Ctrl-C.
+/// figures and, on Ctrl-C, returns an error, which `?` passes up: the replay ends there.
 fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Result<f64> {
     // `loss` is declared before the loop (empty for now), as Python's outlives the loop
     let mut loss = Tensor::new();
@@ -211,8 +211,8 @@ fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Res
         let pos = logits.exp();
         let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
         // probs[torch.arange(X_enc.size(0)), y]: row i's probability of y[i]. tch takes an
-        // Option per dimension, Some(index) or None (Python's `:`); `y` is already a reference,
-        // so no `&`. arange's options: (dtype, device).
+        // Option per dimension, Some(index) or None (Python's `:`): .i() takes numbers and
+        // ranges, .index tensors. `y` is already a reference, so no `&`. arange: (dtype, device)
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(y)]);
         // the NLL loss, as In [21]
@@ -224,7 +224,7 @@ fn train(X_enc: &Tensor, y: &Tensor, W: &mut Tensor, losses: &mut Losses) -> Res
         // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step, not
         // moved by it (see In [43]); set_data is tch's `W.data =`
         W.set_data(&(-50.0 * W.grad()));
-        losses.record(&loss)?; // ours, not the notebook's: keep the loss; Ctrl-C stops here
+        losses.record(&loss)?; // ours, not the notebook's: keep the loss; Ctrl-C ends here
     }
     // return loss.item(); `Ok(…?)` converts tch's error, if any, to our error type
     Ok(loss.f_double_value(&[])?)
