@@ -4,6 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::vocab::Vocab;
+use plotters::coord::ranged1d::{BoldPoints, ValueFormatter};
+use plotters::coord::types::RangedCoordu32;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::sync::Once;
@@ -146,6 +148,22 @@ pub fn loss_curve(title: &str, series: &[(&str, &[f64])]) -> Result<Vec<u8>> {
     })
 }
 
+/// At most this many labelled ticks on the epoch axis.
+const EPOCH_LABELS: usize = 10;
+
+/// The epoch axis: whole epochs from 1, so ticks fall on whole epochs and no two share a label
+/// (a real axis put several ticks between two epochs, each rounded to the same number).
+fn epoch_axis(epochs: usize) -> RangedCoordu32 {
+    (1..epochs.max(2) as u32).into()
+}
+
+/// The labels on the x-axis of a loss curve over `epochs` epochs, as plotters draws them.
+pub fn epoch_labels(epochs: usize) -> Vec<String> {
+    let axis = epoch_axis(epochs);
+    let ticks = axis.key_points(BoldPoints(EPOCH_LABELS));
+    ticks.iter().map(|tick| axis.format_ext(tick)).collect()
+}
+
 fn draw_curves(
     pixels: &mut [u8],
     title: &str,
@@ -160,11 +178,11 @@ fn draw_curves(
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(1f64..epochs.max(2) as f64, range)?;
+        .build_cartesian_2d(epoch_axis(epochs), range)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_labels(EPOCH_LABELS)
         .y_desc("loss")
         .label_style((FONT, 18))
         .axis_desc_style((FONT, 20))
@@ -178,7 +196,7 @@ fn draw_curves(
         let colour = *colour;
         chart
             .draw_series(LineSeries::new(
-                values.iter().enumerate().map(|(i, v)| (i as f64 + 1.0, *v)),
+                values.iter().enumerate().map(|(i, v)| (i as u32 + 1, *v)),
                 colour.stroke_width(3),
             ))?
             .label(*name)

@@ -81,6 +81,26 @@ fn train_plots_its_loss_curve_with_the_dev_loss() {
     }
 }
 
+#[test]
+fn the_loss_curve_labels_each_epoch_tick_once() {
+    // Three epochs were labelled like `1 1 1 2 2 2 3`: ticks between epochs, each rounded.
+    assert_eq!(bigram::plot::epoch_labels(3), ["1", "2", "3"]);
+    // Whatever the run length: a few ticks (plotters aims at ten), rising, inside the axis.
+    for epochs in 1..=2000 {
+        let ticks: Vec<u32> = bigram::plot::epoch_labels(epochs)
+            .iter()
+            .map(|label| label.parse().unwrap())
+            .collect();
+        let last = epochs.max(2) as u32;
+        assert!(
+            (2..=11).contains(&ticks.len())
+                && ticks.windows(2).all(|w| w[0] < w[1])
+                && ticks.iter().all(|t| (1..=last).contains(t)),
+            "{epochs} epochs: {ticks:?}"
+        );
+    }
+}
+
 fn split_json(command: &str, seed: &str) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = bigram();
