@@ -165,7 +165,6 @@ pub struct Loaded {
 /// request ends a wait for a fifo's writer.
 pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     let shown = path.display().to_string();
-    let unreadable = |e| crate::io::unreadable("checkpoint", &shown, e);
     let too_large = |size| {
         Error::input(format!(
             "{shown} is {size} bytes, too large to be a bigram checkpoint"
@@ -180,15 +179,11 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     if meta.len() > MAX_CHECKPOINT_BYTES {
         return Err(too_large(meta.len()));
     }
-    let stream = WatchedRead::path(path, cancel);
     let mut bytes = Vec::new();
-    if let Err(source) = stream
+    WatchedRead::path(path, cancel)
         .take(MAX_CHECKPOINT_BYTES + 1)
         .read_to_end(&mut bytes)
-    {
-        cancel.check(|| format!("while reading checkpoint {shown}"))?;
-        return Err(unreadable(source));
-    }
+        .map_err(|e| crate::io::read_failed(cancel, "checkpoint", &shown, e))?;
     if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
         return Err(too_large(bytes.len() as u64));
     }

@@ -622,7 +622,7 @@ fn a_checkpoint_on_a_device_is_refused_at_once_and_one_from_a_fifo_is_read() {
     assert_eq!(output.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("interrupted while reading checkpoint pipe.safetensors"),
+        stderr.contains("interrupted while reading pipe.safetensors"),
         "{stderr}"
     );
 }
