@@ -117,7 +117,7 @@ impl super::Run for CountArgs {
             vocab: data.vocab().as_string(),
             out: self.out.display().to_string(),
             peak_rss_mib: bigram::memory::peak_rss_mib(),
-            split: SplitReport::of(&data, &self.split, &model)?,
+            split: SplitReport::of(&data, &model)?,
             saved: super::printer::outcome(&outputs[0]),
         };
         ctx.printer.deliver(&report, pending)

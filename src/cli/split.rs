@@ -1,6 +1,5 @@
 //! The NLL of each part of a split, as `train` and `count` report it.
 
-use super::args::SplitArgs;
 use bigram::dataset::{Dataset, PartNll};
 use bigram::model::Model;
 use serde::Serialize;
@@ -15,9 +14,12 @@ pub struct SplitReport {
 }
 
 impl SplitReport {
-    /// The parts' NLLs under `model`, when the data was split.
-    pub fn of(data: &Dataset, split: &SplitArgs, model: &Model) -> bigram::Result<Option<Self>> {
-        let (Some(parts), Some((spec, seed))) = (data.part_nlls(model)?, split.get()) else {
+    /// The parts' NLLs under `model`, when the data was split (its record says how).
+    pub fn of(data: &Dataset, model: &Model) -> bigram::Result<Option<Self>> {
+        let meta = data.provenance();
+        let (Some(parts), Some(spec), Some(seed)) =
+            (data.part_nlls(model)?, meta.split, meta.split_seed)
+        else {
             return Ok(None);
         };
         Ok(Some(Self {

@@ -123,7 +123,7 @@ impl super::Run for TrainArgs {
         let report = TrainReport {
             run: fitted.summary(),
             out: self.out.display().to_string(),
-            split: SplitReport::of(&fitted.data, &self.split, &fitted.model)?,
+            split: SplitReport::of(&fitted.data, &fitted.model)?,
             saved: super::printer::outcome(&outputs[0]),
             plot: outputs.get(1).map(super::printer::shown),
             tensorboard: fitted.log.as_ref().map(|log| log.path().display().to_string()),

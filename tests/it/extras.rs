@@ -128,6 +128,9 @@ fn splits_add_up_and_are_deterministic_for_a_seed() {
     for command in ["train", "count"] {
         let a = split_json(command, "42");
         let split = &a["split"];
+        // The report says how the names were split: the flags as the data set recorded them.
+        let how = (split["spec"].as_str(), split["seed"].as_u64());
+        assert_eq!(how, (Some("80/10/10"), Some(42)), "{command}");
         let sizes: Vec<u64> = ["train", "dev", "test"]
             .iter()
             .map(|p| split[p]["names"].as_u64().unwrap())
