@@ -2,7 +2,7 @@
 
 use super::count::count_fast;
 use super::examples::{Counts, Examples};
-use super::read::{labels_of, resolve_vocab, scan_names, ReadOptions, Scan, VocabChoice};
+use super::read::{resolve_vocab, scan_names, ReadOptions, Scan, VocabChoice};
 use super::source::{Input, Source};
 use crate::error::Result;
 
@@ -135,7 +135,7 @@ impl Corpus {
             longest = longest.max(tally.longest);
             files.push(input.record(sha256));
         }
-        let labels = labels_of(inputs);
+        let labels = super::labels(inputs.iter().map(|i| &i.label));
         if names == 0 {
             return Err(super::source::no_names(&labels));
         }

@@ -3,7 +3,7 @@
 //! around names and blank lines are accepted; anything else unusual is an error that
 //! names the file and line.
 
-use super::source::{no_names, unreadable, Input, CHUNK_BYTES};
+use super::source::{labels, no_names, unreadable, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::provenance::DataFile;
@@ -248,7 +248,7 @@ fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
     if symbols > MAX_SYMBOLS {
         crate::bail_input!(
             "{} has {symbols} distinct characters with '.', more than a vocabulary holds ({MAX_SYMBOLS}); is this a file of names? Keep to letters (the default vocabulary, with --lowercase), or remove the rare characters",
-            labels_of(inputs)
+            labels(inputs.iter().map(|i| &i.label))
         );
     }
     Vocab::from_chars(seen)
@@ -277,7 +277,7 @@ pub(crate) fn scan_names(
         })?;
         files.push(input.record(sha256));
     }
-    let labels = labels_of(inputs);
+    let labels = labels(inputs.iter().map(|i| &i.label));
     if names == 0 {
         return Err(no_names(&labels));
     }
@@ -288,11 +288,6 @@ pub(crate) fn scan_names(
         names,
         longest,
     })
-}
-
-pub(crate) fn labels_of(inputs: &[Input]) -> String {
-    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
-    labels.join(", ")
 }
 
 /// The indices of a name's characters, or the first character it may not have.

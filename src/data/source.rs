@@ -86,9 +86,9 @@ pub fn size_of(sources: &[Source]) -> Option<u64> {
         .sum()
 }
 
-/// The sources' names as one line: `a.txt, b.txt`.
-pub fn labels(sources: &[Source]) -> String {
-    let labels: Vec<String> = sources.iter().map(Source::to_string).collect();
+/// Sources (or their inputs' labels) named on one line: `a.txt, b.txt`.
+pub fn labels<T: fmt::Display>(names: impl IntoIterator<Item = T>) -> String {
+    let labels: Vec<String> = names.into_iter().map(|name| name.to_string()).collect();
     labels.join(", ")
 }
 
