@@ -22,7 +22,7 @@ use tch::{Device, Kind, Tensor};
 const CANCEL_EVERY: usize = 4096;
 
 /// Which sampler draws the characters. Adding one: a variant (`VARIANTS` lists it), its line
-/// in [`SamplerKind::describe`] and its arm in [`with_sampler`].
+/// in [`SamplerKind::describe`], its arm in [`with_sampler`], its row in docs/sampling.md.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::VariantArray)]
 pub enum SamplerKind {
     #[default]

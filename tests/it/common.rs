@@ -170,6 +170,23 @@ pub fn ok_output(cmd: &mut assert_cmd::Command) -> std::process::Output {
     output
 }
 
+/// The commands clap knows, in its order: `Cli::command()`'s subcommands as `bigram --help`
+/// lists them, less clap's own `help`. Lists in docs and tests are checked against these.
+pub fn commands() -> Vec<String> {
+    let help = String::from_utf8(ok_output(bigram().arg("--help")).stdout).unwrap();
+    let listed = help
+        .split("\nCommands:\n")
+        .nth(1)
+        .expect("--help lists its commands");
+    listed
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|command| *command != "help")
+        .map(String::from)
+        .collect()
+}
+
 /// The bits of a model's weights, to compare them exactly.
 pub fn weight_bits(model: &bigram::model::Model) -> Vec<u32> {
     model

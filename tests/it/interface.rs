@@ -262,7 +262,16 @@ fn a_closed_stdout_ends_every_command_quietly() {
         vec![
             "heatmap", "--data", &data, "--out", "h.png", "--size", "400",
         ],
+        vec!["parity", "--data", &small, "--epochs", "2"],
+        vec!["merge", "model.safetensors", "--out", "merged.safetensors"],
+        vec!["completions", "bash"],
     ];
+    // Every command: one added to the command line and not here fails.
+    let mut tried: Vec<String> = commands.iter().map(|args| args[0].to_string()).collect();
+    let mut known = crate::common::commands();
+    tried.sort();
+    known.sort();
+    assert_eq!(tried, known, "a command is missing from this list");
     for args in commands {
         let (code, stderr) = with_stdout_closed(&args, dir.path());
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
@@ -402,6 +411,23 @@ fn no_source_file_imports_one_that_imports_it_back() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(report.contains("0 import circle(s) among"), "{report}");
+}
+
+#[test]
+fn the_readme_lists_every_command_in_its_order() {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("\n## Commands\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has a Commands section");
+    // The first column of each row: `bigram COMMAND`.
+    let listed: Vec<&str> = table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `bigram "))
+        .filter_map(|rest| rest.split('`').next())
+        .collect();
+    assert_eq!(listed, commands());
 }
 
 #[test]

@@ -414,6 +414,28 @@ fn each_sampler_is_found_by_its_own_name() {
 }
 
 #[test]
+fn docs_sampling_describes_every_sampler_in_its_order() {
+    use strum::VariantArray;
+    let page = include_str!("../../docs/sampling.md");
+    let table = page
+        .split("| `--sampler` | gives, for a seed,")
+        .nth(1)
+        .expect("docs/sampling.md has the table of samplers");
+    // The first column of each row: `NAME` and maybe a note, up to the blank line.
+    let listed: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+        .collect();
+    let names: Vec<&str> = SamplerKind::VARIANTS
+        .iter()
+        .map(|kind| kind.name())
+        .collect();
+    assert_eq!(listed, names);
+}
+
+#[test]
 fn shaping_shifts_divides_and_keeps_the_top_k_with_ties() {
     let shaping = Shaping {
         temperature: 0.5,
