@@ -166,29 +166,3 @@ pub fn tensor_to_vec(t: &Tensor) -> Result<Vec<f32>> {
         .reshape([-1]);
     Vec::<f32>::try_from(&flat).map_err(Error::from)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nll_of_uniform_logits_is_log_width() {
-        let mut counts = Counts::new(27, 2);
-        counts.cells[5] = 3;
-        counts.cells[30] = 1;
-        let w = Tensor::zeros([27, 27], (Kind::Float, tch::Device::Cpu));
-        let model = Model::network(w, &Vocab::letters(), 2);
-        assert!((model.nll(&counts).unwrap() - 27f64.ln()).abs() < 1e-12);
-    }
-
-    #[test]
-    fn unseen_cells_of_an_unsmoothed_count_model_cost_nothing_seen_ones_infinity() {
-        let mut counts = Counts::new(27, 2);
-        counts.add_name(&[1]);
-        let model = Model::from_counts(&counts, &Vocab::letters(), 2, 0.0);
-        assert!(model.nll(&counts).unwrap().is_finite());
-        let mut other = Counts::new(27, 2);
-        other.add_name(&[2]);
-        assert_eq!(model.nll(&other).unwrap(), f64::INFINITY);
-    }
-}

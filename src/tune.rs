@@ -172,31 +172,3 @@ impl<'a> RunLogs<'a> {
         Ok(())
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(value: f64, dev_nll: f64) -> TuneRow {
-        TuneRow {
-            value,
-            train_nll: 0.0,
-            dev_nll,
-            diverged_at: None,
-        }
-    }
-
-    #[test]
-    fn best_is_the_lowest_dev_nll() {
-        let rows = [
-            row(0.0, 2.5),
-            row(0.1, 2.4),
-            row(1.0, f64::NAN),
-            row(2.0, 2.4),
-            row(3.0, f64::INFINITY),
-        ];
-        assert_eq!(best(&rows).unwrap().value, 0.1);
-        assert!(best(&[]).is_none());
-        assert!(best(&[row(0.0, f64::INFINITY)]).is_none());
-    }
-}

@@ -1,6 +1,7 @@
 //! Beyond the notebook: pictures, train/dev/test splits, tuning, and trigrams.
 
 use crate::common::*;
+use bigram::tune::{best, TuneRow};
 
 fn decode(path: &std::path::Path) -> image::RgbImage {
     image::open(path)
@@ -231,4 +232,27 @@ fn trigram_parity_with_pytorch_holds() {
         assert!(row["ok"].as_bool().unwrap(), "{row}");
     }
     assert_eq!(out.status.code(), Some(0));
+}
+
+fn row(value: f64, dev_nll: f64) -> TuneRow {
+    TuneRow {
+        value,
+        train_nll: 0.0,
+        dev_nll,
+        diverged_at: None,
+    }
+}
+
+#[test]
+fn best_is_the_lowest_dev_nll() {
+    let rows = [
+        row(0.0, 2.5),
+        row(0.1, 2.4),
+        row(1.0, f64::NAN),
+        row(2.0, 2.4),
+        row(3.0, f64::INFINITY),
+    ];
+    assert_eq!(best(&rows).unwrap().value, 0.1);
+    assert!(best(&[]).is_none());
+    assert!(best(&[row(0.0, f64::INFINITY)]).is_none());
 }

@@ -3,7 +3,7 @@
 
 use bigram::cancel::Cancel;
 use bigram::data::*;
-use bigram::vocab::Vocab;
+use bigram::vocab::{context_count, next_context, Vocab};
 
 fn write(content: &[u8]) -> tempfile::NamedTempFile {
     use std::io::Write;
@@ -234,4 +234,43 @@ fn splits_add_up_and_depend_only_on_the_seed() {
         Some(a.train.counts.total())
     );
     assert!(b.train.examples.is_none() && a.dev.examples.is_none());
+}
+
+#[test]
+fn letters_map_as_the_notebook_prints() {
+    let v = Vocab::letters();
+    assert_eq!(v.len(), 27);
+    assert_eq!(v.index('.'), Some(0));
+    assert_eq!(v.index('a'), Some(1));
+    assert_eq!(v.index('c'), Some(3));
+    assert_eq!(v.index('z'), Some(26));
+    assert_eq!(v.index('A'), None);
+    assert_eq!(v.char(13), 'm');
+}
+
+#[test]
+fn auto_vocab_is_sorted_with_boundary_first() {
+    let v = Vocab::from_chars("zé-ab".chars()).unwrap();
+    assert_eq!(v.as_string(), ".-abzé");
+    assert_eq!(v.index('é'), Some(5));
+}
+
+#[test]
+fn parse_rejects_duplicates_and_missing_boundary() {
+    assert!(Vocab::parse("abc").is_err());
+    assert!(Vocab::parse(".aba").is_err());
+    assert_eq!(
+        Vocab::parse(&Vocab::letters().as_string()).unwrap(),
+        Vocab::letters()
+    );
+}
+
+#[test]
+fn trigram_context_is_base_width() {
+    assert_eq!(context_count(27, 2), 27);
+    assert_eq!(context_count(27, 3), 729);
+    assert_eq!(next_context(0, 0, 27, 729), 0);
+    assert_eq!(next_context(2, 5, 27, 729), 59);
+    assert_eq!(next_context(7 * 27 + 2, 5, 27, 729), 59);
+    assert_eq!(next_context(3, 7, 27, 27), 7);
 }
