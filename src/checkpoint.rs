@@ -9,10 +9,11 @@ use crate::data::Counts;
 use crate::error::{Error, Result};
 use crate::io::WatchedRead;
 use crate::model::{Model, ModelKind};
-use crate::provenance::{text, DataFile, Meta};
+use crate::provenance::{DataFile, Meta};
 use crate::vocab::{context_count, Vocab};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use serde_with::{serde_as, DisplayFromStr};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -28,6 +29,7 @@ pub const MAX_CHECKPOINT_BYTES: u64 = 512 << 20;
 const NOT_OURS: &str = "not a bigram checkpoint (expected a safetensors file written by `bigram train` or `bigram count`)";
 
 /// What a checkpoint's tensors mean; how the model was made is [`Meta`], in the same string map.
+#[serde_as]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     /// [`FORMAT`].
@@ -35,7 +37,7 @@ pub struct Header {
     /// The vocabulary, its characters in index order (`.` first).
     pub vocab: String,
     /// 2 for bigrams, 3 for trigrams.
-    #[serde(with = "text")]
+    #[serde_as(as = "DisplayFromStr")]
     pub order: usize,
     /// `network` or `counts`.
     pub kind: ModelKind,
@@ -284,12 +286,18 @@ fn from_metadata(mut map: HashMap<String, String>) -> std::result::Result<(Heade
     Ok((header, meta))
 }
 
-/// A typed view of the metadata map; an error names the key whose value does not parse.
+/// A typed view of the metadata map; an error names the key whose value does not parse, and
+/// quotes the value.
 fn typed<T: serde::de::DeserializeOwned>(
     map: &serde_json::Value,
 ) -> std::result::Result<T, String> {
-    serde_path_to_error::deserialize(map)
-        .map_err(|e| format!("metadata {:?} is {}", e.path().to_string(), e.inner()))
+    serde_path_to_error::deserialize(map).map_err(|e| {
+        let key = e.path().to_string();
+        match map.get(&key).and_then(serde_json::Value::as_str) {
+            Some(value) => format!("metadata {key:?} is {value:?} ({})", e.inner()),
+            None => format!("metadata {key:?} is {}", e.inner()),
+        }
+    })
 }
 
 /// A reason for refusing a checkpoint as a message shows it: a bad value it quotes may be

@@ -7,48 +7,49 @@
 
 use crate::data::SplitSpec;
 use serde::{Deserialize, Serialize};
+use serde_with::{json::JsonString, serde_as, skip_serializing_none, DisplayFromStr};
 use std::path::{Path, PathBuf};
 
 /// How a model was made, as its checkpoint records it: each field is a key, and the table in
 /// docs/checkpoints.md (held to these fields by a test) says what each holds. Every field is
 /// optional: a network fills in its training, a count model its smoothing, both their data.
+#[skip_serializing_none]
+#[serde_as]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    #[serde_as(as = "Option<JsonString>")]
     pub data_files: Option<Vec<DataFile>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub lowercase: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub split: Option<SplitSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub split_seed: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    #[serde_as(as = "Option<JsonString>")]
     pub counts_from: Option<DataFile>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    #[serde_as(as = "Option<JsonString>")]
     pub sources: Option<Vec<Piece>>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub seed: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "json")]
+    #[serde_as(as = "Option<JsonString>")]
     pub init: Option<Start>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub epochs: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub epochs_total: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub lr: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub reg: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub threads: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub final_loss: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub nll: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_text")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub smoothing: Option<f64>,
 }
 
@@ -173,81 +174,5 @@ impl Meta {
     /// The data files it records; empty when none are.
     pub fn data_files(&self) -> Vec<DataFile> {
         self.data_files.clone().unwrap_or_default()
-    }
-}
-
-/// A value stored as its text (`Display` / `FromStr`).
-pub(crate) mod text {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-    use std::fmt::Display;
-    use std::str::FromStr;
-
-    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_string())
-    }
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-        D: Deserializer<'de>,
-    {
-        let text = String::deserialize(d)?;
-        text.parse()
-            .map_err(|e| D::Error::custom(format!("{text:?} ({e})")))
-    }
-}
-
-/// An optional value stored as its text, absent when `None`.
-pub(crate) mod opt_text {
-    use serde::{Deserializer, Serializer};
-    use std::fmt::Display;
-    use std::str::FromStr;
-
-    pub fn serialize<T: Display, S: Serializer>(
-        value: &Option<T>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => super::text::serialize(v, s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-        D: Deserializer<'de>,
-    {
-        super::text::deserialize(d).map(Some)
-    }
-}
-
-/// An optional record or list stored as JSON text, absent when `None`.
-pub(crate) mod json {
-    use serde::{
-        de::DeserializeOwned, de::Error, Deserialize, Deserializer, Serialize, Serializer,
-    };
-
-    pub fn serialize<T: Serialize, S: Serializer>(
-        value: &Option<T>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(v) => {
-                s.serialize_str(&serde_json::to_string(v).map_err(serde::ser::Error::custom)?)
-            }
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<T>, D::Error> {
-        let text = String::deserialize(d)?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| D::Error::custom(format!("{text:?} is not the JSON expected ({e})")))
     }
 }
