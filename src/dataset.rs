@@ -22,7 +22,8 @@ pub struct FitOptions {
     pub split: Option<(SplitSpec, u64)>,
 }
 
-/// The data read for a fit.
+/// The data read for a fit. What the counts are indexed by (vocabulary, order) and the record
+/// of where they came from are read through methods, so that they cannot be changed apart.
 #[derive(Debug)]
 pub struct Dataset {
     vocab: Vocab,
@@ -32,8 +33,10 @@ pub struct Dataset {
     examples: Option<Examples>,
     /// The split, when asked for.
     pub splits: Option<Splits>,
-    names: Option<usize>,
-    summary: String,
+    /// Names read (unknown for counts taken from a checkpoint).
+    pub names: Option<usize>,
+    /// One line saying what was read (for stderr).
+    pub summary: String,
     provenance: Meta,
 }
 
@@ -254,11 +257,6 @@ impl Dataset {
         self.order
     }
 
-    /// Names read (unknown for counts taken from a checkpoint).
-    pub fn names(&self) -> Option<usize> {
-        self.names
-    }
-
     /// The examples fitted on, when kept.
     pub fn examples(&self) -> Option<&Examples> {
         match &self.splits {
@@ -279,11 +277,6 @@ impl Dataset {
     pub fn dev_counts(&self) -> Option<&Counts> {
         let s = self.splits.as_ref()?;
         (s.dev.counts.total() > 0).then_some(&s.dev.counts)
-    }
-
-    /// One line saying what was read (for stderr).
-    pub fn summary(&self) -> &str {
-        &self.summary
     }
 
     /// One line saying how the names were split (for stderr).

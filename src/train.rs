@@ -273,7 +273,7 @@ fn settings(config: &TrainConfig, data: &Dataset, threads: i32) -> String {
         data.order(),
         threads,
         crate::device::device_name(config.device),
-        data.summary()
+        data.summary
     )
 }
 

@@ -28,7 +28,7 @@ pub struct Context {
 impl Context {
     /// What a command read: the data's summary line, and the split's.
     pub fn note_data(&self, data: &bigram::dataset::Dataset) {
-        self.printer.note(data.summary());
+        self.printer.note(&data.summary);
         if let Some(line) = data.split_summary() {
             self.printer.note(line);
         }

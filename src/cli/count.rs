@@ -113,7 +113,7 @@ impl super::Run for CountArgs {
             threads: ctx.threads,
             nll: model.meta.nll.unwrap_or(f64::NAN),
             examples: data.counts().total(),
-            names: data.names().unwrap_or(0),
+            names: data.names.unwrap_or(0),
             vocab: data.vocab().as_string(),
             out: self.out.display().to_string(),
             peak_rss_mib: bigram::memory::peak_rss_mib(),
