@@ -2,7 +2,9 @@
 
 use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
 use bigram::train::{Method, TrainConfig};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
+use strum::VariantArray;
 
 /// The data to read: one or more files, `-` for standard input.
 #[derive(Clone, Debug, Args)]
@@ -131,25 +133,16 @@ impl OrderArg {
     }
 }
 
-/// How each epoch is computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum MethodArg {
-    /// The notebook's one-hot matmul: bit-identical to PyTorch on the CPU.
-    Onehot,
-    /// Row lookup W[X] and cross entropy: same objective, less work.
-    Index,
-    /// The objective over the 27×27 counts with its gradient written out: fastest.
-    Counts,
-}
-
-impl From<MethodArg> for Method {
-    fn from(arg: MethodArg) -> Self {
-        match arg {
-            MethodArg::Onehot => Method::OneHot,
-            MethodArg::Index => Method::Index,
-            MethodArg::Counts => Method::Counts,
-        }
-    }
+/// A flag whose values are a library enum's variants (`--method`, `--sampler`), each with the
+/// name and line of help that `describe` gives it: the library's list, so none is left out.
+pub fn variants<T: VariantArray + Copy + Send + Sync + 'static>(
+    describe: fn(T) -> (&'static str, &'static str),
+) -> impl TypedValueParser<Value = T> {
+    let named = move |name: String| T::VARIANTS.iter().copied().find(|&v| describe(v).0 == name);
+    let values = T::VARIANTS
+        .iter()
+        .map(move |&v| PossibleValue::new(describe(v).0).help(describe(v).1));
+    PossibleValuesParser::new(values).try_map(move |name| named(name).ok_or("unknown value"))
 }
 
 /// Held-out parts.

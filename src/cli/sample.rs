@@ -45,7 +45,7 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 100_000, help_heading = "Sampling")]
     max_attempts: u64,
     /// How a character is drawn; the distribution is the same, the names differ.
-    #[arg(long, value_name = "SAMPLER", value_parser = sampler_parser(), default_value = SamplerKind::default().name(), help_heading = "Sampling")]
+    #[arg(long, value_name = "SAMPLER", value_parser = super::args::variants(SamplerKind::describe), default_value = SamplerKind::default().name(), help_heading = "Sampling")]
     sampler: SamplerKind,
     /// The same as --sampler fast.
     #[arg(long, conflicts_with = "sampler", help_heading = "Sampling")]
@@ -54,14 +54,6 @@ pub struct SampleArgs {
     /// (default: the checkpoint's training data, when it is still there unchanged).
     #[arg(long, num_args = 1.., value_name = "PATH")]
     data: Vec<Source>,
-}
-
-/// `--sampler`: the library's samplers, each with its line of help.
-fn sampler_parser() -> impl clap::builder::TypedValueParser<Value = SamplerKind> {
-    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    use strum::VariantArray;
-    let values = SamplerKind::VARIANTS.iter().map(|kind| PossibleValue::new(kind.name()).help(kind.describe().1));
-    PossibleValuesParser::new(values).try_map(|name| SamplerKind::from_name(&name).ok_or("unknown sampler"))
 }
 
 impl Report for Drawn {

@@ -1,6 +1,6 @@
 //! `bigram train`: fit the network by gradient descent and save a checkpoint.
 
-use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
+use super::args::{variants, DeviceArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
 use super::args::TensorboardArg;
 use super::printer::Report;
 use super::progress::EpochBar;
@@ -9,7 +9,7 @@ use super::Context;
 use bigram::device::parse_device;
 use bigram::io::{check_png, plan_outputs, InputPath, Output};
 use bigram::tensorboard::EventLog;
-use bigram::train::{fit, method_for, Fit, Summary, TrainOn};
+use bigram::train::{fit, method_for, Fit, Method, Summary, TrainOn};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -43,8 +43,8 @@ pub struct TrainArgs {
     reg: RegArg,
     /// How each epoch is computed (all reach the same objective) [default: onehot; counts with
     /// --counts].
-    #[arg(long, value_enum, help_heading = "Optimisation")]
-    method: Option<MethodArg>,
+    #[arg(long, value_parser = variants(Method::describe), help_heading = "Optimisation")]
+    method: Option<Method>,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
     #[command(flatten, next_help_heading = "Device")]
@@ -96,7 +96,7 @@ impl super::Run for TrainArgs {
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let split = self.split.split.is_some();
-        let method = method_for(self.counts.as_deref(), self.method.map(Into::into), split)?;
+        let method = method_for(self.counts.as_deref(), self.method, split)?;
         let device = parse_device(&self.device.device)?;
         let outputs = plan(&self)?;
         if let Some(plot) = outputs.get(1) {

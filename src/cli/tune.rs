@@ -1,7 +1,7 @@
 //! `bigram tune`: one fit per value of the L2 weight (or smoothing), judged on the dev part.
 
 use bigram::bail_input;
-use super::args::{DeviceArg, MethodArg, OptimArgs, OrderArg, ReadArgs, TensorboardArg};
+use super::args::{variants, DeviceArg, OptimArgs, OrderArg, ReadArgs, TensorboardArg};
 use super::printer::Report;
 use super::Context;
 use bigram::data::SplitSpec;
@@ -44,8 +44,8 @@ pub struct TuneArgs {
     #[command(flatten, next_help_heading = "Optimisation")]
     optim: OptimArgs,
     /// How each epoch is computed; `counts` is the fast default here.
-    #[arg(long, value_enum, default_value = "counts")]
-    method: MethodArg,
+    #[arg(long, value_parser = variants(Method::describe), default_value = "counts")]
+    method: Method,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
     #[command(flatten, next_help_heading = "Output")]
@@ -106,7 +106,7 @@ impl super::Run for TuneArgs {
         }
         let tensorboard = self.tensorboard.checked()?;
         let device = parse_device(&self.device.device)?;
-        let method = Method::from(self.method);
+        let method = self.method;
         let fit = FitOptions {
             order: self.order.get(),
             examples: method.needs_examples(),

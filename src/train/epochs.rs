@@ -17,26 +17,38 @@ use tch::{Device, Kind, Tensor};
 /// methods reach the same objective without it, and the error says so.
 pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
 
-/// How to compute each epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// How to compute each epoch: `VARIANTS` lists them, and the command line offers that list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, strum::VariantArray)]
 pub enum Method {
-    /// The notebook's one-hot matmul (PyTorch-exact).
     #[default]
     OneHot,
-    /// Row lookup and cross entropy.
     Index,
-    /// Closed-form gradient over the counts matrix, in plain Rust.
     Counts,
 }
 
 impl Method {
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
+    /// Its name (as the command line, reports and checkpoints write it) and a line saying what
+    /// it is.
+    pub fn describe(self) -> (&'static str, &'static str) {
         match self {
-            Method::OneHot => "onehot",
-            Method::Index => "index",
-            Method::Counts => "counts",
+            Method::OneHot => (
+                "onehot",
+                "The notebook's one-hot matmul: bit-identical to PyTorch on the CPU",
+            ),
+            Method::Index => (
+                "index",
+                "Row lookup W[X] and cross entropy: same objective, less work",
+            ),
+            Method::Counts => (
+                "counts",
+                "The objective over the 27×27 counts with its gradient written out: fastest",
+            ),
         }
+    }
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        self.describe().0
     }
 
     /// Whether it needs the list of examples (not just their counts).
