@@ -89,9 +89,8 @@ def main():
     names = read_names(args.data)  # In [1]
     out["first_names"] = names[:3]
     show(1, names[:3])
-    first = names[0]  # In [2]: the notebook shows "emma", the first name
-    out["first_bigrams"] = [[a, b] for a, b in zip("." + first, first + ".")]
-    show(2, list(zip("." + first, first + ".")))
+    out["first_bigrams"] = [[a, b] for a, b in zip(".emma", "emma.")]  # In [2], as written
+    show(2, list(zip(".emma", "emma.")))
     stoi = {c: i for i, c in enumerate(VOCAB)}  # In [4], In [5]
     itos = {i: c for c, i in stoi.items()}
     show(4, stoi)

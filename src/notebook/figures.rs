@@ -61,7 +61,7 @@ impl Continuation {
 pub struct DataCells {
     /// In [1]: the first three names.
     pub first_names: Vec<String>,
-    /// In [2]: the bigrams of the first name (the notebook shows "emma", names.txt's first).
+    /// In [2]: the bigrams of 'emma', the name the notebook's cell writes out.
     pub first_bigrams: Vec<(char, char)>,
     /// In [4]/[5]: the characters in index order (stoi and itos are its two directions).
     pub vocab: String,
@@ -166,14 +166,10 @@ impl Replay {
         [X, y]: [&Tensor; 2],
         jup: &mut Jupyter,
     ) -> Result<Demonstration> {
-        let first = names.first().map_or("", String::as_str);
         let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));
         let data = DataCells {
             first_names: names.iter().take(3).cloned().collect(),
-            first_bigrams: format!(".{first}")
-                .chars()
-                .zip(format!("{first}.").chars())
-                .collect(),
+            first_bigrams: ".emma".chars().zip("emma.".chars()).collect(),
             vocab: ".abcdefghijklmnopqrstuvwxyz".into(),
             examples: X.numel(),
             x_head: head(X)?,

@@ -45,7 +45,7 @@ const GROUPS: [(u32, &str); 6] = [
         40,
         "## Training\n\n`train()` repeats forward pass, `backward()` and update over every \
          example. The cell's update line assigns instead of stepping; under Out[43], a note of \
-         ours gives the loss of the line it means (`train_as_meant`, In [44]).",
+         ours gives the loss of the line it means (`train_as_meant`, which `src/notebook.rs` defines between In [43] and In [44]).",
     ),
     (
         44,
@@ -64,27 +64,22 @@ impl Replay {
 }
 
 /// The Rust of each cell that `source` marks, by number. A cell starts at a line `// In [n]`
-/// (or `/// In [n]` heading a function, which is then the whole cell) and runs to the next
-/// such line, a blank line or the end of its block.
+/// and runs to the next such line, a blank line or the end of its block.
 pub fn code_cells(source: &str) -> Vec<(u32, String)> {
     let lines: Vec<&str> = source.lines().collect();
     let mut cells = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some((number, whole_function)) = marker(lines[i]) else {
+        let Some(number) = marker(lines[i]) else {
             i += 1;
             continue;
         };
         let indent = indentation(lines[i]);
         let end = (i + 1..lines.len())
             .find(|&j| {
-                if whole_function {
-                    lines[j - 1] == "}"
-                } else {
-                    marker(lines[j]).is_some()
-                        || lines[j].trim().is_empty()
-                        || indentation(lines[j]) < indent
-                }
+                marker(lines[j]).is_some()
+                    || lines[j].trim().is_empty()
+                    || indentation(lines[j]) < indent
             })
             .unwrap_or(lines.len());
         let body: Vec<&str> = lines[i..end]
@@ -97,28 +92,18 @@ pub fn code_cells(source: &str) -> Vec<(u32, String)> {
     cells
 }
 
-/// The cell a line starts: `// In [n]` or `/// In [n]` naming one cell (not a list of them),
-/// and whether it heads a whole function.
-fn marker(line: &str) -> Option<(u32, bool)> {
-    let text = line.trim_start();
-    let (rest, doc) = match text.strip_prefix("/// In [") {
-        Some(rest) => (rest, true),
-        None => (text.strip_prefix("// In [")?, false),
-    };
+/// The cell a line starts: `// In [n]` naming one cell, not a list of them ("In [8], In [9]"
+/// or "In [10] … In [18]" introduce a group).
+fn marker(line: &str) -> Option<u32> {
+    let rest = line.trim_start().strip_prefix("// In [")?;
     let (number, after) = rest.split_once(']')?;
-    // "In [8], In [9]" and "In [10] … In [18]" introduce groups, not one cell.
     if after
         .trim_start_matches([',', ' ', '…'])
         .starts_with("In [")
     {
         return None;
     }
-    // A doc comment names a cell that is a whole function as "/// In [n]: …"; other doc
-    // comments only mention a cell ("In [45]'s seed").
-    if doc && !after.starts_with(':') {
-        return None;
-    }
-    Some((number.parse().ok()?, doc && indentation(line) == 0))
+    number.parse().ok()
 }
 
 fn indentation(line: &str) -> usize {
@@ -211,12 +196,8 @@ fn a() {
 }
 
 // In [3], In [4]: a group, not a cell
-/// In [4]'s constant, a mention, not a cell
+/// In [4]: a doc comment, not a cell
 const C: u32 = 1;
-/// In [5]: a whole function
-fn b() {
-    body();
-}
 ";
         let cells = code_cells(source);
         assert_eq!(
@@ -226,10 +207,6 @@ fn b() {
                 (
                     2,
                     "// In [2]: a comment, after In [1]\nlet y = x;".to_string()
-                ),
-                (
-                    5,
-                    "/// In [5]: a whole function\nfn b() {\n    body();\n}".to_string()
                 ),
             ]
         );
@@ -241,13 +218,11 @@ fn b() {
         for cell in CELLS {
             assert!(numbers.contains(&cell), "In [{cell}] has no marked Rust");
         }
-        // A cell's parts are joined, so a stray `// In [n]` in the plumbing would join it too:
-        // only In [44] has two parts (train_as_meant, then smoothing).
-        let mut twice: Vec<u32> = CELLS
+        // A cell's parts are joined, so a stray `// In [n]` in a comment would join its cell.
+        let twice: Vec<u32> = CELLS
             .into_iter()
             .filter(|cell| numbers.iter().filter(|n| *n == cell).count() > 1)
             .collect();
-        twice.dedup();
-        assert_eq!(twice, [44]);
+        assert!(twice.is_empty(), "cells marked twice: {twice:?}");
     }
 }

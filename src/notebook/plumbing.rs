@@ -1,8 +1,8 @@
 //! What the cells of `notebook.rs` need and the notebook does not have: the names read and
 //! checked (In [1]'s `open("names.txt")`), a generator seeded for each draw (the cells'
 //! `randn`), its numbers then moved to the device the replay runs on, and each epoch's loss
-//! kept with a Ctrl-C check ([`Losses`]). `replay()`, at the bottom of `notebook.rs`, runs the
-//! cells with them.
+//! kept with a Ctrl-C check ([`Losses`]). `replay()`, in `notebook.rs`, runs the cells with
+//! them.
 
 use crate::cancel::Cancel;
 use crate::data::{labels, read_names, ReadOptions, Source};

@@ -96,9 +96,9 @@ impl Replay {
         let losses = &self.continuation.losses;
         let said = outcome(losses, float_repr);
         match losses.iter().all(|loss| loss.is_finite()) {
-            true => format!("the last epoch's loss: {said}\n"),
+            true => format!("the last epoch's loss (NLL + L2): {said}\n"),
             false => format!(
-                "the last epoch's loss: {said}\nIn [45] draws no names from these weights.\n"
+                "the last epoch's loss (NLL + L2): {said}\nIn [45] draws no names from these weights.\n"
             ),
         }
     }

@@ -156,7 +156,7 @@ fn compare_data(rows: &mut Rows, py: &NotebookReference, rs: &Replay) {
     let pair = |(a, b): &(char, char)| format!("{a}{b}");
     rows.list("In [1] first names", &py.first_names, &d.first_names);
     rows.list(
-        "In [2] first name's bigrams",
+        "In [2] emma's bigrams",
         &py.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
         &d.first_bigrams.iter().map(pair).collect::<Vec<_>>(),
     );

@@ -46,7 +46,7 @@ fn all_close(got: &[f32], want: &[f64]) {
 fn data_cells_match_in_1_to_9() {
     let r = run();
     assert_eq!(r.data.first_names, ["emma", "olivia", "ava"]);
-    // In [2] printed these for the first name; the replay makes them with the training code.
+    // In [2]'s bigrams of 'emma', as the notebook printed them.
     let emma: Vec<(char, char)> = vec![('.', 'e'), ('e', 'm'), ('m', 'm'), ('m', 'a'), ('a', '.')];
     assert_eq!(r.data.first_bigrams, emma);
     assert_eq!(r.data.examples, 228146);
