@@ -8,71 +8,83 @@
 //!
 //! The values are printed as PyTorch 2.13 prints them; the words are ours: a label stands for the
 //! text a print() writes before its value, and an empty label `""` shows the value alone, as
-//! Out[n] or a bare print(x) does. Lines marked `ours` do what the notebook does not: check the
-//! file, move tensors to the device (CPU or GPU), stop on Ctrl-C, keep the figures. In [44] and
-//! In [45] are ours too: the smoothing and generation the notebook's TODO asks for. tch's
-//! spellings of PyTorch's calls: the README's table, "Read the port". Our helpers are named where
-//! first used; the `use` lines that bring them in (and `Result`, `Device`…) sit at the bottom
-//! (Rust usually puts them at the top).
+//! Out[n] or a bare print(x) does. Blocks headed `── ours, not a cell` and lines marked `ours`
+//! do what the notebook does not: check the file, move tensors to the device (CPU or GPU), stop
+//! on Ctrl-C, keep the figures. In [44] and In [45] are ours too: the smoothing and generation
+//! the notebook's TODO asks for. tch's spellings of PyTorch's calls: the README's table, "Read
+//! the port". Our helpers are named where first used; the `use` lines that bring them in (and
+//! `Result`, `Device`…) sit at the bottom (Rust usually puts them at the top). `//!` documents
+//! the file, `///` the item below it, `//` is a plain comment.
 // The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off: `#![…]`
 // applies to the whole file, `#[…]` (below) to the item after it.
 #![allow(non_snake_case)]
 
 /// Replays the notebook on `sources` (`&[Source]`: a list of files, lent; names.txt here), its
-/// tensors on `device`; training stops between epochs once `cancel` is raised (Ctrl-C). Returns
-/// what the cells showed, as `Replay`. `Result<Replay>`: a Replay or an error (our error type).
-// `//!` documents the file, `///` the item below it, `//` is a plain comment. clippy, Rust's
-// linter, warns of functions this long
+/// tensors on `device` (a `Device`, CPU or GPU); training stops between epochs once `cancel` (a
+/// `Cancel`, raised by Ctrl-C) is raised. Returns what the cells showed, as a `Replay`.
+/// `Result<Replay>`: a Replay or an error (our error type). `pub`: usable outside this file.
+// clippy, Rust's linter, warns of functions this long; `reason` says why it is allowed here.
 #[allow(clippy::too_many_lines, reason = "a notebook's cells share one scope")]
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
     // ours: Jupyter's display, which keeps what each cell shows. Jupyter::new(): the type's own
     // function `new`, as Python's Jupyter() would be. `mut`: jup's methods change it in place
-    // (they take `&mut self`), and Rust allows that only on a `mut` variable or a temporary
+    // (they take `&mut self`), and Rust allows that only on a `mut` variable, a temporary, or
+    // through a `&mut` reference
     let mut jup = Jupyter::new();
 
-    // In [1]: names = open("names.txt", "r").read().splitlines(). plumbing::names, ours, also
-    // checks that each name is a–z only and that the data fits the cells and the memory; `?`
-    // passes its error up, where Python would raise.
+    // In [1]: names = open("names.txt", "r").read().splitlines()
+    // plumbing::names, ours (written with its path to show it is ours), also checks that
+    // each name is a–z only and that the data fits the cells and the memory; `?` passes its
+    // error up, where Python would raise.
     let names = plumbing::names(sources, cancel)?;
     // names[:3], each as Python's repr 'emma' (str_repr and list_repr, ours, in pyrepr.rs, write
-    // Python's reprs). iter() gives each name in turn, lazily, as a Python generator does; `|name|
-    // …` is `lambda name: …`
+    // Python's reprs). iter() lends each name in turn (&String), lazily, as a Python generator
+    // does; `|name| …` is `lambda name: …`
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
-    // In [2]: list(zip('.emma', 'emma.')). chars(): a string's characters, one by one; |(a, b)|
-    // unpacks each pair. format! is an f-string: `{}` a value, `{name}` a variable, `{:?}` Rust's
-    // debug form, `{x:.4}` four decimals. Here it writes a pair as Python prints a tuple,
-    // ('.', 'e'); quoted(c), ours (at the bottom), is a char's repr.
+    // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
+    // chars(): a string's characters, one by one; |(a, b)| unpacks each pair. format! is an
+    // f-string, `{}` standing for each value in turn: here it writes a pair as Python prints a
+    // tuple, ('.', 'e'). quoted(c), ours (at the bottom), is a char's repr.
     let bigrams = ".emma".chars().zip("emma.".chars());
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(a), quoted(b)));
     jup.print(2, "emma's bigrams", list_repr(tuples));
 
-    // In [3]: import torch. tch: Rust's bindings to libtorch, PyTorch's C++ core. A `use` covers
-    // its whole block wherever it sits: it is here to mirror In [3]. IndexOp is a trait: its
-    // method .i(), Python's [] on a tensor, needs the trait brought in by name.
+    // In [3]: import torch
+    // tch: Rust's bindings to libtorch, PyTorch's C++ core. A `use` covers its whole block
+    // wherever it sits: it is here to mirror In [3] (Device, needed by replay's signature, outside
+    // the block, is imported at the bottom). IndexOp is a trait (a set of methods, like a Python
+    // protocol): its .i(), Python's [] with ints and slices (for tensors, see In [40]), works
+    // once imported.
     use tch::{kind::FLOAT_CPU, IndexOp, Kind, Tensor};
 
-    // In [4]: "." + string.ascii_lowercase, enumerated. zip(0..) pairs each char with 0, 1, 2…
-    // (as i64, tch's index type); collect() builds the type written on the left, a BTreeMap:
-    // a dict kept in key order ('.' first)
+    // In [4]: stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
+    // zip(0..) pairs each char with 0, 1, 2… (Rust's enumerate() counts as usize; zip(0..)
+    // counts as the type on the left asks: i64, tch's index type). collect() builds that type, a
+    // BTreeMap: a dict with its keys sorted ('.' sorts first, so its order is the notebook's).
     let stoi: BTreeMap<char, i64> = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     // dict_repr, from pyrepr.rs like str_repr, writes a dict's repr. iter() gives the pairs as
-    // references; the & in |(&c, i)| takes out the char
+    // references; `&x` in a pattern copies the value out of a reference, so |(&c, i)| takes out
+    // the char
     let pairs = stoi.iter().map(|(&c, i)| (quoted(c), i.to_string()));
     jup.print(4, "", dict_repr(pairs));
 
-    // In [5]: the type on the left, BTreeMap<i64, char>, holds values, so (&c, &i) copies both
-    // out (in In [4], to_string works on a reference, so i needed no &)
+    // In [5]: itos = {num: letter for letter, num in stoi.items()}
+    // The type on the left, BTreeMap<i64, char>, holds values, so (&c, &i) copies both out
+    // (to_string, above, works on a reference, so i needed no &).
     let itos: BTreeMap<i64, char> = stoi.iter().map(|(&c, &i)| (i, c)).collect();
     let pairs = itos.iter().map(|(i, &c)| (i.to_string(), quoted(c)));
     jup.print(5, "", dict_repr(pairs));
 
-    // In [6]: X = [], y = []. Vec::new(): the type Vec's own function `new`, like Python's
-    // list(), its element type (i64) taken from the pushes below; `mut`: push changes them
+    // In [6]: X = [], y = [], then a loop over the names' bigrams
+    // Vec::new(): the type Vec's own function `new`, like Python's list(), its element type (i64)
+    // taken from the pushes below; `mut`: push changes them. `let (a, b) = (…)` is Python's
+    // `a, b = …`
     let (mut X, mut y) = (Vec::new(), Vec::new());
     // &names: the list, lent to the loop (without &, the loop would use it up)
     for name in &names {
+        // format!(".{name}"): f".{name}"
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
             // stoi[char1]: a Rust map is indexed by a reference to its key, &char1
             X.push(stoi[&char1]);
@@ -80,38 +92,42 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
     }
     jup.print(6, "examples", X.len().to_string());
-    // Rust's {:?} of a list of integers is Python's print of it: [0, 5, 13, …]
+    // {:?}, Rust's debug form, of a list of integers is Python's print of it: [0, 5, 13, …]
     jup.print(6, "X[:10]", format!("{:?}", &X[..10])); // &X[..10]: X[:10], borrowed
     jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
     // X = torch.tensor(X): `let X` again makes a new X (the list's name is reused, "shadowed")
     let X = Tensor::from_slice(&X);
     let y = Tensor::from_slice(&y);
 
-    // In [7]: stoi["c"]. In Rust 'c' is a char and "c" a string (Python has no such
-    // difference); &'c' is a reference to the char, as a map is indexed by one
+    // In [7]: c_index = stoi["c"]
+    // In Rust 'c' is a char and "c" a string (Python has no such difference); &'c' is a reference
+    // to the char, as a map is indexed by one
     let c_index = stoi[&'c'];
-    // torch.zeros(27): FLOAT_CPU is (Kind::Float, Device::Cpu), float32 on the CPU
+    // torch.zeros(27): [27] is the shape (a Rust array where Python takes an int or a tuple),
+    // FLOAT_CPU is (Kind::Float, Device::Cpu), float32 on the CPU
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
-    // c_enc[c_index] = 1: .i() is [], a view of c_enc (a new Tensor sharing its numbers), and
-    // fill_(1.0) is `= 1`; `let _ =` drops the view fill_ returns. c_enc needs no `mut`: tch
-    // declares fill_ `&mut self`, and it is called on the view, a temporary. Rust tracks the
-    // handle, not the numbers it shares: c_enc's change through the view.
+    // c_enc[c_index] = 1, written through a view: .i() is [], a new Tensor sharing c_enc's
+    // numbers, and fill_(1.0) is `= 1`; `let _ =` drops what fill_ returns. A tch Tensor is a
+    // handle, like a Python name: `mut` covers the handle and its `&mut self` methods (those that
+    // may change it), not the numbers, which any handle sharing them can change. fill_ is called
+    // on the view, a temporary, so c_enc needs no `mut`, and c_enc's numbers change through it.
     let _ = c_enc.i(c_index).fill_(1.0);
     // The cell's one print() has two values, so two calls. show can fail (writing a tensor's
     // repr reads it back), hence its `?`.
     jup.print(7, "c's index", c_index.to_string());
     jup.show(7, "its one-hot encoding", &c_enc)?;
 
-    // In [8]: F.one_hot(X, num_classes=27), then X_enc[:5], which tch spells X_enc.i(..5)
+    // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5], which tch spells
+    // X_enc.i(..5)
     let X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
-    // In [9]: X_enc.float(); Kind is tch's dtype
+    // In [9]: X_enc = X_enc.float(), then X_enc[0]; Kind is tch's dtype
     let X_enc = X_enc.to_kind(Kind::Float);
     jup.show(9, "", &X_enc.i(0))?;
 
-    // ours: In [10] … In [44] compute on the run's device (X stays on the CPU; In [45] draws
-    // on the CPU).
+    // ── ours, not a cell: from here on, the cells compute on the run's device (X stays on the
+    // CPU, and In [45] draws on the CPU).
     // f_to_device is .to(device); an f_ method returns tch's error where the plain one would
     // panic, and `?` passes it up
     let (c_enc, X_enc, y) = (
@@ -120,10 +136,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         y.f_to_device(device)?,
     );
 
-    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42)). tch has no
-    // generator object: randn(seed, shape, device), ours (plumbing.rs), seeds the CPU's random
-    // generator, draws from it, then puts W on the device
-    let W = randn(42, [27, 1], device)?;
+    // In [10]: W = torch.randn((27, 1), generator=torch.Generator().manual_seed(42))
+    // tch has no generator object: seeded_randn(seed, shape, device), ours (plumbing.rs), seeds
+    // the CPU's random generator, draws from it, then puts W on the device
+    let W = seeded_randn(42, [27, 1], device)?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
 
@@ -131,16 +147,19 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.say(11, "c_enc's only 1 is at index 3, so c_enc @ W is W[3]:");
     jup.show(11, "", &c_enc.matmul(&W))?; // c_enc @ W; matmul borrows W: &W
 
-    // In [12]: the generator seeded again; requires_grad=True. `mut`: tch declares zero_grad
-    // (In [22]) and set_data (In [40]) `&mut self`, as jup's methods are
-    let mut W = randn(42, [27, 27], device)?.set_requires_grad(true);
+    // In [12]: W = torch.randn((27, 27), generator = gen, requires_grad=True), gen seeded again
+    // `mut`: tch declares zero_grad (In [22]) and set_data (In [40]) `&mut self`, as jup's
+    // methods are
+    let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
 
     // In [13]: c_output = c_enc @ W
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
 
-    // In [14]: zip(stoi.keys(), c_output). iter::<f64>() reads c_output's numbers as floats:
-    // `::<f64>` names the type to read them as
+    // In [14]: for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
+    // iter::<f64>() reads c_output's numbers as floats (`::<f64>` names the type), and can fail
+    // (c_output must be 1-d), hence `?`. {logit:.4} is {logit:.4f}; &letter.to_string() lends
+    // the new String as the label
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     for (letter, logit) in stoi.keys().zip(c_output.iter::<f64>()?) {
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
@@ -154,23 +173,25 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let pos_values = logits.exp();
     jup.show(16, "", &pos_values)?;
 
-    // In [17]: pos_values.sum(dim=1, keepdims=True): sum_dim_intlist(dim, keepdims, dtype), the
-    // dtype None to keep the tensor's; `None::<Kind>` is None with its type (Kind, a dtype)
-    // spelled out. tch's `a / b` consumes a Tensor given by value; `&pos_values` lends it, so it
-    // lives on.
+    // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True)
+    // tch names each form of sum apart: sum_dim_intlist(dim, keepdims, dtype) is the one with
+    // dims, the dtype None to keep the tensor's; `None::<Kind>` is
+    // None with its type (Kind, a dtype) spelled out. tch's `a / b` consumes a Tensor given by
+    // value; `&pos_values` lends it, so it lives on.
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
 
     // In [18]: probs.sum(dim=1, keepdims=True)
     jup.show(18, "", &probs.sum_dim_intlist(1, true, None::<Kind>))?;
 
-    // In [19]: c_logits = c_enc @ W, then softmax
+    // In [19]: c_logits = c_enc @ W, c_pos = c_logits.exp(), c_probs = c_pos / c_pos.sum()
     let c_logits = c_enc.matmul(&W);
     let c_pos = c_logits.exp();
     let c_probs = &c_pos / c_pos.sum(None::<Kind>); // c_pos.sum()
     jup.show(19, "", &c_probs)?;
 
-    // In [20]: c_probs[stoi["a"]], printed as f"{original_prediction * 100:.2f}%"
+    // In [20]: original_prediction = c_probs[stoi["a"]], printed as
+    // f"{original_prediction * 100:.2f}%"
     let original_prediction = c_probs.i(stoi[&'a']);
     jup.percent(20, "P('a' after 'c'), untrained", &original_prediction)?;
 
@@ -178,12 +199,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let loss = -original_prediction.log().mean(None::<Kind>);
     jup.show(21, "", &loss)?;
 
-    // In [22]: W.grad = None, then loss.backward(). tch can't unset a grad: it zeroes it, which
-    // does nothing here, as W has no gradient yet
+    // In [22]: W.grad = None, then loss.backward()
+    // tch can't unset a grad: it zeroes it, which does nothing here, as W has no gradient yet
     W.zero_grad();
     loss.backward();
 
-    // In [23]: W.grad.size(), written by size_repr (pyrepr.rs) as torch.Size([27, 27])
+    // In [23]: W.grad.size()
+    // size_repr (pyrepr.rs) writes it as torch.Size([27, 27])
     jup.print(23, "", size_repr(&W.grad().size()));
 
     // In [24]: W.grad
@@ -192,13 +214,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [25]: W.grad[3]
     jup.show(25, "", &W.grad().i(3))?;
 
-    // In [26]: W.data += -0.01 * W.grad. W.data(), as W.data: a handle to W's numbers that
-    // autograd does not track. `+=` changes them in place (hence `let mut data`), and as they
-    // are W's own numbers, W changes too
+    // In [26]: W.data += -0.01 * W.grad
+    // W.data(), as W.data: a handle to W's numbers that autograd does not track (W.grad() too is
+    // a method in tch, an attribute in Python). `+=` changes them in place (hence `let mut
+    // data`), and as they are W's own numbers, W changes too
     let mut data = W.data();
     data += -0.01 * W.grad();
 
-    // In [27]: the prediction before the step, then again after it
+    // In [27]: original_prediction printed; c_logits … c_probs as in In [19]; new_prediction =
+    // c_probs[stoi["a"]], printed
     jup.percent(27, "before the step", &original_prediction)?;
     let c_logits = c_enc.matmul(&W);
     let c_pos = c_logits.exp();
@@ -206,21 +230,26 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, bookkeeping until In [40]. The record of what In [1] … In [27] showed (figures.rs);
-    // jup, lent to be changed (`&mut jup`), then forgets the tensors it kept. drop(), Python's
-    // del, frees In [15] … In [17]'s, so that the trainings run without them.
+    // ── ours, not a cell: bookkeeping. read_cells (figures.rs) records, as figures, what In [1]
+    // … In [27] showed ([&X, &y]: an array of two borrowed tensors, for their heads and size),
+    // then has jup let go of the tensors it kept. Then drop(), like Python's del, drops these
+    // handles, which frees In [15] … In [17]'s tensors (drop takes one value, so the three go as
+    // one tuple), so that the trainings run without them.
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
     // The W In [43] starts from, kept for our run of In [40] as meant (tch's copy() is PyTorch's
     // .clone())
     let start = W.detach().copy();
-    // Each epoch's loss, kept for the figures; at Ctrl-C, record() returns an error that ends
-    // the replay
+    // Losses (plumbing.rs) keeps each epoch's loss for the figures; at Ctrl-C, record() returns
+    // an error that ends the replay. 43 is the cell named in that error
     let mut losses = Losses::new(43, cancel);
 
-    // In [40]: def train(). A closure, `|| { … }`, is a function that reads the variables around
+    // In [40]: def train(): 100 epochs of forward pass, backward pass and update
+    // A closure, `|| { … }`, is a function that reads the variables around
     // it, as train() reads the notebook's X_enc, y and W; `-> Result<f64>`: it returns a float
-    // (loss.item()) or an error; `mut`, as calling it changes what it captured (W, losses).
+    // (loss.item()) or an error; `mut`, as calling it changes what it captured (W, losses). Its
+    // hold on them ends at its last call (In [43]). A `?` inside returns the error from the
+    // closure, and `train()?` then passes it out of replay().
     let mut train = || -> Result<f64> {
         // `loss` is declared before the loop, as Python's outlives the loop; Tensor::new() is an
         // undefined tensor (no data at all), like `loss = None`
@@ -232,12 +261,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             // softmax: exp, then each row divided by its sum (In [16], In [17])
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-            // probs[torch.arange(X_enc.size(0)), y]: row i's probability of y[i]. .index takes a
-            // tensor per dimension, each Some(t) (None would be Python's `:`), and picks pairs
-            // as PyTorch does; .i() with two tensors would pick every row × column instead.
-            // arange's (dtype, device): the device is ours (Python's arange makes rows on the
-            // CPU), so that rows is made where X_enc is
+            // probs[torch.arange(X_enc.size(0)), y]: row i's probability of y[i].
+            // arange(X_enc.size(0)) with (dtype, device); the device is ours (Python's arange
+            // makes rows on the CPU), so that rows is made where X_enc is
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
+            // .index takes a tensor per dimension, each Some(t) (Some/None: Rust's Option,
+            // Python's Optional; None would be Python's `:`), and picks pairs as PyTorch does;
+            // .i() with two tensors would pick every row × column instead
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             // the NLL loss, as In [21]
             loss = -predictions.log().mean(None::<Kind>);
@@ -246,31 +276,36 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             W.zero_grad();
             loss.backward();
             // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step,
-            // not moved by it (see In [43]); set_data is tch's `W.data =`
+            // not moved by it (see In [43]); set_data is tch's `W.data =`, and it takes the new
+            // values lent (&). tch takes int or float scalars; -50.0 gives the notebook's -50's
+            // float32 product
             W.set_data(&(-50.0 * W.grad()));
             losses.record(&loss)?; // ours, not the notebook's: keep the loss; Ctrl-C ends here
         }
         // return loss.item(): f_double_value takes an index per dimension, so none (&[]) for a
-        // 0-d tensor; `Ok(…?)` turns tch's error, if any, into ours. A block's last expression,
-        // without `;`, is its value: here, what the closure returns
+        // 0-d tensor. `?` converts tch's error, if any, to ours and returns it; `Ok(x)` is the
+        // success value. A block's last expression, without `;`, is its value: here, the
+        // closure's
         Ok(loss.f_double_value(&[])?)
     };
 
-    // In [43]: as the update replaces W, the loss stalls near 3.09. The notebook printed
-    // 3.085660934448242, with a history we cannot see (its numbering skips In [28] … In [39],
-    // [41] and [42]). PyTorch 2.13, running the cells as they stand, from In [26]'s W, prints
-    // other last digits, which change with the thread count and the CPU; on the CPU, this port
-    // prints PyTorch 2.13's (the README says more). The note under Out[43] is ours (below).
+    // In [43]: train()
+    // As the update replaces W, the loss stalls near 3.09. Out[43]'s last digits differ from the
+    // notebook's: float32 sums over 228,146 rows round differently with the PyTorch version and
+    // the thread count (docs/parity.md). `loss` is now loss.item(), a float (shadowing again).
     let loss = train()?;
     // float_repr (pyrepr.rs): Python's repr of a float
     jup.print(43, "", float_repr(loss));
-    let as_written: Vec<f64> = losses.into(); // ours: .into() makes the Losses a list of floats
+    // ours: into() converts to the type it is wanted as, here the one on the left, a list of
+    // floats
+    let as_written: Vec<f64> = losses.into();
 
-    // ours, between In [43] and In [44]: In [40] as meant, which In [44] runs and the note under
-    // Out[43] reports. train_as_meant is train()'s loop with two changes, each marked `changed`:
-    // the update steps W (`+=`), and `l2 * (W**2).mean()` is added to the loss. Its arguments are
-    // what differs between the runs: W (whichever it is given), l2 and losses (`&mut`: lent to
-    // be changed).
+    // ── ours, not a cell: In [40] as meant, which In [44] runs, and our note printed after
+    // Out[43] reports. train_as_meant is train()'s loop with two changes, each
+    // marked `changed`: the update steps W (`+=`), and `l2 * (W**2).mean()` is added to the loss
+    // (its part before that named `nll`). Its arguments are what differs between the runs: W
+    // (whichever it is given), l2 and losses (`&mut`: lent to be changed). No `mut` on the
+    // closure: it changes only what it is given, not what it captures.
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -281,13 +316,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             let nll = -predictions.log().mean(None::<Kind>);
             // changed: nll + l2 * (W**2).mean(), W**2 being pow_tensor_scalar(2). With l2 = 0
-            // the term is left out, so that the ops, and so the bits, are train()'s.
+            // the term is left out, so that the loss is computed with train()'s ops.
             // `if c { a } else { b }` is Python's `a if c else b`
             loss = if l2 > 0.0 {
+                // W ** 2: pow_tensor_scalar; the exponent may be an int or a float
                 nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>)
             } else {
                 nll
             };
+            // W is `&mut`, so methods that take `&mut self` (zero_grad) work through it
             W.zero_grad();
             loss.backward();
             // changed: W.data += -50 * W.grad, a step as in In [26]
@@ -297,39 +334,47 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    // The note under Out[43]: In [40] as meant, from the W In [43] started from, with no l2 term
+    // Our note after Out[43]: In [40] as meant, from the W In [43] started from, with no l2 term.
+    // 43 is the cell named if Ctrl-C stops it
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut intended = Losses::new(43, cancel);
     train_as_meant(&mut W_meant, 0.0, &mut intended)?;
+    // into() here: to the list of floats TrainingCells::new (figures.rs) asks for
     let training = TrainingCells::new(as_written, intended.into(), [&start, &W_meant])?;
 
-    // In [30], after the TODO that ends the notebook, holds only comments (the steps of training).
+    // In [30], the notebook's last cell, after its TODO, holds only comments (training's steps).
 
     // The TODO asks for smoothing, then generation: In [44] and In [45] are ours. They keep the
     // notebook's names, and add `ix` and `ix_enc`, one drawn character's index and its one-hot row.
 
-    // In [44]: smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it, but
-    // with W drawn again from the notebook's seed 42 (the lecture's is 2147483647): 100 epochs of
-    // train() as meant on the NLL plus `0.01 * (W**2).mean()`, which pulls the logits towards 0,
-    // so each row's probabilities towards uniform: the network's way of adding counts
-    let mut W = randn(42, [27, 27], device)?.set_requires_grad(true);
+    // In [44]: smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it
+    // In Python: W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42),
+    // requires_grad=True), then train() with `loss = nll + 0.01 * (W**2).mean()` and `W.data += -50
+    // * W.grad`, 100 epochs. W drawn again from the notebook's seed 42 (the lecture's is
+    // 2147483647), then 100 epochs of train() as meant on the NLL plus `0.01 * (W**2).mean()`,
+    // which pulls the logits towards 0, and so each row's probabilities towards uniform
+    let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
     let mut losses = Losses::new(44, cancel);
     let loss = train_as_meant(&mut W, 0.01, &mut losses)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
     let losses: Vec<f64> = losses.into();
 
-    // ours: no names if the training diverged, as multinomial refuses NaN probabilities (the
-    // replay's text says so instead). Names are drawn on the CPU: only the CPU's generator is
-    // seeded (with_cpu_seed, below).
+    // ── ours, not a cell: no names if the training diverged, as multinomial refuses NaN
+    // probabilities (the replay's text says so instead). Names are drawn on the CPU: only the CPU's
+    // generator is seeded (with_cpu_seed, below).
     if losses.iter().any(|loss| !loss.is_finite()) {
         let continuation = Continuation::new(losses, Vec::new());
         return Ok(Replay::new(demonstration, training, continuation, jup));
     }
     let W = W.f_to_device(Device::Cpu)?;
 
-    // In [45]: 5 names from In [44]'s W, a character at a time from '.' (index 0): the last one
-    // drawn, one-hot, through W and softmax, then one draw, until '.' comes again (or the name
-    // reaches 50 characters, a cap of ours so that every name ends).
+    // In [45]: 5 names from In [44]'s W
+    // In Python: g = torch.Generator().manual_seed(2147483647); for each name, ix = 0, then until
+    // ix is 0 again: ix_enc = F.one_hot(torch.tensor([ix]), num_classes=27).float(), softmax of
+    // ix_enc @ W, ix = torch.multinomial(probs, 1, replacement=True, generator=g).item().
+    // A character at a time from '.' (index 0): the last one drawn, one-hot, through W and
+    // softmax, then one draw, until '.' comes again (or the name reaches 50 characters, a cap of
+    // ours so that every name ends).
     // g = torch.Generator().manual_seed(2147483647): with_cpu_seed, ours (device.rs), seeds the
     // CPU's own generator (under a lock) while the closure draws from it, and returns what the
     // closure returns
@@ -358,7 +403,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Ok(drawn)
     })?;
 
-    // ours: the record of what the cells showed and computed
+    // ── ours, not a cell: the record of what the cells showed and computed (figures.rs)
     let continuation = Continuation::new(losses, drawn);
     Ok(Replay::new(demonstration, training, continuation, jup))
 }
@@ -367,7 +412,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 // notebook/: figures.rs (the record of what was shown), jupyter.rs (Jupyter's display),
 // plumbing.rs (reading, the seeded randn, Losses), render.rs and ipynb.rs (the text and .ipynb
 // outputs). `mod` names those files; `pub use` re-exports two of their types to the rest of the
-// program; `use` brings names in.
+// program; `use` brings names in; `crate::` is this program's own modules.
 mod figures;
 mod ipynb;
 mod jupyter;
@@ -384,7 +429,7 @@ use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
 use figures::{Continuation, TrainingCells};
 use jupyter::Jupyter;
-use plumbing::{randn, Losses};
+use plumbing::{seeded_randn, Losses};
 use std::collections::BTreeMap;
 use tch::Device;
 

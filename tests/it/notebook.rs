@@ -532,7 +532,10 @@ fn the_readmes_cell_table_points_at_each_cell_of_src_notebook_rs() {
 
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let mut seen = Vec::new();
-    for row in readme.lines().filter(|l| l.starts_with("| In [")) {
+    for row in readme
+        .lines()
+        .filter(|l| l.starts_with("| In [") || l.starts_with("| ours |"))
+    {
         let cols: Vec<&str> = row.split(" | ").collect();
         let numbers = |s: &str| -> Vec<usize> {
             s.split("In [")
@@ -548,6 +551,13 @@ fn the_readmes_cell_table_points_at_each_cell_of_src_notebook_rs() {
         let (from, to) = range.split_once('–').unwrap_or((range, range));
         let (from, to): (usize, usize) = (from.parse().unwrap(), to.parse().unwrap());
         let block = lines[from - 1..to].join("\n");
+        // A row of ours points at a block the port heads as not a cell.
+        if row.starts_with("| ours |") {
+            assert!(
+                lines[from - 1].contains("── ours, not a cell"),
+                "README puts a block of ours at {range}, where none starts"
+            );
+        }
         for cell in cells {
             assert!(
                 block.contains(&format!("In [{cell}]")),
