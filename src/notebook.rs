@@ -7,23 +7,19 @@
 //! - `jup.say(n, words)`: a print() of words only.
 //!
 //! The values are printed as PyTorch 2.13 prints them; the words are ours: a label stands for the
-//! text a print() writes before its value, and an empty label `""` shows the value alone, as
-//! Out[n] or a bare print(x) does. Blocks headed `── ours, not a cell` and lines marked `ours`
-//! do what the notebook does not: check the file, move tensors to the device (CPU or GPU), stop
-//! on Ctrl-C, keep the figures. In [44] and In [45] are ours too: the smoothing and generation
-//! the notebook's TODO asks for. tch's spellings of PyTorch's calls: the README's table, "Read
-//! the port". Our helpers are named where first used; the `use` lines that bring them in (and
-//! `Result`, `Device`…) sit at the bottom (Rust usually puts them at the top). `//!` documents
-//! the file, `///` the item below it, `//` is a plain comment.
-// The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off: `#![…]`
-// applies to the whole file, `#[…]` (below) to the item after it.
+//! text a print() writes before its value, and an empty label `""` shows the value alone. Blocks
+//! headed `ours, not a cell` and lines marked `ours` do what the notebook does not (the file, the
+//! device, Ctrl-C, the record of the run, whose notes render.rs prints). In [44] and In [45] are
+//! ours too: the smoothing and generation the notebook's TODO asks for. tch's spellings of
+//! PyTorch's calls: the README's table, "Read the port".
+// The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
 #![allow(non_snake_case)]
 
 /// Replays the notebook on `sources` (`&[Source]`: a list of files, lent; names.txt here), its
 /// tensors on `device` (a `Device`, CPU or GPU); training stops between epochs once `cancel` (a
 /// `Cancel`, raised by Ctrl-C) is raised. Returns what the cells showed, as a `Replay`.
 /// `Result<Replay>`: a Replay or an error (our error type). `pub`: usable outside this file.
-// clippy, Rust's linter, warns of functions this long; `reason` says why it is allowed here.
+/// Our helpers are named where first used; the `use` lines for them sit at the bottom.
 #[allow(clippy::too_many_lines, reason = "a notebook's cells share one scope")]
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
     // ours: Jupyter's display, which keeps what each cell shows. Jupyter::new(): the type's own
@@ -33,13 +29,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut jup = Jupyter::new();
 
     // In [1]: names = open("names.txt", "r").read().splitlines()
-    // plumbing::names, ours (written with its path to show it is ours), also checks that
+    // plumbing::names, ours (plumbing.rs), also checks that
     // each name is a–z only and that the data fits the cells and the memory; `?` passes its
     // error up, where Python would raise.
     let names = plumbing::names(sources, cancel)?;
-    // names[:3], each as Python's repr 'emma' (str_repr and list_repr, ours, in pyrepr.rs, write
-    // Python's reprs). iter() lends each name in turn (&String), lazily, as a Python generator
-    // does; `|name| …` is `lambda name: …`
+    // names[:3] (take(3)), each as Python's repr 'emma' (str_repr and list_repr, ours, in
+    // pyrepr.rs, write Python's reprs). iter() lends each name in turn (&String), lazily, as a
+    // Python generator does; `|name| …` is `lambda name: …`
     let first_three = names.iter().take(3).map(|name| str_repr(name));
     jup.print(1, "the first three names", list_repr(first_three));
 
@@ -106,11 +102,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // torch.zeros(27): [27] is the shape (a Rust array where Python takes an int or a tuple),
     // FLOAT_CPU is (Kind::Float, Device::Cpu), float32 on the CPU
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
-    // c_enc[c_index] = 1, written through a view: .i() is [], a new Tensor sharing c_enc's
-    // numbers, and fill_(1.0) is `= 1`; `let _ =` drops what fill_ returns. A tch Tensor is a
-    // handle, like a Python name: `mut` covers the handle and its `&mut self` methods (those that
-    // may change it), not the numbers, which any handle sharing them can change. fill_ is called
-    // on the view, a temporary, so c_enc needs no `mut`, and c_enc's numbers change through it.
+    // c_enc[c_index] = 1: .i(c_index) is a view, a new handle on c_enc's numbers; fill_(1.0)
+    // writes 1 into it, so c_enc changes too. fill_ needs `&mut self`, which a temporary value
+    // provides, so c_enc needs no `mut`. fill_ returns the view again; `let _ =` discards it.
     let _ = c_enc.i(c_index).fill_(1.0);
     // The cell's one print() has two values, so two calls. show can fail (writing a tensor's
     // repr reads it back), hence its `?`.
@@ -118,7 +112,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(7, "its one-hot encoding", &c_enc)?;
 
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5], which tch spells
-    // X_enc.i(..5)
+    // X_enc.i(..5). one_hot is a method of X in tch, so In [8]'s `import torch.nn.functional as F`
+    // has no counterpart
     let X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
@@ -126,7 +121,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let X_enc = X_enc.to_kind(Kind::Float);
     jup.show(9, "", &X_enc.i(0))?;
 
-    // ── ours, not a cell: from here on, the cells compute on the run's device (X stays on the
+    // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
     // CPU, and In [45] draws on the CPU).
     // f_to_device is .to(device); an f_ method returns tch's error where the plain one would
     // panic, and `?` passes it up
@@ -230,15 +225,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ── ours, not a cell: bookkeeping. read_cells (figures.rs) records, as figures, what In [1]
+    // ours, not a cell: bookkeeping. read_cells (figures.rs) records, as figures, what In [1]
     // … In [27] showed ([&X, &y]: an array of two borrowed tensors, for their heads and size),
     // then has jup let go of the tensors it kept. Then drop(), like Python's del, drops these
     // handles, which frees In [15] … In [17]'s tensors (drop takes one value, so the three go as
     // one tuple), so that the trainings run without them.
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
-    // The W In [43] starts from, kept for our run of In [40] as meant (tch's copy() is PyTorch's
-    // .clone())
+    // The W In [43] starts from, kept for our run of In [40] as meant (detach().copy():
+    // .detach().clone())
     let start = W.detach().copy();
     // Losses (plumbing.rs) keeps each epoch's loss for the figures; at Ctrl-C, record() returns
     // an error that ends the replay. 43 is the cell named in that error
@@ -253,8 +248,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut train = || -> Result<f64> {
         // `loss` is declared before the loop, as Python's outlives the loop; Tensor::new() is an
         // undefined tensor (no data at all), like `loss = None`
-        let mut loss = Tensor::new();
-        // for _ in range(100): 100 passes over all the examples
+        let mut loss = Tensor::new(); // `mut`: reassigned each epoch
+                                      // for _ in range(100): 100 passes over all the examples
         for _ in 0..100 {
             // Forward pass: each example's one-hot row picks its row of W (as c_enc did, In [13])
             let logits = X_enc.matmul(&W);
@@ -277,9 +272,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             loss.backward();
             // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step,
             // not moved by it (see In [43]); set_data is tch's `W.data =`, and it takes the new
-            // values lent (&). tch takes int or float scalars; -50.0 gives the notebook's -50's
-            // float32 product
-            W.set_data(&(-50.0 * W.grad()));
+            // values lent (&)
+            W.set_data(&(-50 * W.grad()));
             losses.record(&loss)?; // ours, not the notebook's: keep the loss; Ctrl-C ends here
         }
         // return loss.item(): f_double_value takes an index per dimension, so none (&[]) for a
@@ -300,8 +294,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // floats
     let as_written: Vec<f64> = losses.into();
 
-    // ── ours, not a cell: In [40] as meant, which In [44] runs, and our note printed after
-    // Out[43] reports. train_as_meant is train()'s loop with two changes, each
+    // ours, not a cell: train_as_meant is In [40] with the update fixed. It runs twice: here,
+    // from In [43]'s starting W, for our note under Out[43] (render.rs prints it, from
+    // `training`), and in In [44] with the L2 term. It is train()'s loop with two changes, each
     // marked `changed`: the update steps W (`+=`), and `l2 * (W**2).mean()` is added to the loss
     // (its part before that named `nll`). Its arguments are what differs between the runs: W
     // (whichever it is given), l2 and losses (`&mut`: lent to be changed). No `mut` on the
@@ -329,7 +324,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             loss.backward();
             // changed: W.data += -50 * W.grad, a step as in In [26]
             let mut data = W.data();
-            data += -50.0 * W.grad();
+            data += -50 * W.grad();
             losses.record(&loss)?;
         }
         Ok(loss.f_double_value(&[])?)
@@ -347,44 +342,51 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // The TODO asks for smoothing, then generation: In [44] and In [45] are ours. They keep the
     // notebook's names, and add `ix` and `ix_enc`, one drawn character's index and its one-hot row.
 
-    // In [44]: smoothing, as Andrej Karpathy's makemore lecture on this bigram model does it
-    // In Python: W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42),
-    // requires_grad=True), then train() with `loss = nll + 0.01 * (W**2).mean()` and `W.data += -50
-    // * W.grad`, 100 epochs. W drawn again from the notebook's seed 42 (the lecture's is
-    // 2147483647), then 100 epochs of train() as meant on the NLL plus `0.01 * (W**2).mean()`,
-    // which pulls the logits towards 0, and so each row's probabilities towards uniform
+    // In [44]: W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42),
+    // requires_grad=True); train() with `loss = nll + 0.01 * (W**2).mean()` and `W.data += -50 *
+    // W.grad`. Smoothing as Andrej Karpathy's makemore lecture does it, but from the notebook's
+    // seed 42 (the lecture's is 2147483647); the L2 term pulls the logits towards 0, and so each
+    // row's probabilities towards uniform
     let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
     let mut losses = Losses::new(44, cancel);
     let loss = train_as_meant(&mut W, 0.01, &mut losses)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
     let losses: Vec<f64> = losses.into();
 
-    // ── ours, not a cell: no names if the training diverged, as multinomial refuses NaN
+    // ours, not a cell: `return` leaves replay() early, as Python's does: no names if the
+    // training diverged, as multinomial refuses NaN
     // probabilities (the replay's text says so instead). Names are drawn on the CPU: only the CPU's
     // generator is seeded (with_cpu_seed, below).
     if losses.iter().any(|loss| !loss.is_finite()) {
-        let continuation = Continuation::new(losses, Vec::new());
+        let continuation = Continuation::new(losses, Vec::new()); // figures.rs
         return Ok(Replay::new(demonstration, training, continuation, jup));
     }
     let W = W.f_to_device(Device::Cpu)?;
 
-    // In [45]: 5 names from In [44]'s W
-    // In Python: g = torch.Generator().manual_seed(2147483647); for each name, ix = 0, then until
-    // ix is 0 again: ix_enc = F.one_hot(torch.tensor([ix]), num_classes=27).float(), softmax of
-    // ix_enc @ W, ix = torch.multinomial(probs, 1, replacement=True, generator=g).item().
-    // A character at a time from '.' (index 0): the last one drawn, one-hot, through W and
-    // softmax, then one draw, until '.' comes again (or the name reaches 50 characters, a cap of
-    // ours so that every name ends).
-    // g = torch.Generator().manual_seed(2147483647): with_cpu_seed, ours (device.rs), seeds the
-    // CPU's own generator (under a lock) while the closure draws from it, and returns what the
-    // closure returns
+    // In [45]: 5 names from In [44]'s W, in Python:
+    //   g = torch.Generator().manual_seed(2147483647)
+    //   for _ in range(5):
+    //       name, ix = "", 0
+    //       while True:
+    //           ix_enc = F.one_hot(torch.tensor([ix]), num_classes=27).float()
+    //           logits = ix_enc @ W; pos = logits.exp()
+    //           probs = pos / pos.sum(dim=1, keepdims=True)
+    //           ix = torch.multinomial(probs, 1, replacement=True, generator=g).item()
+    //           if ix == 0: break
+    //           name += itos[ix]
+    //       print(name)
+    // (ours: a name also stops at 50 characters, so that every name ends). tch has no generator
+    // object: with_cpu_seed, ours (device.rs), seeds the CPU's own generator (under a lock) while
+    // the closure draws from it, and returns what the closure returns.
     let drawn = with_cpu_seed(2147483647, || -> Result<Vec<String>> {
         let mut drawn = Vec::new();
         for _ in 0..5 {
-            // ix: the index of the last character drawn, 0 ('.') to start
+            // ix: the index of the last character drawn, 0 ('.') to start; String::new() is "";
+            // `mut`: both are reassigned below
             let (mut name, mut ix) = (String::new(), 0);
             while name.len() < 50 {
                 // F.one_hot(torch.tensor([ix]), num_classes=27).float(), as In [8] and In [9]
+                // &[ix]: a one-element array, lent
                 let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
                 let logits = ix_enc.matmul(&W);
                 let pos = logits.exp();
@@ -403,7 +405,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Ok(drawn)
     })?;
 
-    // ── ours, not a cell: the record of what the cells showed and computed (figures.rs)
+    // ours, not a cell: the record of what the cells showed and computed (figures.rs)
     let continuation = Continuation::new(losses, drawn);
     Ok(Replay::new(demonstration, training, continuation, jup))
 }

@@ -554,7 +554,7 @@ fn the_readmes_cell_table_points_at_each_cell_of_src_notebook_rs() {
         // A row of ours points at a block the port heads as not a cell.
         if row.starts_with("| ours |") {
             assert!(
-                lines[from - 1].contains("── ours, not a cell"),
+                lines[from - 1].contains("ours, not a cell"),
                 "README puts a block of ours at {range}, where none starts"
             );
         }
