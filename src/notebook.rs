@@ -12,7 +12,8 @@
 //! device, Ctrl-C, the record of the run, whose notes render.rs prints). In [44] and In [45] are
 //! ours too: the smoothing and generation the notebook's TODO asks for. tch's spellings of
 //! PyTorch's calls: the README's table, "Read the port".
-// The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off.
+// The notebook's capitals (W, X, X_enc) are kept, so Rust's snake_case lint is off: `#![…]`
+// applies to the whole file, `#[…]` (as on replay) to the item after it.
 #![allow(non_snake_case)]
 
 /// Replays the notebook on `sources` (`&[Source]`: a list of files, lent; names.txt here), its
@@ -40,9 +41,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(1, "the first three names", list_repr(first_three));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
-    // chars(): a string's characters, one by one; |(a, b)| unpacks each pair. format! is an
-    // f-string, `{}` standing for each value in turn: here it writes a pair as Python prints a
-    // tuple, ('.', 'e'). quoted(c), ours (at the bottom), is a char's repr.
+    // chars(): a string's characters, one by one; |(a, b)| unpacks each pair. format! (the `!`
+    // marks a macro) is an f-string, `{}` standing for each value in turn: here it writes a pair as
+    // Python prints a tuple, ('.', 'e'). quoted(c), ours (at the bottom), is a char's repr.
     let bigrams = ".emma".chars().zip("emma.".chars());
     let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(a), quoted(b)));
     jup.print(2, "emma's bigrams", list_repr(tuples));
@@ -100,11 +101,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // to the char, as a map is indexed by one
     let c_index = stoi[&'c'];
     // torch.zeros(27): [27] is the shape (a Rust array where Python takes an int or a tuple),
-    // FLOAT_CPU is (Kind::Float, Device::Cpu), float32 on the CPU
+    // FLOAT_CPU is (Kind::Float, Device::Cpu), float32 on the CPU (Kind::Float: the Float
+    // variant of the enum Kind)
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i(c_index) is a view, a new handle on c_enc's numbers; fill_(1.0)
     // writes 1 into it, so c_enc changes too. fill_ needs `&mut self`, which a temporary value
-    // provides, so c_enc needs no `mut`. fill_ returns the view again; `let _ =` discards it.
+    // provides, so c_enc needs no `mut` (a Tensor is a handle on numbers: `mut` is about the
+    // handle, not whether its numbers change). fill_ returns the view again; `let _ =` discards
+    // it.
     let _ = c_enc.i(c_index).fill_(1.0);
     // The cell's one print() has two values, so two calls. show can fail (writing a tensor's
     // repr reads it back), hence its `?`.
@@ -112,8 +116,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(7, "its one-hot encoding", &c_enc)?;
 
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5], which tch spells
-    // X_enc.i(..5). one_hot is a method of X in tch, so In [8]'s `import torch.nn.functional as F`
-    // has no counterpart
+    // X_enc.i(..5) (`..5` is `:5`). one_hot is a method of X in tch, so In [8]'s `import
+    // torch.nn.functional as F` has no counterpart
     let X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
@@ -200,7 +204,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     loss.backward();
 
     // In [23]: W.grad.size()
-    // size_repr (pyrepr.rs) writes it as torch.Size([27, 27])
+    // W.grad() is a method in tch, an attribute in Python; size_repr (pyrepr.rs) writes the size
+    // as torch.Size([27, 27])
     jup.print(23, "", size_repr(&W.grad().size()));
 
     // In [24]: W.grad
@@ -233,23 +238,24 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
     // The W In [43] starts from, kept for our run of In [40] as meant (detach().copy():
-    // .detach().clone())
+    // .detach().clone()). The notebook's numbering skips In [28] … In [39], [41] and [42], cells
+    // run and then deleted; we take W as In [27] left it.
     let start = W.detach().copy();
     // Losses (plumbing.rs) keeps each epoch's loss for the figures; at Ctrl-C, record() returns
     // an error that ends the replay. 43 is the cell named in that error
     let mut losses = Losses::new(43, cancel);
 
     // In [40]: def train(): 100 epochs of forward pass, backward pass and update
-    // A closure, `|| { … }`, is a function that reads the variables around
-    // it, as train() reads the notebook's X_enc, y and W; `-> Result<f64>`: it returns a float
-    // (loss.item()) or an error; `mut`, as calling it changes what it captured (W, losses). Its
-    // hold on them ends at its last call (In [43]). A `?` inside returns the error from the
-    // closure, and `train()?` then passes it out of replay().
+    // A closure, not a `fn`, as a Rust fn cannot see replay()'s variables: `|| { … }` is a function
+    // that reads the variables around it, as train() reads the notebook's X_enc, y and W. After
+    // `->`, `Result<f64>`: it returns a float (loss.item()) or an error. `mut`, as calling it
+    // changes what it captured (W, losses). Its hold on them ends at its last call (In [43]). A `?`
+    // inside returns the error from the closure, and `train()?` then passes it out of replay().
     let mut train = || -> Result<f64> {
         // `loss` is declared before the loop, as Python's outlives the loop; Tensor::new() is an
-        // undefined tensor (no data at all), like `loss = None`
-        let mut loss = Tensor::new(); // `mut`: reassigned each epoch
-                                      // for _ in range(100): 100 passes over all the examples
+        // undefined tensor (no data at all), like `loss = None`; `mut`: reassigned each epoch
+        let mut loss = Tensor::new();
+        // for _ in range(100): 100 passes over all the examples
         for _ in 0..100 {
             // Forward pass: each example's one-hot row picks its row of W (as c_enc did, In [13])
             let logits = X_enc.matmul(&W);
@@ -257,8 +263,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             // probs[torch.arange(X_enc.size(0)), y]: row i's probability of y[i].
-            // arange(X_enc.size(0)) with (dtype, device); the device is ours (Python's arange
-            // makes rows on the CPU), so that rows is made where X_enc is
+            // arange(X_enc.size(0)) with (dtype, device): size() is a list, so size()[0]; the
+            // device is ours (Python's arange makes rows on the CPU), so that rows is made where
+            // X_enc is
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             // .index takes a tensor per dimension, each Some(t) (Some/None: Rust's Option,
             // Python's Optional; None would be Python's `:`), and picks pairs as PyTorch does;
@@ -304,14 +311,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
-            let logits = X_enc.matmul(W); // W is already a reference (&mut Tensor): no &
+            // W is already a reference (&mut Tensor, which serves where & is asked): no &
+            let logits = X_enc.matmul(W);
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             let nll = -predictions.log().mean(None::<Kind>);
-            // changed: nll + l2 * (W**2).mean(), W**2 being pow_tensor_scalar(2). With l2 = 0
-            // the term is left out, so that the loss is computed with train()'s ops.
+            // changed: nll + l2 * (W**2).mean(). With l2 = 0 the term is left out, so that the
+            // loss is computed with train()'s ops.
             // `if c { a } else { b }` is Python's `a if c else b`
             loss = if l2 > 0.0 {
                 // W ** 2: pow_tensor_scalar; the exponent may be an int or a float
@@ -329,8 +337,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    // Our note after Out[43]: In [40] as meant, from the W In [43] started from, with no l2 term.
-    // 43 is the cell named if Ctrl-C stops it
+    // Our note after Out[43]: In [40] as meant, from the W In [43] started from, with no l2 term;
+    // render.rs prints its last epoch's loss, from `training`. 43 is the cell named if Ctrl-C
+    // stops it
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut intended = Losses::new(43, cancel);
     train_as_meant(&mut W_meant, 0.0, &mut intended)?;
@@ -342,28 +351,29 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // The TODO asks for smoothing, then generation: In [44] and In [45] are ours. They keep the
     // notebook's names, and add `ix` and `ix_enc`, one drawn character's index and its one-hot row.
 
-    // In [44]: W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42),
-    // requires_grad=True); train() with `loss = nll + 0.01 * (W**2).mean()` and `W.data += -50 *
-    // W.grad`. Smoothing as Andrej Karpathy's makemore lecture does it, but from the notebook's
-    // seed 42 (the lecture's is 2147483647); the L2 term pulls the logits towards 0, and so each
-    // row's probabilities towards uniform
+    // In [44] (ours): smoothing, in Python:
+    //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
+    //   train(), with its loss `nll + 0.01 * (W**2).mean()` and its update `W.data += -50 * W.grad`
+    // As Andrej Karpathy's makemore lecture does it, but from the notebook's seed 42 (the
+    // lecture's is 2147483647); the L2 term pulls the logits towards 0, and so each row's
+    // probabilities towards uniform
     let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
     let mut losses = Losses::new(44, cancel);
     let loss = train_as_meant(&mut W, 0.01, &mut losses)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
     let losses: Vec<f64> = losses.into();
 
-    // ours, not a cell: `return` leaves replay() early, as Python's does: no names if the
-    // training diverged, as multinomial refuses NaN
-    // probabilities (the replay's text says so instead). Names are drawn on the CPU: only the CPU's
-    // generator is seeded (with_cpu_seed, below).
+    // ours, not a cell: `return` leaves replay() early, as Python's does: no names if the training
+    // diverged (`!`: not; .any(…): any(…)), as multinomial refuses NaN probabilities (the replay's
+    // text says so instead). Names are drawn on the CPU: only the CPU's generator is seeded
+    // (with_cpu_seed, below).
     if losses.iter().any(|loss| !loss.is_finite()) {
         let continuation = Continuation::new(losses, Vec::new()); // figures.rs
         return Ok(Replay::new(demonstration, training, continuation, jup));
     }
     let W = W.f_to_device(Device::Cpu)?;
 
-    // In [45]: 5 names from In [44]'s W, in Python:
+    // In [45] (ours): 5 names from In [44]'s W, in Python:
     //   g = torch.Generator().manual_seed(2147483647)
     //   for _ in range(5):
     //       name, ix = "", 0
@@ -379,10 +389,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // object: with_cpu_seed, ours (device.rs), seeds the CPU's own generator (under a lock) while
     // the closure draws from it, and returns what the closure returns.
     let drawn = with_cpu_seed(2147483647, || -> Result<Vec<String>> {
-        let mut drawn = Vec::new();
+        let mut drawn = Vec::new(); // ours: the names, kept for the record
         for _ in 0..5 {
-            // ix: the index of the last character drawn, 0 ('.') to start; String::new() is "";
-            // `mut`: both are reassigned below
+            // ix: the index of the last character drawn, 0 ('.') to start; String::new() is "".
+            // `mut`: name grows (push), ix is reassigned
             let (mut name, mut ix) = (String::new(), 0);
             while name.len() < 50 {
                 // F.one_hot(torch.tensor([ix]), num_classes=27).float(), as In [8] and In [9]

@@ -13,7 +13,8 @@ use tch::Tensor;
 pub struct Shown {
     /// The cell's number, `In [n]`.
     pub cell: u32,
-    /// Our words before the value; empty for a cell's `Out[n]` (its last expression).
+    /// Our words before the value; empty for a value shown alone: a cell's `Out[n]` (its last
+    /// expression) or a bare `print(x)`.
     pub label: String,
     /// The value as the notebook shows it: a tensor's repr, a list, a percentage...
     pub text: String,

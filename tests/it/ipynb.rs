@@ -155,4 +155,10 @@ fn every_cell_marker_sits_where_its_code_starts() {
         let next = next.unwrap_or_else(|| panic!("line {}: nothing after {line:?}", i + 1));
         assert_eq!(indent(line), indent(next), "line {}: {line:?}", i + 1);
     }
+    // Any comment so moved sits at a column no block starts at.
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("//") {
+            assert_eq!(indent(line) % 4, 0, "line {}: {line:?}", i + 1);
+        }
+    }
 }
