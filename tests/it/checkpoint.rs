@@ -1,6 +1,7 @@
 //! Checkpoints through the library: bytes written and read back bit for bit, every metadata key
 //! written, the keys docs/checkpoints.md lists, and metadata that makes no sense refused by name.
 
+use crate::common::{backticked, first_column};
 use bigram::checkpoint::{keys, FORMAT};
 use bigram::data::Counts;
 use bigram::model::{Model, ModelKind};
@@ -168,22 +169,10 @@ fn every_key_is_written_read_back_and_listed_on_the_checkpoints_page() {
     assert_eq!(Model::from_bytes(&written).unwrap().meta, read.meta);
 
     let page = include_str!("../../docs/checkpoints.md");
-    let section = page
-        .split("# Checkpoints\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("docs/checkpoints.md has a Checkpoints section");
     // The first column of the table: `key` or `key`, `key`.
-    let mut listed: Vec<String> = section
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .flat_map(|l| {
-            let first = l.split('|').nth(1).unwrap_or_default();
-            first
-                .split(',')
-                .map(|k| k.trim().trim_matches('`').to_string())
-                .collect::<Vec<_>>()
-        })
+    let mut listed: Vec<String> = first_column(page, "# Checkpoints\n")
+        .iter()
+        .flat_map(|cell| backticked(cell))
         .collect();
     listed.sort();
     assert_eq!(listed, want);

@@ -403,3 +403,28 @@ pub fn wait_until_catching(pid: u32, signal: i32) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// The first cell of each row of the first Markdown table after `after` in `page` (its header
+/// and separator rows skipped): the lists the docs keep by hand, for a test to hold against the
+/// code's own.
+pub fn first_column(page: &str, after: &str) -> Vec<String> {
+    let start = page
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after:?} in the page"));
+    let rows = page[start..]
+        .lines()
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .skip(2);
+    rows.map(|row| row.split('|').nth(1).unwrap_or_default().trim().to_string())
+        .collect()
+}
+
+/// The `quoted` names in `text`, in order.
+pub fn backticked(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect()
+}

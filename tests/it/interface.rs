@@ -421,16 +421,17 @@ fn no_source_file_imports_one_that_imports_it_back() {
 #[test]
 fn the_readme_lists_every_command_in_its_order() {
     let readme = include_str!("../../README.md");
-    let table = readme
-        .split("\n## Commands\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("the README has a Commands section");
     // The first column of each row: `bigram COMMAND`.
-    let listed: Vec<&str> = table
-        .lines()
-        .filter_map(|line| line.strip_prefix("| `bigram "))
-        .filter_map(|rest| rest.split('`').next())
+    let listed: Vec<String> = first_column(readme, "\n## Commands\n")
+        .iter()
+        .filter_map(|cell| {
+            Some(
+                backticked(cell)
+                    .first()?
+                    .strip_prefix("bigram ")?
+                    .to_string(),
+            )
+        })
         .collect();
     assert_eq!(listed, commands());
 }

@@ -417,16 +417,10 @@ fn each_sampler_is_found_by_its_own_name() {
 fn docs_sampling_describes_every_sampler_in_its_order() {
     use strum::VariantArray;
     let page = include_str!("../../docs/sampling.md");
-    let table = page
-        .split("| `--sampler` | gives, for a seed,")
-        .nth(1)
-        .expect("docs/sampling.md has the table of samplers");
-    // The first column of each row: `NAME` and maybe a note, up to the blank line.
-    let listed: Vec<&str> = table
-        .lines()
-        .skip(2)
-        .take_while(|line| line.starts_with('|'))
-        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+    // The first column of each row: `NAME` and maybe a note.
+    let listed: Vec<String> = first_column(page, "| `--sampler` | gives, for a seed,")
+        .iter()
+        .filter_map(|cell| backticked(cell).into_iter().next())
         .collect();
     let names: Vec<&str> = SamplerKind::VARIANTS
         .iter()
