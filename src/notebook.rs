@@ -1,6 +1,7 @@
 //! The notebook in Rust: its cells in its order, under its names (`W`, `X_enc`, `c_probs`…), all
 //! in one function, `replay()`, as a notebook's cells all share one set of variables. What a cell
-//! shows, it shows where the notebook's does, through `jup` (Jupyter's display, ours):
+//! shows, it records where the notebook's shows it, through `jup` (Jupyter's display, ours),
+//! and render.rs prints the record once the cells have run (a cell's `say` words first):
 //! - `jup.show(n, label, &t)`: a tensor, as PyTorch prints it;
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
@@ -57,6 +58,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     use tch::{kind::FLOAT_CPU, IndexOp, Kind, Tensor};
 
     // In [4]: stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
+    // ascii_lowercase is written out: Rust has no such constant.
     // zip(0..) pairs each char with 0, 1, 2… (Rust's enumerate() counts as usize; zip(0..)
     // counts as the type on the left asks: i64, tch's index type). collect() builds that type, a
     // BTreeMap: a dict with its keys sorted ('.' sorts first, so its order is the notebook's).
@@ -92,7 +94,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // {:?}, Rust's debug form, of a list of integers is Python's print of it: [0, 5, 13, …]
     jup.print(6, "X[:10]", format!("{:?}", &X[..10])); // &X[..10]: X[:10], borrowed
     jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
-    // X = torch.tensor(X): `let X` again makes a new X (the list's name is reused, "shadowed")
+    // X = torch.tensor(X): `let X` again makes a new X (the list's name is reused, "shadowed");
+    // the old X is hidden, not freed: it lives until replay() ends, unless dropped
     let X = Tensor::from_slice(&X);
     let y = Tensor::from_slice(&y);
 
@@ -174,8 +177,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True)
     // tch names each form of sum apart: sum_dim_intlist(dim, keepdims, dtype) is the one with
-    // dims, the dtype None to keep the tensor's; `None::<Kind>` is
-    // None with its type (Kind, a dtype) spelled out. tch's `a / b` consumes a Tensor given by
+    // dims, the dtype None to keep the tensor's; `None::<Kind>` is None with its type (Kind, a
+    // dtype) spelled out, as the parameter is generic and a bare None leaves Rust no type to
+    // infer. tch's `a / b` consumes a Tensor given by
     // value; `&pos_values` lends it, so it lives on.
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
@@ -215,9 +219,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(25, "", &W.grad().i(3))?;
 
     // In [26]: W.data += -0.01 * W.grad
-    // W.data(), as W.data: a handle to W's numbers that autograd does not track (W.grad() too is
-    // a method in tch, an attribute in Python). `+=` changes them in place (hence `let mut
-    // data`), and as they are W's own numbers, W changes too
+    // W.data(), as W.data: a handle to W's numbers that autograd does not track. `+=` takes
+    // `&mut self`, like fill_, but its left side must be a named variable, not a temporary:
+    // hence `let mut data`. As they are W's own numbers, W changes too.
     let mut data = W.data();
     data += -0.01 * W.grad();
 
@@ -238,8 +242,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
     // The W In [43] starts from, kept for our run of In [40] as meant (detach().copy():
-    // .detach().clone()). The notebook's numbering skips In [28] … In [39], [41] and [42], cells
-    // run and then deleted; we take W as In [27] left it.
+    // .detach().clone()). Execution counts 28, 29, 31 to 39, 41 and 42 are missing from the
+    // notebook, and what those cells did is unknown (they may have been earlier runs of train());
+    // we take W as In [27] left it.
     let start = W.detach().copy();
     // Losses (plumbing.rs) keeps each epoch's loss for the figures; at Ctrl-C, record() returns
     // an error that ends the replay. 43 is the cell named in that error
@@ -293,7 +298,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [43]: train()
     // As the update replaces W, the loss stalls near 3.09. Out[43]'s last digits differ from the
     // notebook's: float32 sums over 228,146 rows round differently with the PyTorch version and
-    // the thread count (docs/parity.md). `loss` is now loss.item(), a float (shadowing again).
+    // the thread count (docs/parity.md), and the notebook's W may have started elsewhere (above).
+    // `loss` is now loss.item(), a float (shadowing again).
     let loss = train()?;
     // float_repr (pyrepr.rs): Python's repr of a float
     jup.print(43, "", float_repr(loss));
@@ -367,7 +373,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // diverged (`!`: not; .any(…): any(…)), as multinomial refuses NaN probabilities (the replay's
     // text says so instead). Names are drawn on the CPU: only the CPU's generator is seeded
     // (with_cpu_seed, below).
-    if losses.iter().any(|loss| !loss.is_finite()) {
+    if losses.iter().any(|l| !l.is_finite()) {
         let continuation = Continuation::new(losses, Vec::new()); // figures.rs
         return Ok(Replay::new(demonstration, training, continuation, jup));
     }
@@ -387,7 +393,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //       print(name)
     // (ours: a name also stops at 50 characters, so that every name ends). tch has no generator
     // object: with_cpu_seed, ours (device.rs), seeds the CPU's own generator (under a lock) while
-    // the closure draws from it, and returns what the closure returns.
+    // the closure draws from it, and returns what the closure returns. The closure changes jup
+    // but needs no `mut`: it is handed straight to with_cpu_seed, not kept in a variable.
     let drawn = with_cpu_seed(2147483647, || -> Result<Vec<String>> {
         let mut drawn = Vec::new(); // ours: the names, kept for the record
         for _ in 0..5 {
