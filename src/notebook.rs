@@ -35,19 +35,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // each name is a–z only and that the data fits the cells and the memory; `?` passes its
     // error up, where Python would raise.
     let names = plumbing::names(sources, cancel)?;
-    // names[:3] (take(3)), each as Python's repr 'emma' (str_repr and list_repr, ours, in
-    // pyrepr.rs, write Python's reprs). iter() lends each name in turn (&String), lazily, as a
-    // Python generator does; `|name| …` is `lambda name: …`
-    let first_three = names.iter().take(3).map(|name| str_repr(name));
-    jup.print(1, "the first three names", list_repr(first_three));
+    // names[:3]: iter() lends each name in turn (&String), lazily, as a Python generator does,
+    // and take(3) keeps three. list_repr, ours (pyrepr.rs), writes a list as Python prints it,
+    // ['emma', 'olivia', 'ava'].
+    jup.print(1, "the first three names", list_repr(names.iter().take(3)));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
-    // chars(): a string's characters, one by one; |(a, b)| unpacks each pair. format! (the `!`
-    // marks a macro) is an f-string, `{}` standing for each value in turn: here it writes a pair as
-    // Python prints a tuple, ('.', 'e'). quoted(c), ours (at the bottom), is a char's repr.
+    // chars(): a string's characters, one by one; zip pairs them, and list_repr writes each pair
+    // as Python prints a tuple, ('.', 'e')
     let bigrams = ".emma".chars().zip("emma.".chars());
-    let tuples = bigrams.map(|(a, b)| format!("({}, {})", quoted(a), quoted(b)));
-    jup.print(2, "emma's bigrams", list_repr(tuples));
+    jup.print(2, "emma's bigrams", list_repr(bigrams));
 
     // In [3]: import torch
     // tch: Rust's bindings to libtorch, PyTorch's C++ core. A `use` covers its whole block
@@ -63,18 +60,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // counts as the type on the left asks: i64, tch's index type). collect() builds that type, a
     // BTreeMap: a dict with its keys sorted ('.' sorts first, so its order is the notebook's).
     let stoi: BTreeMap<char, i64> = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
-    // dict_repr, from pyrepr.rs like str_repr, writes a dict's repr. iter() gives the pairs as
-    // references; `&x` in a pattern copies the value out of a reference, so |(&c, i)| takes out
-    // the char
-    let pairs = stoi.iter().map(|(&c, i)| (quoted(c), i.to_string()));
-    jup.print(4, "", dict_repr(pairs));
+    // print(stoi): dict_repr, from pyrepr.rs like list_repr, writes a dict as Python prints it;
+    // &stoi lends it
+    jup.print(4, "", dict_repr(&stoi));
 
-    // In [5]: itos = {num: letter for letter, num in stoi.items()}
-    // The type on the left, BTreeMap<i64, char>, holds values, so (&c, &i) copies both out
-    // (to_string, above, works on a reference, so i needed no &).
+    // In [5]: itos = {num: letter for letter, num in stoi.items()}, then print(itos)
+    // iter() gives stoi's pairs as references; `&x` in a pattern copies the value out of a
+    // reference, and the type on the left holds values, so (&c, &i) copies both out.
+    // `|(&c, &i)| (i, c)` takes each pair apart and gives it back swapped.
     let itos: BTreeMap<i64, char> = stoi.iter().map(|(&c, &i)| (i, c)).collect();
-    let pairs = itos.iter().map(|(i, &c)| (i.to_string(), quoted(c)));
-    jup.print(5, "", dict_repr(pairs));
+    jup.print(5, "", dict_repr(&itos));
 
     // In [6]: X = [], y = [], then a loop over the names' bigrams
     // Vec::new(): the type Vec's own function `new`, like Python's list(), its element type (i64)
@@ -91,9 +86,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
     }
     jup.print(6, "examples", X.len().to_string());
-    // {:?}, Rust's debug form, of a list of integers is Python's print of it: [0, 5, 13, …]
-    jup.print(6, "X[:10]", format!("{:?}", &X[..10])); // &X[..10]: X[:10], borrowed
-    jup.print(6, "y[:10]", format!("{:?}", &y[..10]));
+    // &X[..10]: X[:10], lent
+    jup.print(6, "X[:10]", list_repr(&X[..10]));
+    jup.print(6, "y[:10]", list_repr(&y[..10]));
     // X = torch.tensor(X): `let X` again makes a new X (the list's name is reused, "shadowed");
     // the old X is hidden, not freed: it lives until replay() ends, unless dropped
     let X = Tensor::from_slice(&X);
@@ -445,14 +440,9 @@ use crate::cancel::Cancel;
 use crate::data::Source;
 use crate::device::with_cpu_seed;
 use crate::error::Result;
-use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr, str_repr};
+use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr};
 use figures::{Continuation, TrainingCells};
 use jupyter::Jupyter;
 use plumbing::{seeded_randn, Losses};
 use std::collections::BTreeMap;
 use tch::Device;
-
-/// Python's repr of a character, 'c'.
-fn quoted(c: char) -> String {
-    str_repr(&c.to_string())
-}

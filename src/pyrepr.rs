@@ -99,17 +99,53 @@ pub fn str_repr(s: &str) -> String {
     out
 }
 
-/// Python's `repr()` of a list whose items are already written as Python writes them.
-pub fn list_repr<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
-    let items: Vec<String> = items.into_iter().map(|s| s.as_ref().to_string()).collect();
+/// A value as Python's `repr()` writes it: strings and characters quoted, integers as they are,
+/// pairs in parentheses.
+pub trait PyRepr {
+    fn py_repr(&self) -> String;
+}
+
+impl PyRepr for String {
+    fn py_repr(&self) -> String {
+        str_repr(self)
+    }
+}
+
+impl PyRepr for char {
+    fn py_repr(&self) -> String {
+        str_repr(&self.to_string())
+    }
+}
+
+impl PyRepr for i64 {
+    fn py_repr(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl<T: PyRepr + ?Sized> PyRepr for &T {
+    fn py_repr(&self) -> String {
+        (**self).py_repr()
+    }
+}
+
+impl<A: PyRepr, B: PyRepr> PyRepr for (A, B) {
+    fn py_repr(&self) -> String {
+        format!("({}, {})", self.0.py_repr(), self.1.py_repr())
+    }
+}
+
+/// Python's `repr()` of a list of `items`.
+pub fn list_repr<T: PyRepr>(items: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = items.into_iter().map(|item| item.py_repr()).collect();
     format!("[{}]", items.join(", "))
 }
 
-/// Python's `repr()` of a dict, from its (key, value) pairs already written as Python does.
-pub fn dict_repr<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> String {
+/// Python's `repr()` of a dict of `pairs`, in their order.
+pub fn dict_repr<K: PyRepr, V: PyRepr>(pairs: impl IntoIterator<Item = (K, V)>) -> String {
     let pairs: Vec<String> = pairs
         .into_iter()
-        .map(|(k, v)| format!("{}: {}", k.as_ref(), v.as_ref()))
+        .map(|(k, v)| format!("{}: {}", k.py_repr(), v.py_repr()))
         .collect();
     format!("{{{}}}", pairs.join(", "))
 }
