@@ -70,8 +70,14 @@ impl Replay {
     /// What cell `cell` showed, as `render` prints it under the cell's heading: its words-only
     /// print()s, then its values; In [43] adds our note on its update line.
     pub fn cell_text(&self, cell: u32) -> String {
-        if cell == 44 {
-            return self.smoothing_note();
+        if cell == 44
+            && self
+                .continuation
+                .losses
+                .iter()
+                .any(|loss| !loss.is_finite())
+        {
+            return self.divergence_note();
         }
         let mut out = String::new();
         for (_, words) in self.said.iter().filter(|(c, _)| *c == cell) {
@@ -91,16 +97,13 @@ impl Replay {
         out
     }
 
-    /// In [44]: the last loss, or that the run diverged and In [45] has nothing to draw from.
-    fn smoothing_note(&self) -> String {
-        let losses = &self.continuation.losses;
-        let said = outcome(losses, float_repr);
-        match losses.iter().all(|loss| loss.is_finite()) {
-            true => format!("the last epoch's loss (NLL + L2): {said}\n"),
-            false => format!(
-                "the last epoch's loss (NLL + L2): {said}\nIn [45] draws no names from these weights.\n"
-            ),
-        }
+    /// In [44] when its run diverged: that, under the cell's own label, instead of a bare NaN,
+    /// and that In [45] has nothing to draw from.
+    fn divergence_note(&self) -> String {
+        let shown = self.shown.iter().find(|s| s.cell == 44);
+        let label = shown.map_or("", |s| s.label.as_str());
+        let said = outcome(&self.continuation.losses, float_repr);
+        format!("{label}: {said}\nIn [45] draws no names from these weights.\n")
     }
 
     /// In [43]: what the cell's update line does, and what the line it means gives (ours).

@@ -428,6 +428,14 @@ fn on_other_data_the_training_note_says_what_happened_there() {
     );
     assert!(text.contains(&said), "{said:?} not in:\n{text}");
     assert!(!text.contains(": NaN"), "{text}");
+    // In [44]'s smoothing diverges too: it says so under its own label, and In [45] draws nothing.
+    let smoothing = "the last epoch's loss (NLL + L2): no result:\n\
+                     the steps at learning rate 50 diverged on this data";
+    assert!(text.contains(smoothing), "{text}");
+    assert!(
+        text.contains("\nIn [45] draws no names from these weights.\n"),
+        "{text}"
+    );
 
     // The replay keeps the JSON's shape: a diverged loss is null there.
     let replayed = replay(&[Source::File(a10)], Device::Cpu, &Cancel::never()).unwrap();
