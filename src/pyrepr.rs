@@ -60,11 +60,9 @@ pub fn float_repr(x: f64) -> String {
         return non_finite(x).into();
     }
     // Rust writes the same shortest round-trip digits as Python, only laid out differently.
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sci, exponent) = python_sci(&format!("{x:e}"));
     if !(-4..16).contains(&exponent) {
-        return format!("{mantissa}{}", python_exponent(exponent));
+        return sci;
     }
     let positional = format!("{x}");
     if positional.contains('.') {
@@ -150,10 +148,14 @@ pub fn dict_repr<K: PyRepr, V: PyRepr>(pairs: impl IntoIterator<Item = (K, V)>) 
     format!("{{{}}}", pairs.join(", "))
 }
 
-/// Python's exponent: a sign and at least two digits (`e+16`, `e-05`).
-fn python_exponent(exponent: i32) -> String {
+/// Rust's scientific notation (`1.5e16`, `1e-5`) with Python's exponent, a sign and at least
+/// two digits (`1.5e+16`, `1e-05`); and the exponent.
+fn python_sci(rust: &str) -> (String, i32) {
+    let (mantissa, exponent) = rust.split_once('e').unwrap_or((rust, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
     let sign = if exponent < 0 { '-' } else { '+' };
-    format!("e{sign}{:02}", exponent.unsigned_abs())
+    let python = format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs());
+    (python, exponent)
 }
 
 /// Python's spelling of inf, -inf and nan (of either sign).
@@ -165,26 +167,14 @@ fn non_finite(x: f64) -> &'static str {
     }
 }
 
-/// Python's `f"{x:.{precision}e}"`: `1.2346e+01`.
+/// Python's `f"{x:.{precision}e}"` of a finite `x`: `1.2346e+01`.
 fn sci(x: f64, precision: usize) -> String {
-    if !x.is_finite() {
-        return non_finite(x).into();
-    }
-    let rust = format!("{x:.precision$e}");
-    let (mantissa, exponent) = rust.split_once('e').unwrap_or((&rust, "0"));
-    format!(
-        "{mantissa}{}",
-        python_exponent(exponent.parse().unwrap_or(0))
-    )
+    python_sci(&format!("{x:.precision$e}")).0
 }
 
-/// Python's `f"{x:.{precision}f}"`.
+/// Python's `f"{x:.{precision}f}"` of a finite `x`.
 fn fixed(x: f64, precision: usize) -> String {
-    if x.is_finite() {
-        format!("{x:.precision$}")
-    } else {
-        non_finite(x).into()
-    }
+    format!("{x:.precision$}")
 }
 
 /// Reads what `t`'s repr shows: for a tensor of more than 1000 elements only the edges, so a
@@ -407,11 +397,10 @@ impl<'a> Formatter<'a> {
         let text = match self.elements {
             Elements::Int(v) => v[i].to_string(),
             Elements::Bool(v) => if v[i] { "True" } else { "False" }.to_string(),
+            // Written alike in every mode; the width counts only finite values.
+            Elements::Float(v) if !v[i].is_finite() => non_finite(v[i]).into(),
             Elements::Float(v) if self.sci_mode => sci(v[i], PRECISION),
-            Elements::Float(v) if self.int_mode && v[i].is_finite() => {
-                format!("{}.", fixed(v[i], 0))
-            }
-            Elements::Float(v) if self.int_mode => fixed(v[i], 0),
+            Elements::Float(v) if self.int_mode => format!("{}.", fixed(v[i], 0)),
             Elements::Float(v) => fixed(v[i], PRECISION),
         };
         format!("{text:>width$}", width = self.width)
