@@ -37,14 +37,12 @@ pub struct Output {
 impl Output {
     /// Stage `bytes` for this output; nothing visible changes until [`Pending::commit`].
     pub fn stage(&self, bytes: Vec<u8>) -> Result<Pending> {
-        let kind = match &self.destination {
-            Destination::File(path) => PendingKind::File(Staged::new(path, self.flag, &bytes)?),
-            Destination::Stdout => PendingKind::Stdout(bytes),
-            Destination::Discard => PendingKind::Discard,
-        };
-        Ok(Pending {
-            kind,
-            dash: self.given == Path::new("-"),
+        Ok(match &self.destination {
+            Destination::File(path) => Pending::File(Staged::new(path, self.flag, &bytes)?),
+            Destination::Stdout => Pending::Stdout(bytes),
+            Destination::Discard => Pending::Discard {
+                dash: self.given == Path::new("-"),
+            },
         })
     }
 
@@ -71,50 +69,47 @@ impl Output {
 
 /// An output ready to be put in place. Dropped uncommitted, it leaves nothing behind.
 #[derive(Debug)]
-pub struct Pending {
-    kind: PendingKind,
-    /// Given as `-`: stdout is the output's, whatever it turned out to be (the null device too).
-    dash: bool,
-}
-
-#[derive(Debug)]
-enum PendingKind {
+pub enum Pending {
     File(Staged),
     Stdout(Vec<u8>),
-    Discard,
+    /// Nothing is kept. `dash`: given as `-`, so stdout is the output's all the same (it is
+    /// the null device).
+    Discard {
+        dash: bool,
+    },
 }
 
 impl Pending {
     /// Refuse it now, before anything is reported, when its destination is no longer a place a
     /// file may be renamed to ([`Staged`]).
     pub fn check(&self) -> Result<()> {
-        match &self.kind {
-            PendingKind::File(staged) => staged.check_target().map(|_| ()),
+        match self {
+            Pending::File(staged) => staged.check_target().map(|_| ()),
             _ => Ok(()),
         }
     }
 
     /// Whether committing it writes to stdout.
     pub fn is_stdout(&self) -> bool {
-        matches!(self.kind, PendingKind::Stdout(_))
+        matches!(self, Pending::Stdout(_))
     }
 
     /// Whether it was given as `-`, so that stdout is not the place for results.
     pub fn takes_stdout(&self) -> bool {
-        self.dash
+        matches!(self, Pending::Stdout(_) | Pending::Discard { dash: true })
     }
 
     /// Put it in place: rename the staged file, or write the bytes to stdout.
     pub fn commit(self) -> Result<()> {
-        match self.kind {
-            PendingKind::File(staged) => staged.commit(),
-            PendingKind::Stdout(bytes) => {
+        match self {
+            Pending::File(staged) => staged.commit(),
+            Pending::Stdout(bytes) => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(&bytes)
                     .and_then(|()| out.flush())
                     .map_err(|e| write_failed(Path::new("stdout"), e))
             }
-            PendingKind::Discard => Ok(()),
+            Pending::Discard { .. } => Ok(()),
         }
     }
 }
