@@ -355,25 +355,17 @@ pub fn is_fifo(m: &std::fs::Metadata) -> bool {
 pub fn file_type_name(m: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = m.file_type();
-    if t.is_fifo() {
-        return "fifo";
-    }
-    if t.is_char_device() {
-        return "character device";
-    }
-    if t.is_block_device() {
-        return "block device";
-    }
-    if t.is_socket() {
-        return "socket";
-    }
-    if m.is_dir() {
-        "directory"
-    } else if m.is_file() {
-        "regular file"
-    } else {
-        "special file"
-    }
+    [
+        (t.is_fifo(), "fifo"),
+        (t.is_char_device(), "character device"),
+        (t.is_block_device(), "block device"),
+        (t.is_socket(), "socket"),
+        (t.is_dir(), "directory"),
+        (t.is_file(), "regular file"),
+    ]
+    .into_iter()
+    .find_map(|(is, name)| is.then_some(name))
+    .unwrap_or("special file")
 }
 
 /// Refuse a picture written to a file unless its name says PNG (the only format drawn); stdout
