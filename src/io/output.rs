@@ -449,18 +449,13 @@ impl Staged {
     /// readable by all, 0644: a temporary file starts as 0600). Something other than a
     /// regular file that appeared there since the outputs were planned is left alone.
     pub fn commit(self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
         let mode = self.check_target()?;
-        let target = self.target;
-        let mode = mode.or_else(|| {
-            use std::os::unix::fs::PermissionsExt;
-            Some(std::fs::Permissions::from_mode(0o644))
-        });
-        if let Some(mode) = mode {
-            let _ = self.tmp.as_file().set_permissions(mode);
-        }
+        let mode = mode.unwrap_or_else(|| std::fs::Permissions::from_mode(0o644));
+        let _ = self.tmp.as_file().set_permissions(mode);
         self.tmp
-            .persist(&target)
-            .map_err(|e| write_failed(&target, e.error))?;
+            .persist(&self.target)
+            .map_err(|e| write_failed(&self.target, e.error))?;
         Ok(())
     }
 }
