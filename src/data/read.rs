@@ -232,13 +232,11 @@ fn vocab_of(inputs: &[Input], options: &ReadOptions) -> Result<Vocab> {
     let mut seen = std::collections::BTreeSet::new();
     for input in inputs {
         for_each_line(input, options, false, |line, text| {
-            if text.contains(BOUNDARY) {
-                return Err(boundary(&input.label, line, text));
-            }
             // Control characters are never letters of a name: a vocabulary built from the
             // data must not take them in (nor print them back to a terminal).
-            if let Some(c) = text.chars().find(|c| c.is_control()) {
-                return Err(control(&input.label, line, text, c));
+            let dot = text.contains(BOUNDARY).then_some(BOUNDARY);
+            if let Some(c) = dot.or_else(|| text.chars().find(|c| c.is_control())) {
+                return Err(refused(&input.label, line, text, c));
             }
             seen.extend(text.chars());
             Ok(())
@@ -320,23 +318,16 @@ fn shown(text: &str) -> String {
     }
 }
 
-fn control(path: &str, line: usize, text: &str, ch: char) -> Error {
-    let at = format!(
-        "{path}:{line}: control character U+{:04X} in {:?}",
-        ch as u32,
-        shown(text)
-    );
+/// The error for a character no name may have, whatever the vocabulary: the start/end token
+/// `.`, or a control character.
+fn refused(path: &str, line: usize, text: &str, ch: char) -> Error {
+    let (name, code) = (shown(text), ch as u32);
+    let at = format!("{path}:{line}: control character U+{code:04X} in {name:?}");
     Error::Input(match ch {
+        BOUNDARY => format!("{path}:{line}: {name:?} contains '.', which is the start/end token and cannot be part of a name; remove it"),
         '\r' => format!("{at}: the file's lines end with a carriage return alone (old Mac style); convert them to newlines, e.g. tr '\\r' '\\n' < old.txt > new.txt"),
         _ => format!("{at}; names files are text, one name per line: remove it"),
     })
-}
-
-fn boundary(path: &str, line: usize, text: &str) -> Error {
-    Error::Input(format!(
-        "{path}:{line}: {:?} contains '.', which is the start/end token and cannot be part of a name; remove it",
-        shown(text)
-    ))
 }
 
 /// The error for a character the vocabulary does not have, with the fix that applies.
@@ -348,11 +339,8 @@ fn bad_char(
     vocab: &Vocab,
     options: &ReadOptions,
 ) -> Error {
-    if c == BOUNDARY {
-        return boundary(path, line, text);
-    }
-    if c.is_control() {
-        return control(path, line, text, c);
+    if c == BOUNDARY || c.is_control() {
+        return refused(path, line, text, c);
     }
     let name = shown(text);
     let at = format!(
