@@ -236,11 +236,7 @@ fn resolve(flag: &'static str, path: &Path) -> Result<Output> {
         }
         return Ok(output(Destination::Stdout));
     }
-    if path
-        .as_os_str()
-        .to_string_lossy()
-        .ends_with(std::path::MAIN_SEPARATOR)
-    {
+    if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
         return Err(is_directory(&shown));
     }
     match std::fs::metadata(path) {
