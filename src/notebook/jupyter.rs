@@ -1,7 +1,7 @@
 //! What Jupyter does around the cells, and only that: it keeps what each cell shows (its
 //! printed values and its `Out[n]`), written as PyTorch and Python write them
-//! (`crate::pyrepr`), and, for the figures the replay reports, the tensors shown. The device,
-//! the seeded generator and the data's checks are `plumbing.rs`'s.
+//! (`crate::pyrepr`), and, for the figures the replay reports, the tensors shown. Reading and
+//! checking the data, the seeded randn and the losses kept are `plumbing.rs`'s.
 
 use crate::error::{Error, Result};
 use crate::pyrepr::tensor_repr;
@@ -48,7 +48,8 @@ impl Jupyter {
         self.said.push((cell, words.into()));
     }
 
-    /// A tensor the cell shows: `print(t)` after `label`, or its `Out[n]` for an empty label.
+    /// A tensor the cell shows after `label`; with an empty label, alone: the cell's `Out[n]`
+    /// or a bare `print(t)`.
     pub fn show(&mut self, cell: u32, label: &str, t: &Tensor) -> Result<()> {
         let text = tensor_repr(t)?;
         // A view (X_enc[:5]) is copied, so that it does not hold on to all of its base.
