@@ -1,6 +1,6 @@
 //! The notebook in Rust: its cells in its order, under its names (`W`, `X_enc`, `c_probs`…), in
 //! one function, `replay()`, as a notebook's cells share one set of variables. Each cell starts
-//! with a line `// In [n]:` and the cell's Python. Where tch spells a call differently, a comment
+//! with a line `// In [n]` and the cell's Python. Where tch spells a call differently, a comment
 //! gives PyTorch's spelling the first time; the Rust itself is explained once, in
 //! docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's display, ours), which
 //! keeps it for render.rs to print as PyTorch 2.13 and Python print it, after words of ours:
@@ -47,21 +47,23 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let itos: BTreeMap<i64, char> = stoi.iter().map(|(&c, &i)| (i, c)).collect();
     jup.print(5, "", dict_repr(&itos));
 
-    // In [6]: X = []; y = []; for name in names: for char1, char2 in zip("." + name, name + "."):
-    // X.append(stoi[char1]); y.append(stoi[char2]), then print(f"…{len(X)}…"), the same for
-    // X[:10] and y[:10], and X = torch.tensor(X); y = torch.tensor(y)
+    // In [6]: X = []; y = []
     let (mut X, mut y) = (Vec::new(), Vec::new());
+    // for name in names:
     for name in &names {
-        // format!(".{name}"): "." + name
+        // for char1, char2 in zip("." + name, name + "."): format!(".{name}") is "." + name
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
+            // X.append(stoi[char1]); y.append(stoi[char2])
             X.push(stoi[&char1]);
             y.push(stoi[&char2]);
         }
     }
+    // print(f"…{len(X)}…"), then X[:10] and y[:10] the same way
     jup.print(6, "examples", X.len().to_string());
     jup.print(6, "X[:10]", list_repr(&X[..10]));
     jup.print(6, "y[:10]", list_repr(&y[..10]));
-    let X = Tensor::from_slice(&X); // torch.tensor(X)
+    // X = torch.tensor(X); y = torch.tensor(y)
+    let X = Tensor::from_slice(&X);
     let y = Tensor::from_slice(&y);
 
     // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1; print(f"…")
@@ -105,15 +107,18 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [12]: gen = torch.Generator().manual_seed(42)
     // W = torch.randn((27, 27), generator = gen, requires_grad=True)
+    // requires_grad=True is .set_requires_grad(true)
     let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
 
     // In [13]: c_output = c_enc @ W
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
 
-    // In [14]: print("…"); for letter, logit in zip(stoi.keys(), c_output):
-    // print(f"{letter}: {logit:.4f}")
+    // In [14]: print("…")
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
+    // for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
+    // iter::<f64>() gives c_output's elements as floats (Python's loop gives 0-d tensors), and
+    // {logit:.4} is {logit:.4f}
     for (letter, logit) in stoi.keys().zip(c_output.iter::<f64>()?) {
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -170,24 +175,26 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut data = W.data();
     data += -0.01 * W.grad();
 
-    // In [27]: print(f"…{original_prediction * 100:.2f}%…"), then c_logits, c_pos, c_probs as
-    // in In [19]; new_prediction = c_probs[stoi["a"]]; print(f"…{new_prediction * 100:.2f}%…")
+    // In [27]: print(f"…{original_prediction * 100:.2f}%…")
     jup.percent(27, "before the step", &original_prediction)?;
+    // c_logits = c_enc @ W; c_pos = c_logits.exp(); c_probs = c_pos / c_pos.sum()
     let c_logits = c_enc.matmul(&W);
     let c_pos = c_logits.exp();
     let c_probs = &c_pos / c_pos.sum(None::<Kind>);
+    // new_prediction = c_probs[stoi["a"]]; print(f"…{new_prediction * 100:.2f}%…")
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: the record of In [1] … In [27] (figures.rs), after which jup lets go of
-    // the tensors it kept, then `del logits, pos_values, probs` (one tuple of the three), so that
-    // the trainings run without those tensors. Execution counts 28, 29, 31 to 39, 41 and 42
-    // are missing from the notebook and what those cells did is unknown: In [43] starts from W
-    // as In [27] left it, and `start` keeps that W for our run of In [40] as meant. Losses
-    // (plumbing.rs) keeps each epoch's loss and stops the loop at Ctrl-C
-    let demonstration = Replay::read_cells(&names, [&X, &y], &mut jup)?;
+    // ours, not a cell: what the cells showed, recorded as figures (figures.rs); jup then lets go
+    // of the tensors it kept
+    let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
+    // ours, as `del logits, pos_values, probs` would be: frees memory before the trainings
     drop((logits, pos_values, probs));
-    let start = W.detach().copy(); // W.detach().clone()
+    // ours: the W In [43] starts from, W.detach().clone(), kept for our run of In [40] as meant.
+    // Execution counts 28, 29, 31 to 39, 41 and 42 are missing from the notebook and what those
+    // cells did is unknown: we take W as In [27] left it
+    let start = W.detach().copy();
+    // ours: keeps each epoch's loss, and stops the loop at Ctrl-C (plumbing.rs)
     let mut losses = Losses::new(43, cancel);
 
     // In [40]: def train():
@@ -202,8 +209,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             // predictions = probs[torch.arange(X_enc.size(0)), y]: .index pairs the two index
-            // tensors as PyTorch does (.i() would take every row × column); rows is made on
-            // X_enc's device, where Python's arange would be on the CPU
+            // tensors as PyTorch does (.i() would take every row × column); X_enc.size(0) is
+            // X_enc.size()[0]; rows is made on X_enc's device, where Python's would be on the CPU
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             // loss = -predictions.log().mean()
@@ -229,9 +236,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // ours, not a cell: train_as_meant is In [40] with its update fixed, run twice: here from the
     // W In [43] started from, for our note under Out[43], and in In [44] with an L2 term. Its
-    // two changes from train() are marked `changed`; every other line is train()'s. W, l2 and
-    // losses are arguments, as the two runs differ in them; W is already a reference (`&mut`),
-    // so it is passed on without `&`
+    // changes from train() are marked `changed`; every other line is train()'s, but for W: an
+    // argument here, with l2 and losses, as the two runs differ in them, and already a reference
+    // (`&mut`), so it is passed on without `&`
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -240,9 +247,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
+            // changed: loss = -predictions.log().mean() + l2 * (W**2).mean(), its first part
+            // named nll; the term is left out when l2 is 0, so that the loss is computed with
+            // train()'s ops
             let nll = -predictions.log().mean(None::<Kind>);
-            // changed: loss = nll + l2 * (W**2).mean(), the term left out when l2 is 0 so that
-            // the loss is computed with train()'s ops
             loss = if l2 > 0.0 {
                 nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>) // W**2
             } else {
@@ -260,6 +268,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // The note under Out[43] (render.rs prints it): In [40] as meant, from In [43]'s starting W
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut intended = Losses::new(43, cancel);
+    // its last loss, the note's figure, is the last of `intended`
     train_as_meant(&mut W_meant, 0.0, &mut intended)?;
     let training = TrainingCells::new(as_written, intended.into(), [&start, &W_meant])?;
 
@@ -315,7 +324,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
                 let logits = ix_enc.matmul(&W);
                 let pos = logits.exp();
                 let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-                // .item() of the 1×1 draw: the element at [0, 0]
+                // multinomial(probs, 1, replacement=True), its generator with_cpu_seed's; then
+                // .item() of the 1×1 draw, the element at [0, 0]
                 ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
                 if ix == 0 {
                     break;
@@ -323,7 +333,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
                 name.push(itos[&ix]);
             }
             jup.print(45, "", &name);
-            generated.push(name);
+            generated.push(name); // ours
         }
         Ok(())
     })?;

@@ -159,9 +159,9 @@ pub struct TrainingCells {
 pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
 
 impl Replay {
-    /// What In [1] … In [27] showed, read back from the names, X and y, and the tensors the
+    /// What In [1] … In [27] showed, recorded from the names, X and y, and the tensors the
     /// cells showed (`jup` lets go of them, so that the trainings do not carry them).
-    pub(super) fn read_cells(
+    pub(super) fn record_cells(
         names: &[String],
         [X, y]: [&Tensor; 2],
         jup: &mut Jupyter,
