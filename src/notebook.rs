@@ -12,7 +12,8 @@
 //! An empty label `""` shows the value alone: the cell's `Out[n]`, or a bare `print(x)`.
 //! list_repr, dict_repr, size_repr and float_repr (ours, pyrepr.rs) write a value as Python's
 //! print() or repr() does. The `use` lines for the names in replay's signature and for our
-//! helpers are at the bottom of the file (a `use` covers its whole block, wherever it stands).
+//! helpers are at the bottom of the file (a `use` covers its whole block, wherever it stands);
+//! those standing for the notebook's imports are in their cells.
 //!
 //! Blocks headed `ours, not a cell` do what the notebook does not (the device, the record of the
 //! run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and generation its TODO asks for.
@@ -27,6 +28,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [1]: names = open("names.txt", "r").read().splitlines(); print(f"…{names[:3]}")
     // plumbing::names (ours) also checks that each name is a–z only and that the data fits
     let names = plumbing::names(sources, cancel)?;
+    // names[:3] is take(3), which, like Python's slice, accepts a shorter list (&names[..3] would
+    // fail on one)
     jup.print(1, "the first three names", list_repr(names.iter().take(3)));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
@@ -36,10 +39,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [3]: import torch
     use tch::{kind::FLOAT_CPU, IndexOp, Kind, Tensor};
 
-    // In [4]: stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
+    // In [4]: import string
+    // Rust has no string.ascii_lowercase (the letters are written out below); a BTreeMap is the
+    // dict used, as it keeps its keys in order
+    use std::collections::BTreeMap;
+    // stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
     // zip(0..) counts as enumerate() does, in i64 (tch's index type), but gives (char, i), the
-    // other way round; the BTreeMap keeps its keys in order, '.' first, as the notebook's dict has
-    // them
+    // other way round; '.' sorts first, so the keys' order is the notebook's
     let stoi: BTreeMap<char, i64> = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
     jup.print(4, "", dict_repr(&stoi));
 
@@ -132,7 +138,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(16, "", &pos_values)?;
 
     // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True)
-    // sum over dims is sum_dim_intlist in tch; its last argument is a dtype, None to keep it
+    // sum over dims is sum_dim_intlist in tch: (1, true, None) is dim=1, keepdims=True, and the
+    // dtype, None to keep it
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
 
@@ -190,12 +197,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     // ours, as `del logits, pos_values, probs` would be: frees memory before the trainings
     drop((logits, pos_values, probs));
-    // ours: the W In [43] starts from, W.detach().clone(), kept for our run of In [40] as meant.
+    // ours: the W In [43] starts from (tch's copy() is clone()), kept for our run of In [40] as
+    // meant.
     // Execution counts 28, 29, 31 to 39, 41 and 42 are missing from the notebook and what those
     // cells did is unknown: we take W as In [27] left it
     let start = W.detach().copy();
-    // ours: keeps each epoch's loss, and stops the loop at Ctrl-C (plumbing.rs)
-    let mut losses = Losses::new(43, cancel);
+    // ours: keeps each epoch's loss, and stops the loop at Ctrl-C, naming In [43], whose call runs
+    // it (plumbing.rs)
+    let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
     let mut train = || -> Result<f64> {
@@ -208,9 +217,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             // pos = logits.exp(); probs = pos / pos.sum(dim=1, keepdims=True)
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-            // predictions = probs[torch.arange(X_enc.size(0)), y]: .index pairs the two index
-            // tensors as PyTorch does (.i() would take every row × column); X_enc.size(0) is
-            // X_enc.size()[0]; rows is made on X_enc's device, where Python's would be on the CPU
+            // predictions = probs[torch.arange(X_enc.size(0)), y]: .index takes one Some(index
+            // tensor) per dimension (None would be `:`) and pairs them as PyTorch does (.i()
+            // would take every row × column); X_enc.size(0) is X_enc.size()[0]; rows is made on
+            // X_enc's device, where Python's would be on the CPU
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             // loss = -predictions.log().mean()
@@ -221,7 +231,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             loss.backward();
             // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step
             W.set_data(&(-50 * W.grad()));
-            losses.record(&loss)?; // ours: keep the loss; Ctrl-C ends the replay here
+            losses_43.record(&loss)?; // ours: keep the loss; Ctrl-C ends the replay here
         }
         // return loss.item(): f_double_value with no index, as loss is 0-d
         Ok(loss.f_double_value(&[])?)
@@ -232,13 +242,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // notebook's: float32 sums over 228,146 rows round differently with the PyTorch version and
     // the thread count (docs/parity.md), and the notebook's W may have started elsewhere (above)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
-    let as_written: Vec<f64> = losses.into();
 
-    // ours, not a cell: train_as_meant is In [40] with its update fixed, run twice: here from the
-    // W In [43] started from, for our note under Out[43], and in In [44] with an L2 term. Its
-    // changes from train() are marked `changed`; every other line is train()'s, but for W: an
-    // argument here, with l2 and losses, as the two runs differ in them, and already a reference
-    // (`&mut`), so it is passed on without `&`
+    // ours, not a cell: In [40] as meant, in Python:
+    //   def train_as_meant(W, l2, losses):
+    //       # train()'s lines, but for two, marked `changed` below:
+    //       #     loss = -predictions.log().mean() + l2 * (W**2).mean()
+    //       #     W.data += -50 * W.grad
+    // It runs twice: here with l2 = 0, from the W In [43] started from, for our note under
+    // Out[43], and in In [44] with l2 = 0.01. W is a reference here (`&mut`), so it is passed
+    // on without `&`
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -265,12 +277,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    // The note under Out[43] (render.rs prints it): In [40] as meant, from In [43]'s starting W
+    // The note under Out[43] (render.rs prints it): In [40] as meant, from In [43]'s starting W.
+    // Its last loss, the note's figure, is kept as the last of losses_meant
     let mut W_meant = start.copy().set_requires_grad(true);
-    let mut intended = Losses::new(43, cancel);
-    // its last loss, the note's figure, is the last of `intended`
-    train_as_meant(&mut W_meant, 0.0, &mut intended)?;
-    let training = TrainingCells::new(as_written, intended.into(), [&start, &W_meant])?;
+    let mut losses_meant = Losses::new(43, cancel);
+    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
+    let weights = [&start, &W_meant];
+    let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
 
     // In [30], the notebook's last cell, after its TODO, holds only comments (training's steps).
 
@@ -279,24 +292,21 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [44] (ours): smoothing, in Python:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
-    //   # train(), with two of its lines changed:
-    //   #     loss = -predictions.log().mean() + 0.01 * (W**2).mean()
-    //   #     W.data += -50 * W.grad
-    //   train()
+    //   train_as_meant(W, l2=0.01, losses_44)
     // As Andrej Karpathy's makemore lecture does it, but from the notebook's seed 42 (the
     // lecture's is 2147483647); the L2 term pulls the logits towards 0, and so each row's
     // probabilities towards uniform
     let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
-    let mut losses = Losses::new(44, cancel);
-    let loss = train_as_meant(&mut W, 0.01, &mut losses)?;
+    let mut losses_44 = Losses::new(44, cancel);
+    let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
-    let losses: Vec<f64> = losses.into();
+    let losses_44: Vec<f64> = losses_44.into();
 
     // ours, not a cell: no names if the training diverged, as multinomial refuses NaN
     // probabilities (the replay's text says so instead). Names are drawn on the CPU, as only the
     // CPU's generator is seeded
-    if losses.iter().any(|l| !l.is_finite()) {
-        let continuation = Continuation::new(losses, Vec::new());
+    if losses_44.iter().any(|l| !l.is_finite()) {
+        let continuation = Continuation::new(losses_44, Vec::new());
         return Ok(Replay::new(demonstration, training, continuation, jup));
     }
     let W = W.f_to_device(Device::Cpu)?;
@@ -306,7 +316,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //   g = torch.Generator().manual_seed(2147483647)
     //   for _ in range(5):
     //       name, ix = "", 0
-    //       while True:
+    //       while len(name) < 50:  # ours: so that every name ends
     //           ix_enc = F.one_hot(torch.tensor([ix]), num_classes=27).float()
     //           logits = ix_enc @ W; pos = logits.exp()
     //           probs = pos / pos.sum(dim=1, keepdims=True)
@@ -314,8 +324,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           if ix == 0: break
     //           name += itos[ix]
     //       print(name)
-    // (ours: a name also stops at 50 characters, so that every name ends). with_cpu_seed (ours,
-    // device.rs) seeds the CPU's generator, under a lock, while the closure draws from it
+    // with_cpu_seed (ours, device.rs) seeds the CPU's generator, under a lock, while the closure
+    // draws from it
     with_cpu_seed(2147483647, || -> Result<()> {
         for _ in 0..5 {
             let (mut name, mut ix) = (String::new(), 0);
@@ -339,7 +349,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     })?;
 
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
-    let continuation = Continuation::new(losses, generated);
+    let continuation = Continuation::new(losses_44, generated);
     Ok(Replay::new(demonstration, training, continuation, jup))
 }
 
@@ -363,5 +373,4 @@ use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr};
 use figures::{Continuation, TrainingCells};
 use jupyter::Jupyter;
 use plumbing::{seeded_randn, Losses};
-use std::collections::BTreeMap;
 use tch::Device;
