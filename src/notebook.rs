@@ -66,6 +66,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     }
     // print(f"…{len(X)}…"), then X[:10] and y[:10] the same way
     jup.print(6, "examples", X.len().to_string());
+    // &X[..10] would stop the program on a shorter list: plumbing::names made sure of 10
     jup.print(6, "X[:10]", list_repr(&X[..10]));
     jup.print(6, "y[:10]", list_repr(&y[..10]));
     // X = torch.tensor(X); y = torch.tensor(y)
@@ -113,7 +114,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [12]: gen = torch.Generator().manual_seed(42)
     // W = torch.randn((27, 27), generator = gen, requires_grad=True)
-    // requires_grad=True is .set_requires_grad(true)
+    // requires_grad=True is .set_requires_grad(true); `mut`, as zero_grad() and set_data() will
+    // change W
     let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
 
     // In [13]: c_output = c_enc @ W
@@ -125,6 +127,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
     // iter::<f64>() gives c_output's elements as floats (Python's loop gives 0-d tensors), and
     // {logit:.4} is {logit:.4f}
+    // the label is the letter, before the logit, as in f"{letter}: …"
     for (letter, logit) in stoi.keys().zip(c_output.iter::<f64>()?) {
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -192,18 +195,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: what the cells showed, recorded as figures (figures.rs); jup then lets go
-    // of the tensors it kept
+    // ours, not a cell: before the trainings, so that they run without what the cells kept
+    // (figures.rs records what they showed; jup lets go of its tensors; drop is Python's del)
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
-    // ours, as `del logits, pos_values, probs` would be: frees memory before the trainings
     drop((logits, pos_values, probs));
-    // ours: the W In [43] starts from (tch's copy() is clone()), kept for our run of In [40] as
-    // meant.
-    // Execution counts 28, 29, 31 to 39, 41 and 42 are missing from the notebook and what those
-    // cells did is unknown: we take W as In [27] left it
+    // Here, not at In [43]: train, below, holds W and losses_43 from its definition to its call.
+    // start = W.detach().clone() (tch's copy() is PyTorch's clone()): In [43]'s starting W, kept
+    // for our run of In [40] as meant
     let start = W.detach().copy();
-    // ours: keeps each epoch's loss, and stops the loop at Ctrl-C, naming In [43], whose call runs
-    // it (plumbing.rs)
+    // losses_43 keeps each epoch's loss, and stops the loop at Ctrl-C (plumbing.rs)
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
@@ -217,19 +217,21 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             // pos = logits.exp(); probs = pos / pos.sum(dim=1, keepdims=True)
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-            // predictions = probs[torch.arange(X_enc.size(0)), y]: .index takes one Some(index
-            // tensor) per dimension (None would be `:`) and pairs them as PyTorch does (.i()
-            // would take every row × column); X_enc.size(0) is X_enc.size()[0]; rows is made on
-            // X_enc's device, where Python's would be on the CPU
+            // predictions = probs[torch.arange(X_enc.size(0)), y]
+            // rows is torch.arange(X_enc.size(0)), made on X_enc's device (Python's: the CPU)
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
+            // .index takes one Some(index tensor) per dimension (None would be `:`) and pairs
+            // them as PyTorch does; .i() would take every row × column
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             // loss = -predictions.log().mean()
             loss = -predictions.log().mean(None::<Kind>);
-            // W.grad = None: zeroed, as in In [22] (the same values, but a -0 in the new
-            // gradient becomes +0); loss.backward()
+            // W.grad = None: zero_grad(), as in In [22], but W has a gradient to zero now (the
+            // same values, but a -0 in the new gradient becomes +0)
             W.zero_grad();
+            // loss.backward()
             loss.backward();
-            // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step
+            // W.data = -50 * W.grad: `=` where In [26] has `+=`, so W is replaced by the step;
+            // W.data = x is W.set_data(&x)
             W.set_data(&(-50 * W.grad()));
             losses_43.record(&loss)?; // ours: keep the loss; Ctrl-C ends the replay here
         }
@@ -240,13 +242,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [43]: train()
     // As the update replaces W, the loss stalls near 3.09. The last digits differ from the
     // notebook's: float32 sums over 228,146 rows round differently with the PyTorch version and
-    // the thread count (docs/parity.md), and the notebook's W may have started elsewhere (above)
+    // the thread count (docs/parity.md), and the notebook's W may have started elsewhere:
+    // execution counts 28, 29, 31 to 39, 41 and 42 are missing and what those cells did is
+    // unknown, so we take W as In [27] left it
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // ours, not a cell: In [40] as meant, in Python:
     //   def train_as_meant(W, l2, losses):
     //       # train()'s lines, but for two, marked `changed` below:
-    //       #     loss = -predictions.log().mean() + l2 * (W**2).mean()
+    //       #     nll = -predictions.log().mean()
+    //       #     loss = nll + l2 * (W**2).mean() if l2 > 0 else nll
     //       #     W.data += -50 * W.grad
     // It runs twice: here with l2 = 0, from the W In [43] started from, for our note under
     // Out[43], and in In [44] with l2 = 0.01. W is a reference here (`&mut`), so it is passed
@@ -259,9 +264,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
-            // changed: loss = -predictions.log().mean() + l2 * (W**2).mean(), its first part
-            // named nll; the term is left out when l2 is 0, so that the loss is computed with
-            // train()'s ops
+            // changed: the loss, with an L2 term; left out when l2 is 0, so that the loss is then
+            // computed with train()'s very ops
             let nll = -predictions.log().mean(None::<Kind>);
             loss = if l2 > 0.0 {
                 nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>) // W**2
@@ -278,7 +282,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Ok(loss.f_double_value(&[])?)
     };
     // The note under Out[43] (render.rs prints it): In [40] as meant, from In [43]'s starting W.
-    // Its last loss, the note's figure, is kept as the last of losses_meant
+    // Its last loss, the note's figure, is the last of losses_meant (and its return, unused here)
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut losses_meant = Losses::new(43, cancel);
     train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
@@ -300,17 +304,17 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut losses_44 = Losses::new(44, cancel);
     let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
-    let losses_44: Vec<f64> = losses_44.into();
 
     // ours, not a cell: no names if the training diverged, as multinomial refuses NaN
     // probabilities (the replay's text says so instead). Names are drawn on the CPU, as only the
-    // CPU's generator is seeded
+    // CPU's generator is seeded; `generated` keeps them for the record
+    let losses_44: Vec<f64> = losses_44.into();
     if losses_44.iter().any(|l| !l.is_finite()) {
         let continuation = Continuation::new(losses_44, Vec::new());
         return Ok(Replay::new(demonstration, training, continuation, jup));
     }
     let W = W.f_to_device(Device::Cpu)?;
-    let mut generated = Vec::new(); // the names, kept for the record
+    let mut generated = Vec::new();
 
     // In [45] (ours): 5 names from In [44]'s W, in Python:
     //   g = torch.Generator().manual_seed(2147483647)
