@@ -7,49 +7,43 @@
 
 use crate::data::SplitSpec;
 use serde::{Deserialize, Serialize};
-use serde_with::{json::JsonString, serde_as, skip_serializing_none, DisplayFromStr};
+use serde_with::{json::JsonString, skip_serializing_none, DisplayFromStr};
 use std::path::{Path, PathBuf};
 
 /// How a model was made, as its checkpoint records it: each field is a key, and the table in
 /// docs/checkpoints.md (held to these fields by a test) says what each holds. Every field is
 /// optional: a network fills in its training, a count model its smoothing, both their data.
+/// A value is stored as its text (Display and FromStr), a record as JSON text.
+#[serde_with::apply(Option => #[serde_as(as = "Option<DisplayFromStr>")])]
 #[skip_serializing_none]
-#[serde_as]
+#[serde_with::serde_as]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
+    #[serde_with(skip_apply)]
     #[serde_as(as = "Option<JsonString>")]
     pub data_files: Option<Vec<DataFile>>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub lowercase: Option<bool>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub split: Option<SplitSpec>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub split_seed: Option<u64>,
+    #[serde_with(skip_apply)]
     #[serde_as(as = "Option<JsonString>")]
     pub counts_from: Option<DataFile>,
+    #[serde_with(skip_apply)]
     #[serde_as(as = "Option<JsonString>")]
     pub sources: Option<Vec<Piece>>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub seed: Option<i64>,
+    #[serde_with(skip_apply)]
     #[serde_as(as = "Option<JsonString>")]
     pub init: Option<Start>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub epochs: Option<u64>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub epochs_total: Option<u64>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub lr: Option<f64>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub reg: Option<f64>,
     pub method: Option<String>,
     pub device: Option<String>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub threads: Option<i32>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub final_loss: Option<f64>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub nll: Option<f64>,
-    #[serde_as(as = "Option<DisplayFromStr>")]
     pub smoothing: Option<f64>,
 }
 
