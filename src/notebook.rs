@@ -4,9 +4,9 @@
 //! gives PyTorch's spelling the first time; the Rust itself is explained once, in
 //! docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's display, ours), which
 //! keeps it for render.rs to print as PyTorch 2.13 and Python print it, after words of ours:
-//! - `jup.show(n, label, &t)`: a tensor, as its repr;
+//! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
-//! - `jup.percent(n, label, &p)`: a probability, as `f"{p * 100:.2f}%"`;
+//! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
 //!
 //! An empty label `""` shows the value alone: the cell's `Out[n]`, or a bare `print(x)`.
@@ -20,7 +20,8 @@
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (names.txt here), its tensors on `device`; Ctrl-C raises
-/// `cancel`, which stops a training between epochs. Returns what the cells showed and computed.
+/// `cancel`, which ends the replay while the names are read or between two epochs of a training.
+/// Returns what the cells showed and computed.
 #[allow(clippy::too_many_lines, reason = "a notebook's cells share one scope")]
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
     let mut jup = Jupyter::new(); // ours: Jupyter's display
@@ -40,10 +41,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     use tch::{kind::FLOAT_CPU, IndexOp, Kind, Tensor};
 
     // In [4]: import string
-    // Rust has no string.ascii_lowercase (the letters are written out below); a BTreeMap is the
-    // dict used, as it keeps its keys in order
+    // Nothing to import for it: Rust has no string.ascii_lowercase, so the letters are written out
+    // below. This `use` is for the dict's type, a BTreeMap, which keeps its keys sorted
     use std::collections::BTreeMap;
-    // stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
+    // stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}, then
+    // print(stoi)
     // zip(0..) counts as enumerate() does, in i64 (tch's index type), but gives (char, i), the
     // other way round; '.' sorts first, so the keys' order is the notebook's
     let stoi: BTreeMap<char, i64> = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
@@ -84,7 +86,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(7, "its one-hot encoding", &c_enc)?;
 
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5]
-    // F.one_hot is a method of X in tch; X_enc[:5] is X_enc.i(..5)
+    // import torch.nn.functional as F: nothing to import, as F.one_hot is a method of X in tch;
+    // X_enc[:5] is X_enc.i(..5)
     let X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
@@ -195,15 +198,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: before the trainings, so that they run without what the cells kept
-    // (figures.rs records what they showed; jup lets go of its tensors; drop is Python's del)
+    // ours, not a cell: figures.rs records what the cells showed, then the 228,146×27 tensors of
+    // In [15] to In [17] are freed (drop is Python's del; jup lets go of its own), before training
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
-    // Here, not at In [43]: train, below, holds W and losses_43 from its definition to its call.
-    // start = W.detach().clone() (tch's copy() is PyTorch's clone()): In [43]'s starting W, kept
-    // for our run of In [40] as meant
+
+    // ours, not a cell, for In [43]: made here, as train, below, borrows W and losses_43 from its
+    // definition to its call. start = W.detach().clone() (tch's copy() is PyTorch's clone()): the
+    // W In [43] starts from, kept for our run of In [40] as meant. losses_43 keeps each epoch's
+    // loss, and ends the replay at Ctrl-C (plumbing.rs)
     let start = W.detach().copy();
-    // losses_43 keeps each epoch's loss, and stops the loop at Ctrl-C (plumbing.rs)
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
@@ -240,16 +244,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09. The last digits differ from the
-    // notebook's: float32 sums over 228,146 rows round differently with the PyTorch version and
-    // the thread count (docs/parity.md), and the notebook's W may have started elsewhere:
-    // execution counts 28, 29, 31 to 39, 41 and 42 are missing and what those cells did is
-    // unknown, so we take W as In [27] left it
+    // As the update replaces W, the loss stalls near 3.09; why its last digits differ from the
+    // notebook's: docs/parity.md
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // ours, not a cell: In [40] as meant, in Python:
     //   def train_as_meant(W, l2, losses):
-    //       # train()'s lines, but for two, marked `changed` below:
+    //       # train()'s lines, in its order, but for two changes marked `changed` below:
     //       #     nll = -predictions.log().mean()
     //       #     loss = nll + l2 * (W**2).mean() if l2 > 0 else nll
     //       #     W.data += -50 * W.grad
@@ -259,6 +260,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
+            // train()'s lines, unchanged, down to `changed`
             let logits = X_enc.matmul(W);
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
@@ -292,11 +294,12 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [30], the notebook's last cell, after its TODO, holds only comments (training's steps).
 
     // The TODO asks for smoothing, then generation: In [44] and In [45] are ours. They keep the
-    // notebook's names, and add `ix` and `ix_enc`, one drawn character's index and its one-hot row.
+    // notebook's names, and add losses_44, name, ix (a drawn character's index) and ix_enc.
 
     // In [44] (ours): smoothing, in Python:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
-    //   train_as_meant(W, l2=0.01, losses_44)
+    //   loss = train_as_meant(W, 0.01, losses_44)
+    //   print(f"…{loss}")
     // As Andrej Karpathy's makemore lecture does it, but from the notebook's seed 42 (the
     // lecture's is 2147483647); the L2 term pulls the logits towards 0, and so each row's
     // probabilities towards uniform
@@ -305,14 +308,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
 
-    // ours, not a cell: no names if the training diverged, as multinomial refuses NaN
-    // probabilities (the replay's text says so instead). Names are drawn on the CPU, as only the
-    // CPU's generator is seeded; `generated` keeps them for the record
+    // ours, not a cell: names are drawn on the CPU, as only the CPU's generator is seeded, and
+    // `generated` keeps them for the record. None are drawn if the training diverged, as
+    // multinomial refuses NaN probabilities (the replay's text says so instead)
     let losses_44: Vec<f64> = losses_44.into();
-    if losses_44.iter().any(|l| !l.is_finite()) {
-        let continuation = Continuation::new(losses_44, Vec::new());
-        return Ok(Replay::new(demonstration, training, continuation, jup));
-    }
+    let diverged = losses_44.iter().any(|l| !l.is_finite());
     let W = W.f_to_device(Device::Cpu)?;
     let mut generated = Vec::new();
 
@@ -330,7 +330,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //       print(name)
     // with_cpu_seed (ours, device.rs) seeds the CPU's generator, under a lock, while the closure
     // draws from it
-    with_cpu_seed(2147483647, || -> Result<()> {
+    let draw = || -> Result<()> {
         for _ in 0..5 {
             let (mut name, mut ix) = (String::new(), 0);
             while name.len() < 50 {
@@ -350,7 +350,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             generated.push(name); // ours
         }
         Ok(())
-    })?;
+    };
+    if !diverged {
+        with_cpu_seed(2147483647, draw)?; // ours: no names from a diverged W (above)
+    }
 
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
     let continuation = Continuation::new(losses_44, generated);

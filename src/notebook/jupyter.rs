@@ -36,8 +36,8 @@ impl Jupyter {
         Self::default()
     }
 
-    /// `print(f"...{value}")` in cell `cell`: a value that is not a tensor, already written
-    /// as Python writes it.
+    /// `print(f"...{value}")` in cell `cell`, or with an empty label the cell's `Out[n]` or a bare
+    /// `print(value)`: a value that is not a tensor, already written as Python writes it.
     pub fn print(&mut self, cell: u32, label: &str, text: impl Into<String>) {
         self.keep(cell, label, text.into(), None);
     }

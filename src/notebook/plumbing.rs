@@ -20,8 +20,8 @@ pub fn seeded_randn(seed: i64, shape: [i64; 2], device: Device) -> Result<Tensor
     Ok(drawn.f_to_device(device)?)
 }
 
-/// Each epoch's loss of a training cell, kept for the figures and parity, and the place its
-/// loop stops once Ctrl-C is pressed.
+/// Each epoch's loss of a training cell, kept for the figures and parity, and the place where
+/// Ctrl-C ends the replay.
 pub struct Losses<'a> {
     cell: u32,
     cancel: &'a Cancel,
@@ -38,7 +38,7 @@ impl<'a> Losses<'a> {
         }
     }
 
-    /// Keeps `loss.item()`, then stops the loop if Ctrl-C was pressed.
+    /// Keeps `loss.item()`, then returns an error, which ends the replay, if Ctrl-C was pressed.
     pub fn record(&mut self, loss: &Tensor) -> Result<()> {
         self.losses.push(loss.f_double_value(&[])?);
         let (epoch, cell) = (self.losses.len(), self.cell);
