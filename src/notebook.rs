@@ -198,8 +198,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: figures.rs records what the cells showed, then the 228,146×27 tensors of
-    // In [15] to In [17] are freed (drop is Python's del; jup lets go of its own), before training
+    // ours, not a cell: figures.rs records what the cells showed; then, before training, the
+    // 228,146×27 tensors of In [15] to In [17] are freed (drop is Python's del; jup lets go of its
+    // own)
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
 
