@@ -29,8 +29,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [1]: names = open("names.txt", "r").read().splitlines(); print(f"…{names[:3]}")
     // plumbing::names (ours) also checks that each name is a–z only and that the data fits
     let names = plumbing::names(sources, cancel)?;
-    // names[:3] is take(3), which, like Python's slice, accepts a shorter list (&names[..3] would
-    // fail on one)
+    // names[:3] is take(3), which, like Python's slice, accepts a shorter list
     jup.print(1, "the first three names", list_repr(names.iter().take(3)));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
@@ -68,14 +67,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     }
     // print(f"…{len(X)}…"), then X[:10] and y[:10] the same way
     jup.print(6, "examples", X.len().to_string());
-    // &X[..10] would stop the program on a shorter list: plumbing::names made sure of 10
-    jup.print(6, "X[:10]", list_repr(&X[..10]));
-    jup.print(6, "y[:10]", list_repr(&y[..10]));
+    jup.print(6, "X[:10]", list_repr(X.iter().take(10)));
+    jup.print(6, "y[:10]", list_repr(y.iter().take(10)));
     // X = torch.tensor(X); y = torch.tensor(y)
     let X = Tensor::from_slice(&X);
     let y = Tensor::from_slice(&y);
 
-    // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1; print(f"…")
+    // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1
+    // print(f"…{c_index}…{c_enc}")
     let c_index = stoi[&'c'];
     // FLOAT_CPU is the pair (Kind::Float, Device::Cpu): tch's dtype and device, torch.zeros'
     // defaults
@@ -121,7 +120,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // change W
     let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
 
-    // In [13]: c_output = c_enc @ W
+    // In [13]: c_output = c_enc @ W, then c_output
     let c_output = c_enc.matmul(&W);
     jup.show(13, "", &c_output)?;
 
@@ -135,15 +134,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
 
-    // In [15]: logits = X_enc @ W
+    // In [15]: logits = X_enc @ W, then logits
     let logits = X_enc.matmul(&W);
     jup.show(15, "", &logits)?;
 
-    // In [16]: pos_values = logits.exp()
+    // In [16]: pos_values = logits.exp(), then pos_values
     let pos_values = logits.exp();
     jup.show(16, "", &pos_values)?;
 
-    // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True)
+    // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True), then probs
     // sum over dims is sum_dim_intlist in tch: (1, true, None) is dim=1, keepdims=True, and the
     // dtype, None to keep it
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
@@ -200,20 +199,21 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // ours, not a cell: figures.rs records what the cells showed; then, before training, the
     // 228,146×27 tensors of In [15] to In [17] are freed (drop is Python's del; jup lets go of its
-    // own)
+    // own). In [8]'s int64 X_enc stays: In [9]'s X_enc hides it, and shadowing does not free
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
 
-    // ours, not a cell, for In [43]: made here, as train, below, borrows W and losses_43 from its
-    // definition to its call. start = W.detach().clone() (tch's copy() is PyTorch's clone()): the
-    // W In [43] starts from, kept for our run of In [40] as meant. losses_43 keeps each epoch's
-    // loss, and ends the replay at Ctrl-C (plumbing.rs)
+    // ours, not a cell, for In [43]: made before train, which borrows W and losses_43
+    // start = W.detach().clone(), the W In [43] starts from, for our run of In [40] as meant
+    // (tch's copy() gives a new tensor with the same numbers, as PyTorch's clone() does)
     let start = W.detach().copy();
+    // each epoch's loss, kept; Ctrl-C ends the replay here (plumbing.rs)
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
     let mut train = || -> Result<f64> {
-        // loss outlives the loop, as Python's does; Tensor::new() holds no data yet, like None
+        // loss is declared before the loop so that it outlives it, as Python's does;
+        // Tensor::new() holds no data yet
         let mut loss = Tensor::new();
         // for _ in range(100):
         for _ in 0..100 {
@@ -292,13 +292,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let weights = [&start, &W_meant];
     let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
 
+    // After In [43], the notebook's TODO: smoothing, then generation.
+
     // In [30], the notebook's last cell, after its TODO, holds only comments (training's steps).
 
-    // The TODO asks for smoothing, then generation: In [44] and In [45] are ours. They keep the
-    // notebook's names, and add losses_44, name, ix (a drawn character's index) and ix_enc.
+    // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names, and add losses_44,
+    // name, ix (a drawn character's index) and ix_enc.
 
     // In [44] (ours): smoothing, in Python:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
+    //   losses_44 = []
     //   loss = train_as_meant(W, 0.01, losses_44)
     //   print(f"…{loss}")
     // As Andrej Karpathy's makemore lecture does it, but from the notebook's seed 42 (the
@@ -330,30 +333,29 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           name += itos[ix]
     //       print(name)
     // with_cpu_seed (ours, device.rs) seeds the CPU's generator, under a lock, while the closure
-    // draws from it
-    let draw = || -> Result<()> {
-        for _ in 0..5 {
-            let (mut name, mut ix) = (String::new(), 0);
-            while name.len() < 50 {
-                let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
-                let logits = ix_enc.matmul(&W);
-                let pos = logits.exp();
-                let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-                // multinomial(probs, 1, replacement=True), its generator with_cpu_seed's; then
-                // .item() of the 1×1 draw, the element at [0, 0]
-                ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
-                if ix == 0 {
-                    break;
-                }
-                name.push(itos[&ix]);
-            }
-            jup.print(45, "", &name);
-            generated.push(name); // ours
-        }
-        Ok(())
-    };
+    // after it draws from it; `if !diverged` is ours (above)
     if !diverged {
-        with_cpu_seed(2147483647, draw)?; // ours: no names from a diverged W (above)
+        with_cpu_seed(2147483647, || -> Result<()> {
+            for _ in 0..5 {
+                let (mut name, mut ix) = (String::new(), 0);
+                while name.len() < 50 {
+                    let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
+                    let logits = ix_enc.matmul(&W);
+                    let pos = logits.exp();
+                    let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+                    // multinomial(probs, 1, replacement=True), its generator with_cpu_seed's; then
+                    // .item() of the 1×1 draw, the element at [0, 0]
+                    ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
+                    if ix == 0 {
+                        break;
+                    }
+                    name.push(itos[&ix]);
+                }
+                jup.print(45, "", &name);
+                generated.push(name); // ours
+            }
+            Ok(())
+        })?;
     }
 
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
