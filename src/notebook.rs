@@ -13,7 +13,7 @@
 //! list_repr, dict_repr, size_repr and float_repr (ours, pyrepr.rs) write a value as Python's
 //! print() or repr() does. The `use` lines for the names in replay's signature and for our
 //! helpers are at the bottom of the file (a `use` covers its whole block, wherever it stands);
-//! those standing for the notebook's imports are in their cells.
+//! those the cells' own code needs are in In [3] and In [4].
 //!
 //! Blocks headed `ours, not a cell` do what the notebook does not (the device, the record of the
 //! run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and generation its TODO asks for.
@@ -197,9 +197,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: figures.rs records what the cells showed; then, before training, the
-    // 228,146×27 tensors of In [15] to In [17] are freed (drop is Python's del; jup lets go of its
-    // own). In [8]'s int64 X_enc stays: In [9]'s X_enc hides it, and shadowing does not free
+    // ours, not a cell: figures.rs records what the cells showed, and has jup let go of the
+    // tensors it kept (jup.forget_tensors()); then, before training, drop (Python's del) frees the
+    // 228,146×27 tensors of In [15] to In [17]
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
 
@@ -207,7 +207,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // start = W.detach().clone(), the W In [43] starts from, for our run of In [40] as meant
     // (tch's copy() gives a new tensor with the same numbers, as PyTorch's clone() does)
     let start = W.detach().copy();
-    // each epoch's loss, kept; Ctrl-C ends the replay here (plumbing.rs)
+    // keeps each epoch's loss; its record(), in train, is where Ctrl-C ends the replay
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
@@ -224,6 +224,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             // predictions = probs[torch.arange(X_enc.size(0)), y]
             // rows is torch.arange(X_enc.size(0)), made on X_enc's device (Python's: the CPU)
+            // (Kind::Int64, X_enc.device()): (dtype, device), as FLOAT_CPU is
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             // .index takes one Some(index tensor) per dimension (None would be `:`) and pairs
             // them as PyTorch does; .i() would take every row × column
@@ -245,16 +246,25 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09; why its last digits differ from the
-    // notebook's: docs/parity.md
+    // As the update replaces W, the loss stalls near 3.09. Its last digits differ from the
+    // notebook's, as float32 sums round in another order with another PyTorch version or thread
+    // count: docs/parity.md
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
-    // ours, not a cell: In [40] as meant, in Python:
+    // ours, not a cell: In [40] as meant, in Python (its changes from train() marked `changed`):
     //   def train_as_meant(W, l2, losses):
-    //       # train()'s lines, in its order, but for two changes marked `changed` below:
-    //       #     nll = -predictions.log().mean()
-    //       #     loss = nll + l2 * (W**2).mean() if l2 > 0 else nll
-    //       #     W.data += -50 * W.grad
+    //       for _ in range(100):
+    //           logits = X_enc @ W
+    //           pos = logits.exp()
+    //           probs = pos / pos.sum(dim=1, keepdims=True)
+    //           predictions = probs[torch.arange(X_enc.size(0)), y]
+    //           nll = -predictions.log().mean()                     # changed
+    //           loss = nll + l2 * (W**2).mean() if l2 > 0 else nll  # changed
+    //           W.grad = None
+    //           loss.backward()
+    //           W.data += -50 * W.grad                              # changed
+    //           losses.append(loss.item())
+    //       return loss.item()
     // It runs twice: here with l2 = 0, from the W In [43] started from, for our note under
     // Out[43], and in In [44] with l2 = 0.01. W is a reference here (`&mut`), so it is passed
     // on without `&`
@@ -285,10 +295,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Ok(loss.f_double_value(&[])?)
     };
     // The note under Out[43] (render.rs prints it): In [40] as meant, from In [43]'s starting W.
-    // Its last loss, the note's figure, is the last of losses_meant (and its return, unused here)
+    // Its last loss, the note's figure, is kept as the last of losses_meant, so its return is
+    // not needed here (let _)
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut losses_meant = Losses::new(43, cancel);
-    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
+    let _ = train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
     let weights = [&start, &W_meant];
     let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
 
