@@ -19,9 +19,10 @@
 //! run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and generation its TODO asks for.
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
-/// Replays the notebook on `sources` (names.txt here), its tensors on `device`; Ctrl-C raises
-/// `cancel`, which ends the replay while the names are read or between two epochs of a training.
-/// Returns what the cells showed and computed.
+/// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
+/// (CPU or GPU); Ctrl-C raises `cancel` (a flag), which ends the replay while the names are read
+/// or after an epoch of a training. Returns a `Replay` (figures.rs): what the cells showed and
+/// computed, or our error (`Result`, error.rs).
 #[allow(clippy::too_many_lines, reason = "a notebook's cells share one scope")]
 pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Replay> {
     let mut jup = Jupyter::new(); // ours: Jupyter's display
@@ -37,6 +38,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(2, "emma's bigrams", list_repr(bigrams));
 
     // In [3]: import torch
+    // Tensor is torch.Tensor, Kind a dtype, IndexOp gives .i() for []; FLOAT_CPU is the pair
+    // (Kind::Float, Device::Cpu), a dtype and a device: float32 on the CPU
     use tch::{kind::FLOAT_CPU, IndexOp, Kind, Tensor};
 
     // In [4]: import string
@@ -76,8 +79,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1
     // print(f"…{c_index}…{c_enc}")
     let c_index = stoi[&'c'];
-    // FLOAT_CPU is the pair (Kind::Float, Device::Cpu): tch's dtype and device, torch.zeros'
-    // defaults
+    // FLOAT_CPU (In [3]): torch.zeros' defaults
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives
     let _ = c_enc.i(c_index).fill_(1.0);
@@ -198,8 +200,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.percent(27, "after the step", &new_prediction)?;
 
     // ours, not a cell: figures.rs records what the cells showed, and has jup let go of the
-    // tensors it kept (jup.forget_tensors()); then, before training, drop (Python's del) frees the
-    // 228,146×27 tensors of In [15] to In [17]
+    // tensors it kept (jup.forget_tensors()), as jup holds a handle on each and `del` alone would
+    // not free them; then, before training, drop (Python's del) frees the big tensors of In [15]
+    // to In [17], 228,146×27 each
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
 
@@ -211,6 +214,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
+    // A closure, not a fn, as it reads W, X_enc and y as the notebook's train() reads its globals
+    // (docs/reading-rust.md). The notebook's execution counts skip from 27 to 40, then 43
     let mut train = || -> Result<f64> {
         // loss is declared before the loop so that it outlives it, as Python's does;
         // Tensor::new() holds no data yet
@@ -224,7 +229,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             // predictions = probs[torch.arange(X_enc.size(0)), y]
             // rows is torch.arange(X_enc.size(0)), made on X_enc's device (Python's: the CPU)
-            // (Kind::Int64, X_enc.device()): (dtype, device), as FLOAT_CPU is
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             // .index takes one Some(index tensor) per dimension (None would be `:`) and pairs
             // them as PyTorch does; .i() would take every row × column
@@ -252,7 +256,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // ours, not a cell: In [40] as meant, in Python (its changes from train() marked `changed`):
-    //   def train_as_meant(W, l2, losses):
+    //   def train_as_meant(W, l2, losses):                          # ours: W, l2, losses
     //       for _ in range(100):
     //           logits = X_enc @ W
     //           pos = logits.exp()
@@ -263,7 +267,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           W.grad = None
     //           loss.backward()
     //           W.data += -50 * W.grad                              # changed
-    //           losses.append(loss.item())
+    //           losses.append(loss.item())                          # ours
     //       return loss.item()
     // It runs twice: here with l2 = 0, from the W In [43] started from, for our note under
     // Out[43], and in In [44] with l2 = 0.01. W is a reference here (`&mut`), so it is passed
@@ -285,6 +289,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             } else {
                 nll
             };
+            // W.grad = None; loss.backward()
             W.zero_grad();
             loss.backward();
             // changed: W.data += -50 * W.grad, a step as in In [26]
@@ -294,21 +299,23 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    // The note under Out[43] (render.rs prints it): In [40] as meant, from In [43]'s starting W.
-    // Its last loss, the note's figure, is kept as the last of losses_meant, so its return is
-    // not needed here (let _)
+    // The note under Out[43] (render.rs prints it), in Python:
+    //   W_meant = start.clone().requires_grad_(); losses_meant = []
+    //   train_as_meant(W_meant, 0, losses_meant)
+    // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last
+    // of losses_meant, so the return is not needed (let _). TrainingCells (figures.rs) keeps both
+    // trainings' losses (into(): as lists of floats), start and W_meant, for the figures
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut losses_meant = Losses::new(43, cancel);
     let _ = train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
     let weights = [&start, &W_meant];
     let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
 
-    // After In [43], the notebook's TODO: smoothing, then generation.
+    // In [30], the notebook's last cell, after its TODO (smoothing, then generation), holds only
+    // comments (training's steps).
 
-    // In [30], the notebook's last cell, after its TODO, holds only comments (training's steps).
-
-    // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names, and add losses_44,
-    // name, ix (a drawn character's index) and ix_enc.
+    // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,
+    // reused), and add losses_44, ix (a drawn character's index) and ix_enc; g is with_cpu_seed.
 
     // In [44] (ours): smoothing, in Python:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
@@ -349,6 +356,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         with_cpu_seed(2147483647, || -> Result<()> {
             for _ in 0..5 {
                 let (mut name, mut ix) = (String::new(), 0);
+                // len() counts bytes, here characters, as names are a–z
                 while name.len() < 50 {
                     let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
                     let logits = ix_enc.matmul(&W);
