@@ -89,20 +89,18 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5]
     // import torch.nn.functional as F: nothing to import, as F.one_hot is a method of X in tch;
     // X_enc[:5] is X_enc.i(..5)
-    let X_enc = X.one_hot(27);
+    // `mut`, so that In [9] can rebind it as Python does, which frees the int64 one-hot
+    let mut X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
     // In [9]: X_enc = X_enc.float(), then X_enc[0]
-    let X_enc = X_enc.to_kind(Kind::Float); // .float(): Kind is tch's dtype
+    X_enc = X_enc.to_kind(Kind::Float); // .float(): Kind is tch's dtype
     jup.show(9, "", &X_enc.i(0))?;
 
     // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
     // CPU, and In [45] draws on the CPU). f_to_device is .to(device)
-    let (c_enc, X_enc, y) = (
-        c_enc.f_to_device(device)?,
-        X_enc.f_to_device(device)?,
-        y.f_to_device(device)?,
-    );
+    X_enc = X_enc.f_to_device(device)?;
+    let (c_enc, y) = (c_enc.f_to_device(device)?, y.f_to_device(device)?);
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
@@ -199,10 +197,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: figures.rs records what the cells showed, and has jup let go of the
-    // tensors it kept (jup.forget_tensors()), as jup holds a handle on each and `del` alone would
-    // not free them; then, before training, drop (Python's del) frees the big tensors of In [15]
-    // to In [17], 228,146×27 each
+    // ours, not a cell: figures.rs records what the cells showed (names, X and y for their heads
+    // and sizes, the rest from jup), then calls jup.forget_tensors(), as jup holds a handle on each
+    // tensor it showed and drop alone would not free them; then, before training, drop (Python's
+    // del) frees the big tensors of In [15] to In [17], 228,146×27 each
     let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
 
@@ -317,7 +315,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,
     // reused), and add losses_44, ix (a drawn character's index) and ix_enc; g is with_cpu_seed.
 
-    // In [44] (ours): smoothing, in Python:
+    // In [44] (ours): smoothing with train_as_meant (defined after In [43]), in Python:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
     //   losses_44 = []
     //   loss = train_as_meant(W, 0.01, losses_44)

@@ -52,7 +52,8 @@ impl Jupyter {
     /// or a bare `print(t)`.
     pub fn show(&mut self, cell: u32, label: &str, t: &Tensor) -> Result<()> {
         let text = tensor_repr(t)?;
-        // A view (X_enc[:5]) is copied, so that it does not hold on to all of its base.
+        // A small value, such as the view X_enc[:5], is copied, so that it does not hold on to
+        // all of its base; a big one is shared, until forget_tensors.
         let kept = if t.numel() <= 1000 {
             t.detach().copy()
         } else {
