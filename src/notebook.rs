@@ -248,9 +248,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09. Its last digits differ from the
-    // notebook's, as float32 sums round in another order with another PyTorch version or thread
-    // count: docs/parity.md
+    // As the update replaces W, the loss stalls near 3.09. On the CPU its last digits may differ
+    // from the notebook's, as float32 sums round in another order with another PyTorch version or
+    // thread count: docs/parity.md
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // ours, not a cell: In [40] as meant, in Python (its changes from train() marked `changed`):
@@ -349,7 +349,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           name += itos[ix]
     //       print(name)
     // with_cpu_seed (ours, device.rs) seeds the CPU's generator, under a lock, while the closure
-    // after it draws from it; `if !diverged` is ours (above)
+    // after it draws from it; `if !diverged` and `generated` are ours (just above In [45])
     if !diverged {
         with_cpu_seed(2147483647, || -> Result<()> {
             for _ in 0..5 {
