@@ -38,6 +38,25 @@ pub mod vocab;
 
 pub use error::{Error, Result};
 
+/// A closed set of choices a user names (`--method`, `--sampler`, a checkpoint's `method`):
+/// `VARIANTS` lists them and [`Named::describe`] says each one's name and what it is, so a new
+/// variant is named, parsed and offered from its one `describe` arm.
+pub trait Named: strum::VariantArray + Copy + 'static {
+    /// Its name (as the command line, reports and checkpoints write it) and a line saying what
+    /// it is.
+    fn describe(self) -> (&'static str, &'static str);
+
+    /// Its name.
+    fn name(self) -> &'static str {
+        self.describe().0
+    }
+
+    /// The variant of that name.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::VARIANTS.iter().copied().find(|v| v.name() == name)
+    }
+}
+
 /// A number as a person reads it, in messages and reports: as Rust writes it for everyday
 /// sizes, in exponent form when tiny or huge (a smoothing of 1e-320 is not written with 320
 /// digits).

@@ -6,9 +6,13 @@
 //! in a file is `checkpoint`'s; what the model computes is `model`'s.
 
 use crate::data::SplitSpec;
+use crate::Named;
 use serde::{Deserialize, Serialize};
 use serde_with::{json::JsonString, skip_serializing_none, DisplayFromStr};
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use strum::VariantArray;
 
 /// How a model was made, as its checkpoint records it: each field is a key, and the table in
 /// docs/checkpoints.md (held to these fields by a test) says what each holds. Every field is
@@ -39,12 +43,65 @@ pub struct Meta {
     pub epochs_total: Option<u64>,
     pub lr: Option<f64>,
     pub reg: Option<f64>,
-    pub method: Option<String>,
+    pub method: Option<Method>,
     pub device: Option<String>,
     pub threads: Option<i32>,
     pub final_loss: Option<f64>,
     pub nll: Option<f64>,
     pub smoothing: Option<f64>,
+}
+
+/// How a network's epochs were computed (`train` runs them; docs/training.md compares them),
+/// recorded as its checkpoint's `method`. `VARIANTS` lists them, and the command line offers
+/// that list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, strum::VariantArray)]
+pub enum Method {
+    #[default]
+    OneHot,
+    Index,
+    Counts,
+}
+
+impl Named for Method {
+    fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Method::OneHot => (
+                "onehot",
+                "The notebook's one-hot matmul: bit-identical to PyTorch on the CPU",
+            ),
+            Method::Index => (
+                "index",
+                "Row lookup W[X] and cross entropy: same objective, less work",
+            ),
+            Method::Counts => (
+                "counts",
+                "The objective over the 27×27 counts with its gradient written out: fastest",
+            ),
+        }
+    }
+}
+
+impl Method {
+    /// Whether it needs the list of examples (not just their counts).
+    pub fn needs_examples(self) -> bool {
+        self != Method::Counts
+    }
+}
+
+/// Its name, as checkpoints and reports write it.
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The method of that name; the error names the known ones.
+impl FromStr for Method {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Self, String> {
+        let names: Vec<&str> = Self::VARIANTS.iter().map(|m| m.name()).collect();
+        Self::from_name(name).ok_or_else(|| format!("it must be one of {}", names.join(", ")))
+    }
 }
 
 /// One data file as a checkpoint records it.
@@ -137,8 +194,7 @@ impl Meta {
     }
 
     /// The values that must make sense for a model to be used: a smoothing that is a finite
-    /// number of at least 0, a positive learning rate, a known method... The first wrong one
-    /// is named.
+    /// number of at least 0, a positive learning rate... The first wrong one is named.
     pub(crate) fn validate(&self) -> std::result::Result<(), String> {
         let bad = |key: &str, value: &dyn std::fmt::Display, want: &str| {
             Err(format!("metadata {key:?} is {value}; it must be {want}"))
@@ -157,10 +213,6 @@ impl Meta {
         }
         if let Some(t) = self.threads.filter(|t| *t < 1) {
             return bad("threads", &t, "at least 1");
-        }
-        let methods = ["onehot", "index", "counts"];
-        if let Some(m) = self.method.as_deref().filter(|m| !methods.contains(m)) {
-            return bad("method", &format!("{m:?}"), "onehot, index or counts");
         }
         Ok(())
     }

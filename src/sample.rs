@@ -12,9 +12,9 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::vocab::next_context;
+use crate::Named;
 use num_traits::{float::TotalOrder, Float};
 use std::collections::HashSet;
-use strum::VariantArray;
 use tch::{Device, Kind, Tensor};
 
 /// How often, in characters, a name being drawn checks for a stop request: a model that never
@@ -32,26 +32,14 @@ pub enum SamplerKind {
     Fast,
 }
 
-impl SamplerKind {
-    /// Its name (as the command line and `--json` write it) and a line saying what it is.
-    pub fn describe(self) -> (&'static str, &'static str) {
+impl Named for SamplerKind {
+    fn describe(self) -> (&'static str, &'static str) {
         match self {
             SamplerKind::Torch => ("torch", "PyTorch 2.7 and later (2.13 checked): torch.multinomial(p, 1) from the same seed"),
             SamplerKind::Torch20 => ("torch-2.0", "PyTorch 2.0 to 2.6 on x86 (2.6.0 checked): the names most learners of the lecture got"),
             SamplerKind::Torch113 => ("torch-1.13", "PyTorch before 2.0 (1.13 and earlier, the makemore lecture's names): the cumulative draw"),
             SamplerKind::Fast => ("fast", "no PyTorch: plain Rust, far faster, other names than PyTorch's"),
         }
-    }
-
-    pub fn name(self) -> &'static str {
-        self.describe().0
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::VARIANTS
-            .iter()
-            .copied()
-            .find(|kind| kind.name() == name)
     }
 }
 

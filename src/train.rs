@@ -8,10 +8,11 @@ mod counts;
 mod epochs;
 mod readback;
 
+pub use crate::provenance::Method;
 pub use counts::CountsObjective;
 pub use epochs::{
-    check_one_hot_size, initial_weights, tensor_bytes, train, train_from, Method, OneHot,
-    TrainConfig, TrainData, Trained,
+    check_one_hot_size, initial_weights, tensor_bytes, train, train_from, OneHot, TrainConfig,
+    TrainData, Trained,
 };
 pub use readback::{Epoch, OnEpoch, DEFAULT_LR};
 
@@ -22,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::provenance::{Meta, Start};
 use crate::tensorboard::EventLog;
+use crate::Named;
 use epochs::check_memory_of_files;
 use std::path::Path;
 use std::time::Instant;
@@ -144,7 +146,7 @@ impl Fitted {
             lr: self.config.lr,
             reg: self.config.reg,
             seed: meta.seed,
-            method: self.config.method.as_str(),
+            method: self.config.method.name(),
             order: self.data.order(),
             device: crate::device::device_name(self.config.device),
             threads: meta.threads.unwrap_or_default(),
@@ -269,7 +271,7 @@ fn settings(config: &TrainConfig, data: &Dataset, threads: i32) -> String {
         config.lr,
         config.reg,
         config.seed,
-        config.method.as_str(),
+        config.method,
         data.order(),
         threads,
         crate::device::device_name(config.device),
@@ -295,7 +297,7 @@ fn provenance(
         epochs_total: Some(before + epochs),
         lr: Some(config.lr),
         reg: Some(config.reg),
-        method: Some(config.method.as_str().to_string()),
+        method: Some(config.method),
         device: Some(crate::device::device_name(config.device)),
         threads: Some(threads),
         final_loss: Some(final_loss),

@@ -2,9 +2,9 @@
 
 use bigram::data::{ReadOptions, Source, SplitSpec, VocabChoice};
 use bigram::train::{Method, TrainConfig};
+use bigram::Named;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
-use strum::VariantArray;
 
 /// The data to read: one or more files, `-` for standard input.
 #[derive(Clone, Debug, Args)]
@@ -135,14 +135,12 @@ impl OrderArg {
 
 /// A flag whose values are a library enum's variants (`--method`, `--sampler`), each with the
 /// name and line of help that `describe` gives it: the library's list, so none is left out.
-pub fn variants<T: VariantArray + Copy + Send + Sync + 'static>(
-    describe: fn(T) -> (&'static str, &'static str),
-) -> impl TypedValueParser<Value = T> {
-    let named = move |name: String| T::VARIANTS.iter().copied().find(|&v| describe(v).0 == name);
-    let values = T::VARIANTS
-        .iter()
-        .map(move |&v| PossibleValue::new(describe(v).0).help(describe(v).1));
-    PossibleValuesParser::new(values).try_map(move |name| named(name).ok_or("unknown value"))
+pub fn variants<T: Named + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    let values = T::VARIANTS.iter().map(|&v| {
+        let (name, help) = v.describe();
+        PossibleValue::new(name).help(help)
+    });
+    PossibleValuesParser::new(values).try_map(|name| T::from_name(&name).ok_or("unknown value"))
 }
 
 /// Held-out parts.

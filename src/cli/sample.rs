@@ -7,6 +7,7 @@ use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
 use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
 use bigram::io::InputPath;
+use bigram::Named;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -45,7 +46,7 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 100_000, help_heading = "Sampling")]
     max_attempts: u64,
     /// How a character is drawn; the distribution is the same, the names differ.
-    #[arg(long, value_name = "SAMPLER", value_parser = super::args::variants(SamplerKind::describe), default_value = SamplerKind::default().name(), help_heading = "Sampling")]
+    #[arg(long, value_name = "SAMPLER", value_parser = super::args::variants::<SamplerKind>(), default_value = SamplerKind::default().name(), help_heading = "Sampling")]
     sampler: SamplerKind,
     /// The same as --sampler fast.
     #[arg(long, conflicts_with = "sampler", help_heading = "Sampling")]

@@ -43,7 +43,7 @@ pub struct TrainArgs {
     reg: RegArg,
     /// How each epoch is computed (all reach the same objective) [default: onehot; counts with
     /// --counts].
-    #[arg(long, value_parser = variants(Method::describe), help_heading = "Optimisation")]
+    #[arg(long, value_parser = variants::<Method>(), help_heading = "Optimisation")]
     method: Option<Method>,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,

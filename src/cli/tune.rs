@@ -44,7 +44,7 @@ pub struct TuneArgs {
     #[command(flatten, next_help_heading = "Optimisation")]
     optim: OptimArgs,
     /// How each epoch is computed; `counts` is the fast default here.
-    #[arg(long, value_parser = variants(Method::describe), default_value = "counts")]
+    #[arg(long, value_parser = variants::<Method>(), default_value = "counts")]
     method: Method,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,

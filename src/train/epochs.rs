@@ -8,6 +8,7 @@ use super::readback::{warm_up, Epoch, EpochLog, OnEpoch, Step, CUDA_SYNC_EPOCHS}
 use crate::data::{Counts, Examples, Source};
 use crate::error::{Error, Result};
 use crate::memory::{self, Use};
+use crate::provenance::Method;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
@@ -16,46 +17,6 @@ use tch::{Device, Kind, Tensor};
 /// products beside them, would strain an ordinary workstation) the `index` and `counts`
 /// methods reach the same objective without it, and the error says so.
 pub const MAX_ONE_HOT_BYTES: u128 = 8 << 30;
-
-/// How to compute each epoch: `VARIANTS` lists them, and the command line offers that list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, strum::VariantArray)]
-pub enum Method {
-    #[default]
-    OneHot,
-    Index,
-    Counts,
-}
-
-impl Method {
-    /// Its name (as the command line, reports and checkpoints write it) and a line saying what
-    /// it is.
-    pub fn describe(self) -> (&'static str, &'static str) {
-        match self {
-            Method::OneHot => (
-                "onehot",
-                "The notebook's one-hot matmul: bit-identical to PyTorch on the CPU",
-            ),
-            Method::Index => (
-                "index",
-                "Row lookup W[X] and cross entropy: same objective, less work",
-            ),
-            Method::Counts => (
-                "counts",
-                "The objective over the 27×27 counts with its gradient written out: fastest",
-            ),
-        }
-    }
-
-    /// Its name.
-    pub fn as_str(self) -> &'static str {
-        self.describe().0
-    }
-
-    /// Whether it needs the list of examples (not just their counts).
-    pub fn needs_examples(self) -> bool {
-        self != Method::Counts
-    }
-}
 
 /// Hyper-parameters of one training run.
 #[derive(Clone, Copy, Debug)]
@@ -135,7 +96,7 @@ pub fn train_from(
     let count = data.examples.map_or(0, |ex| ex.len() as u64);
     check_memory(config.method, count, rows, width)?;
     let examples = || {
-        let needs = format!("the {} method needs the examples", config.method.as_str());
+        let needs = format!("the {} method needs the examples", config.method);
         data.examples.ok_or_else(|| Error::failed(needs))
     };
     let step = Step {

@@ -5,7 +5,7 @@ use crate::common::{backticked, first_column};
 use bigram::checkpoint::{keys, FORMAT};
 use bigram::data::Counts;
 use bigram::model::{Model, ModelKind};
-use bigram::provenance::{DataFile, Meta, Piece, Start};
+use bigram::provenance::{DataFile, Meta, Method, Piece, Start};
 use bigram::vocab::Vocab;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
@@ -94,7 +94,7 @@ fn full_meta() -> Meta {
         epochs_total: Some(100),
         lr: Some(0.1),
         reg: Some(1e-320),
-        method: Some("index".into()),
+        method: Some(Method::Index),
         device: Some("cuda:1".into()),
         threads: Some(3),
         final_loss: Some(2.490492343902588),

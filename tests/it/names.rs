@@ -5,6 +5,7 @@ use crate::common::*;
 
 use bigram::model::Model;
 use bigram::sample::{SamplerKind, Shaping};
+use bigram::Named;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
