@@ -258,8 +258,8 @@ fn from_metadata(mut map: HashMap<String, String>) -> std::result::Result<(Heade
             ))
         }
     }
-    for key in ["vocab", "order", "kind"] {
-        if !map.contains_key(key) {
+    for key in fields_of::<Header>() {
+        if !map.contains_key(*key) {
             return Err(format!("{NOT_OURS}: metadata has no {key:?}"));
         }
     }

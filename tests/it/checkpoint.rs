@@ -195,6 +195,15 @@ fn an_unknown_or_missing_format_is_refused() {
 }
 
 #[test]
+fn a_missing_header_key_is_refused_by_name() {
+    for (key, _) in &NETWORK[1..] {
+        let meta: Vec<(&str, &str)> = NETWORK.iter().filter(|(k, _)| k != key).copied().collect();
+        let err = Model::from_bytes(&with_metadata(&meta)).unwrap_err();
+        assert!(err.contains(&format!("metadata has no {key:?}")), "{err}");
+    }
+}
+
+#[test]
 fn values_that_make_no_sense_are_refused_by_name() {
     for (key, value) in [
         ("smoothing", "-1"),
