@@ -309,7 +309,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let weights = [&start, &W_meant];
     let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
 
-    // In [30], the notebook's last cell, after its TODO (smoothing, then generation), holds only
+    // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
 
     // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,

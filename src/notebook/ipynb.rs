@@ -92,18 +92,13 @@ pub fn code_cells(source: &str) -> Vec<(u32, String)> {
     cells
 }
 
-/// The cell a line starts: `// In [n]` naming one cell, not a list of them ("In [8], In [9]"
-/// or "In [10] … In [18]" introduce a group).
+/// The cell a line starts: `// In [n]` alone or followed by `:` or ` (ours)`. A cell named in
+/// prose ("In [17]'s", a group "In [8], In [9]") starts none, wherever a comment wraps.
 fn marker(line: &str) -> Option<u32> {
     let rest = line.trim_start().strip_prefix("// In [")?;
     let (number, after) = rest.split_once(']')?;
-    if after
-        .trim_start_matches([',', ' ', '…'])
-        .starts_with("In [")
-    {
-        return None;
-    }
-    number.parse().ok()
+    let heads = after.is_empty() || after.starts_with(':') || after.starts_with(" (ours)");
+    heads.then(|| number.parse().ok())?
 }
 
 fn indentation(line: &str) -> usize {
@@ -196,6 +191,7 @@ fn a() {
 }
 
 // In [3], In [4]: a group, not a cell
+    // In [2]'s prose, wrapped onto a line of its own, not a cell
 /// In [4]: a doc comment, not a cell
 const C: u32 = 1;
 ";
