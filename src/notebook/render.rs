@@ -70,13 +70,7 @@ impl Replay {
     /// What cell `cell` showed, as `render` prints it under the cell's heading: its words-only
     /// print()s, then its values; In [43] adds our note on its update line.
     pub fn cell_text(&self, cell: u32) -> String {
-        if cell == 44
-            && self
-                .continuation
-                .losses
-                .iter()
-                .any(|loss| !loss.is_finite())
-        {
+        if cell == 44 && divergence(&self.continuation.losses).is_some() {
             return self.divergence_note();
         }
         let mut out = String::new();
@@ -119,13 +113,18 @@ impl Replay {
     }
 }
 
-/// The last loss of a run, shown by `show`, or, when some epoch's loss was not finite, a plain
-/// statement that the run diverged (a bare NaN would read as a result).
+/// Where a run diverged: the first epoch (from 1) whose loss was not finite, and that loss.
+fn divergence(losses: &[f64]) -> Option<(usize, f64)> {
+    let i = losses.iter().position(|loss| !loss.is_finite())?;
+    Some((i + 1, losses[i]))
+}
+
+/// The last loss of a run, shown by `show`, or, when it diverged, a plain statement that it did
+/// (a bare NaN would read as a result).
 fn outcome(losses: &[f64], show: impl Fn(f64) -> String) -> String {
-    match losses.iter().enumerate().find(|(_, loss)| !loss.is_finite()) {
-        Some((i, loss)) => format!(
-            "no result:\nthe steps at learning rate 50 diverged on this data (the loss was {loss} at epoch {}).",
-            i + 1
+    match divergence(losses) {
+        Some((epoch, loss)) => format!(
+            "no result:\nthe steps at learning rate 50 diverged on this data (the loss was {loss} at epoch {epoch})."
         ),
         None => losses.last().map_or_else(String::new, |&loss| show(loss)),
     }
@@ -134,7 +133,7 @@ fn outcome(losses: &[f64], show: impl Fn(f64) -> String) -> String {
 /// How a run's loss behaved over its last half, as the end of a sentence: settled within half
 /// a unit of the second decimal, or still moving, and how far.
 fn course(losses: &[f64]) -> String {
-    if losses.iter().any(|loss| !loss.is_finite()) {
+    if divergence(losses).is_some() {
         return ".".into();
     }
     let last_half = &losses[losses.len() / 2..];
