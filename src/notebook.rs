@@ -34,8 +34,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(1, "the first three names", list_repr(names.iter().take(3)));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
-    let bigrams = ".emma".chars().zip("emma.".chars());
-    jup.print(2, "emma's bigrams", list_repr(bigrams));
+    // collect() makes the list, as list() does
+    let bigrams: Vec<(char, char)> = ".emma".chars().zip("emma.".chars()).collect();
+    jup.print(2, "emma's bigrams", list_repr(&bigrams));
 
     // In [3]: import torch
     // Tensor is torch.Tensor, Kind a dtype, IndexOp gives .i() for []; FLOAT_CPU is the pair
@@ -73,14 +74,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(6, "X[:10]", list_repr(X.iter().take(10)));
     jup.print(6, "y[:10]", list_repr(y.iter().take(10)));
     // X = torch.tensor(X); y = torch.tensor(y)
+    // (y is `mut` as the device move below reassigns it)
     let X = Tensor::from_slice(&X);
-    let y = Tensor::from_slice(&y);
+    let mut y = Tensor::from_slice(&y);
 
     // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1
     // print(f"…{c_index}…{c_enc}")
     let c_index = stoi[&'c'];
-    // FLOAT_CPU (In [3]): torch.zeros' defaults
-    let c_enc = Tensor::zeros([27], FLOAT_CPU);
+    // FLOAT_CPU (In [3]): torch.zeros' defaults; `mut` for the device move, as y
+    let mut c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives
     let _ = c_enc.i(c_index).fill_(1.0);
     jup.print(7, "c's index", c_index.to_string());
@@ -100,7 +102,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
     // CPU, and In [45] draws on the CPU). f_to_device is .to(device)
     X_enc = X_enc.f_to_device(device)?;
-    let (c_enc, y) = (c_enc.f_to_device(device)?, y.f_to_device(device)?);
+    c_enc = c_enc.f_to_device(device)?;
+    y = y.f_to_device(device)?;
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
@@ -127,9 +130,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [14]: print("…")
     jup.say(14, "The untrained layer's logit for each letter after 'c':");
     // for letter, logit in zip(stoi.keys(), c_output): print(f"{letter}: {logit:.4f}")
-    // iter::<f64>() gives c_output's elements as floats (Python's loop gives 0-d tensors), and
-    // {logit:.4} is {logit:.4f}
-    // the label is the letter, before the logit, as in f"{letter}: …"
+    // iter::<f64>() gives c_output's elements as floats (Python's loop gives 0-d tensors);
+    // {logit:.4} is {logit:.4f}, and the letter is the label, written before it
     for (letter, logit) in stoi.keys().zip(c_output.iter::<f64>()?) {
         jup.print(14, &letter.to_string(), format!("{logit:.4}"));
     }
@@ -197,11 +199,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: figures.rs records what the cells showed (names, X and y for their heads
-    // and sizes, the rest from jup), then calls jup.forget_tensors(), as jup holds a handle on each
-    // tensor it showed and drop alone would not free them; then, before training, drop (Python's
-    // del) frees the big tensors of In [15] to In [17], 228,146×27 each
-    let demonstration = Replay::record_cells(&names, [&X, &y], &mut jup)?;
+    // ours, not a cell: figures.rs records what In [1] to In [27] showed and computed, and makes
+    // jup let go of the tensors it showed, so that drop (Python's del) then frees the three
+    // 228,146×27 tensors of In [15] to In [17] before training
+    let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
 
     // ours, not a cell, for In [43]: made before train, which borrows W and losses_43

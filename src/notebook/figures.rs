@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::model::tensor_to_vec;
 use crate::pyrepr::dtype_name;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tch::{Device, Tensor};
 
 /// A 6×6 summary of a large matrix: its first and last three rows and columns, as PyTorch
@@ -63,7 +64,7 @@ pub struct DataCells {
     pub first_names: Vec<String>,
     /// In [2]: the bigrams of 'emma', the name the notebook's cell writes out.
     pub first_bigrams: Vec<(char, char)>,
-    /// In [4]/[5]: the characters in index order (stoi and itos are its two directions).
+    /// In [4]/[5]: the characters in index order, as itos has them (stoi is the other direction).
     pub vocab: String,
     /// In [6]: number of examples.
     pub examples: usize,
@@ -159,18 +160,21 @@ pub struct TrainingCells {
 pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
 
 impl Replay {
-    /// What In [1] … In [27] showed, recorded from the names, X and y, and the tensors the
-    /// cells showed (`jup` lets go of them, so that the trainings do not carry them).
+    /// What In [1] … In [27] showed, recorded from the names, emma's bigrams, itos, X and y, and
+    /// the tensors the cells showed (`jup` lets go of them, so that the trainings do not carry
+    /// them).
     pub(super) fn record_cells(
         names: &[String],
+        bigrams: &[(char, char)],
+        itos: &BTreeMap<i64, char>,
         [X, y]: [&Tensor; 2],
         jup: &mut Jupyter,
     ) -> Result<Demonstration> {
         let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));
         let data = DataCells {
             first_names: names.iter().take(3).cloned().collect(),
-            first_bigrams: ".emma".chars().zip("emma.".chars()).collect(),
-            vocab: ".abcdefghijklmnopqrstuvwxyz".into(),
+            first_bigrams: bigrams.to_vec(),
+            vocab: itos.values().collect(),
             examples: X.numel(),
             x_head: head(X)?,
             y_head: head(y)?,
