@@ -107,15 +107,11 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
         );
     }
     let mut names = Vec::new();
-    let at = || "while reading names from stdin".to_string();
     // Watched: Ctrl-C at a quiet terminal or pipe stops the read, not only the next line.
     let lines = BufReader::new(WatchedRead::new(stdin, ctx.cancel.clone())).lines();
     for line in lines {
-        ctx.cancel.check(at)?;
-        let line = line.map_err(|source| match ctx.cancel.check(at) {
-            Err(stopped) => stopped,
-            Ok(()) => bigram::data::unreadable("stdin", source),
-        })?;
+        ctx.cancel.check(|| "while reading stdin".into())?;
+        let line = line.map_err(|e| bigram::io::read_failed(&ctx.cancel, "data file", "stdin", e))?;
         let name = line.trim();
         if !name.is_empty() {
             names.push(name.to_string());
