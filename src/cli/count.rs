@@ -78,7 +78,7 @@ impl Report for CountReport {
             self.examples
         );
         if let Some(split) = &self.split {
-            text += &split.line();
+            text += &split.line;
         }
         text + &self.saved + "\n"
     }

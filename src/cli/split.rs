@@ -11,6 +11,9 @@ pub struct SplitReport {
     seed: u64,
     #[serde(flatten)]
     parts: std::collections::BTreeMap<&'static str, PartNll>,
+    /// `nll by part: train 2.4538, dev 2.4540, test 2.4662`, the parts in the split's order.
+    #[serde(skip)]
+    pub line: String,
 }
 
 impl SplitReport {
@@ -22,23 +25,18 @@ impl SplitReport {
         else {
             return Ok(None);
         };
-        Ok(Some(Self {
-            spec: spec.to_string(),
-            seed,
-            parts: parts.into_iter().map(|p| (p.part, p)).collect(),
-        }))
-    }
-
-    /// `nll by part: train 2.4538, dev 2.4540, test 2.4662`.
-    pub fn line(&self) -> String {
-        let parts: Vec<String> = ["train", "dev", "test"]
+        let shown: Vec<String> = parts
             .iter()
-            .filter_map(|name| self.parts.get(name))
             .map(|p| match p.nll {
                 Some(v) => format!("{} {v:.4}", p.part),
                 None => format!("{} -", p.part),
             })
             .collect();
-        format!("nll by part: {}\n", parts.join(", "))
+        Ok(Some(Self {
+            spec: spec.to_string(),
+            seed,
+            line: format!("nll by part: {}\n", shown.join(", ")),
+            parts: parts.into_iter().map(|p| (p.part, p)).collect(),
+        }))
     }
 }

@@ -76,7 +76,7 @@ impl Report for TrainReport {
             run.epochs, run.loss, run.last_epoch_nll, self.saved, run.nll, run.seconds, run.method
         );
         if let Some(split) = &self.split {
-            text += &split.line();
+            text += &split.line;
         }
         for (what, path) in [("loss curve", &self.plot), ("TensorBoard log", &self.tensorboard)] {
             if let Some(path) = path {
