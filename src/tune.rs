@@ -9,24 +9,14 @@ use crate::train::{train, Epoch, TrainConfig, TrainData};
 use serde::Serialize;
 use std::path::Path;
 
-/// What is being tuned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// What is being tuned, named as its flag (`reg`, `smoothing`) in reports and log folders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display, serde_with::SerializeDisplay)]
+#[strum(serialize_all = "lowercase")]
 pub enum Knob {
     /// The network's L2 weight.
     Reg,
     /// The count model's additive smoothing.
     Smoothing,
-}
-
-impl Knob {
-    /// Its flag's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Knob::Reg => "reg",
-            Knob::Smoothing => "smoothing",
-        }
-    }
 }
 
 /// One tried value and how it did.

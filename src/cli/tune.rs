@@ -68,7 +68,7 @@ struct TuneReport {
 
 impl Report for TuneReport {
     fn render(&self) -> String {
-        let name = self.knob.as_str();
+        let name = self.knob.to_string();
         let mut text = format!("{:>12} {:>10} {:>10}\n", name, "train NLL", "dev NLL");
         for (i, row) in self.rows.iter().enumerate() {
             let mark = if i == self.best_row { "  <- best" } else { "" };
@@ -118,7 +118,7 @@ impl super::Run for TuneArgs {
             bail_input!("the split {} leaves no dev names to tune on", self.split);
         };
         let config = self.optim.config(0.0, method, device);
-        let name = |value| format!("{}={}", knob.as_str(), bigram::number(value));
+        let name = |value| format!("{knob}={}", bigram::number(value));
         let mut logs = RunLogs::new(tensorboard, &name);
         let mut on_epoch = |value: f64, e: &Epoch| {
             logs.record(value, e)?;
