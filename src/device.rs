@@ -107,12 +107,25 @@ pub fn set_threads(threads: i32) {
 /// not interleave with another thread's (tests run in parallel threads).
 static CPU_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Seed the global CPU generator with `seed` and run `draw` while no other thread can touch it.
-pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
-    let _guard = CPU_GENERATOR
+/// The global CPU generator, seeded and held: the draws made while it lives follow from the
+/// seed, and no other thread seeds or draws through it until it is dropped.
+pub struct CpuGenerator {
+    _held: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Seed the global CPU generator with `seed` and hold it (`torch.Generator().manual_seed(seed)`,
+/// for a program that draws from one generator at a time).
+pub fn seeded_cpu_generator(seed: i64) -> CpuGenerator {
+    let held = CPU_GENERATOR
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     tch::manual_seed(seed);
+    CpuGenerator { _held: held }
+}
+
+/// Seed the global CPU generator with `seed` and run `draw` while no other thread can touch it.
+pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
+    let _generator = seeded_cpu_generator(seed);
     draw()
 }
 

@@ -74,15 +74,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(6, "X[:10]", list_repr(X.iter().take(10)));
     jup.print(6, "y[:10]", list_repr(y.iter().take(10)));
     // X = torch.tensor(X); y = torch.tensor(y)
-    // (y is `mut` as the device move below reassigns it)
     let X = Tensor::from_slice(&X);
-    let mut y = Tensor::from_slice(&y);
+    let y = Tensor::from_slice(&y);
 
     // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1
     // print(f"…{c_index}…{c_enc}")
     let c_index = stoi[&'c'];
-    // FLOAT_CPU (In [3]): torch.zeros' defaults; `mut` for the device move, as y
-    let mut c_enc = Tensor::zeros([27], FLOAT_CPU);
+    // FLOAT_CPU (In [3]): torch.zeros' defaults
+    let c_enc = Tensor::zeros([27], FLOAT_CPU);
     // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives
     let _ = c_enc.i(c_index).fill_(1.0);
     jup.print(7, "c's index", c_index.to_string());
@@ -100,10 +99,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(9, "", &X_enc.i(0))?;
 
     // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
-    // CPU, and In [45] draws on the CPU). f_to_device is .to(device)
+    // CPU, and In [45] draws on the CPU). f_to_device is .to(device); X_enc, the big one, is
+    // reassigned, which frees its CPU copy on a GPU
     X_enc = X_enc.f_to_device(device)?;
-    c_enc = c_enc.f_to_device(device)?;
-    y = y.f_to_device(device)?;
+    let c_enc = c_enc.f_to_device(device)?;
+    let y = y.f_to_device(device)?;
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
@@ -249,10 +249,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09. On the CPU its last digits may differ
-    // from the notebook's, as float32 sums round in another order with another PyTorch version or
+    // As the update replaces W, the loss stalls near 3.09. Its last digits may differ from the
+    // notebook's, as float32 sums round in another order with another PyTorch version, device or
     // thread count: docs/parity.md
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
+
+    // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
+    // comments (training's steps).
 
     // ours, not a cell: In [40] as meant, in Python (its changes from train() marked `changed`):
     //   def train_as_meant(W, l2, losses):                          # ours: W, l2, losses
@@ -302,21 +305,18 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //   W_meant = start.clone().requires_grad_(); losses_meant = []
     //   train_as_meant(W_meant, 0, losses_meant)
     // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last
-    // of losses_meant, so the return is not needed (let _). TrainingCells (figures.rs) keeps both
-    // trainings' losses (into(): as lists of floats), start and W_meant, for the figures
+    // of losses_meant, so the return goes unused, as in Python. TrainingCells (figures.rs) keeps
+    // both trainings' losses (into(): as lists of floats), start and W_meant, for the figures
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut losses_meant = Losses::new(43, cancel);
-    let _ = train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
+    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
     let weights = [&start, &W_meant];
     let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
 
-    // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
-    // comments (training's steps).
-
     // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,
-    // reused), and add losses_44, ix (a drawn character's index) and ix_enc; g is with_cpu_seed.
+    // reused), and add losses_44, ix (a drawn character's index), ix_enc and _g (In [45]).
 
-    // In [44] (ours): smoothing with train_as_meant (defined after In [43]), in Python:
+    // In [44] (ours): smoothing with train_as_meant (defined just above), in Python:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
     //   losses_44 = []
     //   loss = train_as_meant(W, 0.01, losses_44)
@@ -349,31 +349,29 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           if ix == 0: break
     //           name += itos[ix]
     //       print(name)
-    // with_cpu_seed (ours, device.rs) seeds the CPU's generator, under a lock, while the closure
-    // after it draws from it; `if !diverged` and `generated` are ours (just above In [45])
+    // _g is g: the CPU's one generator, seeded and held until the block's end (ours, device.rs),
+    // as tch has no generator object; `if !diverged` and `generated` are ours (just above)
     if !diverged {
-        with_cpu_seed(2147483647, || -> Result<()> {
-            for _ in 0..5 {
-                let (mut name, mut ix) = (String::new(), 0);
-                // len() counts bytes, here characters, as names are a–z
-                while name.len() < 50 {
-                    let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
-                    let logits = ix_enc.matmul(&W);
-                    let pos = logits.exp();
-                    let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-                    // multinomial(probs, 1, replacement=True), its generator with_cpu_seed's; then
-                    // .item() of the 1×1 draw, the element at [0, 0]
-                    ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
-                    if ix == 0 {
-                        break;
-                    }
-                    name.push(itos[&ix]);
+        let _g = seeded_cpu_generator(2147483647);
+        for _ in 0..5 {
+            let (mut name, mut ix) = (String::new(), 0);
+            // len() counts bytes, here characters, as names are a–z
+            while name.len() < 50 {
+                let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
+                let logits = ix_enc.matmul(&W);
+                let pos = logits.exp();
+                let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+                // multinomial(probs, 1, replacement=True), drawing from _g; then .item() of the
+                // 1×1 draw, the element at [0, 0]
+                ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
+                if ix == 0 {
+                    break;
                 }
-                jup.print(45, "", &name);
-                generated.push(name); // ours
+                name.push(itos[&ix]);
             }
-            Ok(())
-        })?;
+            jup.print(45, "", &name);
+            generated.push(name); // ours
+        }
     }
 
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
@@ -395,7 +393,7 @@ pub use jupyter::Shown;
 
 use crate::cancel::Cancel;
 use crate::data::Source;
-use crate::device::with_cpu_seed;
+use crate::device::seeded_cpu_generator;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr};
 use figures::{Continuation, TrainingCells};
