@@ -10,6 +10,7 @@ use bigram::device::parse_device;
 use bigram::train::{Epoch, Method};
 use bigram::tune::{best, tune, Knob, RunLogs, TuneRow};
 use bigram::io::InputPath;
+use bigram::Named;
 use clap::Args;
 use serde::Serialize;
 
@@ -44,7 +45,7 @@ pub struct TuneArgs {
     #[command(flatten, next_help_heading = "Optimisation")]
     optim: OptimArgs,
     /// How each epoch is computed; `counts` is the fast default here.
-    #[arg(long, value_parser = variants::<Method>(), default_value = "counts")]
+    #[arg(long, value_parser = variants::<Method>(), default_value = Method::Counts.name())]
     method: Method,
     #[command(flatten, next_help_heading = "Model")]
     order: OrderArg,
