@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use std::path::PathBuf;
-use tch::Device;
+use tch::{Device, Tensor};
 
 /// Parse `cpu`, `cuda`, `cuda:N` or `auto` (CUDA when available, else CPU), checking that the
 /// device is really there: asking for CUDA on a machine without it is an error, not a panic.
@@ -107,25 +107,37 @@ pub fn set_threads(threads: i32) {
 /// not interleave with another thread's (tests run in parallel threads).
 static CPU_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// The global CPU generator, seeded and held: the draws made while it lives follow from the
-/// seed, and no other thread seeds or draws through it until it is dropped.
+/// The global CPU generator, seeded and held: what is drawn from it follows from the seed, and no
+/// other thread seeds or draws through it until it is dropped. tch has no generator object, so
+/// this stands for one, for a program that draws from one generator at a time.
 pub struct CpuGenerator {
     _held: std::sync::MutexGuard<'static, ()>,
 }
 
-/// Seed the global CPU generator with `seed` and hold it (`torch.Generator().manual_seed(seed)`,
-/// for a program that draws from one generator at a time).
-pub fn seeded_cpu_generator(seed: i64) -> CpuGenerator {
-    let held = CPU_GENERATOR
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    tch::manual_seed(seed);
-    CpuGenerator { _held: held }
+impl CpuGenerator {
+    /// `torch.Generator().manual_seed(seed)`: seeds the CPU's generator and holds it.
+    pub fn manual_seed(seed: i64) -> Self {
+        let held = CPU_GENERATOR
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tch::manual_seed(seed);
+        Self { _held: held }
+    }
+
+    /// `torch.randn(shape, generator=self)`: float32, on the CPU.
+    pub fn randn(&self, shape: impl AsRef<[i64]>) -> Tensor {
+        Tensor::randn(shape.as_ref(), tch::kind::FLOAT_CPU)
+    }
+
+    /// `torch.multinomial(probs, samples, replacement, generator=self)`, for `probs` on the CPU.
+    pub fn multinomial(&self, probs: &Tensor, samples: i64, replacement: bool) -> Result<Tensor> {
+        Ok(probs.f_multinomial(samples, replacement)?)
+    }
 }
 
 /// Seed the global CPU generator with `seed` and run `draw` while no other thread can touch it.
 pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
-    let _generator = seeded_cpu_generator(seed);
+    let _generator = CpuGenerator::manual_seed(seed);
     draw()
 }
 

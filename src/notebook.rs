@@ -95,7 +95,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(8, "", &X_enc.i(..5))?;
 
     // In [9]: X_enc = X_enc.float(), then X_enc[0]
-    X_enc = X_enc.to_kind(Kind::Float); // .float(): Kind is tch's dtype
+    X_enc = X_enc.to_kind(Kind::Float); // .float()
     jup.show(9, "", &X_enc.i(0))?;
 
     // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
@@ -107,9 +107,12 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object: seeded_randn (ours, plumbing.rs) seeds the CPU's generator,
-    // draws, then moves W to the device
-    let W = seeded_randn(42, [27, 1], device)?;
+    // tch has no generator object: CpuGenerator (ours, device.rs) stands for one. It seeds the
+    // CPU's own and holds it while it lives, here to the statement's end, as gen is used once;
+    // W then moves to the device
+    let W = CpuGenerator::manual_seed(42)
+        .randn([27, 1])
+        .f_to_device(device)?;
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
 
@@ -121,7 +124,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // W = torch.randn((27, 27), generator = gen, requires_grad=True)
     // requires_grad=True is .set_requires_grad(true); `mut`, as zero_grad() and set_data() will
     // change W
-    let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
+    let mut W = CpuGenerator::manual_seed(42)
+        .randn([27, 27])
+        .f_to_device(device)?
+        .set_requires_grad(true);
 
     // In [13]: c_output = c_enc @ W, then c_output
     let c_output = c_enc.matmul(&W);
@@ -257,7 +263,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
 
-    // ours, not a cell: In [40] as meant, in Python (its changes from train() marked `changed`):
+    // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,
+    // reused), and add train_as_meant, losses_44, g, ix (a drawn character's index) and ix_enc.
+
+    // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it. First, In [40] as
+    // meant, with an L2 term, in Python (its changes from train() marked `changed`):
     //   def train_as_meant(W, l2, losses):                          # ours: W, l2, losses
     //       for _ in range(100):
     //           logits = X_enc @ W
@@ -271,9 +281,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           W.data += -50 * W.grad                              # changed
     //           losses.append(loss.item())                          # ours
     //       return loss.item()
-    // It runs twice: here with l2 = 0, from the W In [43] started from, for our note under
-    // Out[43], and in In [44] with l2 = 0.01. W is a reference here (`&mut`), so it is passed
-    // on without `&`
+    // W is a reference here (`&mut`), so it is passed on without `&`
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -301,7 +309,23 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    // The note under Out[43] (render.rs prints it), in Python:
+    // Then W drawn again, and 100 epochs of train_as_meant with the L2 term, in Python:
+    //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
+    //   losses_44 = []
+    //   loss = train_as_meant(W, 0.01, losses_44)
+    //   print(f"…{loss}")
+    // From the notebook's seed 42 (the lecture's is 2147483647); the L2 term pulls the logits
+    // towards 0, and so each row's probabilities towards uniform
+    let mut W = CpuGenerator::manual_seed(42)
+        .randn([27, 27])
+        .f_to_device(device)?
+        .set_requires_grad(true);
+    let mut losses_44 = Losses::new(44, cancel);
+    let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
+    jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
+
+    // ours, not a cell: the note under Out[43] (render.rs prints it there): train_as_meant from
+    // the W In [43] started from, without the L2 term, in Python:
     //   W_meant = start.clone().requires_grad_(); losses_meant = []
     //   train_as_meant(W_meant, 0, losses_meant)
     // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last
@@ -312,22 +336,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
     let weights = [&start, &W_meant];
     let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
-
-    // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,
-    // reused), and add losses_44, ix (a drawn character's index), ix_enc and _g (In [45]).
-
-    // In [44] (ours): smoothing with train_as_meant (defined just above), in Python:
-    //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
-    //   losses_44 = []
-    //   loss = train_as_meant(W, 0.01, losses_44)
-    //   print(f"…{loss}")
-    // As Andrej Karpathy's makemore lecture does it, but from the notebook's seed 42 (the
-    // lecture's is 2147483647); the L2 term pulls the logits towards 0, and so each row's
-    // probabilities towards uniform
-    let mut W = seeded_randn(42, [27, 27], device)?.set_requires_grad(true);
-    let mut losses_44 = Losses::new(44, cancel);
-    let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
-    jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
 
     // ours, not a cell: names are drawn on the CPU, as only the CPU's generator is seeded, and
     // `generated` keeps them for the record. None are drawn if the training diverged, as
@@ -349,10 +357,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           if ix == 0: break
     //           name += itos[ix]
     //       print(name)
-    // _g is g: the CPU's one generator, seeded and held until the block's end (ours, device.rs),
-    // as tch has no generator object; `if !diverged` and `generated` are ours (just above)
+    // g lives, and holds the CPU's generator, to the end of the `if` block; `if !diverged` and
+    // `generated` are ours (just above)
     if !diverged {
-        let _g = seeded_cpu_generator(2147483647);
+        let g = CpuGenerator::manual_seed(2147483647);
         for _ in 0..5 {
             let (mut name, mut ix) = (String::new(), 0);
             // len() counts bytes, here characters, as names are a–z
@@ -361,9 +369,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
                 let logits = ix_enc.matmul(&W);
                 let pos = logits.exp();
                 let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-                // multinomial(probs, 1, replacement=True), drawing from _g; then .item() of the
-                // 1×1 draw, the element at [0, 0]
-                ix = probs.f_multinomial(1, true)?.f_int64_value(&[0, 0])?;
+                // .item() of the 1×1 draw is the element at [0, 0]
+                ix = g.multinomial(&probs, 1, true)?.f_int64_value(&[0, 0])?;
                 if ix == 0 {
                     break;
                 }
@@ -393,10 +400,10 @@ pub use jupyter::Shown;
 
 use crate::cancel::Cancel;
 use crate::data::Source;
-use crate::device::seeded_cpu_generator;
+use crate::device::CpuGenerator;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr};
 use figures::{Continuation, TrainingCells};
 use jupyter::Jupyter;
-use plumbing::{seeded_randn, Losses};
+use plumbing::Losses;
 use tch::Device;

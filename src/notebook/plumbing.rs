@@ -1,24 +1,12 @@
 //! What the cells of `notebook.rs` need and the notebook does not have: the names read and
-//! checked (In [1]'s `open("names.txt")`), a generator seeded for each draw (the cells'
-//! `seeded_randn`), its numbers then moved to the device the replay runs on, and each epoch's loss
-//! kept with a Ctrl-C check ([`Losses`]). `replay()`, in `notebook.rs`, runs the cells with
-//! them.
+//! checked (In [1]'s `open("names.txt")`), and each epoch's loss kept with a Ctrl-C check
+//! ([`Losses`]). `replay()`, in `notebook.rs`, runs the cells with them.
 
 use crate::cancel::Cancel;
 use crate::data::{labels, read_names, ReadOptions, Source};
-use crate::device::with_cpu_seed;
 use crate::error::Result;
 use crate::train::check_one_hot_size;
-use tch::kind::FLOAT_CPU;
-use tch::{Device, Tensor};
-
-/// `torch.randn(shape, generator=torch.Generator().manual_seed(seed))`, then moved to
-/// `device`: drawn on the CPU, as the notebook draws it, so that every device starts from the
-/// same numbers. tch has no generator object: the CPU's own is seeded, under a lock.
-pub fn seeded_randn(seed: i64, shape: [i64; 2], device: Device) -> Result<Tensor> {
-    let drawn = with_cpu_seed(seed, || Tensor::randn(shape, FLOAT_CPU));
-    Ok(drawn.f_to_device(device)?)
-}
+use tch::Tensor;
 
 /// Each epoch's loss of a training cell, kept for the figures and parity, and the place where
 /// Ctrl-C ends the replay.
