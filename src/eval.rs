@@ -27,9 +27,7 @@ pub fn read_options_for(model: &Model, cancel: crate::cancel::Cancel) -> ReadOpt
         lowercase: model.lowercase(),
         vocab: VocabChoice::Fixed(Box::new(model.vocab.clone())),
         cancel,
-        threads: 0,
-        range: None,
-        offers_flags: false,
+        ..ReadOptions::default()
     }
 }
 
