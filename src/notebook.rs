@@ -205,10 +205,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: figures.rs records what In [1] to In [27] showed and computed, and makes
-    // jup let go of the tensors it showed, so that drop (Python's del) then frees the three
-    // 228,146×27 tensors of In [15] to In [17] before training
-    let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &mut jup)?;
+    // ours, not a cell: figures.rs records what In [1] to In [27] showed and computed; then jup
+    // lets go of the tensors it showed, so that drop (Python's del) frees the three 228,146×27
+    // tensors of In [15] to In [17] before training
+    let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &jup)?;
+    jup.forget_tensors();
     drop((logits, pos_values, probs));
 
     // ours, not a cell, for In [43]: made before train, which borrows W and losses_43
@@ -263,8 +264,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
 
-    // Ours, for the TODO: In [44] and In [45]. They keep the notebook's names (name is In [6]'s,
-    // reused), and add train_as_meant, losses_44, g, ix (a drawn character's index) and ix_enc.
+    // Ours, for the TODO: In [44] and In [45]. W, loss and name come back with new `let`s, and
+    // train_as_meant, losses_44, g, ix (a drawn character's index) and ix_enc are new.
 
     // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it. First, In [40] as
     // meant, with an L2 term, in Python (its changes from train() marked `changed`):
@@ -281,7 +282,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           W.data += -50 * W.grad                              # changed
     //           losses.append(loss.item())                          # ours
     //       return loss.item()
-    // W is a reference here (`&mut`), so it is passed on without `&`
+    // Our note under Out[43] runs it too, with l2 = 0, after In [45]. W is a reference here
+    // (`&mut`), so it is passed on without `&`
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -324,19 +326,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
 
-    // ours, not a cell: the note under Out[43] (render.rs prints it there): train_as_meant from
-    // the W In [43] started from, without the L2 term, in Python:
-    //   W_meant = start.clone().requires_grad_(); losses_meant = []
-    //   train_as_meant(W_meant, 0, losses_meant)
-    // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last
-    // of losses_meant, so the return goes unused, as in Python. TrainingCells (figures.rs) keeps
-    // both trainings' losses (into(): as lists of floats), start and W_meant, for the figures
-    let mut W_meant = start.copy().set_requires_grad(true);
-    let mut losses_meant = Losses::new(43, cancel);
-    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
-    let weights = [&start, &W_meant];
-    let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
-
     // ours, not a cell: names are drawn on the CPU, as only the CPU's generator is seeded, and
     // `generated` keeps them for the record. None are drawn if the training diverged, as
     // multinomial refuses NaN probabilities (the replay's text says so instead)
@@ -369,7 +358,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
                 let logits = ix_enc.matmul(&W);
                 let pos = logits.exp();
                 let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-                // .item() of the 1×1 draw is the element at [0, 0]
+                // g.multinomial(&probs, 1, true) (ours, device.rs) is torch.multinomial(probs, 1,
+                // replacement=True, generator=g); .item() of the 1×1 draw is the element at [0, 0]
                 ix = g.multinomial(&probs, 1, true)?.f_int64_value(&[0, 0])?;
                 if ix == 0 {
                     break;
@@ -381,6 +371,19 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
     }
 
+    // ours, not a cell: the note under Out[43] (render.rs prints it there), run last as it needs
+    // In [44]'s train_as_meant: from the W In [43] started from, without the L2 term, in Python:
+    //   W_meant = start.clone().requires_grad_(); losses_meant = []
+    //   train_as_meant(W_meant, 0, losses_meant)
+    // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last
+    // of losses_meant, so the return goes unused, as in Python. TrainingCells (figures.rs) keeps
+    // both trainings' losses (into(): as lists of floats), start and W_meant, for the figures
+    let mut W_meant = start.copy().set_requires_grad(true);
+    let mut losses_meant = Losses::new(43, cancel);
+    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
+    let weights = [&start, &W_meant];
+    let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
+
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
     let continuation = Continuation::new(losses_44, generated);
     Ok(Replay::new(demonstration, training, continuation, jup))
@@ -388,7 +391,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
 // The plumbing, below the cells: what they use and the notebook does not have, in notebook/:
 // figures.rs (the record of what was shown), jupyter.rs (Jupyter's display), plumbing.rs
-// (reading, the seeded randn, Losses), render.rs and ipynb.rs (the text and .ipynb outputs).
+// (reading, Losses), render.rs and ipynb.rs (the text and .ipynb outputs). CpuGenerator, the
+// seeded generator, is the library's (device.rs).
 mod figures;
 mod ipynb;
 mod jupyter;

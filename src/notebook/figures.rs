@@ -161,14 +161,13 @@ pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
 
 impl Replay {
     /// What In [1] … In [27] showed, recorded from the names, emma's bigrams, itos, X and y, and
-    /// the tensors the cells showed (`jup` lets go of them, so that the trainings do not carry
-    /// them).
+    /// the tensors the cells showed.
     pub(super) fn record_cells(
         names: &[String],
         bigrams: &[(char, char)],
         itos: &BTreeMap<i64, char>,
         [X, y]: [&Tensor; 2],
-        jup: &mut Jupyter,
+        jup: &Jupyter,
     ) -> Result<Demonstration> {
         let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));
         let data = DataCells {
@@ -193,7 +192,6 @@ impl Replay {
             [cell(19)?, cell(20)?, cell(21)?, cell(24)?],
             jup.tensor(27, 1)?,
         )?;
-        jup.forget_tensors();
         Ok((data, layer, example))
     }
 

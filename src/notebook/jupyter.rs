@@ -1,7 +1,7 @@
 //! What Jupyter does around the cells, and only that: it keeps what each cell shows (its
 //! printed values and its `Out[n]`), written as PyTorch and Python write them
 //! (`crate::pyrepr`), and, for the figures the replay reports, the tensors shown. Reading and
-//! checking the data, the seeded randn and the losses kept are `plumbing.rs`'s.
+//! checking the data and the losses kept are `plumbing.rs`'s.
 
 use crate::error::{Error, Result};
 use crate::pyrepr::tensor_repr;

@@ -559,6 +559,16 @@ fn the_readmes_cell_table_points_at_each_cell_of_src_notebook_rs() {
         let (from, to) = range.split_once('–').unwrap_or((range, range));
         let (from, to): (usize, usize) = (from.parse().unwrap(), to.parse().unwrap());
         let block = lines[from - 1..to].join("\n");
+        // The range is a whole block: from its heading to the line before a blank one.
+        assert!(
+            lines[from - 1].trim_start().starts_with("// In [")
+                || lines[from - 1].contains("ours, not a cell"),
+            "README's range {range} starts inside a block"
+        );
+        assert!(
+            lines.get(to).is_none_or(|l| l.trim().is_empty()),
+            "README's range {range} ends inside a block"
+        );
         // A row of ours points at a block the port heads as not a cell.
         if row.starts_with("| ours |") {
             assert!(
