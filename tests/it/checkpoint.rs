@@ -7,6 +7,7 @@ use bigram::data::Counts;
 use bigram::model::{Model, ModelKind};
 use bigram::provenance::{DataFile, Meta, Method, Piece, Start};
 use bigram::vocab::Vocab;
+use bigram::Named;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use tch::Tensor;
@@ -223,6 +224,12 @@ fn values_that_make_no_sense_are_refused_by_name() {
         meta.push((key, value));
         let err = Model::from_bytes(&with_metadata(&meta)).unwrap_err();
         assert!(err.contains(key), "{key}={value}: {err}");
+        // A method it does not know is refused with the names of those it does.
+        if key == "method" {
+            for method in <Method as strum::VariantArray>::VARIANTS {
+                assert!(err.contains(method.name()), "{err}");
+            }
+        }
     }
 }
 
