@@ -1,9 +1,10 @@
 //! The notebook in Rust: its cells in its order, under its names (`W`, `X_enc`, `c_probs`…), in
 //! one function, `replay()`, as a notebook's cells share one set of variables. Each cell starts
-//! with a line `// In [n]` and the cell's Python. Where tch spells a call differently, a comment
-//! gives PyTorch's spelling the first time; the Rust itself is explained once, in
-//! docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's display, ours), which
-//! keeps it for render.rs to print as PyTorch 2.13 and Python print it, after words of ours:
+//! with a line `// In [n]:` (ours: `// In [n] (ours):`) and the cell's Python. Where tch spells a
+//! call differently, a comment gives PyTorch's spelling the first time; the Rust itself is
+//! explained once, in docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's
+//! display, ours), which keeps it for render.rs to print as PyTorch 2.13 and Python print it,
+//! after words of ours:
 //! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
@@ -28,7 +29,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut jup = Jupyter::new(); // ours: Jupyter's display
 
     // In [1]: names = open("names.txt", "r").read().splitlines(); print(f"…{names[:3]}")
-    // plumbing::names (ours) also checks that each name is a–z only and that the data fits
+    // plumbing::names (ours) also checks that each name is a–z only, that there are 10 bigrams or
+    // more (the record keeps X[:10]), and that the data fits
     let names = plumbing::names(sources, cancel)?;
     // names[:3] is take(3), which, like Python's slice, accepts a shorter list
     jup.print(1, "the first three names", list_repr(names.iter().take(3)));
@@ -90,7 +92,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5]
     // import torch.nn.functional as F: nothing to import, as F.one_hot is a method of X in tch;
     // X_enc[:5] is X_enc.i(..5)
-    // `mut`, so that In [9] can rebind it as Python does, which frees the int64 one-hot
+    // `mut`, so that In [9] and the device move can rebind it as Python does, which frees the int64
+    // one-hot
     let mut X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
@@ -100,7 +103,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
     // CPU, and In [45] draws on the CPU). f_to_device is .to(device); X_enc, the big one, is
-    // reassigned, which frees its CPU copy on a GPU
+    // reassigned, which frees its CPU copy on a GPU, and c_enc and y, small, are shadowed
     X_enc = X_enc.f_to_device(device)?;
     let c_enc = c_enc.f_to_device(device)?;
     let y = y.f_to_device(device)?;
@@ -108,8 +111,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
     // tch has no generator object: CpuGenerator (ours, device.rs) stands for one. It seeds the
-    // CPU's own and holds it while it lives, here to the statement's end, as gen is used once;
-    // W then moves to the device
+    // CPU's own and holds a lock on it while it lives, here to the statement's end, as gen is
+    // used once; W then moves to the device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
         .f_to_device(device)?;
@@ -234,7 +237,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             // predictions = probs[torch.arange(X_enc.size(0)), y]
-            // rows is torch.arange(X_enc.size(0)), made on X_enc's device (Python's: the CPU)
+            // rows is torch.arange(X_enc.size(0)), made on X_enc's device (Python's: the CPU);
+            // size(0) is size()[0]
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             // .index takes one Some(index tensor) per dimension (None would be `:`) and pairs
             // them as PyTorch does; .i() would take every row × column
@@ -258,14 +262,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [43]: train()
     // As the update replaces W, the loss stalls near 3.09. Its last digits may differ from the
     // notebook's, as float32 sums round in another order with another PyTorch version, device or
-    // thread count: docs/parity.md
+    // thread count: docs/parity.md. Our note under this output, In [40] as meant, is run after
+    // the cells
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
 
-    // Ours, for the TODO: In [44] and In [45]. W, loss and name come back with new `let`s, and
-    // train_as_meant, losses_44, g, ix (a drawn character's index) and ix_enc are new.
+    // Ours, for the TODO: In [44] and In [45]. Names the notebook used before come back as new
+    // variables, with new `let`s; ix is a drawn character's index.
 
     // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it. First, In [40] as
     // meant, with an L2 term, in Python (its changes from train() marked `changed`):
@@ -371,8 +376,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
     }
 
-    // ours, not a cell: the note under Out[43] (render.rs prints it there), run last as it needs
-    // In [44]'s train_as_meant: from the W In [43] started from, without the L2 term, in Python:
+    // ours, not a cell: the note under Out[43] (render.rs prints it there), run here, after the
+    // cells, as it needs In [44]'s train_as_meant: from the W In [43] started from, without the
+    // L2 term, in Python:
     //   W_meant = start.clone().requires_grad_(); losses_meant = []
     //   train_as_meant(W_meant, 0, losses_meant)
     // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last

@@ -92,12 +92,13 @@ pub fn code_cells(source: &str) -> Vec<(u32, String)> {
     cells
 }
 
-/// The cell a line starts: `// In [n]` alone or followed by `:` or ` (ours)`. A cell named in
-/// prose ("In [17]'s", a group "In [8], In [9]") starts none, wherever a comment wraps.
+/// The cell a line starts: `// In [n]` followed by `:` or ` (ours)`. A cell named in prose
+/// ("In [17]'s", a group "In [8], In [9]", or "In [45]" wrapped onto a line of its own) starts
+/// none.
 fn marker(line: &str) -> Option<u32> {
     let rest = line.trim_start().strip_prefix("// In [")?;
     let (number, after) = rest.split_once(']')?;
-    let heads = after.is_empty() || after.starts_with(':') || after.starts_with(" (ours)");
+    let heads = after.starts_with(':') || after.starts_with(" (ours)");
     heads.then(|| number.parse().ok())?
 }
 
@@ -183,7 +184,7 @@ mod tests {
     fn cells_run_from_their_marker_to_the_next_or_the_end_of_their_block() {
         let source = "\
 fn a() {
-    // In [1]
+    // In [1]: a cell
     let x = 1;
 
     // In [2]: a comment, after In [1]
@@ -192,6 +193,7 @@ fn a() {
 
 // In [3], In [4]: a group, not a cell
     // In [2]'s prose, wrapped onto a line of its own, not a cell
+    // In [2]
 /// In [4]: a doc comment, not a cell
 const C: u32 = 1;
 ";
@@ -199,7 +201,7 @@ const C: u32 = 1;
         assert_eq!(
             cells,
             [
-                (1, "// In [1]\nlet x = 1;".to_string()),
+                (1, "// In [1]: a cell\nlet x = 1;".to_string()),
                 (
                     2,
                     "// In [2]: a comment, after In [1]\nlet y = x;".to_string()
