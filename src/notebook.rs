@@ -92,8 +92,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5]
     // import torch.nn.functional as F: nothing to import, as F.one_hot is a method of X in tch;
     // X_enc[:5] is X_enc.i(..5)
-    // `mut`, so that In [9] and the device move can rebind it as Python does, which frees the int64
-    // one-hot
+    // `mut`: In [9] and the device move rebind it, as Python does (docs/reading-rust.md)
     let mut X_enc = X.one_hot(27);
     jup.show(8, "", &X_enc.i(..5))?;
 
@@ -101,18 +100,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     X_enc = X_enc.to_kind(Kind::Float); // .float()
     jup.show(9, "", &X_enc.i(0))?;
 
-    // ours, not a cell: from here on, the cells compute on the run's device (X stays on the
-    // CPU, and In [45] draws on the CPU). f_to_device is .to(device); X_enc, the big one, is
-    // reassigned, which frees its CPU copy on a GPU, and c_enc and y, small, are shadowed
+    // ours, not a cell: the cells compute on the run's device from here; f_to_device is .to()
     X_enc = X_enc.f_to_device(device)?;
     let c_enc = c_enc.f_to_device(device)?;
     let y = y.f_to_device(device)?;
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object: CpuGenerator (ours, device.rs) stands for one. It seeds the
-    // CPU's own and holds a lock on it while it lives, here to the statement's end, as gen is
-    // used once; W then moves to the device
+    // tch has no generator object: CpuGenerator (ours, device.rs) seeds the CPU's own and holds
+    // it to the statement's end, as gen is used once; then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
         .f_to_device(device)?;
@@ -208,18 +204,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: figures.rs records what In [1] to In [27] showed and computed; then jup
-    // lets go of the tensors it showed, so that drop (Python's del) frees the three 228,146×27
-    // tensors of In [15] to In [17] before training
+    // ours, not a cell: keep what the cells showed (figures.rs), then, before training, free
+    // the big tensors of In [15] to In [17] (drop is Python's del; jup held them too)
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &jup)?;
     jup.forget_tensors();
     drop((logits, pos_values, probs));
 
-    // ours, not a cell, for In [43]: made before train, which borrows W and losses_43
-    // start = W.detach().clone(), the W In [43] starts from, for our run of In [40] as meant
-    // (tch's copy() gives a new tensor with the same numbers, as PyTorch's clone() does)
+    // ours, not a cell, before train borrows W: start = W.detach().clone() (copy() is clone()), the
+    // W our note's run starts from; losses_43 keeps each epoch's loss and checks for Ctrl-C
     let start = W.detach().copy();
-    // keeps each epoch's loss; its record(), in train, is where Ctrl-C ends the replay
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
@@ -260,10 +253,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09. Its last digits may differ from the
-    // notebook's, as float32 sums round in another order with another PyTorch version, device or
-    // thread count: docs/parity.md. Our note under this output, In [40] as meant, is run after
-    // the cells
+    // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md). Our
+    // note under this output, In [40] as meant, is run after the cells
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
@@ -331,9 +322,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
 
-    // ours, not a cell: names are drawn on the CPU, as only the CPU's generator is seeded, and
-    // `generated` keeps them for the record. None are drawn if the training diverged, as
-    // multinomial refuses NaN probabilities (the replay's text says so instead)
+    // ours, not a cell: names are drawn on the CPU, whose generator is seeded, and none if the
+    // training diverged (multinomial refuses NaN); `generated` keeps them for the record
     let losses_44: Vec<f64> = losses_44.into();
     let diverged = losses_44.iter().any(|l| !l.is_finite());
     let W = W.f_to_device(Device::Cpu)?;
@@ -351,8 +341,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           if ix == 0: break
     //           name += itos[ix]
     //       print(name)
-    // g lives, and holds the CPU's generator, to the end of the `if` block; `if !diverged` and
-    // `generated` are ours (just above)
+    // g holds the CPU's generator to the end of the `if` block; the `if` is ours
     if !diverged {
         let g = CpuGenerator::manual_seed(2147483647);
         for _ in 0..5 {
@@ -376,14 +365,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
     }
 
-    // ours, not a cell: the note under Out[43] (render.rs prints it there), run here, after the
-    // cells, as it needs In [44]'s train_as_meant: from the W In [43] started from, without the
-    // L2 term, in Python:
+    // ours, not a cell: the note under Out[43], In [40] as meant (train_as_meant, no L2) from
+    // start; its figure is the last of losses_meant, and figures.rs keeps both runs. In Python:
     //   W_meant = start.clone().requires_grad_(); losses_meant = []
     //   train_as_meant(W_meant, 0, losses_meant)
-    // start is copied, so that stepping W_meant leaves it as it was; the note's figure is the last
-    // of losses_meant, so the return goes unused, as in Python. TrainingCells (figures.rs) keeps
-    // both trainings' losses (into(): as lists of floats), start and W_meant, for the figures
     let mut W_meant = start.copy().set_requires_grad(true);
     let mut losses_meant = Losses::new(43, cancel);
     train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
