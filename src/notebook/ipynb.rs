@@ -126,16 +126,9 @@ pub fn ipynb(output: impl Fn(u32) -> Option<String>) -> String {
                 "source": source_lines(words),
             }));
         }
-        // A cell may be marked more than once (In [44]'s two functions): its parts, in order.
-        let parts: Vec<&str> = code
-            .iter()
-            .filter(|(n, _)| *n == number)
-            .map(|(_, r)| r.as_str())
-            .collect();
-        let rust = if parts.is_empty() {
-            format!("// In [{number}]: no Rust of its own")
-        } else {
-            parts.join("\n\n")
+        let rust = match code.iter().find(|(n, _)| *n == number) {
+            Some((_, rust)) => rust.clone(),
+            None => format!("// In [{number}]: no Rust of its own"),
         };
         let outputs: Vec<Value> = output(number)
             .map(|text| {
@@ -216,7 +209,7 @@ const C: u32 = 1;
         for cell in CELLS {
             assert!(numbers.contains(&cell), "In [{cell}] has no marked Rust");
         }
-        // A cell's parts are joined, so a stray `// In [n]` in a comment would join its cell.
+        // A cell is marked once: a stray `// In [n]:` in a comment would start a second one.
         let twice: Vec<u32> = CELLS
             .into_iter()
             .filter(|cell| numbers.iter().filter(|n| *n == cell).count() > 1)
