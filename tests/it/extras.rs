@@ -103,11 +103,15 @@ fn the_loss_curve_labels_each_epoch_tick_once() {
 }
 
 fn split_json(command: &str, seed: &str) -> serde_json::Value {
+    json(&split_output(command, seed, true))
+}
+
+/// What `command` prints for an 80/10/10 split of names.txt under `seed`, as JSON or as text.
+fn split_output(command: &str, seed: &str, as_json: bool) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = bigram();
     cmd.args([
         command,
-        "--json",
         "--split",
         "80/10/10",
         "--split-seed",
@@ -117,11 +121,13 @@ fn split_json(command: &str, seed: &str) -> serde_json::Value {
     .arg(names_txt())
     .arg("--out")
     .arg(dir.path().join("m.safetensors"));
+    if as_json {
+        cmd.arg("--json");
+    }
     if command == "train" {
         cmd.args(["--method", "counts"]);
     }
-    let out = ok_output(&mut cmd);
-    json(&out)
+    ok_output(&mut cmd)
 }
 
 #[test]
@@ -142,6 +148,16 @@ fn splits_add_up_and_are_deterministic_for_a_seed() {
             let nll = split[part]["nll"].as_f64().unwrap();
             assert!(nll > 2.3 && nll < 2.7, "{command} {part}: {nll}");
         }
+        // The text report gives the same figures, in the split's order.
+        let text = String::from_utf8(split_output(command, "42", false).stdout).unwrap();
+        let nll = |part: &str| split[part]["nll"].as_f64().unwrap();
+        let line = format!(
+            "nll by part: train {:.4}, dev {:.4}, test {:.4}\n",
+            nll("train"),
+            nll("dev"),
+            nll("test")
+        );
+        assert!(text.contains(&line), "{command}: {text}");
         let b = split_json(command, "42");
         assert_eq!(a["split"], b["split"]);
         let c = split_json(command, "7");
