@@ -9,22 +9,11 @@
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use std::io::{Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// How often a wait for a child looks at the stop flag.
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
-
-/// What a finished child left.
-#[derive(Debug)]
-pub struct Finished {
-    /// How it ended.
-    pub status: ExitStatus,
-    /// Everything it wrote on stdout.
-    pub stdout: Vec<u8>,
-    /// Everything it wrote on stderr.
-    pub stderr: Vec<u8>,
-}
 
 /// A running child, killed and reaped when dropped before it finished.
 struct Running(Child);
@@ -47,7 +36,7 @@ pub fn run(
     cancel: &Cancel,
     what: &str,
     spawn_failed: impl FnOnce(std::io::Error) -> Error,
-) -> Result<Finished> {
+) -> Result<Output> {
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -97,7 +86,7 @@ pub fn run(
             .map_err(|e| Error::io(format!("reading {what}'s output"), e))
     };
     let _ = writer.join();
-    Ok(Finished {
+    Ok(Output {
         status,
         stdout: joined(out_reader)?,
         stderr: joined(err_reader)?,
