@@ -147,12 +147,13 @@ pub trait NextChar {
 
 /// Draw characters after `prefix` until `.`, or until the name has `max_len` characters.
 /// Returns the whole name (prefix included), without the end token. Every [`CANCEL_EVERY`]
-/// characters it stops with `Interrupted` if `cancel` was raised.
+/// characters it stops with `Interrupted` if `cancel` was raised, where `at` says.
 pub fn draw_name(
     sampler: &mut dyn NextChar,
     prefix: &[usize],
     max_len: usize,
     cancel: &Cancel,
+    at: &dyn Fn() -> String,
 ) -> Result<Vec<usize>> {
     let (width, rows) = (sampler.model().vocab.len(), sampler.model().rows());
     let mut context = 0usize;
@@ -169,7 +170,7 @@ pub fn draw_name(
         context = next_context(context, ix, width, rows);
         name.push(ix);
         if name.len() % CANCEL_EVERY == 0 {
-            cancel.check(|| format!("{} characters into a name", name.len()))?;
+            cancel.check(|| format!("{}, {} characters into a name", at(), name.len()))?;
         }
     }
     Ok(name)
@@ -566,14 +567,7 @@ pub fn generate_each<E: From<Error>>(
     while found < n {
         let at = || format!("after {found} of {n} names");
         cancel.check(at).map_err(E::from)?;
-        let indices = draw_name(sampler, &filter.prefix, filter.max_len, cancel).map_err(|e| {
-            E::from(match e {
-                Error::Interrupted { at: inside } => Error::Interrupted {
-                    at: format!("{}, {inside}", at()),
-                },
-                other => other,
-            })
-        })?;
+        let indices = draw_name(sampler, &filter.prefix, filter.max_len, cancel, &at)?;
         let vocab = &sampler.model().vocab;
         let name: String = indices.iter().map(|&i| vocab.char(i)).collect();
         let keep = indices.len() >= filter.min_len
