@@ -12,9 +12,9 @@ pub use crate::provenance::Method;
 pub use counts::CountsObjective;
 pub use epochs::{
     check_one_hot_size, initial_weights, tensor_bytes, train, train_from, OneHot, TrainConfig,
-    TrainData, Trained,
+    TrainData,
 };
-pub use readback::{Epoch, OnEpoch, DEFAULT_LR};
+pub use readback::{Epoch, OnEpoch, Trained, DEFAULT_LR};
 
 use crate::cancel::Cancel;
 use crate::data::{ReadOptions, Source, SplitSpec};

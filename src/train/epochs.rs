@@ -4,12 +4,11 @@
 //! spotting divergence is `readback`'s; a whole run is [`super::fit`].
 
 use super::counts::CountsObjective;
-use super::readback::{warm_up, Epoch, EpochLog, OnEpoch, Step, CUDA_SYNC_EPOCHS};
+use super::readback::{warm_up, Epoch, EpochLog, OnEpoch, Step, Trained, CUDA_SYNC_EPOCHS};
 use crate::data::{Counts, Examples, Source};
 use crate::error::{Error, Result};
 use crate::memory::{self, Use};
 use crate::provenance::Method;
-use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 /// Largest one-hot input the `onehot` method builds. The one-hot matrix is the notebook's
@@ -45,24 +44,6 @@ pub struct TrainData<'a> {
     pub counts: &'a Counts,
     /// Held-out counts whose NLL is followed.
     pub dev: Option<&'a Counts>,
-}
-
-/// What training produced.
-#[derive(Debug)]
-pub struct Trained {
-    /// Final weights, on the CPU.
-    pub w: Tensor,
-    /// Loss (NLL + L2) of every epoch, from its forward pass, before its update.
-    pub losses: Vec<f64>,
-    /// NLL alone of every epoch.
-    pub nlls: Vec<f64>,
-    /// NLL of the held-out counts at every epoch, with the weights of that epoch's forward
-    /// pass (empty when none were given).
-    pub dev_nlls: Vec<f64>,
-    /// Seconds spent in the epochs (data loading and warm-up not included).
-    pub seconds: f64,
-    /// Seconds of the CUDA warm-up epoch (`None` on the CPU, which needs none).
-    pub warmup_seconds: Option<f64>,
 }
 
 /// Initial weights: a standard normal `rows × width` matrix from the CPU generator seeded with
@@ -148,25 +129,15 @@ fn run_tensor_epochs(
     } else {
         1
     };
-    let mut log = EpochLog::new(config.epochs, step, every, dev, on_epoch);
     let mut w = w0.to_device(config.device).set_requires_grad(true);
-    let start = Instant::now();
+    let mut log = EpochLog::new(config.epochs, step, every, dev, on_epoch);
     for n in 1..=config.epochs {
         log.observe(&w);
         let (loss, nll) = epoch(&mut w)?;
         log.push(n, loss, nll)?;
     }
     log.flush()?;
-    let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls, dev_nlls) = log.finish();
-    Ok(Trained {
-        w: w.detach().to_device(Device::Cpu),
-        losses,
-        nlls,
-        dev_nlls,
-        seconds,
-        warmup_seconds,
-    })
+    Ok(log.finish(&w, warmup_seconds))
 }
 
 /// The `counts` method: the objective over the counts in f64, on the CPU.
@@ -184,7 +155,6 @@ fn run_counts_epochs(
     let mut objective = CountsObjective::new(w.len());
     let mut scratch = CountsObjective::new(w.len());
     let mut log = EpochLog::new(config.epochs, step, 1, None, on_epoch);
-    let start = Instant::now();
     for epoch in 1..=config.epochs {
         let dev_nll = data.dev.map(|dev| scratch.evaluate(dev, &w, 0.0).1);
         let (loss, nll) = objective.evaluate(data.counts, &w, config.reg);
@@ -198,17 +168,9 @@ fn run_counts_epochs(
             dev_nll,
         })?;
     }
-    let seconds = start.elapsed().as_secs_f64();
-    let (losses, nlls, dev_nlls) = log.finish();
     let w: Vec<f32> = w.into_iter().map(|v| v as f32).collect();
-    Ok(Trained {
-        w: Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]),
-        losses,
-        nlls,
-        dev_nlls,
-        seconds,
-        warmup_seconds: None,
-    })
+    let w = Tensor::from_slice(&w).view([data.counts.rows as i64, data.counts.width as i64]);
+    Ok(log.finish(&w, None))
 }
 
 /// The notebook's tensors for one-hot training, on one device.

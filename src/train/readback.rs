@@ -21,6 +21,24 @@ pub struct Epoch {
     pub dev_nll: Option<f64>,
 }
 
+/// What training produced.
+#[derive(Debug)]
+pub struct Trained {
+    /// Final weights, on the CPU.
+    pub w: Tensor,
+    /// Loss (NLL + L2) of every epoch, from its forward pass, before its update.
+    pub losses: Vec<f64>,
+    /// NLL alone of every epoch.
+    pub nlls: Vec<f64>,
+    /// NLL of the held-out counts at every epoch, with the weights of that epoch's forward
+    /// pass (empty when none were given).
+    pub dev_nlls: Vec<f64>,
+    /// Seconds spent in the epochs (data loading and warm-up not included).
+    pub seconds: f64,
+    /// Seconds of the CUDA warm-up epoch (`None` on the CPU, which needs none).
+    pub warmup_seconds: Option<f64>,
+}
+
 /// Called after each epoch; an error stops training (an interrupt).
 pub type OnEpoch<'a> = &'a mut dyn FnMut(&Epoch) -> Result<()>;
 
@@ -133,6 +151,8 @@ pub(super) struct EpochLog<'a> {
     nlls: Vec<f64>,
     dev_nlls: Vec<f64>,
     on_epoch: OnEpoch<'a>,
+    /// When the epochs began.
+    start: Instant,
 }
 
 impl<'a> EpochLog<'a> {
@@ -155,6 +175,7 @@ impl<'a> EpochLog<'a> {
             nlls: Vec::with_capacity(capacity),
             dev_nlls: Vec::new(),
             on_epoch,
+            start: Instant::now(),
         }
     }
 
@@ -234,9 +255,17 @@ impl<'a> EpochLog<'a> {
         (self.on_epoch)(&epoch)
     }
 
-    /// Losses, NLLs and dev NLLs (empty without a dev part), one per epoch.
-    pub(super) fn finish(self) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        (self.losses, self.nlls, self.dev_nlls)
+    /// The run's record, ending with the final weights `w` (copied to the CPU after the clock
+    /// stops) and the warm-up's seconds.
+    pub(super) fn finish(self, w: &Tensor, warmup_seconds: Option<f64>) -> Trained {
+        Trained {
+            seconds: self.start.elapsed().as_secs_f64(),
+            w: w.detach().to_device(Device::Cpu),
+            losses: self.losses,
+            nlls: self.nlls,
+            dev_nlls: self.dev_nlls,
+            warmup_seconds,
+        }
     }
 }
 
@@ -264,10 +293,10 @@ mod tests {
                 .unwrap();
         }
         log.flush().unwrap();
-        let (got_losses, got_nlls, _) = log.finish();
+        let got = log.finish(&Tensor::from(0.0f32), None);
         let want: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
-        assert_eq!(got_losses, want);
-        assert_eq!(got_nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
+        assert_eq!(got.losses, want);
+        assert_eq!(got.nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
         assert_eq!(seen, (1..=7).zip(want.iter().copied()).collect::<Vec<_>>());
 
         let mut on_epoch = |_: &Epoch| Ok(());
