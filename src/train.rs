@@ -47,23 +47,6 @@ pub enum TrainOn<'a> {
     Counts(&'a Path),
 }
 
-impl<'a> TrainOn<'a> {
-    /// Names from `sources`, read with `read`, for a model of `order`, split when asked.
-    pub fn names(
-        sources: &'a [Source],
-        read: &'a ReadOptions,
-        order: usize,
-        split: Option<(SplitSpec, u64)>,
-    ) -> Self {
-        TrainOn::Names {
-            sources,
-            read,
-            order,
-            split,
-        }
-    }
-}
-
 /// A whole training run.
 #[derive(Clone, Copy, Debug)]
 pub struct Fit<'a> {

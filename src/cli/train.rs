@@ -104,7 +104,12 @@ impl super::Run for TrainArgs {
         }
         let tensorboard = self.tensorboard.checked()?;
         let read = self.read.options(ctx);
-        let names = || TrainOn::names(&self.read.data.data, &read, self.order.get(), self.split.get());
+        let names = || TrainOn::Names {
+            sources: &self.read.data.data,
+            read: &read,
+            order: self.order.get(),
+            split: self.split.get(),
+        };
         let run = Fit {
             data: self.counts.as_deref().map_or_else(names, TrainOn::Counts),
             init: self.init.as_deref(),
