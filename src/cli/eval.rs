@@ -3,7 +3,7 @@
 use super::args::DataArgs;
 use super::printer::Report;
 use super::Context;
-use bigram::eval::{evaluate, read_options_for};
+use bigram::eval::{evaluate, read_options_for, Evaluation};
 use bigram::io::InputPath;
 use clap::Args;
 use serde::Serialize;
@@ -29,17 +29,14 @@ struct EvalReport {
     data: String,
     kind: bigram::model::ModelKind,
     threads: i32,
-    nll: f64,
-    examples: u64,
-    names: usize,
+    #[serde(flatten)]
+    evaluation: Evaluation,
 }
 
 impl Report for EvalReport {
     fn render(&self) -> String {
-        format!(
-            "nll {:.4} over {} examples ({} names) of {}\n",
-            self.nll, self.examples, self.names, self.data
-        )
+        let Evaluation { nll, examples, names } = &self.evaluation;
+        format!("nll {nll:.4} over {examples} examples ({names} names) of {}\n", self.data)
     }
 }
 
@@ -56,15 +53,12 @@ impl super::Run for EvalArgs {
         options.lowercase |= self.lowercase;
         options.threads = ctx.threads.max(1) as usize;
         options.offers_flags = true;
-        let evaluation = evaluate(&model, &self.data.data, &options)?;
         ctx.printer.print(&EvalReport {
             model: self.model.display().to_string(),
             data: bigram::data::labels(&self.data.data),
             kind: model.kind,
             threads: ctx.threads,
-            nll: evaluation.nll,
-            examples: evaluation.examples,
-            names: evaluation.names,
+            evaluation: evaluate(&model, &self.data.data, &options)?,
         })
     }
 }
