@@ -101,17 +101,16 @@ pub fn best(rows: &[TuneRow]) -> Option<&TuneRow> {
 /// kept only when the whole search succeeded.
 pub struct RunLogs<'a> {
     dir: Option<&'a Path>,
-    /// The folder name of a value's log (`reg=0.01`).
-    name: &'a dyn Fn(f64) -> String,
+    knob: Knob,
     logs: Vec<(f64, EventLog)>,
 }
 
 impl<'a> RunLogs<'a> {
-    /// Logs in `dir` (none when `None`), each in the folder `name` gives its value.
-    pub fn new(dir: Option<&'a Path>, name: &'a dyn Fn(f64) -> String) -> Self {
+    /// Logs of the values of `knob` in `dir` (none when `None`).
+    pub fn new(dir: Option<&'a Path>, knob: Knob) -> Self {
         Self {
             dir,
-            name,
+            knob,
             logs: Vec::new(),
         }
     }
@@ -121,7 +120,7 @@ impl<'a> RunLogs<'a> {
             return Ok(None);
         };
         if self.logs.last().is_none_or(|(v, _)| *v != value) {
-            let name = (self.name)(value);
+            let name = format!("{}={}", self.knob, crate::number(value));
             let settings = format!("bigram tune: {name}");
             self.logs
                 .push((value, EventLog::create(&dir.join(&name), &settings)?));
@@ -139,8 +138,8 @@ impl<'a> RunLogs<'a> {
 
     /// A count model has no epochs: its train and dev NLLs, once (nothing for the network,
     /// whose epochs were recorded as they came).
-    pub fn record_counts(&mut self, knob: Knob, rows: &[TuneRow]) -> Result<()> {
-        if knob != Knob::Smoothing {
+    pub fn record_counts(&mut self, rows: &[TuneRow]) -> Result<()> {
+        if self.knob != Knob::Smoothing {
             return Ok(());
         }
         for row in rows {

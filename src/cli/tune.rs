@@ -119,15 +119,14 @@ impl super::Run for TuneArgs {
             bail_input!("the split {} leaves no dev names to tune on", self.split);
         };
         let config = self.optim.config(0.0, method, device);
-        let name = |value| format!("{knob}={}", bigram::number(value));
-        let mut logs = RunLogs::new(tensorboard, &name);
+        let mut logs = RunLogs::new(tensorboard, knob);
         let mut on_epoch = |value: f64, e: &Epoch| {
             logs.record(value, e)?;
             let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
             ctx.cancel.check(at)
         };
         let rows = tune(splits, data.vocab(), fit.order, knob, &values, &config, &mut on_epoch)?;
-        logs.record_counts(knob, &rows)?;
+        logs.record_counts(&rows)?;
         let Some(best) = best(&rows).cloned() else {
             bail_input!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
         };
