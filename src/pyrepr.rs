@@ -172,11 +172,6 @@ fn sci(x: f64, precision: usize) -> String {
     python_sci(&format!("{x:.precision$e}")).0
 }
 
-/// Python's `f"{x:.{precision}f}"` of a finite `x`.
-fn fixed(x: f64, precision: usize) -> String {
-    format!("{x:.precision$}")
-}
-
 /// Reads what `t`'s repr shows: for a tensor of more than 1000 elements only the edges, so a
 /// large tensor costs a few dozen elements, not a copy.
 fn shown(t: &Tensor) -> Result<Shown> {
@@ -301,25 +296,12 @@ impl Shown {
             let summarize = self.shape.iter().product::<usize>() > THRESHOLD;
             let layout = Layout {
                 formatter: Formatter::new(&self.elements),
-                shown: self.shown_shape(summarize),
                 shape: &self.shape,
                 summarize,
             };
             layout.slice(0, 0, indent)
         };
         with_suffixes(&format!("{PREFIX}{body}"), &self.suffixes, indent)
-    }
-
-    /// The shape of the elements kept: 6 along a summarized dimension longer than 6.
-    fn shown_shape(&self, summarize: bool) -> Vec<usize> {
-        let keep = |&n: &usize| {
-            if summarize && n > 2 * EDGE_ITEMS {
-                2 * EDGE_ITEMS
-            } else {
-                n
-            }
-        };
-        self.shape.iter().map(keep).collect()
     }
 }
 
@@ -386,8 +368,8 @@ impl<'a> Formatter<'a> {
         let widest = |f: &dyn Fn(f64) -> usize| counted.iter().map(|&x| f(x)).fold(1, usize::max);
         formatter.width = match (formatter.int_mode, formatter.sci_mode) {
             (_, true) => widest(&|x| sci(x, PRECISION).len()),
-            (true, false) => widest(&|x| fixed(x, 0).len() + 1),
-            (false, false) => widest(&|x| fixed(x, PRECISION).len()),
+            (true, false) => widest(&|x| format!("{x:.0}.").len()),
+            (false, false) => widest(&|x| format!("{x:.PRECISION$}").len()),
         };
         formatter
     }
@@ -400,8 +382,8 @@ impl<'a> Formatter<'a> {
             // Written alike in every mode; the width counts only finite values.
             Elements::Float(v) if !v[i].is_finite() => non_finite(v[i]).into(),
             Elements::Float(v) if self.sci_mode => sci(v[i], PRECISION),
-            Elements::Float(v) if self.int_mode => format!("{}.", fixed(v[i], 0)),
-            Elements::Float(v) => fixed(v[i], PRECISION),
+            Elements::Float(v) if self.int_mode => format!("{:.0}.", v[i]),
+            Elements::Float(v) => format!("{:.PRECISION$}", v[i]),
         };
         format!("{text:>width$}", width = self.width)
     }
@@ -410,8 +392,7 @@ impl<'a> Formatter<'a> {
 /// The nesting of brackets: which elements go where, with `...` for what is left out.
 struct Layout<'a> {
     formatter: Formatter<'a>,
-    /// The shape of the elements kept, and the tensor's.
-    shown: Vec<usize>,
+    /// The tensor's shape.
     shape: &'a [usize],
     summarize: bool,
 }
@@ -438,7 +419,10 @@ impl Layout<'_> {
         if dims == 0 {
             return self.formatter.format(0);
         }
-        let stride: usize = self.shown[dim + 1..].iter().product();
+        // The elements kept of each sub-tensor: those shown along each later dimension.
+        let stride: usize = (dim + 1..dims)
+            .map(|d| self.indices(d).iter().flatten().count())
+            .product();
         if dim + 1 == dims {
             return self.vector(offset, indent);
         }
