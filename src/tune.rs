@@ -90,11 +90,11 @@ pub fn tune(
         .collect()
 }
 
-/// The row with the lowest finite dev NLL (the first of equals).
-pub fn best(rows: &[TuneRow]) -> Option<&TuneRow> {
-    rows.iter()
-        .filter(|r| r.dev_nll.is_finite())
-        .min_by(|a, b| a.dev_nll.total_cmp(&b.dev_nll))
+/// The index of the row with the lowest finite dev NLL (the first of equals).
+pub fn best(rows: &[TuneRow]) -> Option<usize> {
+    (0..rows.len())
+        .filter(|&i| rows[i].dev_nll.is_finite())
+        .min_by(|&a, &b| rows[a].dev_nll.total_cmp(&rows[b].dev_nll))
 }
 
 /// One TensorBoard log per value tried, `DIR/<knob>=<value>`, started at its first record and

@@ -127,19 +127,16 @@ impl super::Run for TuneArgs {
         };
         let rows = tune(splits, data.vocab(), fit.order, knob, &values, &config, &mut on_epoch)?;
         logs.record_counts(&rows)?;
-        let Some(best) = best(&rows).cloned() else {
+        let Some(best_row) = best(&rows) else {
             bail_input!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
         };
-        let best_row = rows
-            .iter()
-            .position(|r| r.value == best.value && r.dev_nll == best.dev_nll);
         ctx.printer.print(&TuneReport {
             knob,
             split: self.split.to_string(),
             threads: ctx.threads,
+            best: rows[best_row].clone(),
             rows,
-            best,
-            best_row: best_row.unwrap_or(0),
+            best_row,
         })?;
         Ok(logs.keep()?)
     }
