@@ -161,29 +161,27 @@ pub fn main() -> i32 {
 
 /// The exit code of a run (a command, or `--version`), its error printed.
 fn exit_code(result: anyhow::Result<()>, cancel: &Cancel) -> i32 {
-    match result {
-        Ok(()) => 0,
-        // The reader of stdout went away: the output simply ends there.
-        Err(e) if e.is::<StdoutClosed>() => 0,
-        Err(e) => match cancel.reason() {
-            // Whatever failed once an interrupt arrived (a child killed by the same Ctrl-C,
-            // an epoch that stopped) failed because of it.
-            Some(signal) => {
-                let stopped = e
-                    .downcast_ref::<bigram::Error>()
-                    .is_some_and(|e| matches!(e, bigram::Error::Interrupted { .. }));
-                match stopped {
-                    true => report_error(&message(&e)),
-                    false => report_error("interrupted"),
-                }
-                signals::exit_code(signal)
-            }
-            None => {
-                report_error(&message(&e));
-                e.downcast_ref::<bigram::Error>()
-                    .map_or(1, bigram::Error::exit_code)
-            }
-        },
+    let Err(e) = result else { return 0 };
+    // The reader of stdout went away: the output simply ends there.
+    if e.is::<StdoutClosed>() {
+        return 0;
+    }
+    let error = e.downcast_ref::<bigram::Error>();
+    // What the user reads: the library's message (which says what to do), or the chain of a
+    // failure of the command line itself.
+    let message = error.map_or_else(|| format!("{e:#}"), ToString::to_string);
+    match cancel.reason() {
+        // Whatever failed once an interrupt arrived (a child killed by the same Ctrl-C, an
+        // epoch that stopped) failed because of it.
+        Some(signal) => {
+            let stopped = matches!(error, Some(bigram::Error::Interrupted { .. }));
+            report_error(if stopped { &message } else { "interrupted" });
+            signals::exit_code(signal)
+        }
+        None => {
+            report_error(&message);
+            error.map_or(1, bigram::Error::exit_code)
+        }
     }
 }
 
@@ -200,15 +198,6 @@ fn parse_failed(e: &clap::Error) -> i32 {
             1
         }
         _ => e.exit_code(),
-    }
-}
-
-/// What the user reads: the library's message (which says what to do), or the chain of a
-/// failure of the command line itself.
-fn message(err: &anyhow::Error) -> String {
-    match err.downcast_ref::<bigram::Error>() {
-        Some(e) => e.to_string(),
-        None => format!("{err:#}"),
     }
 }
 
