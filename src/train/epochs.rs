@@ -203,16 +203,12 @@ impl OneHot {
         })
     }
 
-    /// Probabilities of the next character for every example: exp(xenc @ W), rows normalised.
-    pub fn probabilities(&self, w: &Tensor) -> Result<Tensor> {
+    /// Forward pass: NLL of the targets, -mean(log p[row, target]), with p the probabilities
+    /// of the next character for every example: exp(xenc @ W), rows normalised.
+    pub fn nll(&self, w: &Tensor) -> Result<Tensor> {
         let exp_logits = self.xenc.f_matmul(w)?.f_exp()?;
         let sums = exp_logits.f_sum_dim_intlist(1, true, None::<Kind>)?;
-        Ok(exp_logits.f_div(&sums)?)
-    }
-
-    /// Forward pass: NLL of the targets, -mean(log p[row, target]).
-    pub fn nll(&self, w: &Tensor) -> Result<Tensor> {
-        let probs = self.probabilities(w)?;
+        let probs = exp_logits.f_div(&sums)?;
         let picked = probs.f_index(&[Some(&self.example_index), Some(&self.targets)])?;
         Ok(picked.f_log()?.f_mean(None::<Kind>)?.f_neg()?)
     }
