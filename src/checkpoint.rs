@@ -13,6 +13,7 @@ use crate::provenance::{DataFile, Meta};
 use crate::vocab::{context_count, Vocab};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use serde_aux::serde_introspection::serde_introspect;
 use serde_with::{serde_as, DisplayFromStr};
 use std::collections::HashMap;
 use std::io::Read;
@@ -202,37 +203,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
 /// serde derives name them. The writer and the reader are those derives, so a field added to
 /// either struct is written, read and listed here at once.
 pub fn keys() -> Vec<&'static str> {
-    [fields_of::<Header>(), fields_of::<Meta>()].concat()
-}
-
-/// The field names a struct's derived `Deserialize` passes to the deserializer.
-fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
-    use serde::de::{Error as _, Visitor};
-    type Fail = serde::de::value::Error;
-    struct Fields<'a>(&'a mut &'static [&'static str]);
-    impl<'de> serde::Deserializer<'de> for Fields<'_> {
-        type Error = Fail;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> std::result::Result<V::Value, Fail> {
-            Err(Fail::custom("not a struct"))
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> std::result::Result<V::Value, Fail> {
-            *self.0 = fields;
-            Err(Fail::custom("only the field names were wanted"))
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-            ignored_any
-        }
-    }
-    let mut fields: &'static [&'static str] = &[];
-    let _ = T::deserialize(Fields(&mut fields));
-    fields
+    [serde_introspect::<Header>(), serde_introspect::<Meta>()].concat()
 }
 
 /// The metadata map safetensors writes: the header's keys and the meta's, as strings.
@@ -258,7 +229,7 @@ fn from_metadata(mut map: HashMap<String, String>) -> std::result::Result<(Heade
             ))
         }
     }
-    for key in fields_of::<Header>() {
+    for key in serde_introspect::<Header>() {
         if !map.contains_key(*key) {
             return Err(format!("{NOT_OURS}: metadata has no {key:?}"));
         }
