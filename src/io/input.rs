@@ -37,12 +37,8 @@ pub struct WatchedRead {
     cancel: Cancel,
 }
 
-/// What the helper thread sends.
-enum Piece {
-    Bytes(Vec<u8>),
-    End,
-    Failed(std::io::Error),
-}
+/// What the helper thread sends: a chunk, the end (`None`), or the error that ended the stream.
+type Piece = std::io::Result<Option<Vec<u8>>>;
 
 /// Where the stream stands on this side.
 enum State {
@@ -64,16 +60,9 @@ impl State {
 }
 
 /// The error a [`WatchedRead`] returns once stop was asked for.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("stop was asked for")]
 pub struct Stopped;
-
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stop was asked for")
-    }
-}
-
-impl std::error::Error for Stopped {}
 
 impl WatchedRead {
     /// Read `inner` on a helper thread, watching `cancel` while waiting for it.
@@ -96,10 +85,7 @@ impl WatchedRead {
             .name("stream-reader".into())
             .spawn(move || {
                 let Ok(open) = take.recv() else { return };
-                let last = match open() {
-                    Ok(inner) => read_into(inner, &send),
-                    Err(e) => Piece::Failed(e),
-                };
+                let last = open().and_then(|inner| read_into(inner, &send));
                 let _ = send.send(last);
             });
         let mut read = Self {
@@ -157,14 +143,14 @@ fn read_into(mut inner: impl Read, send: &SyncSender<Piece>) -> Piece {
     let mut buf = vec![0u8; WATCH_CHUNK_BYTES];
     loop {
         match inner.read(&mut buf) {
-            Ok(0) => return Piece::End,
+            Ok(0) => return Ok(None),
             Ok(n) => {
-                if send.send(Piece::Bytes(buf[..n].to_vec())).is_err() {
-                    return Piece::End; // the reading side is gone; nobody will see this
+                if send.send(Ok(Some(buf[..n].to_vec()))).is_err() {
+                    return Ok(None); // the reading side is gone; nobody will see this
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Piece::Failed(e),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -177,13 +163,13 @@ impl WatchedRead {
                 return Err(std::io::Error::other(Stopped));
             }
             match self.pieces.recv_timeout(WATCH_INTERVAL) {
-                Ok(Piece::Bytes(chunk)) => {
+                Ok(Ok(Some(chunk))) => {
                     self.current = chunk;
                     self.offset = 0;
                     return Ok(());
                 }
-                Ok(Piece::End) => self.state = State::Ended,
-                Ok(Piece::Failed(e)) => self.state = State::failed(e),
+                Ok(Ok(None)) => self.state = State::Ended,
+                Ok(Err(e)) => self.state = State::failed(e),
                 Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => {
                     self.state = State::Failed(
