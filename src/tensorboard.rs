@@ -52,10 +52,8 @@ impl EventLog {
             log.file.flush()?;
             Ok(log)
         };
-        start().map_err(|error| crate::Error::Io {
-            context: format!("cannot start a TensorBoard log in {}", dir.display()),
-            error,
-        })
+        let context = format!("cannot start a TensorBoard log in {}", dir.display());
+        start().map_err(|e| crate::Error::io(context, e))
     }
 
     /// An epoch as makemore logs it: `Loss/train` (what the epoch descends) and, when a
@@ -75,10 +73,8 @@ impl EventLog {
             }
             log.file.flush()
         };
-        write(self).map_err(|error| crate::Error::Io {
-            context: format!("cannot write the TensorBoard log {}", self.path().display()),
-            error,
-        })
+        let context = format!("cannot write the TensorBoard log {}", self.path().display());
+        write(self).map_err(|e| crate::Error::io(context, e))
     }
 
     /// Where the log is being written.
@@ -118,15 +114,15 @@ impl EventLog {
     pub fn keep(self) -> crate::Result<PathBuf> {
         let Self { file, mut created } = self;
         created.0.clear();
-        let path = file.get_ref().path().to_path_buf();
+        let context = format!(
+            "cannot keep the TensorBoard log {}",
+            file.get_ref().path().display()
+        );
         file.into_inner()
             .map_err(|e| e.into_error())
             .and_then(|file| file.keep().map_err(|e| e.error))
             .map(|(_, path)| path)
-            .map_err(|error| crate::Error::Io {
-                context: format!("cannot keep the TensorBoard log {}", path.display()),
-                error,
-            })
+            .map_err(|e| crate::Error::io(context, e))
     }
 
     fn summary(&mut self, step: u64, value: &[u8]) -> io::Result<()> {
