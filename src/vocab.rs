@@ -4,7 +4,7 @@
 //! default vocabulary is `.` followed by `a`..`z` (27 symbols), as in the notebook. This module
 //! knows nothing of files; `data` turns lines into indices with it.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use std::collections::HashMap;
 
 /// The boundary token: before the first and after the last character of every name.
@@ -35,15 +35,15 @@ impl Vocab {
     pub fn parse(symbols: &str) -> Result<Self> {
         let chars: Vec<char> = symbols.chars().collect();
         if chars.first() != Some(&BOUNDARY) {
-            return Err(Error::input(format!(
+            crate::bail_input!(
                 "a vocabulary must start with '.', the boundary token; got {symbols:?}"
-            )));
+            );
         }
         if chars.len() > MAX_SYMBOLS {
-            return Err(Error::input(format!(
+            crate::bail_input!(
                 "a vocabulary of {} characters is too large ({MAX_SYMBOLS} at most)",
                 chars.len()
-            )));
+            );
         }
         let mut ascii = [NOT_IN_VOCAB; 256];
         let mut others = HashMap::new();
@@ -51,9 +51,7 @@ impl Vocab {
             // A name is one line: a newline (or any control character) in the vocabulary
             // would let one name print as several.
             if c.is_control() {
-                return Err(Error::input(format!(
-                    "the vocabulary {symbols:?} holds the control character {c:?}"
-                )));
+                crate::bail_input!("the vocabulary {symbols:?} holds the control character {c:?}");
             }
             let seen = if c.is_ascii() {
                 std::mem::replace(&mut ascii[c as usize], i as u8) != NOT_IN_VOCAB
@@ -61,9 +59,7 @@ impl Vocab {
                 others.insert(c, i).is_some()
             };
             if seen {
-                return Err(Error::input(format!(
-                    "the vocabulary {symbols:?} lists {c:?} twice"
-                )));
+                crate::bail_input!("the vocabulary {symbols:?} lists {c:?} twice");
             }
         }
         Ok(Self {
