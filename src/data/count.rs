@@ -11,7 +11,7 @@
 //! reports the exact error. The counts are the same either way (tests check).
 
 use super::examples::Counts;
-use super::read::{ReadOptions, MAX_LINE_BYTES};
+use super::read::{read_chunks, ReadOptions, MAX_LINE_BYTES};
 use super::source::Input;
 use super::source::CHUNK_BYTES;
 use crate::cancel::Cancel;
@@ -447,16 +447,16 @@ pub(crate) fn count_fast(
         true => std::thread::available_parallelism().map_or(1, |n| n.get()),
         false => 1,
     };
+    let hash = || read_chunks(input.open()?, &input.label, cancel, true, |_| Ok(true));
     let (tally, sha256) = std::thread::scope(|scope| {
-        let hasher = std::thread::Builder::new()
-            .spawn_scoped(scope, || super::read::sha256_of(path, cancel));
+        let hasher = std::thread::Builder::new().spawn_scoped(scope, hash);
         let tally = count_in_parts(&file, bounds, vocab, order, parts, CHUNK_BYTES, cancel);
         let sha256 = match hasher {
             Ok(hasher) => hasher
                 .join()
                 .unwrap_or_else(|_| Err(crate::Error::failed("the checksum thread panicked"))),
             // No thread to spare: the checksum is computed here, after the counting.
-            Err(_) => super::read::sha256_of(path, cancel),
+            Err(_) => hash(),
         };
         (tally, sha256)
     });
@@ -464,5 +464,5 @@ pub(crate) fn count_fast(
     let Some(tally) = tally.map_err(unreadable)? else {
         return Ok(None);
     };
-    Ok(Some((tally, Some(sha256?))))
+    Ok(Some((tally, sha256?.1)))
 }

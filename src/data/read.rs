@@ -62,16 +62,17 @@ pub struct Scan {
     pub longest: usize,
 }
 
-/// Feed an input to `f` in large chunks, hashing every byte on a second thread meanwhile when
-/// `checksum`. `f` returns `Ok(false)` to stop early; the sha256 (hex) comes back only when
-/// the whole input was read. At most a few chunks are in flight, so memory stays flat.
+/// Feed a data file's bytes (`label` names it) to `f` in large chunks, hashing every byte on a
+/// second thread meanwhile when `checksum`. `f` returns `Ok(false)` to stop early; the sha256
+/// (hex) comes back only when the whole input was read. At most a few chunks are in flight,
+/// so memory stays flat.
 pub(crate) fn read_chunks(
-    input: &Input,
+    mut reader: impl Read,
+    label: &str,
     cancel: &Cancel,
     checksum: bool,
     mut f: impl FnMut(&[u8]) -> Result<bool>,
 ) -> Result<(bool, Option<String>)> {
-    let mut reader = input.open()?;
     let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
     let spawned = checksum.then(|| {
         std::thread::Builder::new().spawn(move || {
@@ -87,10 +88,10 @@ pub(crate) fn read_chunks(
     let hasher = spawned.and_then(std::result::Result::ok);
     let read_all = (|| -> Result<bool> {
         loop {
-            cancel.check(|| format!("while reading {}", input.label))?;
+            cancel.check(|| format!("while reading {label}"))?;
             let mut buf = Vec::with_capacity(CHUNK_BYTES);
             if let Err(e) = (&mut reader).take(CHUNK_BYTES as u64).read_to_end(&mut buf) {
-                return Err(crate::io::read_failed(cancel, "data file", &input.label, e));
+                return Err(crate::io::read_failed(cancel, "data file", label, e));
             }
             if buf.is_empty() {
                 return Ok(true);
@@ -155,7 +156,8 @@ pub(crate) fn for_each_line(
             ))),
         }
     };
-    let (_, sha256) = read_chunks(input, &options.cancel, checksum, |chunk| {
+    let reader = input.open()?;
+    let (_, sha256) = read_chunks(reader, path, &options.cancel, checksum, |chunk| {
         if line_at >= bounds.1 {
             // Past the range: read on only for the checksum.
             return Ok(checksum);
@@ -199,23 +201,13 @@ fn check_line_length(path: &str, line: usize, len: usize) -> Result<()> {
     Ok(())
 }
 
-/// The sha256 of a file, hex (to recognise training data later), stopping between chunks once
-/// `cancel` is raised. Hashes as it reads, in the calling thread (the parallel counter runs it
-/// on a thread of its own).
+/// The sha256 of a file, hex (to recognise training data later), read as a data file is
+/// ([`read_chunks`]), stopping between chunks once `cancel` is raised.
 pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
-    let shown = path.display().to_string();
-    let mut file = std::fs::File::open(path).map_err(|e| unreadable(&shown, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK_BYTES];
-    loop {
-        cancel.check(|| format!("while reading {shown}"))?;
-        match file.read(&mut buf) {
-            Ok(0) => return Ok(format!("{:x}", hasher.finalize())),
-            Ok(n) => hasher.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(unreadable(&shown, e)),
-        }
-    }
+    let label = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| unreadable(&label, e))?;
+    let (_, sha256) = read_chunks(file, &label, cancel, true, |_| Ok(true))?;
+    Ok(sha256.unwrap_or_default()) // always there: the whole file was read
 }
 
 /// The vocabulary `options` read the inputs with (a first pass over them for `Auto`).
