@@ -134,7 +134,6 @@ pub fn plan_outputs(
 ) -> Result<Vec<Output>> {
     let mut planned: Vec<(Output, Option<Identity>)> = Vec::new();
     let input_ids = input_identities(inputs);
-    check_streams_against(&input_ids)?;
     let stdout = fd_identity(1);
     let stderr = fd_identity(2);
     for &(flag, path) in outputs {
@@ -173,15 +172,12 @@ pub fn plan_outputs(
     Ok(planned.into_iter().map(|(o, _)| o).collect())
 }
 
-/// Check where stdout and stderr go against what a command reads, before any work: every
-/// command calls this (through [`plan_outputs`] when it has outputs of its own). Stdout or
-/// stderr redirected to a file the command reads (`>> data.txt`, `1<> model.safetensors`,
-/// `2>> data.txt`, through any name of the file) is refused: writing there would change it.
+/// Check where stdout and stderr go against what a command reads, before any work: the command
+/// line does it once for every command, before any output is planned. Stdout or stderr
+/// redirected to a file the command reads (`>> data.txt`, `1<> model.safetensors`, `2>>
+/// data.txt`, through any name of the file) is refused: writing there would change it.
 pub fn check_streams(inputs: &[InputPath<'_>]) -> Result<()> {
-    check_streams_against(&input_identities(inputs))
-}
-
-fn check_streams_against(input_ids: &[(String, Identity)]) -> Result<()> {
+    let input_ids = input_identities(inputs);
     // The input that standard stream `fd` writes to, if any.
     let input_at = |fd| {
         let id = fd_identity(fd)?;
