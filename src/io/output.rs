@@ -324,13 +324,6 @@ fn fd_metadata(fd: i32) -> Option<std::fs::Metadata> {
 }
 
 /// The null device (`/dev/null`, or a node made with its numbers).
-#[cfg(target_os = "linux")]
-fn is_null_device(m: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    m.file_type().is_char_device() && libc::major(m.rdev()) == 1 && libc::minor(m.rdev()) == 3
-}
-
-#[cfg(not(target_os = "linux"))]
 fn is_null_device(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     m.file_type().is_char_device()
