@@ -175,7 +175,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
     };
     let missing = "; make one with `bigram train` or `bigram count`";
     let meta = crate::io::input_metadata(path, "checkpoint", missing)?;
-    if !meta.is_file() && !crate::io::is_fifo(&meta) {
+    if !meta.is_file() && !std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()) {
         let kind = crate::io::file_type_name(&meta);
         crate::bail_input!("checkpoint {shown} is a {kind}, not a regular file");
     }

@@ -330,12 +330,6 @@ fn is_null_device(m: &std::fs::Metadata) -> bool {
         && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == m.rdev())
 }
 
-/// Whether it is a fifo (a named pipe, or `<(...)`).
-pub fn is_fifo(m: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    m.file_type().is_fifo()
-}
-
 /// What a file system object is, in words ("fifo", "character device"...).
 pub fn file_type_name(m: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
