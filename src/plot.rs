@@ -93,10 +93,11 @@ fn draw_heatmap(
         .copied()
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let letters = TextStyle::from((FONT, cell as f64 * 0.30).into_font())
-        .pos(Pos::new(HPos::Center, VPos::Center));
-    let numbers = TextStyle::from((FONT, cell as f64 * 0.24).into_font())
-        .pos(Pos::new(HPos::Center, VPos::Center));
+    let centred = |scale: f64| {
+        TextStyle::from((FONT, cell as f64 * scale).into_font())
+            .pos(Pos::new(HPos::Center, VPos::Center))
+    };
+    let (letters, numbers) = (centred(0.30), centred(0.24));
     for row in 0..width {
         for col in 0..width {
             let value = values[row * width + col];
@@ -112,17 +113,11 @@ fn draw_heatmap(
                 CellValues::Counts => format!("{value:.0}"),
                 CellValues::Probabilities => format!("{value:.3}"),
             };
-            let centre = x + cell / 2;
-            root.draw(&Text::new(
-                pair,
-                (centre, y + cell * 3 / 10),
-                letters.color(&ink),
-            ))?;
-            root.draw(&Text::new(
-                label,
-                (centre, y + cell * 7 / 10),
-                numbers.color(&ink),
-            ))?;
+            // The pair 3/10 of the way down the cell, its value 7/10.
+            for (text, tenths, style) in [(pair, 3, &letters), (label, 7, &numbers)] {
+                let at = (x + cell / 2, y + cell * tenths / 10);
+                root.draw(&Text::new(text, at, style.color(&ink)))?;
+            }
         }
     }
     root.present()?;
