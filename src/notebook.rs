@@ -253,9 +253,12 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md). Our
-    // note under this output, In [40] as meant, is run after the cells
+    // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
+
+    // ours, not a cell: the note under Out[43], In [40] as meant (`W.data += -50 * W.grad`), 100
+    // epochs from start by the library's one-hot epoch (plumbing.rs); `training` keeps both runs
+    let training = plumbing::note_on_43(losses_43.into(), &start, [&X_enc, &y], cancel)?;
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
@@ -263,63 +266,40 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // Ours, for the TODO: In [44] and In [45]. Names the notebook used before come back as new
     // variables, with new `let`s; ix is a drawn character's index.
 
-    // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it. First, In [40] as
-    // meant, with an L2 term, in Python (its changes from train() marked `changed`):
-    //   def train_as_meant(W, l2, losses):                          # ours: W, l2, losses
-    //       for _ in range(100):
-    //           logits = X_enc @ W
-    //           pos = logits.exp()
-    //           probs = pos / pos.sum(dim=1, keepdims=True)
-    //           predictions = probs[torch.arange(X_enc.size(0)), y]
-    //           nll = -predictions.log().mean()                     # changed
-    //           loss = nll + l2 * (W**2).mean() if l2 > 0 else nll  # changed
-    //           W.grad = None
-    //           loss.backward()
-    //           W.data += -50 * W.grad                              # changed
-    //           losses.append(loss.item())                          # ours
-    //       return loss.item()
-    // Our note under Out[43] runs it too, with l2 = 0, after In [45]. W is a reference here
-    // (`&mut`), so it is passed on without `&`
-    let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
-        let mut loss = Tensor::new();
-        for _ in 0..100 {
-            // train()'s lines, unchanged, down to `changed`
-            let logits = X_enc.matmul(W);
-            let pos = logits.exp();
-            let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-            let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
-            let predictions = probs.index(&[Some(&rows), Some(&y)]);
-            // changed: the loss, with an L2 term; left out when l2 is 0, so that the loss is then
-            // computed with train()'s very ops
-            let nll = -predictions.log().mean(None::<Kind>);
-            loss = if l2 > 0.0 {
-                nll + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>) // W**2
-            } else {
-                nll
-            };
-            // W.grad = None; loss.backward()
-            W.zero_grad();
-            loss.backward();
-            // changed: W.data += -50 * W.grad, a step as in In [26]
-            let mut data = W.data();
-            data += -50 * W.grad();
-            losses.record(&loss)?;
-        }
-        Ok(loss.f_double_value(&[])?)
-    };
-    // Then W drawn again, and 100 epochs of train_as_meant with the L2 term, in Python:
+    // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
+    // notebook's seed 42 (the lecture's is 2147483647). In Python, In [40]'s lines but two:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
-    //   losses_44 = []
-    //   loss = train_as_meant(W, 0.01, losses_44)
-    //   print(f"…{loss}")
-    // From the notebook's seed 42 (the lecture's is 2147483647); the L2 term pulls the logits
-    // towards 0, and so each row's probabilities towards uniform
+    //   for _ in range(100):
+    //       ...                                                                # In [40]'s
+    //       loss = -predictions.log().mean() + 0.01 * (W**2).mean()            # changed
+    //       W.grad = None; loss.backward()
+    //       W.data += -50 * W.grad                                             # changed
+    //   print(f"…{loss.item()}")
+    // The L2 term pulls the logits towards 0, and so each row's probabilities towards uniform
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
         .f_to_device(device)?
         .set_requires_grad(true);
     let mut losses_44 = Losses::new(44, cancel);
-    let loss = train_as_meant(&mut W, 0.01, &mut losses_44)?;
+    let mut loss = Tensor::new();
+    for _ in 0..100 {
+        // In [40]'s lines, unchanged, down to `changed`
+        let logits = X_enc.matmul(&W);
+        let pos = logits.exp();
+        let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+        let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
+        let predictions = probs.index(&[Some(&rows), Some(&y)]);
+        // changed: the loss, with an L2 term (W**2 is pow_tensor_scalar(2))
+        let l2 = W.pow_tensor_scalar(2).mean(None::<Kind>);
+        loss = -predictions.log().mean(None::<Kind>) + 0.01 * l2;
+        W.zero_grad();
+        loss.backward();
+        // changed: W.data += -50 * W.grad, a step as in In [26]
+        let mut data = W.data();
+        data += -50 * W.grad();
+        losses_44.record(&loss)?; // ours, as in In [40]
+    }
+    let loss = loss.f_double_value(&[])?;
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
 
     // ours, not a cell: names are drawn on the CPU, whose generator is seeded, and none if the
@@ -365,16 +345,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
     }
 
-    // ours, not a cell: the note under Out[43], In [40] as meant (train_as_meant, no L2) from
-    // start; its figure is the last of losses_meant, and figures.rs keeps both runs. In Python:
-    //   W_meant = start.clone().requires_grad_(); losses_meant = []
-    //   train_as_meant(W_meant, 0, losses_meant)
-    let mut W_meant = start.copy().set_requires_grad(true);
-    let mut losses_meant = Losses::new(43, cancel);
-    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
-    let weights = [&start, &W_meant];
-    let training = TrainingCells::new(losses_43.into(), losses_meant.into(), weights)?;
-
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
     let continuation = Continuation::new(losses_44, generated);
     Ok(Replay::new(demonstration, training, continuation, jup))
@@ -398,7 +368,7 @@ use crate::data::Source;
 use crate::device::CpuGenerator;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr};
-use figures::{Continuation, TrainingCells};
+use figures::Continuation;
 use jupyter::Jupyter;
 use plumbing::Losses;
 use tch::Device;

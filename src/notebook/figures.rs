@@ -148,12 +148,6 @@ pub struct TrainingCells {
     /// The same for the intended update.
     #[serde(skip)]
     pub gradient_descent_by_epoch: Vec<f64>,
-    /// The weights both runs start from (left by In [26]), row-major.
-    #[serde(skip)]
-    pub start: Vec<f32>,
-    /// The weights after the intended run's last update.
-    #[serde(skip)]
-    pub gradient_descent_weights: Vec<f32>,
 }
 
 /// What In [1] … In [27] show, as figures.
@@ -265,22 +259,15 @@ impl ExampleCells {
 }
 
 impl TrainingCells {
-    /// In [43] from the loss of every epoch of the two runs, and the weights the runs start
-    /// from and the intended one ends with.
-    pub(super) fn new(
-        as_written: Vec<f64>,
-        gradient_descent: Vec<f64>,
-        [start, end]: [&Tensor; 2],
-    ) -> Result<Self> {
+    /// In [43] from the loss of every epoch of the two runs.
+    pub(super) fn new(as_written: Vec<f64>, gradient_descent: Vec<f64>) -> Self {
         let last = |losses: &[f64]| losses.last().copied().unwrap_or(f64::NAN);
-        Ok(Self {
+        Self {
             loss_as_written: last(&as_written),
             loss_gradient_descent: last(&gradient_descent),
             as_written_by_epoch: as_written,
             gradient_descent_by_epoch: gradient_descent,
-            start: tensor_to_vec(start)?,
-            gradient_descent_weights: tensor_to_vec(end)?,
-        })
+        }
     }
 }
 
