@@ -125,7 +125,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // change W
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
-        .f_to_device(device)?
+        .f_to_device(device)? // ours: the run's device, as in In [10]
         .set_requires_grad(true);
 
     // In [13]: c_output = c_enc @ W, then c_output
@@ -204,16 +204,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: keep what the cells showed (figures.rs), then, before training, free
-    // the big tensors of In [15] to In [17] (drop is Python's del; jup held them too)
-    let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &jup)?;
-    jup.forget_tensors();
+    // ours, not a cell: keep what the cells showed (figures.rs; jup then lets go of their
+    // tensors), and free the big ones of In [15] to In [17] before training (drop is del)
+    let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
-
-    // ours, not a cell, before train borrows W: start = W.detach().clone() (copy() is clone()), the
-    // W our note's run starts from; losses_43 keeps each epoch's loss and checks for Ctrl-C
-    let start = W.detach().copy();
-    let mut losses_43 = Losses::new(43, cancel);
+    // ours, before train borrows W: start = W.detach().clone(), the W our note under Out[43]
+    // starts from (copy() is clone()), and losses_43, In [40]'s losses, kept with a Ctrl-C check
+    let (start, mut losses_43) = (W.detach().copy(), Losses::new(43, cancel));
 
     // In [40]: def train():
     // A closure, not a fn, as it reads W, X_enc and y as the notebook's train() reads its globals
@@ -256,8 +253,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
-    // ours, not a cell: the note under Out[43], In [40] as meant (`W.data += -50 * W.grad`), 100
-    // epochs from start by the library's one-hot epoch (plumbing.rs); `training` keeps both runs
+    // ours, not a cell: the note under Out[43], In [40] as meant, from start: In [44]'s loop
+    // below, with 0 for its 0.01 (the library's one-hot epoch, plumbing.rs); `training` keeps
+    // both runs
     let training = plumbing::note_on_43(losses_43.into(), &start, [&X_enc, &y], cancel)?;
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
@@ -267,7 +265,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // variables, with new `let`s; ix is a drawn character's index.
 
     // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
-    // notebook's seed 42 (the lecture's is 2147483647). In Python, In [40]'s lines but two:
+    // notebook's seed 42 (the lecture's is 2147483647). In Python, its loop In [40]'s with two
+    // lines changed:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
     //   for _ in range(100):
     //       ...                                                                # In [40]'s
@@ -278,7 +277,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // The L2 term pulls the logits towards 0, and so each row's probabilities towards uniform
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
-        .f_to_device(device)?
+        .f_to_device(device)? // ours: the run's device, as in In [10]
         .set_requires_grad(true);
     let mut losses_44 = Losses::new(44, cancel);
     let mut loss = Tensor::new();
@@ -303,15 +302,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
 
     // ours, not a cell: names are drawn on the CPU, whose generator is seeded, and none if the
-    // training diverged (multinomial refuses NaN); `generated` keeps them for the record
-    let losses_44: Vec<f64> = losses_44.into();
-    let diverged = losses_44.iter().any(|l| !l.is_finite());
+    // training diverged (multinomial refuses NaN)
     let W = W.f_to_device(Device::Cpu)?;
-    let mut generated = Vec::new();
+    let names_to_draw = if losses_44.diverged() { 0 } else { 5 };
 
     // In [45] (ours): 5 names from In [44]'s W, in Python:
     //   g = torch.Generator().manual_seed(2147483647)
-    //   for _ in range(5):
+    //   for _ in range(5):  # ours: names_to_draw
     //       name, ix = "", 0
     //       while len(name) < 50:  # ours: so that every name ends
     //           ix_enc = F.one_hot(torch.tensor([ix]), num_classes=27).float()
@@ -321,39 +318,36 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           if ix == 0: break
     //           name += itos[ix]
     //       print(name)
-    // g holds the CPU's generator to the end of the `if` block; the `if` is ours
-    if !diverged {
-        let g = CpuGenerator::manual_seed(2147483647);
-        for _ in 0..5 {
-            let (mut name, mut ix) = (String::new(), 0);
-            // len() counts bytes, here characters, as names are a–z
-            while name.len() < 50 {
-                let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
-                let logits = ix_enc.matmul(&W);
-                let pos = logits.exp();
-                let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-                // g.multinomial(&probs, 1, true) (ours, device.rs) is torch.multinomial(probs, 1,
-                // replacement=True, generator=g); .item() of the 1×1 draw is the element at [0, 0]
-                ix = g.multinomial(&probs, 1, true)?.f_int64_value(&[0, 0])?;
-                if ix == 0 {
-                    break;
-                }
-                name.push(itos[&ix]);
+    // g holds the CPU's generator until the replay ends
+    let g = CpuGenerator::manual_seed(2147483647);
+    for _ in 0..names_to_draw {
+        let (mut name, mut ix) = (String::new(), 0);
+        // len() counts bytes, here characters, as names are a–z
+        while name.len() < 50 {
+            let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
+            let logits = ix_enc.matmul(&W);
+            let pos = logits.exp();
+            let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+            // g.multinomial(&probs, 1, true) (ours, device.rs) is torch.multinomial(probs, 1,
+            // replacement=True, generator=g); .item() of the 1×1 draw is the element at [0, 0]
+            ix = g.multinomial(&probs, 1, true)?.f_int64_value(&[0, 0])?;
+            if ix == 0 {
+                break;
             }
-            jup.print(45, "", &name);
-            generated.push(name); // ours
+            name.push(itos[&ix]);
         }
+        jup.print(45, "", name);
     }
 
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
-    let continuation = Continuation::new(losses_44, generated);
+    let continuation = Continuation::new(losses_44.into(), &jup);
     Ok(Replay::new(demonstration, training, continuation, jup))
 }
 
 // The plumbing, below the cells: what they use and the notebook does not have, in notebook/:
 // figures.rs (the record of what was shown), jupyter.rs (Jupyter's display), plumbing.rs
-// (reading, Losses), render.rs and ipynb.rs (the text and .ipynb outputs). CpuGenerator, the
-// seeded generator, is the library's (device.rs).
+// (reading, Losses, the note's run), render.rs and ipynb.rs (the text and .ipynb outputs).
+// CpuGenerator, the seeded generator, is the library's (device.rs).
 mod figures;
 mod ipynb;
 mod jupyter;

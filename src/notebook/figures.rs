@@ -47,12 +47,12 @@ pub struct Continuation {
 }
 
 impl Continuation {
-    /// In [44] and In [45] from the loss of every epoch and the names drawn.
-    pub(super) fn new(losses: Vec<f64>, names: Vec<String>) -> Self {
+    /// In [44] and In [45] from the loss of every epoch and the names In [45] showed.
+    pub(super) fn new(losses: Vec<f64>, jup: &Jupyter) -> Self {
         Self {
             loss: losses.last().copied().unwrap_or(f64::NAN),
             losses,
-            names,
+            names: jup.texts(45).map(str::to_owned).collect(),
         }
     }
 }
@@ -155,13 +155,13 @@ pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
 
 impl Replay {
     /// What In [1] … In [27] showed, recorded from the names, emma's bigrams, itos, X and y, and
-    /// the tensors the cells showed.
+    /// the tensors the cells showed, which `jup` then lets go of (what is shown stays).
     pub(super) fn record_cells(
         names: &[String],
         bigrams: &[(char, char)],
         itos: &BTreeMap<i64, char>,
         [X, y]: [&Tensor; 2],
-        jup: &Jupyter,
+        jup: &mut Jupyter,
     ) -> Result<Demonstration> {
         let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));
         let data = DataCells {
@@ -186,6 +186,7 @@ impl Replay {
             [cell(19)?, cell(20)?, cell(21)?, cell(24)?],
             jup.tensor(27, 1)?,
         )?;
+        jup.forget_tensors();
         Ok((data, layer, example))
     }
 

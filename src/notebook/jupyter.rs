@@ -91,6 +91,12 @@ impl Jupyter {
             .ok_or_else(|| Error::Failed(format!("In [{cell}] showed no tensor number {k}")))
     }
 
+    /// The texts cell `cell` showed, in order.
+    pub fn texts(&self, cell: u32) -> impl Iterator<Item = &str> {
+        let of_cell = self.shown.iter().filter(move |s| s.cell == cell);
+        of_cell.map(|s| s.text.as_str())
+    }
+
     /// Lets go of the tensors shown so far (what is shown stays).
     pub fn forget_tensors(&mut self) {
         self.tensors.iter_mut().for_each(|t| *t = None);

@@ -35,6 +35,11 @@ impl<'a> Losses<'a> {
         self.cancel
             .check(|| format!("after epoch {epoch} of In [{cell}]"))
     }
+
+    /// Whether a loss kept was not finite: the training diverged.
+    pub fn diverged(&self) -> bool {
+        self.losses.iter().any(|loss| !loss.is_finite())
+    }
 }
 
 impl From<Losses<'_>> for Vec<f64> {
@@ -44,9 +49,8 @@ impl From<Losses<'_>> for Vec<f64> {
 }
 
 /// Our note under Out[43]: In [40] as its update line means it, `W.data += -50 * W.grad`, for
-/// 100 epochs from `start` (the W In [40] started from) on X_enc and y, by the library's
-/// one-hot epoch: train()'s ops, the step added. Kept beside In [43]'s losses, `as_written`.
-#[allow(non_snake_case, reason = "the notebook's X_enc")]
+/// 100 epochs from `start` (the W In [40] started from) on X_enc and y: In [44]'s loop without
+/// its L2 term, by the library's one-hot epoch. Kept beside In [43]'s losses, `as_written`.
 pub fn note_on_43(
     as_written: Vec<f64>,
     start: &Tensor,
@@ -59,10 +63,12 @@ pub fn note_on_43(
         targets: y.shallow_clone(),
         example_index: rows,
     };
+    let (learning_rate, l2) = (50.0, 0.0);
     let mut W = start.detach().copy().set_requires_grad(true);
     let mut as_meant = Losses::new(43, cancel);
     for _ in 0..100 {
-        let (loss, _nll) = one_hot.epoch(&mut W, 50.0, 0.0)?;
+        // W.data += -learning_rate * W.grad, after the forward pass whose loss it returns
+        let (loss, _nll) = one_hot.epoch(&mut W, learning_rate, l2)?;
         as_meant.record(&loss)?;
     }
     Ok(TrainingCells::new(as_written, as_meant.into()))
