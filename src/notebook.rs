@@ -16,8 +16,9 @@
 //! helpers are at the bottom of the file (a `use` covers its whole block, wherever it stands);
 //! those the cells' own code needs are in In [3] and In [4].
 //!
-//! Blocks headed `ours, not a cell` do what the notebook does not (the device, the record of the
-//! run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and generation its TODO asks for.
+//! Blocks headed `ours, not a cell`, and lines marked `ours`, do what the notebook does not (the
+//! device, the record of the run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and
+//! generation its TODO asks for.
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
@@ -33,7 +34,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // more (the record keeps X[:10]), and that the data fits
     let names = plumbing::names(sources, cancel)?;
     // names[:3] is take(3), which, like Python's slice, accepts a shorter list
-    jup.print(1, "the first three names", list_repr(names.iter().take(3)));
+    jup.print(1, "names[:3]", list_repr(names.iter().take(3)));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
     // collect() makes the list, as list() does
@@ -84,10 +85,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let c_index = stoi[&'c'];
     // FLOAT_CPU (In [3]): torch.zeros' defaults
     let c_enc = Tensor::zeros([27], FLOAT_CPU);
-    // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives
+    // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives, and
+    // `let _ =` drops the view fill_ returns
     let _ = c_enc.i(c_index).fill_(1.0);
-    jup.print(7, "c's index", c_index.to_string());
-    jup.show(7, "its one-hot encoding", &c_enc)?;
+    jup.print(7, "c_index", c_index.to_string());
+    jup.show(7, "c_enc", &c_enc)?;
 
     // In [8]: X_enc = F.one_hot(X, num_classes = 27), then X_enc[:5]
     // import torch.nn.functional as F: nothing to import, as F.one_hot is a method of X in tch;
@@ -121,8 +123,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [12]: gen = torch.Generator().manual_seed(42)
     // W = torch.randn((27, 27), generator = gen, requires_grad=True)
-    // requires_grad=True is .set_requires_grad(true); `mut`, as zero_grad() and set_data() will
-    // change W
+    // requires_grad=True is .set_requires_grad(true), after our device move, so that W is a
+    // leaf (its .grad fills) as Python's is; `mut`, as zero_grad() and set_data() will change W
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
         .f_to_device(device)? // ours: the run's device, as in In [10]
@@ -208,9 +210,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // tensors), and free the big ones of In [15] to In [17] before training (drop is del)
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &mut jup)?;
     drop((logits, pos_values, probs));
-    // ours, before train borrows W: start = W.detach().clone(), the W our note under Out[43]
-    // starts from (copy() is clone()), and losses_43, In [40]'s losses, kept with a Ctrl-C check
-    let (start, mut losses_43) = (W.detach().copy(), Losses::new(43, cancel));
+    // ours, before train borrows W: start = W.detach().clone() (copy() is clone()), the W our
+    // note under Out[43] starts from
+    let start = W.detach().copy();
+    // ours: In [40]'s losses, kept with a Ctrl-C check (43: the cell that runs train())
+    let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
     // A closure, not a fn, as it reads W, X_enc and y as the notebook's train() reads its globals
@@ -253,9 +257,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
-    // ours, not a cell: the note under Out[43], In [40] as meant, from start: In [44]'s loop
-    // below, with 0 for its 0.01 (the library's one-hot epoch, plumbing.rs); `training` keeps
-    // both runs
+    // ours, not a cell: the note under Out[43], In [40] as meant, from start. In Python:
+    //   W = start.clone().requires_grad_()
+    //   ...  # In [40]'s loop with W.data += -50 * W.grad: In [44]'s loop below, without L2
+    // run by the library's one-hot epoch (plumbing.rs); `training` keeps both runs
     let training = plumbing::note_on_43(losses_43.into(), &start, [&X_enc, &y], cancel)?;
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
@@ -277,7 +282,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // The L2 term pulls the logits towards 0, and so each row's probabilities towards uniform
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
-        .f_to_device(device)? // ours: the run's device, as in In [10]
+        .f_to_device(device)? // ours: the run's device, then requires_grad, as in In [12]
         .set_requires_grad(true);
     let mut losses_44 = Losses::new(44, cancel);
     let mut loss = Tensor::new();
@@ -289,17 +294,17 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
         let predictions = probs.index(&[Some(&rows), Some(&y)]);
         // changed: the loss, with an L2 term (W**2 is pow_tensor_scalar(2))
-        let l2 = W.pow_tensor_scalar(2).mean(None::<Kind>);
-        loss = -predictions.log().mean(None::<Kind>) + 0.01 * l2;
+        loss = -predictions.log().mean(None::<Kind>)
+            + 0.01 * W.pow_tensor_scalar(2).mean(None::<Kind>);
         W.zero_grad();
         loss.backward();
-        // changed: W.data += -50 * W.grad, a step as in In [26]
+        // changed: W.data += -50 * W.grad, a step through data, as in In [26]
         let mut data = W.data();
         data += -50 * W.grad();
         losses_44.record(&loss)?; // ours, as in In [40]
     }
-    let loss = loss.f_double_value(&[])?;
-    jup.print(44, "the last epoch's loss (NLL + L2)", float_repr(loss));
+    let last_loss = float_repr(loss.f_double_value(&[])?);
+    jup.print(44, "the last epoch's loss (NLL + L2)", last_loss);
 
     // ours, not a cell: names are drawn on the CPU, whose generator is seeded, and none if the
     // training diverged (multinomial refuses NaN)
@@ -321,6 +326,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // g holds the CPU's generator until the replay ends
     let g = CpuGenerator::manual_seed(2147483647);
     for _ in 0..names_to_draw {
+        // ix: an i64, as stoi's values are
         let (mut name, mut ix) = (String::new(), 0);
         // len() counts bytes, here characters, as names are a–z
         while name.len() < 50 {
