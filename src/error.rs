@@ -23,7 +23,7 @@ pub enum Error {
     Failed(String),
     /// Memory that grows with the data would take more than this process has left (`ulimit
     /// -v`, the cgroup, the system); `need` is an upper bound in bytes.
-    #[error("{} would take about {:.2} GiB, and {:.2} GiB is left to this process; {}", .what.as_str(), *.need as f64 / GIB, *.available as f64 / GIB, .what.advice())]
+    #[error("{what} would take about {:.2} GiB, and {:.2} GiB is left to this process; {}", *.need as f64 / GIB, *.available as f64 / GIB, .what.advice())]
     Memory {
         what: MemoryUse,
         need: u64,
@@ -103,30 +103,24 @@ impl Error {
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-/// What grows with the data ([`crate::memory`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What grows with the data ([`crate::memory`]), named as messages say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
 pub enum MemoryUse {
+    #[strum(to_string = "the onehot method's tensors")]
     OneHot,
+    #[strum(to_string = "the index method's tensors")]
     Index,
+    #[strum(to_string = "the list of examples")]
     Examples,
+    #[strum(to_string = "the names kept in memory")]
     Names,
+    #[strum(to_string = "the notebook replay's examples and their one-hot encoding")]
     Notebook,
+    #[strum(to_string = "the stacks of {0} threads")]
     Threads(usize),
 }
 
 impl MemoryUse {
-    fn as_str(self) -> String {
-        match self {
-            MemoryUse::Threads(n) => return format!("the stacks of {n} threads"),
-            MemoryUse::OneHot => "the onehot method's tensors",
-            MemoryUse::Index => "the index method's tensors",
-            MemoryUse::Examples => "the list of examples",
-            MemoryUse::Names => "the names kept in memory",
-            MemoryUse::Notebook => "the notebook replay's examples and their one-hot encoding",
-        }
-        .to_string()
-    }
-
     /// What to do instead.
     fn advice(self) -> &'static str {
         match self {
