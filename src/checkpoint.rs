@@ -88,7 +88,7 @@ impl Model {
 
     /// Write the checkpoint atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::io::write_atomically(path, &self.to_bytes()?)
+        crate::io::Staged::new(path, "output", &self.to_bytes()?)?.commit()
     }
 
     /// Read a checkpoint, checking that it is one of ours and that its tensors fit its

@@ -455,8 +455,3 @@ fn unwritable(shown: &str, e: std::io::Error) -> Error {
 fn is_directory(shown: &str) -> Error {
     Error::input(format!("cannot write {shown}: it is a directory"))
 }
-
-/// Write bytes to `path` atomically: staged beside it, then renamed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    Staged::new(path, "output", bytes)?.commit()
-}
