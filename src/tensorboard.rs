@@ -258,14 +258,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn crc32c_is_the_castagnoli_checksum() {
-        // The standard check value of CRC-32C ("123456789"). The masking is checked by
-        // TensorBoard's reader, which refuses a record whose masked checksum is wrong
-        // (tests/it/tensorboard.rs).
-        assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
-    }
-
-    #[test]
     fn varints_are_little_endian_groups_of_seven_bits() {
         let encode = |n| message(|o| varint(o, n));
         assert_eq!(encode(0), [0]);

@@ -302,3 +302,11 @@ fn a_log_not_kept_leaves_neither_its_file_nor_the_folders_made_for_it() {
     let name = kept.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with("events.out.tfevents."), "{name}");
 }
+
+#[test]
+fn crc32c_is_the_castagnoli_checksum() {
+    // The standard check value of CRC-32C ("123456789"), which event records are checksummed
+    // with. The masking is checked by TensorBoard's reader, which refuses a record whose masked
+    // checksum is wrong (the tests above).
+    assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
+}
