@@ -181,15 +181,11 @@ pub fn runtime() -> Runtime {
         let version = tch::utils::version_cudart();
         format!("{}.{}", version / 1000, version % 1000 / 10)
     });
-    let cuda_devices = if tch::Cuda::is_available() {
-        tch::Cuda::device_count().max(0) as usize
-    } else {
-        0
-    };
     Runtime {
         libtorch,
         libtorch_dir,
-        cuda_devices,
+        // libtorch's is_available() is device_count() > 0.
+        cuda_devices: tch::Cuda::device_count().max(0) as usize,
         cuda_runtime,
         cuda_backend_error,
         default_threads: tch::get_num_threads(),
