@@ -14,6 +14,7 @@ use crate::model::Model;
 use crate::vocab::next_context;
 use crate::Named;
 use num_traits::{float::TotalOrder, Float};
+use rand_mt::Mt;
 use std::collections::HashSet;
 use tch::{Device, Kind, Tensor};
 
@@ -60,8 +61,8 @@ pub fn with_sampler<T, E: From<Error>>(
         }
         SamplerKind::Torch20 => draw(&mut ExponentialRaceSampler {
             rows: Rows::new(model, shaping),
-            // All that PyTorch's generator keeps of the seed.
-            generator: Mt19937::new(seed as u32),
+            // The low 32 bits: all that `torch.manual_seed` keeps of the seed.
+            generator: Mt::new(seed as u32),
         }),
         SamplerKind::Torch113 => {
             let mut sampler = CumulativeSampler(Rows::new(model, shaping));
@@ -356,56 +357,6 @@ impl NextChar for CumulativeSampler<'_> {
     }
 }
 
-/// PyTorch's CPU generator: the 32-bit Mersenne Twister (MT19937) with the reference
-/// initialisation from a 32-bit seed. `torch.manual_seed(s)` keeps the low 32 bits of `s`.
-struct Mt19937 {
-    state: [u32; MT_WORDS],
-    /// The next word of `state` to hand out; `MT_WORDS` when the state must be renewed.
-    next: usize,
-}
-
-const MT_WORDS: usize = 624;
-const MT_SHIFT: usize = 397;
-
-impl Mt19937 {
-    fn new(seed: u32) -> Self {
-        let mut state = [0u32; MT_WORDS];
-        state[0] = seed;
-        for i in 1..MT_WORDS {
-            let prev = state[i - 1];
-            state[i] = 1_812_433_253u32
-                .wrapping_mul(prev ^ (prev >> 30))
-                .wrapping_add(i as u32);
-        }
-        Self {
-            state,
-            next: MT_WORDS,
-        }
-    }
-
-    fn twist(&mut self) {
-        for i in 0..MT_WORDS {
-            let y = (self.state[i] & 0x8000_0000) | (self.state[(i + 1) % MT_WORDS] & 0x7fff_ffff);
-            let odd = if y & 1 == 1 { 0x9908_b0df } else { 0 };
-            self.state[i] = self.state[(i + MT_SHIFT) % MT_WORDS] ^ (y >> 1) ^ odd;
-        }
-        self.next = 0;
-    }
-
-    /// The generator's `random()`.
-    fn next_u32(&mut self) -> u32 {
-        if self.next == MT_WORDS {
-            self.twist();
-        }
-        let mut y = self.state[self.next];
-        self.next += 1;
-        y ^= y >> 11;
-        y ^= (y << 7) & 0x9d2c_5680;
-        y ^= (y << 15) & 0xefc6_0000;
-        y ^ (y >> 18)
-    }
-}
-
 /// oneMKL's `VSL_BRNG_MCG31` stream: x <- a x mod (2^31 - 1), each output x / (2^31 - 1).
 struct Mcg31 {
     x: u64,
@@ -458,7 +409,9 @@ fn race_winner(p: &[f32], q: &[f32]) -> usize {
 /// generator is the sampler's own, seeded as `torch.manual_seed` seeds PyTorch's.
 struct ExponentialRaceSampler<'a> {
     rows: Rows<'a, Checked>,
-    generator: Mt19937,
+    /// PyTorch's CPU generator: the 32-bit Mersenne Twister (MT19937) with the reference
+    /// initialisation from a 32-bit seed.
+    generator: Mt,
 }
 
 impl NextChar for ExponentialRaceSampler<'_> {
@@ -676,7 +629,7 @@ mod tests {
     #[test]
     fn the_mersenne_twister_is_libtorchs_cpu_generator() {
         // The C++ standard's check: the 10000th number of mt19937 seeded 5489 is 4123659995.
-        let mut standard = Mt19937::new(5489);
+        let mut standard = Mt::new(5489);
         let tenth_thousand = (0..10_000).map(|_| standard.next_u32()).last();
         assert_eq!(tenth_thousand, Some(4_123_659_995));
         // libtorch's generator, live: an int32 `random_()` is one 32-bit number modulo 2^31.
@@ -686,7 +639,7 @@ mod tests {
                 let mut t = Tensor::empty([1000], (Kind::Int, Device::Cpu));
                 Vec::<i32>::try_from(t.random_()).unwrap()
             });
-            let mut mine = Mt19937::new(seed as u32);
+            let mut mine = Mt::new(seed as u32);
             let expected: Vec<i32> = (0..1000)
                 .map(|_| (mine.next_u32() % (1 << 31)) as i32)
                 .collect();
@@ -718,7 +671,7 @@ mod tests {
             .map(|v| v.as_f64().unwrap() as f32)
             .collect();
         let seed = fixture["exponentials"]["seed"].as_u64().unwrap() as u32;
-        let got = mkl_exponentials(Mt19937::new(seed).next_u32(), want.len()).unwrap();
+        let got = mkl_exponentials(Mt::new(seed).next_u32(), want.len()).unwrap();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&got), bits(&want));
     }
