@@ -3,8 +3,8 @@
 //! with a line `// In [n]:` (ours: `// In [n] (ours):`) and the cell's Python. Where tch spells a
 //! call differently, a comment gives PyTorch's spelling the first time; the Rust itself is
 //! explained once, in docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's
-//! display, ours), which keeps it for render.rs to print as PyTorch 2.13 and Python print it,
-//! after words of ours:
+//! display, ours), which keeps it; render.rs prints it as PyTorch 2.13 and Python would, after
+//! a label of ours:
 //! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
@@ -50,7 +50,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // Nothing to import for it: Rust has no string.ascii_lowercase, so the letters are written out
     // below. This `use` is for the dict's type, a BTreeMap, which keeps its keys sorted
     use std::collections::BTreeMap;
-    // stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}, then
+    // stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
     // print(stoi)
     // zip(0..) counts as enumerate() does, in i64 (tch's index type), but gives (char, i), the
     // other way round; '.' sorts first, so the keys' order is the notebook's
@@ -109,7 +109,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object: CpuGenerator (ours, device.rs) seeds the CPU's own and holds
+    // tch has no generator object: CpuGenerator (the library's, device.rs) seeds the CPU's own and holds
     // it to the statement's end, as gen is used once; then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
@@ -217,8 +217,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
-    // A closure, not a fn, as it reads W, X_enc and y as the notebook's train() reads its globals
-    // (docs/reading-rust.md). The notebook's execution counts skip from 27 to 40, then 43
+    // A closure, not a fn, as it reads X_enc and y and changes W, as the notebook's train() does
+    // with its globals (docs/reading-rust.md). The notebook's execution counts skip from 27 to 40, then 43
     let mut train = || -> Result<f64> {
         // loss is declared before the loop so that it outlives it, as Python's does;
         // Tensor::new() holds no data yet
@@ -259,8 +259,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // ours, not a cell: the note under Out[43], In [40] as meant, from start. In Python:
     //   W = start.clone().requires_grad_()
-    //   ...  # In [40]'s loop with W.data += -50 * W.grad: In [44]'s loop below, without L2
-    // run by the library's one-hot epoch (plumbing.rs); `training` keeps both runs
+    //   ...  # In [40]'s loop with W.data += -50 * W.grad: In [44]'s loop below, without L2.
+    // The library's one-hot epoch runs it (plumbing.rs); `training` keeps both runs
     let training = plumbing::note_on_43(losses_43.into(), &start, [&X_enc, &y], cancel)?;
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
@@ -270,8 +270,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // variables, with new `let`s; ix is a drawn character's index.
 
     // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
-    // notebook's seed 42 (the lecture's is 2147483647). In Python, its loop In [40]'s with two
-    // lines changed:
+    // notebook's seed 42 (the lecture's is 2147483647). In Python, In [40]'s loop with two lines
+    // changed:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
     //   for _ in range(100):
     //       ...                                                                # In [40]'s
@@ -328,13 +328,13 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     for _ in 0..names_to_draw {
         // ix: an i64, as stoi's values are
         let (mut name, mut ix) = (String::new(), 0);
-        // len() counts bytes, here characters, as names are a–z
+        // len() counts bytes, here characters, as itos's letters are ASCII
         while name.len() < 50 {
             let ix_enc = Tensor::from_slice(&[ix]).one_hot(27).to_kind(Kind::Float);
             let logits = ix_enc.matmul(&W);
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-            // g.multinomial(&probs, 1, true) (ours, device.rs) is torch.multinomial(probs, 1,
+            // g.multinomial(&probs, 1, true) (device.rs) is torch.multinomial(probs, 1,
             // replacement=True, generator=g); .item() of the 1×1 draw is the element at [0, 0]
             ix = g.multinomial(&probs, 1, true)?.f_int64_value(&[0, 0])?;
             if ix == 0 {

@@ -176,16 +176,33 @@ impl Replay {
             x_enc_dtype: dtype_name(jup.tensor(9, 0)?.kind()).into(),
         };
         let cell = |n| jup.tensor(n, 0);
-        let layer = LayerCells::read(
-            cell(10)?,
-            cell(11)?,
-            cell(13)?,
-            [cell(15)?, cell(16)?, cell(17)?, cell(18)?],
-        )?;
-        let example = ExampleCells::read(
-            [cell(19)?, cell(20)?, cell(21)?, cell(24)?],
-            jup.tensor(27, 1)?,
-        )?;
+        let row_sums = tensor_to_vec(cell(18)?)?;
+        let n = row_sums.len();
+        let layer = LayerCells {
+            neuron: tensor_to_vec(cell(10)?)?,
+            c_dot_neuron: cell(11)?.f_double_value(&[0])? as f32,
+            c_logits: tensor_to_vec(cell(13)?)?,
+            logits: corners(cell(15)?)?,
+            exp: corners(cell(16)?)?,
+            probs: corners(cell(17)?)?,
+            row_sums_ends: [&row_sums[..3.min(n)], &row_sums[n.saturating_sub(3)..]].concat(),
+            row_sums,
+            digests: Digests {
+                logits: digest(cell(15)?)?,
+                exp: digest(cell(16)?)?,
+                probs: digest(cell(17)?)?,
+                row_sums: digest(cell(18)?)?,
+            },
+        };
+        let scalar = |t: &Tensor| -> Result<f32> { Ok(t.f_double_value(&[])? as f32) };
+        let example = ExampleCells {
+            c_probs: tensor_to_vec(cell(19)?)?,
+            p_a_after_c: scalar(cell(20)?)?,
+            loss: scalar(cell(21)?)?,
+            grad_shape: cell(24)?.size(),
+            grad: tensor_to_vec(cell(24)?)?,
+            p_a_after_c_after_step: scalar(jup.tensor(27, 1)?)?,
+        };
         jup.forget_tensors();
         Ok((data, layer, example))
     }
@@ -208,54 +225,6 @@ impl Replay {
             shown,
             said,
         }
-    }
-}
-
-impl LayerCells {
-    /// What In [10]..In [18] show, read back from the neuron, c_enc @ neuron, c_enc @ W, and
-    /// the matrices of In [15]..In [18]: the logits, exp, the probabilities and their row sums.
-    pub(super) fn read(
-        neuron: &Tensor,
-        c_dot_neuron: &Tensor,
-        c_logits: &Tensor,
-        [logits, exp, probs, row_sums]: [&Tensor; 4],
-    ) -> Result<Self> {
-        let all_sums = tensor_to_vec(row_sums)?;
-        let n = all_sums.len();
-        Ok(Self {
-            neuron: tensor_to_vec(neuron)?,
-            c_dot_neuron: c_dot_neuron.f_double_value(&[0])? as f32,
-            c_logits: tensor_to_vec(c_logits)?,
-            logits: corners(logits)?,
-            exp: corners(exp)?,
-            probs: corners(probs)?,
-            row_sums_ends: [&all_sums[..3.min(n)], &all_sums[n.saturating_sub(3)..]].concat(),
-            row_sums: all_sums,
-            digests: Digests {
-                logits: digest(logits)?,
-                exp: digest(exp)?,
-                probs: digest(probs)?,
-                row_sums: digest(row_sums)?,
-            },
-        })
-    }
-}
-
-impl ExampleCells {
-    /// What In [19]..In [27] show, read back from the probabilities after 'c', P('a' after 'c'),
-    /// its loss and W's gradient, then P('a' after 'c') after the step.
-    pub(super) fn read(
-        [c_probs, p_a, loss, grad]: [&Tensor; 4],
-        p_a_after: &Tensor,
-    ) -> Result<Self> {
-        Ok(Self {
-            c_probs: tensor_to_vec(c_probs)?,
-            p_a_after_c: p_a.f_double_value(&[])? as f32,
-            loss: loss.f_double_value(&[])? as f32,
-            grad_shape: grad.size(),
-            grad: tensor_to_vec(grad)?,
-            p_a_after_c_after_step: p_a_after.f_double_value(&[])? as f32,
-        })
     }
 }
 
