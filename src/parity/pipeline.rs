@@ -131,20 +131,8 @@ pub fn run(config: &ParityConfig, pipeline: &Pipeline) -> Result<ParityReport> {
     let vocab = &corpus.scan.vocab;
     let network = Model::network(trained.w.shallow_clone(), vocab, pipeline.order);
     let count_model = Model::from_counts(counts, vocab, pipeline.order, pipeline.smoothing);
-    let names = |model: &Model, kind: SamplerKind| {
-        sample_names(
-            model,
-            kind,
-            pipeline.sample_seed,
-            pipeline.n,
-            pipeline.max_len,
-        )
-    };
-    let network_names = names(&network, SamplerKind::Torch)?;
-    let count_names = names(&count_model, SamplerKind::Torch)?;
-    let network_names_cumulative = names(&network, SamplerKind::Torch113)?;
-    let count_names_cumulative = names(&count_model, SamplerKind::Torch113)?;
-
+    let (seed, n, max_len) = (pipeline.sample_seed, pipeline.n, pipeline.max_len);
+    let names = |model: &Model, kind| sample_names(model, kind, seed, n, max_len);
     let ours = Side {
         examples: corpus.examples.as_ref().map_or(0, |e| e.len()),
         initial_w: initial,
@@ -152,10 +140,10 @@ pub fn run(config: &ParityConfig, pipeline: &Pipeline) -> Result<ParityReport> {
         final_w: wide(&tensor_to_vec(&trained.w)?),
         final_nll: network.nll(counts)?,
         count_nll: count_model.nll(counts)?,
-        network_names,
-        count_names,
-        network_names_cumulative,
-        count_names_cumulative,
+        network_names: names(&network, SamplerKind::Torch)?,
+        count_names: names(&count_model, SamplerKind::Torch)?,
+        network_names_cumulative: names(&network, SamplerKind::Torch113)?,
+        count_names_cumulative: names(&count_model, SamplerKind::Torch113)?,
     };
     let shape = format!("{}×{}", counts.rows, counts.width);
     let rows = compare(config, pipeline, &reference, &ours, &shape);
