@@ -122,15 +122,8 @@ pub struct SmoothingArg {
 #[derive(Clone, Copy, Debug, Args)]
 pub struct OrderArg {
     /// Context length: 2 for bigrams, 3 for trigrams (two characters of context, from `..`).
-    #[arg(id = "order", long = "order", value_name = "ORDER", default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub value: u8,
-}
-
-impl OrderArg {
-    /// As a number.
-    pub fn get(self) -> usize {
-        usize::from(self.value)
-    }
+    #[arg(id = "order", long = "order", value_name = "ORDER", default_value_t = 2, value_parser = clap::builder::RangedI64ValueParser::<usize>::new().range(2..=3))]
+    pub value: usize,
 }
 
 /// A flag whose values are a library enum's variants (`--method`, `--sampler`), each with the

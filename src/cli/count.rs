@@ -99,7 +99,7 @@ impl super::Run for CountArgs {
             sources: &self.read.data.data,
             read,
             vocab_from: self.vocab_from.as_deref(),
-            order: self.order.get(),
+            order: self.order.value,
             split: self.split.get(),
             smoothing: self.smoothing.value,
             threads: ctx.threads,
@@ -109,7 +109,7 @@ impl super::Run for CountArgs {
         let pending = vec![outputs[0].stage(model.to_bytes()?)?];
         let report = CountReport {
             smoothing: self.smoothing.value,
-            order: self.order.get(),
+            order: self.order.value,
             threads: ctx.threads,
             nll: model.meta.nll.unwrap_or(f64::NAN),
             examples: data.counts().total(),

@@ -98,7 +98,7 @@ impl super::Run for ParityArgs {
                 sample_seed: self.sample_seed,
                 n: self.n as usize,
                 max_len: self.max_len as usize,
-                order: self.order.get(),
+                order: self.order.value,
             };
             parity::run(&config, &pipeline)?
         };

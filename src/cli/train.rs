@@ -107,7 +107,7 @@ impl super::Run for TrainArgs {
         let names = || TrainOn::Names {
             sources: &self.read.data.data,
             read: &read,
-            order: self.order.get(),
+            order: self.order.value,
             split: self.split.get(),
         };
         let run = Fit {

@@ -109,7 +109,7 @@ impl super::Run for TuneArgs {
         let device = parse_device(&self.device.device)?;
         let method = self.method;
         let fit = FitOptions {
-            order: self.order.get(),
+            order: self.order.value,
             examples: method.needs_examples(),
             split: Some((self.split, self.split_seed)),
         };
