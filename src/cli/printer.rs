@@ -141,12 +141,9 @@ enum Target {
 impl Stream {
     /// Write one item.
     pub fn item(&mut self, item: &impl Report) -> anyhow::Result<()> {
-        let text = if self.json {
-            let mut line = serde_json::to_string(item)?;
-            line.push('\n');
-            line
-        } else {
-            item.render()
+        let text = match self.json {
+            true => serde_json::to_string(item)? + "\n",
+            false => item.render(),
         };
         self.text(&text)
     }
