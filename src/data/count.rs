@@ -138,18 +138,10 @@ impl<'a> PartCounter<'a> {
         true
     }
 
-    /// The part's tally once all its bytes were fed; `None` to hand over.
+    /// The part's tally once all its bytes were fed; `None` to hand over. The part ends as if
+    /// a newline followed it, so a last line without one still ends its name.
     fn finish(mut self) -> Option<Tally> {
-        if self.offset - self.line_start > MAX_LINE_BYTES {
-            return None;
-        }
-        if self.len > 0 {
-            let width = self.tally.counts.width;
-            self.tally.counts.cells[self.context * width] += 1;
-            self.tally.names += 1;
-            self.tally.longest = self.tally.longest.max(self.len);
-        }
-        Some(self.tally)
+        self.feed(b"\n").then_some(self.tally)
     }
 }
 
@@ -268,10 +260,11 @@ impl PairCounter {
     }
 
     /// The part's tally; `None` when some byte is not a vocabulary letter or a newline, or a
-    /// line is too long (the general counter or the line reader take over).
-    fn finish(self, vocab: &Vocab) -> Option<Tally> {
-        let last_line = self.offset - self.line_start;
-        if last_line > MAX_LINE_BYTES {
+    /// line is too long (the general counter or the line reader take over). The part ends as
+    /// if a newline followed it: a last line without one still ends its name, and after a
+    /// newline the extra one is a blank line.
+    fn finish(mut self, vocab: &Vocab) -> Option<Tally> {
+        if !self.feed(b"\n") {
             return None;
         }
         // Byte → vocabulary index; the newline stands for the boundary `.` (index 0).
@@ -293,17 +286,10 @@ impl PairCounter {
             counts.cells[a * counts.width + b] += n;
             names += u64::from(b == 0) * n;
         }
-        let mut longest = self.longest;
-        if self.prev != b'\n' {
-            // The last line has no newline: its name still ends.
-            counts.cells[index[self.prev as usize] * counts.width] += 1;
-            names += 1;
-            longest = longest.max(last_line);
-        }
         Some(Tally {
             counts,
             names: names as usize,
-            longest,
+            longest: self.longest,
         })
     }
 }
