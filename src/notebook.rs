@@ -346,7 +346,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     }
 
     // ours, not a cell: the record of what the cells showed and computed (figures.rs)
-    let continuation = Continuation::new(losses_44.into(), &jup);
+    let continuation = Continuation::new(losses_44.into(), &W, &jup)?;
     Ok(Replay::new(demonstration, training, continuation, jup))
 }
 

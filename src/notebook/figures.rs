@@ -42,18 +42,23 @@ pub struct Continuation {
     /// In [44]: the loss of every epoch.
     #[serde(skip)]
     pub losses: Vec<f64>,
+    /// In [44]: the weights after the last update, row-major.
+    #[serde(skip)]
+    pub weights: Vec<f32>,
     /// In [45]: the names drawn.
     pub names: Vec<String>,
 }
 
 impl Continuation {
-    /// In [44] and In [45] from the loss of every epoch and the names In [45] showed.
-    pub(super) fn new(losses: Vec<f64>, jup: &Jupyter) -> Self {
-        Self {
+    /// In [44] and In [45] from the loss of every epoch, the weights and the names In [45]
+    /// showed.
+    pub(super) fn new(losses: Vec<f64>, W: &Tensor, jup: &Jupyter) -> Result<Self> {
+        Ok(Self {
             loss: losses.last().copied().unwrap_or(f64::NAN),
             losses,
+            weights: tensor_to_vec(W)?,
             names: jup.texts(45).map(str::to_owned).collect(),
-        }
+        })
     }
 }
 

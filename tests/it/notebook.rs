@@ -303,7 +303,8 @@ fn the_notebooks_backward_and_the_trainers_gradient_give_the_same_bits() {
     // In [44] of src/notebook.rs fills W.grad with loss.backward() and steps W.data by hand;
     // `bigram train` (and our note under Out[43]) takes the gradient from the backward pass
     // (f_run_backward) and steps under no_grad. From seed 42, 100 epochs at learning rate 50
-    // with the 0.01 penalty must agree bit for bit on the CPU, epoch by epoch.
+    // with the 0.01 penalty must agree bit for bit on the CPU: each epoch's loss, and the
+    // weights after the last update.
     let smoothed = &run().continuation.losses;
     let corpus = names_with_examples();
     let config = TrainConfig {
@@ -325,6 +326,11 @@ fn the_notebooks_backward_and_the_trainers_gradient_give_the_same_bits() {
     assert_eq!(smoothed.len(), EPOCHS);
     assert!(smoothed[EPOCHS - 1] < smoothed[0] - 0.5, "{smoothed:?}");
     assert_eq!(bits(smoothed), bits(&trained.losses));
+    let weights = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let ours = Vec::<f32>::try_from(&trained.w.reshape([-1])).unwrap();
+    let replayed = &run().continuation.weights;
+    assert_eq!(replayed.len(), 27 * 27);
+    assert_eq!(weights(replayed), weights(&ours));
 }
 
 /// scripts/notebook_reference.py (PyTorch) on `data` at `THREADS`. Python writes a non-finite
