@@ -209,11 +209,10 @@ impl TensorboardArg {
             return Ok(None);
         };
         if let Some(why) = bigram::tensorboard::unusable_folder(dir) {
-            let why = format!(
+            bigram::bail_input!(
                 "--tensorboard {}: {why}; give a folder (it is created if missing)",
                 dir.display()
             );
-            return Err(bigram::Error::input(why).into());
         }
         Ok(Some(dir))
     }
