@@ -60,3 +60,26 @@ fn the_lecture_count_model_gives_junide_under_torch_2_0() {
     assert_eq!(names, lecture);
     assert_eq!(names[..5], ["junide", "janasah", "p", "cony", "a"]);
 }
+
+/// The torch-2.0 sampler's generator is rand_mt's Mt: it must be libtorch's, number for number.
+#[test]
+fn the_mersenne_twister_is_libtorchs_cpu_generator() {
+    use tch::{Device, Kind, Tensor};
+    // The C++ standard's check: the 10000th number of mt19937 seeded 5489 is 4123659995.
+    let mut standard = rand_mt::Mt::new(5489);
+    let tenth_thousand = (0..10_000).map(|_| standard.next_u32()).last();
+    assert_eq!(tenth_thousand, Some(4_123_659_995));
+    // libtorch's generator, live: an int32 `random_()` is one 32-bit number modulo 2^31.
+    // 1000 draws cross a renewal of the 624-word state.
+    for seed in [2147483647i64, -3, 1 << 40] {
+        let drawn = bigram::device::with_cpu_seed(seed, || {
+            let mut t = Tensor::empty([1000], (Kind::Int, Device::Cpu));
+            Vec::<i32>::try_from(t.random_()).unwrap()
+        });
+        let mut mine = rand_mt::Mt::new(seed as u32);
+        let expected: Vec<i32> = (0..1000)
+            .map(|_| (mine.next_u32() % (1 << 31)) as i32)
+            .collect();
+        assert_eq!(drawn, expected, "seed {seed}");
+    }
+}
