@@ -1,9 +1,9 @@
 //! Provenance: how a model was made, as its checkpoint records it ([`Meta`]): the data it
 //! was fitted on, how it was trained or smoothed, where a resumed run started, the pieces a
 //! merged count model adds up. A new checkpoint field is a new field of [`Meta`], set where
-//! models are made, and a row in docs/checkpoints.md; no list of keys is kept by hand
-//! ([`crate::checkpoint::keys`]). How the record is stored
-//! in a file is `checkpoint`'s; what the model computes is `model`'s.
+//! models are made (and in [`Meta::of_data`] if it is about the data), and a row in
+//! docs/checkpoints.md; no list of key names is kept by hand ([`crate::checkpoint::keys`]). How
+//! the record is stored in a file is `checkpoint`'s; what the model computes is `model`'s.
 
 use crate::data::SplitSpec;
 use crate::Named;
