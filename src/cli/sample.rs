@@ -89,11 +89,16 @@ impl super::Run for SampleArgs {
         if self.novel && known.is_none() {
             bail_input!("--novel needs the training data, and the checkpoint's data file is gone or changed; pass --data PATH");
         }
+        // One set of known names, which may be the whole data: the filter's when --novel.
+        let (exclude, known) = match self.novel {
+            true => (known, None),
+            false => (None, known),
+        };
         let filter = Filter {
             prefix,
             min_len: self.min_len as usize,
             max_len: self.max_len as usize,
-            exclude: if self.novel { known.clone() } else { None },
+            exclude,
             distinct: self.novel,
             max_attempts: self.max_attempts as usize,
         };
@@ -109,7 +114,8 @@ impl super::Run for SampleArgs {
         let mut emit = |name: String| -> anyhow::Result<()> {
             let score = scorer.as_ref().map(|s| s.score(&name)).transpose()?;
             let log_prob = score.map_or(0.0, |s| s.log_prob);
-            let in_data = known.as_ref().map(|k| k.contains(&name));
+            let known = filter.exclude.as_ref().or(known.as_ref());
+            let in_data = known.map(|k| k.contains(&name));
             stream.item(&Drawn {
                 name,
                 log_prob,
