@@ -42,9 +42,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(2, "emma's bigrams", list_repr(&bigrams));
 
     // In [3]: import torch
-    // Tensor is torch.Tensor, Kind a dtype, IndexOp gives .i() for []; FLOAT_CPU is the pair
-    // (Kind::Float, Device::Cpu), a dtype and a device: float32 on the CPU
-    use tch::{kind::FLOAT_CPU, IndexOp, Kind, Tensor};
+    // Tensor is torch.Tensor, Kind a dtype, IndexOp gives .i() for []
+    use tch::{IndexOp, Kind, Tensor};
 
     // In [4]: import string
     // Nothing to import for it: Rust has no string.ascii_lowercase, so the letters are written out
@@ -83,8 +82,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1
     // print(f"…{c_index}…{c_enc}")
     let c_index = stoi[&'c'];
-    // FLOAT_CPU (In [3]): torch.zeros' defaults
-    let c_enc = Tensor::zeros([27], FLOAT_CPU);
+    // torch.zeros' defaults written out: a dtype and a device, float32 on the CPU
+    let c_enc = Tensor::zeros([27], (Kind::Float, Device::Cpu));
     // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives, and
     // `let _ =` drops the view fill_ returns
     let _ = c_enc.i(c_index).fill_(1.0);
@@ -102,7 +101,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     X_enc = X_enc.to_kind(Kind::Float); // .float()
     jup.show(9, "", &X_enc.i(0))?;
 
-    // ours, not a cell: the cells compute on the run's device from here; f_to_device is .to()
+    // ours, not a cell: the cells compute on the run's device from here; f_to_device is .to().
+    // X_enc is reassigned, not a new `let`, so that its CPU copy, the big one, is freed now
     X_enc = X_enc.f_to_device(device)?;
     let c_enc = c_enc.f_to_device(device)?;
     let y = y.f_to_device(device)?;
@@ -192,7 +192,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(25, "", &W.grad().i(3))?;
 
     // In [26]: W.data += -0.01 * W.grad
-    // W.data() is W.data: W's own numbers, untracked by autograd, so W changes too
+    // W.data() is W.data: W's own numbers, untracked by autograd, so W changes too; `+=` needs
+    // a variable to write through, data
     let mut data = W.data();
     data += -0.01 * W.grad();
 
@@ -208,7 +209,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // ours, not a cell: keep what the cells showed (figures.rs; jup then lets go of their
     // tensors), and free the big ones of In [15] to In [17] before training (drop is del)
-    let demonstration = Replay::record_cells(&names, &bigrams, &itos, [&X, &y], &mut jup)?;
+    let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &mut jup)?;
     drop((logits, pos_values, probs));
     // ours, before train borrows W: start = W.detach().clone() (copy() is clone()), the W our
     // note under Out[43] starts from
@@ -257,11 +258,42 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
-    // ours, not a cell: the note under Out[43], In [40] as meant, from start. In Python:
-    //   W = start.clone().requires_grad_()
-    //   ...  # In [40]'s loop with W.data += -50 * W.grad: In [44]'s loop below, without L2.
-    // The library's one-hot epoch runs it (plumbing.rs); `training` keeps both runs
-    let training = plumbing::note_on_43(losses_43.into(), &start, [&X_enc, &y], cancel)?;
+    // ours, not a cell: the note under Out[43], In [40] as meant, run from the same start. A
+    // function of W and an L2 weight, as In [44] runs it again with one. In Python:
+    //   def train_as_meant(W, l2):
+    //       for _ in range(100):
+    //           ...                                                    # In [40]'s lines
+    //           loss = -predictions.log().mean() + l2 * (W**2).mean()  # changed
+    //           W.grad = None; loss.backward()
+    //           W.data += -50 * W.grad                                 # changed
+    //       return loss.item()
+    //   W = start.requires_grad_(); train_as_meant(W, 0)
+    let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
+        let mut loss = Tensor::new();
+        for _ in 0..100 {
+            // In [40]'s lines down to `changed`; W is lent here already, so no `&`
+            let logits = X_enc.matmul(W);
+            let pos = logits.exp();
+            let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
+            let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
+            let predictions = probs.index(&[Some(&rows), Some(&y)]);
+            // changed: the loss, with an L2 term (W**2 is pow_tensor_scalar(2))
+            loss = -predictions.log().mean(None::<Kind>)
+                + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>);
+            W.zero_grad();
+            loss.backward();
+            // changed: W.data += -50 * W.grad, a step through data, as in In [26]
+            let mut data = W.data();
+            data += -50 * W.grad();
+            losses.record(&loss)?; // ours, as in In [40]
+        }
+        Ok(loss.f_double_value(&[])?)
+    };
+    let mut W = start.set_requires_grad(true);
+    let mut losses_meant = Losses::new(43, cancel);
+    train_as_meant(&mut W, 0.0, &mut losses_meant)?;
+    // ours: the record keeps both runs' losses (figures.rs)
+    let training = TrainingCells::new(losses_43.into(), losses_meant.into());
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
@@ -270,40 +302,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // variables, with new `let`s; ix is a drawn character's index.
 
     // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
-    // notebook's seed 42 (the lecture's is 2147483647). In Python, In [40]'s loop with two lines
-    // changed:
+    // notebook's seed 42 (the lecture's is 2147483647): In [40] as meant, with the L2 term,
+    // which pulls the logits towards 0, and so each row's probabilities towards uniform:
     //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
-    //   for _ in range(100):
-    //       ...                                                                # In [40]'s
-    //       loss = -predictions.log().mean() + 0.01 * (W**2).mean()            # changed
-    //       W.grad = None; loss.backward()
-    //       W.data += -50 * W.grad                                             # changed
-    //   print(f"…{loss.item()}")
-    // The L2 term pulls the logits towards 0, and so each row's probabilities towards uniform
+    //   print(f"…{train_as_meant(W, 0.01)}")
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
         .f_to_device(device)? // ours: the run's device, then requires_grad, as in In [12]
         .set_requires_grad(true);
     let mut losses_44 = Losses::new(44, cancel);
-    let mut loss = Tensor::new();
-    for _ in 0..100 {
-        // In [40]'s lines, unchanged, down to `changed`
-        let logits = X_enc.matmul(&W);
-        let pos = logits.exp();
-        let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
-        let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
-        let predictions = probs.index(&[Some(&rows), Some(&y)]);
-        // changed: the loss, with an L2 term (W**2 is pow_tensor_scalar(2))
-        loss = -predictions.log().mean(None::<Kind>)
-            + 0.01 * W.pow_tensor_scalar(2).mean(None::<Kind>);
-        W.zero_grad();
-        loss.backward();
-        // changed: W.data += -50 * W.grad, a step through data, as in In [26]
-        let mut data = W.data();
-        data += -50 * W.grad();
-        losses_44.record(&loss)?; // ours, as in In [40]
-    }
-    let last_loss = float_repr(loss.f_double_value(&[])?);
+    let last_loss = float_repr(train_as_meant(&mut W, 0.01, &mut losses_44)?);
     jup.print(44, "the last epoch's loss (NLL + L2)", last_loss);
 
     // ours, not a cell: names are drawn on the CPU, whose generator is seeded, and none if the
@@ -352,7 +360,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
 // The plumbing, below the cells: what they use and the notebook does not have, in notebook/:
 // figures.rs (the record of what was shown), jupyter.rs (Jupyter's display), plumbing.rs
-// (reading, Losses, the note's run), render.rs and ipynb.rs (the text and .ipynb outputs).
+// (reading, Losses), render.rs and ipynb.rs (the text and .ipynb outputs).
 // CpuGenerator, the seeded generator, is the library's (device.rs).
 mod figures;
 mod ipynb;
@@ -368,7 +376,7 @@ use crate::data::Source;
 use crate::device::CpuGenerator;
 use crate::error::Result;
 use crate::pyrepr::{dict_repr, float_repr, list_repr, size_repr};
-use figures::Continuation;
+use figures::{Continuation, TrainingCells};
 use jupyter::Jupyter;
 use plumbing::Losses;
 use tch::Device;

@@ -165,7 +165,8 @@ impl Replay {
         names: &[String],
         bigrams: &[(char, char)],
         itos: &BTreeMap<i64, char>,
-        [X, y]: [&Tensor; 2],
+        X: &Tensor,
+        y: &Tensor,
         jup: &mut Jupyter,
     ) -> Result<Demonstration> {
         let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));

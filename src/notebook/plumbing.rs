@@ -1,14 +1,12 @@
 //! What the cells of `notebook.rs` need and the notebook does not have: the names read and
-//! checked (In [1]'s `open("names.txt")`), each epoch's loss kept with a Ctrl-C check
-//! ([`Losses`]), and the run behind our note under Out[43]. `replay()`, in `notebook.rs`, runs
-//! the cells with them.
+//! checked (In [1]'s `open("names.txt")`), and each epoch's loss kept with a Ctrl-C check
+//! ([`Losses`]). `replay()`, in `notebook.rs`, runs the cells with them.
 
-use super::figures::TrainingCells;
 use crate::cancel::Cancel;
 use crate::data::{labels, read_names, ReadOptions, Source};
 use crate::error::Result;
-use crate::train::{check_one_hot_size, OneHot};
-use tch::{Kind, Tensor};
+use crate::train::check_one_hot_size;
+use tch::Tensor;
 
 /// Each epoch's loss of a training cell, kept for the figures and parity, and the place where
 /// Ctrl-C ends the replay.
@@ -46,32 +44,6 @@ impl From<Losses<'_>> for Vec<f64> {
     fn from(losses: Losses<'_>) -> Self {
         losses.losses
     }
-}
-
-/// Our note under Out[43]: In [40] as its update line means it, `W.data += -50 * W.grad`, for
-/// 100 epochs from `start` (the W In [40] started from) on X_enc and y: In [44]'s loop without
-/// its L2 term, by the library's one-hot epoch. Kept beside In [43]'s losses, `as_written`.
-pub fn note_on_43(
-    as_written: Vec<f64>,
-    start: &Tensor,
-    [X_enc, y]: [&Tensor; 2],
-    cancel: &Cancel,
-) -> Result<TrainingCells> {
-    let rows = Tensor::f_arange(y.size()[0], (Kind::Int64, y.device()))?;
-    let one_hot = OneHot {
-        xenc: X_enc.shallow_clone(),
-        targets: y.shallow_clone(),
-        example_index: rows,
-    };
-    let (learning_rate, l2) = (50.0, 0.0);
-    let mut W = start.detach().copy().set_requires_grad(true);
-    let mut as_meant = Losses::new(43, cancel);
-    for _ in 0..100 {
-        // W.data += -learning_rate * W.grad, after the forward pass whose loss it returns
-        let (loss, _nll) = one_hot.epoch(&mut W, learning_rate, l2)?;
-        as_meant.record(&loss)?;
-    }
-    Ok(TrainingCells::new(as_written, as_meant.into()))
 }
 
 /// The names of `sources`, read by the library (each checked to be a–z only; reading stops
