@@ -145,10 +145,8 @@ impl Dataset {
         if let (true, Some(names)) = (fit.examples, &corpus.names) {
             // The train part's examples are listed from its names: at most every name's.
             let examples: u64 = names.iter().map(|n| n.chars().count() as u64 + 1).sum();
-            crate::memory::check(
-                examples * crate::data::EXAMPLE_BYTES,
-                crate::memory::Use::Examples,
-            )?;
+            let need = examples * crate::data::EXAMPLE_BYTES;
+            crate::memory::check(need, "the list of examples", crate::data::USE_COUNTS)?;
         }
         let splits = fit.split.map(|(spec, seed)| {
             let names = corpus.names.take().unwrap_or_default();

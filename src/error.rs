@@ -21,14 +21,6 @@ pub enum Error {
     /// write that failed once the work was done, the PyTorch reference.
     #[error("{0}")]
     Failed(String),
-    /// Memory that grows with the data would take more than this process has left (`ulimit
-    /// -v`, the cgroup, the system); `need` is an upper bound in bytes.
-    #[error("{what} would take about {:.2} GiB, and {:.2} GiB is left to this process; {}", *.need as f64 / GIB, *.available as f64 / GIB, .what.advice())]
-    Memory {
-        what: MemoryUse,
-        need: u64,
-        available: u64,
-    },
     /// Training diverged at `epoch` (1-based); the message says which knob to turn. A tuning
     /// run records it and goes on with the next value.
     #[error("{message}")]
@@ -80,10 +72,7 @@ impl Error {
     /// new one has to say which it is).
     pub fn is_input(&self) -> bool {
         match self {
-            Error::Input(_)
-            | Error::Memory { .. }
-            | Error::Diverged { .. }
-            | Error::StderrIsInput { .. } => true,
+            Error::Input(_) | Error::Diverged { .. } | Error::StderrIsInput { .. } => true,
             Error::Failed(_) | Error::Interrupted { .. } | Error::Torch(_) | Error::Io { .. } => {
                 false
             }
@@ -97,37 +86,6 @@ impl Error {
             2
         } else {
             1
-        }
-    }
-}
-
-const GIB: f64 = (1u64 << 30) as f64;
-
-/// What grows with the data ([`crate::memory`]), named as messages say it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display)]
-pub enum MemoryUse {
-    #[strum(to_string = "the onehot method's tensors")]
-    OneHot,
-    #[strum(to_string = "the index method's tensors")]
-    Index,
-    #[strum(to_string = "the list of examples")]
-    Examples,
-    #[strum(to_string = "the names kept in memory")]
-    Names,
-    #[strum(to_string = "the notebook replay's examples and their one-hot encoding")]
-    Notebook,
-    #[strum(to_string = "the stacks of {0} threads")]
-    Threads(usize),
-}
-
-impl MemoryUse {
-    /// What to do instead.
-    fn advice(self) -> &'static str {
-        match self {
-            MemoryUse::OneHot | MemoryUse::Index | MemoryUse::Examples => "use --method counts, whose memory does not grow with the data, or `bigram count` then `bigram train --counts`",
-            MemoryUse::Names => "give a smaller data file (without --split, counting needs no names kept)",
-            MemoryUse::Notebook => "replay the notebook on fewer names (`head -n 100000 FILE > part.txt`)",
-            MemoryUse::Threads(_) => "give fewer --threads, or raise `ulimit -v`",
         }
     }
 }

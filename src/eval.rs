@@ -89,7 +89,8 @@ pub fn known_names_of(
     let corpus = Corpus::load(&data, &options, model.order, keep)?;
     let names = corpus.names.unwrap_or_default();
     // The set beside the list: an entry (a String moved in, and the table's slack) a name.
-    crate::memory::check(names.len() as u64 * 64, crate::memory::Use::Names)?;
+    let (need, what) = (names.len() as u64 * 64, "the names kept in memory");
+    crate::memory::check(need, what, crate::data::FEWER_NAMES)?;
     Ok(Some(names.into_iter().collect()))
 }
 

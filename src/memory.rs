@@ -7,13 +7,12 @@
 //! the largest tensors and lists a method holds at once; what is independent of the data
 //! (libtorch itself, the 27 × 27 counts) is already in the process when the check runs.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-pub use crate::error::MemoryUse as Use;
-
-/// Refuse `need` bytes for `what` when more than is left to this process.
-pub fn check(need: u64, what: Use) -> Result<()> {
-    refuse_past(need, available(), what)
+/// Refuse `need` bytes of `what` (as the message names it: "the list of examples") when more
+/// is needed than is left to this process; `advice` says what to do instead.
+pub fn check(need: u64, what: &str, advice: &str) -> Result<()> {
+    refuse_past(need, available(), what, advice)
 }
 
 /// Refuse `threads` threads when their stacks cannot all be mapped: under `ulimit -v`, OpenMP
@@ -23,17 +22,21 @@ pub fn check(need: u64, what: Use) -> Result<()> {
 pub fn check_threads(threads: usize) -> Result<()> {
     let stack = soft_limit(Limit::Stack).unwrap_or(8 << 20);
     let need = threads as u64 * (stack + (2 << 20));
-    refuse_past(need, address_space_left(), Use::Threads(threads))
+    let what = format!("the stacks of {threads} threads");
+    let advice = "give fewer --threads, or raise `ulimit -v`";
+    refuse_past(need, address_space_left(), &what, advice)
 }
 
-/// The refusal of `need` bytes for `what` past what is `available`, when that is known.
-fn refuse_past(need: u64, available: Option<u64>, what: Use) -> Result<()> {
+/// [`check`] against what is `available`, when that is known: a problem with the input (exit
+/// 2), which the message says how to make smaller.
+pub fn refuse_past(need: u64, available: Option<u64>, what: &str, advice: &str) -> Result<()> {
+    let gib = |bytes: u64| bytes as f64 / (1u64 << 30) as f64;
     match available {
-        Some(available) if need > available => Err(Error::Memory {
-            what,
-            need,
-            available,
-        }),
+        Some(left) if need > left => crate::bail_input!(
+            "{what} would take about {:.2} GiB, and {:.2} GiB is left to this process; {advice}",
+            gib(need),
+            gib(left)
+        ),
         _ => Ok(()),
     }
 }

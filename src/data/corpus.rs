@@ -14,6 +14,13 @@ pub const EXAMPLE_BYTES: u64 = 48;
 /// doubles) and the allocator's block around its text.
 const NAME_BYTES: u64 = 64;
 
+/// What to do when the examples kept, or tensors made of them, would not fit in memory.
+pub const USE_COUNTS: &str = "use --method counts, whose memory does not grow with the data, or `bigram count` then `bigram train --counts`";
+
+/// What to do when the names kept would not fit in memory.
+pub const FEWER_NAMES: &str =
+    "give a smaller data file (without --split, counting needs no names kept)";
+
 /// What to keep in memory besides the counts.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Keep {
@@ -79,11 +86,11 @@ impl Corpus {
         // What is kept grows with the data (a stream may never end): refused before the
         // allocator would fail, with room for the lists' doubling as they grow.
         // A quarter is left for what reading itself takes (buffers, the checksum thread).
-        let left = crate::memory::available().map_or(u64::MAX, |left| left - left / 4);
+        let left = crate::memory::available().map(|left| left - left / 4);
         let mut kept = 0u64;
-        let what = match keep.examples {
-            true => crate::memory::Use::Examples,
-            false => crate::memory::Use::Names,
+        let (what, advice) = match keep.examples {
+            true => ("the list of examples", USE_COUNTS),
+            false => ("the names kept in memory", FEWER_NAMES),
         };
         let scan = scan_names(&inputs, options, &vocab, |text, indices| {
             if keep.examples {
@@ -92,13 +99,7 @@ impl Corpus {
             if keep.names {
                 kept += NAME_BYTES + text.len() as u64;
             }
-            if kept > left {
-                return Err(crate::Error::Memory {
-                    what,
-                    need: kept,
-                    available: left,
-                });
-            }
+            crate::memory::refuse_past(kept, left, what, advice)?;
             counts.add_name(indices);
             if let Some(ex) = examples.as_mut() {
                 ex.add_name(indices, counts.rows, counts.width);

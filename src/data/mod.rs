@@ -14,7 +14,7 @@ mod read;
 mod source;
 mod split;
 
-pub use corpus::{read_names, Corpus, Keep, EXAMPLE_BYTES};
+pub use corpus::{read_names, Corpus, Keep, EXAMPLE_BYTES, FEWER_NAMES, USE_COUNTS};
 pub use examples::{for_each_pair, Counts, Examples};
 pub use range::ByteRange;
 pub use read::{sha256_of, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};

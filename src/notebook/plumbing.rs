@@ -70,5 +70,7 @@ fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
     check_one_hot_size(bigrams, 27)?;
     // Its one-hot tensors, as the onehot method's, must fit in what is left.
     let need = crate::train::tensor_bytes(crate::train::Method::OneHot, bigrams as u64, 27, 27);
-    crate::memory::check(need, crate::memory::Use::Notebook)
+    let what = "the notebook replay's examples and their one-hot encoding";
+    let advice = "replay the notebook on fewer names (`head -n 100000 FILE > part.txt`)";
+    crate::memory::check(need, what, advice)
 }

@@ -7,7 +7,7 @@ use super::counts::CountsObjective;
 use super::readback::{warm_up, Epoch, EpochLog, OnEpoch, Step, Trained, CUDA_SYNC_EPOCHS};
 use crate::data::{Counts, Examples, Source};
 use crate::error::{Error, Result};
-use crate::memory::{self, Use};
+use crate::memory;
 use crate::provenance::Method;
 use tch::{Device, Kind, Tensor};
 
@@ -275,11 +275,12 @@ fn descend(w: &mut Tensor, nll: Tensor, lr: f64, reg: f64) -> Result<(Tensor, Te
 /// `examples` is their count, or an upper bound of it (a file's size, before reading it).
 pub fn check_memory(method: Method, examples: u64, contexts: usize, width: usize) -> Result<()> {
     let what = match method {
-        Method::OneHot => Use::OneHot,
-        Method::Index => Use::Index,
+        Method::OneHot => "the onehot method's tensors",
+        Method::Index => "the index method's tensors",
         Method::Counts => return Ok(()),
     };
-    memory::check(tensor_bytes(method, examples, contexts, width), what)
+    let need = tensor_bytes(method, examples, contexts, width);
+    memory::check(need, what, crate::data::USE_COUNTS)
 }
 
 /// The most bytes `method`'s tensors take at once for `examples` examples (0 for counts).

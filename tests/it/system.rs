@@ -5,7 +5,7 @@
 use bigram::cancel::Cancel;
 use bigram::child::run;
 use bigram::io::{plan_outputs, InputPath, Staged, Stopped, WatchedRead};
-use bigram::memory::{available, check, Use};
+use bigram::memory::{available, check};
 use bigram::Error;
 use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
@@ -196,9 +196,11 @@ fn a_stop_request_ends_the_child_at_once() {
 fn what_is_left_is_known_here_and_an_absurd_need_is_refused() {
     let left = available().expect("Linux says how much memory is available");
     assert!(left > 0);
-    assert!(check(1, Use::Examples).is_ok());
-    let err = check(u64::MAX, Use::OneHot).unwrap_err();
+    let (tensors, advice) = ("the onehot method's tensors", bigram::data::USE_COUNTS);
+    assert!(check(1, tensors, advice).is_ok());
+    let err = check(u64::MAX, tensors, advice).unwrap_err();
     assert!(err.to_string().contains("onehot"), "{err}");
+    assert!(err.to_string().contains("--method counts"), "{err}");
     assert!(err.is_input(), "a refusal of what was asked: exit 2");
 }
 
