@@ -5,7 +5,7 @@
 //! [`crate::data::ReadOptions`].
 //!
 //! Most failures are an [`Error::Input`] (a message); the typed variants are the ones code
-//! branches on. [`Error::exit_code`] is the command line's exit code for each.
+//! branches on. [`Error::exit_code`] is the command line's exit code for each ([`EXIT_CODES`]).
 
 use thiserror::Error;
 
@@ -68,24 +68,18 @@ impl Error {
         }
     }
 
-    /// True when the caller can fix it by changing its input (each variant is named, so that a
-    /// new one has to say which it is).
-    pub fn is_input(&self) -> bool {
-        match self {
-            Error::Input(_) | Error::Diverged { .. } | Error::StderrIsInput { .. } => true,
-            Error::Failed(_) | Error::Interrupted { .. } | Error::Torch(_) | Error::Io { .. } => {
-                false
-            }
-        }
-    }
-
-    /// The command line's exit code: 2 for a problem with the input (the message says what
-    /// to do), 1 for anything else. After an interrupt the caller exits 128 + the signal.
+    /// The command line's exit code, as [`EXIT_CODES`] says: 2 when the caller can fix it by
+    /// changing its input, 1 for anything else (each variant is named, so that a new one has
+    /// to say which it is). After an interrupt the caller exits 128 + the signal.
     pub fn exit_code(&self) -> i32 {
-        if self.is_input() {
-            2
-        } else {
-            1
+        match self {
+            Error::Input(_) | Error::Diverged { .. } | Error::StderrIsInput { .. } => 2,
+            Error::Failed(_) | Error::Interrupted { .. } | Error::Torch(_) | Error::Io { .. } => 1,
         }
     }
 }
+
+/// The exit codes and what each means, in one sentence: `bigram --help` ends with it, and a
+/// test holds README.md and docs/errors.md to it. A new code is added here and in
+/// [`Error::exit_code`].
+pub const EXIT_CODES: &str = "Exit codes: 0 success, 2 a usage or input error (the message says what to do), 1 anything else, 130 or 143 when stopped by Ctrl-C or SIGTERM.";

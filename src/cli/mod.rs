@@ -20,8 +20,10 @@ use printer::{Printer, StdoutClosed};
 /// check every number against PyTorch.
 #[derive(Debug, Parser)]
 #[command(name = "bigram", about, long_about = None, disable_version_flag = true)]
-#[command(after_help = "Start with `bigram train`, then `bigram sample`. \
-Exit codes: 0 success, 2 bad usage or input, 1 anything else, 130/143 interrupted.")]
+#[command(after_help = format!(
+    "Start with `bigram train`, then `bigram sample`. {}",
+    bigram::error::EXIT_CODES
+))]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -145,7 +147,7 @@ pub fn main() -> i32 {
     let ctx = context(&cli.global, cancel);
     if let Err(e) = bigram::memory::check_threads(ctx.threads as usize) {
         report_error(&e.to_string());
-        return 2;
+        return e.exit_code();
     }
     bigram::device::set_threads(ctx.threads);
     // Before any work, for every command: stdout or stderr redirected onto a file it reads.
@@ -154,7 +156,7 @@ pub fn main() -> i32 {
         if !matches!(e, bigram::Error::StderrIsInput { .. }) {
             report_error(&e.to_string());
         }
-        return 2;
+        return e.exit_code();
     }
     exit_code(command.run(&ctx), &ctx.cancel)
 }

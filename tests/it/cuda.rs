@@ -239,7 +239,7 @@ fn cpu_and_auto_always_parse() {
 #[test]
 fn nonsense_is_an_input_error() {
     let err = parse_device("tpu").unwrap_err();
-    assert!(err.is_input());
+    assert_eq!(err.exit_code(), 2);
     assert!(parse_device("cuda:x").is_err());
 }
 
@@ -252,11 +252,11 @@ fn missing_cuda_is_an_input_error() {
     };
     if let Some(said) = said {
         let err = parse_device("cuda").unwrap_err();
-        assert!(err.is_input());
+        assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains(said), "{err}");
     }
     let err = parse_device("cuda:999").unwrap_err();
-    assert!(err.is_input());
+    assert_eq!(err.exit_code(), 2);
 }
 
 #[test]

@@ -437,6 +437,19 @@ fn the_readme_lists_every_command_in_its_order() {
 }
 
 #[test]
+fn help_and_docs_give_the_exit_codes_of_the_error_module() {
+    let help = bigram().arg("--help").output().unwrap();
+    let errors_md = include_str!("../../docs/errors.md");
+    for (page, text) in [
+        ("--help", String::from_utf8(help.stdout).unwrap()),
+        ("docs/errors.md", errors_md.into()),
+    ] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(bigram::error::EXIT_CODES), "{page}: {text}");
+    }
+}
+
+#[test]
 fn version_names_the_libtorch_it_runs_on_and_completions_print() {
     let out = bigram().arg("--version").output().unwrap();
     assert!(out.status.success());

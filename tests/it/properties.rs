@@ -38,7 +38,7 @@ proptest! {
             let options = ReadOptions { lowercase: bytes.first() == Some(&0), vocab, ..Default::default() };
             match load(&bytes, &options) {
                 Ok(corpus) => check_consistent(&corpus),
-                Err(e) => prop_assert!(e.is_input(), "not a user error: {e:#}"),
+                Err(e) => prop_assert_eq!(e.exit_code(), 2, "not a user error: {:#}", e),
             }
         }
     }
@@ -50,7 +50,7 @@ proptest! {
             let options = ReadOptions { lowercase: false, vocab, ..Default::default() };
             match load(text.as_bytes(), &options) {
                 Ok(corpus) => check_consistent(&corpus),
-                Err(e) => prop_assert!(e.is_input(), "not a user error: {e:#}"),
+                Err(e) => prop_assert_eq!(e.exit_code(), 2, "not a user error: {:#}", e),
             }
         }
     }
@@ -73,7 +73,7 @@ proptest! {
             }
             (Err(f), Err(s)) => {
                 prop_assert_eq!(f.to_string(), s.to_string());
-                prop_assert!(f.is_input());
+                prop_assert_eq!(f.exit_code(), 2);
             }
             (f, s) => prop_assert!(false, "fast {:?} vs line reader {:?}", f.map(|c| c.counts.total()), s.map(|c| c.counts.total())),
         }

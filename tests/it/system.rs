@@ -41,10 +41,7 @@ fn a_destination_that_became_a_fifo_since_planning_is_left_alone() {
     let err = pending.check().unwrap_err();
     assert!(err.to_string().contains("--out"), "{err}");
     assert!(err.to_string().contains("became a fifo"), "{err}");
-    assert!(
-        !err.is_input(),
-        "a failure of the run, not of the input: exit 1"
-    );
+    assert_eq!(err.exit_code(), 1, "a failure of the run, not of the input");
     assert!(pending.commit().is_err());
     assert!(std::fs::metadata(&target).unwrap().file_type().is_fifo());
 }
@@ -201,7 +198,7 @@ fn what_is_left_is_known_here_and_an_absurd_need_is_refused() {
     let err = check(u64::MAX, tensors, advice).unwrap_err();
     assert!(err.to_string().contains("onehot"), "{err}");
     assert!(err.to_string().contains("--method counts"), "{err}");
-    assert!(err.is_input(), "a refusal of what was asked: exit 2");
+    assert_eq!(err.exit_code(), 2, "a refusal of what was asked");
 }
 
 #[test]
