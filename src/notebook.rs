@@ -12,9 +12,9 @@
 //!
 //! An empty label `""` shows the value alone: the cell's `Out[n]`, or a bare `print(x)`.
 //! list_repr, dict_repr, size_repr and float_repr (ours, pyrepr.rs) write a value as Python's
-//! print() or repr() does. The `use` lines for the names in replay's signature and for our
-//! helpers are at the bottom of the file (a `use` covers its whole block, wherever it stands);
-//! those the cells' own code needs are in In [3] and In [4].
+//! print() or repr() does. The `use` lines for the names in replay's signature (Device among
+//! them) and for our helpers are at the bottom of the file (a `use` covers its whole block,
+//! wherever it stands); the cells' other names are imported in In [3] and In [4].
 //!
 //! Blocks headed `ours, not a cell`, and lines marked `ours`, do what the notebook does not (the
 //! device, the record of the run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and
@@ -46,11 +46,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     use tch::{IndexOp, Kind, Tensor};
 
     // In [4]: import string
-    // Nothing to import for it: Rust has no string.ascii_lowercase, so the letters are written out
-    // below. This `use` is for the dict's type, a BTreeMap, which keeps its keys sorted
-    use std::collections::BTreeMap;
     // stoi = {char:int_val for (int_val, char) in enumerate("." + string.ascii_lowercase)}
     // print(stoi)
+    // Rust has no string.ascii_lowercase, so the letters are written out. This `use` is for the
+    // dict's type, a BTreeMap, which keeps its keys sorted
+    use std::collections::BTreeMap;
     // zip(0..) counts as enumerate() does, in i64 (tch's index type), but gives (char, i), the
     // other way round; '.' sorts first, so the keys' order is the notebook's
     let stoi: BTreeMap<char, i64> = ".abcdefghijklmnopqrstuvwxyz".chars().zip(0..).collect();
@@ -82,7 +82,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [7]: c_index = stoi["c"]; c_enc = torch.zeros(27); c_enc[c_index] = 1
     // print(f"…{c_index}…{c_enc}")
     let c_index = stoi[&'c'];
-    // torch.zeros' defaults written out: a dtype and a device, float32 on the CPU
+    // torch.zeros' defaults written out: a dtype and a device, float32 on the CPU (Device is
+    // imported at the bottom, with the names replay's signature uses)
     let c_enc = Tensor::zeros([27], (Kind::Float, Device::Cpu));
     // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives, and
     // `let _ =` drops the view fill_ returns
@@ -109,11 +110,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object: CpuGenerator (the library's, device.rs) seeds the CPU's own and holds
-    // it to the statement's end, as gen is used once; then W moves to the run's device
+    // tch has no generator object: CpuGenerator (ours, src/device.rs) seeds the CPU's own and
+    // holds it to the statement's end, as gen is used once; then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
-        .f_to_device(device)?;
+        .f_to_device(device)?; // ours: the run's device
     jup.say(10, "A neuron: 27 weights, one per element of an input:");
     jup.show(10, "", &W)?;
 
@@ -207,14 +208,17 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell: keep what the cells showed (figures.rs; jup then lets go of their
-    // tensors), and free the big ones of In [15] to In [17] before training (drop is del)
-    let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &mut jup)?;
+    // ours, not a cell, before In [40]: keep what the cells showed, as figures (figures.rs),
+    // then free the big tensors of In [15] to In [17] before training: jup lets go of those it
+    // kept, and drop is del
+    let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &jup)?;
+    jup.forget_tensors();
     drop((logits, pos_values, probs));
-    // ours, before train borrows W: start = W.detach().clone() (copy() is clone()), the W our
-    // note under Out[43] starts from
+
+    // ours, for In [40] and our note after In [43]: start = W.detach().clone() (copy() is
+    // clone()), taken before train borrows W, is the W the note starts from; losses_43 keeps
+    // each epoch's loss with a Ctrl-C check (43: the cell that runs train())
     let start = W.detach().copy();
-    // ours: In [40]'s losses, kept with a Ctrl-C check (43: the cell that runs train())
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():
@@ -271,7 +275,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
-            // In [40]'s lines down to `changed`; W is lent here already, so no `&`
+            // In [40]'s lines (their Python is there) down to `changed`; W is lent here already,
+            // so no `&`
             let logits = X_enc.matmul(W);
             let pos = logits.exp();
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
@@ -289,10 +294,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    let mut W = start.set_requires_grad(true);
+    let mut W = start.set_requires_grad(true); // requires_grad_(), as in In [12]
     let mut losses_meant = Losses::new(43, cancel);
+    // l2 = 0: the loss and gradient are In [40]'s. The note under Out[43] is written from both
+    // runs' losses (render.rs), so the loss returned is not needed here
     train_as_meant(&mut W, 0.0, &mut losses_meant)?;
-    // ours: the record keeps both runs' losses (figures.rs)
     let training = TrainingCells::new(losses_43.into(), losses_meant.into());
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
@@ -361,7 +367,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 // The plumbing, below the cells: what they use and the notebook does not have, in notebook/:
 // figures.rs (the record of what was shown), jupyter.rs (Jupyter's display), plumbing.rs
 // (reading, Losses), render.rs and ipynb.rs (the text and .ipynb outputs).
-// CpuGenerator, the seeded generator, is the library's (device.rs).
+// CpuGenerator, the seeded generator, is ours too (src/device.rs).
 mod figures;
 mod ipynb;
 mod jupyter;

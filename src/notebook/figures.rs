@@ -160,14 +160,14 @@ pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
 
 impl Replay {
     /// What In [1] … In [27] showed, recorded from the names, emma's bigrams, itos, X and y, and
-    /// the tensors the cells showed, which `jup` then lets go of (what is shown stays).
+    /// the tensors the cells showed.
     pub(super) fn record_cells(
         names: &[String],
         bigrams: &[(char, char)],
         itos: &BTreeMap<i64, char>,
         X: &Tensor,
         y: &Tensor,
-        jup: &mut Jupyter,
+        jup: &Jupyter,
     ) -> Result<Demonstration> {
         let head = |t: &Tensor| Vec::<i64>::try_from(&t.narrow(0, 0, 10).to_device(Device::Cpu));
         let data = DataCells {
@@ -209,7 +209,6 @@ impl Replay {
             grad: tensor_to_vec(cell(24)?)?,
             p_a_after_c_after_step: scalar(jup.tensor(27, 1)?)?,
         };
-        jup.forget_tensors();
         Ok((data, layer, example))
     }
 
