@@ -188,10 +188,10 @@ fn missing_folders(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn host_name() -> String {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let name: String = name
-        .trim()
-        .chars()
+    let mut name = [0u8; 256];
+    // SAFETY: gethostname writes at most 255 bytes into the buffer, so it ends in a NUL.
+    unsafe { libc::gethostname(name.as_mut_ptr().cast(), 255) };
+    let name: String = (name.iter().map(|&b| b as char))
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
     if name.is_empty() {
