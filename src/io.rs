@@ -4,5 +4,5 @@
 mod input;
 mod output;
 
-pub use input::{input_metadata, read_failed, unreadable, Stopped, WatchedRead};
+pub use input::{input_metadata, read_failed, unreadable, Source, Stopped, WatchedRead};
 pub use output::*;

@@ -17,16 +17,8 @@ pub struct DataArgs {
 
 impl DataArgs {
     /// The data as inputs an output must not replace.
-    pub fn inputs(&self) -> Vec<bigram::io::InputPath<'_>> {
-        self.data.iter().map(input_of).collect()
-    }
-}
-
-/// A data source as an input an output must not replace.
-pub fn input_of(source: &Source) -> bigram::io::InputPath<'_> {
-    match source.path() {
-        Some(path) => bigram::io::InputPath::File(path),
-        None => bigram::io::InputPath::Stdin,
+    pub fn inputs(&self) -> Vec<Source> {
+        self.data.clone()
     }
 }
 

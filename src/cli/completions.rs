@@ -1,7 +1,7 @@
 //! `bigram completions SHELL`: a completion script for bash, zsh, fish, elvish or PowerShell.
 
 use super::Context;
-use bigram::io::InputPath;
+use bigram::io::Source;
 use clap::Args;
 use clap_complete::Shell;
 
@@ -16,7 +16,7 @@ pub struct CompletionsArgs {
 }
 
 impl super::Run for CompletionsArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
+    fn inputs(&self) -> Vec<Source> {
         Vec::new()
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use bigram::cancel::Cancel;
 /// the run itself.
 pub trait Run {
     /// Everything it reads, which no output of it may replace, stdout and stderr included.
-    fn inputs(&self) -> Vec<bigram::io::InputPath<'_>>;
+    fn inputs(&self) -> Vec<bigram::io::Source>;
     /// Flags → options → one library call → report.
     fn run(self, ctx: &Context) -> anyhow::Result<()>;
 }

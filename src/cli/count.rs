@@ -6,7 +6,7 @@ use super::split::SplitReport;
 use super::Context;
 use bigram::data::ByteRange;
 use bigram::dataset::Count;
-use bigram::io::{plan_outputs, InputPath};
+use bigram::io::{plan_outputs, Source};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -85,9 +85,9 @@ impl Report for CountReport {
 }
 
 impl super::Run for CountArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
+    fn inputs(&self) -> Vec<Source> {
         let mut inputs = self.read.data.inputs();
-        inputs.extend(self.vocab_from.as_deref().map(InputPath::File));
+        inputs.extend(self.vocab_from.clone().map(Source::File));
         inputs
     }
 

@@ -4,7 +4,7 @@ use super::args::DataArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::eval::{evaluate, read_options_for, Evaluation};
-use bigram::io::InputPath;
+use bigram::io::Source;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -41,8 +41,8 @@ impl Report for EvalReport {
 }
 
 impl super::Run for EvalArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
-        let mut inputs = vec![InputPath::File(&self.model)];
+    fn inputs(&self) -> Vec<Source> {
+        let mut inputs = vec![Source::File(self.model.clone())];
         inputs.extend(self.data.inputs());
         inputs
     }

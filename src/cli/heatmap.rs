@@ -5,7 +5,7 @@ use super::args::ReadArgs;
 use super::printer::Report;
 use super::Context;
 use bigram::data::{Corpus, Keep};
-use bigram::io::{check_png, plan_outputs, InputPath};
+use bigram::io::{check_png, plan_outputs, Source};
 use bigram::plot::CellValues;
 use clap::Args;
 use serde::Serialize;
@@ -46,9 +46,9 @@ impl Report for HeatmapReport {
 }
 
 impl super::Run for HeatmapArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
+    fn inputs(&self) -> Vec<Source> {
         match &self.model {
-            Some(model) => vec![InputPath::File(model)],
+            Some(model) => vec![Source::File(model.clone())],
             None => self.read.data.inputs(),
         }
     }

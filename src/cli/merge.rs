@@ -3,7 +3,7 @@
 use super::args::smoothing_value;
 use super::printer::Report;
 use super::Context;
-use bigram::io::{plan_outputs, InputPath};
+use bigram::io::{plan_outputs, Source};
 use bigram::merge::merge;
 use clap::Args;
 use serde::Serialize;
@@ -56,8 +56,8 @@ impl Report for MergeReport {
 }
 
 impl super::Run for MergeArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
-        self.inputs.iter().map(|p| InputPath::File(p)).collect()
+    fn inputs(&self) -> Vec<Source> {
+        self.inputs.iter().cloned().map(Source::File).collect()
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let outputs = plan_outputs(&[("--out", &self.out)], &super::Run::inputs(&self))?;

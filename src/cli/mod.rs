@@ -68,7 +68,7 @@ macro_rules! commands {
         }
 
         impl Command {
-            fn inputs(&self) -> Vec<bigram::io::InputPath<'_>> {
+            fn inputs(&self) -> Vec<bigram::io::Source> {
                 match self {
                     $(Command::$variant(args) => args.inputs(),)*
                 }

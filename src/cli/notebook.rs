@@ -4,7 +4,7 @@ use super::args::{DataArgs, DeviceArg};
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::io::InputPath;
+use bigram::io::Source;
 use bigram::notebook::{replay, Replay};
 use bigram::io::plan_outputs;
 use clap::Args;
@@ -30,7 +30,7 @@ impl Report for Replay {
 }
 
 impl super::Run for NotebookArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
+    fn inputs(&self) -> Vec<Source> {
         self.data.inputs()
     }
 

@@ -5,7 +5,7 @@ use super::args::{non_negative, DeviceArg, OptimArgs, OrderArg, RegArg, Smoothin
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::io::InputPath;
+use bigram::io::Source;
 use bigram::parity::{self, ParityConfig, ParityReport, Pipeline};
 use clap::Args;
 use std::path::PathBuf;
@@ -63,9 +63,9 @@ impl Report for ParityReport {
 struct ParityFailed(String);
 
 impl super::Run for ParityArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
-        let mut inputs = vec![InputPath::File(&self.data)];
-        inputs.extend(self.python.as_deref().map(InputPath::File));
+    fn inputs(&self) -> Vec<Source> {
+        let mut inputs = vec![Source::File(self.data.clone())];
+        inputs.extend(self.python.clone().map(Source::File));
         inputs
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

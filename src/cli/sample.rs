@@ -6,7 +6,6 @@ use super::Context;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
 use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
-use bigram::io::InputPath;
 use bigram::Named;
 use clap::Args;
 use std::path::PathBuf;
@@ -64,9 +63,9 @@ impl Report for Drawn {
 }
 
 impl super::Run for SampleArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
-        let mut inputs = vec![InputPath::File(&self.model)];
-        inputs.extend(self.data.iter().map(super::args::input_of));
+    fn inputs(&self) -> Vec<Source> {
+        let mut inputs = vec![Source::File(self.model.clone())];
+        inputs.extend(self.data.iter().cloned());
         inputs
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

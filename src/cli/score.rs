@@ -6,7 +6,6 @@ use super::Context;
 use bigram::io::WatchedRead;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Score, Scorer};
-use bigram::io::InputPath;
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -34,11 +33,11 @@ impl Report for Score {
 }
 
 impl super::Run for ScoreArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
-        let mut inputs = vec![InputPath::File(&self.model)];
-        inputs.extend(self.data.iter().map(super::args::input_of));
+    fn inputs(&self) -> Vec<Source> {
+        let mut inputs = vec![Source::File(self.model.clone())];
+        inputs.extend(self.data.iter().cloned());
         if self.names.is_empty() {
-            inputs.push(InputPath::Stdin);
+            inputs.push(Source::Stdin);
         }
         inputs
     }

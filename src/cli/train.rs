@@ -7,7 +7,7 @@ use super::progress::EpochBar;
 use super::split::SplitReport;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::io::{check_png, plan_outputs, InputPath, Output};
+use bigram::io::{check_png, plan_outputs, Output, Source};
 use bigram::tensorboard::EventLog;
 use bigram::train::{fit, method_for, Fit, Method, Summary, TrainOn};
 use clap::Args;
@@ -88,10 +88,10 @@ impl Report for TrainReport {
 }
 
 impl super::Run for TrainArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
-        let counts = self.counts.as_deref().map(|c| vec![InputPath::File(c)]);
+    fn inputs(&self) -> Vec<Source> {
+        let counts = self.counts.clone().map(|c| vec![Source::File(c)]);
         let mut inputs = counts.unwrap_or_else(|| self.read.data.inputs());
-        inputs.extend(self.init.as_deref().map(InputPath::File));
+        inputs.extend(self.init.clone().map(Source::File));
         inputs
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
 use bigram::train::{Epoch, Method};
 use bigram::tune::{best, tune, Knob, RunLogs, TuneRow};
-use bigram::io::InputPath;
+use bigram::io::Source;
 use bigram::Named;
 use clap::Args;
 use serde::Serialize;
@@ -93,7 +93,7 @@ impl Report for TuneReport {
 }
 
 impl super::Run for TuneArgs {
-    fn inputs(&self) -> Vec<InputPath<'_>> {
+    fn inputs(&self) -> Vec<Source> {
         self.read.data.inputs()
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

@@ -3,8 +3,9 @@
 use super::count::count_fast;
 use super::examples::{Counts, Examples};
 use super::read::{resolve_vocab, scan_names, ReadOptions, Scan, VocabChoice};
-use super::source::{Input, Source};
+use super::source::Input;
 use crate::error::Result;
+use crate::io::Source;
 
 /// Bytes an example kept takes at most: its input and target (i64 each), three times over
 /// while a list grows (the old block and the one twice its size).

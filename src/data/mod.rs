@@ -14,9 +14,10 @@ mod read;
 mod source;
 mod split;
 
+pub use crate::io::Source;
 pub use corpus::{read_names, Corpus, Keep, EXAMPLE_BYTES, FEWER_NAMES, USE_COUNTS};
 pub use examples::{for_each_pair, Counts, Examples};
 pub use range::ByteRange;
 pub use read::{sha256_of, ReadOptions, Scan, VocabChoice, MAX_LINE_BYTES};
-pub use source::{labels, no_names, size_of, unreadable, Source, DEFAULT_PATH};
+pub use source::{labels, no_names, size_of, unreadable, DEFAULT_PATH};
 pub use split::{Part, SplitSpec, Splits};

@@ -7,6 +7,7 @@
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
+use crate::io::Source;
 use crate::io::WatchedRead;
 use crate::provenance::DataFile;
 use std::fmt;
@@ -31,46 +32,6 @@ pub fn no_names(labels: &str) -> Error {
 
 /// Bytes read at a time.
 pub(crate) const CHUNK_BYTES: usize = 1 << 20;
-
-/// One source of names.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// A file.
-    File(PathBuf),
-    /// Standard input, written `-`.
-    Stdin,
-}
-
-impl Source {
-    /// The file's path; `None` for standard input.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            Source::File(path) => Some(path),
-            Source::Stdin => None,
-        }
-    }
-}
-
-impl std::str::FromStr for Source {
-    type Err = std::convert::Infallible;
-
-    /// `-` is standard input, anything else a file path.
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Ok(match s {
-            "-" => Source::Stdin,
-            path => Source::File(PathBuf::from(path)),
-        })
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::File(path) => write!(f, "{}", path.display()),
-            Source::Stdin => f.write_str("stdin"),
-        }
-    }
-}
 
 /// The bytes of the sources together, when every one is a regular file (`None` for a stream,
 /// whose size is known only once it has been read).

@@ -6,7 +6,7 @@
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
@@ -203,6 +203,47 @@ impl Read for WatchedRead {
         buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
         self.offset += n;
         Ok(n)
+    }
+}
+
+/// What a command reads: a file, or standard input (`-`). Data is read from it, and no output
+/// of the command may replace it ([`super::plan_outputs`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// A file.
+    File(PathBuf),
+    /// Standard input, written `-` (it may be a file redirected with `<`).
+    Stdin,
+}
+
+impl Source {
+    /// The file's path; `None` for standard input.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::File(path) => Some(path),
+            Source::Stdin => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = std::convert::Infallible;
+
+    /// `-` is standard input, anything else a file path.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(match s {
+            "-" => Source::Stdin,
+            path => Source::File(PathBuf::from(path)),
+        })
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Stdin => f.write_str("stdin"),
+        }
     }
 }
 

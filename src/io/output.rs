@@ -8,6 +8,7 @@
 //! one exception: it means "keep nothing", so nothing is written to it. `-` is standard
 //! output, for binary data only when stdout is not a terminal.
 
+use super::Source;
 use crate::error::{Error, Result};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -114,24 +115,12 @@ impl Pending {
     }
 }
 
-/// What an input of the command is, for telling it apart from the outputs.
-#[derive(Clone, Debug)]
-pub enum InputPath<'a> {
-    /// A file read by path.
-    File(&'a Path),
-    /// Standard input (which may be a file redirected with `<`).
-    Stdin,
-}
-
 /// Check a command's outputs before any work: `outputs` are `(flag, path)` pairs, `inputs`
 /// what it reads. Refused, each with one line: an output that is an input (the same file,
 /// however reached), two outputs that are one file, an existing output that is a folder, a
 /// device other than the null device, a fifo or a socket, a folder that does not exist or
 /// cannot be written, and `-` when stdout is a terminal or is taken by another output.
-pub fn plan_outputs(
-    outputs: &[(&'static str, &Path)],
-    inputs: &[InputPath<'_>],
-) -> Result<Vec<Output>> {
+pub fn plan_outputs(outputs: &[(&'static str, &Path)], inputs: &[Source]) -> Result<Vec<Output>> {
     let mut planned: Vec<(Output, Option<Identity>)> = Vec::new();
     let input_ids = input_identities(inputs);
     let stdout = fd_identity(1);
@@ -176,7 +165,7 @@ pub fn plan_outputs(
 /// line does it once for every command, before any output is planned. Stdout or stderr
 /// redirected to a file the command reads (`>> data.txt`, `1<> model.safetensors`, `2>>
 /// data.txt`, through any name of the file) is refused: writing there would change it.
-pub fn check_streams(inputs: &[InputPath<'_>]) -> Result<()> {
+pub fn check_streams(inputs: &[Source]) -> Result<()> {
     let input_ids = input_identities(inputs);
     // The input that standard stream `fd` writes to, if any.
     let input_at = |fd| {
@@ -196,12 +185,12 @@ pub fn check_streams(inputs: &[InputPath<'_>]) -> Result<()> {
 }
 
 /// The inputs' identities, each with its name as given (standard input when it is a file).
-fn input_identities(inputs: &[InputPath<'_>]) -> Vec<(String, Identity)> {
+fn input_identities(inputs: &[Source]) -> Vec<(String, Identity)> {
     inputs
         .iter()
         .filter_map(|input| match input {
-            InputPath::File(path) => Some((path.display().to_string(), identity(path)?)),
-            InputPath::Stdin => Some(("standard input".to_string(), fd_identity(0)?)),
+            Source::File(path) => Some((path.display().to_string(), identity(path)?)),
+            Source::Stdin => Some(("standard input".to_string(), fd_identity(0)?)),
         })
         .collect()
 }

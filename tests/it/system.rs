@@ -4,7 +4,7 @@
 
 use bigram::cancel::Cancel;
 use bigram::child::run;
-use bigram::io::{plan_outputs, InputPath, Staged, Stopped, WatchedRead};
+use bigram::io::{plan_outputs, Source, Staged, Stopped, WatchedRead};
 use bigram::memory::{available, check};
 use bigram::Error;
 use std::io::Read;
@@ -53,7 +53,7 @@ fn an_output_that_is_an_input_or_another_output_is_refused() {
     std::fs::write(&data, b"emma\n").unwrap();
     let link = dir.path().join("link.txt");
     std::os::unix::fs::symlink(&data, &link).unwrap();
-    let inputs = [InputPath::File(&data)];
+    let inputs = [Source::File(data.clone())];
     for out in [&data, &link, &dir.path().join(".").join("d.txt")] {
         let err = plan_outputs(&[("--out", out)], &inputs).unwrap_err();
         assert!(err.to_string().contains("d.txt"), "{err}");
