@@ -1,24 +1,14 @@
 //! The notebook in Rust: its cells in its order, under its names (`W`, `X_enc`, `c_probs`…), in
 //! one function, `replay()`, as a notebook's cells share one set of variables. Each cell starts
-//! with a line `// In [n]:` (ours: `// In [n] (ours):`) and the cell's Python. Where tch spells a
-//! call differently, a comment gives PyTorch's spelling the first time; the Rust itself is
-//! explained once, in docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's
-//! display, ours), which keeps it; render.rs prints it as PyTorch 2.13 and Python would, after
-//! a label of ours:
+//! with `// In [n]:` and its Python. `// In [n] (ours):`, blocks headed `ours, not a cell` and
+//! lines marked `ours` are our own: the device, Ctrl-C, the record of the run, and In [44] and
+//! In [45], the smoothing and generation the notebook's TODO asks for. The Rust is explained
+//! once, in docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's display, ours)
+//! and is printed as `label: value`, or alone under an empty label `""` (the cell's `Out[n]`):
 //! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only.
-//!
-//! An empty label `""` shows the value alone: the cell's `Out[n]`, or a bare `print(x)`.
-//! list_repr, dict_repr, size_repr and float_repr (ours, pyrepr.rs) write a value as Python's
-//! print() or repr() does. The `use` lines for the names in replay's signature (Device among
-//! them) and for our helpers are at the bottom of the file (a `use` covers its whole block,
-//! wherever it stands); the cells' other names are imported in In [3] and In [4].
-//!
-//! Blocks headed `ours, not a cell`, and lines marked `ours`, do what the notebook does not (the
-//! device, the record of the run, Ctrl-C); In [44] and In [45] are ours too, the smoothing and
-//! generation its TODO asks for.
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
@@ -221,9 +211,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let start = W.detach().copy();
     let mut losses_43 = Losses::new(43, cancel);
 
-    // In [40]: def train():
-    // A closure, not a fn, as it reads X_enc and y and changes W, as the notebook's train() does
-    // with its globals (docs/reading-rust.md). The notebook's execution counts skip from 27 to 40, then 43
+    // In [40]: def train():   (the notebook's execution counts go 27, 40, 43)
+    // A closure, not a fn, as it reads X_enc and y and changes W (and our losses_43), as the
+    // notebook's train() does with its globals (docs/reading-rust.md)
     let mut train = || -> Result<f64> {
         // loss is declared before the loop so that it outlives it, as Python's does;
         // Tensor::new() holds no data yet
@@ -263,7 +253,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // ours, not a cell: the note under Out[43], In [40] as meant, run from the same start. A
-    // function of W and an L2 weight, as In [44] runs it again with one. In Python:
+    // function of W and an L2 weight (0 here; In [44] runs it again with 0.01), and of a Losses,
+    // ours, which keeps each epoch's loss as In [40]'s do. In Python:
     //   def train_as_meant(W, l2):
     //       for _ in range(100):
     //           ...                                                    # In [40]'s lines
@@ -294,7 +285,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    let mut W = start.set_requires_grad(true); // requires_grad_(), as in In [12]
+    let mut W = start.set_requires_grad(true); // .requires_grad_(): as In [12]'s =True
     let mut losses_meant = Losses::new(43, cancel);
     // l2 = 0: the loss and gradient are In [40]'s. The note under Out[43] is written from both
     // runs' losses (render.rs), so the loss returned is not needed here
@@ -367,7 +358,11 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 // The plumbing, below the cells: what they use and the notebook does not have, in notebook/:
 // figures.rs (the record of what was shown), jupyter.rs (Jupyter's display), plumbing.rs
 // (reading, Losses), render.rs and ipynb.rs (the text and .ipynb outputs).
-// CpuGenerator, the seeded generator, is ours too (src/device.rs).
+// CpuGenerator, the seeded generator, is ours too (src/device.rs): it calls tch::manual_seed
+// and Tensor::randn or multinomial under a lock. list_repr, dict_repr, size_repr and float_repr
+// (pyrepr.rs) write a value as Python's print() or repr() does. A `use` line covers the whole
+// file wherever it stands, so these stand here, below the cells; the cells' own imports are in
+// In [3] and In [4].
 mod figures;
 mod ipynb;
 mod jupyter;
