@@ -17,6 +17,7 @@ use super::source::CHUNK_BYTES;
 use crate::cancel::Cancel;
 use crate::error::Result;
 use crate::vocab::{next_context, Vocab, NOT_IN_VOCAB};
+use std::io::Read;
 
 /// Files smaller than this are counted in one part (threads would cost more than they save).
 const PARALLEL_MIN_BYTES: u64 = 8 << 20;
@@ -427,13 +428,23 @@ pub(crate) fn count_fast(
     let unreadable = |e| super::source::unreadable(&input.label, e);
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let size = file.metadata().map_err(unreadable)?.len();
+    // The parts are read at offsets below the size stat gives, which a file of the kernel's
+    // (/proc: 0) does not say: the line reader reads it to its end.
+    if size == 0 {
+        return Ok(None);
+    }
     let bounds = input.range.unwrap_or((0, size));
     let parts = match bounds.1 - bounds.0 >= PARALLEL_MIN_BYTES {
         true if options.threads > 0 => options.threads,
         true => std::thread::available_parallelism().map_or(1, |n| n.get()),
         false => 1,
     };
-    let hash = || read_chunks(input.open()?, &input.label, cancel, true, |_| Ok(true));
+    // The checksum covers the bytes counted: a file that grows meanwhile is read to that size.
+    let hash = || {
+        read_chunks(input.open()?.take(size), &input.label, cancel, true, |_| {
+            Ok(true)
+        })
+    };
     let (tally, sha256) = std::thread::scope(|scope| {
         let hasher = std::thread::Builder::new().spawn_scoped(scope, hash);
         let tally = count_in_parts(&file, bounds, vocab, order, parts, CHUNK_BYTES, cancel);

@@ -117,6 +117,25 @@ fn counting_fast_path_agrees_with_the_line_reader() {
     assert!(fast("zoé\n".as_bytes(), 2, 1, 64).is_none());
 }
 
+/// The kernel's files say size 0 to stat, whatever they hold: counting one must read it to its
+/// end, not trust the size (the fast path used to find no names in it).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_whose_size_stat_does_not_know_is_read_to_its_end() {
+    let ostype = std::path::Path::new("/proc/sys/kernel/ostype"); // "Linux\n"
+    assert_eq!(std::fs::metadata(ostype).unwrap().len(), 0);
+    let opts = ReadOptions {
+        vocab: VocabChoice::Fixed(Box::new(Vocab::parse(".Linux").unwrap())),
+        ..Default::default()
+    };
+    let sources = [Source::File(ostype.to_path_buf())];
+    let c = Corpus::load(&sources, &opts, 2, Keep::default()).unwrap();
+    assert_eq!((c.scan.names, c.counts.total()), (1, 6));
+    let copy = write(&std::fs::read(ostype).unwrap());
+    let sha = sha256_of(copy.path(), &Cancel::never()).unwrap();
+    assert_eq!(c.scan.files[0].sha256.as_deref(), Some(sha.as_str()));
+}
+
 #[test]
 fn chunk_boundaries_do_not_split_names() {
     // Many names so that some straddle the 1 MiB chunk edge, and enough bytes (> 8 MiB)
