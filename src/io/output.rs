@@ -58,9 +58,12 @@ impl Output {
         let Error::Interrupted { at } = err else {
             return err;
         };
-        let kept = match self.is_file() {
-            true => format!(" ({} is as it was)", self.given.display()),
-            false => String::new(),
+        // Said only of a file there was: of one that never existed, "as it was" would mislead.
+        let kept = match &self.destination {
+            Destination::File(path) if path.exists() => {
+                format!(" ({} is as it was)", self.given.display())
+            }
+            _ => String::new(),
         };
         Error::Interrupted {
             at: format!("{at}; nothing was saved{kept}"),
