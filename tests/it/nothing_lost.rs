@@ -1236,12 +1236,18 @@ fn checkpoints_that_would_print_other_names_than_they_say_are_refused_on_reading
     write(&dir, "disagrees.safetensors", disagrees);
     let w_moved = rewritten(&counts, |_, w, _| w[28] += 0.5);
     write(&dir, "w-moved.safetensors", w_moved);
+    // A smoothing so large that log(N + smoothing) is inf in float32: no finite W agrees.
+    let w_huge_smoothing = rewritten(&counts, |meta, _, _| {
+        meta.insert("smoothing".into(), "1e300".into());
+    });
+    write(&dir, "w-huge-smoothing.safetensors", w_huge_smoothing);
     for (file, needle) in [
         ("never-ends.safetensors", "no name could ever end"),
         ("newline.safetensors", "control character '\\n'"),
         ("tab.safetensors", "control character '\\t'"),
         ("disagrees.safetensors", "W disagrees with N"),
         ("w-moved.safetensors", "W disagrees with N"),
+        ("w-huge-smoothing.safetensors", "W disagrees with N"),
     ] {
         rejects(
             &dir,
