@@ -5,7 +5,7 @@ use super::printer::Report;
 use super::Context;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
-use bigram::sample::{encode_word, generate_each, with_sampler, Drawn, Filter, SamplerKind, Shaping};
+use bigram::sample::{encode_word, generate_each, sampler, Drawn, Filter, SamplerKind, Shaping};
 use bigram::Named;
 use clap::Args;
 use std::path::PathBuf;
@@ -122,9 +122,8 @@ impl super::Run for SampleArgs {
                 sampler: kind.name(),
             })
         };
-        with_sampler(&model, kind, shaping, self.seed, |sampler| {
-            generate_each(sampler, self.n as usize, &filter, &ctx.cancel, &mut emit)
-        })?;
+        let mut sampler = sampler(&model, kind, shaping, self.seed)?;
+        generate_each(&mut *sampler, self.n as usize, &filter, &ctx.cancel, &mut emit)?;
         stream.finish()
     }
 }
