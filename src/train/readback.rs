@@ -255,12 +255,12 @@ impl<'a> EpochLog<'a> {
         (self.on_epoch)(&epoch)
     }
 
-    /// The run's record, ending with the final weights `w` (copied to the CPU after the clock
-    /// stops) and the warm-up's seconds.
-    pub(super) fn finish(self, w: &Tensor, warmup_seconds: Option<f64>) -> Trained {
+    /// The run's record, ending with the final weights `w` (made, and copied to the CPU, after
+    /// the clock stops) and the warm-up's seconds.
+    pub(super) fn finish(self, w: impl FnOnce() -> Tensor, warmup_seconds: Option<f64>) -> Trained {
         Trained {
             seconds: self.start.elapsed().as_secs_f64(),
-            w: w.detach().to_device(Device::Cpu),
+            w: w().detach().to_device(Device::Cpu),
             losses: self.losses,
             nlls: self.nlls,
             dev_nlls: self.dev_nlls,
@@ -293,7 +293,7 @@ mod tests {
                 .unwrap();
         }
         log.flush().unwrap();
-        let got = log.finish(&Tensor::from(0.0f32), None);
+        let got = log.finish(|| Tensor::from(0.0f32), None);
         let want: Vec<f64> = losses.iter().map(|&l| f64::from(l)).collect();
         assert_eq!(got.losses, want);
         assert_eq!(got.nlls, want.iter().map(|l| l - 1.0).collect::<Vec<_>>());
