@@ -107,6 +107,11 @@ pub fn set_threads(threads: i32) {
 /// not interleave with another thread's (tests run in parallel threads).
 static CPU_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+thread_local! {
+    /// Whether this thread holds [`CPU_GENERATOR`]: a second hold would wait for itself forever.
+    static HELD_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The global CPU generator, seeded and held: what is drawn from it follows from the seed, and no
 /// other thread seeds or draws through it until it is dropped. tch has no generator object, so
 /// this stands for one, for a program that draws from one generator at a time.
@@ -115,8 +120,13 @@ pub struct CpuGenerator {
 }
 
 impl CpuGenerator {
-    /// `torch.Generator().manual_seed(seed)`: seeds the CPU's generator and holds it.
+    /// `torch.Generator().manual_seed(seed)`: seeds the CPU's generator and holds it. Panics
+    /// when this thread holds it already (the lock is not re-entrant: it would deadlock).
     pub fn manual_seed(seed: i64) -> Self {
+        assert!(
+            !HELD_HERE.replace(true),
+            "this thread already holds the CPU generator; drop that CpuGenerator first"
+        );
         let held = CPU_GENERATOR
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -132,6 +142,12 @@ impl CpuGenerator {
     /// `torch.multinomial(probs, samples, replacement, generator=self)`, for `probs` on the CPU.
     pub fn multinomial(&self, probs: &Tensor, samples: i64, replacement: bool) -> Result<Tensor> {
         Ok(probs.f_multinomial(samples, replacement)?)
+    }
+}
+
+impl Drop for CpuGenerator {
+    fn drop(&mut self) {
+        HELD_HERE.set(false);
     }
 }
 

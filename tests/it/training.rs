@@ -3,6 +3,7 @@
 //! diverging epoch is an error that says why.
 
 use bigram::data::{Counts, Examples};
+use bigram::device::CpuGenerator;
 use bigram::model::{tensor_to_vec, Model};
 use bigram::train::{
     initial_weights, train, CountsObjective, Method, OneHot, TrainConfig, TrainData,
@@ -20,6 +21,27 @@ fn seed_42_draws_the_notebook_weights() {
     for (got, want) in v.iter().zip([1.9269, 1.4873, 0.9007, -2.1055]) {
         assert!((got - want).abs() < 6e-5, "{got} vs {want}");
     }
+}
+
+/// The CPU generator's lock is not re-entrant: a second hold in one thread panics at once
+/// where it would wait for itself forever, and a dropped one can be taken again.
+#[test]
+fn a_second_cpu_generator_in_one_thread_panics_instead_of_deadlocking() {
+    let twice = std::thread::spawn(|| {
+        let _first = CpuGenerator::manual_seed(1);
+        let _second = CpuGenerator::manual_seed(2);
+    });
+    let panic = twice.join().unwrap_err();
+    let message = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.contains("already holds the CPU generator"),
+        "{message}"
+    );
+    let first = CpuGenerator::manual_seed(42).randn([1]);
+    let again = CpuGenerator::manual_seed(42).randn([1]);
+    assert_eq!(first.double_value(&[0]), again.double_value(&[0]));
 }
 
 #[test]
