@@ -83,61 +83,6 @@ impl ParityReport {
     pub fn first_failure(&self) -> Option<&Row> {
         self.rows.iter().find(|r| !r.ok)
     }
-
-    pub fn render(&self) -> String {
-        let header = ["quantity", "PyTorch", "Rust", "max |diff|", "tolerance", ""];
-        let cells: Vec<[String; 6]> = self
-            .rows
-            .iter()
-            .map(|r| {
-                [
-                    r.quantity.clone(),
-                    r.pytorch.clone(),
-                    r.rust.clone(),
-                    r.difference.clone(),
-                    r.tolerance.clone(),
-                    if r.ok { "✓" } else { "✗" }.to_string(),
-                ]
-            })
-            .collect();
-        let widths: Vec<usize> = (0..6)
-            .map(|i| {
-                cells
-                    .iter()
-                    .map(|c| c[i].chars().count())
-                    .chain([header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |c: &[String]| {
-            c.iter()
-                .zip(&widths)
-                .map(|(s, w)| format!("{s:<w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        let mut out = format!(
-            "PyTorch {} (Python reference) vs bigram on {}, {} thread(s)\n",
-            self.torch, self.device, self.threads
-        );
-        out += &line(&header.map(String::from));
-        out.push('\n');
-        for c in &cells {
-            out += &line(c);
-            out.push('\n');
-        }
-        match self.first_failure() {
-            None => out += "parity holds: every quantity within tolerance\n",
-            Some(r) => out += &format!("parity FAILS: first divergence at {}\n", r.quantity),
-        }
-        if let (Some(py), Some(rs)) = (self.pytorch_train_seconds, self.rust_train_seconds) {
-            out += &format!("training time: PyTorch {py:.3} s, Rust {rs:.3} s\n");
-        }
-        out
-    }
 }
 
 /// Run one of the reference scripts (sent on stdin) with `config`'s Python on its data at its
