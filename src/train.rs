@@ -225,16 +225,23 @@ pub fn fit(
     };
     let trained = train_from(w0, train_data, &config, &mut each_epoch)?;
     let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
-    let nll = model.nll(data.counts())?;
-    let final_loss = trained.losses.last().copied().unwrap_or(f64::NAN);
-    model.meta = provenance(
-        &config,
-        data.provenance().clone(),
-        final_loss,
-        nll,
-        fit.threads,
-        start,
-    );
+    // How it was made: the last epoch's loss, the NLL of the weights saved, and where it
+    // started (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
+    let epochs = config.epochs as u64;
+    model.meta = Meta {
+        epochs: Some(epochs),
+        epochs_total: Some(start.as_ref().map_or(0, |s| s.epochs_total) + epochs),
+        lr: Some(config.lr),
+        reg: Some(config.reg),
+        method: Some(config.method),
+        device: Some(crate::device::device_name(config.device)),
+        threads: Some(fit.threads),
+        final_loss: Some(trained.losses.last().copied().unwrap_or(f64::NAN)),
+        nll: Some(model.nll(data.counts())?),
+        seed: start.is_none().then_some(config.seed),
+        init: start,
+        ..data.provenance().clone()
+    };
     fit.cancel.check(|| "after training".into())?;
     Ok(Fitted {
         model,
@@ -260,33 +267,4 @@ fn settings(config: &TrainConfig, data: &Dataset, threads: i32) -> String {
         crate::device::device_name(config.device),
         data.summary
     )
-}
-
-/// The record of a network trained on `data` with these settings: the last
-/// epoch's loss, the NLL of the weights saved, the thread count, and where it started
-/// (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
-fn provenance(
-    config: &TrainConfig,
-    data: Meta,
-    final_loss: f64,
-    nll: f64,
-    threads: i32,
-    start: Option<Start>,
-) -> Meta {
-    let epochs = config.epochs as u64;
-    let before = start.as_ref().map_or(0, |s| s.epochs_total);
-    Meta {
-        epochs: Some(epochs),
-        epochs_total: Some(before + epochs),
-        lr: Some(config.lr),
-        reg: Some(config.reg),
-        method: Some(config.method),
-        device: Some(crate::device::device_name(config.device)),
-        threads: Some(threads),
-        final_loss: Some(final_loss),
-        nll: Some(nll),
-        seed: start.is_none().then_some(config.seed),
-        init: start,
-        ..data
-    }
 }
