@@ -7,7 +7,7 @@ use super::progress::EpochBar;
 use super::split::SplitReport;
 use super::Context;
 use bigram::device::parse_device;
-use bigram::io::{check_png, plan_outputs, Output, Source};
+use bigram::io::{check_png, plan_outputs, Source};
 use bigram::tensorboard::EventLog;
 use bigram::train::{fit, method_for, Fit, Method, Summary, TrainOn};
 use clap::Args;
@@ -98,7 +98,10 @@ impl super::Run for TrainArgs {
         let split = self.split.split.is_some();
         let method = method_for(self.counts.as_deref(), self.method, split)?;
         let device = parse_device(&self.device.device)?;
-        let outputs = plan(&self)?;
+        // The checkpoint (and the picture), checked against each other and against what is read.
+        let plot = self.plot.as_deref().map(|plot| ("--plot", plot));
+        let planned: Vec<_> = [("--out", self.out.as_path())].into_iter().chain(plot).collect();
+        let outputs = plan_outputs(&planned, &super::Run::inputs(&self))?;
         if let Some(plot) = outputs.get(1) {
             check_png(plot)?;
         }
@@ -136,13 +139,4 @@ impl super::Run for TrainArgs {
         ctx.printer.deliver(&report, pending)?;
         Ok(fitted.log.map(EventLog::keep).transpose().map(|_| ())?)
     }
-}
-
-/// The checkpoint (and the picture), checked against each other and against what is read.
-fn plan(args: &TrainArgs) -> anyhow::Result<Vec<Output>> {
-    let mut outputs = vec![("--out", args.out.as_path())];
-    if let Some(plot) = &args.plot {
-        outputs.push(("--plot", plot.as_path()));
-    }
-    Ok(plan_outputs(&outputs, &super::Run::inputs(args))?)
 }
