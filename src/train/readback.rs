@@ -200,26 +200,17 @@ impl<'a> EpochLog<'a> {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        let (losses, nlls) = if pending.len() == 1 {
-            let (_, loss, nll) = &pending[0];
-            (
-                vec![loss.f_double_value(&[])?],
-                vec![nll.f_double_value(&[])?],
-            )
-        } else {
-            // Losses then NLLs, stacked on the device: one copy to the host, one wait.
-            let values: Vec<&Tensor> = pending
-                .iter()
-                .map(|(_, loss, _)| loss)
-                .chain(pending.iter().map(|(_, _, nll)| nll))
-                .collect();
-            let read = Tensor::stack(&values, 0)
-                .to_device(Device::Cpu)
-                .to_kind(Kind::Double);
-            let mut losses = Vec::<f64>::try_from(&read)?;
-            let nlls = losses.split_off(pending.len());
-            (losses, nlls)
-        };
+        // Losses then NLLs, stacked on the device: one copy to the host, one wait.
+        let values: Vec<&Tensor> = pending
+            .iter()
+            .map(|(_, loss, _)| loss)
+            .chain(pending.iter().map(|(_, _, nll)| nll))
+            .collect();
+        let read = Tensor::f_stack(&values, 0)?
+            .f_to_device(Device::Cpu)?
+            .f_to_kind(Kind::Double)?;
+        let mut losses = Vec::<f64>::try_from(&read)?;
+        let nlls = losses.split_off(pending.len());
         let mut dev_nlls = self.read_dev_nlls()?.into_iter();
         for ((&(epoch, ..), loss), nll) in pending.iter().zip(losses).zip(nlls) {
             self.record(Epoch {
