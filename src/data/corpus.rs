@@ -137,19 +137,8 @@ impl Corpus {
             longest = longest.max(tally.longest);
             files.push(input.record(sha256));
         }
-        let labels = super::labels(inputs.iter().map(|i| &i.label));
-        if names == 0 {
-            return Err(super::source::no_names(&labels));
-        }
-        let scan = Scan {
-            labels,
-            files,
-            vocab: vocab.clone(),
-            names,
-            longest,
-        };
         Ok(Some(Self {
-            scan,
+            scan: Scan::new(inputs, files, vocab, names, longest)?,
             counts,
             examples: None,
             names: None,

@@ -62,6 +62,31 @@ pub struct Scan {
     pub longest: usize,
 }
 
+impl Scan {
+    /// What a pass over `inputs` found: `names` of them, the longest `longest` characters long.
+    /// Data without a name is refused.
+    pub(crate) fn new(
+        inputs: &[Input],
+        files: Vec<DataFile>,
+        vocab: &Vocab,
+        names: usize,
+        longest: usize,
+    ) -> Result<Self> {
+        let labels = labels(inputs.iter().map(|i| &i.label));
+        if names == 0 {
+            return Err(no_names(&labels));
+        }
+        let vocab = vocab.clone();
+        Ok(Scan {
+            labels,
+            files,
+            vocab,
+            names,
+            longest,
+        })
+    }
+}
+
 /// Feed a data file's bytes (`label` names it) to `f` in large chunks, hashing every byte on a
 /// second thread meanwhile when `checksum`. `f` returns `Ok(false)` to stop early; the sha256
 /// (hex) comes back only when the whole input was read. At most a few chunks are in flight,
@@ -267,17 +292,7 @@ pub(crate) fn scan_names(
         })?;
         files.push(input.record(sha256));
     }
-    let labels = labels(inputs.iter().map(|i| &i.label));
-    if names == 0 {
-        return Err(no_names(&labels));
-    }
-    Ok(Scan {
-        labels,
-        files,
-        vocab: vocab.clone(),
-        names,
-        longest,
-    })
+    Scan::new(inputs, files, vocab, names, longest)
 }
 
 /// The indices of a name's characters, or the first character it may not have.
