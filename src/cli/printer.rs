@@ -54,12 +54,14 @@ impl Printer {
     /// that went away is not a failure, and they are.
     pub fn deliver(&self, report: &impl Report, pending: Vec<Pending>) -> anyhow::Result<()> {
         let (to_stdout, files): (Vec<Pending>, Vec<Pending>) =
-            pending.into_iter().partition(Pending::is_stdout);
+            (pending.into_iter()).partition(|output| matches!(output, Pending::Stdout(_)));
         for output in &files {
             output.check()?;
         }
+        // An output given as `-` takes stdout, even when stdout is the null device.
+        let dash = |output: &Pending| matches!(output, Pending::Discard { dash: true });
         let printer = Self {
-            results_on_stderr: to_stdout.iter().chain(&files).any(Pending::takes_stdout),
+            results_on_stderr: !to_stdout.is_empty() || files.iter().any(dash),
             ..*self
         };
         for output in to_stdout {

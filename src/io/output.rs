@@ -47,11 +47,6 @@ impl Output {
         })
     }
 
-    /// Whether it goes to a file (not stdout, not the null device).
-    pub fn is_file(&self) -> bool {
-        matches!(self.destination, Destination::File(_))
-    }
-
     /// An interruption before this output was written, saying that nothing was saved (and
     /// that the old file is as it was); any other error as it is.
     pub fn nothing_saved(&self, err: Error) -> Error {
@@ -91,16 +86,6 @@ impl Pending {
             Pending::File(staged) => staged.check_target().map(|_| ()),
             _ => Ok(()),
         }
-    }
-
-    /// Whether committing it writes to stdout.
-    pub fn is_stdout(&self) -> bool {
-        matches!(self, Pending::Stdout(_))
-    }
-
-    /// Whether it was given as `-`, so that stdout is not the place for results.
-    pub fn takes_stdout(&self) -> bool {
-        matches!(self, Pending::Stdout(_) | Pending::Discard { dash: true })
     }
 
     /// Put it in place: rename the staged file, or write the bytes to stdout.
@@ -346,7 +331,7 @@ pub fn check_png(output: &Output) -> Result<()> {
         .given
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    if output.is_file() && !is_png {
+    if matches!(output.destination, Destination::File(_)) && !is_png {
         crate::bail_input!(
             "{}: pictures are written as PNG; give a file name ending in .png",
             output.given.display()
