@@ -83,6 +83,51 @@ impl ParityReport {
     pub fn first_failure(&self) -> Option<&Row> {
         self.rows.iter().find(|r| !r.ok)
     }
+
+    /// The table, each column as wide as its widest cell, then the verdict.
+    pub fn render(&self) -> String {
+        let header = ["quantity", "PyTorch", "Rust", "max |diff|", "tolerance", ""];
+        let rows = self.rows.iter().map(|r| {
+            let mark = if r.ok { "✓" } else { "✗" };
+            [
+                &*r.quantity,
+                &*r.pytorch,
+                &*r.rust,
+                &*r.difference,
+                &*r.tolerance,
+                mark,
+            ]
+        });
+        let cells: Vec<[&str; 6]> = std::iter::once(header).chain(rows).collect();
+        let widths: [usize; 6] = std::array::from_fn(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        });
+        let mut out = format!(
+            "PyTorch {} (Python reference) vs bigram on {}, {} thread(s)\n",
+            self.torch, self.device, self.threads
+        );
+        for c in &cells {
+            let padded: Vec<String> = c
+                .iter()
+                .zip(widths)
+                .map(|(s, w)| format!("{s:<w$}"))
+                .collect();
+            out += padded.join("  ").trim_end();
+            out.push('\n');
+        }
+        match self.first_failure() {
+            None => out += "parity holds: every quantity within tolerance\n",
+            Some(r) => out += &format!("parity FAILS: first divergence at {}\n", r.quantity),
+        }
+        if let (Some(py), Some(rs)) = (self.pytorch_train_seconds, self.rust_train_seconds) {
+            out += &format!("training time: PyTorch {py:.3} s, Rust {rs:.3} s\n");
+        }
+        out
+    }
 }
 
 /// Run one of the reference scripts (sent on stdin) with `config`'s Python on its data at its
