@@ -100,7 +100,10 @@ impl super::Run for TrainArgs {
         let device = parse_device(&self.device.device)?;
         // The checkpoint (and the picture), checked against each other and against what is read.
         let plot = self.plot.as_deref().map(|plot| ("--plot", plot));
-        let planned: Vec<_> = [("--out", self.out.as_path())].into_iter().chain(plot).collect();
+        let planned: Vec<_> = [("--out", self.out.as_path())]
+            .into_iter()
+            .chain(plot)
+            .collect();
         let outputs = plan_outputs(&planned, &super::Run::inputs(&self))?;
         if let Some(plot) = outputs.get(1) {
             check_png(plot)?;
