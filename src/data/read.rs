@@ -63,8 +63,7 @@ pub struct Scan {
 }
 
 impl Scan {
-    /// What a pass over `inputs` found: `names` of them, the longest `longest` characters long.
-    /// Data without a name is refused.
+    /// What a pass over `inputs` found; data without a name is refused.
     pub(crate) fn new(
         inputs: &[Input],
         files: Vec<DataFile>,
@@ -76,11 +75,10 @@ impl Scan {
         if names == 0 {
             return Err(no_names(&labels));
         }
-        let vocab = vocab.clone();
         Ok(Scan {
             labels,
             files,
-            vocab,
+            vocab: vocab.clone(),
             names,
             longest,
         })
