@@ -15,13 +15,6 @@ pub struct DataArgs {
     pub data: Vec<Source>,
 }
 
-impl DataArgs {
-    /// The data as inputs an output must not replace.
-    pub fn inputs(&self) -> Vec<Source> {
-        self.data.clone()
-    }
-}
-
 /// How to read names, besides where from.
 #[derive(Clone, Debug, Args)]
 pub struct ReadArgs {

@@ -86,7 +86,7 @@ impl Report for CountReport {
 
 impl super::Run for CountArgs {
     fn inputs(&self) -> Vec<Source> {
-        let mut inputs = self.read.data.inputs();
+        let mut inputs = self.read.data.data.clone();
         inputs.extend(self.vocab_from.clone().map(Source::File));
         inputs
     }

@@ -43,7 +43,7 @@ impl Report for EvalReport {
 impl super::Run for EvalArgs {
     fn inputs(&self) -> Vec<Source> {
         let mut inputs = vec![Source::File(self.model.clone())];
-        inputs.extend(self.data.inputs());
+        inputs.extend(self.data.data.clone());
         inputs
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

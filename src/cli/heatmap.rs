@@ -49,7 +49,7 @@ impl super::Run for HeatmapArgs {
     fn inputs(&self) -> Vec<Source> {
         match &self.model {
             Some(model) => vec![Source::File(model.clone())],
-            None => self.read.data.inputs(),
+            None => self.read.data.data.clone(),
         }
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {

@@ -31,7 +31,7 @@ impl Report for Replay {
 
 impl super::Run for NotebookArgs {
     fn inputs(&self) -> Vec<Source> {
-        self.data.inputs()
+        self.data.data.clone()
     }
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
@@ -42,7 +42,7 @@ impl super::Run for NotebookArgs {
 fn run(args: NotebookArgs, ctx: &Context) -> anyhow::Result<()> {
     let device = parse_device(&args.device.device)?;
     let outputs = match &args.ipynb {
-        Some(path) => plan_outputs(&[("--ipynb", path)], &args.data.inputs())?,
+        Some(path) => plan_outputs(&[("--ipynb", path)], &args.data.data)?,
         None => Vec::new(),
     };
     let replay = replay(&args.data.data, device, &ctx.cancel)?;

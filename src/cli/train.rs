@@ -90,7 +90,7 @@ impl Report for TrainReport {
 impl super::Run for TrainArgs {
     fn inputs(&self) -> Vec<Source> {
         let counts = self.counts.clone().map(|c| vec![Source::File(c)]);
-        let mut inputs = counts.unwrap_or_else(|| self.read.data.inputs());
+        let mut inputs = counts.unwrap_or_else(|| self.read.data.data.clone());
         inputs.extend(self.init.clone().map(Source::File));
         inputs
     }

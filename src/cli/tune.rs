@@ -94,7 +94,7 @@ impl Report for TuneReport {
 
 impl super::Run for TuneArgs {
     fn inputs(&self) -> Vec<Source> {
-        self.read.data.inputs()
+        self.read.data.data.clone()
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let (knob, values) = match (&self.reg, &self.smoothing) {
