@@ -52,8 +52,13 @@ impl EventLog {
             log.file.flush()?;
             Ok(log)
         };
-        let context = format!("cannot start a TensorBoard log in {}", dir.display());
-        start().map_err(|e| crate::Error::io(context, e))
+        // Refused as --out is when its folder cannot be written: the path is the caller's.
+        start().map_err(|e| {
+            crate::Error::input(format!(
+                "cannot start a TensorBoard log in {}: {e}; give a folder you can write to",
+                dir.display()
+            ))
+        })
     }
 
     /// An epoch as makemore logs it: `Loss/train` (what the epoch descends) and, when a

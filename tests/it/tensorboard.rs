@@ -234,6 +234,21 @@ fn a_tensorboard_folder_that_is_a_file_or_an_input_is_refused_before_any_work() 
         ],
         &["not a folder"],
     );
+    // A folder that cannot be made there (a read-only place; /proc refuses even root) is the
+    // caller's path, refused with 2 as --out's would be.
+    rejects(
+        &dir,
+        &[
+            "train",
+            "--data",
+            "names.txt",
+            "--out",
+            "m.safetensors",
+            "--tensorboard",
+            "/proc/bigram-runs",
+        ],
+        &["cannot start a TensorBoard log in /proc/bigram-runs"],
+    );
 }
 
 #[test]
