@@ -29,15 +29,34 @@ pub fn check_threads(threads: usize) -> Result<()> {
 
 /// [`check`] against what is `available`, when that is known: a problem with the input (exit
 /// 2), which the message says how to make smaller.
-pub fn refuse_past(need: u64, available: Option<u64>, what: &str, advice: &str) -> Result<()> {
-    let gib = |bytes: u64| bytes as f64 / (1u64 << 30) as f64;
+fn refuse_past(need: u64, available: Option<u64>, what: &str, advice: &str) -> Result<()> {
     match available {
         Some(left) if need > left => crate::bail_input!(
-            "{what} would take about {:.2} GiB, and {:.2} GiB is left to this process; {advice}",
-            gib(need),
-            gib(left)
+            "{what} would take about {}, and {} is left to this process; {advice}",
+            size(need),
+            size(left)
         ),
         _ => Ok(()),
+    }
+}
+
+/// Refuse a list that grows as the data is read once it holds `kept` bytes, more than `left`:
+/// what it would take in all is not known before the data ends.
+pub fn refuse_growth(kept: u64, left: Option<u64>, what: &str, advice: &str) -> Result<()> {
+    match left {
+        Some(left) if kept > left => crate::bail_input!(
+            "{what} outgrew the {} left to this process before the data ended; {advice}",
+            size(left)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// In MiB below a GiB: "0.08 GiB" says too little.
+fn size(bytes: u64) -> String {
+    match bytes >> 30 {
+        0 => format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64),
+        _ => format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64),
     }
 }
 

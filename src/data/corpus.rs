@@ -11,9 +11,11 @@ use crate::io::Source;
 /// while a list grows (the old block and the one twice its size).
 pub const EXAMPLE_BYTES: u64 = 48;
 
-/// Bytes a name kept takes at most besides its text: the String (twice over while the list
-/// doubles) and the allocator's block around its text.
-const NAME_BYTES: u64 = 64;
+/// Bytes a name kept takes at most besides its text: its String (24 bytes) twice over, as the
+/// list's capacity is at most twice its length, and the allocator's smallest block around
+/// its text (32). (While the list doubles, the old block adds 24 more a name for a moment:
+/// that is in the quarter left for reading.) 64 was short of the 80.
+const NAME_BYTES: u64 = 2 * 24 + 32;
 
 /// What to do when the examples kept, or tensors made of them, would not fit in memory.
 pub const USE_COUNTS: &str = "use --method counts, whose memory does not grow with the data, or `bigram count` then `bigram train --counts`";
@@ -86,7 +88,8 @@ impl Corpus {
         let mut names = keep.names.then(Vec::new);
         // What is kept grows with the data (a stream may never end): refused before the
         // allocator would fail, with room for the lists' doubling as they grow.
-        // A quarter is left for what reading itself takes (buffers, the checksum thread).
+        // A quarter is left for what reading itself takes (buffers, the checksum thread) and a
+        // list's doubling.
         let left = crate::memory::available().map(|left| left - left / 4);
         let mut kept = 0u64;
         let (what, advice) = match keep.examples {
@@ -100,7 +103,7 @@ impl Corpus {
             if keep.names {
                 kept += NAME_BYTES + text.len() as u64;
             }
-            crate::memory::refuse_past(kept, left, what, advice)?;
+            crate::memory::refuse_growth(kept, left, what, advice)?;
             counts.add_name(indices);
             if let Some(ex) = examples.as_mut() {
                 ex.add_name(indices, counts.rows, counts.width);
