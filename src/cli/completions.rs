@@ -21,12 +21,7 @@ impl super::Run for CompletionsArgs {
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let mut script = Vec::new();
-        clap_complete::generate(
-            self.shell,
-            &mut (ctx.cli)(),
-            "bigram",
-            &mut script,
-        );
+        clap_complete::generate(self.shell, &mut (ctx.cli)(), "bigram", &mut script);
         let mut stream = ctx.printer.stream();
         stream.text(&String::from_utf8_lossy(&script))?;
         stream.finish()

@@ -35,8 +35,15 @@ struct EvalReport {
 
 impl Report for EvalReport {
     fn render(&self) -> String {
-        let Evaluation { nll, examples, names } = &self.evaluation;
-        format!("nll {nll:.4} over {examples} examples ({names} names) of {}\n", self.data)
+        let Evaluation {
+            nll,
+            examples,
+            names,
+        } = &self.evaluation;
+        format!(
+            "nll {nll:.4} over {examples} examples ({names} names) of {}\n",
+            self.data
+        )
     }
 }
 

@@ -1,9 +1,9 @@
 //! `bigram heatmap`: the bigram counts of the data, or a model's probabilities, as a PNG.
 
-use bigram::bail_input;
 use super::args::ReadArgs;
 use super::printer::Report;
 use super::Context;
+use bigram::bail_input;
 use bigram::data::{Corpus, Keep};
 use bigram::io::{check_png, plan_outputs, Source};
 use bigram::plot::CellValues;

@@ -11,6 +11,19 @@ mod signals;
 mod split;
 mod version;
 
+// The command files, declared here rather than by `commands!` so that rustfmt reaches them.
+mod completions;
+mod count;
+mod eval;
+mod heatmap;
+mod merge;
+mod notebook;
+mod parity;
+mod sample;
+mod score;
+mod train;
+mod tune;
+
 use bigram::cancel::Cancel;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 pub use context::{Context, Run};
@@ -56,12 +69,10 @@ struct GlobalArgs {
     quiet: bool,
 }
 
-/// The commands: each is a file of src/cli/ (its module) whose flags implement [`Run`], and one
-/// line here. The doc comment is its line in `bigram --help`.
+/// The commands: each is a file of src/cli/ (its module, declared above) whose flags implement
+/// [`Run`], and one line here. The doc comment is its line in `bigram --help`.
 macro_rules! commands {
     ($($(#[$doc:meta])* $variant:ident($module:ident::$args:ident),)*) => {
-        $(mod $module;)*
-
         #[derive(Debug, Subcommand)]
         enum Command {
             $($(#[$doc])* $variant($module::$args),)*

@@ -4,9 +4,9 @@ use super::args::{DataArgs, DeviceArg};
 use super::printer::Report;
 use super::Context;
 use bigram::device::parse_device;
+use bigram::io::plan_outputs;
 use bigram::io::Source;
 use bigram::notebook::{replay, Replay};
-use bigram::io::plan_outputs;
 use clap::Args;
 use std::path::PathBuf;
 

@@ -1,9 +1,9 @@
 //! `bigram parity`: compare with a PyTorch reference, quantity by quantity.
 
-use bigram::bail_input;
 use super::args::{non_negative, DeviceArg, OptimArgs, OrderArg, RegArg, SmoothingArg};
 use super::printer::Report;
 use super::Context;
+use bigram::bail_input;
 use bigram::device::parse_device;
 use bigram::io::Source;
 use bigram::parity::{self, ParityConfig, ParityReport, Pipeline};
@@ -77,7 +77,11 @@ impl super::Run for ParityArgs {
             .python
             .clone()
             .or_else(parity::default_python)
-            .ok_or_else(|| bigram::Error::input("no Python with torch is known; run scripts/setup.sh or pass --python PATH"))?;
+            .ok_or_else(|| {
+                bigram::Error::input(
+                    "no Python with torch is known; run scripts/setup.sh or pass --python PATH",
+                )
+            })?;
         let config = ParityConfig {
             data: self.data.clone(),
             device,

@@ -1,8 +1,8 @@
 //! `bigram sample`: names from a checkpoint, written as they are drawn.
 
-use bigram::bail_input;
 use super::printer::Report;
 use super::Context;
+use bigram::bail_input;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Scorer};
 use bigram::sample::{encode_word, generate_each, sampler, Drawn, Filter, SamplerKind, Shaping};
@@ -107,7 +107,11 @@ impl super::Run for SampleArgs {
         };
         let kind = self.fast.then_some(SamplerKind::Fast);
         let kind = kind.unwrap_or(self.sampler);
-        let scorer = ctx.printer.json.then(|| Scorer::new(&model, None)).transpose()?;
+        let scorer = ctx
+            .printer
+            .json
+            .then(|| Scorer::new(&model, None))
+            .transpose()?;
         let mut stream = ctx.printer.stream();
         // Names are written as they are drawn: any -n works in constant memory.
         let mut emit = |name: String| -> anyhow::Result<()> {
@@ -123,7 +127,13 @@ impl super::Run for SampleArgs {
             })
         };
         let mut sampler = sampler(&model, kind, shaping, self.seed)?;
-        generate_each(&mut *sampler, self.n as usize, &filter, &ctx.cancel, &mut emit)?;
+        generate_each(
+            &mut *sampler,
+            self.n as usize,
+            &filter,
+            &ctx.cancel,
+            &mut emit,
+        )?;
         stream.finish()
     }
 }

@@ -1,11 +1,11 @@
 //! `bigram score`: log-probability, NLL per bigram and rank of names under a checkpoint.
 
-use bigram::bail_input;
 use super::printer::Report;
 use super::Context;
-use bigram::io::WatchedRead;
+use bigram::bail_input;
 use bigram::data::Source;
 use bigram::eval::{known_names_of, Score, Scorer};
+use bigram::io::WatchedRead;
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
@@ -60,7 +60,9 @@ impl super::Run for ScoreArgs {
             }
         }
         if self.names.iter().any(|n| n.trim().is_empty()) {
-            bail_input!("an empty name has nothing to score: give names with at least one character");
+            bail_input!(
+                "an empty name has nothing to score: give names with at least one character"
+            );
         }
         let model = bigram::checkpoint::read(&self.model, &ctx.cancel)?.model;
         let names = if self.names.is_empty() {
@@ -110,7 +112,8 @@ fn read_stdin_names(ctx: &Context) -> anyhow::Result<Vec<String>> {
     let lines = BufReader::new(WatchedRead::new(stdin, ctx.cancel.clone())).lines();
     for line in lines {
         ctx.cancel.check(|| "while reading stdin".into())?;
-        let line = line.map_err(|e| bigram::io::read_failed(&ctx.cancel, "data file", "stdin", e))?;
+        let line =
+            line.map_err(|e| bigram::io::read_failed(&ctx.cancel, "data file", "stdin", e))?;
         let name = line.trim();
         if !name.is_empty() {
             names.push(name.to_string());

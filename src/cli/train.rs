@@ -1,7 +1,7 @@
 //! `bigram train`: fit the network by gradient descent and save a checkpoint.
 
-use super::args::{variants, DeviceArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
 use super::args::TensorboardArg;
+use super::args::{variants, DeviceArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
 use super::printer::Report;
 use super::progress::EpochBar;
 use super::split::SplitReport;
@@ -78,10 +78,11 @@ impl Report for TrainReport {
         if let Some(split) = &self.split {
             text += &split.line;
         }
-        for (what, path) in [("loss curve", &self.plot), ("TensorBoard log", &self.tensorboard)] {
-            if let Some(path) = path {
-                text += &format!("{what}: {path}\n");
-            }
+        if let Some(plot) = &self.plot {
+            text += &format!("loss curve: {plot}\n");
+        }
+        if let Some(log) = &self.tensorboard {
+            text += &format!("TensorBoard log: {log}\n");
         }
         text
     }
@@ -99,11 +100,8 @@ impl super::Run for TrainArgs {
         let method = method_for(self.counts.as_deref(), self.method, split)?;
         let device = parse_device(&self.device.device)?;
         // The checkpoint (and the picture), checked against each other and against what is read.
-        let plot = self.plot.as_deref().map(|plot| ("--plot", plot));
-        let planned: Vec<_> = [("--out", self.out.as_path())]
-            .into_iter()
-            .chain(plot)
-            .collect();
+        let mut planned = vec![("--out", self.out.as_path())];
+        planned.extend(self.plot.as_deref().map(|plot| ("--plot", plot)));
         let outputs = plan_outputs(&planned, &super::Run::inputs(&self))?;
         if let Some(plot) = outputs.get(1) {
             check_png(plot)?;
@@ -125,19 +123,24 @@ impl super::Run for TrainArgs {
             tensorboard,
         };
         let bar = EpochBar::new(self.optim.epochs, ctx.printer.quiet);
-        let fitted = fit(&run, &mut |data| ctx.note_data(data), &mut |e| bar.update(e.epoch, e.loss))
-            .map_err(|e| outputs[0].nothing_saved(e))?;
+        let fitted = fit(&run, &mut |data| ctx.note_data(data), &mut |e| {
+            bar.update(e.epoch, e.loss)
+        })
+        .map_err(|e| outputs[0].nothing_saved(e))?;
         // The picture first: one that cannot be drawn or written replaces nothing.
-        let picture = outputs.get(1).map(|p| p.stage(fitted.loss_curve()?)).transpose()?;
+        let picture = outputs.get(1).map(|p| p.stage(fitted.loss_curve()?));
         let mut pending = vec![outputs[0].stage(fitted.model.to_bytes()?)?];
-        pending.extend(picture);
+        pending.extend(picture.transpose()?);
         let report = TrainReport {
             run: fitted.summary(),
             out: self.out.display().to_string(),
             split: SplitReport::of(&fitted.data, &fitted.model)?,
             saved: super::printer::outcome(&outputs[0]),
             plot: outputs.get(1).map(super::printer::shown),
-            tensorboard: fitted.log.as_ref().map(|log| log.path().display().to_string()),
+            tensorboard: fitted
+                .log
+                .as_ref()
+                .map(|log| log.path().display().to_string()),
         };
         ctx.printer.deliver(&report, pending)?;
         Ok(fitted.log.map(EventLog::keep).transpose().map(|_| ())?)

@@ -1,21 +1,23 @@
 //! `bigram tune`: one fit per value of the L2 weight (or smoothing), judged on the dev part.
 
-use bigram::bail_input;
 use super::args::{variants, DeviceArg, OptimArgs, OrderArg, ReadArgs, TensorboardArg};
 use super::printer::Report;
 use super::Context;
+use bigram::bail_input;
 use bigram::data::SplitSpec;
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
+use bigram::io::Source;
 use bigram::train::{Epoch, Method};
 use bigram::tune::{best, tune, Knob, RunLogs, TuneRow};
-use bigram::io::Source;
 use bigram::Named;
 use clap::Args;
 use serde::Serialize;
 
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
+// One thing at a time, and one is needed: clap refuses neither and both alike.
+#[command(group = clap::ArgGroup::new("knob").args(["reg", "smoothing"]).required(true))]
 pub struct TuneArgs {
     #[command(flatten, next_help_heading = "Input")]
     read: ReadArgs,
@@ -55,7 +57,6 @@ pub struct TuneArgs {
     device: DeviceArg,
 }
 
-/// What `tune` reports.
 #[derive(Serialize)]
 struct TuneReport {
     knob: Knob,
@@ -98,19 +99,17 @@ impl super::Run for TuneArgs {
     }
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let (knob, values) = match (&self.reg, &self.smoothing) {
-            (Some(reg), None) => (Knob::Reg, reg.clone()),
-            (None, Some(smoothing)) => (Knob::Smoothing, smoothing.clone()),
-            _ => bail_input!("tune one thing at a time: --reg LIST (the network) or --smoothing LIST (the count model)"),
+            (Some(reg), _) => (Knob::Reg, reg.clone()),
+            (None, smoothing) => (Knob::Smoothing, smoothing.clone().unwrap_or_default()),
         };
-        if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < 0.0 || **v > 1e30) {
+        if let Some(bad) = values.iter().find(|v| !(0.0..=1e30).contains(*v)) {
             bail_input!("every value to try must be a number from 0 to 1e30; got {bad}");
         }
         let tensorboard = self.tensorboard.checked()?;
         let device = parse_device(&self.device.device)?;
-        let method = self.method;
         let fit = FitOptions {
             order: self.order.value,
-            examples: method.needs_examples(),
+            examples: self.method.needs_examples(),
             split: Some((self.split, self.split_seed)),
         };
         let data = Dataset::load(&self.read.data.data, &self.read.options(ctx), fit)?;
@@ -118,14 +117,22 @@ impl super::Run for TuneArgs {
         let Some(splits) = data.splits.as_ref().filter(|s| !s.dev.names.is_empty()) else {
             bail_input!("the split {} leaves no dev names to tune on", self.split);
         };
-        let config = self.optim.config(0.0, method, device);
+        let config = self.optim.config(0.0, self.method, device);
         let mut logs = RunLogs::new(tensorboard, knob);
         let mut on_epoch = |value: f64, e: &Epoch| {
             logs.record(value, e)?;
             let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
             ctx.cancel.check(at)
         };
-        let rows = tune(splits, data.vocab(), fit.order, knob, &values, &config, &mut on_epoch)?;
+        let rows = tune(
+            splits,
+            data.vocab(),
+            fit.order,
+            knob,
+            &values,
+            &config,
+            &mut on_epoch,
+        )?;
         logs.record_counts(&rows)?;
         let Some(best_row) = best(&rows) else {
             bail_input!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
