@@ -40,12 +40,12 @@ fn refuse_past(need: u64, available: Option<u64>, what: &str, advice: &str) -> R
     }
 }
 
-/// Refuse a list that grows as the data is read once it holds `kept` bytes, more than `left`:
-/// what it would take in all is not known before the data ends.
+/// Refuse a list that grows as it goes (names read from a stream, names drawn) once it holds
+/// `kept` bytes, more than `left`: what it would take in all is not known yet.
 pub fn refuse_growth(kept: u64, left: Option<u64>, what: &str, advice: &str) -> Result<()> {
     match left {
         Some(left) if kept > left => crate::bail_input!(
-            "{what} outgrew the {} left to this process before the data ended; {advice}",
+            "{what} outgrew the {} left to this process; {advice}",
             size(left)
         ),
         _ => Ok(()),

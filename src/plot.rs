@@ -71,6 +71,9 @@ pub fn heatmap(vocab: &Vocab, values: &[f64], kind: CellValues, size: u32) -> Re
             "a heatmap needs a square matrix over the vocabulary (bigram models only)",
         ));
     }
+    // The pixels, and the PNG encoded from them, at most as large again.
+    let need = 2 * 3 * u64::from(size) * u64::from(size);
+    crate::memory::check(need, "the heatmap's pixels", "give a smaller --size")?;
     png(size, size, |pixels| {
         draw_heatmap(pixels, vocab, values, kind, size)
     })

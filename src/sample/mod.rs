@@ -127,7 +127,8 @@ pub struct Filter {
 }
 
 /// Draw `n` names that pass the filter, redrawing the others, and hand each to `emit` as it
-/// comes (nothing is collected, so `n` can be as large as the caller likes). An error when
+/// comes (nothing is collected but, with `distinct`, the names seen, checked against memory as
+/// they grow, so `n` can be as large as memory allows). An error when
 /// `max_attempts` draws have been rejected, saying how many names were found, and when
 /// `cancel` is raised. `emit` may fail with the caller's own error type, which stops drawing.
 pub fn generate_each<E: From<Error>>(
@@ -138,6 +139,7 @@ pub fn generate_each<E: From<Error>>(
     mut emit: impl FnMut(String) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let mut seen = HashSet::new();
+    let (left, mut seen_bytes) = (crate::memory::available().map(|left| left - left / 4), 0);
     let (mut found, mut rejected) = (0usize, 0usize);
     while found < n {
         let at = || format!("after {found} of {n} names");
@@ -152,6 +154,13 @@ pub fn generate_each<E: From<Error>>(
                 .is_some_and(|set| set.contains(&name))
             && (!filter.distinct || seen.insert(name.clone()));
         if keep {
+            if filter.distinct {
+                // A set entry, twice over while the table grows, and the name's own block.
+                seen_bytes += 2 * 40 + 32 + name.len() as u64;
+                let what = "the names drawn (kept so that none comes twice)";
+                let advice = "ask for fewer names (-n)";
+                crate::memory::refuse_growth(seen_bytes, left, what, advice)?;
+            }
             found += 1;
             emit(name)?;
             continue;

@@ -1096,6 +1096,25 @@ fn memory_that_grows_with_the_data_is_refused_before_it_is_taken() {
         "$BIGRAM notebook --data big/names.txt",
         &["the notebook replay's examples", "fewer names"],
     );
+    // What grows with a flag, not the data: a picture's pixels, and the names --novel keeps so
+    // that none comes twice (a high temperature makes nearly every draw new).
+    refused_under_cap(
+        dir.path(),
+        700_000,
+        "$BIGRAM heatmap --data d.txt --size 8000 --out h.png",
+        &[
+            "the heatmap's pixels",
+            "left to this process",
+            "smaller --size",
+        ],
+    );
+    refused_under_cap(
+        dir.path(),
+        650_000,
+        "$BIGRAM sample --model m.safetensors --novel --data d.txt --fast --temperature 1000 \
+         --max-attempts 18446744073709551615 -n 100000000 > /dev/null",
+        &["the names drawn", "outgrew", "fewer names (-n)"],
+    );
     // The advice works under the same cap: memory independent of the data.
     for line in [
         "$BIGRAM train --method counts --data big/names.txt --out w.safetensors",
