@@ -193,10 +193,14 @@ fn draw_curves(
     for ((name, values), colour) in series.iter().zip(colours.iter().cycle()) {
         let colour = *colour;
         chart
-            .draw_series(LineSeries::new(
-                values.iter().enumerate().map(|(i, v)| (i as u32 + 1, *v)),
-                colour.stroke_width(3),
-            ))?
+            .draw_series(
+                LineSeries::new(
+                    values.iter().enumerate().map(|(i, v)| (i as u32 + 1, *v)),
+                    colour.stroke_width(3),
+                )
+                // One epoch is one point, which a line alone does not show.
+                .point_size(if values.len() == 1 { 6 } else { 0 }),
+            )?
             .label(*name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))

@@ -83,6 +83,25 @@ fn train_plots_its_loss_curve_with_the_dev_loss() {
 }
 
 #[test]
+fn a_one_epoch_loss_curve_shows_its_point() {
+    // One epoch is one point: a line through it draws nothing. Left of the legend (which has
+    // the colour too), the curve's colour must be somewhere.
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("loss.png");
+    ok_output(
+        bigram()
+            .args(["train", "--epochs", "1", "--out", "-", "--plot"])
+            .arg(&png)
+            .arg("--data")
+            .arg(names_txt()),
+    );
+    let img = decode(&png);
+    let curve = [31, 119, 180];
+    let left_of_legend = img.enumerate_pixels().filter(|(x, _, _)| *x < 600);
+    assert!(left_of_legend.filter(|(_, _, p)| p.0 == curve).count() > 10);
+}
+
+#[test]
 fn the_loss_curve_labels_each_epoch_tick_once() {
     // Three epochs were labelled like `1 1 1 2 2 2 3`: ticks between epochs, each rounded.
     assert_eq!(bigram::plot::epoch_labels(3), ["1", "2", "3"]);
