@@ -71,6 +71,9 @@ impl super::Run for ScoreArgs {
             self.names.clone()
         };
         let known = known_names_of(&model, &self.data, &ctx.cancel)?;
+        if known.is_none() {
+            ctx.printer.note("no rank: the checkpoint's data file is gone or changed; pass --data PATH to rank among its names");
+        }
         let scorer = Scorer::new(&model, known.as_ref())?;
         // Every name is checked before the first line is written.
         let scores: Vec<Score> = names

@@ -115,6 +115,27 @@ fn novel_names_are_not_in_the_data() {
 }
 
 #[test]
+fn a_rank_or_in_data_that_cannot_be_given_is_said_not_dropped() {
+    // The checkpoint's data file changes after training: score has no names to rank among,
+    // and sample --json none to say in_data by. Each says so on stderr, and what to do.
+    let dir = dir_with(&[("d.txt", b"emma\nava\n")]);
+    let count = ["count", "--data", "d.txt", "--out", "model.safetensors"];
+    ok_output(bigram().args(count).current_dir(dir.path()));
+    std::fs::write(dir.path().join("d.txt"), "emma\nava\nmia\n").unwrap();
+    for (args, what) in [
+        (&["score", "emma"][..], "no rank"),
+        (&["sample", "--json", "-n", "1"][..], "no in_data"),
+    ] {
+        let out = ok_output(bigram().args(args).current_dir(dir.path()));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(what) && stderr.contains("--data"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn prefix_and_length_bounds_hold() {
     for sampler in ["torch", "torch-2.0", "torch-1.13"] {
         let args = ["-n", "100", "--prefix", "ka", "--min-len", "5"];
