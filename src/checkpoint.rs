@@ -135,9 +135,11 @@ impl Model {
             let derived = Model::from_counts(n, &vocab, order, s)
                 .weights()
                 .map_err(|e| e.to_string())?;
-            // Within a few float32 steps of the stored W (finite: checked above), as another
-            // program's log may round differently; a derived inf is close to nothing.
-            let close = |a: f32, b: f32| a == b || (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+            // Equal, or within a few float32 steps of a finite stored W, as another program's
+            // log may round differently; an infinite value on either side is close to nothing.
+            let close = |a: f32, b: f32| {
+                a == b || b.is_finite() && (a - b).abs() <= 1e-5 * b.abs().max(1.0)
+            };
             if derived.iter().zip(&values).any(|(&a, &b)| !close(a, b)) {
                 return Err("W disagrees with N: a count model's W is log(N + smoothing)".into());
             }

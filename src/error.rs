@@ -80,6 +80,6 @@ impl Error {
 }
 
 /// The exit codes and what each means, in one sentence: `bigram --help` ends with it, and a
-/// test holds README.md and docs/errors.md to it. A new code is added here and in
+/// test holds docs/errors.md to it. A new code is added here and in
 /// [`Error::exit_code`].
 pub const EXIT_CODES: &str = "Exit codes: 0 success, 2 a usage or input error (the message says what to do), 1 anything else, 130 or 143 when stopped by Ctrl-C or SIGTERM.";

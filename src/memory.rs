@@ -45,7 +45,7 @@ fn refuse_past(need: u64, available: Option<u64>, what: &str, advice: &str) -> R
 pub fn refuse_growth(kept: u64, left: Option<u64>, what: &str, advice: &str) -> Result<()> {
     match left {
         Some(left) if kept > left => crate::bail_input!(
-            "{what} outgrew the {} left to this process; {advice}",
+            "{what} outgrew the {} this process can give it; {advice}",
             size(left)
         ),
         _ => Ok(()),

@@ -4,7 +4,8 @@
 //! lines marked `ours` are our own: the device, Ctrl-C, the record of the run, and In [44] and
 //! In [45], the smoothing and generation the notebook's TODO asks for. The Rust is explained
 //! once, in docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's display, ours)
-//! and is printed as `label: value`, or alone under an empty label `""` (the cell's `Out[n]`):
+//! and is printed as `label: value`, or alone under an empty label `""` (the cell's `Out[n]`,
+//! or a bare `print(x)`):
 //! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;

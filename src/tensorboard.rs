@@ -40,25 +40,29 @@ impl EventLog {
     /// Start a log in `dir` (created if missing), with the file-version event every reader
     /// expects first and `settings` (markdown) as the run's text.
     pub fn create(dir: &Path, settings: &str) -> crate::Result<Self> {
-        let start = || -> io::Result<Self> {
-            let created = CreatedFolders(missing_folders(dir));
-            std::fs::create_dir_all(dir)?;
-            let mut log = Self {
-                file: io::BufWriter::new(new_event_file(dir)?),
-                created,
-            };
+        let created = CreatedFolders(missing_folders(dir));
+        // A folder or file that cannot be made there is the caller's path, refused as --out's
+        // folder is; a write that fails after (a full disk) is an I/O failure.
+        let file = std::fs::create_dir_all(dir)
+            .and_then(|()| new_event_file(dir))
+            .map_err(|e| {
+                let dir = dir.display();
+                crate::Error::input(format!(
+                    "cannot start a TensorBoard log in {dir}: {e}; give a folder you can write to"
+                ))
+            })?;
+        let mut log = Self {
+            file: io::BufWriter::new(file),
+            created,
+        };
+        let start = |log: &mut Self| -> io::Result<()> {
             log.event(&event(wall_time(), 0, |e| string(e, 3, "brain.Event:2")))?;
             log.text("settings", 0, settings)?;
-            log.file.flush()?;
-            Ok(log)
+            log.file.flush()
         };
-        // Refused as --out is when its folder cannot be written: the path is the caller's.
-        start().map_err(|e| {
-            crate::Error::input(format!(
-                "cannot start a TensorBoard log in {}: {e}; give a folder you can write to",
-                dir.display()
-            ))
-        })
+        let context = format!("cannot start a TensorBoard log in {}", dir.display());
+        start(&mut log).map_err(|e| crate::Error::io(context, e))?;
+        Ok(log)
     }
 
     /// An epoch as makemore logs it: `Loss/train` (what the epoch descends) and, when a

@@ -115,7 +115,7 @@ impl super::Run for SampleArgs {
             .then(|| Scorer::new(&model, None))
             .transpose()?;
         let mut stream = ctx.printer.stream();
-        // Names are written as they are drawn: any -n works in constant memory.
+        // Names are written as they are drawn: any -n works in constant memory (but --novel's set).
         let mut emit = |name: String| -> anyhow::Result<()> {
             let score = scorer.as_ref().map(|s| s.score(&name)).transpose()?;
             let log_prob = score.map_or(0.0, |s| s.log_prob);

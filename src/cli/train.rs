@@ -127,7 +127,7 @@ impl super::Run for TrainArgs {
             bar.update(e.epoch, e.loss)
         })
         .map_err(|e| outputs[0].nothing_saved(e))?;
-        // The picture first: one that cannot be drawn or written replaces nothing.
+        // Staged, neither replaces a file until delivered: a failed picture leaves all as it was.
         let picture = outputs.get(1).map(|p| p.stage(fitted.loss_curve()?));
         let mut pending = vec![outputs[0].stage(fitted.model.to_bytes()?)?];
         pending.extend(picture.transpose()?);

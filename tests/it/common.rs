@@ -33,7 +33,8 @@ pub fn names_source() -> Vec<bigram::data::Source> {
 /// split.
 const OMP_WAIT: (&str, &str) = ("OMP_WAIT_POLICY", "PASSIVE");
 
-/// glibc's allocator settings that `bigram` gives itself (`device::tune_allocator`), for the
+/// glibc's allocator settings for speed that `bigram` gives itself (`device::tune_allocator`; not
+/// its one arena, which keeps memory checks true and changes no speed measured), for the
 /// Python references too: a training epoch frees and allocates tensors of tens of MB, which
 /// glibc otherwise returns to the kernel and faults in again each time (a tenth of a
 /// reference's time here). Where memory comes from changes no result. `bigram` passes them on

@@ -235,7 +235,7 @@ fn a_tensorboard_folder_that_is_a_file_or_an_input_is_refused_before_any_work() 
         &["not a folder"],
     );
     // A folder that cannot be made there (a read-only place; /proc refuses even root) is the
-    // caller's path, refused with 2 as --out's would be.
+    // caller's path, refused with 2 as --out's would be (once the data is read: nothing made).
     rejects(
         &dir,
         &[
