@@ -159,11 +159,12 @@ pub fn positive(s: &str) -> Result<f64, String> {
     }
 }
 
-/// A smoothing: 0 or more, and small enough that log(N + s) stays a finite float32.
+/// A smoothing (or an L2 weight to try): 0 or more, and small enough that log(N + s) stays a
+/// finite float32.
 pub fn smoothing_value(s: &str) -> Result<f64, String> {
     let v = non_negative(s)?;
     if v > 1e30 {
-        return Err(format!("must be at most 1e30, not {v}"));
+        return Err(format!("must be at most 1e30, not {}", bigram::number(v)));
     }
     Ok(v)
 }

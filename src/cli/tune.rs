@@ -32,6 +32,7 @@ pub struct TuneArgs {
         long,
         value_delimiter = ',',
         value_name = "LIST",
+        value_parser = super::args::smoothing_value,
         help_heading = "What to tune"
     )]
     reg: Option<Vec<f64>>,
@@ -40,6 +41,7 @@ pub struct TuneArgs {
         long,
         value_delimiter = ',',
         value_name = "LIST",
+        value_parser = super::args::smoothing_value,
         help_heading = "What to tune"
     )]
     smoothing: Option<Vec<f64>>,
@@ -102,9 +104,6 @@ impl super::Run for TuneArgs {
             (Some(reg), _) => (Knob::Reg, reg.clone()),
             (None, smoothing) => (Knob::Smoothing, smoothing.clone().unwrap_or_default()),
         };
-        if let Some(bad) = values.iter().find(|v| !(0.0..=1e30).contains(*v)) {
-            bail_input!("every value to try must be a number from 0 to 1e30; got {bad}");
-        }
         let tensorboard = self.tensorboard.checked()?;
         let device = parse_device(&self.device.device)?;
         let fit = FitOptions {

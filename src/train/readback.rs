@@ -105,8 +105,8 @@ impl Step {
                 false => format!("--lr (now {lr}) or --reg (now {reg})"),
             };
             format!(
-                "training diverged {at}; the L2 term alone scales W by {:.3} every epoch (lr × reg = {} is above the {} weights), so W grows whatever the data: lower {knobs}; nothing was saved",
-                self.l2_factor(),
+                "training diverged {at}; the L2 term alone scales W by {} every epoch (lr × reg = {} is above the {} weights), so W grows whatever the data: lower {knobs}; nothing was saved",
+                crate::number(self.l2_factor()),
                 crate::number(self.lr * self.reg),
                 self.weights
             )

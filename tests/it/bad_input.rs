@@ -445,6 +445,13 @@ fn more_flags_and_files_that_make_no_sense() {
         &["cannot be used with"],
     );
     rejects(&dir, &["tune"], &["--reg", "--smoothing"]);
+    // Each value to try is checked as --smoothing's is, and said as a number is written.
+    rejects(&dir, &["tune", "--reg", "0.1,1e308"], &["--reg", "1e308"]);
+    rejects(
+        &dir,
+        &["tune", "--smoothing", "1,NaN"],
+        &["--smoothing", "NaN"],
+    );
     // An impossible bigram under a count model without smoothing: infinite NLL, not NaN.
     let zero = dir.path().join("zero.safetensors");
     bigram()

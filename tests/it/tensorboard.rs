@@ -206,19 +206,21 @@ fn tune_logs_each_value_in_its_own_folder() {
 #[test]
 fn a_tensorboard_folder_that_is_a_file_or_an_input_is_refused_before_any_work() {
     let dir = dir_with(&[("names.txt", b"emma\nava\n"), ("notes", b"mine\n")]);
-    for folder in ["notes", "names.txt", "notes/runs", "-"] {
+    // The last, a folder that cannot be made there (a read-only place; /proc refuses even
+    // root), is the caller's path, refused with 2 as --out's would be, once the data is read.
+    let proc_runs = "cannot start a TensorBoard log in /proc/bigram-runs";
+    for (folder, needle) in [
+        ("notes", "--tensorboard"),
+        ("names.txt", "--tensorboard"),
+        ("notes/runs", "--tensorboard"),
+        ("-", "--tensorboard"),
+        ("/proc/bigram-runs", proc_runs),
+    ] {
+        let args = ["train", "--data", "names.txt", "--out", "m.safetensors"];
         rejects(
             &dir,
-            &[
-                "train",
-                "--data",
-                "names.txt",
-                "--out",
-                "m.safetensors",
-                "--tensorboard",
-                folder,
-            ],
-            &["--tensorboard"],
+            &[&args[..], &["--tensorboard", folder]].concat(),
+            &[needle],
         );
     }
     rejects(
@@ -233,21 +235,6 @@ fn a_tensorboard_folder_that_is_a_file_or_an_input_is_refused_before_any_work() 
             "notes",
         ],
         &["not a folder"],
-    );
-    // A folder that cannot be made there (a read-only place; /proc refuses even root) is the
-    // caller's path, refused with 2 as --out's would be (once the data is read: nothing made).
-    rejects(
-        &dir,
-        &[
-            "train",
-            "--data",
-            "names.txt",
-            "--out",
-            "m.safetensors",
-            "--tensorboard",
-            "/proc/bigram-runs",
-        ],
-        &["cannot start a TensorBoard log in /proc/bigram-runs"],
     );
 }
 
