@@ -252,6 +252,10 @@ impl std::fmt::Display for Source {
 /// `what` names it in the message ("data file", "checkpoint").
 pub fn input_metadata(path: &Path, what: &str, missing: &str) -> Result<std::fs::Metadata> {
     match std::fs::metadata(path) {
+        // `-` is stdin for data files only, which never come here.
+        Err(_) if path == Path::new("-") => {
+            crate::bail_input!("{what} `-`: to read one from standard input, give /dev/stdin")
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             crate::bail_input!("{what} {} not found{missing}", path.display())
         }

@@ -444,6 +444,11 @@ fn more_flags_and_files_that_make_no_sense() {
         &["heatmap", "--model", "m.safetensors", "--data", "tiny.txt"],
         &["cannot be used with"],
     );
+    rejects(
+        &dir,
+        &["sample", "--model", "-"],
+        &["checkpoint `-`", "/dev/stdin"],
+    );
     rejects(&dir, &["tune"], &["--reg", "--smoothing"]);
     // Each value to try is checked as --smoothing's is, and said as a number is written.
     rejects(&dir, &["tune", "--reg", "0.1,1e308"], &["--reg", "1e308"]);
