@@ -41,9 +41,11 @@ fn refuse_past(need: u64, available: Option<u64>, what: &str, advice: &str) -> R
 }
 
 /// Refuse a list that grows as it goes (names read from a stream, names drawn) once it holds
-/// `kept` bytes, more than `left`: what it would take in all is not known yet.
-pub fn refuse_growth(kept: u64, left: Option<u64>, what: &str, advice: &str) -> Result<()> {
-    match left {
+/// `kept` bytes, more than three quarters of what is `available`: the last quarter is left for
+/// the reading itself (buffers, the checksum thread) and the list's doubling. What it would
+/// take in all is not known yet.
+pub fn refuse_growth(kept: u64, available: Option<u64>, what: &str, advice: &str) -> Result<()> {
+    match available.map(|left| left - left / 4) {
         Some(left) if kept > left => crate::bail_input!(
             "{what} outgrew the {} this process can give it; {advice}",
             size(left)

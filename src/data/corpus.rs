@@ -88,9 +88,7 @@ impl Corpus {
         let mut names = keep.names.then(Vec::new);
         // What is kept grows with the data (a stream may never end): refused before the
         // allocator would fail, with room for the lists' doubling as they grow.
-        // A quarter is left for what reading itself takes (buffers, the checksum thread) and a
-        // list's doubling.
-        let left = crate::memory::available().map(|left| left - left / 4);
+        let left = crate::memory::available();
         let mut kept = 0u64;
         let (what, advice) = match keep.examples {
             true => ("the list of examples", USE_COUNTS),

@@ -139,7 +139,7 @@ pub fn generate_each<E: From<Error>>(
     mut emit: impl FnMut(String) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let mut seen = HashSet::new();
-    let (left, mut seen_bytes) = (crate::memory::available().map(|left| left - left / 4), 0);
+    let (left, mut seen_bytes) = (crate::memory::available(), 0);
     let (mut found, mut rejected) = (0usize, 0usize);
     while found < n {
         let at = || format!("after {found} of {n} names");
