@@ -9,7 +9,8 @@
 //! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
 //! - `jup.print(n, label, text)`: any other value, already written as Python prints it;
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
-//! - `jup.say(n, words)`: a print() of words only.
+//! - `jup.say(n, words)`: a print() of words only. The words are ours (no prose is copied from
+//!   the notebook), so their Python is written `print("…")`.
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
@@ -24,7 +25,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // plumbing::names (ours) also checks that each name is a–z only, that there are 10 bigrams or
     // more (the record keeps X[:10]), and that the data fits
     let names = plumbing::names(sources, cancel)?;
-    // names[:3] is take(3), which, like Python's slice, accepts a shorter list
+    // names[:3] is take(3), which, like Python's slice, accepts a shorter list; list_repr (ours,
+    // pyrepr.rs) writes a list as Python's print() does
     jup.print(1, "names[:3]", list_repr(names.iter().take(3)));
 
     // In [2]: print(f"…{list(zip('.emma', 'emma.'))}")
@@ -93,7 +95,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     X_enc = X_enc.to_kind(Kind::Float); // .float()
     jup.show(9, "", &X_enc.i(0))?;
 
-    // ours, not a cell: the cells compute on the run's device from here; f_to_device is .to().
+    // ours, not a cell: the cells compute on the run's device from here. f_to_device is .to();
+    // tch's f_ methods return a Result, whose error `?` hands back to our caller.
     // X_enc is reassigned, not a new `let`, so that its CPU copy, the big one, is freed now
     X_enc = X_enc.f_to_device(device)?;
     let c_enc = c_enc.f_to_device(device)?;
@@ -101,8 +104,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object: CpuGenerator (ours, src/device.rs) seeds the CPU's own and
-    // holds it to the statement's end, as gen is used once; then W moves to the run's device
+    // tch has no generator object, so CpuGenerator (ours, src/device.rs) stands for gen: it seeds
+    // the CPU's global generator and locks it until the statement ends, as gen is used once, so
+    // that no other draw comes between; then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
         .f_to_device(device)?; // ours: the run's device
@@ -146,6 +150,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True), then probs
     // sum over dims is sum_dim_intlist in tch: (1, true, None) is dim=1, keepdims=True, and the
     // dtype, None to keep it
+    // `&`: / takes its operands by value, so &pos_values lends it, and the right side can read it
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
 
@@ -199,16 +204,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell, before In [40]: keep what the cells showed, as figures (figures.rs),
-    // then free the big tensors of In [15] to In [17] before training: jup lets go of those it
-    // kept, and drop is del
+    // ours, not a cell, before In [40]: keep what the cells showed, as figures (figures.rs);
+    // free the big tensors of In [15] to In [17] before training (jup lets go of those it kept;
+    // drop is del); start = W.detach().clone() (copy() is clone()), taken before train borrows
+    // W, is the W our note under Out[43] starts from; losses_43 keeps each epoch's loss with a
+    // Ctrl-C check (43: the cell that runs train())
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &jup)?;
     jup.forget_tensors();
     drop((logits, pos_values, probs));
-
-    // ours, for In [40] and our note after In [43]: start = W.detach().clone() (copy() is
-    // clone()), taken before train borrows W, is the W the note starts from; losses_43 keeps
-    // each epoch's loss with a Ctrl-C check (43: the cell that runs train())
     let start = W.detach().copy();
     let mut losses_43 = Losses::new(43, cancel);
 
@@ -235,8 +238,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
             // loss = -predictions.log().mean()
             loss = -predictions.log().mean(None::<Kind>);
-            // W.grad = None: zero_grad(), as in In [22], but W has a gradient to zero now (the
-            // same values, but a -0 in the new gradient becomes +0)
+            // W.grad = None: zero_grad(), as in In [22]
             W.zero_grad();
             // loss.backward()
             loss.backward();
@@ -250,8 +252,16 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09 (its last digits: docs/parity.md)
+    // As the update replaces W, the loss stalls near 3.09. The notebook printed 3.085660934448242:
+    // the last digits depend on the order libtorch adds the mean's 228,146 terms in, which its
+    // thread count sets (an H100 gives the notebook's digits; docs/parity.md has each count's)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
+
+    // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
+    // comments (training's steps).
+
+    // Ours from here, past the notebook's end: the note under Out[43], then In [44] and In [45]
+    // for the TODO. Names the notebook used before come back as new variables, with new `let`s.
 
     // ours, not a cell: the note under Out[43], In [40] as meant, run from the same start. A
     // function of W and an L2 weight (0 here; In [44] runs it again with 0.01), and of a Losses,
@@ -293,12 +303,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     train_as_meant(&mut W, 0.0, &mut losses_meant)?;
     let training = TrainingCells::new(losses_43.into(), losses_meant.into());
 
-    // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
-    // comments (training's steps).
-
-    // Ours, for the TODO: In [44] and In [45]. Names the notebook used before come back as new
-    // variables, with new `let`s; ix is a drawn character's index.
-
     // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
     // notebook's seed 42 (the lecture's is 2147483647): In [40] as meant, with the L2 term,
     // which pulls the logits towards 0, and so each row's probabilities towards uniform:
@@ -329,10 +333,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           if ix == 0: break
     //           name += itos[ix]
     //       print(name)
-    // g holds the CPU's generator until the replay ends
+    // g locks the CPU's generator, seeded, until the replay ends
     let g = CpuGenerator::manual_seed(2147483647);
     for _ in 0..names_to_draw {
-        // ix: an i64, as stoi's values are
+        // ix: the index of the character drawn, an i64 as stoi's values are
         let (mut name, mut ix) = (String::new(), 0);
         // len() counts bytes, here characters, as itos's letters are ASCII
         while name.len() < 50 {
