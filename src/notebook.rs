@@ -204,11 +204,12 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell, before In [40]: keep what the cells showed, as figures (figures.rs);
-    // free the big tensors of In [15] to In [17] before training (jup lets go of those it kept;
-    // drop is del); start = W.detach().clone() (copy() is clone()), taken before train borrows
-    // W, is the W our note under Out[43] starts from; losses_43 keeps each epoch's loss with a
-    // Ctrl-C check (43: the cell that runs train())
+    // ours, not a cell, before In [40]:
+    // - keep what the cells showed, as figures (figures.rs);
+    // - free the big tensors of In [15] to In [17] (jup lets go of those it kept; drop is del);
+    // - start = W.detach().clone() (copy() is clone()): the W our note under Out[43] starts
+    //   from, taken before train borrows W;
+    // - losses_43 keeps each epoch's loss with a Ctrl-C check (43: the cell that runs train()).
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &jup)?;
     jup.forget_tensors();
     drop((logits, pos_values, probs));
