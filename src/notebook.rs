@@ -11,6 +11,8 @@
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only. The words are ours (no prose is copied from
 //!   the notebook), so their Python is written `print("…")`.
+//! Also ours, from render.rs: the heading of each cell in the output (`In [n]: what it does`)
+//! and the note under Out[43].
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
@@ -57,7 +59,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let (mut X, mut y) = (Vec::new(), Vec::new());
     // for name in names:
     for name in &names {
-        // for char1, char2 in zip("." + name, name + "."): format!(".{name}") is "." + name
+        // for char1, char2 in zip("." + name, name + "."):
+        // format!(".{name}") is "." + name
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
             // X.append(stoi[char1]); y.append(stoi[char2])
             X.push(stoi[&char1]);
@@ -148,8 +151,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(16, "", &pos_values)?;
 
     // In [17]: probs = pos_values / pos_values.sum(dim=1, keepdims=True), then probs
-    // sum over dims is sum_dim_intlist in tch: (1, true, None) is dim=1, keepdims=True, and the
-    // dtype, None to keep it
+    // sum over dims is sum_dim_intlist in tch: (1, true, None::<Kind>) is dim=1, keepdims=True
+    // and no dtype to convert to (::<Kind> says which type's None, as Rust must know)
     // `&`: / takes its operands by value, so &pos_values lends it, and the right side can read it
     let probs = &pos_values / pos_values.sum_dim_intlist(1, true, None::<Kind>);
     jup.show(17, "", &probs)?;
@@ -207,8 +210,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // ours, not a cell, before In [40]:
     // - keep what the cells showed, as figures (figures.rs);
     // - free the big tensors of In [15] to In [17] (jup lets go of those it kept; drop is del);
-    // - start = W.detach().clone() (copy() is clone()): the W our note under Out[43] starts
-    //   from, taken before train borrows W;
+    // - start = W.detach().clone() (copy() is torch's .clone(), a deep copy): W before In [40]
+    //   changes it; our note under Out[43], below In [30], trains again from it;
     // - losses_43 keeps each epoch's loss with a Ctrl-C check (43: the cell that runs train()).
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &jup)?;
     jup.forget_tensors();
@@ -264,7 +267,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // Ours from here, past the notebook's end: the note under Out[43], then In [44] and In [45]
     // for the TODO. Names the notebook used before come back as new variables, with new `let`s.
 
-    // ours, not a cell: the note under Out[43], In [40] as meant, run from the same start. A
+    // ours, not a cell: the note under Out[43]. It trains again from start, with In [40] as
+    // meant, and render.rs writes the note from both runs' losses: why In [40]'s loss stalls,
+    // then this run's last loss ("Ours, not the notebook's: … 2.4732"). train_as_meant is a
     // function of W and an L2 weight (0 here; In [44] runs it again with 0.01), and of a Losses,
     // ours, which keeps each epoch's loss as In [40]'s do. In Python:
     //   def train_as_meant(W, l2):
@@ -298,9 +303,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Ok(loss.f_double_value(&[])?)
     };
     let mut W = start.set_requires_grad(true); // .requires_grad_(): as In [12]'s =True
-    let mut losses_meant = Losses::new(43, cancel);
-    // l2 = 0: the loss and gradient are In [40]'s. The note under Out[43] is written from both
-    // runs' losses (render.rs), so the loss returned is not needed here
+    let mut losses_meant = Losses::new(43, cancel); // 43: shown under Out[43]
+                                                    // l2 = 0: the loss and gradient are In [40]'s; the loss returned is not used, as the note
+                                                    // is written from the losses kept
     train_as_meant(&mut W, 0.0, &mut losses_meant)?;
     let training = TrainingCells::new(losses_43.into(), losses_meant.into());
 
