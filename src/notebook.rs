@@ -251,7 +251,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             W.set_data(&(-50 * W.grad()));
             losses_43.record(&loss)?; // ours: keep the loss; Ctrl-C ends the replay here
         }
-        // return loss.item(): f_double_value with no index, as loss is 0-d
+        // return loss.item(): f_double_value with no index, as loss is 0-d; `?` hands on tch's
+        // error as ours, and Ok wraps the value again, as the closure returns a Result
         Ok(loss.f_double_value(&[])?)
     };
 
