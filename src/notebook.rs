@@ -81,8 +81,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // torch.zeros' defaults written out: a dtype and a device, float32 on the CPU (Device is
     // imported at the bottom, with the names replay's signature uses)
     let c_enc = Tensor::zeros([27], (Kind::Float, Device::Cpu));
-    // c_enc[c_index] = 1: .i() is [] (IndexOp), fill_ writes into the view it gives, and
-    // `let _ =` drops the view fill_ returns
+    // c_enc[c_index] = 1: .i() is [] (IndexOp), a view of c_enc's numbers, and fill_ writes
+    // into the view, so c_enc needs no `mut`; `let _ =` drops the view fill_ returns
     let _ = c_enc.i(c_index).fill_(1.0);
     jup.print(7, "c_index", c_index.to_string());
     jup.show(7, "c_enc", &c_enc)?;
@@ -207,16 +207,15 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell, before In [40]:
-    // - keep what the cells showed, as figures (figures.rs);
-    // - free the big tensors of In [15] to In [17] (jup lets go of those it kept; drop is del);
-    // - start = W.detach().clone() (copy() is torch's .clone(), a deep copy): W before In [40]
-    //   changes it; our note under Out[43], below In [30], trains again from it;
-    // - losses_43 keeps each epoch's loss with a Ctrl-C check (43: the cell that runs train()).
+    // ours, not a cell, before In [40]. Keep what the cells showed, as figures (figures.rs):
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &jup)?;
+    // free the big tensors of In [15] to In [17]: jup lets go of those it kept; drop is del
     jup.forget_tensors();
     drop((logits, pos_values, probs));
+    // start = W.detach().clone() (copy() is torch's .clone(), a deep copy): W before In [40]
+    // changes it, for our note under Out[43] (`let mut W = start…`, below In [30])
     let start = W.detach().copy();
+    // each epoch's loss, kept with a Ctrl-C check (43: the cell that runs train())
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():   (the notebook's execution counts go 27, 40, 43)
@@ -304,9 +303,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         Ok(loss.f_double_value(&[])?)
     };
     let mut W = start.set_requires_grad(true); // .requires_grad_(): as In [12]'s =True
-    let mut losses_meant = Losses::new(43, cancel); // 43: shown under Out[43]
-                                                    // l2 = 0: the loss and gradient are In [40]'s; the loss returned is not used, as the note
-                                                    // is written from the losses kept
+                                               // 43: these losses are shown under Out[43]
+    let mut losses_meant = Losses::new(43, cancel);
+    // l2 = 0: the loss and gradient are In [40]'s; the loss returned is not used, as the note
+    // is written from the losses kept
     train_as_meant(&mut W, 0.0, &mut losses_meant)?;
     let training = TrainingCells::new(losses_43.into(), losses_meant.into());
 
