@@ -192,8 +192,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.show(25, "", &W.grad().i(3))?;
 
     // In [26]: W.data += -0.01 * W.grad
-    // W.data() is W.data: W's own numbers, untracked by autograd, so W changes too; `+=` needs
-    // a variable to write through, data
+    // W.data() is W.data: not a copy but W's own numbers, untracked by autograd, so `data += …`
+    // changes W; Rust's += needs a `mut` variable, hence `let mut data`
     let mut data = W.data();
     data += -0.01 * W.grad();
 
@@ -264,14 +264,12 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
 
-    // Ours from here, past the notebook's end: the note under Out[43], then In [44] and In [45]
-    // for the TODO. Names the notebook used before come back as new variables, with new `let`s.
+    // Ours from here, past the notebook's end: In [40] as meant and the note under Out[43], then
+    // In [44] and In [45] for the TODO. Names the notebook used before come back as new variables, with new `let`s.
 
-    // ours, not a cell: the note under Out[43]. It trains again from start, with In [40] as
-    // meant, and render.rs writes the note from both runs' losses: why In [40]'s loss stalls,
-    // then this run's last loss ("Ours, not the notebook's: … 2.4732"). train_as_meant is a
-    // function of W and an L2 weight (0 here; In [44] runs it again with 0.01), and of a Losses,
-    // ours, which keeps each epoch's loss as In [40]'s do. In Python:
+    // ours, not a cell: train_as_meant, In [40] as meant, for the note under Out[43] (l2 = 0,
+    // below) and In [44] (l2 = 0.01). A function of W, an L2 weight and a Losses, ours, which
+    // keeps each epoch's loss as In [40]'s do. In Python:
     //   def train_as_meant(W, l2):
     //       for _ in range(100):
     //           ...                                                    # In [40]'s lines
@@ -279,7 +277,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           W.grad = None; loss.backward()
     //           W.data += -50 * W.grad                                 # changed
     //       return loss.item()
-    //   W = start.requires_grad_(); train_as_meant(W, 0)
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -302,8 +299,14 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-    let mut W = start.set_requires_grad(true); // .requires_grad_(): as In [12]'s =True
-                                               // 43: these losses are shown under Out[43]
+
+    // ours, not a cell: the note under Out[43], in Python:
+    //   W = start.requires_grad_(); train_as_meant(W, 0)
+    // render.rs writes the note from both trainings' losses: why In [40]'s loss stalls, then this
+    // run's last loss ("Ours, not the notebook's: … 2.4732").
+    // .requires_grad_() is .set_requires_grad(true), as In [12]'s requires_grad=True
+    let mut W = start.set_requires_grad(true);
+    // 43: these losses are shown under Out[43]
     let mut losses_meant = Losses::new(43, cancel);
     // l2 = 0: the loss and gradient are In [40]'s; the loss returned is not used, as the note
     // is written from the losses kept
