@@ -52,6 +52,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     jup.print(4, "", dict_repr(&stoi));
 
     // In [5]: itos = {num: letter for letter, num in stoi.items()}, then print(itos)
+    // |(&c, &i)| (i, c) is `letter, num` → `num: letter`; the &s copy each out of the map
     let itos: BTreeMap<i64, char> = stoi.iter().map(|(&c, &i)| (i, c)).collect();
     jup.print(5, "", dict_repr(&itos));
 
@@ -62,7 +63,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         // for char1, char2 in zip("." + name, name + "."):
         // format!(".{name}") is "." + name
         for (char1, char2) in format!(".{name}").chars().zip(format!("{name}.").chars()) {
-            // X.append(stoi[char1]); y.append(stoi[char2])
+            // X.append(stoi[char1]); y.append(stoi[char2]): a map is indexed by a reference, &
             X.push(stoi[&char1]);
             y.push(stoi[&char2]);
         }
@@ -107,9 +108,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object, so CpuGenerator (ours, src/device.rs) stands for gen: it seeds
-    // the CPU's global generator and locks it until the statement ends, as gen is used once, so
-    // that no other draw comes between; then W moves to the run's device
+    // tch has no generator object. CpuGenerator (ours, src/device.rs) is gen: it seeds torch's
+    // CPU generator and holds it (a lock) for this one statement, as gen is used once; unnamed,
+    // it lets go at the `;`, so In [12] can seed again (In [45]'s g, used in a loop, is named).
+    // Then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
         .f_to_device(device)?; // ours: the run's device
@@ -258,7 +260,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     // In [43]: train()
     // As the update replaces W, the loss stalls near 3.09. The notebook printed 3.085660934448242:
     // the last digits depend on the order libtorch adds the mean's 228,146 terms in, which its
-    // thread count sets (an H100 gives the notebook's digits; docs/parity.md has each count's)
+    // thread count sets (an H100 gives the notebook's digits; docs/parity.md has each count's).
+    // Our note under Out[43] (render.rs) compares these losses with In [40] as meant, which
+    // runs below In [30]
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
