@@ -11,8 +11,8 @@
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only. The words are ours (no prose is copied from
 //!   the notebook), so their Python is written `print("…")`.
-//! Also ours, from render.rs: the heading of each cell in the output (`In [n]: what it does`)
-//! and the note under Out[43].
+//! Also ours, from render.rs: the heading of each cell in the output (`In [n]: what it does`),
+//! the note under Out[43] and the line that says where the notebook ends.
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
@@ -108,10 +108,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // tch has no generator object. CpuGenerator (ours, src/device.rs) is gen: it seeds torch's
-    // CPU generator and holds it (a lock) for this one statement, as gen is used once; unnamed,
-    // it lets go at the `;`, so In [12] can seed again (In [45]'s g, used in a loop, is named).
-    // Then W moves to the run's device
+    // gen, used once: CpuGenerator::manual_seed(42) (ours, src/device.rs, as tch has no generator
+    // object) seeds torch's CPU generator for this one statement. Then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
         .f_to_device(device)?; // ours: the run's device
@@ -258,11 +256,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09. The notebook printed 3.085660934448242:
-    // the last digits depend on the order libtorch adds the mean's 228,146 terms in, which its
-    // thread count sets (an H100 gives the notebook's digits; docs/parity.md has each count's).
-    // Our note under Out[43] (render.rs) compares these losses with In [40] as meant, which
-    // runs below In [30]
+    // As the update replaces W, the loss stalls near 3.09; our note under it gives the loss of the
+    // update meant (run below In [30]). The notebook printed 3.085660934448242: the last digits
+    // follow libtorch's thread count, which sets the order of the mean's sum (docs/parity.md)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
