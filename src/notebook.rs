@@ -101,7 +101,8 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // ours, not a cell: the cells compute on the run's device from here. f_to_device is .to();
     // tch's f_ methods return a Result, whose error `?` hands back to our caller.
-    // X_enc is reassigned, not a new `let`, so that its CPU copy, the big one, is freed now
+    // X_enc is reassigned, not a new `let`, so that its CPU copy, the big one, is freed now (a
+    // new `let` would hide it but keep it alive until the function ends)
     X_enc = X_enc.f_to_device(device)?;
     let c_enc = c_enc.f_to_device(device)?;
     let y = y.f_to_device(device)?;
@@ -207,15 +208,17 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let new_prediction = c_probs.i(stoi[&'a']);
     jup.percent(27, "after the step", &new_prediction)?;
 
-    // ours, not a cell, before In [40]. Keep what the cells showed, as figures (figures.rs):
+    // ours, not a cell: four things the notebook does not do, none of which changes W.
+    // 1. keep what In [1] to In [27] showed, as figures (figures.rs)
     let demonstration = Replay::record_cells(&names, &bigrams, &itos, &X, &y, &jup)?;
-    // free the big tensors of In [15] to In [17]: jup lets go of those it kept; drop is del
+    // 2. free In [15] to In [17]'s big tensors before training: jup keeps the tensors it showed
+    //    and lets go of them; drop is del
     jup.forget_tensors();
     drop((logits, pos_values, probs));
-    // start = W.detach().clone() (copy() is torch's .clone(), a deep copy): W before In [40]
-    // changes it, for our note under Out[43] (`let mut W = start…`, below In [30])
+    // 3. W as In [26] left it, to train again below In [30] with the update the notebook meant:
+    //    start = W.detach().clone() (copy() is torch's .clone(), a deep copy)
     let start = W.detach().copy();
-    // each epoch's loss, kept with a Ctrl-C check (43: the cell that runs train())
+    // 4. each epoch's loss, kept with a Ctrl-C check, to be shown under Out[43]
     let mut losses_43 = Losses::new(43, cancel);
 
     // In [40]: def train():   (the notebook's execution counts go 27, 40, 43)
