@@ -215,8 +215,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //    and lets go of them; drop is del
     jup.forget_tensors();
     drop((logits, pos_values, probs));
-    // 3. W as In [26] left it, to train again below In [30] with the update the notebook meant:
-    //    start = W.detach().clone() (copy() is torch's .clone(), a deep copy)
+    // 3. start: a copy of W as In [26] left it, for our note under Out[43], which trains it
+    //    after In [44] with the update the notebook meant. start = W.detach().clone() (copy()
+    //    is torch's .clone(), a deep copy)
     let start = W.detach().copy();
     // 4. each epoch's loss, kept with a Ctrl-C check, to be shown under Out[43]
     let mut losses_43 = Losses::new(43, cancel);
@@ -259,20 +260,21 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09; our note under it gives the loss of the
-    // update meant (run below In [30]). The notebook printed 3.085660934448242: the last digits
-    // follow libtorch's thread count, which sets the order of the mean's sum (docs/parity.md)
+    // As the update replaces W, the loss stalls near 3.09 (our note under it gives the loss of
+    // the update meant, run after In [44]). The notebook printed 3.085660934448242: the last
+    // digits follow libtorch's thread count, which sets the order of the mean's sum
+    // (docs/parity.md)
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
     // comments (training's steps).
 
-    // Ours from here, past the notebook's end: In [40] as meant and the note under Out[43], then
-    // In [44] and In [45] for the TODO. Names the notebook used before come back as new variables, with new `let`s.
+    // Ours from here, past the notebook's end: In [44] and In [45] for the TODO, and the run our
+    // note under Out[43] needs. Names the notebook used before come back as new variables.
 
-    // ours, not a cell: train_as_meant, In [40] as meant, for the note under Out[43] (l2 = 0,
-    // below) and In [44] (l2 = 0.01). A function of W, an L2 weight and a Losses, ours, which
-    // keeps each epoch's loss as In [40]'s do. In Python:
+    // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
+    // notebook's seed 42 (the lecture's is 2147483647): In [40] as meant, with an L2 term, which
+    // pulls the logits towards 0, and so each row's probabilities towards uniform. In Python:
     //   def train_as_meant(W, l2):
     //       for _ in range(100):
     //           ...                                                    # In [40]'s lines
@@ -280,6 +282,9 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     //           W.grad = None; loss.backward()
     //           W.data += -50 * W.grad                                 # changed
     //       return loss.item()
+    //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
+    //   print(f"…{train_as_meant(W, 0.01)}")
+    // train_as_meant also takes a Losses (ours), which keeps each epoch's loss as In [40]'s do
     let train_as_meant = |W: &mut Tensor, l2: f64, losses: &mut Losses| -> Result<f64> {
         let mut loss = Tensor::new();
         for _ in 0..100 {
@@ -290,7 +295,7 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
             let probs = &pos / pos.sum_dim_intlist(1, true, None::<Kind>);
             let rows = Tensor::arange(X_enc.size()[0], (Kind::Int64, X_enc.device()));
             let predictions = probs.index(&[Some(&rows), Some(&y)]);
-            // changed: the loss, with an L2 term (W**2 is pow_tensor_scalar(2))
+            // changed: the loss, with the L2 term (W**2 is pow_tensor_scalar(2))
             loss = -predictions.log().mean(None::<Kind>)
                 + l2 * W.pow_tensor_scalar(2).mean(None::<Kind>);
             W.zero_grad();
@@ -302,25 +307,6 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
         }
         Ok(loss.f_double_value(&[])?)
     };
-
-    // ours, not a cell: the note under Out[43], in Python:
-    //   W = start.requires_grad_(); train_as_meant(W, 0)
-    // render.rs writes the note from both trainings' losses: why In [40]'s loss stalls, then this
-    // run's last loss ("Ours, not the notebook's: … 2.4732").
-    // .requires_grad_() is .set_requires_grad(true), as In [12]'s requires_grad=True
-    let mut W = start.set_requires_grad(true);
-    // 43: these losses are shown under Out[43]
-    let mut losses_meant = Losses::new(43, cancel);
-    // l2 = 0: the loss and gradient are In [40]'s; the loss returned is not used, as the note
-    // is written from the losses kept
-    train_as_meant(&mut W, 0.0, &mut losses_meant)?;
-    let training = TrainingCells::new(losses_43.into(), losses_meant.into());
-
-    // In [44] (ours): smoothing, as Andrej Karpathy's makemore lecture does it, from the
-    // notebook's seed 42 (the lecture's is 2147483647): In [40] as meant, with the L2 term,
-    // which pulls the logits towards 0, and so each row's probabilities towards uniform:
-    //   W = torch.randn((27, 27), generator=torch.Generator().manual_seed(42), requires_grad=True)
-    //   print(f"…{train_as_meant(W, 0.01)}")
     let mut W = CpuGenerator::manual_seed(42)
         .randn([27, 27])
         .f_to_device(device)? // ours: the run's device, then requires_grad, as in In [12]
@@ -328,6 +314,18 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     let mut losses_44 = Losses::new(44, cancel);
     let last_loss = float_repr(train_as_meant(&mut W, 0.01, &mut losses_44)?);
     jup.print(44, "the last epoch's loss (NLL + L2)", last_loss);
+
+    // ours, not a cell: the note under Out[43]. In [40] as meant from start, W as In [26] left
+    // it: In [44]'s train_as_meant with l2 = 0, whose loss and gradient are In [40]'s. In Python:
+    //   W_meant = start.requires_grad_(); train_as_meant(W_meant, 0)
+    // render.rs writes the note from both trainings' losses: why In [40]'s loss stalls, then this
+    // run's last loss ("Ours, not the notebook's: … 2.4732"), so the loss returned is not used.
+    // .requires_grad_() is .set_requires_grad(true), as In [12]'s requires_grad=True
+    let mut W_meant = start.set_requires_grad(true);
+    // 43: these losses are shown under Out[43]
+    let mut losses_meant = Losses::new(43, cancel);
+    train_as_meant(&mut W_meant, 0.0, &mut losses_meant)?;
+    let training = TrainingCells::new(losses_43.into(), losses_meant.into());
 
     // ours, not a cell: names are drawn on the CPU, whose generator is seeded, and none if the
     // training diverged (multinomial refuses NaN)

@@ -45,7 +45,7 @@ const GROUPS: [(u32, &str); 6] = [
         40,
         "## Training\n\n`train()` repeats forward pass, `backward()` and update over every \
          example. The cell's update line assigns instead of stepping; under Out[43], a note of \
-         ours gives the loss of the line it means, run right after In [43].",
+         ours gives the loss of the line it means, with In [44]'s `train_as_meant`.",
     ),
     (
         44,
