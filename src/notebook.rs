@@ -2,8 +2,10 @@
 //! one function, `replay()`, as a notebook's cells share one set of variables. Each cell starts
 //! with `// In [n]:` and its Python. `// In [n] (ours):`, blocks headed `ours, not a cell` and
 //! lines marked `ours` are our own: the device, Ctrl-C, the record of the run, and In [44] and
-//! In [45], the smoothing and generation the notebook's TODO asks for. The Rust is explained
-//! once, in docs/reading-rust.md. What a cell shows goes through `jup` (Jupyter's display, ours)
+//! In [45], the smoothing and generation the notebook's TODO asks for; and, from render.rs, the
+//! heading of each cell in the output (`In [n]: what it does`), the note under Out[43] and the
+//! line that says where the notebook ends. The Rust is explained once, in docs/reading-rust.md.
+//! What a cell shows goes through `jup` (Jupyter's display, ours)
 //! and is printed as `label: value`, or alone under an empty label `""` (the cell's `Out[n]`,
 //! or a bare `print(x)`):
 //! - `jup.show(n, label, &t)?`: a tensor, as its repr (`?`: reading a tensor back can fail);
@@ -11,8 +13,6 @@
 //! - `jup.percent(n, label, &p)?`: a probability, as `f"{p * 100:.2f}%"`;
 //! - `jup.say(n, words)`: a print() of words only. The words are ours (no prose is copied from
 //!   the notebook), so their Python is written `print("…")`.
-//! Also ours, from render.rs: the heading of each cell in the output (`In [n]: what it does`),
-//! the note under Out[43] and the line that says where the notebook ends.
 #![allow(non_snake_case)] // the notebook's names: W, X, X_enc
 
 /// Replays the notebook on `sources` (the names files: names.txt here), its tensors on `device`
@@ -109,8 +109,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
 
     // In [10]: gen = torch.Generator().manual_seed(42); W = torch.randn((27, 1), generator=gen);
     // print("…"); print(W)
-    // gen, used once: CpuGenerator::manual_seed(42) (ours, src/device.rs, as tch has no generator
-    // object) seeds torch's CPU generator for this one statement. Then W moves to the run's device
+    // gen: CpuGenerator::manual_seed(42) (ours, src/device.rs, as tch has no generator object)
+    // seeds torch's one CPU generator and holds it (a lock) while it lives: a named gen would
+    // still hold it when In [12] seeds again, so it is used unnamed (In [45]'s g is named, as
+    // nothing draws after it). Then W moves to the run's device
     let W = CpuGenerator::manual_seed(42)
         .randn([27, 1])
         .f_to_device(device)?; // ours: the run's device
@@ -260,10 +262,10 @@ pub fn replay(sources: &[Source], device: Device, cancel: &Cancel) -> Result<Rep
     };
 
     // In [43]: train()
-    // As the update replaces W, the loss stalls near 3.09 (our note under it gives the loss of
-    // the update meant, run after In [44]). The notebook printed 3.085660934448242: the last
-    // digits follow libtorch's thread count, which sets the order of the mean's sum
-    // (docs/parity.md)
+    // The notebook printed 3.085660934448242: the last digits follow libtorch's thread count,
+    // which sets the order of the mean's sum (docs/parity.md). Under Out[43], render.rs writes
+    // two lines of ours: why the loss stalls near 3.09 (from losses_43, as the update replaces
+    // W), and the loss of In [40] as meant, run from start after In [44]
     jup.print(43, "", float_repr(train()?)); // float_repr (ours): Python's repr of a float
 
     // In [30]: the notebook's last cell, after its TODO (smoothing, then generation), holds only
