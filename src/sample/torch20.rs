@@ -34,7 +34,8 @@ impl Mcg31 {
 /// with oneMKL), after the generator handed it `seed`: oneMKL's inverse-CDF exponentials of
 /// an MCG31 stream, -ln(u) shifted by the smallest normal float (so none is 0). PyTorch
 /// splits a long tensor among threads, each skipping ahead in the same stream, so the values
-/// do not depend on the thread count. libtorch's float32 `log` is oneMKL's, bit for bit.
+/// do not depend on the thread count. libtorch's float32 `log` is oneMKL's, whose kernel, and
+/// so the last bit of a few values, depends on the CPU (docs/sampling.md).
 fn mkl_exponentials(seed: u32, len: usize) -> Result<Vec<f32>> {
     let mut stream = Mcg31::new(seed);
     let u: Vec<f32> = (0..len).map(|_| stream.next_uniform()).collect();
@@ -104,9 +105,11 @@ mod tests {
     }
 
     /// `torch.empty(27).exponential_(generator=g)` with g seeded 2147483647, as PyTorch 2.6.0
-    /// printed it (tests/fixtures/torch-2.6.0, made by scripts/research/torch26_names.py).
+    /// printed it (tests/fixtures/torch-2.6.0, made by scripts/research/torch26_names.py), to
+    /// one unit in the last place: oneMKL picks its `log` kernel by CPU, and on an Intel Xeon
+    /// with AVX-512 three of these differ by one from those of the AMD EPYC that made them.
     #[test]
-    fn the_exponentials_are_pytorch_2_6s_bit_for_bit() {
+    fn the_exponentials_are_pytorch_2_6s_to_the_last_bit() {
         let fixture: serde_json::Value =
             serde_json::from_str(include_str!("../../tests/fixtures/torch-2.6.0/names.json"))
                 .unwrap();
@@ -118,8 +121,11 @@ mod tests {
             .collect();
         let seed = fixture["exponentials"]["seed"].as_u64().unwrap() as u32;
         let got = mkl_exponentials(Mt::new(seed).next_u32(), want.len()).unwrap();
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&got), bits(&want));
+        assert_eq!(got.len(), want.len());
+        for (i, (got, want)) in got.iter().zip(&want).enumerate() {
+            let ulps = (i64::from(got.to_bits()) - i64::from(want.to_bits())).abs();
+            assert!(ulps <= 1, "q[{i}] is {got}, PyTorch 2.6's {want}");
+        }
     }
 
     #[test]
