@@ -200,9 +200,9 @@ impl Dataset {
         };
         Ok(Self {
             summary: format!(
-                "{}: counts of {} examples, vocabulary of {} ({}), order {}",
+                "{}: counts of {}, vocabulary of {} ({}), order {}",
                 path.display(),
-                counts.total(),
+                crate::plural(counts.total(), "example"),
                 model.vocab.len(),
                 model.vocab.as_string(),
                 model.order

@@ -34,7 +34,8 @@ fn cuda(index: usize) -> Result<Device> {
     let count = tch::Cuda::device_count() as usize;
     if index >= count {
         crate::bail_input!(
-            "device cuda:{index} does not exist; this machine has {count} CUDA device(s) (cuda:0..cuda:{})",
+            "device cuda:{index} does not exist; this machine has {} (cuda:0..cuda:{})",
+            crate::plural(count, "CUDA device"),
             count.saturating_sub(1)
         );
     }

@@ -68,3 +68,9 @@ pub fn number(value: f64) -> String {
         format!("{value}")
     }
 }
+
+/// A count with its noun, singular for exactly one: `1 name`, `0 names`, `2 examples`.
+pub fn plural(n: impl std::fmt::Display, noun: &str) -> String {
+    let n = n.to_string();
+    format!("{n} {noun}{}", if n == "1" { "" } else { "s" })
+}

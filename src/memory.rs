@@ -22,7 +22,7 @@ pub fn check(need: u64, what: &str, advice: &str) -> Result<()> {
 pub fn check_threads(threads: usize) -> Result<()> {
     let stack = soft_limit(Limit::Stack).unwrap_or(8 << 20);
     let need = threads as u64 * (stack + (2 << 20));
-    let what = format!("the stacks of {threads} threads");
+    let what = format!("the stacks of {}", crate::plural(threads, "thread"));
     let advice = "give fewer --threads, or raise `ulimit -v`";
     refuse_past(need, address_space_left(), &what, advice)
 }

@@ -256,14 +256,14 @@ pub fn fit(
 /// A run's settings, as TensorBoard shows them in its Text tab (markdown).
 fn settings(config: &TrainConfig, data: &Dataset, threads: i32) -> String {
     format!(
-        "bigram train: {} epochs, lr {}, reg {}, seed {}, {} method, order {}, {} thread(s), on {}  \n{}",
-        config.epochs,
+        "bigram train: {}, lr {}, reg {}, seed {}, {} method, order {}, {}, on {}  \n{}",
+        crate::plural(config.epochs, "epoch"),
         config.lr,
         config.reg,
         config.seed,
         config.method,
         data.order(),
-        threads,
+        crate::plural(threads, "thread"),
         crate::device::device_name(config.device),
         data.summary
     )

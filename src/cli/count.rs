@@ -72,10 +72,10 @@ struct CountReport {
 impl Report for CountReport {
     fn render(&self) -> String {
         let mut text = format!(
-            "count model (smoothing {}): nll {:.4} over {} examples\n",
+            "count model (smoothing {}): nll {:.4} over {}\n",
             bigram::number(self.smoothing),
             self.nll,
-            self.examples
+            bigram::plural(self.examples, "example")
         );
         if let Some(split) = &self.split {
             text += &split.line;

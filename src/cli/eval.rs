@@ -41,7 +41,9 @@ impl Report for EvalReport {
             names,
         } = &self.evaluation;
         format!(
-            "nll {nll:.4} over {examples} examples ({names} names) of {}\n",
+            "nll {nll:.4} over {} ({}) of {}\n",
+            bigram::plural(examples, "example"),
+            bigram::plural(names, "name"),
             self.data
         )
     }

@@ -45,9 +45,9 @@ struct MergeReport {
 impl Report for MergeReport {
     fn render(&self) -> String {
         format!(
-            "merged {} count checkpoints: {} examples, nll {:.4} (smoothing {})\n{}\n",
-            self.inputs,
-            self.examples,
+            "merged {}: {}, nll {:.4} (smoothing {})\n{}\n",
+            bigram::plural(self.inputs, "count checkpoint"),
+            bigram::plural(self.examples, "example"),
             self.nll,
             bigram::number(self.smoothing),
             self.saved

@@ -25,6 +25,7 @@ impl Report for VersionReport {
         };
         let runtime = &self.runtime;
         let backend = (&runtime.cuda_runtime, &runtime.cuda_backend_error);
+        let devices = bigram::plural(runtime.cuda_devices, "device");
         let cuda = match (runtime.cuda_devices, backend) {
             (0, (_, Some(error))) => {
                 format!("CUDA: not available (libtorch's GPU backend did not load: {error})")
@@ -33,8 +34,8 @@ impl Report for VersionReport {
                 format!("CUDA: not available (libtorch is built for CUDA {version}; no GPU seen)")
             }
             (0, (None, None)) => "CUDA: not available (libtorch is built without it)".to_string(),
-            (n, (Some(version), _)) => format!("CUDA: available, {n} device(s) (CUDA {version})"),
-            (n, (None, _)) => format!("CUDA: available, {n} device(s)"),
+            (_, (Some(version), _)) => format!("CUDA: available, {devices} (CUDA {version})"),
+            (_, (None, _)) => format!("CUDA: available, {devices}"),
         };
         format!(
             "bigram {}\n{libtorch}\n{cuda}\nthreads: {} by default (libtorch's choice; --threads N sets it)\n",

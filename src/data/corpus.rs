@@ -150,11 +150,11 @@ impl Corpus {
     pub fn summary(&self) -> String {
         let scan = &self.scan;
         format!(
-            "{}: {} names, longest {} characters, {} examples, vocabulary of {} ({})",
+            "{}: {}, longest {}, {}, vocabulary of {} ({})",
             scan.labels,
-            scan.names,
-            scan.longest,
-            self.counts.total(),
+            crate::plural(scan.names, "name"),
+            crate::plural(scan.longest, "character"),
+            crate::plural(self.counts.total(), "example"),
             scan.vocab.len(),
             scan.vocab.as_string()
         )

@@ -142,8 +142,8 @@ fn course(losses: &[f64]) -> String {
     match last_half.last() {
         Some(last) if high - low < 0.005 => format!(" and the loss stalls near {last:.2}."),
         Some(_) => format!(
-            ", and the loss never settles:\nit moved between {low:.2} and {high:.2} over the last {} epochs.",
-            last_half.len()
+            ", and the loss never settles:\nit moved between {low:.2} and {high:.2} over the last {}.",
+            crate::plural(last_half.len(), "epoch")
         ),
         None => ".".into(),
     }

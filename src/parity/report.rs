@@ -106,9 +106,10 @@ impl ParityReport {
                 .max()
                 .unwrap_or(0)
         });
+        let threads = crate::plural(self.threads, "thread");
         let mut out = format!(
-            "PyTorch {} (Python reference) vs bigram on {}, {} thread(s)\n",
-            self.torch, self.device, self.threads
+            "PyTorch {} (Python reference) vs bigram on {}, {threads}\n",
+            self.torch, self.device
         );
         for c in &cells {
             let padded: Vec<String> = c
@@ -187,8 +188,8 @@ fn parse_reference<T: serde::de::DeserializeOwned>(stdout: &[u8], threads: i32) 
     let seen: Threads = serde_json::from_slice(stdout).map_err(unexpected)?;
     if seen.threads != threads {
         return Err(Error::failed(format!(
-            "the reference ran with {} threads, not {threads}",
-            seen.threads
+            "the reference ran with {}, not {threads}",
+            crate::plural(seen.threads, "thread")
         )));
     }
     serde_json::from_slice(stdout).map_err(unexpected)

@@ -142,7 +142,7 @@ pub fn generate_each<E: From<Error>>(
     let (left, mut seen_bytes) = (crate::memory::available(), 0);
     let (mut found, mut rejected) = (0usize, 0usize);
     while found < n {
-        let at = || format!("after {found} of {n} names");
+        let at = || format!("after {found} of {}", crate::plural(n, "name"));
         cancel.check(at).map_err(E::from)?;
         let indices = draw_name(sampler, &filter.prefix, filter.max_len, cancel, &at)?;
         let vocab = &sampler.model().vocab;
@@ -167,7 +167,7 @@ pub fn generate_each<E: From<Error>>(
         }
         rejected += 1;
         if rejected >= filter.max_attempts {
-            crate::bail_input!("gave up after {rejected} rejected draws with {found} of {n} names found; relax --min-len/--novel/--prefix or raise --max-attempts");
+            crate::bail_input!("gave up after {} with {found} of {} found; relax --min-len/--novel/--prefix or raise --max-attempts", crate::plural(rejected, "rejected draw"), crate::plural(n, "name"));
         }
     }
     Ok(())

@@ -216,7 +216,8 @@ impl<'a> EpochLog<'a> {
             self.record(Epoch {
                 epoch,
                 loss,
-                nll,
+                // A perfect fit's -mean(log 1) is -0 on the device: 0, as model::nll gives it.
+                nll: nll + 0.0,
                 dev_nll: dev_nlls.next(),
             })?;
         }

@@ -221,3 +221,37 @@ fn unseen_cells_of_an_unsmoothed_count_model_cost_nothing_seen_ones_infinity() {
     other.add_name(&[2]);
     assert_eq!(model.nll(&other).unwrap(), f64::INFINITY);
 }
+
+/// One name, `a`: every method fits its two examples (`.a`, `a.`) almost perfectly, so the
+/// NLL is written 0.0000, never -0.0000 (the device's -mean(log 1) is -0), in the text and in
+/// the JSON; and the counts of one are singular (1 name, 1 character), where written.
+#[test]
+fn one_name_trains_to_an_nll_of_zero_and_is_counted_in_the_singular() {
+    use crate::common::{bigram, ok_output, write};
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "one.txt", "a\n");
+    let train = |method: &str, json: bool| {
+        let mut cmd = bigram();
+        cmd.args(["train", "--data", "one.txt", "--method", method]);
+        ok_output(cmd.args(json.then_some("--json")).current_dir(dir.path()))
+    };
+    for method in ["onehot", "index", "counts"] {
+        let text = train(method, false);
+        let stdout = String::from_utf8_lossy(&text.stdout);
+        assert!(stdout.contains("(nll 0.0000 + L2)"), "{method}: {stdout}");
+        assert!(!stdout.contains("-0.0"), "{method}: {stdout}");
+        let stderr = String::from_utf8_lossy(&text.stderr);
+        let summary = "one.txt: 1 name, longest 1 character, 2 examples, vocabulary of 27";
+        assert!(stderr.contains(summary), "{method}: {stderr}");
+        let report = crate::common::json(&train(method, true));
+        let nll = report["last_epoch_nll"].as_f64().unwrap();
+        assert!(nll.is_sign_positive() && nll < 5e-5, "{method}: {report}");
+    }
+    let eval = ok_output(
+        bigram()
+            .args(["eval", "--data", "one.txt"])
+            .current_dir(dir.path()),
+    );
+    let stdout = String::from_utf8_lossy(&eval.stdout);
+    assert!(stdout.contains(" over 2 examples (1 name) of "), "{stdout}");
+}
