@@ -72,8 +72,10 @@ impl Scan {
         longest: usize,
     ) -> Result<Self> {
         let labels = labels(inputs.iter().map(|i| &i.label));
-        if names == 0 {
-            return Err(no_names(&labels));
+        match inputs.iter().find_map(|i| i.range) {
+            Some((start, end)) if names == 0 => crate::bail_input!("data file {labels} has no names in bytes {start}..{end}: no name starts in that range; give a wider --range, or fewer parts to --shard"),
+            None if names == 0 => return Err(no_names(&labels)),
+            _ => {}
         }
         Ok(Scan {
             labels,

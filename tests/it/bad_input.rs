@@ -483,3 +483,23 @@ fn more_flags_and_files_that_make_no_sense() {
         &["--min-len 9 is above --max-len 3"],
     );
 }
+
+#[test]
+fn a_byte_range_where_no_name_starts_says_so_and_asks_for_a_wider_one() {
+    // Lines start at bytes 0 and 4 of 8: 0..0, 1..4 and 5.. hold no line start, the second
+    // of four shards (2..4) neither; the file itself has names.
+    let dir = dir_with(&[("two.txt", b"ann\nbob\n")]);
+    for (args, bytes) in [
+        (["--range", "0:0"], "bytes 0..0"),
+        (["--range", "1:4"], "bytes 1..4"),
+        (["--range", "5:"], "bytes 5..8"),
+        (["--shard", "2/4"], "bytes 2..4"),
+    ] {
+        let stderr = rejects(
+            &dir,
+            &["count", "--data", "two.txt", args[0], args[1]],
+            &["two.txt has no names in ", bytes, "wider --range"],
+        );
+        assert!(!stderr.contains("empty"), "{args:?}: {stderr}");
+    }
+}
