@@ -196,12 +196,19 @@ pub fn sample_names(
     Ok(names)
 }
 
-/// A word as the model's indices: every character in its vocabulary, none the start/end
-/// token. `what` names the word in errors ("prefix", "name").
+/// A word as the model's indices, folded to lower case if the training data was: each character
+/// in its vocabulary, none the start/end token. `what` names it in errors ("prefix", "name").
 pub fn encode_word(model: &Model, word: &str, what: &'static str) -> Result<Vec<usize>> {
-    let indices = model.vocab.encode(word).map_err(|ch| {
+    let lower = crate::vocab::fold_case(word);
+    let read = if model.lowercase() { &lower } else { word };
+    let indices = model.vocab.encode(read).map_err(|ch| {
+        // A capital the model knows in lower case: say what it would read.
+        let fix = match ch.is_uppercase() && model.vocab.encode(&lower).is_ok() {
+            true => format!("; its names are lower case: give {lower:?}"),
+            false => String::new(),
+        };
         Error::input(format!(
-            "{what} {word:?} has {ch:?}, which is not in the model's vocabulary {:?}",
+            "{what} {word:?} has {ch:?}, which is not in the model's vocabulary {:?}{fix}",
             model.vocab.as_string()
         ))
     })?;

@@ -491,3 +491,48 @@ fn shaping_shifts_divides_and_keeps_the_top_k_with_ties() {
     assert!(Shaping::default().is_identity(27));
     assert!(!shaping.is_identity(27));
 }
+
+#[test]
+fn a_model_of_folded_names_folds_what_it_scores_and_one_of_lower_case_names_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(&dir, "Caps.txt", "Emma\nAVA\nbob\n");
+    let folded = dir.path().join("folded.safetensors");
+    bigram()
+        .args(["count", "--lowercase", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&folded)
+        .assert()
+        .success();
+    let score = |model: &std::path::Path, names: &[&str]| {
+        let mut cmd = bigram();
+        cmd.args(["score", "--json", "--model"]).arg(model);
+        cmd.args(names).output().unwrap()
+    };
+    // Emma is emma to a model that folded its data: the same score and rank, under its name.
+    let scored = score(&folded, &["Emma", "emma", "EMMA"]);
+    assert!(scored.status.success(), "{scored:?}");
+    let rows: Vec<serde_json::Value> = String::from_utf8(scored.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for (row, name) in rows.iter().zip(["Emma", "emma", "EMMA"]) {
+        assert_eq!(row["name"], name);
+        assert_eq!(row["log_prob"], rows[1]["log_prob"], "{row}");
+        assert_eq!(row["rank"], rows[1]["rank"], "{row}");
+    }
+    // A prefix too: every name drawn after `Em` starts with em.
+    let drawn = sample_names(&folded, &["--prefix", "Em", "-n", "5"]);
+    assert!(drawn.iter().all(|n| n.starts_with("em")), "{drawn:?}");
+    // A model of names.txt, read as it is (lower case): the refusal says what it would score.
+    let (_, plain) = counts_model();
+    let refused = score(plain, &["Emma"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("'E'") && stderr.contains("give \"emma\""),
+        "{stderr}"
+    );
+}
