@@ -360,11 +360,17 @@ fn bad_char(
         true => vocab.index(lower).is_some(),
         false => lower.is_ascii_lowercase(),
     };
+    let copy = "this command reads names as they are: give a lower-case copy of the file (tr A-Z a-z < in.txt > lower.txt)";
+    let fix = match (options.offers_flags, fixed) {
+        (true, _) => "pass --lowercase to fold names to lower case".into(),
+        (false, true) => format!("{copy}, or a model trained with --lowercase"),
+        (false, false) => copy.into(),
+    };
     Error::Input(match () {
+        _ if c.is_uppercase() && !options.lowercase && lower_known => {
+            format!("{path}:{line}: upper-case {c:?} in {name:?}; {fix}")
+        }
         _ if !options.offers_flags => format!("{at} this command reads with; fix the file"),
-        _ if c.is_uppercase() && !options.lowercase && lower_known => format!(
-            "{path}:{line}: upper-case {c:?} in {name:?}; pass --lowercase to fold names to lower case"
-        ),
         _ if fixed => format!("{at}; the model's vocabulary cannot encode it"),
         _ => format!("{at}; pass --vocab auto to build the vocabulary from the data"),
     })

@@ -404,7 +404,7 @@ fn more_flags_and_files_that_make_no_sense() {
     rejects(
         &dir,
         &["notebook", "--data", "Upper.txt"],
-        &["Upper.txt:2:", "fix the file"],
+        &["Upper.txt:2:", "tr A-Z a-z"],
     );
     rejects(
         &dir,
@@ -501,5 +501,30 @@ fn a_byte_range_where_no_name_starts_says_so_and_asks_for_a_wider_one() {
             &["two.txt has no names in ", bytes, "wider --range"],
         );
         assert!(!stderr.contains("empty"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn capitals_in_data_for_a_command_without_lowercase_say_what_works() {
+    let dir = dir_with(&[("Upper.txt", b"emma\nAva\nbo\n")]);
+    let model = dir.path().join("counts.safetensors");
+    count_model_at(&model);
+    let model = model.to_str().unwrap();
+    let copy = "tr A-Z a-z";
+    for (args, model_advice) in [
+        (&["notebook", "--data", "Upper.txt"][..], false),
+        (&["parity", "--data", "Upper.txt"][..], false),
+        (
+            &["sample", "--model", model, "--novel", "--data", "Upper.txt"][..],
+            true,
+        ),
+        (
+            &["score", "emma", "--model", model, "--data", "Upper.txt"][..],
+            true,
+        ),
+    ] {
+        let stderr = rejects(&dir, args, &["Upper.txt:2:", "upper-case 'A'", copy]);
+        let said = stderr.contains("a model trained with --lowercase");
+        assert_eq!(said, model_advice, "{args:?}: {stderr}");
     }
 }
