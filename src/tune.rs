@@ -35,8 +35,8 @@ pub struct TuneRow {
 }
 
 /// Fit one model per value on `splits.train` and measure it on `splits.dev`; `on_epoch` sees
-/// each network epoch (with the value it trains, and its dev NLL), and an error from it (an
-/// interrupt) stops the search. For `Reg`,
+/// each value before its fit (`None`) and each network epoch (with its dev NLL), and an error
+/// from it (an interrupt) stops the search. For `Reg`,
 /// `config` gives the other hyper-parameters (its `reg` is replaced by each value); a value
 /// whose training diverges is a row that says so, not the end of the search.
 pub fn tune(
@@ -46,12 +46,13 @@ pub fn tune(
     knob: Knob,
     values: &[f64],
     config: &TrainConfig,
-    on_epoch: &mut dyn FnMut(f64, &Epoch) -> Result<()>,
+    on_epoch: &mut dyn FnMut(f64, Option<&Epoch>) -> Result<()>,
 ) -> Result<Vec<TuneRow>> {
     let (fit, dev) = (&splits.train, &splits.dev);
     values
         .iter()
         .map(|&value| {
+            on_epoch(value, None)?;
             let w = match knob {
                 Knob::Reg => {
                     let config = TrainConfig {
@@ -63,7 +64,7 @@ pub fn tune(
                         counts: &fit.counts,
                         dev: Some(&dev.counts),
                     };
-                    let mut check = |e: &Epoch| on_epoch(value, e);
+                    let mut check = |e: &Epoch| on_epoch(value, Some(e));
                     match train(data, &config, &mut check) {
                         Ok(trained) => trained.w,
                         Err(Error::Diverged { epoch, .. }) => {

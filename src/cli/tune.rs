@@ -118,10 +118,11 @@ impl super::Run for TuneArgs {
         };
         let config = self.optim.config(0.0, self.method, device);
         let mut logs = RunLogs::new(tensorboard, knob);
-        let mut on_epoch = |value: f64, e: &Epoch| {
-            logs.record(value, e)?;
-            let at = || format!("at epoch {} of the run with reg {value}", e.epoch);
-            ctx.cancel.check(at)
+        let mut on_epoch = |value: f64, e: Option<&Epoch>| {
+            e.map_or(Ok(()), |e| logs.record(value, e))?;
+            let at = e.map_or_else(|| "before".into(), |e| format!("at epoch {} of", e.epoch));
+            ctx.cancel
+                .check(|| format!("{at} the run with {knob} {}", bigram::number(value)))
         };
         let rows = tune(
             splits,

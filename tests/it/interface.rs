@@ -532,3 +532,40 @@ fn data_that_would_be_ignored_or_would_eat_the_names_is_refused() {
     let scored = run(&["score", "emma", "--data", &data]);
     assert!(scored.status.success());
 }
+
+#[test]
+fn tune_interrupted_names_the_knob_and_value_it_was_trying() {
+    // Thousands of smoothings take seconds; the interrupt comes once the split is printed.
+    let values: Vec<String> = (0..15_000).map(|v| v.to_string()).collect();
+    let data = names_txt().display().to_string();
+    let mut child = bigram_process()
+        .args([
+            "tune",
+            "--order",
+            "3",
+            "--data",
+            &data,
+            "--smoothing",
+            &values.join(","),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("split ") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no split line");
+    }
+    signal(&child, libc::SIGINT);
+    let status = wait_within(&mut child, Duration::from_secs(30));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(
+        rest.contains("interrupted before the run with smoothing "),
+        "{rest}"
+    );
+    assert!(!rest.contains("reg"), "{rest}");
+}
