@@ -3,9 +3,8 @@
 use super::printer::Report;
 use super::Context;
 use bigram::bail_input;
-use bigram::data::Source;
 use bigram::eval::{known_names_of, Score, Scorer};
-use bigram::io::WatchedRead;
+use bigram::io::{Source, WatchedRead};
 use clap::Args;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;

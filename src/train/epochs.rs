@@ -183,11 +183,11 @@ fn run_counts_epochs(
 /// The notebook's tensors for one-hot training, on one device.
 pub struct OneHot {
     /// One-hot inputs, float, `examples × contexts`.
-    pub xenc: Tensor,
+    xenc: Tensor,
     /// Target index of each example.
-    pub targets: Tensor,
+    targets: Tensor,
     /// 0..examples: each example's row, to pick its target's probability.
-    pub example_index: Tensor,
+    example_index: Tensor,
 }
 
 impl OneHot {
