@@ -7,6 +7,7 @@ use bigram::bail_input;
 use bigram::device::parse_device;
 use bigram::io::Source;
 use bigram::parity::{self, ParityConfig, ParityReport, Pipeline};
+use bigram::train::Method;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -94,10 +95,7 @@ impl super::Run for ParityArgs {
             parity::run_notebook(&config)?
         } else {
             let pipeline = Pipeline {
-                epochs: self.optim.epochs as usize,
-                lr: self.optim.lr,
-                reg: self.reg.value,
-                seed: self.optim.seed,
+                train: self.optim.config(self.reg.value, Method::OneHot, device),
                 smoothing: self.smoothing.value,
                 sample_seed: self.sample_seed,
                 n: self.n as usize,

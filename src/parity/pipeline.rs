@@ -13,16 +13,13 @@ use serde::Deserialize;
 /// The reference script, carried inside the binary so `parity` works from any folder.
 pub const REFERENCE_SCRIPT: &str = include_str!("../../scripts/reference.py");
 
-/// What the pipeline comparison trains and draws: the network, by the notebook's one-hot
-/// method as the reference trains it, for `epochs` at learning rate `lr` with L2 weight `reg`
-/// from weights seeded with `seed`; the count model with `smoothing`; and `n` names of at most
-/// `max_len` characters drawn from each with `sample_seed`, at `order`.
+/// What the pipeline comparison trains and draws: the network with `train`'s epochs, rate, L2
+/// weight and seed (by the notebook's one-hot method, as the reference trains it, on the
+/// config's device); the count model with `smoothing`; and `n` names of at most `max_len`
+/// characters drawn from each with `sample_seed`, at `order`.
 #[derive(Clone, Debug)]
 pub struct Pipeline {
-    pub epochs: usize,
-    pub lr: f64,
-    pub reg: f64,
-    pub seed: i64,
+    pub train: TrainConfig,
     pub smoothing: f64,
     pub sample_seed: i64,
     pub n: usize,
@@ -66,10 +63,10 @@ struct CumulativeCheck {
 /// Run the Python reference and parse its JSON.
 fn python_reference(config: &ParityConfig, pipeline: &Pipeline) -> Result<Reference> {
     let flags = [
-        ("--seed", pipeline.seed.to_string()),
-        ("--epochs", pipeline.epochs.to_string()),
-        ("--lr", pipeline.lr.to_string()),
-        ("--reg", pipeline.reg.to_string()),
+        ("--seed", pipeline.train.seed.to_string()),
+        ("--epochs", pipeline.train.epochs.to_string()),
+        ("--lr", pipeline.train.lr.to_string()),
+        ("--reg", pipeline.train.reg.to_string()),
         ("--smoothing", pipeline.smoothing.to_string()),
         ("--sample-seed", pipeline.sample_seed.to_string()),
         ("-n", pipeline.n.to_string()),
@@ -108,12 +105,9 @@ pub fn run(config: &ParityConfig, pipeline: &Pipeline) -> Result<ParityReport> {
         .check(|| "after the PyTorch reference".into())?;
     let counts = &corpus.counts;
     let train = TrainConfig {
-        epochs: pipeline.epochs,
-        lr: pipeline.lr,
-        reg: pipeline.reg,
-        seed: pipeline.seed,
         method: Method::OneHot,
         device: config.device,
+        ..pipeline.train
     };
     let w0 = initial_weights(train.seed, counts.rows, counts.width);
     let initial = wide(&tensor_to_vec(&w0)?);
@@ -173,7 +167,7 @@ fn compare(
         &rs.initial_w,
     );
     rows.losses(
-        &format!("loss, epochs 1..{} (last shown)", pipeline.epochs),
+        &format!("loss, epochs 1..{} (last shown)", pipeline.train.epochs),
         &py.losses,
         &rs.losses,
     );
