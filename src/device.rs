@@ -152,12 +152,6 @@ impl Drop for CpuGenerator {
     }
 }
 
-/// Seed the global CPU generator with `seed` and run `draw` while no other thread can touch it.
-pub fn with_cpu_seed<T>(seed: i64, draw: impl FnOnce() -> T) -> T {
-    let _generator = CpuGenerator::manual_seed(seed);
-    draw()
-}
-
 /// Keep freed tensor buffers in the heap instead of returning them to the kernel.
 ///
 /// Each one-hot epoch allocates and frees several 25 MB tensors. glibc serves blocks that

@@ -100,14 +100,13 @@ mod tests {
     /// with g seeded 2147483647.
     #[test]
     fn twenty_cumulative_draws_from_three_random_weights_are_the_lectures() {
-        let drawn = crate::device::with_cpu_seed(2147483647, || {
-            let p = Tensor::rand([3], (Kind::Float, Device::Cpu));
-            let p = Vec::<f32>::try_from(&p / p.sum(None::<Kind>)).unwrap();
-            let table = cumulative_table(&p).unwrap();
-            (0..20)
-                .map(|_| cumulative_pick(&table, uniform_double().unwrap()))
-                .collect::<Vec<_>>()
-        });
+        let _generator = CpuGenerator::manual_seed(2147483647);
+        let p = Tensor::rand([3], (Kind::Float, Device::Cpu));
+        let p = Vec::<f32>::try_from(&p / p.sum(None::<Kind>)).unwrap();
+        let table = cumulative_table(&p).unwrap();
+        let drawn: Vec<usize> = (0..20)
+            .map(|_| cumulative_pick(&table, uniform_double().unwrap()))
+            .collect();
         assert_eq!(
             drawn,
             [1, 1, 2, 0, 0, 2, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]

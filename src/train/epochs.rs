@@ -50,9 +50,7 @@ pub struct TrainData<'a> {
 /// `seed` (the same numbers as `torch.randn((rows, width), generator=Generator().manual_seed(seed))`).
 /// Always drawn on the CPU, so a CUDA run starts from the CPU run's weights.
 pub fn initial_weights(seed: i64, rows: usize, width: usize) -> Tensor {
-    crate::device::with_cpu_seed(seed, || {
-        Tensor::randn([rows as i64, width as i64], (Kind::Float, Device::Cpu))
-    })
+    crate::device::CpuGenerator::manual_seed(seed).randn([rows as i64, width as i64])
 }
 
 /// Train from the seed's initial weights.

@@ -72,10 +72,9 @@ fn the_mersenne_twister_is_libtorchs_cpu_generator() {
     // libtorch's generator, live: an int32 `random_()` is one 32-bit number modulo 2^31.
     // 1000 draws cross a renewal of the 624-word state.
     for seed in [2147483647i64, -3, 1 << 40] {
-        let drawn = bigram::device::with_cpu_seed(seed, || {
-            let mut t = Tensor::empty([1000], (Kind::Int, Device::Cpu));
-            Vec::<i32>::try_from(t.random_()).unwrap()
-        });
+        let _generator = bigram::device::CpuGenerator::manual_seed(seed);
+        let mut t = Tensor::empty([1000], (Kind::Int, Device::Cpu));
+        let drawn = Vec::<i32>::try_from(t.random_()).unwrap();
         let mut mine = rand_mt::Mt::new(seed as u32);
         let expected: Vec<i32> = (0..1000)
             .map(|_| (mine.next_u32() % (1 << 31)) as i32)
