@@ -189,7 +189,7 @@ fn exit_code(result: anyhow::Result<()>, cancel: &Cancel) -> i32 {
         Some(signal) => {
             let stopped = matches!(error, Some(bigram::Error::Interrupted { .. }));
             report_error(if stopped { &message } else { "interrupted" });
-            signals::exit_code(signal)
+            128 + signal as i32
         }
         None => {
             report_error(&message);

@@ -25,8 +25,3 @@ pub fn install() -> std::io::Result<Cancel> {
     }
     Ok(Cancel::new(which))
 }
-
-/// The exit code for a command stopped by the signal numbered `signal`.
-pub fn exit_code(signal: usize) -> i32 {
-    128 + signal as i32
-}
