@@ -34,20 +34,16 @@ impl super::Run for NotebookArgs {
     }
 
     fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        run(self, ctx)
+        let device = parse_device(&self.device.device)?;
+        let outputs = match &self.ipynb {
+            Some(path) => plan_outputs(&[("--ipynb", path)], &self.data.data)?,
+            None => Vec::new(),
+        };
+        let replay = replay(&self.data.data, device, &ctx.cancel)?;
+        let pending = outputs
+            .iter()
+            .map(|output| output.stage(replay.ipynb().into_bytes()))
+            .collect::<Result<Vec<_>, _>>()?;
+        ctx.printer.deliver(&replay, pending)
     }
-}
-
-fn run(args: NotebookArgs, ctx: &Context) -> anyhow::Result<()> {
-    let device = parse_device(&args.device.device)?;
-    let outputs = match &args.ipynb {
-        Some(path) => plan_outputs(&[("--ipynb", path)], &args.data.data)?,
-        None => Vec::new(),
-    };
-    let replay = replay(&args.data.data, device, &ctx.cancel)?;
-    let pending = outputs
-        .iter()
-        .map(|output| output.stage(replay.ipynb().into_bytes()))
-        .collect::<Result<Vec<_>, _>>()?;
-    ctx.printer.deliver(&replay, pending)
 }
