@@ -1,15 +1,15 @@
 //! The epoch progress bar on stderr, shown only on a terminal and without `--quiet`.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use std::io::IsTerminal;
 
-/// A bar over the epochs of one training run.
+/// A bar over the epochs of one training run, cleared when dropped.
 pub struct EpochBar(ProgressBar);
 
 impl EpochBar {
     /// A bar for `epochs` epochs.
     pub fn new(epochs: u64, quiet: bool) -> Self {
-        let bar = ProgressBar::new(epochs);
+        let bar = ProgressBar::new(epochs).with_finish(ProgressFinish::AndClear);
         bar.set_style(
             ProgressStyle::with_template("{bar:30} epoch {pos}/{len}  loss {msg}  {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -25,11 +25,5 @@ impl EpochBar {
         self.0.set_position(epoch as u64);
         self.0.set_message(format!("{loss:.4}"));
         Ok(())
-    }
-}
-
-impl Drop for EpochBar {
-    fn drop(&mut self) {
-        self.0.finish_and_clear();
     }
 }
