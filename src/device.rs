@@ -60,31 +60,16 @@ pub fn load_cuda_backend() -> std::result::Result<(), String> {
 }
 
 fn open_gpu_backend() -> std::result::Result<(), String> {
-    use std::os::unix::ffi::OsStrExt;
+    use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
     // Without /proc (macOS, where CUDA does not exist) there is nothing to find or load.
     let library = loaded_library_dir("libtorch_cpu").map(|dir| dir.join("libtorch.so"));
     let Some(library) = library.filter(|library| library.exists()) else {
         return Ok(());
     };
-    let Ok(path) = std::ffi::CString::new(library.as_os_str().as_bytes()) else {
-        return Ok(());
-    };
-    // SAFETY: `path` is a NUL-terminated file name. The handle is never closed: the kernels
-    // the library registers must stay for the life of the process.
-    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
-    if !handle.is_null() {
-        return Ok(());
-    }
-    // SAFETY: dlerror returns null or a NUL-terminated message owned by the loader.
-    let message = unsafe { libc::dlerror() };
-    Err(if message.is_null() {
-        format!("{} did not load", library.display())
-    } else {
-        // SAFETY: checked non-null just above.
-        unsafe { std::ffi::CStr::from_ptr(message) }
-            .to_string_lossy()
-            .into_owned()
-    })
+    // SAFETY: loading runs libtorch's own initialisers, which register its kernels. The
+    // library is never closed (forgotten): those kernels must stay for the life of the process.
+    let loaded = unsafe { Library::open(Some(&library), RTLD_NOW | RTLD_GLOBAL) };
+    loaded.map(std::mem::forget).map_err(|e| e.to_string())
 }
 
 /// A device's name as the user would type it.
