@@ -97,11 +97,9 @@ pub fn known_names_of(
 /// A name's score.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Score {
-    /// The name.
     pub name: String,
     /// Its log-probability (the sum over its bigrams, the end included).
     pub log_prob: f64,
-    /// NLL per bigram.
     pub nll_per_bigram: f64,
     /// Its rank among the data's distinct names, most likely first (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,7 +139,6 @@ impl<'a> Scorer<'a> {
         self.ranked.as_ref().map(Vec::len)
     }
 
-    /// Score one name.
     pub fn score(&self, name: &str) -> Result<Score> {
         let indices = encode_word(self.model, name, "name")?;
         let log_prob = self.log_probs.of_name(&indices);

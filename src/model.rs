@@ -31,7 +31,6 @@ pub struct Model {
     pub vocab: Vocab,
     /// 2 for bigrams, 3 for trigrams.
     pub order: usize,
-    /// Network or counts.
     pub kind: ModelKind,
     /// The raw counts N of a count model (absent for networks and for older checkpoints).
     pub counts: Option<Counts>,

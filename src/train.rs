@@ -50,7 +50,6 @@ pub enum TrainOn<'a> {
 /// A whole training run.
 #[derive(Clone, Copy, Debug)]
 pub struct Fit<'a> {
-    /// The data.
     pub data: TrainOn<'a>,
     /// A checkpoint to resume from (its weights instead of the seed's).
     pub init: Option<&'a Path>,
@@ -70,9 +69,7 @@ pub struct Fit<'a> {
 pub struct Fitted {
     /// The network, its metadata filled in.
     pub model: Model,
-    /// The data it was fitted on.
     pub data: Dataset,
-    /// The epochs' record.
     pub trained: Trained,
     /// The settings that ran (the device the counts method ran on).
     pub config: TrainConfig,
@@ -121,7 +118,6 @@ pub struct Summary {
 }
 
 impl Fitted {
-    /// What the run did, in numbers.
     pub fn summary(&self) -> Summary {
         let meta = &self.model.meta;
         Summary {

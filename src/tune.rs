@@ -22,7 +22,6 @@ pub enum Knob {
 /// One tried value and how it did.
 #[derive(Clone, Debug, Serialize)]
 pub struct TuneRow {
-    /// The value of the knob.
     pub value: f64,
     /// NLL on the training part.
     pub train_nll: f64,
@@ -129,7 +128,6 @@ impl<'a> RunLogs<'a> {
         Ok(self.logs.last_mut().map(|(_, log)| log))
     }
 
-    /// Record an epoch of the run for `value`.
     pub fn record(&mut self, value: f64, e: &Epoch) -> Result<()> {
         match self.log(value)? {
             Some(log) => log.record(e),

@@ -19,7 +19,6 @@ pub struct Context {
     pub cli: fn() -> clap::Command,
     /// libtorch's intra-op thread count, already set.
     pub threads: i32,
-    /// Where results and notes go.
     pub printer: Printer,
     /// Raised by Ctrl-C or SIGTERM.
     pub cancel: Cancel,

@@ -50,7 +50,6 @@ pub struct CountArgs {
     out: PathBuf,
 }
 
-/// What `count` reports.
 #[derive(Serialize)]
 struct CountReport {
     smoothing: f64,

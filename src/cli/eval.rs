@@ -22,7 +22,6 @@ pub struct EvalArgs {
     lowercase: bool,
 }
 
-/// What `eval` reports.
 #[derive(Serialize)]
 struct EvalReport {
     model: String,

@@ -26,7 +26,6 @@ pub struct HeatmapArgs {
     size: u32,
 }
 
-/// What `heatmap` reports.
 #[derive(Serialize)]
 struct HeatmapReport {
     out: String,

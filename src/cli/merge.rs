@@ -30,7 +30,6 @@ pub struct MergeArgs {
     smoothing: Option<f64>,
 }
 
-/// What `merge` reports.
 #[derive(Serialize)]
 struct MergeReport {
     inputs: usize,

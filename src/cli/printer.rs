@@ -31,7 +31,6 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// A printer for `--json` and `--quiet`.
     pub fn new(json: bool, quiet: bool) -> Self {
         Self {
             json,
@@ -141,7 +140,6 @@ enum Target {
 }
 
 impl Stream {
-    /// Write one item.
     pub fn item(&mut self, item: &impl Report) -> anyhow::Result<()> {
         let text = match self.json {
             true => serde_json::to_string(item)? + "\n",
@@ -162,7 +160,6 @@ impl Stream {
         }
     }
 
-    /// Flush what is buffered.
     pub fn finish(mut self) -> anyhow::Result<()> {
         match &mut self.target {
             Target::Stdout(out) => out.flush().map_err(closed_or),

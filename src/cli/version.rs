@@ -6,7 +6,6 @@ use super::Context;
 use bigram::device::{runtime, Runtime};
 use serde::Serialize;
 
-/// What `--version` reports.
 #[derive(Serialize)]
 struct VersionReport {
     bigram: &'static str,

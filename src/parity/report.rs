@@ -268,7 +268,6 @@ impl Rows {
         });
     }
 
-    /// One float.
     pub(super) fn float(&mut self, quantity: &str, py: f64, rs: impl Into<f64>) {
         self.floats(quantity, &[py], &[rs.into()]);
     }

@@ -67,7 +67,6 @@ pub const DEFAULT_LR: f64 = 50.0;
 /// What a gradient step was made of: what a divergence's message needs to name the knob.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Step {
-    /// The learning rate.
     pub lr: f64,
     /// The weight of the L2 penalty reg · mean(W²).
     pub reg: f64,
@@ -151,7 +150,6 @@ pub(super) struct EpochLog<'a> {
     nlls: Vec<f64>,
     dev_nlls: Vec<f64>,
     on_epoch: OnEpoch<'a>,
-    /// When the epochs began.
     start: Instant,
 }
 
