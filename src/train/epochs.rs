@@ -276,16 +276,13 @@ fn descend(w: &mut Tensor, nll: Tensor, lr: f64, reg: f64) -> Result<(Tensor, Te
     Ok((loss, nll))
 }
 
-/// Refuse a run whose tensors would take more memory than is left, before any is taken:
-/// `examples` is their count, or an upper bound of it (a file's size, before reading it).
+/// Refuse a run whose tensors would take more memory than is left, before any is taken (the
+/// counts method's take none): `examples` is their count, or an upper bound of it (a file's
+/// size, before reading it).
 pub fn check_memory(method: Method, examples: u64, contexts: usize, width: usize) -> Result<()> {
-    let what = match method {
-        Method::OneHot => "the onehot method's tensors",
-        Method::Index => "the index method's tensors",
-        Method::Counts => return Ok(()),
-    };
+    let what = format!("the {method} method's tensors");
     let need = tensor_bytes(method, examples, contexts, width);
-    memory::check(need, what, crate::data::USE_COUNTS)
+    memory::check(need, &what, crate::data::USE_COUNTS)
 }
 
 /// The most bytes `method`'s tensors take at once for `examples` examples (0 for counts).
