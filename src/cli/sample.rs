@@ -81,7 +81,7 @@ impl super::Run for SampleArgs {
         if prefix.len() as u64 > self.max_len {
             bail_input!("the prefix is longer than --max-len {}", self.max_len);
         }
-        let known = match self.novel || ctx.printer.json {
+        let mut known = match self.novel || ctx.printer.json {
             true => known_names_of(&model, &self.data, &ctx.cancel)?,
             false => None,
         };
@@ -91,10 +91,7 @@ impl super::Run for SampleArgs {
             _ => {}
         }
         // One set of known names, which may be the whole data: the filter's when --novel.
-        let (exclude, known) = match self.novel {
-            true => (known, None),
-            false => (None, known),
-        };
+        let exclude = known.take_if(|_| self.novel);
         let filter = Filter {
             prefix,
             min_len: self.min_len as usize,
