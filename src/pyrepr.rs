@@ -59,16 +59,12 @@ pub fn float_repr(x: f64) -> String {
     if !x.is_finite() {
         return non_finite(x).into();
     }
-    // Rust writes the same shortest round-trip digits as Python, only laid out differently.
-    let (sci, exponent) = python_sci(&format!("{x:e}"));
-    if !(-4..16).contains(&exponent) {
-        return sci;
-    }
-    let positional = format!("{x}");
-    if positional.contains('.') {
-        positional
-    } else {
-        positional + ".0"
+    // Rust's Debug writes the same shortest round-trip digits as Python, switching to
+    // scientific notation at the same bounds; only its exponent is written differently.
+    let debug = format!("{x:?}");
+    match debug.contains('e') {
+        true => python_sci(&debug),
+        false => debug,
     }
 }
 
@@ -149,13 +145,12 @@ pub fn dict_repr<K: PyRepr, V: PyRepr>(pairs: impl IntoIterator<Item = (K, V)>) 
 }
 
 /// Rust's scientific notation (`1.5e16`, `1e-5`) with Python's exponent, a sign and at least
-/// two digits (`1.5e+16`, `1e-05`); and the exponent.
-fn python_sci(rust: &str) -> (String, i32) {
+/// two digits (`1.5e+16`, `1e-05`).
+fn python_sci(rust: &str) -> String {
     let (mantissa, exponent) = rust.split_once('e').unwrap_or((rust, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let sign = if exponent < 0 { '-' } else { '+' };
-    let python = format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs());
-    (python, exponent)
+    format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
 }
 
 /// Python's spelling of inf, -inf and nan (of either sign).
@@ -169,7 +164,7 @@ fn non_finite(x: f64) -> &'static str {
 
 /// Python's `f"{x:.{precision}e}"` of a finite `x`: `1.2346e+01`.
 fn sci(x: f64, precision: usize) -> String {
-    python_sci(&format!("{x:.precision$e}")).0
+    python_sci(&format!("{x:.precision$e}"))
 }
 
 /// Reads what `t`'s repr shows: for a tensor of more than 1000 elements only the edges, so a
