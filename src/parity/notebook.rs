@@ -8,6 +8,7 @@ use crate::device::device_name;
 use crate::error::Result;
 use crate::notebook::{Replay, Shown};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use tch::Device;
 
 /// What `scripts/notebook_reference.py` prints: every figure of the notebook.
@@ -131,21 +132,15 @@ fn compare_notebook(py: &NotebookReference, rs: &Replay, config: &ParityConfig) 
 /// Each cell's shown values as text, against what PyTorch and Python print for the same
 /// values (on the CPU only: CUDA's figures match within a tolerance, which text cannot say).
 fn compare_shown(rows: &mut Rows, py: &[(u32, String)], rs: &[Shown]) {
-    let mut cells: Vec<u32> = py.iter().map(|(cell, _)| *cell).collect();
-    cells.extend(rs.iter().map(|s| s.cell));
-    cells.sort_unstable();
-    cells.dedup();
-    for cell in cells {
-        let py: Vec<&str> = py
-            .iter()
-            .filter(|(c, _)| *c == cell)
-            .map(|(_, t)| t.as_str())
-            .collect();
-        let rs: Vec<&str> = rs
-            .iter()
-            .filter(|s| s.cell == cell)
-            .map(|s| s.text.as_str())
-            .collect();
+    // Each cell's texts on both sides, the cells in order.
+    let mut cells: BTreeMap<u32, [Vec<&str>; 2]> = BTreeMap::new();
+    for (cell, text) in py {
+        cells.entry(*cell).or_default()[0].push(text);
+    }
+    for shown in rs {
+        cells.entry(shown.cell).or_default()[1].push(&shown.text);
+    }
+    for (cell, [py, rs]) in cells {
         rows.list(&format!("In [{cell}] as shown"), &py, &rs);
     }
 }
