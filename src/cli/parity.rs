@@ -58,11 +58,6 @@ impl Report for ParityReport {
     }
 }
 
-/// A comparison that does not hold.
-#[derive(Debug, thiserror::Error)]
-#[error("parity failed, first at {0}")]
-struct ParityFailed(String);
-
 impl super::Run for ParityArgs {
     fn inputs(&self) -> Vec<Source> {
         let mut inputs = vec![Source::File(self.data.clone())];
@@ -107,7 +102,7 @@ impl super::Run for ParityArgs {
         // A failure is the result even when nobody reads the table to its end.
         let printed = ctx.printer.print(&report);
         match report.first_failure() {
-            Some(row) => Err(ParityFailed(row.quantity.clone()).into()),
+            Some(row) => anyhow::bail!("parity failed, first at {}", row.quantity),
             None => printed,
         }
     }
