@@ -17,7 +17,7 @@ use serde_aux::serde_introspection::serde_introspect;
 use serde_with::{serde_as, DisplayFromStr};
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 /// Checkpoint format tag, stored under `format`; a file with any other is refused.
@@ -155,14 +155,30 @@ impl Model {
     }
 }
 
-/// A checkpoint as read: the model and the sha256 of the very bytes it was parsed from (what
-/// `merge` and `train --init` record, without reading the file a second time).
+/// A checkpoint as read: the path it was read from (what messages name), the model, and the
+/// sha256 of the very bytes it was parsed from (what `merge` and `train --init` record, without
+/// reading the file a second time).
 #[derive(Debug)]
 pub struct Loaded {
-    /// The model.
+    pub path: PathBuf,
     pub model: Model,
-    /// sha256 of the file's bytes.
     pub sha256: String,
+}
+
+impl Loaded {
+    /// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`); a trained
+    /// network, or a count model saved without them, is refused.
+    pub fn raw_counts(&self) -> Result<&Counts> {
+        let invalid = |why: &str| Error::input(format!("{}: {why}", self.path.display()));
+        if self.model.kind != ModelKind::Counts {
+            return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`"));
+        }
+        self.model.counts.as_ref().ok_or_else(|| {
+            invalid(
+                "it has no raw counts (N); count the data again with this version of `bigram count`",
+            )
+        })
+    }
 }
 
 /// Read the checkpoint at `path`: a regular file, or a fifo (`--model <(ssh host cat m)`), of at
@@ -197,6 +213,7 @@ pub fn read(path: &Path, cancel: &Cancel) -> Result<Loaded> {
         .map_err(|why| Error::input(format!("{shown}: {}", excerpt(why))))?;
     use sha2::{Digest, Sha256};
     Ok(Loaded {
+        path: path.to_path_buf(),
         model,
         sha256: format!("{:x}", Sha256::digest(&bytes)),
     })

@@ -5,8 +5,8 @@
 use crate::checkpoint::Loaded;
 use crate::data::VocabChoice;
 use crate::data::{Corpus, Counts, Examples, Keep, ReadOptions, Source, SplitSpec, Splits};
-use crate::error::{Error, Result};
-use crate::model::{Model, ModelKind};
+use crate::error::Result;
+use crate::model::Model;
 use crate::provenance::{DataFile, Meta};
 use crate::vocab::Vocab;
 use std::path::Path;
@@ -108,20 +108,6 @@ pub fn count_model(
     Ok(model)
 }
 
-/// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`) read from
-/// `path`; a trained network, or a count model saved without them, is refused.
-pub fn raw_counts<'a>(model: &'a Model, path: &Path) -> Result<&'a Counts> {
-    let invalid = |why: &str| Error::input(format!("{}: {why}", path.display()));
-    if model.kind != ModelKind::Counts {
-        return Err(invalid("it is a trained network, not a count model; give a checkpoint from `bigram count` or `bigram merge`"));
-    }
-    model.counts.as_ref().ok_or_else(|| {
-        invalid(
-            "it has no raw counts (N); count the data again with this version of `bigram count`",
-        )
-    })
-}
-
 /// The NLL of each part of a split under a model.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PartNll {
@@ -181,9 +167,9 @@ impl Dataset {
 
     /// The raw counts of a count checkpoint (from `bigram count` or `bigram merge`): no data is
     /// read, and there are no examples. Its record of the data is carried over.
-    pub fn from_counts(loaded: &Loaded, path: &Path) -> Result<Self> {
-        let model = &loaded.model;
-        let counts = raw_counts(model, path)?.clone();
+    pub fn from_counts(loaded: &Loaded) -> Result<Self> {
+        let (model, path) = (&loaded.model, &loaded.path);
+        let counts = loaded.raw_counts()?.clone();
         if counts.total() == 0 {
             crate::bail_input!(
                 "{}: its counts are all zero: there is nothing to train on",

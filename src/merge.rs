@@ -15,14 +15,6 @@ use crate::provenance::{DataFile, Meta, Piece};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// One count checkpoint to merge.
-struct Part {
-    /// Where it was read from.
-    path: PathBuf,
-    /// Its model (a count model with raw counts) and checksum.
-    checkpoint: Loaded,
-}
-
 /// The count model of the summed counts of the count checkpoints at `paths`, smoothed with
 /// `smoothing` (default: the parts' own smoothing, which must then be the same for all), and
 /// libtorch's `threads` recorded. Its metadata lists the leaf pieces (`sources`, each with its
@@ -38,11 +30,9 @@ pub fn merge(
         .iter()
         .map(|path| {
             cancel.check(|| "while reading the checkpoints".into())?;
-            let checkpoint = crate::checkpoint::read(path, cancel)?;
-            let path = path.clone();
-            Ok(Part { path, checkpoint })
+            crate::checkpoint::read(path, cancel)
         })
-        .collect::<Result<Vec<Part>>>()?;
+        .collect::<Result<Vec<Loaded>>>()?;
     let first = parts
         .first()
         .ok_or_else(|| crate::Error::input("nothing to merge"))?;
@@ -52,10 +42,10 @@ pub fn merge(
     let sources: Vec<Piece> = parts
         .iter()
         .map(|part| {
-            let meta = &part.checkpoint.model.meta;
+            let meta = &part.model.meta;
             Piece {
                 path: crate::io::absolute(&part.path).display().to_string(),
-                sha256: part.checkpoint.sha256.clone(),
+                sha256: part.sha256.clone(),
                 data_files: meta.data_files(),
                 sources: meta.sources.clone().unwrap_or_default(),
             }
@@ -69,7 +59,7 @@ pub fn merge(
             crate::bail_input!("the merged counts overflow a 64-bit count");
         }
     }
-    let first_model = &first.checkpoint.model;
+    let first_model = &first.model;
     let smoothing = smoothing.or(first_model.meta.smoothing).unwrap_or(1.0);
     let (vocab, order) = (&first_model.vocab, first_model.order);
     if counts.total() == 0 {
@@ -94,9 +84,8 @@ pub fn merge(
 }
 
 /// A part's counts, once it is a count model whose counts add to the first part's.
-fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a Counts> {
-    let model = &part.checkpoint.model;
-    let counts = crate::dataset::raw_counts(model, &part.path)?;
+fn check<'a>(part: &'a Loaded, first: &Loaded, same_smoothing: bool) -> Result<&'a Counts> {
+    let (model, counts) = (&part.model, part.raw_counts()?);
     let facts = |m: &Model| {
         let split = match (m.meta.split, m.meta.split_seed) {
             (Some(spec), Some(seed)) => format!("{spec} with seed {seed}"),
@@ -112,7 +101,7 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
             (SMOOTHINGS, smoothing),
         ]
     };
-    let pairs = facts(&first.checkpoint.model).into_iter().zip(facts(model));
+    let pairs = facts(&first.model).into_iter().zip(facts(model));
     for ((fact, a), (_, b)) in pairs {
         // A smoothing given for the merged model settles any difference between the parts'.
         let settled = fact == SMOOTHINGS && !same_smoothing;
@@ -134,7 +123,7 @@ fn check<'a>(part: &'a Part, first: &Part, same_smoothing: bool) -> Result<&'a C
 /// Refuse anything counted twice: two parts that are, or contain, the same checkpoint (by
 /// checksum, through every level of earlier merges), or that counted lines of the same data
 /// file (the same checksum, and ranges of it that overlap; a whole file overlaps any range).
-fn refuse_repeats(parts: &[Part], sources: &[Piece]) -> Result<()> {
+fn refuse_repeats(parts: &[Loaded], sources: &[Piece]) -> Result<()> {
     // Checkpoints first: a checkpoint given twice is said to be that, not its data.
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, source) in sources.iter().enumerate() {
@@ -183,7 +172,7 @@ fn pieces_of(piece: &Piece) -> Vec<&Piece> {
 /// The fact whose difference `--smoothing` settles.
 const SMOOTHINGS: &str = "smoothings";
 
-fn duplicate(parts: &[Part], first: usize, other: usize, what: String) -> crate::Error {
+fn duplicate(parts: &[Loaded], first: usize, other: usize, what: String) -> crate::Error {
     crate::Error::input(format!(
         "{} and {} both count {what}: merging would count it twice; give each piece once",
         parts[first].path.display(),

@@ -168,19 +168,15 @@ pub fn fit(
         .init
         .map(|path| crate::checkpoint::read(path, fit.cancel))
         .transpose()?;
-    let start = fit
-        .init
-        .zip(init.as_ref())
-        .map(|(path, loaded)| Start::of(path, &loaded.model.meta, loaded.sha256.clone()));
+    let start = (init.as_ref())
+        .map(|loaded| Start::of(&loaded.path, &loaded.model.meta, loaded.sha256.clone()));
     let mut config = fit.config;
     if config.method == Method::Counts {
         config.device = Device::Cpu;
     }
     let load_start = Instant::now();
     let data = match fit.data {
-        TrainOn::Counts(path) => {
-            Dataset::from_counts(&crate::checkpoint::read(path, fit.cancel)?, path)?
-        }
+        TrainOn::Counts(path) => Dataset::from_counts(&crate::checkpoint::read(path, fit.cancel)?)?,
         TrainOn::Names {
             sources,
             read,

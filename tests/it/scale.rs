@@ -102,7 +102,6 @@ fn shards_counted_apart_and_merged_are_the_whole_and_train_the_same_network() {
     // The network from the merged counts is the counts method's network on the whole file.
     let from_counts = Dataset::from_counts(
         &bigram::checkpoint::read(&merged, &bigram::cancel::Cancel::never()).unwrap(),
-        &merged,
     )
     .unwrap();
     let fit = FitOptions {
