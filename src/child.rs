@@ -8,8 +8,9 @@
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
-use std::io::{Read, Write};
-use std::process::{Child, Command, Output, Stdio};
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 /// How often a wait for a child looks at the stop flag.
@@ -37,37 +38,23 @@ pub fn run(
     what: &str,
     spawn_failed: impl FnOnce(std::io::Error) -> Error,
 ) -> Result<Output> {
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    // Its streams are temporary files, not pipes: nothing has to be written or read while it
+    // runs (no thread to feed or drain it), and a child that writes much never waits on us.
+    let file = |bytes: &[u8]| -> Result<(File, File)> {
+        let made = tempfile::tempfile().and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.rewind()?;
+            Ok((file.try_clone()?, file))
+        });
+        made.map_err(|e| Error::io(format!("making a temporary file for {what}"), e))
+    };
+    let (stdin, stdout, stderr) = (file(input)?, file(b"")?, file(b"")?);
+    command.stdin(stdin.0).stdout(stdout.0).stderr(stderr.0);
     die_with_parent(&mut command);
     let mut child = Running(command.spawn().map_err(spawn_failed)?);
-    let stdin = child.0.stdin.take();
-    let stdout = child.0.stdout.take();
-    let stderr = child.0.stderr.take();
-    let input = input.to_vec();
-    let thread = |name: &str| std::thread::Builder::new().name(format!("{what} {name}"));
-    let helper_failed = |e| Error::io(format!("starting a thread to talk to {what}"), e);
-    // A Python that exits before reading its script closes the pipe: its exit status and
-    // stderr say why, so a failed write is not the error to report.
-    let writer = thread("stdin")
-        .spawn(move || {
-            if let Some(mut stdin) = stdin {
-                let _ = stdin.write_all(&input);
-            }
-        })
-        .map_err(helper_failed)?;
-    let out_reader = thread("stdout")
-        .spawn(move || read_all(stdout))
-        .map_err(helper_failed)?;
-    let err_reader = thread("stderr")
-        .spawn(move || read_all(stderr))
-        .map_err(helper_failed)?;
     let status = loop {
         if cancel.reason().is_some() {
-            // Dropping the handle kills and reaps the child; the pipes then close, and the
-            // helper threads end with them.
+            // Dropping the handle kills and reaps the child.
             drop(child);
             return Err(Error::Interrupted {
                 at: format!("while {what} ran (it was stopped)"),
@@ -79,26 +66,17 @@ pub fn run(
             Err(e) => return Err(Error::io(format!("waiting for {what}"), e)),
         }
     };
-    let joined = |handle: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
-        handle
-            .join()
-            .map_err(|_| Error::failed(format!("reading {what}'s output failed")))?
-            .map_err(|e| Error::io(format!("reading {what}'s output"), e))
+    let read = |mut file: File| -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        (file.rewind().and_then(|()| file.read_to_end(&mut bytes)))
+            .map_err(|e| Error::io(format!("reading {what}'s output"), e))?;
+        Ok(bytes)
     };
-    let _ = writer.join();
     Ok(Output {
         status,
-        stdout: joined(out_reader)?,
-        stderr: joined(err_reader)?,
+        stdout: read(stdout.1)?,
+        stderr: read(stderr.1)?,
     })
-}
-
-fn read_all(stream: Option<impl Read>) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    if let Some(mut stream) = stream {
-        stream.read_to_end(&mut bytes)?;
-    }
-    Ok(bytes)
 }
 
 /// Have the kernel kill the child when this process ends, however it ends.
