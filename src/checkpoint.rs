@@ -45,29 +45,11 @@ pub struct Header {
 }
 
 impl Model {
-    /// The checkpoint's bytes: safetensors with a header in sorted key order. Metadata that
-    /// [`Model::from_bytes`] would refuse is not written.
+    /// The checkpoint's bytes: safetensors, laid out as its writer lays them out (the wider
+    /// dtype first: N, then W), with the JSON header's keys sorted (serde_json's maps are
+    /// ordered, so the same model gives the same bytes) and padded with spaces to 8 bytes.
+    /// Metadata that [`Model::from_bytes`] would refuse is not written.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let w: Vec<u8> = self
-            .weights()?
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        let shape = vec![self.rows(), self.vocab.len()];
-        let n: Option<Vec<u8>> = self.counts.as_ref().map(|c| {
-            c.cells
-                .iter()
-                .flat_map(|&v| (v as i64).to_le_bytes())
-                .collect()
-        });
-        let view = |dtype, bytes| {
-            TensorView::new(dtype, shape.clone(), bytes)
-                .map_err(|e| Error::failed(format!("cannot describe a tensor: {e:?}")))
-        };
-        let mut tensors = vec![("W", view(Dtype::F32, &w)?)];
-        if let Some(n) = &n {
-            tensors.push(("N", view(Dtype::I64, n)?));
-        }
         let header = Header {
             format: FORMAT.into(),
             vocab: self.vocab.as_string(),
@@ -81,9 +63,33 @@ impl Model {
                 "refusing to write a checkpoint that could not be read back: {why}"
             ))
         })?;
-        let bytes = safetensors::serialize(tensors, &Some(metadata))
-            .map_err(|e| Error::failed(format!("cannot serialise the checkpoint: {e:?}")))?;
-        canonical_header(&bytes)
+        let w: Vec<u8> = self
+            .weights()?
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let n = (self.counts.as_ref()).map(|c| {
+            c.cells
+                .iter()
+                .flat_map(|&v| (v as i64).to_le_bytes())
+                .collect()
+        });
+        let tensors = n
+            .map(|n| ("N", "I64", n))
+            .into_iter()
+            .chain([("W", "F32", w)]);
+        let mut json = serde_json::json!({ "__metadata__": metadata });
+        let (shape, mut data) = ([self.rows(), self.vocab.len()], Vec::new());
+        for (name, dtype, bytes) in tensors {
+            let offsets = [data.len(), data.len() + bytes.len()];
+            json[name] =
+                serde_json::json!({ "dtype": dtype, "shape": shape, "data_offsets": offsets });
+            data.extend(bytes);
+        }
+        let mut json = serde_json::to_vec(&json)
+            .map_err(|e| Error::failed(format!("cannot serialise the checkpoint: {e}")))?;
+        json.resize(json.len().div_ceil(8) * 8, b' ');
+        Ok([&(json.len() as u64).to_le_bytes()[..], &json, &data].concat())
     }
 
     /// Write the checkpoint atomically.
@@ -353,25 +359,4 @@ fn read_counts(
         return Err("the counts in N add up to more than a 64-bit count holds".into());
     }
     Ok(counts)
-}
-
-/// Rewrite a safetensors file's JSON header with its keys sorted (serde_json's maps are
-/// ordered), padded with spaces to 8 bytes as the format does. The data offsets are relative
-/// to the end of the header, so the tensor bytes follow unchanged.
-fn canonical_header(bytes: &[u8]) -> Result<Vec<u8>> {
-    let bad = || Error::failed("the checkpoint writer produced an unreadable header");
-    let len_bytes: [u8; 8] = bytes
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(bad)?;
-    let len = u64::from_le_bytes(len_bytes) as usize;
-    let header = bytes.get(8..8 + len).ok_or_else(bad)?;
-    let value: serde_json::Value = serde_json::from_slice(header).map_err(|_| bad())?;
-    let mut json = serde_json::to_vec(&value).map_err(|_| bad())?;
-    json.resize(json.len().div_ceil(8) * 8, b' ');
-    let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - len);
-    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&bytes[8 + len..]);
-    Ok(out)
 }
