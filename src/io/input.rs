@@ -31,8 +31,8 @@ pub struct WatchedRead {
     pieces: Receiver<Piece>,
     /// The stream itself, read on this thread, when no helper thread could start.
     inline: Option<Box<dyn Read + Send>>,
-    current: Vec<u8>,
-    offset: usize,
+    /// The chunk being read.
+    current: std::io::Cursor<Vec<u8>>,
     state: State,
     cancel: Cancel,
 }
@@ -91,8 +91,7 @@ impl WatchedRead {
         let mut read = Self {
             pieces,
             inline: None,
-            current: Vec::new(),
-            offset: 0,
+            current: Default::default(),
             state: State::Open,
             cancel,
         };
@@ -135,6 +134,28 @@ impl WatchedRead {
                 .map_err(|e| Error::io(format!("copying {label} to a temporary file"), e))?;
         }
     }
+
+    /// Wait for the next piece from the helper, checking the flag every slice.
+    fn next_piece(&mut self) -> std::io::Result<()> {
+        loop {
+            if self.cancel.reason().is_some() {
+                return Err(std::io::Error::other(Stopped));
+            }
+            match self.pieces.recv_timeout(WATCH_INTERVAL) {
+                Ok(Ok(Some(chunk))) => self.current = std::io::Cursor::new(chunk),
+                Ok(Ok(None)) => self.state = State::Ended,
+                Ok(Err(e)) => self.state = State::failed(e),
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.state = State::Failed(
+                        std::io::ErrorKind::Other,
+                        "the thread reading the stream stopped before its end".into(),
+                    )
+                }
+            }
+            return Ok(());
+        }
+    }
 }
 
 /// The helper's loop: sends chunks, and returns what ends the stream (its end or an error).
@@ -155,34 +176,6 @@ fn read_into(mut inner: impl Read, send: &SyncSender<Piece>) -> Piece {
     }
 }
 
-impl WatchedRead {
-    /// Wait for the next piece from the helper, checking the flag every slice.
-    fn next_piece(&mut self) -> std::io::Result<()> {
-        loop {
-            if self.cancel.reason().is_some() {
-                return Err(std::io::Error::other(Stopped));
-            }
-            match self.pieces.recv_timeout(WATCH_INTERVAL) {
-                Ok(Ok(Some(chunk))) => {
-                    self.current = chunk;
-                    self.offset = 0;
-                    return Ok(());
-                }
-                Ok(Ok(None)) => self.state = State::Ended,
-                Ok(Err(e)) => self.state = State::failed(e),
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.state = State::Failed(
-                        std::io::ErrorKind::Other,
-                        "the thread reading the stream stopped before its end".into(),
-                    )
-                }
-            }
-            return Ok(());
-        }
-    }
-}
-
 impl Read for WatchedRead {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if let Some(inner) = &mut self.inline {
@@ -191,18 +184,16 @@ impl Read for WatchedRead {
             }
             return inner.read(buf);
         }
-        while self.offset == self.current.len() {
-            match &self.state {
-                State::Ended => return Ok(0),
-                State::Failed(kind, text) => return Err(std::io::Error::new(*kind, text.clone())),
-                State::Open if buf.is_empty() => return Ok(0),
-                State::Open => self.next_piece()?,
+        loop {
+            match (self.current.read(buf)?, &self.state) {
+                (0, State::Ended) => return Ok(0),
+                (0, State::Failed(kind, text)) => {
+                    return Err(std::io::Error::new(*kind, text.clone()))
+                }
+                (0, State::Open) if !buf.is_empty() => self.next_piece()?,
+                (n, _) => return Ok(n),
             }
         }
-        let n = buf.len().min(self.current.len() - self.offset);
-        buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
-        self.offset += n;
-        Ok(n)
     }
 }
 
