@@ -19,7 +19,6 @@ impl Cancel {
         Self(None)
     }
 
-    /// A token watching `flag`.
     pub fn new(flag: Arc<AtomicUsize>) -> Self {
         Self(Some(flag))
     }

@@ -231,7 +231,6 @@ impl Dataset {
         Ok(model.w.shallow_clone())
     }
 
-    /// The vocabulary.
     pub fn vocab(&self) -> &Vocab {
         &self.vocab
     }

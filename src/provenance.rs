@@ -139,7 +139,6 @@ impl DataFile {
 pub struct Piece {
     /// Its absolute path when merged.
     pub path: String,
-    /// Its sha256.
     pub sha256: String,
     /// The data files it counted.
     pub data_files: Vec<DataFile>,
@@ -154,7 +153,6 @@ pub struct Piece {
 pub struct Start {
     /// The starting checkpoint, absolute.
     pub path: PathBuf,
-    /// Its sha256.
     pub sha256: String,
     /// The epochs behind it, since the seed's weights, through every earlier resume.
     pub epochs_total: u64,

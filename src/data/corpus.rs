@@ -47,9 +47,7 @@ pub struct Corpus {
 }
 
 /// Every name of `sources`, in order, as a list: the data read and checked as every command
-/// reads it (CRLF and blanks around a name accepted, blank lines skipped; a character outside
-/// `options.vocab`, an over-long line or no names at all is an error naming the file and
-/// line). For code that wants the names themselves, like the notebook's first cell.
+/// reads it. For code that wants the names themselves, like the notebook's first cell.
 pub fn read_names(sources: &[Source], options: &ReadOptions) -> Result<Vec<String>> {
     let keep = Keep {
         examples: false,

@@ -29,7 +29,6 @@ const _: () = assert!(NOT_IN_VOCAB > BLANK && BLANK > NEWLINE && NEWLINE > 127);
 /// What counting found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tally {
-    /// The counts.
     pub counts: Counts,
     /// Names (non-blank lines).
     pub names: usize,

@@ -115,12 +115,10 @@ impl Examples {
         });
     }
 
-    /// Number of examples.
     pub fn len(&self) -> usize {
         self.inputs.len()
     }
 
-    /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.inputs.is_empty()
     }

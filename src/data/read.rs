@@ -1,7 +1,5 @@
-//! Reading names: files in large chunks (never whole), lines trimmed and checked against a
-//! vocabulary, each name handed to a visitor with its line number. CRLF endings, blanks
-//! around names and blank lines are accepted; anything else unusual is an error that
-//! names the file and line.
+//! Reading names: lines trimmed and checked against a vocabulary, each name handed to a
+//! visitor with its line number (what is accepted is said in `data`'s module doc).
 
 use super::source::{labels, no_names, unreadable, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;

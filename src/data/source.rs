@@ -30,7 +30,6 @@ pub fn no_names(labels: &str) -> Error {
     ))
 }
 
-/// Bytes read at a time.
 pub(crate) const CHUNK_BYTES: usize = 1 << 20;
 
 /// The bytes of the sources together, when every one is a regular file (`None` for a stream,

@@ -201,7 +201,6 @@ impl Read for WatchedRead {
 /// of the command may replace it ([`super::plan_outputs`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
-    /// A file.
     File(PathBuf),
     /// Standard input, written `-` (it may be a file redirected with `<`).
     Stdin,
