@@ -116,7 +116,7 @@ impl Model {
         let w = tensors
             .tensor("W")
             .map_err(|_| format!("{NOT_OURS}: it has no tensor named W"))?;
-        let values: Vec<f32> = read_tensor(&w, "W", Dtype::F32, &shape, order, &vocab)?
+        let values: Vec<f32> = read_tensor(&w, "W", Dtype::F32, &shape, order)?
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
@@ -132,7 +132,7 @@ impl Model {
             return Err("W gives the end of a name ('.') probability 0 after every context: no name could ever end".into());
         }
         let counts = match tensors.tensor("N") {
-            Ok(n) => Some(read_counts(&n, &shape, order, &vocab)?),
+            Ok(n) => Some(read_counts(&n, &shape, order)?),
             Err(_) => None,
         };
         // A count model's W is derived from N and the smoothing: commands that read W (eval,
@@ -317,7 +317,6 @@ fn read_tensor<'a>(
     dtype: Dtype,
     shape: &[usize; 2],
     order: usize,
-    vocab: &Vocab,
 ) -> std::result::Result<&'a [u8], String> {
     if t.dtype() != dtype {
         return Err(format!(
@@ -327,10 +326,9 @@ fn read_tensor<'a>(
     }
     if t.shape() != shape {
         return Err(format!(
-            "{name} has shape {:?}; a model of order {order} over {} symbols needs {:?}",
+            "{name} has shape {:?}; a model of order {order} over {} symbols needs {shape:?}",
             t.shape(),
-            vocab.len(),
-            shape
+            shape[1]
         ));
     }
     Ok(t.data())
@@ -341,9 +339,8 @@ fn read_counts(
     n: &TensorView<'_>,
     shape: &[usize; 2],
     order: usize,
-    vocab: &Vocab,
 ) -> std::result::Result<Counts, String> {
-    let cells = read_tensor(n, "N", Dtype::I64, shape, order, vocab)?
+    let cells = read_tensor(n, "N", Dtype::I64, shape, order)?
         .chunks_exact(8)
         .map(|b| {
             let v = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
