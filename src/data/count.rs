@@ -218,43 +218,12 @@ impl PairCounter {
             prev = b as usize;
         }
         self.prev = prev as u8;
-        // Line lengths: newlines found eight bytes at a time (a byte is zero after XOR with
-        // '\n' exactly when its high bit survives this test). Lines that end inside the word
-        // they start in are under 8 bytes: only once no longer line was seen do they count.
-        const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-        const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-        let (mut longest, mut start) = (self.longest, self.line_start);
-        let words = chunk.chunks_exact(8);
-        let tail = words.remainder();
-        for (i, word) in words.enumerate() {
-            let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NEWLINES;
-            let mut found = !(((x & LOW) + LOW) | x) & !LOW;
-            if found == 0 {
-                continue;
-            }
-            let base = self.offset + i * 8;
-            if longest >= 7 {
-                let (first, last) = (
-                    found.trailing_zeros() >> 3,
-                    7 - (found.leading_zeros() >> 3),
-                );
-                longest = longest.max(base + first as usize - start);
-                start = base + last as usize + 1;
-                continue;
-            }
-            while found != 0 {
-                let at = base + (found.trailing_zeros() as usize >> 3);
-                longest = longest.max(at - start);
-                start = at + 1;
-                found &= found - 1;
-            }
+        // Line lengths, between the newlines memchr finds (many bytes at a time).
+        for i in memchr::memchr_iter(b'\n', chunk) {
+            let at = self.offset + i;
+            self.longest = self.longest.max(at - self.line_start);
+            self.line_start = at + 1;
         }
-        let base = self.offset + chunk.len() - tail.len();
-        for (j, _) in tail.iter().enumerate().filter(|(_, &b)| b == b'\n') {
-            longest = longest.max(base + j - start);
-            start = base + j + 1;
-        }
-        (self.longest, self.line_start) = (longest, start);
         self.offset += chunk.len();
         self.longest <= MAX_LINE_BYTES
     }
