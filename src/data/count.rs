@@ -429,5 +429,5 @@ pub(crate) fn count_fast(
     let Some(tally) = tally.map_err(unreadable)? else {
         return Ok(None);
     };
-    Ok(Some((tally, sha256?.1)))
+    Ok(Some((tally, sha256?)))
 }

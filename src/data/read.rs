@@ -95,7 +95,7 @@ pub(crate) fn read_chunks(
     cancel: &Cancel,
     checksum: bool,
     mut f: impl FnMut(&[u8]) -> Result<bool>,
-) -> Result<(bool, Option<String>)> {
+) -> Result<Option<String>> {
     let (to_hasher, chunks) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(4);
     let spawned = checksum.then(|| {
         std::thread::Builder::new().spawn(move || {
@@ -140,7 +140,7 @@ pub(crate) fn read_chunks(
         None => inline.map(|h| format!("{:x}", h.finalize())),
     };
     let complete = read_all?;
-    Ok((complete, sha256.filter(|_| complete)))
+    Ok(sha256.filter(|_| complete))
 }
 
 /// Call `visit` with each non-blank, trimmed line of an input (1-based line number, text, folded
@@ -180,7 +180,7 @@ pub(crate) fn for_each_line(
         }
     };
     let reader = input.open()?;
-    let (_, sha256) = read_chunks(reader, path, &options.cancel, checksum, |chunk| {
+    let sha256 = read_chunks(reader, path, &options.cancel, checksum, |chunk| {
         if line_at >= bounds.1 {
             // Past the range: read on only for the checksum.
             return Ok(checksum);
@@ -229,7 +229,7 @@ fn check_line_length(path: &str, line: usize, len: usize) -> Result<()> {
 pub fn sha256_of(path: &Path, cancel: &Cancel) -> Result<String> {
     let label = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| unreadable(&label, e))?;
-    let (_, sha256) = read_chunks(file, &label, cancel, true, |_| Ok(true))?;
+    let sha256 = read_chunks(file, &label, cancel, true, |_| Ok(true))?;
     Ok(sha256.unwrap_or_default()) // always there: the whole file was read
 }
 
