@@ -5,7 +5,7 @@ use super::source::{labels, no_names, unreadable, Input, CHUNK_BYTES};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::provenance::DataFile;
-use crate::vocab::{fold_case, Vocab, BOUNDARY, MAX_SYMBOLS, NOT_IN_VOCAB};
+use crate::vocab::{fold_case, Vocab, BOUNDARY, MAX_SYMBOLS};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
@@ -296,19 +296,10 @@ pub(crate) fn scan_names(
 /// The indices of a name's characters, or the first character it may not have.
 fn encode_name(text: &str, vocab: &Vocab, indices: &mut Vec<usize>) -> Result<(), char> {
     indices.clear();
-    if text.is_ascii() {
-        for &b in text.as_bytes() {
-            match vocab.ascii_index(b) {
-                NOT_IN_VOCAB | 0 => return Err(b as char),
-                i => indices.push(i as usize),
-            }
-        }
-    } else {
-        for c in text.chars() {
-            match vocab.index(c) {
-                Some(i) if c != BOUNDARY => indices.push(i),
-                _ => return Err(c),
-            }
+    for c in text.chars() {
+        match vocab.index(c) {
+            Some(i) if c != BOUNDARY => indices.push(i),
+            _ => return Err(c),
         }
     }
     Ok(())
