@@ -17,7 +17,9 @@ use super::source::CHUNK_BYTES;
 use crate::cancel::Cancel;
 use crate::error::Result;
 use crate::vocab::{next_context, Vocab, NOT_IN_VOCAB};
+use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
 
 /// Files smaller than this are counted in one part (threads would cost more than they save).
 const PARALLEL_MIN_BYTES: u64 = 8 << 20;
@@ -145,29 +147,8 @@ impl<'a> PartCounter<'a> {
     }
 }
 
-/// Bytes that can be read at any offset, from several threads: a file, or memory in tests.
-pub trait ReadAt: Sync {
-    /// Read into `buf` from `offset`; fewer bytes only at the end.
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
-}
-
-impl ReadAt for [u8] {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-        let start = (offset as usize).min(self.len());
-        let n = buf.len().min(self.len() - start);
-        buf[..n].copy_from_slice(&self[start..start + n]);
-        Ok(n)
-    }
-}
-
-impl ReadAt for std::fs::File {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-        std::os::unix::fs::FileExt::read_at(self, buf, offset)
-    }
-}
-
 /// The line start at or after `offset`: just past the next newline (or the end).
-fn next_line_start(src: &(impl ReadAt + ?Sized), offset: u64) -> std::io::Result<u64> {
+fn next_line_start(src: &File, offset: u64) -> std::io::Result<u64> {
     if offset == 0 {
         return Ok(0);
     }
@@ -266,7 +247,7 @@ impl PairCounter {
 /// Feed the bytes `start..end` of `src` to `feed`, `chunk` at a time; false when `feed`
 /// hands over or the read ends early.
 fn feed_range(
-    src: &(impl ReadAt + ?Sized),
+    src: &File,
     (start, end): (u64, u64),
     chunk: usize,
     cancel: &Cancel,
@@ -291,7 +272,7 @@ fn feed_range(
 /// Count one part, which starts at a line start: the pair table for plain bigram data, the
 /// byte classes for anything else the fast path takes.
 fn count_part(
-    src: &(impl ReadAt + ?Sized),
+    src: &File,
     range: (u64, u64),
     class: &[u8; 256],
     vocab: &Vocab,
@@ -319,7 +300,7 @@ fn count_part(
 /// each read `chunk` bytes at a time on its own thread, and add the tallies (counts of disjoint
 /// lines add exactly). `None` when any part hands over.
 pub fn count_in_parts(
-    src: &(impl ReadAt + ?Sized),
+    src: &File,
     (start, end): (u64, u64),
     vocab: &Vocab,
     order: usize,
@@ -394,7 +375,7 @@ pub(crate) fn count_fast(
         return Ok(None);
     };
     let unreadable = |e| super::source::unreadable(&input.label, e);
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let file = File::open(path).map_err(unreadable)?;
     let size = file.metadata().map_err(unreadable)?.len();
     // The parts are read at offsets below the size stat gives, which a file of the kernel's
     // (/proc: 0) does not say: the line reader reads it to its end.

@@ -94,13 +94,14 @@ proptest! {
         let vocab = bigram::vocab::Vocab::letters();
         let never = bigram::cancel::Cancel::never();
         let (bytes, all) = (text.as_bytes(), (0, text.len() as u64));
-        let whole = count_in_parts(bytes, all, &vocab, order, 1, 1 << 20, &never).unwrap();
-        let cut = count_in_parts(bytes, all, &vocab, order, parts, chunk, &never).unwrap();
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        let f = file.as_file();
+        let whole = count_in_parts(f, all, &vocab, order, 1, 1 << 20, &never).unwrap();
+        let cut = count_in_parts(f, all, &vocab, order, parts, chunk, &never).unwrap();
         prop_assert_eq!(&whole, &cut);
         // Whatever the fast path accepts, the line reader counts the same.
         if let Some(whole) = whole {
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            file.write_all(bytes).unwrap();
             let source = [Source::File(file.path().to_path_buf())];
             let keep = Keep { examples: false, names: true };
             match Corpus::load(&source, &ReadOptions::default(), order, keep) {
