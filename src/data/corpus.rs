@@ -65,12 +65,8 @@ impl Corpus {
         order: usize,
         keep: Keep,
     ) -> Result<Self> {
-        let passes = if options.vocab == VocabChoice::Auto {
-            2
-        } else {
-            1
-        };
-        let mut inputs = Input::prepare(sources, passes, &options.cancel)?;
+        let twice = options.vocab == VocabChoice::Auto;
+        let mut inputs = Input::prepare(sources, twice, &options.cancel)?;
         if let Some(range) = options.range {
             Input::restrict(&mut inputs, range)?;
         }

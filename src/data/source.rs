@@ -72,8 +72,8 @@ pub(crate) enum InputKind {
 
 impl Input {
     /// Check that each file can be read (before any data is read) and spool standard input,
-    /// or any other stream given as a path, when it must be read more than once.
-    pub fn prepare(sources: &[Source], passes: usize, cancel: &Cancel) -> Result<Vec<Input>> {
+    /// or any other stream given as a path, when it must be read `twice`.
+    pub fn prepare(sources: &[Source], twice: bool, cancel: &Cancel) -> Result<Vec<Input>> {
         if sources.is_empty() {
             crate::bail_input!("no data file was given");
         }
@@ -103,9 +103,9 @@ impl Input {
                 let label = source.to_string();
                 // Streams are read watched, so that a stop request is seen while one is quiet
                 // (or a fifo waits for its writer).
-                let stream = |reader: WatchedRead| match passes {
-                    0 | 1 => Ok(InputKind::Stream(Mutex::new(Some(Box::new(reader))))),
-                    _ => reader.spool("data file", &label).map(InputKind::Spooled),
+                let stream = |reader: WatchedRead| match twice {
+                    false => Ok(InputKind::Stream(Mutex::new(Some(Box::new(reader))))),
+                    true => reader.spool("data file", &label).map(InputKind::Spooled),
                 };
                 let kind = match source {
                     Source::File(path) if is_regular(path) => InputKind::File(path.clone()),
