@@ -210,12 +210,7 @@ pub fn fit(
         fit.cancel
             .check(|| format!("at epoch {} of {}", e.epoch, config.epochs))
     };
-    let train_data = TrainData {
-        examples: data.examples(),
-        counts: data.counts(),
-        dev: data.dev_counts(),
-    };
-    let trained = train_from(w0, train_data, &config, &mut each_epoch)?;
+    let trained = train_from(w0, TrainData::of(&data), &config, &mut each_epoch)?;
     let mut model = Model::network(trained.w.shallow_clone(), data.vocab(), data.order());
     // How it was made: the last epoch's loss, the NLL of the weights saved, and where it
     // started (the seed's weights, or a checkpoint whose epochs count towards `epochs_total`).
@@ -243,6 +238,18 @@ pub fn fit(
         load_seconds,
         log,
     })
+}
+
+impl<'a> TrainData<'a> {
+    /// What a run on `data` trains on: its examples and counts (the train part's, when split),
+    /// following the dev part when there is one.
+    pub fn of(data: &'a Dataset) -> Self {
+        Self {
+            examples: data.examples(),
+            counts: data.counts(),
+            dev: data.dev_counts(),
+        }
+    }
 }
 
 /// A run's settings, as TensorBoard shows them in its Text tab (markdown).

@@ -9,7 +9,7 @@ use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
 use bigram::io::Source;
 use bigram::train::{Epoch, Method};
-use bigram::tune::{best, tune, Knob, RunLogs, TuneRow};
+use bigram::tune::{best, tune, Knob, TuneRow};
 use bigram::Named;
 use clap::Args;
 use serde::Serialize;
@@ -113,27 +113,13 @@ impl super::Run for TuneArgs {
         };
         let data = Dataset::load(&self.read.data.data, &self.read.options(ctx), fit)?;
         ctx.note_data(&data);
-        let Some(splits) = data.splits.as_ref().filter(|s| !s.dev.names.is_empty()) else {
-            bail_input!("the split {} leaves no dev names to tune on", self.split);
-        };
         let config = self.optim.config(0.0, self.method, device);
-        let mut logs = RunLogs::new(tensorboard, knob);
         let mut on_epoch = |value: f64, e: Option<&Epoch>| {
-            e.map_or(Ok(()), |e| logs.record(value, e))?;
             let at = e.map_or_else(|| "before".into(), |e| format!("at epoch {} of", e.epoch));
             ctx.cancel
                 .check(|| format!("{at} the run with {knob} {}", bigram::number(value)))
         };
-        let rows = tune(
-            splits,
-            data.vocab(),
-            fit.order,
-            knob,
-            &values,
-            &config,
-            &mut on_epoch,
-        )?;
-        logs.record_counts(&rows)?;
+        let (rows, logs) = tune(&data, knob, &values, &config, tensorboard, &mut on_epoch)?;
         let Some(best_row) = best(&rows) else {
             bail_input!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
         };
@@ -145,6 +131,9 @@ impl super::Run for TuneArgs {
             rows,
             best_row,
         })?;
-        Ok(logs.keep()?)
+        for log in logs {
+            log.keep()?;
+        }
+        Ok(())
     }
 }
