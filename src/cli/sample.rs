@@ -127,7 +127,7 @@ impl super::Run for SampleArgs {
         };
         let mut sampler = sampler(&model, kind, shaping, self.seed)?;
         generate_each(
-            &mut *sampler,
+            &mut sampler,
             self.n as usize,
             &filter,
             &ctx.cancel,

@@ -15,7 +15,8 @@ mod torch;
 mod torch113;
 mod torch20;
 
-pub use rows::{NextChar, Shaping};
+use rows::Draw;
+pub use rows::Shaping;
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -28,7 +29,7 @@ use std::collections::HashSet;
 /// ends a name can draw for a long time under a large length cap.
 const CANCEL_EVERY: usize = 4096;
 
-/// Which sampler draws the characters. Adding one: a file in src/sample/ with its [`NextChar`],
+/// Which sampler draws the characters. Adding one: a file in src/sample/ with its draw ([`Draw`]),
 /// a variant here (`VARIANTS` lists it), its line in [`SamplerKind::describe`] and its arm in
 /// [`sampler`] (the compiler asks for both), its row in docs/sampling.md.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::VariantArray)]
@@ -51,6 +52,12 @@ impl Named for SamplerKind {
     }
 }
 
+/// A sampler: its model, and how it draws each character.
+pub struct Sampler<'a> {
+    pub model: &'a Model,
+    draw: Draw<'a>,
+}
+
 /// The sampler of `kind` over `model`, its generator seeded with `seed`: libtorch's CPU
 /// generator for the PyTorch 2.7 and 1.13 samplers (seeded and held while the sampler lives,
 /// see [`crate::device::CpuGenerator`]), the sampler's own for the PyTorch 2.0 and fast ones.
@@ -59,15 +66,14 @@ pub fn sampler<'a>(
     kind: SamplerKind,
     shaping: Shaping,
     seed: i64,
-) -> Result<Box<dyn NextChar + 'a>> {
-    Ok(match kind {
-        SamplerKind::Torch => Box::new(torch::ExactSampler::new(model, shaping, seed)),
-        SamplerKind::Torch20 => {
-            Box::new(torch20::ExponentialRaceSampler::new(model, shaping, seed))
-        }
-        SamplerKind::Torch113 => Box::new(torch113::CumulativeSampler::new(model, shaping, seed)),
-        SamplerKind::Fast => Box::new(fast::FastSampler::new(model, shaping, seed)?),
-    })
+) -> Result<Sampler<'a>> {
+    let draw = match kind {
+        SamplerKind::Torch => torch::exact(model, shaping, seed),
+        SamplerKind::Torch20 => torch20::exponential_race(model, shaping, seed),
+        SamplerKind::Torch113 => torch113::cumulative(model, shaping, seed),
+        SamplerKind::Fast => fast::fast(model, shaping, seed)?,
+    };
+    Ok(Sampler { model, draw })
 }
 
 /// One name drawn, as `sample --json` reports it.
@@ -86,13 +92,13 @@ pub struct Drawn {
 /// Returns the whole name (prefix included), without the end token. Every [`CANCEL_EVERY`]
 /// characters it stops with `Interrupted` if `cancel` was raised, where `at` says.
 pub fn draw_name(
-    sampler: &mut dyn NextChar,
+    sampler: &mut Sampler<'_>,
     prefix: &[usize],
     max_len: usize,
     cancel: &Cancel,
     at: &dyn Fn() -> String,
 ) -> Result<Vec<usize>> {
-    let (width, rows) = (sampler.model().vocab.len(), sampler.model().rows());
+    let (width, rows) = (sampler.model.vocab.len(), sampler.model.rows());
     let mut context = 0usize;
     let mut name = Vec::with_capacity(8);
     for &ix in prefix {
@@ -100,7 +106,7 @@ pub fn draw_name(
         name.push(ix);
     }
     while name.len() < max_len {
-        let ix = sampler.next(context)?;
+        let ix = (sampler.draw)(context)?;
         if ix == 0 {
             break;
         }
@@ -132,7 +138,7 @@ pub struct Filter {
 /// `max_attempts` draws have been rejected, saying how many names were found, and when
 /// `cancel` is raised. `emit` may fail with the caller's own error type, which stops drawing.
 pub fn generate_each<E: From<Error>>(
-    sampler: &mut dyn NextChar,
+    sampler: &mut Sampler<'_>,
     n: usize,
     filter: &Filter,
     cancel: &Cancel,
@@ -145,7 +151,7 @@ pub fn generate_each<E: From<Error>>(
         let at = || format!("after {found} of {}", crate::plural(n, "name"));
         cancel.check(at).map_err(E::from)?;
         let indices = draw_name(sampler, &filter.prefix, filter.max_len, cancel, &at)?;
-        let vocab = &sampler.model().vocab;
+        let vocab = &sampler.model.vocab;
         let name: String = indices.iter().map(|&i| vocab.char(i)).collect();
         let keep = indices.len() >= filter.min_len
             && !filter
@@ -189,7 +195,7 @@ pub fn sample_names(
     };
     let mut names = Vec::new();
     let mut sampler = sampler(model, kind, Shaping::default(), seed)?;
-    generate_each::<Error>(&mut *sampler, n, &filter, &Cancel::never(), |name| {
+    generate_each::<Error>(&mut sampler, n, &filter, &Cancel::never(), |name| {
         names.push(name);
         Ok(())
     })?;

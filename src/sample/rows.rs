@@ -8,12 +8,8 @@ use crate::model::Model;
 use num_traits::{float::TotalOrder, Float};
 use tch::{Kind, Tensor};
 
-/// Draws the next character of a context.
-pub trait NextChar {
-    fn model(&self) -> &Model;
-    /// The index of the next character after context row `context`.
-    fn next(&mut self, context: usize) -> Result<usize>;
-}
+/// A sampler's draw: the index of the next character after a context row.
+pub(super) type Draw<'a> = Box<dyn FnMut(usize) -> Result<usize> + 'a>;
 
 /// How the next-character distribution is reshaped before drawing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,7 +113,7 @@ fn probability_row(model: &Model, shaping: &Shaping, context: usize) -> Result<T
 /// What the PyTorch samplers share: the model, the shaping, and each context's row in the
 /// form the sampler draws from, made from [`probability_row`] on the context's first draw.
 pub(super) struct Rows<'a, T> {
-    pub(super) model: &'a Model,
+    model: &'a Model,
     shaping: Shaping,
     rows: Vec<Option<T>>,
 }

@@ -1,28 +1,11 @@
 //! `--sampler torch-1.13`, PyTorch before 2.0: one uniform number searched in the cumulative
 //! sums of p.
 
-use super::rows::{refusal, Checked, NextChar, Rows, Shaping};
+use super::rows::{refusal, Checked, Draw, Rows, Shaping};
 use crate::device::CpuGenerator;
 use crate::error::Result;
 use crate::model::Model;
 use tch::{Device, Kind, Tensor};
-
-/// The cumulative sampler of PyTorch before 2.0 (`torch.multinomial` with more than one
-/// sample still runs it on the CPU), over each context's cumulative table, drawing from the
-/// CPU generator, which it holds.
-pub(super) struct CumulativeSampler<'a> {
-    rows: Rows<'a, Checked>,
-    _generator: CpuGenerator,
-}
-
-impl<'a> CumulativeSampler<'a> {
-    pub(super) fn new(model: &'a Model, shaping: Shaping, seed: i64) -> Self {
-        Self {
-            rows: Rows::new(model, shaping),
-            _generator: CpuGenerator::manual_seed(seed),
-        }
-    }
-}
 
 /// The kernel's table for probabilities `p`: a running sum in float32, each entry divided by
 /// the total in float32, the last bucket set to 1. The error is the kernel's reason to refuse.
@@ -58,15 +41,18 @@ fn cumulative_pick(table: &[f32], u: f64) -> usize {
     table.partition_point(|&c| f64::from(c) < u)
 }
 
-impl NextChar for CumulativeSampler<'_> {
-    fn model(&self) -> &Model {
-        self.rows.model
-    }
-
-    fn next(&mut self, context: usize) -> Result<usize> {
-        let table = self.rows.checked(context, |p| cumulative_table(&p))?;
+/// The cumulative sampler of PyTorch before 2.0 (`torch.multinomial` with more than one
+/// sample still runs it on the CPU), over each context's cumulative table, drawing from the
+/// CPU generator, which it holds.
+pub(super) fn cumulative<'a>(model: &'a Model, shaping: Shaping, seed: i64) -> Draw<'a> {
+    let generator = CpuGenerator::manual_seed(seed);
+    let mut rows: Rows<Checked> = Rows::new(model, shaping);
+    Box::new(move |context| {
+        // Held as long as the sampler: the uniforms come from it.
+        let _held = &generator;
+        let table = rows.checked(context, |p| cumulative_table(&p))?;
         Ok(cumulative_pick(table, uniform_double()?))
-    }
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `--sampler torch-2.0`, PyTorch 2.0 to 2.6 on x86: an exponential race whose exponentials
 //! come from oneMKL's stream, repeated in Rust.
 
-use super::rows::{refusal, Checked, NextChar, Rows, Shaping};
+use super::rows::{refusal, Checked, Draw, Rows, Shaping};
 use crate::error::Result;
 use crate::model::Model;
 use rand_mt::Mt;
@@ -58,35 +58,16 @@ fn race_winner(p: &[f32], q: &[f32]) -> usize {
 /// `torch.multinomial(p, 1)` as PyTorch 2.0 to 2.6 drew it on x86: argmax(p / q) with q from
 /// [`mkl_exponentials`], one 32-bit number of PyTorch's generator per character. The
 /// generator is the sampler's own, seeded as `torch.manual_seed` seeds PyTorch's.
-pub(super) struct ExponentialRaceSampler<'a> {
-    rows: Rows<'a, Checked>,
-    /// PyTorch's CPU generator: the 32-bit Mersenne Twister (MT19937) with the reference
-    /// initialisation from a 32-bit seed.
-    generator: Mt,
-}
-
-impl<'a> ExponentialRaceSampler<'a> {
-    pub(super) fn new(model: &'a Model, shaping: Shaping, seed: i64) -> Self {
-        Self {
-            rows: Rows::new(model, shaping),
-            // The low 32 bits: all that `torch.manual_seed` keeps of the seed.
-            generator: Mt::new(seed as u32),
-        }
-    }
-}
-
-impl NextChar for ExponentialRaceSampler<'_> {
-    fn model(&self) -> &Model {
-        self.rows.model
-    }
-
-    fn next(&mut self, context: usize) -> Result<usize> {
-        let p = self
-            .rows
-            .checked(context, |p| refusal(&p).map_or(Ok(p), Err))?;
-        let q = mkl_exponentials(self.generator.next_u32(), p.len())?;
+pub(super) fn exponential_race<'a>(model: &'a Model, shaping: Shaping, seed: i64) -> Draw<'a> {
+    let mut rows: Rows<Checked> = Rows::new(model, shaping);
+    // PyTorch's CPU generator: the 32-bit Mersenne Twister (MT19937) with the reference
+    // initialisation from the seed's low 32 bits, all that `torch.manual_seed` keeps.
+    let mut generator = Mt::new(seed as u32);
+    Box::new(move |context| {
+        let p = rows.checked(context, |p| refusal(&p).map_or(Ok(p), Err))?;
+        let q = mkl_exponentials(generator.next_u32(), p.len())?;
         Ok(race_winner(p, &q))
-    }
+    })
 }
 
 #[cfg(test)]
