@@ -2,7 +2,7 @@
 //! their rank among the data's names, and which names a model's training data holds.
 
 use crate::cancel::Cancel;
-use crate::data::{Corpus, Keep, ReadOptions, Source, VocabChoice};
+use crate::data::{read_names, Corpus, Keep, ReadOptions, Source, VocabChoice};
 use crate::error::Result;
 use crate::model::{LogProbs, Model};
 use crate::sample::encode_word;
@@ -81,13 +81,7 @@ pub fn known_names_of(
     let Some(data) = recorded else {
         return Ok(None);
     };
-    let keep = Keep {
-        examples: false,
-        names: true,
-    };
-    let options = read_options_for(model, cancel.clone());
-    let corpus = Corpus::load(&data, &options, model.order, keep)?;
-    let names = corpus.names.unwrap_or_default();
+    let names = read_names(&data, &read_options_for(model, cancel.clone()))?;
     // The set beside the list: an entry (a String moved in, and the table's slack) a name.
     let (need, what) = (names.len() as u64 * 64, "the names kept in memory");
     crate::memory::check(need, what, crate::data::FEWER_NAMES)?;
