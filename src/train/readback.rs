@@ -48,18 +48,6 @@ pub type OnEpoch<'a> = &'a mut dyn FnMut(&Epoch) -> Result<()>;
 /// overflow much later (the counts method works in float64) stops as the one-hot loop does.
 pub const EXPLODED: f64 = 10.0;
 
-/// The divergence an epoch's `loss` shows, if any: not finite, or past [`EXPLODED`] times the
-/// first epoch's (`first`).
-fn diverged(epoch: usize, loss: f64, first: Option<f64>, step: Step) -> Option<Error> {
-    let exploded = first.is_some_and(|first| loss > EXPLODED * first.max(1.0));
-    let change = match first {
-        Some(first) if loss.is_finite() => format!("the loss grew from {first:.4} to {loss:.4e}"),
-        _ => format!("the loss became {loss}"),
-    };
-    (!loss.is_finite() || exploded)
-        .then(|| step.diverged(epoch, &format!("at epoch {epoch}: {change}")))
-}
-
 /// The learning rate the notebook trains with (and the command line's default): a divergence's
 /// message names first the knob that is out of range at this rate.
 pub const DEFAULT_LR: f64 = 50.0;
@@ -235,9 +223,16 @@ impl<'a> EpochLog<'a> {
     }
 
     pub(super) fn record(&mut self, epoch: Epoch) -> Result<()> {
-        let first = self.losses.first().copied();
-        if let Some(e) = diverged(epoch.epoch, epoch.loss, first, self.step) {
-            return Err(e);
+        // Diverged: not finite, or past [`EXPLODED`] times the first epoch's loss.
+        let (n, loss, first) = (epoch.epoch, epoch.loss, self.losses.first().copied());
+        if !loss.is_finite() || first.is_some_and(|first| loss > EXPLODED * first.max(1.0)) {
+            let change = match first {
+                Some(first) if loss.is_finite() => {
+                    format!("the loss grew from {first:.4} to {loss:.4e}")
+                }
+                _ => format!("the loss became {loss}"),
+            };
+            return Err(self.step.diverged(n, &format!("at epoch {n}: {change}")));
         }
         self.losses.push(epoch.loss);
         self.nlls.push(epoch.nll);
