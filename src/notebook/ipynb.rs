@@ -55,14 +55,6 @@ const GROUPS: [(u32, &str); 6] = [
     ),
 ];
 
-impl Replay {
-    /// The port as a Jupyter notebook, its outputs this replay's.
-    pub fn ipynb(&self) -> String {
-        let shown = self.cells();
-        ipynb(|cell| shown.contains(&cell).then(|| self.cell_text(cell)))
-    }
-}
-
 /// The Rust of each cell that `source` marks, by number. A cell starts at a line `// In [n]`
 /// and runs to the next such line, a blank line or the end of its block.
 pub fn code_cells(source: &str) -> Vec<(u32, String)> {
@@ -112,61 +104,63 @@ fn source_lines(text: &str) -> Value {
     json!(lines)
 }
 
-/// The port as an nbformat 4 notebook, with `output(n)` (what `bigram notebook` printed for
-/// cell n, if anything) as each cell's output.
-pub fn ipynb(output: impl Fn(u32) -> Option<String>) -> String {
-    let code = code_cells(PORT);
-    let mut cells = Vec::new();
-    for number in CELLS {
-        if let Some((_, words)) = GROUPS.iter().find(|(first, _)| *first == number) {
+impl Replay {
+    /// The port as an nbformat 4 notebook, each cell's output what `bigram notebook` printed
+    /// for it in this replay, if anything.
+    pub fn ipynb(&self) -> String {
+        let (code, shown) = (code_cells(PORT), self.cells());
+        let mut cells = Vec::new();
+        for number in CELLS {
+            if let Some((_, words)) = GROUPS.iter().find(|(first, _)| *first == number) {
+                cells.push(json!({
+                    "cell_type": "markdown",
+                    "id": format!("about-{number}"),
+                    "metadata": {},
+                    "source": source_lines(words),
+                }));
+            }
+            let rust = match code.iter().find(|(n, _)| *n == number) {
+                Some((_, rust)) => rust.clone(),
+                None => format!("// In [{number}]: no Rust of its own"),
+            };
+            let text = shown
+                .contains(&number)
+                .then(|| source_lines(&self.cell_text(number)));
+            let outputs: Vec<Value> = (text.into_iter())
+                .map(|text| json!({"output_type": "stream", "name": "stdout", "text": text}))
+                .collect();
             cells.push(json!({
-                "cell_type": "markdown",
-                "id": format!("about-{number}"),
+                "cell_type": "code",
+                "execution_count": number,
+                "id": format!("in-{number}"),
                 "metadata": {},
-                "source": source_lines(words),
+                "outputs": outputs,
+                "source": source_lines(&rust),
             }));
         }
-        let rust = match code.iter().find(|(n, _)| *n == number) {
-            Some((_, rust)) => rust.clone(),
-            None => format!("// In [{number}]: no Rust of its own"),
-        };
-        let outputs: Vec<Value> = output(number)
-            .map(|text| {
-                json!({"output_type": "stream", "name": "stdout", "text": source_lines(&text)})
-            })
-            .into_iter()
-            .collect();
-        cells.push(json!({
-            "cell_type": "code",
-            "execution_count": number,
-            "id": format!("in-{number}"),
-            "metadata": {},
-            "outputs": outputs,
-            "source": source_lines(&rust),
-        }));
-    }
-    let notebook = json!({
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-            "language_info": {
-                "codemirror_mode": "rust",
-                "file_extension": ".rs",
-                "mimetype": "text/rust",
-                "name": "rust",
-                "pygment_lexer": "rust",
-                "version": "",
+        let notebook = json!({
+            "cells": cells,
+            "metadata": {
+                "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
+                "language_info": {
+                    "codemirror_mode": "rust",
+                    "file_extension": ".rs",
+                    "mimetype": "text/rust",
+                    "name": "rust",
+                    "pygment_lexer": "rust",
+                    "version": "",
+                },
             },
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    });
-    // Jupyter's own layout: one-space indents and a final newline.
-    let mut text = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
-    let mut writer = serde_json::Serializer::with_formatter(&mut text, formatter);
-    serde::Serialize::serialize(&notebook, &mut writer).expect("a JSON value serialises");
-    String::from_utf8(text).expect("serde_json writes UTF-8") + "\n"
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        });
+        // Jupyter's own layout: one-space indents and a final newline.
+        let mut text = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+        let mut writer = serde_json::Serializer::with_formatter(&mut text, formatter);
+        serde::Serialize::serialize(&notebook, &mut writer).expect("a JSON value serialises");
+        String::from_utf8(text).expect("serde_json writes UTF-8") + "\n"
+    }
 }
 
 #[cfg(test)]
