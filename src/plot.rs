@@ -13,13 +13,6 @@ use std::sync::Once;
 /// The font family name the pictures use.
 const FONT: &str = "sans-serif";
 
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
-    });
-}
-
 fn drawing_error(e: impl std::fmt::Display) -> Error {
     Error::failed(format!("cannot draw the picture: {e}"))
 }
@@ -27,10 +20,13 @@ fn drawing_error(e: impl std::fmt::Display) -> Error {
 /// What drawing gives: plotters' errors, each made one message in [`png`].
 type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
 
-/// An RGB picture of `width × height` pixels, drawn by `draw`, as PNG bytes.
+/// An RGB picture of `width × height` pixels, drawn by `draw` with [`FONT`], as PNG bytes.
 fn png(width: u32, height: u32, draw: impl FnOnce(&mut [u8]) -> Drawn) -> Result<Vec<u8>> {
     use image::ImageEncoder;
-    register_font();
+    static FONT_REGISTERED: Once = Once::new();
+    FONT_REGISTERED.call_once(|| {
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+    });
     let mut pixels = vec![0u8; width as usize * height as usize * 3];
     draw(&mut pixels).map_err(drawing_error)?;
     let mut bytes = Vec::new();
@@ -53,13 +49,11 @@ pub enum CellValues {
 /// A light-to-dark blue for `t` in [0, 1] (white for 0).
 fn blue(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
-    let (light, dark) = ((247.0, 251.0, 255.0), (8.0, 48.0, 107.0));
-    let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
-    RGBColor(
-        mix(light.0, dark.0),
-        mix(light.1, dark.1),
-        mix(light.2, dark.2),
-    )
+    // Each channel from light (t = 0) to dark (t = 1).
+    let channels = [(247.0, 8.0), (251.0, 48.0), (255.0, 107.0)];
+    let [r, g, b] =
+        channels.map(|(light, dark): (f64, f64)| (light + (dark - light) * t).round() as u8);
+    RGBColor(r, g, b)
 }
 
 /// Draw a `width × width` matrix (row-major) as a square grid of `size` pixels: each cell
