@@ -171,23 +171,11 @@ fn sci(x: f64, precision: usize) -> String {
 /// large tensor costs a few dozen elements, not a copy.
 fn shown(t: &Tensor) -> Result<Shown> {
     let shape: Vec<usize> = t.size().iter().map(|&n| n as usize).collect();
-    let mut edges = t.detach().to_device(Device::Cpu);
-    if t.numel() > THRESHOLD {
-        for (dim, &n) in shape.iter().enumerate() {
-            if n > 2 * EDGE_ITEMS {
-                let (dim, edge, n) = (dim as i64, EDGE_ITEMS as i64, n as i64);
-                // t[:3] and t[-3:] along `dim`, side by side: torch.cat((t[:3], t[-3:]), dim)
-                edges = Tensor::f_cat(
-                    &[
-                        edges.narrow(dim, 0, edge),
-                        edges.narrow(dim, n - edge, edge),
-                    ],
-                    dim,
-                )?;
-            }
-        }
-    }
-    let flat = edges.reshape([-1]);
+    let shown = match t.numel() > THRESHOLD {
+        true => edges(t)?,
+        false => t.detach().to_device(Device::Cpu),
+    };
+    let flat = shown.reshape([-1]);
     let kind = t.kind();
     let elements = match kind {
         Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16 => {
@@ -228,6 +216,24 @@ fn shown(t: &Tensor) -> Result<Shown> {
         elements,
         suffixes,
     })
+}
+
+/// `t`'s first and last 3 elements along each dimension longer than 6, on the CPU (all of a
+/// shorter one): what a summarized repr shows, and a large matrix's corners.
+pub fn edges(t: &Tensor) -> Result<Tensor> {
+    let mut edges = t.detach().to_device(Device::Cpu);
+    for (dim, n) in t.size().into_iter().enumerate() {
+        if n > 2 * EDGE_ITEMS as i64 {
+            let (dim, edge) = (dim as i64, EDGE_ITEMS as i64);
+            // t[:3] and t[-3:] along `dim`, side by side: torch.cat((t[:3], t[-3:]), dim)
+            let ends = [
+                edges.narrow(dim, 0, edge),
+                edges.narrow(dim, n - edge, edge),
+            ];
+            edges = Tensor::f_cat(&ends, dim)?;
+        }
+    }
+    Ok(edges)
 }
 
 /// Python's `str(tuple(shape))`: `(2, 0)`, `(0,)`.

@@ -5,10 +5,10 @@
 use super::jupyter::{Jupyter, Shown};
 use crate::error::Result;
 use crate::model::tensor_to_vec;
-use crate::pyrepr::dtype_name;
+use crate::pyrepr::{dtype_name, edges};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// A 6×6 summary of a large matrix: its first and last three rows and columns, as PyTorch
 /// prints it.
@@ -248,24 +248,7 @@ impl TrainingCells {
 
 /// A matrix's first and last three rows and columns (all of a side of six or fewer).
 pub fn corners(t: &Tensor) -> Result<Corners> {
-    let (rows, cols) = t.size2()?;
-    let pick = |n: i64| -> Vec<i64> {
-        if n <= 6 {
-            (0..n).collect()
-        } else {
-            vec![0, 1, 2, n - 3, n - 2, n - 1]
-        }
-    };
-    let t = t.detach().to_device(Device::Cpu);
-    pick(rows)
-        .into_iter()
-        .map(|r| {
-            pick(cols)
-                .into_iter()
-                .map(|c| Ok(t.f_double_value(&[r, c])? as f32))
-                .collect()
-        })
-        .collect()
+    Ok(Vec::<Vec<f32>>::try_from(&edges(t)?.to_kind(Kind::Float))?)
 }
 
 /// sha256 (hex) of a tensor's elements as little-endian float32 bytes, in row-major order.
