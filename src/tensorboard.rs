@@ -56,7 +56,7 @@ impl EventLog {
             created,
         };
         let start = |log: &mut Self| -> io::Result<()> {
-            log.event(&event(wall_time(), 0, |e| string(e, 3, "brain.Event:2")))?;
+            log.event(&event(wall_time(), 0, |e| bytes(e, 3, b"brain.Event:2")))?;
             log.text("settings", 0, settings)?;
             log.file.flush()
         };
@@ -86,14 +86,13 @@ impl EventLog {
         write(self).map_err(|e| crate::Error::io(context, e))
     }
 
-    /// Where the log is being written.
     pub fn path(&self) -> &Path {
         self.file.get_ref().path()
     }
 
     fn scalar(&mut self, tag: &str, step: u64, value: f32) -> io::Result<()> {
         let value = message(|v| {
-            string(v, 1, tag);
+            bytes(v, 1, tag.as_bytes());
             key(v, 2, 5);
             v.extend_from_slice(&value.to_le_bytes());
         });
@@ -103,7 +102,7 @@ impl EventLog {
     /// Text (TensorBoard's Text tab; markdown), e.g. the run's settings.
     fn text(&mut self, tag: &str, step: u64, text: &str) -> io::Result<()> {
         // The text plugin reads a string tensor whose metadata names the plugin.
-        let plugin = message(|p| string(p, 1, "text"));
+        let plugin = message(|p| bytes(p, 1, b"text"));
         let metadata = message(|m| bytes(m, 1, &plugin));
         let tensor = message(|t| {
             key(t, 1, 0);
@@ -112,7 +111,7 @@ impl EventLog {
             bytes(t, 8, text.as_bytes());
         });
         let value = message(|v| {
-            string(v, 1, tag);
+            bytes(v, 1, tag.as_bytes());
             bytes(v, 8, &tensor);
             bytes(v, 9, &metadata);
         });
@@ -250,10 +249,6 @@ fn bytes(out: &mut Vec<u8>, field: u64, data: &[u8]) {
     key(out, field, 2);
     varint(out, data.len() as u64);
     out.extend_from_slice(data);
-}
-
-fn string(out: &mut Vec<u8>, field: u64, text: &str) {
-    bytes(out, field, text.as_bytes());
 }
 
 /// The record checksum: CRC-32C, rotated and offset so that a checksum of checksums differs.
