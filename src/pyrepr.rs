@@ -294,13 +294,9 @@ impl Shown {
         let body = if self.shape.contains(&0) {
             "[]".to_string()
         } else {
+            let (texts, width) = formatted(&self.elements);
             let summarize = self.shape.iter().product::<usize>() > THRESHOLD;
-            let layout = Layout {
-                formatter: Formatter::new(&self.elements),
-                shape: &self.shape,
-                summarize,
-            };
-            layout.slice(0, 0, indent)
+            nest(&texts, &self.shape, summarize, width, indent)
         };
         with_suffixes(&format!("{PREFIX}{body}"), &self.suffixes, indent)
     }
@@ -325,136 +321,73 @@ fn with_suffixes(text: &str, suffixes: &[String], indent: usize) -> String {
     out
 }
 
-/// How each element is written: PyTorch's `_Formatter`, one for all the elements shown.
-struct Formatter<'a> {
-    elements: &'a Elements,
-    int_mode: bool,
-    sci_mode: bool,
-    width: usize,
+/// Each element as PyTorch's `_Formatter` writes it, right-aligned in the width they all share
+/// (never cut when longer: `-0.0000`), and that width.
+fn formatted(elements: &Elements) -> (Vec<String>, usize) {
+    let widest = |texts: &[String]| texts.iter().map(String::len).fold(1, usize::max);
+    // Integers and booleans as Python writes them, as wide as the widest.
+    let plain = |texts: Vec<String>| (widest(&texts), texts);
+    let (width, texts) = match elements {
+        Elements::Int(v) => plain(v.iter().map(i64::to_string).collect()),
+        Elements::Bool(v) => plain(
+            v.iter()
+                .map(|&b| if b { "True" } else { "False" }.into())
+                .collect(),
+        ),
+        Elements::Float(v) => {
+            // The modes, and the width, follow from the finite values other than 0 only.
+            let counted: Vec<f64> = (v.iter().copied())
+                .filter(|x| x.is_finite() && *x != 0.0)
+                .collect();
+            let magnitudes = counted.iter().map(|x| x.abs());
+            let max = magnitudes.clone().fold(f64::NEG_INFINITY, f64::max);
+            let min = magnitudes.fold(f64::INFINITY, f64::min);
+            let int_mode = counted.iter().all(|x| *x == x.ceil());
+            let sci_mode =
+                !counted.is_empty() && (max / min > 1000.0 || max > 1.0e8 || min < 1.0e-4);
+            let write = |x: f64| match x {
+                // Written alike in every mode.
+                x if !x.is_finite() => non_finite(x).into(),
+                x if sci_mode => sci(x, PRECISION),
+                x if int_mode => format!("{x:.0}."),
+                x => format!("{x:.PRECISION$}"),
+            };
+            let width = widest(&counted.iter().map(|&x| write(x)).collect::<Vec<_>>());
+            (width, v.iter().map(|&x| write(x)).collect())
+        }
+    };
+    let padded = texts.iter().map(|text| format!("{text:>width$}"));
+    (padded.collect(), width)
 }
 
-impl<'a> Formatter<'a> {
-    fn new(elements: &'a Elements) -> Self {
-        let mut formatter = Formatter {
-            elements,
-            int_mode: true,
-            sci_mode: false,
-            width: 1,
-        };
-        let values = match elements {
-            Elements::Int(v) => {
-                formatter.width = v.iter().map(|x| x.to_string().len()).fold(1, usize::max);
-                return formatter;
-            }
-            Elements::Bool(v) => {
-                let any_false = v.iter().any(|b| !b);
-                formatter.width = if any_false { 5 } else { 4 };
-                return formatter;
-            }
-            Elements::Float(v) => v,
-        };
-        let counted: Vec<f64> = values
-            .iter()
-            .copied()
-            .filter(|x| x.is_finite() && *x != 0.0)
-            .collect();
-        if counted.is_empty() {
-            return formatter;
-        }
-        let magnitudes = counted.iter().map(|x| x.abs());
-        let max = magnitudes.clone().fold(f64::NEG_INFINITY, f64::max);
-        let min = magnitudes.fold(f64::INFINITY, f64::min);
-        formatter.int_mode = counted.iter().all(|x| *x == x.ceil());
-        formatter.sci_mode = max / min > 1000.0 || max > 1.0e8 || min < 1.0e-4;
-        let widest = |f: &dyn Fn(f64) -> usize| counted.iter().map(|&x| f(x)).fold(1, usize::max);
-        formatter.width = match (formatter.int_mode, formatter.sci_mode) {
-            (_, true) => widest(&|x| sci(x, PRECISION).len()),
-            (true, false) => widest(&|x| format!("{x:.0}.").len()),
-            (false, false) => widest(&|x| format!("{x:.PRECISION$}").len()),
-        };
-        formatter
+/// The sub-tensor of `shape` whose shown elements are `texts` (row-major), its opening bracket
+/// at column `indent`: a summarized dimension shows its first and last 3 around `...`, and the
+/// last dimension's elements wrap at the line width.
+fn nest(texts: &[String], shape: &[usize], summarize: bool, width: usize, indent: usize) -> String {
+    let Some((&n, inner)) = shape.split_first() else {
+        return texts[0].clone(); // 0-d: the element alone
+    };
+    let cut = summarize && n > 2 * EDGE_ITEMS;
+    let mut parts: Vec<String> = if inner.is_empty() {
+        texts.to_vec()
+    } else {
+        let kept = if cut { 2 * EDGE_ITEMS } else { n };
+        let subs = texts.chunks(texts.len() / kept);
+        subs.map(|sub| nest(sub, inner, summarize, width, indent + 1))
+            .collect()
+    };
+    if cut {
+        let ellipsis = if inner.is_empty() { " ..." } else { "..." };
+        parts.insert(EDGE_ITEMS, ellipsis.into());
     }
-
-    /// Element `i`, right-aligned in the shared width (never cut when longer: `-0.0000`).
-    fn format(&self, i: usize) -> String {
-        let text = match self.elements {
-            Elements::Int(v) => v[i].to_string(),
-            Elements::Bool(v) => if v[i] { "True" } else { "False" }.to_string(),
-            // Written alike in every mode; the width counts only finite values.
-            Elements::Float(v) if !v[i].is_finite() => non_finite(v[i]).into(),
-            Elements::Float(v) if self.sci_mode => sci(v[i], PRECISION),
-            Elements::Float(v) if self.int_mode => format!("{:.0}.", v[i]),
-            Elements::Float(v) => format!("{:.PRECISION$}", v[i]),
-        };
-        format!("{text:>width$}", width = self.width)
+    if inner.is_empty() {
+        let per_line = (LINE_WIDTH.saturating_sub(indent) / (width + 2)).max(1);
+        parts = parts.chunks(per_line).map(|line| line.join(", ")).collect();
     }
-}
-
-/// The nesting of brackets: which elements go where, with `...` for what is left out.
-struct Layout<'a> {
-    formatter: Formatter<'a>,
-    /// The tensor's shape.
-    shape: &'a [usize],
-    summarize: bool,
-}
-
-impl Layout<'_> {
-    /// The indices along `dim` that are shown, None standing for `...`.
-    fn indices(&self, dim: usize) -> Vec<Option<usize>> {
-        let n = self.shape[dim];
-        if self.summarize && n > 2 * EDGE_ITEMS {
-            (0..EDGE_ITEMS)
-                .map(Some)
-                .chain([None])
-                .chain((EDGE_ITEMS..2 * EDGE_ITEMS).map(Some))
-                .collect()
-        } else {
-            (0..n).map(Some).collect()
-        }
-    }
-
-    /// The sub-tensor at `dim` whose first element is element `offset`, its opening bracket
-    /// at column `indent`.
-    fn slice(&self, dim: usize, offset: usize, indent: usize) -> String {
-        let dims = self.shape.len();
-        if dims == 0 {
-            return self.formatter.format(0);
-        }
-        // The elements kept of each sub-tensor: those shown along each later dimension.
-        let stride: usize = (dim + 1..dims)
-            .map(|d| self.indices(d).iter().flatten().count())
-            .product();
-        if dim + 1 == dims {
-            return self.vector(offset, indent);
-        }
-        let parts: Vec<String> = self
-            .indices(dim)
-            .into_iter()
-            .map(|i| match i {
-                Some(i) => self.slice(dim + 1, offset + i * stride, indent + 1),
-                None => "...".to_string(),
-            })
-            .collect();
-        let separator = format!(",{}{}", "\n".repeat(dims - dim - 1), " ".repeat(indent + 1));
-        format!("[{}]", parts.join(&separator))
-    }
-
-    /// The last dimension: elements wrapped to the line width.
-    fn vector(&self, offset: usize, indent: usize) -> String {
-        let dim = self.shape.len() - 1;
-        let items: Vec<String> = self
-            .indices(dim)
-            .into_iter()
-            .map(|i| match i {
-                Some(i) => self.formatter.format(offset + i),
-                None => " ...".to_string(),
-            })
-            .collect();
-        let per_line = (LINE_WIDTH.saturating_sub(indent) / (self.formatter.width + 2)).max(1);
-        let lines: Vec<String> = items.chunks(per_line).map(|l| l.join(", ")).collect();
-        format!(
-            "[{}]",
-            lines.join(&format!(",\n{}", " ".repeat(indent + 1)))
-        )
-    }
+    // Sub-tensors of more dimensions are set further apart: a blank line per dimension past 1.
+    let newlines = "\n".repeat(inner.len().max(1));
+    format!(
+        "[{}]",
+        parts.join(&format!(",{newlines}{}", " ".repeat(indent + 1)))
+    )
 }
