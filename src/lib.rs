@@ -46,12 +46,10 @@ pub trait Named: strum::VariantArray + Copy + 'static {
     /// it is.
     fn describe(self) -> (&'static str, &'static str);
 
-    /// Its name.
     fn name(self) -> &'static str {
         self.describe().0
     }
 
-    /// The variant of that name.
     fn from_name(name: &str) -> Option<Self> {
         Self::VARIANTS.iter().copied().find(|v| v.name() == name)
     }

@@ -10,7 +10,6 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::sync::Once;
 
-/// The font family name the pictures use.
 const FONT: &str = "sans-serif";
 
 fn drawing_error(e: impl std::fmt::Display) -> Error {

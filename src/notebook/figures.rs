@@ -50,8 +50,6 @@ pub struct Continuation {
 }
 
 impl Continuation {
-    /// In [44] and In [45] from the loss of every epoch, the weights and the names In [45]
-    /// showed.
     pub(super) fn new(losses: Vec<f64>, W: &Tensor, jup: &Jupyter) -> Result<Self> {
         Ok(Self {
             loss: losses.last().copied().unwrap_or(f64::NAN),
@@ -62,7 +60,6 @@ impl Continuation {
     }
 }
 
-/// In [1]..In [9].
 #[derive(Debug, Serialize)]
 pub struct DataCells {
     /// In [1]: the first three names.
@@ -85,7 +82,6 @@ pub struct DataCells {
     pub x_enc_dtype: String,
 }
 
-/// In [10]..In [18].
 #[derive(Debug, Serialize)]
 pub struct LayerCells {
     /// In [10]: the single neuron, 27×1 from seed 42.
@@ -112,17 +108,12 @@ pub struct LayerCells {
 /// sha256 (hex) of the float32 bytes of the large matrices of In [15]..In [18].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Digests {
-    /// X_enc @ W.
     pub logits: String,
-    /// exp(logits).
     pub exp: String,
-    /// The probabilities.
     pub probs: String,
-    /// Their row sums.
     pub row_sums: String,
 }
 
-/// In [19]..In [27].
 #[derive(Debug, Serialize)]
 pub struct ExampleCells {
     /// In [19]: probabilities of the letter after 'c'.
@@ -139,7 +130,6 @@ pub struct ExampleCells {
     pub p_a_after_c_after_step: f32,
 }
 
-/// In [40]..In [43].
 #[derive(Debug, Serialize)]
 pub struct TrainingCells {
     /// In [43]: the loss `train()` returns with `W.data = -50 * W.grad` as written.
@@ -159,8 +149,7 @@ pub struct TrainingCells {
 pub(super) type Demonstration = (DataCells, LayerCells, ExampleCells);
 
 impl Replay {
-    /// What In [1] … In [27] showed, recorded from the names, emma's bigrams, itos, X and y, and
-    /// the tensors the cells showed.
+    /// What In [1] … In [27] showed, from their variables and the tensors `jup` kept.
     pub(super) fn record_cells(
         names: &[String],
         bigrams: &[(char, char)],
@@ -212,8 +201,6 @@ impl Replay {
         Ok((data, layer, example))
     }
 
-    /// The record: the demonstration's figures, the trainings, the continuation and what `jup`
-    /// showed.
     pub(super) fn new(
         (data, layer, example): Demonstration,
         training: TrainingCells,

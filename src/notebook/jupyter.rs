@@ -31,7 +31,6 @@ pub struct Jupyter {
 }
 
 impl Jupyter {
-    /// Nothing shown yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -102,7 +101,6 @@ impl Jupyter {
         self.tensors.iter_mut().for_each(|t| *t = None);
     }
 
-    /// What the cells showed, in order, and the words they said.
     pub fn into_shown(self) -> (Vec<Shown>, Vec<(u32, String)>) {
         (self.shown, self.said)
     }

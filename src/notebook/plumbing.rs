@@ -17,7 +17,6 @@ pub struct Losses<'a> {
 }
 
 impl<'a> Losses<'a> {
-    /// None yet, for the loop of cell `cell`.
     pub fn new(cell: u32, cancel: &'a Cancel) -> Self {
         Self {
             cell,
