@@ -198,7 +198,9 @@ fn shown(t: &Tensor) -> Result<Shown> {
     let default_dtype = matches!(kind, Kind::Float | Kind::Int64 | Kind::Bool);
     if shape.contains(&0) {
         if shape.len() != 1 {
-            suffixes.push(format!("size={}", python_tuple(&shape)));
+            // str(tuple(shape)) of two dimensions or more: (2, 0)
+            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+            suffixes.push(format!("size=({})", dims.join(", ")));
         }
         if kind != Kind::Float {
             suffixes.push(format!("dtype={}", dtype_name(kind)));
@@ -234,17 +236,6 @@ pub fn edges(t: &Tensor) -> Result<Tensor> {
         }
     }
     Ok(edges)
-}
-
-/// Python's `str(tuple(shape))`: `(2, 0)`, `(0,)`.
-fn python_tuple(shape: &[usize]) -> String {
-    match shape {
-        [one] => format!("({one},)"),
-        _ => {
-            let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-            format!("({})", dims.join(", "))
-        }
-    }
 }
 
 pub fn dtype_name(kind: Kind) -> &'static str {
