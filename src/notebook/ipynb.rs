@@ -59,13 +59,8 @@ const GROUPS: [(u32, &str); 6] = [
 /// and runs to the next such line, a blank line or the end of its block.
 pub fn code_cells(source: &str) -> Vec<(u32, String)> {
     let lines: Vec<&str> = source.lines().collect();
-    let mut cells = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some(number) = marker(lines[i]) else {
-            i += 1;
-            continue;
-        };
+    let cell = |i: usize| {
+        let number = marker(lines[i])?;
         let indent = indentation(lines[i]);
         let end = (i + 1..lines.len())
             .find(|&j| {
@@ -78,10 +73,9 @@ pub fn code_cells(source: &str) -> Vec<(u32, String)> {
             .iter()
             .map(|line| line.get(indent..).unwrap_or(line.trim_start()))
             .collect();
-        cells.push((number, body.join("\n").trim_end().to_string()));
-        i = end;
-    }
-    cells
+        Some((number, body.join("\n").trim_end().to_string()))
+    };
+    (0..lines.len()).filter_map(cell).collect()
 }
 
 /// The cell a line starts: `// In [n]` followed by `:` or ` (ours)`. A cell named in prose
