@@ -183,8 +183,7 @@ fn draw_curves(
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
     ];
-    for ((name, values), colour) in series.iter().zip(colours.iter().cycle()) {
-        let colour = *colour;
+    for ((name, values), colour) in series.iter().zip(colours.into_iter().cycle()) {
         chart
             .draw_series(
                 LineSeries::new(

@@ -162,11 +162,6 @@ fn non_finite(x: f64) -> &'static str {
     }
 }
 
-/// Python's `f"{x:.{precision}e}"` of a finite `x`: `1.2346e+01`.
-fn sci(x: f64, precision: usize) -> String {
-    python_sci(&format!("{x:.precision$e}"))
-}
-
 /// Reads what `t`'s repr shows: for a tensor of more than 1000 elements only the edges, so a
 /// large tensor costs a few dozen elements, not a copy.
 fn shown(t: &Tensor) -> Result<Shown> {
@@ -339,7 +334,8 @@ fn formatted(elements: &Elements) -> (Vec<String>, usize) {
             let write = |x: f64| match x {
                 // Written alike in every mode.
                 x if !x.is_finite() => non_finite(x).into(),
-                x if sci_mode => sci(x, PRECISION),
+                // f"{x:.4e}": 1.2346e+01
+                x if sci_mode => python_sci(&format!("{x:.PRECISION$e}")),
                 x if int_mode => format!("{x:.0}."),
                 x => format!("{x:.PRECISION$}"),
             };
