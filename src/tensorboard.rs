@@ -56,7 +56,7 @@ impl EventLog {
             created,
         };
         let start = |log: &mut Self| -> io::Result<()> {
-            log.event(&event(wall_time(), 0, |e| bytes(e, 3, b"brain.Event:2")))?;
+            log.event(0, |e| bytes(e, 3, b"brain.Event:2"))?;
             log.text("settings", 0, settings)?;
             log.file.flush()
         };
@@ -135,15 +135,24 @@ impl EventLog {
 
     fn summary(&mut self, step: u64, value: &[u8]) -> io::Result<()> {
         let summary = message(|s| bytes(s, 1, value));
-        self.event(&event(wall_time(), step, |e| bytes(e, 5, &summary)))
+        self.event(step, |e| bytes(e, 5, &summary))
     }
 
-    fn event(&mut self, data: &[u8]) -> io::Result<()> {
+    /// An `Event`: wall_time (field 1, double), step (2, varint), then what `rest` adds; as a
+    /// record: its length and its bytes, each followed by its masked CRC-32C.
+    fn event(&mut self, step: u64, rest: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        let data = message(|e| {
+            key(e, 1, 1);
+            e.extend_from_slice(&wall_time().to_le_bytes());
+            key(e, 2, 0);
+            varint(e, step);
+            rest(e);
+        });
         let length = (data.len() as u64).to_le_bytes();
         self.file.write_all(&length)?;
         self.file.write_all(&masked_crc(&length).to_le_bytes())?;
-        self.file.write_all(data)?;
-        self.file.write_all(&masked_crc(data).to_le_bytes())
+        self.file.write_all(&data)?;
+        self.file.write_all(&masked_crc(&data).to_le_bytes())
     }
 }
 
@@ -213,17 +222,6 @@ fn wall_time() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// An `Event`: wall_time (field 1, double), step (2, varint), then what `rest` adds.
-fn event(wall_time: f64, step: u64, rest: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-    message(|e| {
-        key(e, 1, 1);
-        e.extend_from_slice(&wall_time.to_le_bytes());
-        key(e, 2, 0);
-        varint(e, step);
-        rest(e);
-    })
 }
 
 fn message(fill: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
