@@ -1,5 +1,5 @@
-//! Where tensors live and how libtorch runs: parsing a device, the intra-op thread count, the
-//! global CPU generator, and what libtorch this process loaded.
+//! Where tensors live and how libtorch runs: parsing a device, the global CPU generator, and
+//! what libtorch this process loaded.
 
 use crate::error::Result;
 use std::path::PathBuf;
@@ -79,14 +79,6 @@ pub fn device_name(device: Device) -> String {
         Device::Cuda(n) => format!("cuda:{n}"),
         other => format!("{other:?}").to_lowercase(),
     }
-}
-
-/// Set libtorch's intra-op thread count. Call it before the first tensor operation: a
-/// reduction split over another number of threads adds in another order, so exact results
-/// hold for one count. Setting it explicitly also stops oneMKL from choosing fewer threads
-/// on its own (its dynamic mode, on until a count is set).
-pub fn set_threads(threads: i32) {
-    tch::set_num_threads(threads);
 }
 
 /// Serialises use of libtorch's global CPU generator: seeding and the draws that follow must

@@ -155,12 +155,13 @@ pub fn main() -> i32 {
         let _ = bigram::device::load_cuda_backend();
     }
     // Before any tensor operation: the count decides how reductions split, hence the bits.
+    // Setting it also stops oneMKL from choosing fewer threads on its own (its dynamic mode).
     let ctx = context(&cli.global, cancel);
     if let Err(e) = bigram::memory::check_threads(ctx.threads as usize) {
         report_error(&e.to_string());
         return e.exit_code();
     }
-    bigram::device::set_threads(ctx.threads);
+    tch::set_num_threads(ctx.threads);
     // Before any work, for every command: stdout or stderr redirected onto a file it reads.
     if let Err(e) = bigram::io::check_streams(&command.inputs()) {
         // With stderr on an input, even the message would change it: the exit code says it.

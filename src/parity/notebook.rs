@@ -56,7 +56,7 @@ pub const NOTEBOOK_SCRIPT: &str = include_str!("../../scripts/notebook_reference
 
 /// Replay the notebook in Rust and with PyTorch, and compare every figure it prints.
 pub fn run_notebook(config: &ParityConfig) -> Result<ParityReport> {
-    crate::device::set_threads(config.threads);
+    tch::set_num_threads(config.threads);
     // The replay first: a data file it refuses gets its one-line error.
     let sources = [Source::File(config.data.clone())];
     let replay = crate::notebook::replay(&sources, config.device, &config.cancel)?;

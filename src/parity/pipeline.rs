@@ -82,7 +82,7 @@ fn python_reference(config: &ParityConfig, pipeline: &Pipeline) -> Result<Refere
 
 /// Compare the reference and the Rust side.
 pub fn run(config: &ParityConfig, pipeline: &Pipeline) -> Result<ParityReport> {
-    crate::device::set_threads(config.threads);
+    tch::set_num_threads(config.threads);
     // Read the data first: a file the Rust side refuses gets its one-line error, not a
     // Python traceback.
     let read = ReadOptions {
