@@ -171,8 +171,6 @@ impl Replay {
             x_enc_dtype: dtype_name(jup.tensor(9, 0)?.kind()).into(),
         };
         let cell = |n| jup.tensor(n, 0);
-        let row_sums = tensor_to_vec(cell(18)?)?;
-        let n = row_sums.len();
         let layer = LayerCells {
             neuron: tensor_to_vec(cell(10)?)?,
             c_dot_neuron: cell(11)?.f_double_value(&[0])? as f32,
@@ -180,8 +178,9 @@ impl Replay {
             logits: corners(cell(15)?)?,
             exp: corners(cell(16)?)?,
             probs: corners(cell(17)?)?,
-            row_sums_ends: [&row_sums[..3.min(n)], &row_sums[n.saturating_sub(3)..]].concat(),
-            row_sums,
+            // the replay refuses data of fewer than 10 bigrams, so there are 6 ends
+            row_sums_ends: tensor_to_vec(&edges(cell(18)?)?)?,
+            row_sums: tensor_to_vec(cell(18)?)?,
             digests: Digests {
                 logits: digest(cell(15)?)?,
                 exp: digest(cell(16)?)?,
