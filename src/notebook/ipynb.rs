@@ -8,14 +8,8 @@
 use super::Replay;
 use serde_json::{json, Value};
 
-/// The port, as compiled into this program.
+/// The port, as compiled into this program: its cells, in its order, are the notebook's.
 const PORT: &str = include_str!("../notebook.rs");
-
-/// The notebook's cells in its order (In [30] comes last in the notebook), then ours.
-pub const CELLS: [u32; 32] = [
-    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
-    27, 40, 43, 30, 44, 45,
-];
 
 /// Our words before each group of cells: the first cell of the group, and the text.
 const GROUPS: [(u32, &str); 6] = [
@@ -102,9 +96,9 @@ impl Replay {
     /// The port as an nbformat 4 notebook, each cell's output what `bigram notebook` printed
     /// for it in this replay, if anything.
     pub fn ipynb(&self) -> String {
-        let (code, shown) = (code_cells(PORT), self.cells());
+        let shown = self.cells();
         let mut cells = Vec::new();
-        for number in CELLS {
+        for (number, rust) in code_cells(PORT) {
             if let Some((_, words)) = GROUPS.iter().find(|(first, _)| *first == number) {
                 cells.push(json!({
                     "cell_type": "markdown",
@@ -113,10 +107,6 @@ impl Replay {
                     "source": source_lines(words),
                 }));
             }
-            let rust = match code.iter().find(|(n, _)| *n == number) {
-                Some((_, rust)) => rust.clone(),
-                None => format!("// In [{number}]: no Rust of its own"),
-            };
             let text = shown
                 .contains(&number)
                 .then(|| source_lines(&self.cell_text(number)));
@@ -193,6 +183,11 @@ const C: u32 = 1;
 
     #[test]
     fn every_cell_of_the_notebook_has_its_rust_in_the_port() {
+        // The notebook's cells in its order (In [30] comes last in the notebook), then ours.
+        const CELLS: [u32; 32] = [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+            25, 26, 27, 40, 43, 30, 44, 45,
+        ];
         let numbers: Vec<u32> = code_cells(PORT).iter().map(|(n, _)| *n).collect();
         for cell in CELLS {
             assert!(numbers.contains(&cell), "In [{cell}] has no marked Rust");
@@ -203,5 +198,7 @@ const C: u32 = 1;
             .filter(|cell| numbers.iter().filter(|n| *n == cell).count() > 1)
             .collect();
         assert!(twice.is_empty(), "cells marked twice: {twice:?}");
+        // And nothing else, in the notebook's order: the exported notebook's cells are these.
+        assert_eq!(numbers, CELLS);
     }
 }
