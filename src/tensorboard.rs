@@ -78,7 +78,13 @@ impl EventLog {
     pub fn scalars(&mut self, step: u64, values: &[(&str, f64)]) -> crate::Result<()> {
         let write = |log: &mut Self| -> io::Result<()> {
             for &(tag, value) in values {
-                log.scalar(tag, step, value as f32)?;
+                // A Summary.Value: the tag (field 1), then simple_value (2, float32).
+                let value = message(|v| {
+                    bytes(v, 1, tag.as_bytes());
+                    key(v, 2, 5);
+                    v.extend_from_slice(&(value as f32).to_le_bytes());
+                });
+                log.summary(step, &value)?;
             }
             log.file.flush()
         };
@@ -88,15 +94,6 @@ impl EventLog {
 
     pub fn path(&self) -> &Path {
         self.file.get_ref().path()
-    }
-
-    fn scalar(&mut self, tag: &str, step: u64, value: f32) -> io::Result<()> {
-        let value = message(|v| {
-            bytes(v, 1, tag.as_bytes());
-            key(v, 2, 5);
-            v.extend_from_slice(&value.to_le_bytes());
-        });
-        self.summary(step, &value)
     }
 
     /// Text (TensorBoard's Text tab; markdown), e.g. the run's settings.
