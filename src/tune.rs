@@ -49,11 +49,9 @@ pub fn tune(
     on_epoch: &mut dyn FnMut(f64, Option<&Epoch>) -> Result<()>,
 ) -> Result<(Vec<TuneRow>, Vec<EventLog>)> {
     let Some(dev) = data.dev_counts() else {
-        let spec = data.provenance().split.map(|s| s.to_string());
-        crate::bail_input!(
-            "the split {} leaves no dev names to tune on",
-            spec.unwrap_or_default()
-        );
+        let split = data.provenance().split;
+        let what = split.map_or("unsplit data".to_string(), |s| format!("the split {s}"));
+        crate::bail_input!("{what} leaves no dev names to tune on");
     };
     let fit = TrainData::of(data);
     let mut rows = Vec::new();

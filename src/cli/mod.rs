@@ -154,13 +154,13 @@ pub fn main() -> i32 {
         // A failure is reported where the device is parsed.
         let _ = bigram::device::load_cuda_backend();
     }
-    // Before any tensor operation: the count decides how reductions split, hence the bits.
-    // Setting it also stops oneMKL from choosing fewer threads on its own (its dynamic mode).
     let ctx = context(&cli.global, cancel);
     if let Err(e) = bigram::memory::check_threads(ctx.threads as usize) {
         report_error(&e.to_string());
         return e.exit_code();
     }
+    // Before any tensor operation: the count decides how reductions split, hence the bits.
+    // Setting it also stops oneMKL from choosing fewer threads on its own (its dynamic mode).
     tch::set_num_threads(ctx.threads);
     // Before any work, for every command: stdout or stderr redirected onto a file it reads.
     if let Err(e) = bigram::io::check_streams(&command.inputs()) {

@@ -171,6 +171,7 @@ impl Replay {
             x_enc_dtype: dtype_name(jup.tensor(9, 0)?.kind()).into(),
         };
         let cell = |n| jup.tensor(n, 0);
+        let row_sums = cell(18)?;
         let layer = LayerCells {
             neuron: tensor_to_vec(cell(10)?)?,
             c_dot_neuron: cell(11)?.f_double_value(&[0])? as f32,
@@ -179,13 +180,13 @@ impl Replay {
             exp: corners(cell(16)?)?,
             probs: corners(cell(17)?)?,
             // the replay refuses data of fewer than 10 bigrams, so there are 6 ends
-            row_sums_ends: tensor_to_vec(&edges(cell(18)?)?)?,
-            row_sums: tensor_to_vec(cell(18)?)?,
+            row_sums_ends: tensor_to_vec(&edges(row_sums)?)?,
+            row_sums: tensor_to_vec(row_sums)?,
             digests: Digests {
                 logits: digest(cell(15)?)?,
                 exp: digest(cell(16)?)?,
                 probs: digest(cell(17)?)?,
-                row_sums: digest(cell(18)?)?,
+                row_sums: digest(row_sums)?,
             },
         };
         let scalar = |t: &Tensor| -> Result<f32> { Ok(t.f_double_value(&[])? as f32) };

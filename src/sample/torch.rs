@@ -16,7 +16,8 @@ pub(super) fn exact<'a>(model: &'a Model, shaping: Shaping, seed: i64) -> Draw<'
     let generator = CpuGenerator::manual_seed(seed);
     let mut rows = Rows::new(model, shaping);
     Box::new(move |context| {
-        // Held as long as the sampler: `multinomial` draws from it.
+        // Names the generator so the closure owns it, held as long as the sampler:
+        // `multinomial` draws from it.
         let _held = &generator;
         let ix = (rows.get(context, Ok)?)
             .f_multinomial(1, true)

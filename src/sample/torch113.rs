@@ -48,7 +48,8 @@ pub(super) fn cumulative<'a>(model: &'a Model, shaping: Shaping, seed: i64) -> D
     let generator = CpuGenerator::manual_seed(seed);
     let mut rows: Rows<Checked> = Rows::new(model, shaping);
     Box::new(move |context| {
-        // Held as long as the sampler: the uniforms come from it.
+        // Names the generator so the closure owns it, held as long as the sampler: the
+        // uniforms come from it.
         let _held = &generator;
         let table = rows.checked(context, |p| cumulative_table(&p))?;
         Ok(cumulative_pick(table, uniform_double()?))
