@@ -10,7 +10,8 @@ use std::collections::HashMap;
 /// The boundary token: before the first and after the last character of every name.
 pub const BOUNDARY: char = '.';
 
-/// Marks a byte that is not an ASCII member of the vocabulary in [`Vocab::ascii_index`].
+/// Marks a byte that is not an ASCII member of the vocabulary (in its table, and the fast
+/// counter's).
 pub const NOT_IN_VOCAB: u8 = u8::MAX;
 
 /// An ordered set of characters with `.` at index 0.
@@ -98,12 +99,6 @@ impl Vocab {
         } else {
             self.others.get(&c).copied()
         }
-    }
-
-    /// The index of an ASCII byte, or [`NOT_IN_VOCAB`]: the counting fast path.
-    #[inline]
-    pub fn ascii_index(&self, byte: u8) -> u8 {
-        self.ascii[byte as usize]
     }
 
     /// The character at an index (itos).

@@ -55,9 +55,9 @@ fn classes(vocab: &Vocab) -> Option<[u8; 256]> {
             b'\n' => NEWLINE,
             // What `trim_ascii` strips in the line reader.
             _ if b.is_ascii_whitespace() => BLANK,
-            _ => match vocab.ascii_index(b) {
-                0 => NOT_IN_VOCAB,
-                i => i,
+            _ => match vocab.index(b as char) {
+                Some(i) if i > 0 => i as u8,
+                _ => NOT_IN_VOCAB,
             },
         };
     }
