@@ -104,7 +104,7 @@ impl Model {
     }
 
     /// Parse checkpoint bytes; the error says what is wrong, without the file name.
-    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let (_, st_header) =
             SafeTensors::read_metadata(bytes).map_err(|e| format!("{NOT_OURS}: {e}"))?;
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| format!("{NOT_OURS}: {e}"))?;
@@ -245,7 +245,7 @@ fn to_metadata(header: &Header, meta: &Meta) -> Result<HashMap<String, String>> 
 
 /// Parse and validate a file's metadata: the format first (a file of another format may mean
 /// anything by its other keys), then every value, naming the key of the first that is wrong.
-fn from_metadata(mut map: HashMap<String, String>) -> std::result::Result<(Header, Meta), String> {
+fn from_metadata(mut map: HashMap<String, String>) -> Result<(Header, Meta), String> {
     match map.get("format").map(String::as_str) {
         None => return Err(format!("{NOT_OURS}: metadata has no \"format\"")),
         Some(FORMAT) => {}
@@ -285,9 +285,7 @@ fn from_metadata(mut map: HashMap<String, String>) -> std::result::Result<(Heade
 
 /// A typed view of the metadata map; an error names the key whose value does not parse, and
 /// quotes the value.
-fn typed<T: serde::de::DeserializeOwned>(
-    map: &serde_json::Value,
-) -> std::result::Result<T, String> {
+fn typed<T: serde::de::DeserializeOwned>(map: &serde_json::Value) -> Result<T, String> {
     serde_path_to_error::deserialize(map).map_err(|e| {
         let key = e.path().to_string();
         match map.get(&key).and_then(serde_json::Value::as_str) {
@@ -317,7 +315,7 @@ fn read_tensor<'a>(
     dtype: Dtype,
     shape: &[usize; 2],
     order: usize,
-) -> std::result::Result<&'a [u8], String> {
+) -> Result<&'a [u8], String> {
     if t.dtype() != dtype {
         return Err(format!(
             "{name} has dtype {:?}; expected {dtype:?}",
@@ -335,11 +333,7 @@ fn read_tensor<'a>(
 }
 
 /// The raw counts, each at least 0 and their total within a 64-bit count.
-fn read_counts(
-    n: &TensorView<'_>,
-    shape: &[usize; 2],
-    order: usize,
-) -> std::result::Result<Counts, String> {
+fn read_counts(n: &TensorView<'_>, shape: &[usize; 2], order: usize) -> Result<Counts, String> {
     let cells = read_tensor(n, "N", Dtype::I64, shape, order)?
         .chunks_exact(8)
         .map(|b| {

@@ -193,7 +193,7 @@ impl Meta {
 
     /// The values that must make sense for a model to be used: a smoothing that is a finite
     /// number of at least 0, a positive learning rate... The first wrong one is named.
-    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let bad = |key: &str, value: &dyn std::fmt::Display, want: &str| {
             Err(format!("metadata {key:?} is {value}; it must be {want}"))
         };

@@ -117,7 +117,7 @@ impl Vocab {
     }
 
     /// Indices of a word's characters, or the first character that is not in the vocabulary.
-    pub fn encode(&self, word: &str) -> std::result::Result<Vec<usize>, char> {
+    pub fn encode(&self, word: &str) -> Result<Vec<usize>, char> {
         word.chars().map(|c| self.index(c).ok_or(c)).collect()
     }
 }

@@ -14,7 +14,7 @@ pub struct SplitSpec {
 impl std::str::FromStr for SplitSpec {
     type Err = String;
 
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, String> {
         let percents: Option<Vec<u32>> = (s.split('/'))
             .map(|p| p.trim().parse::<u8>().ok().map(u32::from))
             .collect();

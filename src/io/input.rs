@@ -220,7 +220,7 @@ impl std::str::FromStr for Source {
     type Err = std::convert::Infallible;
 
     /// `-` is standard input, anything else a file path.
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "-" => Source::Stdin,
             path => Source::File(PathBuf::from(path)),
