@@ -108,18 +108,6 @@ pub fn count_model(
     Ok(model)
 }
 
-/// The NLL of each part of a split under a model.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PartNll {
-    /// "train", "dev" or "test".
-    #[serde(skip)]
-    pub part: &'static str,
-    /// Names in the part.
-    pub names: usize,
-    /// Their NLL per bigram (`None` for an empty part).
-    pub nll: Option<f64>,
-}
-
 impl Dataset {
     /// Read the sources once and split the names if asked.
     pub fn load(sources: &[Source], read: &ReadOptions, fit: FitOptions) -> Result<Self> {
@@ -279,25 +267,5 @@ impl Dataset {
     /// were taken from. The other fields are left for the fit to fill in.
     pub fn provenance(&self) -> &Meta {
         &self.provenance
-    }
-
-    /// The NLL of each part under a model, when the data was split.
-    pub fn part_nlls(&self, model: &Model) -> Result<Option<Vec<PartNll>>> {
-        let Some(splits) = &self.splits else {
-            return Ok(None);
-        };
-        let mut parts = Vec::new();
-        for (part, data) in splits.parts() {
-            let nll = match data.counts.total() {
-                0 => None,
-                _ => Some(model.nll(&data.counts)?),
-            };
-            parts.push(PartNll {
-                part,
-                names: data.names.len(),
-                nll,
-            });
-        }
-        Ok(Some(parts))
     }
 }
