@@ -6,7 +6,6 @@
 mod args;
 mod context;
 mod printer;
-mod progress;
 mod signals;
 mod split;
 mod version;

@@ -1,12 +1,14 @@
-//! The one printer: results to stdout as text or JSON (`--json`), notes to stderr unless
-//! `--quiet`. A reader that goes away (`bigram eval | head -0`) ends the output normally: the
-//! write error becomes [`StdoutClosed`], which the command treats as success. stderr that is
-//! closed or full loses its notes quietly and changes nothing else. A command whose output
-//! file is stdout (`--out -`) prints its results on stderr instead ([`Printer::deliver`]).
+//! The one printer: results to stdout as text or JSON (`--json`), notes and the epoch bar to
+//! stderr unless `--quiet`. A reader that goes away (`bigram eval | head -0`) ends the output
+//! normally: the write error becomes [`StdoutClosed`], which the command treats as success.
+//! stderr that is closed or full loses its notes quietly and changes nothing else. A command
+//! whose output file is stdout (`--out -`) prints its results on stderr instead
+//! ([`Printer::deliver`]).
 
 use bigram::io::{Destination, Output, Pending};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use serde::Serialize;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 
 /// What a command reports: serialisable for `--json`, and readable as text.
 pub trait Report: Serialize {
@@ -97,6 +99,20 @@ impl Printer {
         if !self.quiet {
             to_stderr(&format!("{line}\n"));
         }
+    }
+
+    /// A bar over a training run's epochs on stderr, shown only on a terminal and without
+    /// `--quiet`, cleared when dropped.
+    pub fn epoch_bar(&self, epochs: u64) -> ProgressBar {
+        let bar = ProgressBar::new(epochs).with_finish(ProgressFinish::AndClear);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} epoch {pos}/{len}  loss {msg}  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        if self.quiet || !std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        bar
     }
 }
 

@@ -3,7 +3,6 @@
 use super::args::TensorboardArg;
 use super::args::{variants, DeviceArg, OptimArgs, OrderArg, ReadArgs, RegArg, SplitArgs};
 use super::printer::Report;
-use super::progress::EpochBar;
 use super::split::SplitReport;
 use super::Context;
 use bigram::device::parse_device;
@@ -122,9 +121,11 @@ impl super::Run for TrainArgs {
             cancel: &ctx.cancel,
             tensorboard,
         };
-        let bar = EpochBar::new(self.optim.epochs, ctx.printer.quiet);
+        let bar = ctx.printer.epoch_bar(self.optim.epochs);
         let fitted = fit(&run, &mut |data| ctx.note_data(data), &mut |e| {
-            bar.update(e.epoch, e.loss)
+            bar.set_position(e.epoch as u64);
+            bar.set_message(format!("{:.4}", e.loss));
+            Ok(())
         })
         .map_err(|e| outputs[0].nothing_saved(e))?;
         // Staged, neither replaces a file until delivered: a failed picture leaves all as it was.
