@@ -1,6 +1,7 @@
 //! Choosing a setting on held-out data: train (or count) once per value, measure the NLL of
 //! the dev part, and keep the lowest.
 
+use crate::cancel::Cancel;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::{LogProbs, Model};
@@ -34,10 +35,9 @@ pub struct TuneRow {
 }
 
 /// Fit one model per value on the train part of `data`'s split and measure it on the dev part;
-/// `on_epoch` sees each value before its fit (`None`) and each network epoch (with its dev
-/// NLL), and an error from it (an interrupt) stops the search. For `Reg`, `config` gives the
-/// other hyper-parameters (its `reg` is replaced by each value); a value whose training
-/// diverges is a row that says so, not the end of the search. With `tensorboard`, each value
+/// `cancel` is checked before each value and after each network epoch. For `Reg`, `config`
+/// gives the other hyper-parameters (its `reg` is replaced by each value); a value whose
+/// training diverges is a row that says so, not the end of the search. With `tensorboard`, each value
 /// is logged in `DIR/<knob>=<value>`, started at its first record (a count model's NLLs are
 /// one record, at step 0); the logs come back to be kept once the whole search succeeded.
 pub fn tune(
@@ -46,7 +46,7 @@ pub fn tune(
     values: &[f64],
     config: &TrainConfig,
     tensorboard: Option<&Path>,
-    on_epoch: &mut dyn FnMut(f64, Option<&Epoch>) -> Result<()>,
+    cancel: &Cancel,
 ) -> Result<(Vec<TuneRow>, Vec<EventLog>)> {
     let Some(dev) = data.dev_counts() else {
         let split = data.provenance().split;
@@ -57,7 +57,8 @@ pub fn tune(
     let mut rows = Vec::new();
     let mut logs: Vec<(f64, EventLog)> = Vec::new();
     for &value in values {
-        on_epoch(value, None)?;
+        let run = || format!("the run with {knob} {}", crate::number(value));
+        cancel.check(|| format!("before {}", run()))?;
         // Started at the value's first record; a value given twice in a row goes on in it.
         let mut record = |e: &Epoch| -> Result<()> {
             let Some(dir) = tensorboard else {
@@ -76,7 +77,10 @@ pub fn tune(
                     reg: value,
                     ..*config
                 };
-                let mut each = |e: &Epoch| record(e).and_then(|()| on_epoch(value, Some(e)));
+                let mut each = |e: &Epoch| {
+                    record(e)?;
+                    cancel.check(|| format!("at epoch {} of {}", e.epoch, run()))
+                };
                 train(fit, &config, &mut each).map(|trained| trained.w)
             }
             Knob::Smoothing => {

@@ -8,7 +8,7 @@ use bigram::data::SplitSpec;
 use bigram::dataset::{Dataset, FitOptions};
 use bigram::device::parse_device;
 use bigram::io::Source;
-use bigram::train::{Epoch, Method};
+use bigram::train::Method;
 use bigram::tune::{best, tune, Knob, TuneRow};
 use bigram::Named;
 use clap::Args;
@@ -114,12 +114,7 @@ impl super::Run for TuneArgs {
         let data = Dataset::load(&self.read.data.data, &self.read.options(ctx), fit)?;
         ctx.note_data(&data);
         let config = self.optim.config(0.0, self.method, device);
-        let mut on_epoch = |value: f64, e: Option<&Epoch>| {
-            let at = e.map_or_else(|| "before".into(), |e| format!("at epoch {} of", e.epoch));
-            ctx.cancel
-                .check(|| format!("{at} the run with {knob} {}", bigram::number(value)))
-        };
-        let (rows, logs) = tune(&data, knob, &values, &config, tensorboard, &mut on_epoch)?;
+        let (rows, logs) = tune(&data, knob, &values, &config, tensorboard, &ctx.cancel)?;
         let Some(best_row) = best(&rows) else {
             bail_input!("no setting gave a finite dev NLL (each diverged, or the dev part has bigrams no model gives any probability); lower --lr, or try other values");
         };
