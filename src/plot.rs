@@ -68,56 +68,45 @@ pub fn heatmap(vocab: &Vocab, values: &[f64], kind: CellValues, size: u32) -> Re
     let need = 2 * 3 * u64::from(size) * u64::from(size);
     crate::memory::check(need, "the heatmap's pixels", "give a smaller --size")?;
     png(size, size, |pixels| {
-        draw_heatmap(pixels, vocab, values, kind, size)
-    })
-}
-
-fn draw_heatmap(
-    pixels: &mut [u8],
-    vocab: &Vocab,
-    values: &[f64],
-    kind: CellValues,
-    size: u32,
-) -> Drawn {
-    let width = vocab.len();
-    let root = BitMapBackend::with_buffer(pixels, (size, size)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let cell = size as i32 / width as i32;
-    let margin = (size as i32 - cell * width as i32) / 2;
-    let max = values
-        .iter()
-        .copied()
-        .fold(0.0f64, f64::max)
-        .max(f64::MIN_POSITIVE);
-    let centred = |scale: f64| {
-        TextStyle::from((FONT, cell as f64 * scale).into_font())
-            .pos(Pos::new(HPos::Center, VPos::Center))
-    };
-    let (letters, numbers) = (centred(0.30), centred(0.24));
-    for row in 0..width {
-        for col in 0..width {
-            let value = values[row * width + col];
-            let t = value / max;
-            let (x, y) = (margin + col as i32 * cell, margin + row as i32 * cell);
-            root.draw(&Rectangle::new(
-                [(x, y), (x + cell, y + cell)],
-                blue(t).filled(),
-            ))?;
-            let ink = if t > 0.5 { WHITE } else { RGBColor(40, 40, 40) };
-            let pair: String = [vocab.char(row), vocab.char(col)].iter().collect();
-            let label = match kind {
-                CellValues::Counts => format!("{value:.0}"),
-                CellValues::Probabilities => format!("{value:.3}"),
-            };
-            // The pair 3/10 of the way down the cell, its value 7/10.
-            for (text, tenths, style) in [(pair, 3, &letters), (label, 7, &numbers)] {
-                let at = (x + cell / 2, y + cell * tenths / 10);
-                root.draw(&Text::new(text, at, style.color(&ink)))?;
+        let root = BitMapBackend::with_buffer(pixels, (size, size)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let cell = size as i32 / width as i32;
+        let margin = (size as i32 - cell * width as i32) / 2;
+        let max = values
+            .iter()
+            .copied()
+            .fold(0.0f64, f64::max)
+            .max(f64::MIN_POSITIVE);
+        let centred = |scale: f64| {
+            TextStyle::from((FONT, cell as f64 * scale).into_font())
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
+        let (letters, numbers) = (centred(0.30), centred(0.24));
+        for row in 0..width {
+            for col in 0..width {
+                let value = values[row * width + col];
+                let t = value / max;
+                let (x, y) = (margin + col as i32 * cell, margin + row as i32 * cell);
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell, y + cell)],
+                    blue(t).filled(),
+                ))?;
+                let ink = if t > 0.5 { WHITE } else { RGBColor(40, 40, 40) };
+                let pair: String = [vocab.char(row), vocab.char(col)].iter().collect();
+                let label = match kind {
+                    CellValues::Counts => format!("{value:.0}"),
+                    CellValues::Probabilities => format!("{value:.3}"),
+                };
+                // The pair 3/10 of the way down the cell, its value 7/10.
+                for (text, tenths, style) in [(pair, 3, &letters), (label, 7, &numbers)] {
+                    let at = (x + cell / 2, y + cell * tenths / 10);
+                    root.draw(&Text::new(text, at, style.color(&ink)))?;
+                }
             }
         }
-    }
-    root.present()?;
-    Ok(())
+        root.present()?;
+        Ok(())
+    })
 }
 
 /// Draw loss curves against the epoch: each series is (name, one value per epoch). PNG bytes.
@@ -134,8 +123,52 @@ pub fn loss_curve(title: &str, series: &[(&str, &[f64])]) -> Result<Vec<u8>> {
         return Err(Error::input("nothing to plot: no finite loss"));
     }
     let pad = ((hi - lo) * 0.05).max(1e-3);
+    let range = (lo - pad)..(hi + pad);
     png(1200, 800, |pixels| {
-        draw_curves(pixels, title, series, epochs, (lo - pad)..(hi + pad))
+        let root = BitMapBackend::with_buffer(pixels, (1200, 800)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 30))
+            .margin(20)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(epoch_axis(epochs), range)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .x_labels(EPOCH_LABELS)
+            .y_desc("loss")
+            .label_style((FONT, 18))
+            .axis_desc_style((FONT, 20))
+            .draw()?;
+        let colours = [
+            RGBColor(31, 119, 180),
+            RGBColor(255, 127, 14),
+            RGBColor(44, 160, 44),
+        ];
+        for ((name, values), colour) in series.iter().zip(colours.into_iter().cycle()) {
+            chart
+                .draw_series(
+                    LineSeries::new(
+                        values.iter().enumerate().map(|(i, v)| (i as u32 + 1, *v)),
+                        colour.stroke_width(3),
+                    )
+                    // One epoch is one point, which a line alone does not show.
+                    .point_size(if values.len() == 1 { 6 } else { 0 }),
+                )?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 20))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()?;
+        root.present()?;
+        Ok(())
     })
 }
 
@@ -153,57 +186,4 @@ pub fn epoch_labels(epochs: usize) -> Vec<String> {
     let axis = epoch_axis(epochs);
     let ticks = axis.key_points(BoldPoints(EPOCH_LABELS));
     ticks.iter().map(|tick| axis.format_ext(tick)).collect()
-}
-
-fn draw_curves(
-    pixels: &mut [u8],
-    title: &str,
-    series: &[(&str, &[f64])],
-    epochs: usize,
-    range: std::ops::Range<f64>,
-) -> Drawn {
-    let root = BitMapBackend::with_buffer(pixels, (1200, 800)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 30))
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d(epoch_axis(epochs), range)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_labels(EPOCH_LABELS)
-        .y_desc("loss")
-        .label_style((FONT, 18))
-        .axis_desc_style((FONT, 20))
-        .draw()?;
-    let colours = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-    ];
-    for ((name, values), colour) in series.iter().zip(colours.into_iter().cycle()) {
-        chart
-            .draw_series(
-                LineSeries::new(
-                    values.iter().enumerate().map(|(i, v)| (i as u32 + 1, *v)),
-                    colour.stroke_width(3),
-                )
-                // One epoch is one point, which a line alone does not show.
-                .point_size(if values.len() == 1 { 6 } else { 0 }),
-            )?
-            .label(*name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 20))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
-    Ok(())
 }
