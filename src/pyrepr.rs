@@ -24,30 +24,6 @@ const PRECISION: usize = 4;
 /// What continuation lines are indented by.
 const PREFIX: &str = "tensor(";
 
-/// The elements a repr shows, as Python sees them after `tolist()`: any floating dtype widened
-/// exactly to f64, any integer dtype to i64.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Elements {
-    Float(Vec<f64>),
-    Int(Vec<i64>),
-    Bool(Vec<bool>),
-}
-
-/// What a tensor's repr is made of: its whole shape; the elements shown, row-major (all, or
-/// for a tensor of more than 1000, the first and last 3 along each dimension longer than 6);
-/// the suffixes, in PyTorch's order (`dtype=…`, `grad_fn=<…>`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Shown {
-    pub shape: Vec<usize>,
-    pub elements: Elements,
-    pub suffixes: Vec<String>,
-}
-
-/// `repr(t)` as PyTorch 2.13 prints it.
-pub fn tensor_repr(t: &Tensor) -> Result<String> {
-    Ok(shown(t)?.repr())
-}
-
 /// Python's `repr()` of a `torch.Size`: `torch.Size([27, 27])`.
 pub fn size_repr(size: &[i64]) -> String {
     format!("torch.Size({size:?})")
@@ -162,24 +138,34 @@ fn non_finite(x: f64) -> &'static str {
     }
 }
 
-/// Reads what `t`'s repr shows: for a tensor of more than 1000 elements only the edges, so a
-/// large tensor costs a few dozen elements, not a copy.
-fn shown(t: &Tensor) -> Result<Shown> {
+/// `repr(t)` as PyTorch 2.13 prints it: `tensor(` + the elements + the suffixes + `)`. Only
+/// the elements shown are read: for a tensor of more than 1000 elements the first and last 3
+/// along each dimension longer than 6, so a large tensor costs a few dozen elements, not a copy.
+pub fn tensor_repr(t: &Tensor) -> Result<String> {
     let shape: Vec<usize> = t.size().iter().map(|&n| n as usize).collect();
-    let shown = match t.numel() > THRESHOLD {
+    let summarize = t.numel() > THRESHOLD;
+    let shown = match summarize {
         true => edges(t)?,
         false => t.detach().to_device(Device::Cpu),
     };
     let flat = shown.reshape([-1]);
     let kind = t.kind();
-    let elements = match kind {
+    // The elements as Python sees them after `tolist()`: any floating dtype widened exactly
+    // to f64, any integer dtype to i64.
+    let (texts, width) = match kind {
         Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16 => {
-            Elements::Float(Vec::<f64>::try_from(&flat.to_kind(Kind::Double))?)
+            floats(&Vec::<f64>::try_from(&flat.to_kind(Kind::Double))?)
         }
-        Kind::Bool => Elements::Bool(Vec::<bool>::try_from(&flat)?),
-        Kind::Uint8 | Kind::Int8 | Kind::Int16 | Kind::Int | Kind::Int64 => {
-            Elements::Int(Vec::<i64>::try_from(&flat.to_kind(Kind::Int64))?)
-        }
+        Kind::Bool => aligned(
+            Vec::<bool>::try_from(&flat)?
+                .into_iter()
+                .map(|b| if b { "True" } else { "False" }.to_string()),
+        ),
+        Kind::Uint8 | Kind::Int8 | Kind::Int16 | Kind::Int | Kind::Int64 => aligned(
+            Vec::<i64>::try_from(&flat.to_kind(Kind::Int64))?
+                .iter()
+                .map(i64::to_string),
+        ),
         other => {
             return Err(Error::Input(format!(
                 "printing a tensor of {other:?} as PyTorch does is not supported"
@@ -208,11 +194,12 @@ fn shown(t: &Tensor) -> Result<Shown> {
         None if t.requires_grad() => suffixes.push("requires_grad=True".into()),
         None => {}
     }
-    Ok(Shown {
-        shape,
-        elements,
-        suffixes,
-    })
+    let indent = PREFIX.len();
+    let body = match shape.contains(&0) {
+        true => "[]".to_string(),
+        false => nest(&texts, &shape, summarize, width, indent),
+    };
+    Ok(with_suffixes(&format!("{PREFIX}{body}"), &suffixes, indent))
 }
 
 /// `t`'s first and last 3 elements along each dimension longer than 6, on the CPU (all of a
@@ -273,21 +260,6 @@ pub fn grad_fn_name(t: &Tensor) -> Option<String> {
     }
 }
 
-impl Shown {
-    /// The repr: `tensor(` + the elements + the suffixes + `)`.
-    pub fn repr(&self) -> String {
-        let indent = PREFIX.len();
-        let body = if self.shape.contains(&0) {
-            "[]".to_string()
-        } else {
-            let (texts, width) = formatted(&self.elements);
-            let summarize = self.shape.iter().product::<usize>() > THRESHOLD;
-            nest(&texts, &self.shape, summarize, width, indent)
-        };
-        with_suffixes(&format!("{PREFIX}{body}"), &self.suffixes, indent)
-    }
-}
-
 /// `_add_suffixes`: each suffix after `, `, or on a new line at `indent` when it would end
 /// past the line width.
 fn with_suffixes(text: &str, suffixes: &[String], indent: usize) -> String {
@@ -307,43 +279,41 @@ fn with_suffixes(text: &str, suffixes: &[String], indent: usize) -> String {
     out
 }
 
-/// Each element as PyTorch's `_Formatter` writes it, right-aligned in the width they all share
+/// Integers and booleans as Python writes them, right-aligned in the width of the widest, and
+/// that width.
+fn aligned(texts: impl Iterator<Item = String>) -> (Vec<String>, usize) {
+    let texts: Vec<String> = texts.collect();
+    let width = texts.iter().map(String::len).fold(1, usize::max);
+    (
+        texts.iter().map(|text| format!("{text:>width$}")).collect(),
+        width,
+    )
+}
+
+/// Each float as PyTorch's `_Formatter` writes it, right-aligned in the width they all share
 /// (never cut when longer: `-0.0000`), and that width.
-fn formatted(elements: &Elements) -> (Vec<String>, usize) {
-    let widest = |texts: &[String]| texts.iter().map(String::len).fold(1, usize::max);
-    // Integers and booleans as Python writes them, as wide as the widest.
-    let plain = |texts: Vec<String>| (widest(&texts), texts);
-    let (width, texts) = match elements {
-        Elements::Int(v) => plain(v.iter().map(i64::to_string).collect()),
-        Elements::Bool(v) => plain(
-            v.iter()
-                .map(|&b| if b { "True" } else { "False" }.into())
-                .collect(),
-        ),
-        Elements::Float(v) => {
-            // The modes, and the width, follow from the finite values other than 0 only.
-            let counted: Vec<f64> = (v.iter().copied())
-                .filter(|x| x.is_finite() && *x != 0.0)
-                .collect();
-            let magnitudes = counted.iter().map(|x| x.abs());
-            let max = magnitudes.clone().fold(f64::NEG_INFINITY, f64::max);
-            let min = magnitudes.fold(f64::INFINITY, f64::min);
-            let int_mode = counted.iter().all(|x| *x == x.ceil());
-            let sci_mode =
-                !counted.is_empty() && (max / min > 1000.0 || max > 1.0e8 || min < 1.0e-4);
-            let write = |x: f64| match x {
-                // Written alike in every mode.
-                x if !x.is_finite() => non_finite(x).into(),
-                // f"{x:.4e}": 1.2346e+01
-                x if sci_mode => python_sci(&format!("{x:.PRECISION$e}")),
-                x if int_mode => format!("{x:.0}."),
-                x => format!("{x:.PRECISION$}"),
-            };
-            let width = widest(&counted.iter().map(|&x| write(x)).collect::<Vec<_>>());
-            (width, v.iter().map(|&x| write(x)).collect())
-        }
+fn floats(v: &[f64]) -> (Vec<String>, usize) {
+    // The modes, and the width, follow from the finite values other than 0 only.
+    let counted: Vec<f64> = (v.iter().copied())
+        .filter(|x| x.is_finite() && *x != 0.0)
+        .collect();
+    let magnitudes = counted.iter().map(|x| x.abs());
+    let max = magnitudes.clone().fold(f64::NEG_INFINITY, f64::max);
+    let min = magnitudes.fold(f64::INFINITY, f64::min);
+    let int_mode = counted.iter().all(|x| *x == x.ceil());
+    let sci_mode = !counted.is_empty() && (max / min > 1000.0 || max > 1.0e8 || min < 1.0e-4);
+    let write = |x: f64| match x {
+        // Written alike in every mode.
+        x if !x.is_finite() => non_finite(x).into(),
+        // f"{x:.4e}": 1.2346e+01
+        x if sci_mode => python_sci(&format!("{x:.PRECISION$e}")),
+        x if int_mode => format!("{x:.0}."),
+        x => format!("{x:.PRECISION$}"),
     };
-    let padded = texts.iter().map(|text| format!("{text:>width$}"));
+    let width = (counted.iter())
+        .map(|&x| write(x).len())
+        .fold(1, usize::max);
+    let padded = v.iter().map(|&x| format!("{:>width$}", write(x)));
     (padded.collect(), width)
 }
 

@@ -6,7 +6,7 @@
 
 use crate::common::*;
 
-use bigram::pyrepr::{float_repr, grad_fn_name, size_repr, tensor_repr, Elements, Shown};
+use bigram::pyrepr::{float_repr, grad_fn_name, size_repr, tensor_repr};
 use tch::{Device, Kind, Tensor};
 
 #[test]
@@ -178,17 +178,23 @@ fn a_leaf_requires_grad_and_a_result_names_its_grad_fn() {
 
 #[test]
 fn a_suffix_that_would_pass_80_columns_starts_a_line() {
-    let shown = Shown {
-        shape: vec![1],
-        elements: Elements::Float(vec![0.5]),
-        suffixes: vec!["x".repeat(62), "y".repeat(10)],
-    };
+    // 24 empty dimensions make a 77-column size=: it starts a line, dtype= starts another, as it
+    // would pass 80 columns after the size on its line, and requires_grad=True follows dtype=.
+    let dims = vec!["0"; 24].join(", ");
+    let empty = Tensor::zeros([0i64; 24], (Kind::Double, Device::Cpu)).set_requires_grad(true);
     assert_eq!(
-        shown.repr(),
+        repr(&empty),
         format!(
-            "tensor([0.5000],\n       {},\n       {})",
-            "x".repeat(62),
-            "y".repeat(10)
+            "tensor([],\n       size=({dims}),\n       dtype=torch.float64, requires_grad=True)"
+        )
+    );
+    // Nine elements fill a line to 79 columns, which PyTorch counts as 81.
+    let nine = Tensor::from_slice(&[0.5f64; 9]).set_requires_grad(true);
+    assert_eq!(
+        repr(&nine),
+        format!(
+            "tensor([{}],\n       dtype=torch.float64, requires_grad=True)",
+            ["0.5000"; 9].join(", ")
         )
     );
 }
