@@ -66,25 +66,21 @@ impl EventLog {
     }
 
     /// An epoch as makemore logs it: `Loss/train` (what the epoch descends) and, when a
-    /// held-out part is followed, `Loss/test` (its NLL), at step = the epoch's number.
+    /// held-out part is followed, `Loss/test` (its NLL), at step = the epoch's number. They are
+    /// scalars (TensorBoard's line charts), float32, written through at once so that a
+    /// watching TensorBoard sees them.
     pub fn record(&mut self, e: &Epoch) -> crate::Result<()> {
         let mut values = vec![("Loss/train", e.loss)];
         values.extend(e.dev_nll.map(|dev| ("Loss/test", dev)));
-        self.scalars(e.epoch as u64, &values)
-    }
-
-    /// Scalars (TensorBoard's line charts) at `step`, as float32, written through at once so
-    /// that a watching TensorBoard sees them.
-    pub fn scalars(&mut self, step: u64, values: &[(&str, f64)]) -> crate::Result<()> {
         let write = |log: &mut Self| -> io::Result<()> {
-            for &(tag, value) in values {
+            for (tag, value) in values {
                 // A Summary.Value: the tag (field 1), then simple_value (2, float32).
                 let value = message(|v| {
                     bytes(v, 1, tag.as_bytes());
                     key(v, 2, 5);
                     v.extend_from_slice(&(value as f32).to_le_bytes());
                 });
-                log.summary(step, &value)?;
+                log.summary(e.epoch as u64, &value)?;
             }
             log.file.flush()
         };

@@ -5,6 +5,7 @@
 use crate::common::*;
 
 use bigram::tensorboard::EventLog;
+use bigram::train::Epoch;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -291,14 +292,20 @@ fn a_run_that_fails_leaves_no_log_and_no_folder_behind() {
 fn a_log_not_kept_leaves_neither_its_file_nor_the_folders_made_for_it() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("runs/a");
+    let epoch = Epoch {
+        epoch: 1,
+        loss: 2.5,
+        nll: 2.5,
+        dev_nll: None,
+    };
     let mut log = EventLog::create(&dir, "a run").unwrap();
-    log.scalars(1, &[("Loss/train", 2.5)]).unwrap();
+    log.record(&epoch).unwrap();
     assert!(log.path().exists());
     drop(log);
     assert!(!root.path().join("runs").exists());
 
     let mut log = EventLog::create(&dir, "a run").unwrap();
-    log.scalars(1, &[("Loss/train", 2.5)]).unwrap();
+    log.record(&epoch).unwrap();
     let kept = log.keep().unwrap();
     assert!(kept.exists());
     let name = kept.file_name().unwrap().to_string_lossy().into_owned();
