@@ -96,7 +96,6 @@ impl Replay {
     /// The port as an nbformat 4 notebook, each cell's output what `bigram notebook` printed
     /// for it in this replay, if anything.
     pub fn ipynb(&self) -> String {
-        let shown = self.cells();
         let mut cells = Vec::new();
         for (number, rust) in code_cells(PORT) {
             if let Some((_, words)) = GROUPS.iter().find(|(first, _)| *first == number) {
@@ -107,10 +106,9 @@ impl Replay {
                     "source": source_lines(words),
                 }));
             }
-            let text = shown
-                .contains(&number)
-                .then(|| source_lines(&self.cell_text(number)));
-            let outputs: Vec<Value> = (text.into_iter())
+            // A cell that showed nothing has no text, and no output.
+            let text = Some(self.cell_text(number)).filter(|text| !text.is_empty());
+            let outputs: Vec<Value> = (text.iter().map(|text| source_lines(text)))
                 .map(|text| json!({"output_type": "stream", "name": "stdout", "text": text}))
                 .collect();
             cells.push(json!({

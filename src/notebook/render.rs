@@ -41,8 +41,10 @@ fn about(n: u32) -> &'static str {
 impl Replay {
     /// The replay as text, cell by cell.
     pub fn render(&self) -> String {
+        let mut cells: Vec<u32> = self.shown.iter().map(|s| s.cell).collect();
+        cells.dedup();
         let mut out = String::new();
-        for cell in self.cells() {
+        for cell in cells {
             if cell == 44 {
                 out.push_str(
                     "The notebook ends at In [43] with a TODO, smoothing then generation; \
@@ -58,13 +60,6 @@ impl Replay {
         out.truncate(end);
         out.push('\n');
         out
-    }
-
-    /// The cells that showed something, in order.
-    pub fn cells(&self) -> Vec<u32> {
-        let mut cells: Vec<u32> = self.shown.iter().map(|s| s.cell).collect();
-        cells.dedup();
-        cells
     }
 
     /// What cell `cell` showed, as `render` prints it under the cell's heading: its words-only
