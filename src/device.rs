@@ -42,12 +42,6 @@ fn cuda(index: usize) -> Result<Device> {
     Ok(Device::Cuda(index))
 }
 
-/// Whether `spec` could name a CUDA device (anything but `cpu`): the command line loads the
-/// CUDA backend for it before any tensor work.
-pub fn may_be_cuda(spec: &str) -> bool {
-    !spec.trim().eq_ignore_ascii_case("cpu")
-}
-
 /// Load libtorch's GPU backend, once per process; what the loader said if it failed. The
 /// binary does not link it, to start 0.13 s sooner (docs/gpu.md): this loads `libtorch.so`
 /// beside the loaded `libtorch_cpu`, which brings the backend its build has. libtorch asks

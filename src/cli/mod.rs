@@ -149,7 +149,8 @@ pub fn main() -> i32 {
     let device = matches
         .subcommand()
         .and_then(|(_, m)| m.try_get_one("device").ok()?);
-    if device.is_some_and(|spec: &String| bigram::device::may_be_cuda(spec)) {
+    // Any spec but `cpu` could name a CUDA device.
+    if device.is_some_and(|spec: &String| !spec.trim().eq_ignore_ascii_case("cpu")) {
         // A failure is reported where the device is parsed.
         let _ = bigram::device::load_cuda_backend();
     }
