@@ -53,12 +53,7 @@ pub fn names(sources: &[Source], cancel: &Cancel) -> Result<Vec<String>> {
         ..ReadOptions::default()
     };
     let names = read_names(sources, &options)?;
-    check_size(&names, sources)?;
-    Ok(names)
-}
-
-/// The cells show the first 10 examples, and X one-hot must fit in memory.
-fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
+    // The cells show the first 10 examples, and X one-hot must fit in memory.
     let bigrams: usize = names.iter().map(|name| name.len() + 1).sum();
     if bigrams < 10 {
         crate::bail_input!(
@@ -71,5 +66,6 @@ fn check_size(names: &[String], sources: &[Source]) -> Result<()> {
     let need = crate::train::tensor_bytes(crate::train::Method::OneHot, bigrams as u64, 27, 27);
     let what = "the notebook replay's examples and their one-hot encoding";
     let advice = "replay the notebook on fewer names (`head -n 100000 FILE > part.txt`)";
-    crate::memory::check(need, what, advice)
+    crate::memory::check(need, what, advice)?;
+    Ok(names)
 }
